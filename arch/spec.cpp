@@ -1,0 +1,34 @@
+#include "arch/spec.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tessel::arch {
+
+bool BufferSpec::holds_operand(Operand operand) const {
+  return std::find(holds.begin(), holds.end(), operand) != holds.end();
+}
+
+const BufferSpec& SystolicSpec::buffer_for(Operand operand) const {
+  for (const BufferSpec& buffer : buffers) {
+    if (buffer.holds_operand(operand)) return buffer;
+  }
+  throw std::logic_error("architecture '" + name + "' has no buffer for operand " +
+                         std::string(to_string(operand)));
+}
+
+const DTypeSpec* SystolicSpec::find_dtype(DType dtype) const {
+  for (const DTypeSpec& spec : dtypes) {
+    if (spec.dtype == dtype) return &spec;
+  }
+  return nullptr;
+}
+
+double SystolicSpec::area_mm2() const {
+  double buffers_mm2 = 0.0;
+  for (const BufferSpec& buffer : buffers) buffers_mm2 += buffer.area_mm2;
+  const double pes = static_cast<double>(array_count()) * array.rows * array.cols;
+  return pes * array.pe_area_um2 * 1e-6 + cores * buffers_mm2 + other_area_mm2;
+}
+
+}  // namespace tessel::arch

@@ -1,0 +1,74 @@
+// The hardware description of a systolic accelerator, as plain values.
+// Loaders (arch/config_yaml, arch/config_scalesim) fill it; models only read it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/types.h"
+
+namespace tessel::arch {
+
+// A number format the array supports, its MAC rate and MAC energy.
+struct DTypeSpec {
+  DType dtype;
+  double macs_per_pe_per_cycle;  // 1 for one MAC a PE a cycle
+  double mac_energy_pj;          // one multiply-accumulate
+};
+
+// One on-chip SRAM buffer of a core. Each GEMM operand lives in exactly one buffer;
+// a unified buffer holds several.
+struct BufferSpec {
+  std::string name;
+  std::vector<Operand> holds;
+  uint64_t capacity_bytes;
+  double read_bytes_per_cycle;
+  double write_bytes_per_cycle;
+  uint32_t banks;
+  double read_energy_pj_per_byte;
+  double write_energy_pj_per_byte;
+  double area_mm2;
+
+  bool holds_operand(Operand operand) const;
+};
+
+// Off-chip memory shared by every core.
+struct DramSpec {
+  bool unlimited;           // infinite bandwidth, zero latency (SCALE-Sim's CALC mode)
+  double bytes_per_cycle;   // at the accelerator clock; ignored when unlimited
+  uint64_t latency_cycles;  // from request to first byte
+  double energy_pj_per_byte;
+};
+
+struct ArraySpec {
+  uint32_t rows;
+  uint32_t cols;
+  Dataflow dataflow;
+  // A second weight register per PE lets the next fold's stationary operand load while
+  // this fold streams (TPU v1). SCALE-Sim assumes false: each fold fills, streams, drains.
+  bool weights_double_buffered;
+  double pe_area_um2;
+};
+
+struct SystolicSpec {
+  std::string name;
+  std::string source_file;  // where it was loaded from, for messages and reports
+  double clock_hz;
+  uint32_t cores;
+  uint32_t arrays_per_core;  // arrays of a core share the core's buffers
+  ArraySpec array;
+  std::vector<DTypeSpec> dtypes;
+  std::vector<BufferSpec> buffers;  // per core
+  DramSpec dram;
+  double other_area_mm2;  // control, interconnect, I/O: whatever the source gives
+
+  uint32_t array_count() const { return cores * arrays_per_core; }
+  // The buffer that holds an operand; a validated spec always has exactly one.
+  const BufferSpec& buffer_for(Operand operand) const;
+  // nullptr when the format is not supported.
+  const DTypeSpec* find_dtype(DType dtype) const;
+  double area_mm2() const;
+};
+
+}  // namespace tessel::arch

@@ -1,0 +1,34 @@
+// Names shared by every architecture: dataflows, number formats, GEMM operands.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tessel::arch {
+
+// How a GEMM C[M×N] = A[M×K]·B[K×N] is laid onto a systolic array.
+//   os: M on rows, N on cols, K in time; C stays in the PEs.
+//   ws: K on rows, N on cols, M in time; B (weights) stays in the PEs.
+//   is: K on rows, M on cols, N in time; A (inputs) stays in the PEs.
+enum class Dataflow { OutputStationary, WeightStationary, InputStationary };
+
+std::string_view to_string(Dataflow dataflow);
+std::optional<Dataflow> parse_dataflow(std::string_view text);  // "os", "ws", "is"
+
+// Number formats of the datapath. Every format accumulates in 32 bits:
+// int8 in int32, the floating formats in fp32.
+enum class DType { Int8, Fp8, Fp16, Bf16, Fp32 };
+
+std::string_view to_string(DType dtype);
+std::optional<DType> parse_dtype(std::string_view text);  // "int8", "fp8", "fp16", "bf16", "fp32"
+uint32_t bytes_of(DType dtype);
+constexpr uint32_t kAccumulatorBytes = 4;
+
+// The three operands of a GEMM: A (input), B (weight), C (output).
+enum class Operand { Input, Weight, Output };
+std::string_view to_string(Operand operand);
+std::optional<Operand> parse_operand(std::string_view text);  // "input", "weight", "output"
+
+}  // namespace tessel::arch
