@@ -1,0 +1,308 @@
+// The YAML architecture loader: the shipped configs load with the right derived numbers, and
+// each class of mistake names the file, the 1-based line and the full dotted key.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "arch/config_error.h"
+#include "arch/config_loader.h"
+#include "arch/config_yaml.h"
+
+namespace tessel::arch {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kSourceDir = TESSEL_SOURCE_DIR;
+const std::string kMinimal = kSourceDir + "/tests/data/configs/minimal.yaml";
+
+std::string shipped(const std::string& name) { return kSourceDir + "/configs/arch/" + name; }
+
+double peak_ops_per_second(const SystolicSpec& spec, DType dtype) {
+  return 2.0 * spec.array_count() * spec.array.rows * spec.array.cols *
+         spec.find_dtype(dtype)->macs_per_pe_per_cycle * spec.clock_hz;
+}
+
+// A file in the temp directory, removed when the test ends.
+struct TempFile {
+  explicit TempFile(const std::string& name)
+      : path((fs::temp_directory_path() /
+              ("tessel_" + std::to_string(::getpid()) + "_" + name)).string()) {}
+  ~TempFile() { fs::remove(path); }
+  std::string path;
+};
+
+// Line `line` (1-based) of minimal.yaml replaced by `text`, or removed when there is none.
+struct Edit {
+  int line;
+  std::optional<std::string> text;
+};
+
+void write_edited_minimal(const std::string& path, const std::vector<Edit>& edits) {
+  std::ifstream in(kMinimal);
+  std::vector<std::optional<std::string>> lines;
+  for (std::string line; std::getline(in, line);) lines.emplace_back(line);
+  for (const Edit& edit : edits) lines.at(static_cast<size_t>(edit.line - 1)) = edit.text;
+  std::ofstream out(path);
+  for (const std::optional<std::string>& line : lines) {
+    if (line) out << *line << '\n';
+  }
+}
+
+std::string load_error(const std::string& path) {
+  try {
+    load_spec(path);
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << path << " loaded without a ConfigError";
+  return "";
+}
+
+TEST(ConfigYaml, MinimalConfigTranslatesAtTheEdge) {
+  const SystolicSpec spec = load_yaml_spec(kMinimal);
+  EXPECT_EQ(spec.name, "minimal");
+  EXPECT_EQ(spec.source_file, kMinimal);
+  EXPECT_DOUBLE_EQ(spec.clock_hz, 500e6);
+  EXPECT_EQ(spec.array_count(), 2u);
+  EXPECT_EQ(spec.array.rows, 4u);
+  EXPECT_EQ(spec.array.cols, 8u);
+  EXPECT_EQ(spec.array.dataflow, Dataflow::OutputStationary);
+  EXPECT_FALSE(spec.array.weights_double_buffered);
+  // The file's order: fp16 first, so fp16 is the default format.
+  ASSERT_EQ(spec.dtypes.size(), 2u);
+  EXPECT_EQ(spec.dtypes[0].dtype, DType::Fp16);
+  EXPECT_EQ(spec.dtypes[1].dtype, DType::Int8);
+  EXPECT_DOUBLE_EQ(spec.dtypes[1].macs_per_pe_per_cycle, 2.0);
+  EXPECT_DOUBLE_EQ(spec.dtypes[1].mac_energy_pj, 0.3);
+
+  ASSERT_EQ(spec.buffers.size(), 2u);
+  const BufferSpec& unified = spec.buffers[0];
+  EXPECT_EQ(unified.name, "unified");
+  EXPECT_EQ(unified.capacity_bytes, 1536u);  // 1.5 KiB
+  EXPECT_TRUE(unified.holds_operand(Operand::Input));
+  EXPECT_TRUE(unified.holds_operand(Operand::Output));
+  EXPECT_FALSE(unified.holds_operand(Operand::Weight));
+  EXPECT_DOUBLE_EQ(unified.read_bytes_per_cycle, 32.0);
+  EXPECT_DOUBLE_EQ(unified.write_bytes_per_cycle, 16.0);
+  EXPECT_EQ(unified.banks, 2u);
+  EXPECT_DOUBLE_EQ(unified.write_energy_pj_per_byte, 1.5);
+  EXPECT_EQ(spec.buffer_for(Operand::Weight).name, "weights");
+
+  EXPECT_FALSE(spec.dram.unlimited);
+  EXPECT_DOUBLE_EQ(spec.dram.bytes_per_cycle, 32.0);  // 16 GB/s at 500 MHz
+  EXPECT_EQ(spec.dram.latency_cycles, 23u);           // 45 ns x 500 MHz = 22.5, rounded up
+  EXPECT_DOUBLE_EQ(spec.dram.energy_pj_per_byte, 100.0);
+  // 64 PEs x 100 um2 + one core's buffers (0.5 + 0.25) + 3 other.
+  EXPECT_NEAR(spec.area_mm2(), 0.0064 + 0.75 + 3.0, 1e-12);
+}
+
+TEST(ConfigYaml, UnlimitedDramWithZeroLatencyLoads) {
+  const TempFile file("unlimited.yaml");
+  write_edited_minimal(file.path, {{36, "  bandwidth_gb_s: unlimited"}, {37, "  latency_ns: 0"}});
+  const SystolicSpec spec = load_yaml_spec(file.path);
+  EXPECT_TRUE(spec.dram.unlimited);
+  EXPECT_EQ(spec.dram.latency_cycles, 0u);
+}
+
+TEST(ConfigYaml, WholeLatencyIsNotRoundedUpByFloatingNoise) {
+  const TempFile file("latency.yaml");
+  // 2.24 ns x 3125 MHz is 7 cycles; in doubles the product is 7.000000000000001.
+  write_edited_minimal(file.path, {{4, "clock_mhz: 3125"}, {37, "  latency_ns: 2.24"}});
+  EXPECT_EQ(load_yaml_spec(file.path).dram.latency_cycles, 7u);
+}
+
+TEST(ConfigYaml, EveryShippedConfigLoads) {
+  int loaded = 0;
+  for (const fs::directory_entry& entry : fs::directory_iterator(kSourceDir + "/configs/arch")) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    const SystolicSpec spec = load_spec(entry.path().string());
+    EXPECT_EQ(spec.name, entry.path().stem().string());
+    EXPECT_EQ(spec.source_file, entry.path().string());
+    ++loaded;
+  }
+  EXPECT_GE(loaded, 5);
+}
+
+TEST(ConfigYaml, TpuV1MatchesThePaper) {
+  const SystolicSpec spec = load_spec(shipped("tpu_v1.yaml"));
+  EXPECT_NEAR(peak_ops_per_second(spec, DType::Int8), 92e12, 0.01 * 92e12);  // 92 TOPS
+  EXPECT_EQ(spec.dtypes.front().dtype, DType::Int8);
+  EXPECT_EQ(spec.array.dataflow, Dataflow::WeightStationary);
+  EXPECT_TRUE(spec.array.weights_double_buffered);
+  EXPECT_EQ(spec.buffer_for(Operand::Input).capacity_bytes, 24u << 20);
+  EXPECT_EQ(spec.buffer_for(Operand::Output).capacity_bytes, 4u << 20);
+  EXPECT_EQ(spec.buffer_for(Operand::Weight).capacity_bytes, 256u << 10);
+  EXPECT_NEAR(spec.dram.bytes_per_cycle, 34e9 / 700e6, 1e-9);
+  EXPECT_EQ(spec.dram.latency_cycles, 70u);
+  EXPECT_NEAR(spec.area_mm2(), 331.0, 0.01 * 331.0);
+}
+
+TEST(ConfigYaml, TpuV4LikePeakIs275Teraflops) {
+  const SystolicSpec spec = load_spec(shipped("tpu_v4_like.yaml"));
+  EXPECT_EQ(spec.array_count(), 8u);
+  EXPECT_EQ(spec.dtypes.front().dtype, DType::Bf16);
+  ASSERT_NE(spec.find_dtype(DType::Int8), nullptr);
+  EXPECT_NEAR(peak_ops_per_second(spec, DType::Bf16), 275e12, 0.01 * 275e12);
+  EXPECT_NEAR(spec.dram.bytes_per_cycle, 1200e9 / 1050e6, 1e-9);
+  EXPECT_EQ(spec.buffer_for(Operand::Weight).capacity_bytes, 64u << 20);
+  EXPECT_EQ(spec.buffer_for(Operand::Input).name, spec.buffer_for(Operand::Output).name);
+}
+
+TEST(ConfigYaml, TestArraysHaveTheirSizeAndAllFourFormats) {
+  for (uint32_t size : {4u, 8u, 32u}) {
+    const std::string name = "array_" + std::to_string(size) + "x" + std::to_string(size);
+    SCOPED_TRACE(name);
+    const SystolicSpec spec = load_spec(shipped(name + ".yaml"));
+    EXPECT_EQ(spec.array.rows, size);
+    EXPECT_EQ(spec.array.cols, size);
+    EXPECT_FALSE(spec.dram.unlimited);
+    ASSERT_EQ(spec.dtypes.size(), 4u);
+    EXPECT_EQ(spec.dtypes.front().dtype, DType::Int8);
+    for (DType dtype : {DType::Fp16, DType::Bf16, DType::Fp32}) {
+      EXPECT_NE(spec.find_dtype(dtype), nullptr);
+    }
+  }
+}
+
+TEST(ConfigYaml, NegativeRowsMessageReadsExactly) {
+  const TempFile file("negative_rows.yaml");
+  write_edited_minimal(file.path, {{8, "  rows: -4"}});
+  EXPECT_EQ(load_error(file.path),
+            file.path + ":8: key 'array.rows': must be a positive integer, got -4");
+}
+
+TEST(ConfigYaml, SyntaxErrorNamesFileAndLine) {
+  const TempFile file("syntax.yaml");
+  write_edited_minimal(file.path, {{14, "  fp16: {macs_per_pe_per_cycle: 1"}});
+  const std::string message = load_error(file.path);
+  EXPECT_EQ(message.rfind(file.path + ":15: not valid YAML", 0), 0u) << message;
+}
+
+TEST(ConfigYaml, EmptyFileIsAnError) {
+  const TempFile file("empty.yaml");
+  std::ofstream(file.path).close();
+  EXPECT_EQ(load_error(file.path).rfind(file.path + ":1: ", 0), 0u);
+}
+
+struct BadCase {
+  const char* name;
+  std::vector<Edit> edits;
+  int line;
+  const char* key;
+  const char* problem;  // a fragment of the message after the key
+};
+
+// Failures name the case rather than dumping its bytes.
+void PrintTo(const BadCase& bad, std::ostream* out) { *out << bad.name; }
+
+class BadYaml : public testing::TestWithParam<BadCase> {};
+
+TEST_P(BadYaml, NamesFileLineAndKey) {
+  const BadCase& bad = GetParam();
+  const TempFile file(std::string(bad.name) + ".yaml");
+  write_edited_minimal(file.path, bad.edits);
+  const std::string message = load_error(file.path);
+  const std::string where =
+      file.path + ":" + std::to_string(bad.line) + ": key '" + bad.key + "': ";
+  EXPECT_EQ(message.rfind(where, 0), 0u) << message;
+  EXPECT_NE(message.find(bad.problem, where.size()), std::string::npos) << message;
+}
+
+const std::optional<std::string> kRemoved;
+
+INSTANTIATE_TEST_SUITE_P(
+    ConfigYaml, BadYaml,
+    testing::Values(
+        BadCase{"unknown_key", {{9, "  colums: 8"}}, 9, "array.colums", "unknown key"},
+        BadCase{"unknown_top_key", {{1, "frequency_ghz: 1"}}, 1, "frequency_ghz", "unknown key"},
+        BadCase{"unknown_dtype", {{15, "  int4: {macs_per_pe_per_cycle: 1, mac_energy_pj: 0.1}"}},
+                15, "dtypes.int4", "unknown key"},
+        BadCase{"duplicate_key", {{9, "  rows: 8"}}, 9, "array.rows", "appears twice"},
+        // A missing key is reported at the line of the mapping that should hold it.
+        BadCase{"missing_key", {{8, kRemoved}}, 7, "array.rows", "missing"},
+        BadCase{"missing_top_key",
+                {{35, kRemoved}, {36, kRemoved}, {37, kRemoved}, {38, kRemoved}}, 2, "dram",
+                "missing"},
+        BadCase{"missing_buffer_key", {{22, kRemoved}}, 17, "buffers[0].banks", "missing"},
+        BadCase{"word_for_integer", {{5, "cores: two"}}, 5, "cores",
+                "must be a positive integer, got two"},
+        BadCase{"fraction_for_integer", {{22, "    banks: 1.5"}}, 22, "buffers[0].banks",
+                "must be a positive integer, got 1.5"},
+        BadCase{"quoted_number", {{4, "clock_mhz: \"500\""}}, 4, "clock_mhz",
+                "got the string \"500\""},
+        BadCase{"list_for_number", {{20, "    read_bytes_per_cycle: [32]"}}, 20,
+                "buffers[0].read_bytes_per_cycle", "got a list"},
+        BadCase{"empty_value", {{9, "  cols:"}}, 9, "array.cols", "got nothing"},
+        BadCase{"word_for_bool", {{11, "  weights_double_buffered: maybe"}}, 11,
+                "array.weights_double_buffered", "must be true or false"},
+        BadCase{"zero_rows", {{8, "  rows: 0"}}, 8, "array.rows", "positive integer, got 0"},
+        BadCase{"zero_clock", {{4, "clock_mhz: 0"}}, 4, "clock_mhz", "must be a number > 0"},
+        BadCase{"zero_capacity", {{19, "    capacity_kib: 0"}}, 19, "buffers[0].capacity_kib",
+                "must be a number > 0, got 0"},
+        BadCase{"zero_port", {{29, "    read_bytes_per_cycle: 0"}}, 29,
+                "buffers[1].read_bytes_per_cycle", "must be a number > 0"},
+        BadCase{"negative_energy", {{32, "    read_energy_pj_per_byte: -1"}}, 32,
+                "buffers[1].read_energy_pj_per_byte", "must be a number >= 0, got -1"},
+        BadCase{"negative_area", {{40, "  other_mm2: -3"}}, 40, "area.other_mm2",
+                "must be a number >= 0"},
+        BadCase{"bad_dataflow", {{10, "  dataflow: xs"}}, 10, "array.dataflow",
+                "must be one of os, ws, is, got xs"},
+        BadCase{"unknown_kind", {{3, "kind: gpu"}}, 3, "kind", "only 'systolic'"},
+        BadCase{"no_dtypes", {{13, "dtypes: {}"}, {14, kRemoved}, {15, kRemoved}}, 13, "dtypes",
+                "at least one"},
+        BadCase{"unknown_operand", {{27, "    holds: [weights]"}}, 27, "buffers[1].holds[0]",
+                "must be one of input, weight, output"},
+        BadCase{"no_operands", {{27, "    holds: []"}}, 27, "buffers[1].holds",
+                "at least one operand"},
+        BadCase{"operand_held_twice", {{27, "    holds: [weight, input]"}}, 27,
+                "buffers[1].holds[1]", "already held by buffer 'unified'"},
+        BadCase{"operand_listed_twice", {{27, "    holds: [weight, weight]"}}, 27,
+                "buffers[1].holds[1]", "lists 'weight' twice"},
+        BadCase{"operand_never_held", {{18, "    holds: [input]"}}, 16, "buffers",
+                "no buffer holds operand 'output'"},
+        BadCase{"buffer_name_twice", {{26, "  - name: unified"}}, 26, "buffers[1].name",
+                "used twice"},
+        BadCase{"unlimited_with_latency", {{36, "  bandwidth_gb_s: unlimited"}}, 37,
+                "dram.latency_ns", "must be 0 when bandwidth_gb_s is 'unlimited'"},
+        BadCase{"word_for_bandwidth", {{36, "  bandwidth_gb_s: fast"}}, 36, "dram.bandwidth_gb_s",
+                "must be a number > 0 or 'unlimited', got fast"}),
+    [](const testing::TestParamInfo<BadCase>& param_info) {
+      return std::string(param_info.param.name);
+    });
+
+TEST(ConfigLoader, ChoosesTheReaderByExtension) {
+  const TempFile yml("minimal.yml");
+  fs::copy_file(kMinimal, yml.path);
+  EXPECT_EQ(load_spec(yml.path).name, "minimal");
+  EXPECT_EQ(load_spec(kSourceDir + "/configs/scalesim/os_32x32_64kB.cfg").name, "os_32x32_64kB");
+}
+
+TEST(ConfigLoader, UnknownExtensionNamesTheFile) {
+  const TempFile json("arch.json");
+  std::ofstream(json.path) << "{}\n";
+  const std::string message = load_error(json.path);
+  EXPECT_EQ(message.rfind(json.path + ": ", 0), 0u) << message;
+  EXPECT_NE(message.find("unknown architecture format '.json'"), std::string::npos) << message;
+}
+
+TEST(ConfigLoader, MissingFileNamesTheFile) {
+  const std::string path = kSourceDir + "/configs/arch/no_such_chip.yaml";
+  const std::string message = load_error(path);
+  EXPECT_EQ(message.rfind(path + ": cannot open", 0), 0u) << message;
+}
+
+TEST(ConfigLoader, DirectoryIsNotAConfig) {
+  const std::string path = kSourceDir + "/configs/arch";
+  EXPECT_EQ(load_error(path).rfind(path + ": ", 0), 0u);
+}
+
+}  // namespace
+}  // namespace tessel::arch
