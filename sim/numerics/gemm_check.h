@@ -1,0 +1,71 @@
+// Checks the datapath's GEMM values against an Eigen reference and reports the error.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/types.h"
+#include "sim/numerics/gemm_datapath.h"
+
+namespace tessel::sim {
+
+struct GemmCheckRequest {
+  uint64_t m, n, k;
+  arch::DType dtype;
+  uint64_t k_tile;  // the SRAM tile of K the mapper chose: it fixes the order of the sums
+  uint64_t seed;
+};
+
+struct NumericsReport {
+  bool checked = false;        // false when skipped (timing-only)
+  bool passed = false;
+  std::string dtype;
+  std::string reference;       // one line: what it was compared with and the criterion
+  double max_abs_error = 0;    // vs the reference below
+  double relative_error = 0;   // ||C - C_ref||_F / ||C_ref||_F
+  double sqnr_db = 0;          // 10 log10(sum C_ref^2 / sum (C - C_ref)^2); +infinity when exact
+  double error_bound = 0;      // the largest per-element bound applied (0 for the exact integer check)
+  double quantization_sqnr_db = 0;  // datapath result (dequantized) vs fp64 product of the original real inputs: what the format costs
+};
+
+// Draws real operands, puts them in the request's format, runs the datapath and compares
+// the result with Eigen. Throws std::invalid_argument on a k_tile of 0.
+NumericsReport check_gemm(const GemmCheckRequest& request);
+
+// How large a GEMM check_gemm handles by default. Its cost has two parts: the MACs (the
+// datapath and three fp64 Eigen products) and the elements of A, B and C (drawing normal
+// inputs, rounding them, comparing outputs). On one core of the development machine:
+// about 1.5 ns per MAC and 70 ns per element, so a GEMM within both limits below costs
+// about a second at most; the CLI checks by default only shapes within both.
+uint64_t default_check_limit_macs();      // M·N·K: 2^28, about 0.4 s
+uint64_t default_check_limit_elements();  // M·K + K·N + M·N: 2^23, about 0.6 s
+
+// The pieces of check_gemm, exposed so tests can compare results of their own making.
+
+// The real inputs: row-major A (m×k) and B (k×n) drawn from normal(0, 1) by a
+// std::mt19937_64 seeded with `seed` (deterministic for a given standard library).
+struct RealOperands {
+  std::vector<float> a;
+  std::vector<float> b;
+};
+RealOperands draw_real_operands(const GemmShape& shape, uint64_t seed);
+
+// gamma_n(u) = n u / (1 - n u), Higham's factor for n rounded operations of unit roundoff u;
+// +infinity when n u >= 1, where no such bound exists.
+double gamma(uint64_t n, double unit_roundoff);
+
+// Bit-exact comparison of an int8 datapath result with Eigen's integer product of the same
+// int8 values. Fills checked, passed, reference and the error fields; throws
+// std::invalid_argument when the sizes do not match the shape.
+NumericsReport compare_int8_with_eigen(const std::vector<int8_t>& a, const std::vector<int8_t>& b,
+                                       const GemmShape& shape, const std::vector<int32_t>& c);
+
+// Element-wise comparison of a floating datapath result with Eigen's fp64 product of the same
+// operands (values of `dtype`), within Higham's dot-product bound. Fills checked, passed,
+// reference and the error fields; throws std::invalid_argument when the sizes do not match.
+NumericsReport compare_float_with_eigen(const std::vector<float>& a, const std::vector<float>& b,
+                                        const GemmShape& shape, const std::vector<float>& c,
+                                        arch::DType dtype);
+
+}  // namespace tessel::sim
