@@ -1,0 +1,45 @@
+#include "arch/energy.h"
+
+#include <stdexcept>
+
+namespace tessel::arch {
+
+uint64_t Activity::sram_read_bytes() const {
+  return buffer_read_bytes[0] + buffer_read_bytes[1] + buffer_read_bytes[2];
+}
+
+uint64_t Activity::sram_write_bytes() const {
+  return buffer_write_bytes[0] + buffer_write_bytes[1] + buffer_write_bytes[2];
+}
+
+Activity& Activity::operator+=(const Activity& other) {
+  macs += other.macs;
+  dram_read_bytes += other.dram_read_bytes;
+  dram_write_bytes += other.dram_write_bytes;
+  for (size_t i = 0; i < 3; ++i) {
+    buffer_read_bytes[i] += other.buffer_read_bytes[i];
+    buffer_write_bytes[i] += other.buffer_write_bytes[i];
+  }
+  return *this;
+}
+
+EnergyBreakdown energy_of(const SystolicSpec& spec, DType dtype, const Activity& activity) {
+  const DTypeSpec* format = spec.find_dtype(dtype);
+  if (format == nullptr) {
+    throw std::invalid_argument("architecture '" + spec.name + "' does not support " +
+                                std::string(to_string(dtype)));
+  }
+  EnergyBreakdown energy;
+  energy.mac_pj = static_cast<double>(activity.macs) * format->mac_energy_pj;
+  for (Operand operand : {Operand::Input, Operand::Weight, Operand::Output}) {
+    const BufferSpec& buffer = spec.buffer_for(operand);
+    const auto i = static_cast<size_t>(operand);
+    energy.sram_pj += static_cast<double>(activity.buffer_read_bytes[i]) * buffer.read_energy_pj_per_byte +
+                      static_cast<double>(activity.buffer_write_bytes[i]) * buffer.write_energy_pj_per_byte;
+  }
+  energy.dram_pj = static_cast<double>(activity.dram_read_bytes + activity.dram_write_bytes) *
+                   spec.dram.energy_pj_per_byte;
+  return energy;
+}
+
+}  // namespace tessel::arch

@@ -1,0 +1,88 @@
+#include "arch/systolic/tile_work.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "arch/systolic/fold_timing.h"
+
+namespace tessel::arch {
+
+SpatialShape spatial_shape(Dataflow dataflow, uint64_t m, uint64_t n, uint64_t k) {
+  switch (dataflow) {
+    case Dataflow::OutputStationary: return {m, n, k};
+    case Dataflow::WeightStationary: return {k, n, m};
+    case Dataflow::InputStationary: return {k, m, n};
+  }
+  return {0, 0, 0};
+}
+
+namespace {
+
+// ws/is: each row fold (a K chunk of the array's height) emits partial sums at the bottom
+// edge, which add onto what the output buffer already holds for those outputs.
+void accumulate_at_bottom_edge(TileAccesses& accesses, uint64_t outputs, uint64_t row_folds,
+                               bool continues_sum) {
+  const uint64_t reads = row_folds - 1 + (continues_sum ? 1 : 0);
+  accesses.output_write = outputs * row_folds * kAccumulatorBytes;
+  accesses.output_read = outputs * reads * kAccumulatorBytes;
+}
+
+}  // namespace
+
+TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, uint32_t operand_bytes,
+                   uint64_t m, uint64_t n, uint64_t k, bool continues_sum) {
+  const SpatialShape shape = spatial_shape(array.dataflow, m, n, k);
+  const FoldGrid grid = fold_grid(array, shape.rows, shape.cols);
+  TileWork work{};
+  work.folds = grid.folds();
+  work.compute_cycles = folds_cycles(array, work.folds, shape.temporal, macs_per_pe_per_cycle);
+  work.pe_slots = work.folds * array.rows * array.cols * shape.temporal;
+
+  const uint64_t a = m * k * operand_bytes;
+  const uint64_t b = k * n * operand_bytes;
+  const uint64_t outputs = m * n;
+  switch (array.dataflow) {
+    case Dataflow::OutputStationary:
+      // A's row slab streams once per column fold, B's column slab once per row fold;
+      // sums stay in the PEs across K and are written out once per tile.
+      work.accesses.input_read = a * grid.col_folds;
+      work.accesses.weight_read = b * grid.row_folds;
+      work.accesses.output_write = outputs * kAccumulatorBytes;
+      work.accesses.output_read = continues_sum ? outputs * kAccumulatorBytes : 0;
+      break;
+    case Dataflow::WeightStationary:
+      accumulate_at_bottom_edge(work.accesses, outputs, grid.row_folds, continues_sum);
+      work.accesses.weight_read = b;
+      work.accesses.input_read = a * grid.col_folds;
+      break;
+    case Dataflow::InputStationary:
+      accumulate_at_bottom_edge(work.accesses, outputs, grid.row_folds, continues_sum);
+      work.accesses.input_read = a;
+      work.accesses.weight_read = b * grid.col_folds;
+      break;
+  }
+  return work;
+}
+
+}  // namespace tessel::arch
+
+namespace tessel::arch {
+
+uint64_t buffer_port_cycles(const SystolicSpec& spec, const TileAccesses& accesses) {
+  const uint64_t reads[3] = {accesses.input_read, accesses.weight_read, accesses.output_read};
+  double slowest = 0.0;
+  for (const BufferSpec& buffer : spec.buffers) {
+    uint64_t read = 0;
+    uint64_t written = 0;
+    for (Operand operand : buffer.holds) {
+      read += reads[static_cast<size_t>(operand)];
+      if (operand == Operand::Output) written += accesses.output_write;
+    }
+    const double share = 1.0 / spec.arrays_per_core;
+    slowest = std::max({slowest, static_cast<double>(read) / (buffer.read_bytes_per_cycle * share),
+                        static_cast<double>(written) / (buffer.write_bytes_per_cycle * share)});
+  }
+  return static_cast<uint64_t>(std::ceil(slowest));
+}
+
+}  // namespace tessel::arch

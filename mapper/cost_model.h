@@ -1,0 +1,35 @@
+// The tile-analytic view (DESIGN.md, fidelity level 2): the closed-form cost of a mapping,
+// fast enough to rank thousands of mappings. The engine runs the same tiles as SystemC
+// transactions; with unlimited DRAM bandwidth the two agree exactly.
+#pragma once
+
+#include <cstdint>
+
+#include "arch/energy.h"
+#include "arch/spec.h"
+#include "mapper/mapping.h"
+#include "mapper/tile_walker.h"
+
+namespace tessel::mapper {
+
+struct MappingCost {
+  uint64_t compute_cycles = 0;    // the busiest array's systolic cycles
+  uint64_t port_cycles = 0;       // the busiest array's cycles with buffer ports accounted
+  uint64_t estimated_cycles = 0;  // whole GEMM, with DRAM transfers and their overlap
+  uint64_t tiles = 0;             // SRAM tiles over all arrays
+  uint64_t folds = 0;             // array folds over all arrays
+  uint64_t pe_slots = 0;          // PE operations the folds offer (useful or padding)
+  arch::Activity activity;        // all arrays together
+  double energy_pj = 0;
+};
+
+MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm,
+                          const GemmMapping& mapping);
+
+// What one tile step does to the buffers, DRAM and MAC units.
+arch::Activity activity_of(const TileStep& step);
+
+// Cycles to move `bytes` over DRAM at full bandwidth, without latency (0 when unlimited).
+double dram_transfer_cycles(const arch::DramSpec& dram, uint64_t bytes);
+
+}  // namespace tessel::mapper

@@ -1,0 +1,37 @@
+#include "mapper/mapping.h"
+
+#include <algorithm>
+
+namespace tessel::mapper {
+
+std::string_view to_string(Dim dim) {
+  switch (dim) {
+    case Dim::M: return "M";
+    case Dim::N: return "N";
+    case Dim::K: return "K";
+  }
+  return "?";
+}
+
+std::string GemmMapping::describe() const {
+  std::string text = std::string(arch::to_string(dataflow)) + " " + std::string(arch::to_string(dtype));
+  text += " split " + std::string(to_string(split)) + "x" + std::to_string(parts);
+  text += " tile " + std::to_string(tile.m) + "x" + std::to_string(tile.n) + "x" + std::to_string(tile.k);
+  text += " order ";
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (i > 0) text += ",";
+    text += to_string(order[i]);
+  }
+  text += double_buffered ? " double-buffered" : " single-buffered";
+  return text;
+}
+
+Extents part_extents(const Extents& gemm, const GemmMapping& mapping, uint32_t part) {
+  Extents slice = gemm;
+  uint64_t& along = mapping.split == Dim::M ? slice.m : slice.n;
+  const uint64_t begin = uint64_t{part} * mapping.part_size;
+  along = begin >= along ? 0 : std::min(mapping.part_size, along - begin);
+  return slice;
+}
+
+}  // namespace tessel::mapper
