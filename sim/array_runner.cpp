@@ -1,0 +1,64 @@
+#include "sim/array_runner.h"
+
+#include "arch/memory/sim_time.h"
+#include "mapper/tile_walker.h"
+
+namespace tessel::sim {
+
+using arch::Operand;
+
+ArrayRunner::ArrayRunner(const sc_core::sc_module_name& name, const arch::SystolicSpec& spec,
+                         const mapper::Extents& slice, const mapper::GemmMapping& mapping,
+                         arch::DmaEngine& dma, arch::SystolicArray& array,
+                         arch::SramBuffer* const (&buffer_of)[3])
+    : sc_core::sc_module(name),
+      spec_(spec),
+      slice_(slice),
+      mapping_(mapping),
+      dma_(dma),
+      array_(array),
+      buffer_of_{buffer_of[0], buffer_of[1], buffer_of[2]},
+      free_slots_(mapping.double_buffered ? 2 : 1) {
+  SC_THREAD(load_process);
+  SC_THREAD(compute_process);
+  SC_THREAD(store_process);
+}
+
+void ArrayRunner::load_process() {
+  mapper::TileWalker walker(spec_, slice_, mapping_);
+  mapper::TileStep step;
+  while (walker.next(step)) {
+    while (free_slots_ == 0) wait(slot_freed_);
+    --free_slots_;
+    dma_.load({{buffer_of_[0], Operand::Input, step.load_input_bytes},
+               {buffer_of_[1], Operand::Weight, step.load_weight_bytes},
+               {buffer_of_[2], Operand::Output, step.load_partial_bytes}});
+    ++loaded_;
+    tile_loaded_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+void ArrayRunner::compute_process() {
+  mapper::TileWalker walker(spec_, slice_, mapping_);
+  mapper::TileStep step;
+  for (uint64_t tile = 0; walker.next(step); ++tile) {
+    while (loaded_ <= tile) wait(tile_loaded_);
+    array_.compute(step.work, step.size.m * step.size.n * step.size.k);
+    ++computed_;
+    tile_computed_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+void ArrayRunner::store_process() {
+  mapper::TileWalker walker(spec_, slice_, mapping_);
+  mapper::TileStep step;
+  for (uint64_t tile = 0; walker.next(step); ++tile) {
+    while (computed_ <= tile) wait(tile_computed_);
+    dma_.store({buffer_of_[2], Operand::Output, step.store_bytes});
+    ++free_slots_;
+    slot_freed_.notify(sc_core::SC_ZERO_TIME);
+  }
+  finish_cycle_ = arch::time_to_cycles(sc_core::sc_time_stamp());
+}
+
+}  // namespace tessel::sim

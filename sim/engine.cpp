@@ -1,0 +1,85 @@
+#include "sim/engine.h"
+
+#include <memory>
+
+#include "arch/memory/dma_engine.h"
+#include "arch/memory/dram.h"
+#include "arch/memory/sram_buffer.h"
+#include "arch/systolic/systolic_array.h"
+#include "sim/array_runner.h"
+#include "sim/sc_kernel.h"
+
+namespace tessel::sim {
+
+namespace {
+
+// Every module of one run; destroyed before the next run replaces the kernel.
+struct Accelerator {
+  std::unique_ptr<arch::Dram> dram;
+  std::vector<std::unique_ptr<arch::SramBuffer>> buffers;  // core-major
+  std::vector<std::unique_ptr<arch::DmaEngine>> dmas;
+  std::vector<std::unique_ptr<arch::SystolicArray>> arrays;
+  std::vector<std::unique_ptr<ArrayRunner>> runners;
+};
+
+std::string indexed(const char* base, size_t i) { return base + std::to_string(i); }
+
+}  // namespace
+
+GemmRun simulate_gemm(const arch::SystolicSpec& spec, const mapper::Extents& gemm,
+                      const mapper::GemmMapping& mapping) {
+  fresh_kernel();
+  Accelerator acc;
+  acc.dram = std::make_unique<arch::Dram>("dram", spec.dram);
+  const size_t per_core = spec.buffers.size();
+  for (uint32_t core = 0; core < spec.cores; ++core) {
+    for (const arch::BufferSpec& buffer : spec.buffers) {
+      acc.buffers.push_back(std::make_unique<arch::SramBuffer>(
+          ("core" + std::to_string(core) + "_" + buffer.name).c_str(), buffer));
+    }
+  }
+  for (uint32_t part = 0; part < mapping.parts; ++part) {
+    const uint32_t core = part / spec.arrays_per_core;
+    arch::SramBuffer* buffer_of[3] = {};
+    for (size_t b = 0; b < per_core; ++b) {
+      for (arch::Operand operand : spec.buffers[b].holds) {
+        buffer_of[static_cast<size_t>(operand)] = acc.buffers[core * per_core + b].get();
+      }
+    }
+    acc.dmas.push_back(std::make_unique<arch::DmaEngine>(indexed("dma", part).c_str(), *acc.dram));
+    acc.arrays.push_back(std::make_unique<arch::SystolicArray>(indexed("array", part).c_str(), spec, buffer_of));
+    acc.runners.push_back(std::make_unique<ArrayRunner>(indexed("runner", part).c_str(), spec,
+                                                        mapper::part_extents(gemm, mapping, part), mapping,
+                                                        *acc.dmas.back(), *acc.arrays.back(), buffer_of));
+  }
+
+  sc_core::sc_start();
+
+  GemmRun run{};
+  for (size_t i = 0; i < acc.arrays.size(); ++i) {
+    const arch::SystolicArray& array = *acc.arrays[i];
+    const ArrayStats stats{array.compute_cycles(), array.port_stall_cycles(), acc.runners[i]->finish_cycle(),
+                           array.tiles(), array.folds(), array.macs(), array.pe_slots()};
+    run.arrays.push_back(stats);
+    run.total_cycles = std::max(run.total_cycles, stats.finish_cycle);
+    run.compute_cycles = std::max(run.compute_cycles, stats.compute_cycles);
+    run.activity.macs += stats.macs;
+  }
+  run.stall_cycles = run.total_cycles - run.compute_cycles;
+  run.dram_busy_cycles = acc.dram->busy_cycles();
+  run.activity.dram_read_bytes = acc.dram->read_bytes();
+  run.activity.dram_write_bytes = acc.dram->write_bytes();
+  for (size_t i = 0; i < acc.buffers.size(); ++i) {
+    const arch::SramBuffer& buffer = *acc.buffers[i];
+    run.buffers.push_back({buffer.spec().name, static_cast<uint32_t>(i / per_core), buffer.read_bytes(),
+                           buffer.write_bytes()});
+    for (arch::Operand operand : {arch::Operand::Input, arch::Operand::Weight, arch::Operand::Output}) {
+      const auto o = static_cast<size_t>(operand);
+      run.activity.buffer_read_bytes[o] += buffer.read_bytes(operand);
+      run.activity.buffer_write_bytes[o] += buffer.write_bytes(operand);
+    }
+  }
+  return run;
+}
+
+}  // namespace tessel::sim

@@ -1,0 +1,71 @@
+// One run: every GEMM of a workload mapped, simulated, costed and (when affordable)
+// checked numerically, in order. Layers execute one after another.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "arch/energy.h"
+#include "arch/spec.h"
+#include "mapper/systolic_mapper.h"
+#include "sim/engine.h"
+#include "sim/numerics/gemm_check.h"
+#include "sim/roofline.h"
+#include "workloads/gemm.h"
+
+namespace tessel::sim {
+
+enum class CheckMode { Auto, Always, Never };
+
+struct RunOptions {
+  arch::DType dtype;
+  CheckMode check = CheckMode::Auto;
+  // Auto checks layers within both limits: MACs bound the product's cost, elements of
+  // A, B and C the cost of drawing operands and the memory.
+  uint64_t check_limit_macs;
+  uint64_t check_limit_elements;
+  uint64_t seed = 1;
+  // Called before each layer with its index (0-based) and the layer count.
+  std::function<void(size_t, size_t, const workloads::Gemm&)> on_layer;
+};
+
+struct LayerResult {
+  workloads::Gemm gemm;
+  mapper::MapResult map;
+  GemmRun run;
+  Roofline roofline;
+  arch::EnergyBreakdown energy;
+  double utilization;         // MACs / (total cycles × peak MACs a cycle)
+  double mapping_efficiency;  // MACs / PE slots of the folds: what padding partial folds wastes
+  NumericsReport numerics;
+  bool reused;                // same shape as an earlier layer: its simulation was reused
+};
+
+struct RunTotals {
+  uint64_t total_cycles = 0;
+  uint64_t compute_cycles = 0;
+  uint64_t stall_cycles = 0;
+  uint64_t roofline_cycles = 0;
+  uint64_t macs = 0;
+  arch::Activity activity;
+  arch::EnergyBreakdown energy;
+};
+
+struct RunResult {
+  const arch::SystolicSpec* spec;
+  std::string workload;
+  arch::DType dtype;
+  std::vector<LayerResult> layers;
+  RunTotals totals;
+  double seconds() const;
+  double utilization() const;
+  bool numerics_checked() const;
+  bool numerics_passed() const;  // every checked layer passed (true when none was checked)
+};
+
+RunResult run_workload(const arch::SystolicSpec& spec, const workloads::Graph& graph,
+                       const RunOptions& options);
+
+}  // namespace tessel::sim

@@ -1,0 +1,104 @@
+// The command line as a user's script sees it: files, keys, columns and exit codes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_runner.h"
+
+namespace tessel {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSource = TESSEL_SOURCE_DIR;
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("tessel_cli_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(Cli, RunWritesTheContractedReports) {
+  const fs::path out = fresh_dir("run");
+  const auto result = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 64,48,80 --out " +
+                                          out.string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("total"), std::string::npos) << "the table is printed";
+
+  const nlohmann::json summary = nlohmann::json::parse(read_file(out / "summary.json"));
+  for (const char* key : {"total_cycles", "compute_cycles", "stall_cycles", "seconds", "utilization", "dram_read_bytes",
+                          "dram_write_bytes", "sram_read_bytes", "sram_write_bytes", "energy_pj"}) {
+    EXPECT_TRUE(summary.contains(key)) << key;
+  }
+  EXPECT_TRUE(summary["numerics"]["checked"].get<bool>()) << "a small GEMM is checked by default";
+  EXPECT_TRUE(summary["numerics"]["passed"].get<bool>());
+  EXPECT_EQ(summary["total_cycles"].get<uint64_t>(),
+            summary["compute_cycles"].get<uint64_t>() + summary["stall_cycles"].get<uint64_t>());
+
+  const std::string csv = read_file(out / "layers.csv");
+  const std::string contracted =
+      "layer,M,N,K,total_cycles,compute_cycles,stall_cycles,utilization,mapping_efficiency,"
+      "dram_read_bytes,dram_write_bytes,sram_read_bytes,sram_write_bytes,energy_pj";
+  EXPECT_EQ(csv.rfind(contracted, 0), 0u) << csv.substr(0, csv.find('\n'));
+  EXPECT_NE(csv.find("\ngemm,64,48,80,"), std::string::npos);
+
+  const nlohmann::json stats = nlohmann::json::parse(read_file(out / "stats.json"));
+  const nlohmann::json& cycles = stats["stats"]["total_cycles"];
+  EXPECT_EQ(cycles["unit"], "cycles");
+  EXPECT_FALSE(cycles["description"].get<std::string>().empty());
+  EXPECT_EQ(cycles["value"], summary["total_cycles"]);
+  fs::remove_all(out);
+}
+
+TEST(Cli, NoCheckSkipsTheNumerics) {
+  const fs::path out = fresh_dir("nocheck");
+  const auto result = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 16,16,16 --no-check --quiet --out " +
+                                          out.string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_TRUE(result.output.empty()) << "--quiet prints nothing: " << result.output;
+  const nlohmann::json summary = nlohmann::json::parse(read_file(out / "summary.json"));
+  EXPECT_FALSE(summary["numerics"]["checked"].get<bool>());
+  fs::remove_all(out);
+}
+
+TEST(Cli, BadInputExitsOneNamingTheProblem) {
+  const auto bad_gemm = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 4,x,4");
+  EXPECT_EQ(bad_gemm.exit_code, 1);
+  EXPECT_NE(bad_gemm.output.find("--gemm"), std::string::npos) << bad_gemm.output;
+
+  const auto missing = testing::run_tessel("run --arch /nonexistent/arch.yaml --gemm 4,4,4");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("/nonexistent/arch.yaml"), std::string::npos) << missing.output;
+
+  const auto dtype = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 4,4,4 --dtype int4");
+  EXPECT_EQ(dtype.exit_code, 1);
+  EXPECT_NE(dtype.output.find("int4"), std::string::npos) << dtype.output;
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(testing::run_tessel("run --arch x.yaml --gemm 1,1,1 --check --no-check").exit_code, 2);
+  EXPECT_EQ(testing::run_tessel("run --gemm 1,1,1").exit_code, 2);  // --arch is required
+  EXPECT_EQ(testing::run_tessel("--help").exit_code, 0);
+}
+
+TEST(Cli, DataflowFlagOverridesTheArchitecture) {
+  const fs::path out = fresh_dir("dataflow");
+  const auto result = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 32,32,32 --dataflow is --quiet --out " +
+                                          out.string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const nlohmann::json summary = nlohmann::json::parse(read_file(out / "summary.json"));
+  EXPECT_EQ(summary["dataflow"], "is");
+  fs::remove_all(out);
+}
+
+}  // namespace
+}  // namespace tessel
