@@ -1,10 +1,12 @@
 // Host time of whole runs (load, map, simulate; timing only), the figures SCALE-Sim v2 is
-// compared with: it needs about 11 s and 293 s of CPU for these two on a 2-core machine.
+// compared with: it needs about 11 s and 293 s of CPU for the first two on a 2-core machine;
+// and the mapper's own speed.
 #include <benchmark/benchmark.h>
 
 #include <string>
 
 #include "arch/config_loader.h"
+#include "mapper/systolic_mapper.h"
 #include "sim/workload_run.h"
 #include "workloads/topology_csv.h"
 
@@ -39,6 +41,37 @@ void BM_AlexNet_32x32_os_64kB(benchmark::State& state) {
                   workloads::read_topology_csv(kSource + "/configs/topologies/alexnet.csv"));
 }
 BENCHMARK(BM_AlexNet_32x32_os_64kB)->Unit(benchmark::kMillisecond);
+
+// The mapper alone on GPT-3 175B's FFN up-projection (2048 tokens), the target.
+void BM_MapGpt3FfnUp_TpuV4(benchmark::State& state) {
+  const arch::SystolicSpec spec = arch::load_spec(kSource + "/configs/arch/tpu_v4_like.yaml");
+  mapper::MapResult result;
+  for (auto _ : state) {
+    result = mapper::map_gemm(spec, {"ffn_up", 2048, 49152, 12288}, mapper::MapperOptions{arch::DType::Bf16});
+    benchmark::DoNotOptimize(result);
+  }
+  state.counters["considered"] = static_cast<double>(result.considered);
+  state.counters["space"] = static_cast<double>(result.space);
+  state.counters["estimated_cycles"] = static_cast<double>(result.cost.estimated_cycles);
+}
+BENCHMARK(BM_MapGpt3FfnUp_TpuV4)->Unit(benchmark::kMillisecond);
+
+// Full cost evaluations of complete mappings (the analytic model the search ranks with).
+void BM_EvaluateMappings(benchmark::State& state) {
+  const arch::SystolicSpec spec = arch::load_spec(kSource + "/configs/arch/tpu_v4_like.yaml");
+  const mapper::Extents gemm{2048, 49152, 12288};
+  mapper::GemmMapping mapping{arch::Dataflow::WeightStationary, arch::DType::Bf16, mapper::Dim::N, 8, 6144,
+                              {512, 512, 1024}, {mapper::Dim::N, mapper::Dim::K, mapper::Dim::M}, {0, 0, 0}, true};
+  const mapper::TileCost tiles = mapper::tile_cost(spec, gemm, mapping);
+  uint64_t r = 0;
+  for (auto _ : state) {
+    mapping.resident_loops = {static_cast<uint8_t>(r % 4), static_cast<uint8_t>(r / 4 % 4), static_cast<uint8_t>(r / 16 % 4)};
+    ++r;
+    benchmark::DoNotOptimize(mapper::analytic_cost(spec, gemm, mapping, tiles));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EvaluateMappings);
 
 }  // namespace
 

@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "arch/systolic/tile_work.h"
+#include "mapper/loop_nest.h"
 
 namespace tessel::mapper {
 
 namespace {
+
+using arch::Operand;
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
@@ -20,92 +22,115 @@ struct TileClass {
   bool first;
 };
 
-std::vector<TileClass> tile_classes(uint64_t extent, uint64_t tile) {
+struct TileClasses {
+  TileClass items[3];
+  size_t size = 0;
+  const TileClass* begin() const { return items; }
+  const TileClass* end() const { return items + size; }
+};
+
+TileClasses tile_classes(uint64_t extent, uint64_t tile) {
   const uint64_t tiles = ceil_div(extent, tile);
-  const uint64_t edge = extent - (tiles - 1) * tile;
-  std::vector<TileClass> classes{{std::min(tile, extent), 1, true}};
-  if (tiles >= 2) {
-    if (tiles > 2) classes.push_back({tile, tiles - 2, false});
-    classes.push_back({edge, 1, false});
-  }
+  TileClasses classes;
+  classes.items[classes.size++] = {std::min(tile, extent), 1, true};
+  if (tiles > 2) classes.items[classes.size++] = {tile, tiles - 2, false};
+  if (tiles >= 2) classes.items[classes.size++] = {extent - (tiles - 1) * tile, 1, false};
   return classes;
 }
 
-// The innermost loop that iterates more than once; an operand that does not depend on it
-// stays in its buffer while it runs.
-Dim innermost_iterating(const LoopOrder& order, const Extents& counts) {
-  for (auto loop = order.rbegin(); loop != order.rend(); ++loop) {
-    if (counts.along(*loop) > 1) return *loop;
-  }
-  return order.back();
-}
-
-struct SliceCost {
-  uint64_t compute_cycles = 0;
-  uint64_t port_cycles = 0;
-  uint64_t tiles = 0;
-  uint64_t folds = 0;
-  uint64_t pe_slots = 0;
-  uint64_t first_load_bytes = 0;
-  uint64_t last_store_bytes = 0;
-  arch::Activity activity;
-};
-
-SliceCost slice_cost(const arch::SystolicSpec& spec, const Extents& slice,
-                     const GemmMapping& mapping) {
-  SliceCost cost;
+TileCost::Slice slice_tiles(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping) {
+  TileCost::Slice cost;
   if (slice.m == 0 || slice.n == 0 || slice.k == 0) return cost;
   const double rate = spec.find_dtype(mapping.dtype)->macs_per_pe_per_cycle;
   const uint32_t operand_bytes = arch::bytes_of(mapping.dtype);
-  const uint32_t output_bytes = final_output_bytes(mapping.dtype);
-
+  arch::ArraySpec array = spec.array;
+  array.dataflow = mapping.dataflow;
   for (const TileClass& m : tile_classes(slice.m, mapping.tile.m)) {
     for (const TileClass& n : tile_classes(slice.n, mapping.tile.n)) {
       for (const TileClass& k : tile_classes(slice.k, mapping.tile.k)) {
         const uint64_t count = m.count * n.count * k.count;
-        const arch::TileWork work =
-            arch::tile_work(spec.array, rate, operand_bytes, m.size, n.size, k.size, !k.first);
+        const arch::TileWork work = arch::tile_work(array, rate, operand_bytes, m.size, n.size, k.size, !k.first);
         const uint64_t ports = arch::buffer_port_cycles(spec, work.accesses);
         cost.compute_cycles += count * work.compute_cycles;
         cost.port_cycles += count * std::max(work.compute_cycles, ports);
         cost.tiles += count;
         cost.folds += count * work.folds;
         cost.pe_slots += count * work.pe_slots;
-        auto& reads = cost.activity.buffer_read_bytes;
+        auto& reads = cost.array.buffer_read_bytes;
         reads[0] += count * work.accesses.input_read;
         reads[1] += count * work.accesses.weight_read;
         reads[2] += count * work.accesses.output_read;
-        cost.activity.buffer_write_bytes[2] += count * work.accesses.output_write;
+        cost.array.buffer_write_bytes[2] += count * work.accesses.output_write;
       }
     }
   }
+  cost.array.macs = slice.m * slice.n * slice.k;
+  return cost;
+}
 
-  const Extents counts{ceil_div(slice.m, mapping.tile.m), ceil_div(slice.n, mapping.tile.n),
-                       ceil_div(slice.k, mapping.tile.k)};
-  const Dim inner = innermost_iterating(mapping.order, counts);
-  const uint64_t input_bytes = slice.m * slice.k * operand_bytes * (inner == Dim::N ? 1 : counts.n);
-  const uint64_t weight_bytes = slice.k * slice.n * operand_bytes * (inner == Dim::M ? 1 : counts.m);
+// DRAM traffic of one slice and the events that pay DRAM latency.
+struct SliceTraffic {
+  arch::Activity activity;  // DRAM bytes and the DMA's buffer accesses
+  uint64_t first_load_bytes = 0;
+  uint64_t last_store_bytes = 0;
+  uint64_t load_events = 0;   // tiles that load anything
+  uint64_t store_events = 0;  // output blocks leaving
+  // Steps after the first, grouped by the outermost loop they advance (level 0..2): how
+  // many there are and the DRAM bytes such a step moves (new blocks in, output blocks out).
+  uint64_t steps_at_level[3] = {0, 0, 0};
+  double bytes_at_level[3] = {0, 0, 0};
+};
+
+SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping) {
+  SliceTraffic traffic;
+  if (slice.m == 0 || slice.n == 0 || slice.k == 0) return traffic;
+  const uint32_t operand_bytes = arch::bytes_of(mapping.dtype);
+  const uint32_t output_bytes = final_output_bytes(mapping.dtype);
+  const LoopNest nest(slice, mapping);
+  const uint64_t input_bytes = slice.m * slice.k * operand_bytes * nest.refetch_factor(Operand::Input);
+  const uint64_t weight_bytes = slice.k * slice.n * operand_bytes * nest.refetch_factor(Operand::Weight);
   const uint64_t outputs = slice.m * slice.n;
-  // Unless K is the innermost loop, every K chunk but the last spills partial sums.
-  const uint64_t spills = inner == Dim::K ? 0 : counts.k - 1;
+  // Every visit of an output block but its last leaves partial sums behind.
+  const uint64_t spills = nest.refetch_factor(Operand::Output) - 1;
   const uint64_t partial_bytes = outputs * arch::kAccumulatorBytes * spills;
   const uint64_t store_bytes = partial_bytes + outputs * output_bytes;
 
-  arch::Activity& activity = cost.activity;
-  activity.macs = slice.m * slice.n * slice.k;
+  arch::Activity& activity = traffic.activity;
   activity.dram_read_bytes = input_bytes + weight_bytes + partial_bytes;
   activity.dram_write_bytes = store_bytes;
-  activity.buffer_write_bytes[0] += input_bytes;
-  activity.buffer_write_bytes[1] += weight_bytes;
-  activity.buffer_write_bytes[2] += partial_bytes;
-  activity.buffer_read_bytes[2] += store_bytes;
+  activity.buffer_write_bytes[0] = input_bytes;
+  activity.buffer_write_bytes[1] = weight_bytes;
+  activity.buffer_write_bytes[2] = partial_bytes;
+  activity.buffer_read_bytes[2] = store_bytes;
 
-  const uint64_t first_m = std::min(slice.m, mapping.tile.m);
-  const uint64_t first_n = std::min(slice.n, mapping.tile.n);
-  const uint64_t first_k = std::min(slice.k, mapping.tile.k);
-  cost.first_load_bytes = (first_m + first_n) * first_k * operand_bytes;
-  cost.last_store_bytes = first_m * first_n * output_bytes;
-  return cost;
+  const Extents& a = nest.operand(Operand::Input).block;
+  const Extents& b = nest.operand(Operand::Weight).block;
+  const Extents& c = nest.operand(Operand::Output).block;
+  traffic.first_load_bytes = (a.m * a.k + b.k * b.n) * operand_bytes;
+  traffic.last_store_bytes = c.m * c.n * output_bytes;
+  // A tile loads when a loop outside the input's or the weight's block moves.
+  const uint32_t deepest = std::max(nest.operand(Operand::Input).outside, nest.operand(Operand::Weight).outside);
+  traffic.load_events = 1;
+  for (uint32_t level = 0; level < deepest; ++level) traffic.load_events *= nest.trips_at(level);
+  traffic.store_events = nest.block_visits(Operand::Output);
+
+  const struct {
+    Operand operand;
+    uint64_t bytes;
+  } moved[] = {{Operand::Input, input_bytes}, {Operand::Weight, weight_bytes},
+               {Operand::Output, store_bytes + partial_bytes}};
+  uint64_t enclosing = 1;
+  for (uint32_t level = 0; level < 3; ++level) {
+    traffic.steps_at_level[level] = enclosing * (nest.trips_at(level) - 1);
+    enclosing *= nest.trips_at(level);
+    for (const auto& x : moved) {
+      // A step advancing a loop outside the block brings a new block (on average its share).
+      if (level < nest.operand(x.operand).outside) {
+        traffic.bytes_at_level[level] += static_cast<double>(x.bytes) / static_cast<double>(nest.block_visits(x.operand));
+      }
+    }
+  }
+  return traffic;
 }
 
 }  // namespace
@@ -129,43 +154,69 @@ arch::Activity activity_of(const TileStep& step) {
   return activity;
 }
 
-MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm,
-                          const GemmMapping& mapping) {
-  // Slices differ only in the last one, so at most two distinct costs.
-  const SliceCost full = slice_cost(spec, part_extents(gemm, mapping, 0), mapping);
-  const SliceCost last =
-      mapping.parts > 1 ? slice_cost(spec, part_extents(gemm, mapping, mapping.parts - 1), mapping) : full;
+TileCost tile_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping) {
+  TileCost cost;
+  cost.full = slice_tiles(spec, part_extents(gemm, mapping, 0), mapping);
+  cost.last = mapping.parts > 1 ? slice_tiles(spec, part_extents(gemm, mapping, mapping.parts - 1), mapping) : cost.full;
+  return cost;
+}
+
+MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping,
+                          const TileCost& tiles) {
+  const SliceTraffic full = slice_traffic(part_extents(gemm, mapping, 0), mapping);
+  const SliceTraffic last =
+      mapping.parts > 1 ? slice_traffic(part_extents(gemm, mapping, mapping.parts - 1), mapping) : full;
   const uint64_t full_parts = mapping.parts - 1;
 
   MappingCost cost;
-  cost.compute_cycles = std::max(full.compute_cycles, last.compute_cycles);
-  cost.port_cycles = std::max(full.port_cycles, last.port_cycles);
-  cost.tiles = full.tiles * full_parts + last.tiles;
-  cost.folds = full.folds * full_parts + last.folds;
-  cost.pe_slots = full.pe_slots * full_parts + last.pe_slots;
-  for (uint64_t i = 0; i < full_parts; ++i) cost.activity += full.activity;
-  cost.activity += last.activity;
-  cost.energy_pj = arch::energy_of(spec, mapping.dtype, cost.activity).total_pj();
+  cost.compute_cycles = std::max(tiles.full.compute_cycles, tiles.last.compute_cycles);
+  cost.port_cycles = std::max(tiles.full.port_cycles, tiles.last.port_cycles);
+  cost.tiles = tiles.full.tiles * full_parts + tiles.last.tiles;
+  cost.folds = tiles.full.folds * full_parts + tiles.last.folds;
+  cost.pe_slots = tiles.full.pe_slots * full_parts + tiles.last.pe_slots;
+  arch::Activity& activity = cost.activity;
+  for (const arch::Activity* part : {&tiles.full.array, &full.activity}) {
+    for (uint64_t i = 0; i < full_parts; ++i) activity += *part;
+  }
+  activity += tiles.last.array;
+  activity += last.activity;
+  cost.energy_pj = arch::energy_of(spec, mapping.dtype, activity).total_pj();
 
   const arch::DramSpec& dram = spec.dram;
-  const uint64_t dram_bytes = cost.activity.dram_read_bytes + cost.activity.dram_write_bytes;
-  const double streaming = dram_transfer_cycles(dram, dram_bytes);
+  const double streaming = dram_transfer_cycles(dram, cost.dram_bytes());
   const double latency = dram.unlimited ? 0.0 : static_cast<double>(dram.latency_cycles);
-  double estimate = 0.0;
-  if (mapping.double_buffered) {
-    // Transfers hide under compute except the first load and the last store, which every
-    // array makes at the same time.
-    const double prologue = dram_transfer_cycles(dram, full.first_load_bytes * mapping.parts) + latency;
-    const double epilogue = dram_transfer_cycles(dram, full.last_store_bytes * mapping.parts) + latency;
-    estimate = std::max(static_cast<double>(cost.port_cycles) + prologue + epilogue,
-                        streaming + 2 * latency);
+  const double tiles_per_array = static_cast<double>(std::max(tiles.full.tiles, tiles.last.tiles));
+  const double port = static_cast<double>(cost.port_cycles);
+  double estimate = port;
+  if (dram.unlimited) {
+    estimate = port;
+  } else if (mapping.double_buffered) {
+    // A pipeline of tiles: the first load, then each tile's compute overlapping the next
+    // tile's transfers (every array's, through the one channel), then the last compute and
+    // the last store.
+    // Steps are grouped by the loop they advance, since those that bring new blocks move
+    // more than the rest.
+    const double first_load = dram_transfer_cycles(dram, full.first_load_bytes * mapping.parts);
+    const double last_store = dram_transfer_cycles(dram, full.last_store_bytes * mapping.parts);
+    const double compute_per_tile = port / tiles_per_array;
+    double overlapped = 0;
+    for (size_t level = 0; level < 3; ++level) {
+      const double transfer = full.bytes_at_level[level] * mapping.parts / dram.bytes_per_cycle;
+      overlapped += static_cast<double>(full.steps_at_level[level]) * std::max(transfer, compute_per_tile);
+    }
+    estimate = latency + first_load + overlapped + compute_per_tile + last_store + latency;
   } else {
     // Each tile loads, computes and stores in turn; transfers of the arrays share DRAM.
-    const double tiles = static_cast<double>(std::max(full.tiles, last.tiles));
-    estimate = static_cast<double>(cost.port_cycles) + streaming + 2 * latency * tiles;
+    const double events = static_cast<double>(
+        std::max(full.load_events + full.store_events, last.load_events + last.store_events));
+    estimate = port + streaming + latency * events;
   }
   cost.estimated_cycles = static_cast<uint64_t>(std::ceil(estimate));
   return cost;
+}
+
+MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping) {
+  return analytic_cost(spec, gemm, mapping, tile_cost(spec, gemm, mapping));
 }
 
 }  // namespace tessel::mapper

@@ -1,5 +1,5 @@
 // The tile-analytic view (DESIGN.md, fidelity level 2): the closed-form cost of a mapping,
-// fast enough to rank thousands of mappings. The engine runs the same tiles as SystemC
+// fast enough to rank millions of mappings. The engine runs the same tiles as SystemC
 // transactions; with unlimited DRAM bandwidth the two agree exactly.
 #pragma once
 
@@ -12,19 +12,40 @@
 
 namespace tessel::mapper {
 
+// What the arrays do, which depends only on the split, the tile, the dataflow and the
+// format, not on loop order, residency or buffering: the mapper computes it once per tile
+// and reuses it across every nest of that tile.
+struct TileCost {
+  struct Slice {
+    uint64_t compute_cycles = 0;
+    uint64_t port_cycles = 0;  // compute cycles, or the buffers' port time where longer
+    uint64_t tiles = 0;
+    uint64_t folds = 0;
+    uint64_t pe_slots = 0;
+    arch::Activity array;  // MACs and the array's own buffer accesses
+  };
+  Slice full;  // every slice but the last
+  Slice last;  // the last slice (the same as full when there is one part)
+};
+
 struct MappingCost {
   uint64_t compute_cycles = 0;    // the busiest array's systolic cycles
   uint64_t port_cycles = 0;       // the busiest array's cycles with buffer ports accounted
   uint64_t estimated_cycles = 0;  // whole GEMM, with DRAM transfers and their overlap
-  uint64_t tiles = 0;             // SRAM tiles over all arrays
+  uint64_t tiles = 0;             // tiles over all arrays
   uint64_t folds = 0;             // array folds over all arrays
   uint64_t pe_slots = 0;          // PE operations the folds offer (useful or padding)
   arch::Activity activity;        // all arrays together
   double energy_pj = 0;
+
+  uint64_t dram_bytes() const { return activity.dram_read_bytes + activity.dram_write_bytes; }
 };
 
-MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm,
-                          const GemmMapping& mapping);
+TileCost tile_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping);
+// `tiles` must come from tile_cost of the same split, tile, dataflow and format.
+MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping,
+                          const TileCost& tiles);
+MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping);
 
 // What one tile step does to the buffers, DRAM and MAC units.
 arch::Activity activity_of(const TileStep& step);

@@ -22,6 +22,8 @@ std::string GemmMapping::describe() const {
     if (i > 0) text += ",";
     text += to_string(order[i]);
   }
+  text += " resident " + std::to_string(resident_loops[0]) + "," + std::to_string(resident_loops[1]) + "," +
+          std::to_string(resident_loops[2]);
   text += double_buffered ? " double-buffered" : " single-buffered";
   return text;
 }

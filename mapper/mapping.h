@@ -33,13 +33,19 @@ struct GemmMapping {
   Dim split;
   uint32_t parts;
   uint64_t part_size;
-  Extents tile;  // SRAM tile of one array (edge tiles are smaller)
-  LoopOrder order;
+  Extents tile;     // the tile the array computes at a time (edge tiles are smaller)
+  LoopOrder order;  // loops over tiles, outer to inner
+  // Per operand (indexed by arch::Operand), how many of the innermost loops its buffer
+  // block spans: 0 keeps one tile; 3 keeps the whole slice. A larger block is fetched
+  // fewer times but needs more of the buffer. For the output, spanning K keeps partial
+  // sums on chip.
+  std::array<uint8_t, 3> resident_loops;
   // Every buffer holds two tiles of its operands, so the next tile loads while this one
   // computes. Without it, loads, compute and stores of consecutive tiles serialise.
   bool double_buffered;
 
-  std::string describe() const;  // one line, e.g. "ws int8 split N×8 tile 256×512×1024 order M,N,K db"
+  // One line, e.g. "ws int8 split Nx8 tile 256x512x1024 order M,N,K resident 0,1,2 double-buffered".
+  std::string describe() const;
 };
 
 // The slice of the GEMM that array `part` computes.

@@ -1,33 +1,227 @@
 #include "mapper/systolic_mapper.h"
 
-#include <optional>
+#include <algorithm>
+#include <numeric>
+#include <random>
 #include <stdexcept>
-#include <tuple>
-#include <vector>
 
-#include "arch/systolic/tile_work.h"
+#include "mapper/loop_nest.h"
 
 namespace tessel::mapper {
 
 namespace {
 
+using arch::Operand;
+
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 uint64_t round_up(uint64_t a, uint64_t b) { return ceil_div(a, b) * b; }
 
-// Multiples of the array extent a dimension lands on (1 for the temporal one), doubling,
-// and the whole dimension.
+constexpr LoopOrder kOrders[] = {{Dim::M, Dim::N, Dim::K}, {Dim::M, Dim::K, Dim::N}, {Dim::N, Dim::M, Dim::K},
+                                 {Dim::N, Dim::K, Dim::M}, {Dim::K, Dim::M, Dim::N}, {Dim::K, Dim::N, Dim::M}};
+constexpr uint64_t kResidencies = 4 * 4 * 4;  // 0..3 loops for each operand
+constexpr uint64_t kNestsPerTile = std::size(kOrders) * kResidencies * 2;
+
+// One tile of the mapspace: everything the arrays' own cost depends on.
+struct TileChoice {
+  arch::Dataflow dataflow;
+  Dim split;
+  uint32_t parts;
+  uint64_t part_size;
+  Extents tile;
+};
+
+// Mappings rank by the objective, then by time, DRAM traffic and energy.
+std::tuple<double, uint64_t, uint64_t, double> rank(Objective objective, const MappingCost& cost) {
+  return {objective_value(objective, cost), cost.estimated_cycles, cost.dram_bytes(), cost.energy_pj};
+}
+
+uint64_t block_bytes(const Extents& block, Operand operand, arch::DType dtype) {
+  switch (operand) {
+    case Operand::Input: return block.m * block.k * arch::bytes_of(dtype);
+    case Operand::Weight: return block.k * block.n * arch::bytes_of(dtype);
+    case Operand::Output: return block.m * block.n * arch::kAccumulatorBytes;
+  }
+  return 0;
+}
+
+// Bytes a buffer must hold: its operands' blocks, twice when double-buffered, for each
+// array of the core.
+uint64_t buffer_demand(const arch::SystolicSpec& spec, const arch::BufferSpec& buffer, const LoopNest& nest,
+                       const GemmMapping& mapping) {
+  uint64_t bytes = 0;
+  for (Operand operand : buffer.holds) bytes += block_bytes(nest.operand(operand).block, operand, mapping.dtype);
+  return bytes * (mapping.double_buffered ? 2 : 1) * spec.arrays_per_core;
+}
+
+// A tile of the mapspace with the arrays' cost of it and the floor that cost puts under
+// every mapping of the tile.
+struct BoundedTile {
+  TileChoice choice;
+  TileCost cost;
+  double floor;  // objective value no nest of this tile can beat
+};
+
+class Search {
+ public:
+  Search(const arch::SystolicSpec& spec, const Extents& gemm, const MapperOptions& options)
+      : spec_(spec), gemm_(gemm), options_(options), keep_(options.alternatives + 1) {}
+
+  BoundedTile bound(const TileChoice& choice) const {
+    const GemmMapping mapping = mapping_of(choice);
+    BoundedTile tile{choice, tile_cost(spec_, gemm_, mapping), 0.0};
+    // The arrays' cycles and the DRAM traffic every operand needs at least once bound the
+    // time; their energy and that traffic's bound the energy.
+    MappingCost floor;
+    floor.activity = tile.cost.last.array;
+    for (uint32_t i = 0; i + 1 < mapping.parts; ++i) floor.activity += tile.cost.full.array;
+    const uint64_t compulsory = (gemm_.m * gemm_.k + gemm_.k * gemm_.n) * arch::bytes_of(options_.dtype) +
+                                gemm_.m * gemm_.n * final_output_bytes(options_.dtype);
+    floor.activity.dram_read_bytes = compulsory;
+    floor.estimated_cycles =
+        std::max({tile.cost.full.port_cycles, tile.cost.last.port_cycles,
+                  static_cast<uint64_t>(dram_transfer_cycles(spec_.dram, compulsory))});
+    floor.energy_pj = arch::energy_of(spec_, options_.dtype, floor.activity).total_pj();
+    tile.floor = objective_value(options_.objective, floor);
+    return tile;
+  }
+
+  // False once no mapping of this tile (nor of any tile with a higher floor) can be kept.
+  bool visit(const BoundedTile& tile) {
+    if (best_.size() == keep_ && tile.floor > objective_value(options_.objective, best_.back().cost)) return false;
+    GemmMapping mapping = mapping_of(tile.choice);
+    const Extents slice = part_extents(gemm_, mapping, 0);
+    for (const LoopOrder& order : kOrders) {
+      mapping.order = order;
+      std::array<bool, kResidencies> seen{};
+      for (uint64_t r = 0; r < kResidencies; ++r) {
+        mapping.resident_loops = {static_cast<uint8_t>(r % 4), static_cast<uint8_t>(r / 4 % 4),
+                                  static_cast<uint8_t>(r / 16)};
+        const LoopNest nest(slice, mapping);
+        // Residencies that canonicalise to the same blocks are the same mapping.
+        const size_t canonical = nest.operand(Operand::Input).outside + 4 * nest.operand(Operand::Weight).outside +
+                                 16 * nest.operand(Operand::Output).outside;
+        if (seen[canonical]) continue;
+        seen[canonical] = true;
+        for (bool double_buffered : {true, false}) {
+          mapping.double_buffered = double_buffered;
+          if (!fits(nest, mapping)) continue;
+          offer(mapping, analytic_cost(spec_, gemm_, mapping, tile.cost));
+        }
+      }
+    }
+    return true;
+  }
+
+  uint64_t considered() const { return considered_; }
+  bool found() const { return !best_.empty(); }
+  const std::vector<RankedMapping>& ranked() const { return best_; }
+
+ private:
+  GemmMapping mapping_of(const TileChoice& c) const {
+    return {c.dataflow, options_.dtype, c.split, c.parts, c.part_size, c.tile, kOrders[0], {0, 0, 0}, true};
+  }
+
+  bool fits(const LoopNest& nest, const GemmMapping& mapping) const {
+    for (const arch::BufferSpec& buffer : spec_.buffers) {
+      if (buffer_demand(spec_, buffer, nest, mapping) > buffer.capacity_bytes) return false;
+    }
+    return true;
+  }
+
+  void offer(const GemmMapping& mapping, const MappingCost& cost) {
+    ++considered_;
+    const auto key = rank(options_.objective, cost);
+    if (best_.size() == keep_ && key >= rank(options_.objective, best_.back().cost)) return;
+    const auto at = std::upper_bound(best_.begin(), best_.end(), key, [&](const auto& k, const RankedMapping& r) {
+      return k < rank(options_.objective, r.cost);
+    });
+    best_.insert(at, {mapping, cost});
+    if (best_.size() > keep_) best_.pop_back();
+  }
+
+  const arch::SystolicSpec& spec_;
+  Extents gemm_;
+  MapperOptions options_;
+  size_t keep_;
+  std::vector<RankedMapping> best_;
+  uint64_t considered_ = 0;
+};
+
+std::vector<TileChoice> mapspace_tiles(const arch::SystolicSpec& spec, const Extents& gemm,
+                                       const MapperOptions& options) {
+  std::vector<arch::Dataflow> dataflows{spec.array.dataflow};
+  if (options.search_dataflows) {
+    dataflows = {arch::Dataflow::OutputStationary, arch::Dataflow::WeightStationary, arch::Dataflow::InputStationary};
+  }
+  const std::vector<Dim> splits = spec.array_count() > 1 ? std::vector<Dim>{Dim::M, Dim::N} : std::vector<Dim>{Dim::M};
+  std::vector<TileChoice> choices;
+  for (arch::Dataflow dataflow : dataflows) {
+    const Extents units = array_units(spec.array, dataflow);
+    for (Dim split : splits) {
+      const uint64_t along = gemm.along(split);
+      const uint64_t even = ceil_div(along, spec.array_count());
+      // Even slices balance the arrays; slices aligned to the array waste no partial fold.
+      std::vector<uint64_t> part_sizes{even};
+      if (round_up(even, units.along(split)) < along && round_up(even, units.along(split)) != even) {
+        part_sizes.push_back(round_up(even, units.along(split)));
+      }
+      for (uint64_t part_size : part_sizes) {
+        const auto parts = static_cast<uint32_t>(ceil_div(along, part_size));
+        Extents slice = gemm;
+        (split == Dim::M ? slice.m : slice.n) = part_size;
+        for (uint64_t tm : tile_candidates(slice.m, units.m)) {
+          for (uint64_t tn : tile_candidates(slice.n, units.n)) {
+            for (uint64_t tk : tile_candidates(slice.k, units.k)) {
+              choices.push_back({dataflow, split, parts, part_size, {tm, tn, tk}});
+            }
+          }
+        }
+      }
+    }
+  }
+  return choices;
+}
+
+}  // namespace
+
+std::string_view to_string(Objective objective) {
+  switch (objective) {
+    case Objective::Latency: return "latency";
+    case Objective::Energy: return "energy";
+    case Objective::EnergyDelay: return "edp";
+  }
+  return "?";
+}
+
+std::optional<Objective> parse_objective(std::string_view text) {
+  for (Objective o : {Objective::Latency, Objective::Energy, Objective::EnergyDelay}) {
+    if (text == to_string(o)) return o;
+  }
+  return std::nullopt;
+}
+
+double objective_value(Objective objective, const MappingCost& cost) {
+  switch (objective) {
+    case Objective::Latency: return static_cast<double>(cost.estimated_cycles);
+    case Objective::Energy: return cost.energy_pj;
+    case Objective::EnergyDelay: return static_cast<double>(cost.estimated_cycles) * cost.energy_pj;
+  }
+  return 0.0;
+}
+
 std::vector<uint64_t> tile_candidates(uint64_t extent, uint64_t unit) {
   std::vector<uint64_t> sizes;
   for (uint64_t size = unit; size < extent; size *= 2) sizes.push_back(size);
-  sizes.push_back(extent);
+  for (uint64_t pieces = 1; pieces <= 8; ++pieces) sizes.push_back(std::min(extent, round_up(ceil_div(extent, pieces), unit)));
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
   return sizes;
 }
 
-// The array extent (rows, cols, or 1 for time) each GEMM dimension is laid on.
-Extents array_units(const arch::ArraySpec& array) {
+Extents array_units(const arch::ArraySpec& array, arch::Dataflow dataflow) {
   const uint64_t r = array.rows;
   const uint64_t c = array.cols;
-  switch (array.dataflow) {
+  switch (dataflow) {
     case arch::Dataflow::OutputStationary: return {r, c, 1};
     case arch::Dataflow::WeightStationary: return {1, c, r};
     case arch::Dataflow::InputStationary: return {c, 1, r};
@@ -35,87 +229,90 @@ Extents array_units(const arch::ArraySpec& array) {
   return {1, 1, 1};
 }
 
-uint64_t tile_bytes(const GemmMapping& mapping, arch::Operand operand) {
-  const uint64_t b = arch::bytes_of(mapping.dtype);
-  const Extents& t = mapping.tile;
-  switch (operand) {
-    case arch::Operand::Input: return t.m * t.k * b;
-    case arch::Operand::Weight: return t.k * t.n * b;
-    case arch::Operand::Output: return t.m * t.n * arch::kAccumulatorBytes;
-  }
-  return 0;
-}
-
-bool better(const MappingCost& a, const MappingCost& b) {
-  const auto key = [](const MappingCost& c) {
-    return std::make_tuple(c.estimated_cycles, c.activity.dram_read_bytes + c.activity.dram_write_bytes,
-                           c.energy_pj);
-  };
-  return key(a) < key(b);
-}
-
-// The loop orders that differ in cost: only the innermost loop decides which operand stays.
-constexpr LoopOrder kOrders[] = {{Dim::M, Dim::N, Dim::K}, {Dim::M, Dim::K, Dim::N}, {Dim::N, Dim::K, Dim::M}};
-
-}  // namespace
-
-bool fits_buffers(const arch::SystolicSpec& spec, const GemmMapping& mapping) {
+bool fits_buffers(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping) {
+  const LoopNest nest(part_extents(gemm, mapping, 0), mapping);
   for (const arch::BufferSpec& buffer : spec.buffers) {
-    uint64_t bytes = 0;
-    for (arch::Operand operand : buffer.holds) bytes += tile_bytes(mapping, operand);
-    if (mapping.double_buffered) bytes *= 2;
-    if (bytes * spec.arrays_per_core > buffer.capacity_bytes) return false;
+    if (buffer_demand(spec, buffer, nest, mapping) > buffer.capacity_bytes) return false;
   }
   return true;
 }
 
-MapResult map_gemm(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype) {
-  if (spec.find_dtype(dtype) == nullptr) {
-    throw std::runtime_error(spec.source_file + ": architecture '" + spec.name + "' does not support " +
-                             std::string(arch::to_string(dtype)));
+void check_mapping(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping,
+                   const std::string& layer) {
+  const auto fail = [&](const std::string& problem) {
+    throw std::runtime_error("mapping for layer '" + layer + "': " + problem);
+  };
+  if (spec.find_dtype(mapping.dtype) == nullptr) {
+    fail(spec.name + " does not support " + std::string(arch::to_string(mapping.dtype)));
   }
-  const Extents problem{gemm.m, gemm.n, gemm.k};
-  const Extents units = array_units(spec.array);
-  std::optional<MapResult> best;
-  uint64_t considered = 0;
-
-  const std::vector<Dim> splits = spec.array_count() > 1 ? std::vector<Dim>{Dim::M, Dim::N} : std::vector<Dim>{Dim::M};
-  for (Dim split : splits) {
-    const uint64_t along = problem.along(split);
-    const uint64_t even = ceil_div(along, spec.array_count());
-    // Even slices balance the arrays; slices aligned to the array waste no partial fold.
-    std::vector<uint64_t> part_sizes{even};
-    if (round_up(even, units.along(split)) != even) part_sizes.push_back(round_up(even, units.along(split)));
-    for (uint64_t part_size : part_sizes) {
-      GemmMapping mapping{spec.array.dataflow, dtype, split, 1, part_size, {}, kOrders[0], true};
-      mapping.parts = static_cast<uint32_t>(ceil_div(along, part_size));
-      const Extents slice = part_extents(problem, mapping, 0);
-      for (uint64_t tm : tile_candidates(slice.m, units.m)) {
-        for (uint64_t tn : tile_candidates(slice.n, units.n)) {
-          for (uint64_t tk : tile_candidates(slice.k, units.k)) {
-            mapping.tile = {tm, tn, tk};
-            for (bool double_buffered : {true, false}) {
-              mapping.double_buffered = double_buffered;
-              if (!fits_buffers(spec, mapping)) continue;
-              for (const LoopOrder& order : kOrders) {
-                mapping.order = order;
-                const MappingCost cost = analytic_cost(spec, problem, mapping);
-                ++considered;
-                if (!best || better(cost, best->cost)) best = MapResult{mapping, cost, 0};
-              }
-            }
-          }
-        }
-      }
+  if (mapping.split == Dim::K) fail("split must be M or N: K is never split across arrays");
+  if (mapping.parts == 0 || mapping.part_size == 0) fail("parts and part_size must be positive");
+  if (mapping.parts > spec.array_count()) {
+    fail(std::to_string(mapping.parts) + " parts but " + spec.name + " has " + std::to_string(spec.array_count()) +
+         " arrays");
+  }
+  const uint64_t along = gemm.along(mapping.split);
+  if (uint64_t{mapping.parts} * mapping.part_size < along || uint64_t{mapping.parts - 1} * mapping.part_size >= along) {
+    fail(std::to_string(mapping.parts) + " slices of " + std::to_string(mapping.part_size) + " do not cover " +
+         std::string(to_string(mapping.split)) + " = " + std::to_string(along) + " exactly");
+  }
+  if (mapping.tile.m == 0 || mapping.tile.n == 0 || mapping.tile.k == 0) fail("tile sizes must be positive");
+  const LoopNest nest(part_extents(gemm, mapping, 0), mapping);
+  for (const arch::BufferSpec& buffer : spec.buffers) {
+    const uint64_t demand = buffer_demand(spec, buffer, nest, mapping);
+    if (demand > buffer.capacity_bytes) {
+      fail("its blocks need " + std::to_string(demand) + " bytes of buffer '" + buffer.name + "', which holds " +
+           std::to_string(buffer.capacity_bytes));
     }
   }
-  if (!best) {
-    throw std::runtime_error(spec.source_file + ": no tiling of GEMM '" + gemm.name +
-                             "' fits the buffers of '" + spec.name +
-                             "' (even one array-sized tile with a K chunk of 1 does not)");
+}
+
+MapResult map_gemm(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, const MapperOptions& options) {
+  if (spec.find_dtype(options.dtype) == nullptr) {
+    throw std::runtime_error(spec.source_file + ": architecture '" + spec.name + "' does not support " +
+                             std::string(arch::to_string(options.dtype)));
   }
-  best->considered = considered;
-  return *best;
+  const Extents problem{gemm.m, gemm.n, gemm.k};
+  std::vector<TileChoice> tiles = mapspace_tiles(spec, problem, options);
+  MapResult result;
+  result.space = tiles.size() * kNestsPerTile;
+  result.exhaustive = result.space <= options.exhaustive_limit;
+  if (!result.exhaustive) {
+    // Sample: a seeded order, as many tiles as the limit affords.
+    std::shuffle(tiles.begin(), tiles.end(), std::mt19937_64(options.seed));
+    tiles.resize(std::max<uint64_t>(1, options.exhaustive_limit / kNestsPerTile));
+  }
+  // Best first: once a tile's floor is above the worst mapping kept, so are the rest.
+  Search search(spec, problem, options);
+  std::vector<BoundedTile> bounded;
+  bounded.reserve(tiles.size());
+  for (const TileChoice& tile : tiles) bounded.push_back(search.bound(tile));
+  std::stable_sort(bounded.begin(), bounded.end(),
+                   [](const BoundedTile& a, const BoundedTile& b) { return a.floor < b.floor; });
+  for (const BoundedTile& tile : bounded) {
+    if (!search.visit(tile)) break;
+  }
+  if (!search.found()) {
+    throw std::runtime_error(spec.source_file + ": no mapping of GEMM '" + gemm.name + "' (" + std::to_string(gemm.m) +
+                             "x" + std::to_string(gemm.n) + "x" + std::to_string(gemm.k) + ") fits the buffers of '" +
+                             spec.name + "' (not even one array-sized tile with a K tile of 1)");
+  }
+  const std::vector<RankedMapping>& ranked = search.ranked();
+  result.mapping = ranked.front().mapping;
+  result.cost = ranked.front().cost;
+  result.alternatives.assign(ranked.begin() + 1, ranked.end());
+  result.considered = search.considered();
+  return result;
+}
+
+const MapResult& MappingCache::map(const workloads::Gemm& gemm, const MapperOptions& options) {
+  const Key key{gemm.m, gemm.n, gemm.k, options.dtype, options.objective, options.search_dataflows, options.seed};
+  const auto found = results_.find(key);
+  if (found != results_.end()) {
+    ++hits_;
+    return found->second;
+  }
+  return results_.emplace(key, map_gemm(spec_, gemm, options)).first->second;
 }
 
 }  // namespace tessel::mapper

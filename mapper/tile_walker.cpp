@@ -5,35 +5,54 @@
 namespace tessel::mapper {
 
 namespace {
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 constexpr size_t at(Dim dim) { return static_cast<size_t>(dim); }
+using arch::Operand;
 }  // namespace
 
 uint32_t final_output_bytes(arch::DType dtype) { return arch::bytes_of(dtype); }
 
-TileWalker::TileWalker(const arch::SystolicSpec& spec, const Extents& slice,
-                       const GemmMapping& mapping)
-    : spec_(spec),
+TileWalker::TileWalker(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping)
+    : array_(spec.array),
       slice_(slice),
       mapping_(mapping),
+      nest_(slice, mapping),
       macs_per_pe_per_cycle_(spec.find_dtype(mapping.dtype)->macs_per_pe_per_cycle),
-      operand_bytes_(arch::bytes_of(mapping.dtype)),
-      count_{ceil_div(slice.m, mapping.tile.m), ceil_div(slice.n, mapping.tile.n),
-             ceil_div(slice.k, mapping.tile.k)} {
+      operand_bytes_(arch::bytes_of(mapping.dtype)) {
+  array_.dataflow = mapping.dataflow;
   done_ = slice.m == 0 || slice.n == 0 || slice.k == 0;
 }
 
-uint64_t TileWalker::extent(Dim dim, uint64_t index) const {
+uint64_t TileWalker::tile_extent(Dim dim, uint64_t index) const {
   const uint64_t tile = mapping_.tile.along(dim);
   return std::min(tile, slice_.along(dim) - index * tile);
 }
 
 bool TileWalker::advance(Index& index) const {
-  for (auto loop = mapping_.order.rbegin(); loop != mapping_.order.rend(); ++loop) {
-    if (++index[at(*loop)] < count_[at(*loop)]) return true;
-    index[at(*loop)] = 0;
+  for (uint32_t level = 3; level-- > 0;) {
+    const Dim dim = nest_.dim_at(level);
+    if (++index[at(dim)] < nest_.trips(dim)) return true;
+    index[at(dim)] = 0;
   }
   return false;
+}
+
+bool TileWalker::new_block(Operand operand, const Index& a, const Index& b) const {
+  for (uint32_t level = 0; level < nest_.operand(operand).outside; ++level) {
+    const Dim dim = nest_.dim_at(level);
+    if (a[at(dim)] != b[at(dim)]) return true;
+  }
+  return false;
+}
+
+uint64_t TileWalker::block_elements(Operand operand, const Index& index) const {
+  const uint32_t outside = nest_.operand(operand).outside;
+  uint64_t elements = 1;
+  for (uint32_t level = 0; level < 3; ++level) {
+    const Dim dim = nest_.dim_at(level);
+    if (!indexes(operand, dim)) continue;
+    elements *= level < outside ? tile_extent(dim, index[at(dim)]) : slice_.along(dim);
+  }
+  return elements;
 }
 
 bool TileWalker::next(TileStep& step) {
@@ -48,29 +67,27 @@ bool TileWalker::next(TileStep& step) {
   const bool last = !advance(following);
   done_ = last;
 
-  const uint64_t m = extent(Dim::M, index_[at(Dim::M)]);
-  const uint64_t n = extent(Dim::N, index_[at(Dim::N)]);
-  const uint64_t k = extent(Dim::K, index_[at(Dim::K)]);
-  const auto changed = [&](Dim a, Dim b) {
-    return first || index_[at(a)] != prev_[at(a)] || index_[at(b)] != prev_[at(b)];
-  };
+  const uint64_t m = tile_extent(Dim::M, index_[at(Dim::M)]);
+  const uint64_t n = tile_extent(Dim::N, index_[at(Dim::N)]);
+  const uint64_t k = tile_extent(Dim::K, index_[at(Dim::K)]);
+  const auto arrives = [&](Operand x) { return first || new_block(x, prev_, index_); };
   step.size = {m, n, k};
   step.continues_sum = index_[at(Dim::K)] > 0;
-  step.load_input_bytes = changed(Dim::M, Dim::K) ? m * k * operand_bytes_ : 0;
-  step.load_weight_bytes = changed(Dim::K, Dim::N) ? k * n * operand_bytes_ : 0;
-  // A new output tile that is not the first K chunk continues sums spilled to DRAM.
+  step.load_input_bytes = arrives(Operand::Input) ? block_elements(Operand::Input, index_) * operand_bytes_ : 0;
+  step.load_weight_bytes = arrives(Operand::Weight) ? block_elements(Operand::Weight, index_) * operand_bytes_ : 0;
+  // K outside the output block: each visit of a block sums one K tile; a later visit
+  // reads back the partial sums the earlier one spilled.
+  const bool spills = nest_.is_outside(Operand::Output, Dim::K);
+  const uint64_t k_index = index_[at(Dim::K)];
+  const uint64_t output_elements = block_elements(Operand::Output, index_);
   step.load_partial_bytes =
-      changed(Dim::M, Dim::N) && step.continues_sum ? m * n * arch::kAccumulatorBytes : 0;
-  step.work = arch::tile_work(spec_.array, macs_per_pe_per_cycle_, operand_bytes_, m, n, k,
-                              step.continues_sum);
+      arrives(Operand::Output) && spills && k_index > 0 ? output_elements * arch::kAccumulatorBytes : 0;
+  step.work = arch::tile_work(array_, macs_per_pe_per_cycle_, operand_bytes_, m, n, k, step.continues_sum);
 
-  // The output tile leaves for DRAM when the next step works on another one.
-  const bool output_leaves = last || following[at(Dim::M)] != index_[at(Dim::M)] ||
-                             following[at(Dim::N)] != index_[at(Dim::N)];
-  const bool final_chunk = index_[at(Dim::K)] + 1 == count_[at(Dim::K)];
-  const uint64_t element_bytes =
-      final_chunk ? final_output_bytes(mapping_.dtype) : arch::kAccumulatorBytes;
-  step.store_bytes = output_leaves ? m * n * element_bytes : 0;
+  const bool leaves = last || new_block(Operand::Output, index_, following);
+  const bool final_sums = !spills || k_index + 1 == nest_.trips(Dim::K);
+  const uint32_t element_bytes = final_sums ? final_output_bytes(mapping_.dtype) : arch::kAccumulatorBytes;
+  step.store_bytes = leaves ? output_elements * element_bytes : 0;
   return true;
 }
 

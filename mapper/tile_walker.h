@@ -1,6 +1,6 @@
-// Walks the SRAM tiles of one array's slice of a GEMM in the mapping's loop order and says,
-// for each tile, what must move between DRAM and the buffers and what the array does.
-// The engine drives its DMA and compute processes from walkers; the analytic cost model
+// Walks the tiles of one array's slice of a GEMM in the mapping's loop order and says, for
+// each tile, what must move between DRAM and the buffers and what the array does. The
+// engine drives its DMA and compute processes from walkers; the analytic cost model
 // (cost_model.h) sums the same quantities in closed form.
 #pragma once
 
@@ -9,17 +9,18 @@
 
 #include "arch/spec.h"
 #include "arch/systolic/tile_work.h"
+#include "mapper/loop_nest.h"
 #include "mapper/mapping.h"
 
 namespace tessel::mapper {
 
 struct TileStep {
-  Extents size;                // this tile's extents (edge tiles are smaller)
-  bool continues_sum;          // adds onto partial sums of an earlier K chunk
-  uint64_t load_input_bytes;   // DRAM → buffer before compute; 0 when the tile is resident
+  Extents size;                 // this tile's extents (edge tiles are smaller)
+  bool continues_sum;           // adds onto partial sums of an earlier K tile
+  uint64_t load_input_bytes;    // DRAM → buffer before compute: a new block, else 0
   uint64_t load_weight_bytes;
-  uint64_t load_partial_bytes; // partial sums spilled earlier, read back
-  uint64_t store_bytes;        // buffer → DRAM after compute; 0 while the output tile stays
+  uint64_t load_partial_bytes;  // an output block's partial sums spilled earlier, read back
+  uint64_t store_bytes;         // buffer → DRAM after compute: the output block leaving, else 0
   arch::TileWork work;
 };
 
@@ -29,21 +30,23 @@ class TileWalker {
 
   // Fills `step` with the next tile; false when every tile has been visited.
   bool next(TileStep& step);
-  uint64_t tile_count() const { return count_[0] * count_[1] * count_[2]; }
 
  private:
   using Index = std::array<uint64_t, 3>;  // tile indices along M, N, K
 
-  uint64_t extent(Dim dim, uint64_t index) const;
+  uint64_t tile_extent(Dim dim, uint64_t index) const;
   // Steps the loop nest once; false after the last tile.
   bool advance(Index& index) const;
+  // Whether an index of a loop outside the operand's block differs between a and b.
+  bool new_block(arch::Operand operand, const Index& a, const Index& b) const;
+  uint64_t block_elements(arch::Operand operand, const Index& index) const;
 
-  const arch::SystolicSpec& spec_;
+  arch::ArraySpec array_;  // the spec's array running the mapping's dataflow
   Extents slice_;
   GemmMapping mapping_;
+  LoopNest nest_;
   double macs_per_pe_per_cycle_;
   uint32_t operand_bytes_;
-  Index count_;  // tiles along M, N, K
   Index index_{};
   Index prev_{};
   bool started_ = false;

@@ -70,7 +70,12 @@ void add_layer(StatGroup& parent, size_t index, const LayerResult& layer, const 
   StatGroup& mapping = group.child("mapping", "the mapper's choice");
   mapping.add("mapping", layer.map.mapping.describe(), "dataflow, dtype, split, SRAM tile, loop order, buffering")
       .add("considered", layer.map.considered, "count", "mappings the mapper costed")
-      .add("analytic_cycles", layer.map.cost.estimated_cycles, "cycles", "the tile-analytic estimate of this mapping");
+      .add("analytic_cycles", layer.map.cost.estimated_cycles, "cycles", "the tile-analytic estimate of this mapping")
+      .add("analytic_gap", static_cast<double>(layer.map.cost.estimated_cycles) / static_cast<double>(layer.run.total_cycles) - 1.0,
+           "ratio", "analytic estimate / simulated cycles - 1")
+      .add("space", layer.map.space, "count", "mappings in the mapspace")
+      .add("exhaustive", uint64_t{layer.map.exhaustive}, "count", "1 when the whole space was searched (with pruning)")
+      .add("confirmed", uint64_t{layer.confirmed}, "count", "best-ranked mappings simulated to choose this one");
 
   StatGroup& dram = group.child("dram", "off-chip memory");
   dram.add("busy_cycles", layer.run.dram_busy_cycles, "cycles", "cycles the channel moved data");

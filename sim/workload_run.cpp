@@ -1,5 +1,6 @@
 #include "sim/workload_run.h"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -19,12 +20,51 @@ bool wants_check(const RunOptions& options, const workloads::Gemm& gemm) {
   return false;
 }
 
+mapper::MapResult pinned_mapping(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,
+                                 const RunOptions& options) {
+  mapper::GemmMapping mapping = *options.pinned;
+  mapping.dtype = options.dtype;
+  const mapper::Extents extents{gemm.m, gemm.n, gemm.k};
+  mapper::check_mapping(spec, extents, mapping, gemm.name);
+  mapper::MapResult result;
+  result.mapping = mapping;
+  result.cost = mapper::analytic_cost(spec, extents, mapping);
+  result.considered = 1;
+  result.space = 1;
+  return result;
+}
+
 LayerResult run_layer(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,
-                      const RunOptions& options) {
+                      const RunOptions& options, mapper::MappingCache& mappings) {
   LayerResult layer{};
   layer.gemm = gemm;
-  layer.map = mapper::map_gemm(spec, gemm, options.dtype);
-  layer.run = simulate_gemm(spec, {gemm.m, gemm.n, gemm.k}, layer.map.mapping);
+  mapper::MapperOptions mapper_options;
+  mapper_options.dtype = options.dtype;
+  mapper_options.objective = options.objective;
+  mapper_options.search_dataflows = options.search_dataflows;
+  mapper_options.alternatives = std::max<size_t>(mapper_options.alternatives, options.confirm);
+  layer.map = options.pinned ? pinned_mapping(spec, gemm, options) : mappings.map(gemm, mapper_options);
+  const mapper::Extents extents{gemm.m, gemm.n, gemm.k};
+  layer.run = simulate_gemm(spec, extents, layer.map.mapping);
+  layer.confirmed = 1;
+  const auto simulated_value = [&](const GemmRun& run) {
+    const double cycles = static_cast<double>(run.total_cycles);
+    return options.objective == mapper::Objective::Energy
+               ? arch::energy_of(spec, options.dtype, run.activity).total_pj()
+               : options.objective == mapper::Objective::EnergyDelay
+                     ? cycles * arch::energy_of(spec, options.dtype, run.activity).total_pj()
+                     : cycles;
+  };
+  for (const mapper::RankedMapping& other : layer.map.alternatives) {
+    if (layer.confirmed >= options.confirm) break;
+    ++layer.confirmed;
+    GemmRun run = simulate_gemm(spec, extents, other.mapping);
+    if (simulated_value(run) < simulated_value(layer.run)) {
+      layer.run = std::move(run);
+      layer.map.mapping = other.mapping;
+      layer.map.cost = other.cost;
+    }
+  }
   layer.roofline = roofline(spec, gemm, options.dtype);
   layer.energy = arch::energy_of(spec, options.dtype, layer.run.activity);
   const double peak = peak_macs_per_cycle(spec, options.dtype);
@@ -43,6 +83,7 @@ LayerResult run_layer(const arch::SystolicSpec& spec, const workloads::Gemm& gem
 RunResult run_workload(const arch::SystolicSpec& spec, const workloads::Graph& graph,
                        const RunOptions& options) {
   RunResult result{&spec, graph.name, options.dtype, {}, {}};
+  mapper::MappingCache mappings(spec);
   std::map<std::tuple<uint64_t, uint64_t, uint64_t>, size_t> first_of_shape;
   for (size_t i = 0; i < graph.gemms.size(); ++i) {
     const workloads::Gemm& gemm = graph.gemms[i];
@@ -51,7 +92,7 @@ RunResult run_workload(const arch::SystolicSpec& spec, const workloads::Graph& g
     const auto seen = first_of_shape.find(shape);
     if (seen == first_of_shape.end()) {
       first_of_shape.emplace(shape, i);
-      result.layers.push_back(run_layer(spec, gemm, options));
+      result.layers.push_back(run_layer(spec, gemm, options, mappings));
     } else {
       LayerResult layer = result.layers[seen->second];
       layer.gemm = gemm;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ enum class CheckMode { Auto, Always, Never };
 
 struct RunOptions {
   arch::DType dtype;
+  mapper::Objective objective = mapper::Objective::Latency;
+  bool search_dataflows = false;            // the hardware can switch dataflow per layer
+  std::optional<mapper::GemmMapping> pinned;  // use this mapping for every layer instead of searching
+  // The mapper's best this many mappings are simulated and the fastest kept: the analytic
+  // ranking cannot see every stall of DRAM bursts shared by several arrays.
+  size_t confirm = 3;
   CheckMode check = CheckMode::Auto;
   // Auto checks layers within both limits: MACs bound the product's cost, elements of
   // A, B and C the cost of drawing operands and the memory.
@@ -34,6 +41,7 @@ struct RunOptions {
 struct LayerResult {
   workloads::Gemm gemm;
   mapper::MapResult map;
+  size_t confirmed;           // mappings simulated to choose this one
   GemmRun run;
   Roofline roofline;
   arch::EnergyBreakdown energy;

@@ -102,3 +102,56 @@ TEST(Cli, DataflowFlagOverridesTheArchitecture) {
 
 }  // namespace
 }  // namespace tessel
+
+namespace tessel {
+namespace {
+
+TEST(CliMap, PrintsTheLoopNestAndWritesJsonThatRunCanPin) {
+  const fs::path json = fresh_dir("map") += ".json";
+  const auto map = testing::run_tessel("map --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 96,80,200 --top 3 --json " +
+                                       json.string());
+  ASSERT_EQ(map.exit_code, 0) << map.output;
+  for (const char* part : {"for m in", "for n in", "for k in", "input  block", "searched:", "runners-up:", "4. "}) {
+    EXPECT_NE(map.output.find(part), std::string::npos) << part << "\n" << map.output;
+  }
+  const nlohmann::json result = nlohmann::json::parse(read_file(json));
+  EXPECT_EQ(result["alternatives"].size(), 3u);
+  EXPECT_TRUE(result["exhaustive"].get<bool>());
+  EXPECT_GE(result["space"].get<uint64_t>(), result["considered"].get<uint64_t>());
+
+  // Pinning the mapping reproduces the mapper's estimate as the run's analytic figure.
+  const fs::path out = fresh_dir("pinned");
+  const auto run = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 96,80,200 --quiet --mapping " +
+                                       json.string() + " --out " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json stats = nlohmann::json::parse(read_file(out / "stats.json"));
+  const nlohmann::json& mapping = stats["groups"]["layers"]["groups"]["0_gemm"]["groups"]["mapping"]["stats"];
+  EXPECT_EQ(mapping["analytic_cycles"]["value"], result["cost"]["estimated_cycles"]);
+  EXPECT_EQ(mapping["considered"]["value"], 1);
+  fs::remove(json);
+  fs::remove_all(out);
+}
+
+TEST(CliMap, BadMappingFileNamesFileAndKey) {
+  const fs::path json = fresh_dir("badmap") += ".json";
+  std::ofstream(json) << R"({"mapping": {"dataflow": "ws", "dtype": "int8", "split": "Q"}})";
+  const auto run = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 8,8,8 --mapping " +
+                                       json.string());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.output.find(json.string() + ": key 'split'"), std::string::npos) << run.output;
+  fs::remove(json);
+}
+
+TEST(CliMap, TopologyNeedsALayerName) {
+  const auto run = testing::run_tessel("map --arch " + kSource + "/configs/scalesim/os_32x32_64kB.cfg --topology " + kSource +
+                                       "/configs/topologies/alexnet.csv");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.output.find("Conv1"), std::string::npos) << run.output;
+  EXPECT_EQ(testing::run_tessel("map --arch " + kSource + "/configs/scalesim/os_32x32_64kB.cfg --topology " + kSource +
+                                "/configs/topologies/alexnet.csv --layer Conv3 --objective edp")
+                .exit_code,
+            0);
+}
+
+}  // namespace
+}  // namespace tessel

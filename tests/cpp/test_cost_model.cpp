@@ -58,7 +58,10 @@ TEST(CostModel, ClosedFormEqualsTileWalkOnRandomMappings) {
     spec.cores = static_cast<uint32_t>(pick(1, 3));
     const mapper::Extents gemm{pick(1, 70), pick(1, 70), pick(1, 70)};
     mapper::GemmMapping mapping{spec.array.dataflow, arch::DType::Bf16, pick(0, 1) ? Dim::M : Dim::N, 1, 0,
-                                {pick(1, 40), pick(1, 40), pick(1, 40)}, orders[pick(0, 5)], pick(0, 1) == 1};
+                                {pick(1, 40), pick(1, 40), pick(1, 40)}, orders[pick(0, 5)],
+                                {static_cast<uint8_t>(pick(0, 3)), static_cast<uint8_t>(pick(0, 3)),
+                                 static_cast<uint8_t>(pick(0, 3))},
+                                pick(0, 1) == 1};
     const uint64_t along = gemm.along(mapping.split);
     mapping.part_size = pick(1, along);
     mapping.parts = static_cast<uint32_t>((along + mapping.part_size - 1) / mapping.part_size);
@@ -74,21 +77,38 @@ TEST(CostModel, ClosedFormEqualsTileWalkOnRandomMappings) {
   }
 }
 
-TEST(CostModel, ResidentOperandIsFetchedOnce) {
-  // K innermost: partial sums stay on chip, C leaves once; A and B are re-read per tile of
-  // the loop they do not depend on.
+TEST(CostModel, OperandsOutsideTheInnermostLoopAreRefetched) {
+  // Blocks of one tile (no residency): K innermost keeps partial sums on chip, so C leaves
+  // once, while A and B are fetched again for every tile of the loop that does not index them.
   const auto spec = testing::ideal_array(4, 4, arch::Dataflow::OutputStationary);
   const mapper::Extents gemm{16, 16, 16};
   mapper::GemmMapping mapping{spec.array.dataflow, arch::DType::Int8, Dim::M, 1, 16, {8, 8, 8},
-                              {Dim::M, Dim::N, Dim::K}, true};
+                              {Dim::M, Dim::N, Dim::K}, {0, 0, 0}, true};
   const mapper::MappingCost k_inner = mapper::analytic_cost(spec, gemm, mapping);
-  EXPECT_EQ(k_inner.activity.dram_write_bytes, 16u * 16);                  // int8 outputs, once
-  EXPECT_EQ(k_inner.activity.dram_read_bytes, 2u * (16 * 16) * 2);        // A and B twice each
-  mapping.order = {Dim::M, Dim::K, Dim::N};                               // N innermost: A once
+  EXPECT_EQ(k_inner.activity.dram_write_bytes, 16u * 16);            // int8 outputs, once
+  EXPECT_EQ(k_inner.activity.dram_read_bytes, 2u * (16 * 16) * 2);  // A and B twice each
+  mapping.order = {Dim::M, Dim::K, Dim::N};                         // N innermost: A once
   const mapper::MappingCost n_inner = mapper::analytic_cost(spec, gemm, mapping);
-  // Two K chunks: the first spills int32 partial sums, read back for the second.
+  // Two K tiles: the first spills int32 partial sums, read back for the second.
   EXPECT_EQ(n_inner.activity.dram_write_bytes, 16u * 16 * 4 + 16 * 16);
   EXPECT_EQ(n_inner.activity.dram_read_bytes, 16u * 16 + 16 * 16 * 2 + 16 * 16 * 4);
+}
+
+TEST(CostModel, ResidentBlocksRemoveRefetches) {
+  // The TPU v1 case: weights stream through once, activations stay. Order N, K, M over
+  // tiles of 8: A spanning the two inner loops (K and M) is fetched once however many N
+  // tiles pass; C spanning M keeps its sums on chip across K.
+  const auto spec = testing::ideal_array(4, 4, arch::Dataflow::WeightStationary);
+  const mapper::Extents gemm{16, 32, 24};
+  mapper::GemmMapping mapping{spec.array.dataflow, arch::DType::Int8, Dim::M, 1, 16, {8, 8, 8},
+                              {Dim::N, Dim::K, Dim::M}, {2, 0, 1}, true};
+  const mapper::MappingCost resident = mapper::analytic_cost(spec, gemm, mapping);
+  EXPECT_EQ(resident.activity.dram_read_bytes, 16u * 24 + 24 * 32);  // A once; B once (M innermost)
+  EXPECT_EQ(resident.activity.dram_write_bytes, 16u * 32);               // no spills
+  mapping.resident_loops = {0, 0, 0};
+  const mapper::MappingCost streamed = mapper::analytic_cost(spec, gemm, mapping);
+  EXPECT_EQ(streamed.activity.dram_read_bytes - resident.activity.dram_read_bytes,
+            16u * 24 * 3 + 16 * 32 * 4 * 2);  // A three more times, partial sums read back twice
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ using mapper::Dim;
 
 sim::GemmRun simulate(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype,
                       mapper::MapResult* chosen = nullptr) {
-  const mapper::MapResult map = mapper::map_gemm(spec, gemm, dtype);
+  const mapper::MapResult map = mapper::map_gemm(spec, gemm, mapper::MapperOptions{dtype});
   if (chosen) *chosen = map;
   return sim::simulate_gemm(spec, {gemm.m, gemm.n, gemm.k}, map.mapping);
 }
@@ -56,7 +56,7 @@ TEST(Engine, EqualsAnalyticCyclesWithoutContention) {
     const workloads::Gemm gemm{"g", pick(1, 90), pick(1, 90), pick(1, 90)};
     mapper::MapResult map;
     try {
-      map = mapper::map_gemm(spec, gemm, arch::DType::Fp16);
+      map = mapper::map_gemm(spec, gemm, mapper::MapperOptions{arch::DType::Fp16});
     } catch (const std::runtime_error&) {
       continue;  // buffers too small for this array: covered by the mapper's own tests
     }
@@ -75,7 +75,7 @@ TEST(Engine, StallsAppearWhenBandwidthIsCut) {
   // One mapping, two DRAM channels: compute is the same, the slow channel stalls it.
   const auto ideal = testing::ideal_array(32, 32, Dataflow::WeightStationary, true);
   const auto slow_spec = testing::finite_dram(ideal, 2.0, 0);
-  const mapper::MapResult map = mapper::map_gemm(slow_spec, {"g", 256, 256, 256}, arch::DType::Int8);
+  const mapper::MapResult map = mapper::map_gemm(slow_spec, {"g", 256, 256, 256}, mapper::MapperOptions{arch::DType::Int8});
   const sim::GemmRun fast = sim::simulate_gemm(testing::finite_dram(ideal, 1024.0, 0), {256, 256, 256}, map.mapping);
   const sim::GemmRun slow = sim::simulate_gemm(slow_spec, {256, 256, 256}, map.mapping);
   EXPECT_EQ(fast.compute_cycles, slow.compute_cycles);
@@ -91,7 +91,7 @@ TEST(Engine, DoubleBufferingOverlapsLoadsWithCompute) {
   const auto spec = testing::finite_dram(testing::ideal_array(16, 16, Dataflow::OutputStationary), 8.0, 50);
   const mapper::Extents gemm{128, 128, 128};
   mapper::GemmMapping mapping{Dataflow::OutputStationary, arch::DType::Int8, Dim::M, 1, 128, {32, 32, 128},
-                              {Dim::M, Dim::N, Dim::K}, false};
+                              {Dim::M, Dim::N, Dim::K}, {0, 0, 0}, false};
   const sim::GemmRun single = sim::simulate_gemm(spec, gemm, mapping);
   mapping.double_buffered = true;
   const sim::GemmRun overlapped = sim::simulate_gemm(spec, gemm, mapping);
@@ -133,13 +133,42 @@ TEST(Engine, NeverBeatsTheRoofline) {
 
 TEST(Engine, RepeatedRunsInOneProcessAreIdentical) {
   const auto spec = testing::finite_dram(testing::ideal_array(8, 8, Dataflow::OutputStationary, true), 16.0, 30);
-  const workloads::Gemm gemm{"g", 100, 60, 70};
-  const sim::GemmRun first = simulate(spec, gemm, arch::DType::Bf16);
+  const mapper::MapResult map = mapper::map_gemm(spec, {"g", 100, 60, 70}, mapper::MapperOptions{arch::DType::Bf16});
+  const sim::GemmRun first = sim::simulate_gemm(spec, {100, 60, 70}, map.mapping);
   for (int i = 0; i < 200; ++i) {
-    const sim::GemmRun again = simulate(spec, gemm, arch::DType::Bf16);
+    const sim::GemmRun again = sim::simulate_gemm(spec, {100, 60, 70}, map.mapping);
     ASSERT_EQ(again.total_cycles, first.total_cycles);
     ASSERT_EQ(again.activity.dram_read_bytes, first.activity.dram_read_bytes);
   }
+}
+
+}  // namespace
+}  // namespace tessel
+
+namespace tessel {
+namespace {
+
+TEST(Engine, AnalyticEstimateWithinFivePercentWithoutContention) {
+  // One array, DRAM neither free nor saturated: the closed form's overlap model must stay
+  // within 5% of the transaction-level run of the mapping the mapper picked.
+  std::mt19937_64 rng(23);
+  const auto pick = [&](uint64_t lo, uint64_t hi) { return std::uniform_int_distribution<uint64_t>(lo, hi)(rng); };
+  double worst = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    auto spec = testing::finite_dram(
+        testing::ideal_array(static_cast<uint32_t>(pick(4, 32)), static_cast<uint32_t>(pick(4, 32)),
+                             static_cast<arch::Dataflow>(pick(0, 2)), pick(0, 1) == 1),
+        static_cast<double>(pick(32, 256)), pick(0, 100));
+    const workloads::Gemm gemm{"g", pick(64, 600), pick(64, 600), pick(64, 600)};
+    const mapper::MapResult map = mapper::map_gemm(spec, gemm, mapper::MapperOptions{arch::DType::Int8});
+    const sim::GemmRun run = sim::simulate_gemm(spec, {gemm.m, gemm.n, gemm.k}, map.mapping);
+    const double gap = std::abs(static_cast<double>(map.cost.estimated_cycles) - static_cast<double>(run.total_cycles)) /
+                       static_cast<double>(run.total_cycles);
+    worst = std::max(worst, gap);
+    EXPECT_LE(gap, 0.05) << map.mapping.describe() << " analytic " << map.cost.estimated_cycles << " simulated "
+                         << run.total_cycles;
+  }
+  RecordProperty("worst_gap", std::to_string(worst));
 }
 
 }  // namespace

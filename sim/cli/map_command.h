@@ -1,0 +1,22 @@
+// `tessel map`: the mapper's choice for one GEMM, as a loop nest per memory level, with its
+// cost, how much of the mapspace was searched and the runners-up.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "sim/cli/cli_common.h"
+
+namespace tessel::cli {
+
+struct MapFlags {
+  TargetFlags target;
+  std::string layer;
+  uint64_t seed = 1;
+  size_t top = 5;
+  std::string json;
+};
+
+CLI::App* add_map_command(CLI::App& app, MapFlags& flags);
+int map_command(const MapFlags& flags);
+
+}  // namespace tessel::cli
