@@ -36,6 +36,16 @@ constexpr double kPeAreaUm2 = 0.0;
 // in a cycle, so tessel's ports never stall a .cfg run either.
 constexpr uint32_t kPortWordsPerEdgePe = 1;
 constexpr uint32_t kBanks = 1;
+// SCALE-Sim simulates GEMMs only and has no vector unit; the operators around them (softmax,
+// norms, activations) run on this one, sized to the array.
+constexpr uint32_t kVectorLanesPerArrayColumn = 1;  // takes one row of results a cycle
+constexpr double kVectorOpsPerLanePerCycle = 1.0;
+// exp, rsqrt, tanh, reciprocal cost about four multiply-adds each (table + polynomial).
+constexpr double kSpecialOpsPerVectorOp = 0.25;
+// Each lane reads one 32-bit word and writes one a cycle.
+constexpr double kVectorBufferBytesPerLane = 2.0 * kAccumulatorBytes;
+constexpr double kVectorOpEnergyPj = (0.9 + 3.7) / 2.0;   // Horowitz: mean of fp32 add and mul
+constexpr double kSpecialOpEnergyPj = 4.0 * (3.7 + 0.9);  // four fp32 multiply-adds
 
 enum class KeyUse {
   Translated,  // becomes part of the spec
@@ -325,6 +335,19 @@ BufferSpec sram(const CfgFile& cfg, std::string name, Operand operand, std::stri
   return buffer;
 }
 
+VectorUnitSpec vector_unit(uint32_t array_cols) {
+  VectorUnitSpec unit{};
+  unit.lanes = array_cols * kVectorLanesPerArrayColumn;
+  unit.ops_per_lane_per_cycle = kVectorOpsPerLanePerCycle;
+  const double ops_per_cycle = unit.lanes * unit.ops_per_lane_per_cycle;
+  unit.special_ops_per_cycle = ops_per_cycle * kSpecialOpsPerVectorOp;
+  unit.buffer_bytes_per_cycle = unit.lanes * kVectorBufferBytesPerLane;
+  unit.op_energy_pj = kVectorOpEnergyPj;
+  unit.special_op_energy_pj = kSpecialOpEnergyPj;
+  unit.area_mm2 = kAreaMm2;
+  return unit;
+}
+
 }  // namespace
 
 SystolicSpec load_scalesim_cfg(const std::string& path) {
@@ -358,6 +381,7 @@ SystolicSpec load_scalesim_cfg(const std::string& path) {
       sram(cfg, "filter_sram", Operand::Weight, "FilterSramSzkB", edge_words * kWordBytes),
       sram(cfg, "ofmap_sram", Operand::Output, "OfmapSramSzkB", edge_words * kAccumulatorBytes),
   };
+  spec.vector_unit = vector_unit(spec.array.cols);
   spec.dram = read_dram(cfg);
   spec.other_area_mm2 = kAreaMm2;
   return spec;

@@ -272,6 +272,22 @@ std::vector<BufferSpec> read_buffers(const Reader& reader, const Field& field) {
   return buffers;
 }
 
+VectorUnitSpec read_vector_unit(const Reader& reader, const Field& field) {
+  const Mapping unit(reader, field,
+                     {"lanes", "ops_per_lane_per_cycle", "special_ops_per_cycle",
+                      "buffer_bytes_per_cycle", "op_energy_pj", "special_op_energy_pj",
+                      "area_mm2"});
+  VectorUnitSpec spec{};
+  spec.lanes = reader.count(unit.required("lanes"));
+  spec.ops_per_lane_per_cycle = reader.above_zero(unit.required("ops_per_lane_per_cycle"));
+  spec.special_ops_per_cycle = reader.above_zero(unit.required("special_ops_per_cycle"));
+  spec.buffer_bytes_per_cycle = reader.above_zero(unit.required("buffer_bytes_per_cycle"));
+  spec.op_energy_pj = reader.at_least_zero(unit.required("op_energy_pj"));
+  spec.special_op_energy_pj = reader.at_least_zero(unit.required("special_op_energy_pj"));
+  spec.area_mm2 = reader.at_least_zero(unit.required("area_mm2"));
+  return spec;
+}
+
 DramSpec read_dram(const Reader& reader, const Field& field, double clock_mhz) {
   const Mapping dram(reader, field, {"bandwidth_gb_s", "latency_ns", "energy_pj_per_byte"});
   DramSpec spec{};
@@ -318,7 +334,7 @@ SystolicSpec load_yaml_spec(const std::string& path) {
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},
                     {"name", "description", "kind", "clock_mhz", "cores", "arrays_per_core",
-                     "array", "dtypes", "buffers", "dram", "area"});
+                     "array", "dtypes", "buffers", "vector_unit", "dram", "area"});
 
   SystolicSpec spec{};
   const Field name = top.required("name");
@@ -340,6 +356,7 @@ SystolicSpec load_yaml_spec(const std::string& path) {
   spec.array = read_array(reader, top.required("array"));
   spec.dtypes = read_dtypes(reader, top.required("dtypes"));
   spec.buffers = read_buffers(reader, top.required("buffers"));
+  spec.vector_unit = read_vector_unit(reader, top.required("vector_unit"));
   spec.dram = read_dram(reader, top.required("dram"), clock_mhz);
   const Mapping area(reader, top.required("area"), {"other_mm2"});
   spec.other_area_mm2 = reader.at_least_zero(area.required("other_mm2"));

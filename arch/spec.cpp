@@ -28,7 +28,8 @@ double SystolicSpec::area_mm2() const {
   double buffers_mm2 = 0.0;
   for (const BufferSpec& buffer : buffers) buffers_mm2 += buffer.area_mm2;
   const double pes = static_cast<double>(array_count()) * array.rows * array.cols;
-  return pes * array.pe_area_um2 * 1e-6 + cores * buffers_mm2 + other_area_mm2;
+  return pes * array.pe_area_um2 * 1e-6 + cores * (buffers_mm2 + vector_unit.area_mm2) +
+         other_area_mm2;
 }
 
 }  // namespace tessel::arch

@@ -51,6 +51,18 @@ struct ArraySpec {
   double pe_area_um2;
 };
 
+// The vector unit beside a core's arrays: it runs every operator that is not a matrix
+// multiply (softmax, norms, activations, element-wise).
+struct VectorUnitSpec {
+  uint32_t lanes;
+  double ops_per_lane_per_cycle;  // adds, muls, compares, max
+  double special_ops_per_cycle;   // exp, rsqrt, tanh, reciprocal: whole-unit throughput
+  double buffer_bytes_per_cycle;  // its own path to the core's buffers, reads + writes
+  double op_energy_pj;          // one ALU op
+  double special_op_energy_pj;  // one special-function op
+  double area_mm2;
+};
+
 struct SystolicSpec {
   std::string name;
   std::string source_file;  // where it was loaded from, for messages and reports
@@ -60,6 +72,7 @@ struct SystolicSpec {
   ArraySpec array;
   std::vector<DTypeSpec> dtypes;
   std::vector<BufferSpec> buffers;  // per core
+  VectorUnitSpec vector_unit;       // one per core
   DramSpec dram;
   double other_area_mm2;  // control, interconnect, I/O: whatever the source gives
 

@@ -74,6 +74,16 @@ TEST(ScaleSimCfg, CalcExampleIsOneStallFreeArray) {
   EXPECT_TRUE(spec.dram.unlimited);
   EXPECT_EQ(spec.dram.latency_cycles, 0u);
   EXPECT_DOUBLE_EQ(spec.dram.energy_pj_per_byte, 243.75);
+
+  // SCALE-Sim has no vector unit; the assumed one has a lane per array column.
+  const VectorUnitSpec& unit = spec.vector_unit;
+  EXPECT_EQ(unit.lanes, 128u);
+  EXPECT_DOUBLE_EQ(unit.ops_per_lane_per_cycle, 1.0);
+  EXPECT_DOUBLE_EQ(unit.special_ops_per_cycle, 32.0);     // a quarter of the ALU rate
+  EXPECT_DOUBLE_EQ(unit.buffer_bytes_per_cycle, 1024.0);  // a 32-bit read and write a lane
+  EXPECT_DOUBLE_EQ(unit.op_energy_pj, 2.3);               // Horowitz fp32 add and mul, mean
+  EXPECT_DOUBLE_EQ(unit.special_op_energy_pj, 18.4);      // four fp32 multiply-adds
+  EXPECT_DOUBLE_EQ(unit.area_mm2, 0.0);
 }
 
 TEST(ScaleSimCfg, UserExampleHasBandwidthInOneByteWords) {
@@ -138,6 +148,8 @@ TEST(ScaleSimCfg, AcceptsScaleSimSpellingsAndIgnoredKeys) {
   EXPECT_EQ(spec.buffer_for(Operand::Weight).capacity_bytes, 16u * 1024);
   EXPECT_EQ(spec.buffer_for(Operand::Output).capacity_bytes, 8u * 1024);
   EXPECT_DOUBLE_EQ(spec.buffer_for(Operand::Input).read_bytes_per_cycle, 16.0);
+  EXPECT_EQ(spec.vector_unit.lanes, 8u);  // the columns (ArrayWidth), not the rows
+  EXPECT_DOUBLE_EQ(spec.vector_unit.special_ops_per_cycle, 2.0);
   EXPECT_TRUE(spec.dram.unlimited);  // CALC: Bandwidth is not read, as in SCALE-Sim
 }
 

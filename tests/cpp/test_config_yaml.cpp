@@ -99,8 +99,24 @@ TEST(ConfigYaml, MinimalConfigTranslatesAtTheEdge) {
   EXPECT_DOUBLE_EQ(spec.dram.bytes_per_cycle, 32.0);  // 16 GB/s at 500 MHz
   EXPECT_EQ(spec.dram.latency_cycles, 23u);           // 45 ns x 500 MHz = 22.5, rounded up
   EXPECT_DOUBLE_EQ(spec.dram.energy_pj_per_byte, 100.0);
-  // 64 PEs x 100 um2 + one core's buffers (0.5 + 0.25) + 3 other.
-  EXPECT_NEAR(spec.area_mm2(), 0.0064 + 0.75 + 3.0, 1e-12);
+
+  const VectorUnitSpec& unit = spec.vector_unit;
+  EXPECT_EQ(unit.lanes, 8u);
+  EXPECT_DOUBLE_EQ(unit.ops_per_lane_per_cycle, 2.0);
+  EXPECT_DOUBLE_EQ(unit.special_ops_per_cycle, 4.0);
+  EXPECT_DOUBLE_EQ(unit.buffer_bytes_per_cycle, 64.0);
+  EXPECT_DOUBLE_EQ(unit.op_energy_pj, 0.5);
+  EXPECT_DOUBLE_EQ(unit.special_op_energy_pj, 2.5);
+  EXPECT_DOUBLE_EQ(unit.area_mm2, 0.125);
+  // 64 PEs x 100 um2 + one core's buffers (0.5 + 0.25) and vector unit (0.125) + 3 other.
+  EXPECT_NEAR(spec.area_mm2(), 0.0064 + 0.75 + 0.125 + 3.0, 1e-12);
+}
+
+TEST(ConfigYaml, EveryCoreCountsItsVectorUnitArea) {
+  const TempFile file("two_cores.yaml");
+  write_edited_minimal(file.path, {{5, "cores: 2"}});
+  // 128 PEs x 100 um2 + two cores' buffers (0.75) and vector units (0.125) + 3 other.
+  EXPECT_NEAR(load_yaml_spec(file.path).area_mm2(), 0.0128 + 2 * (0.75 + 0.125) + 3.0, 1e-12);
 }
 
 TEST(ConfigYaml, UnlimitedDramWithZeroLatencyLoads) {
@@ -142,6 +158,8 @@ TEST(ConfigYaml, TpuV1MatchesThePaper) {
   EXPECT_EQ(spec.buffer_for(Operand::Weight).capacity_bytes, 256u << 10);
   EXPECT_NEAR(spec.dram.bytes_per_cycle, 34e9 / 700e6, 1e-9);
   EXPECT_EQ(spec.dram.latency_cycles, 70u);
+  EXPECT_EQ(spec.vector_unit.lanes, 256u);  // the activation unit, as wide as the array
+  EXPECT_GT(spec.vector_unit.area_mm2, 0.0);
   EXPECT_NEAR(spec.area_mm2(), 331.0, 0.01 * 331.0);
 }
 
@@ -154,6 +172,8 @@ TEST(ConfigYaml, TpuV4LikePeakIs275Teraflops) {
   EXPECT_NEAR(spec.dram.bytes_per_cycle, 1200e9 / 1050e6, 1e-9);
   EXPECT_EQ(spec.buffer_for(Operand::Weight).capacity_bytes, 64u << 20);
   EXPECT_EQ(spec.buffer_for(Operand::Input).name, spec.buffer_for(Operand::Output).name);
+  // A TensorCore's VPU: 8 sublanes x 128 lanes, two ALUs each.
+  EXPECT_DOUBLE_EQ(spec.vector_unit.lanes * spec.vector_unit.ops_per_lane_per_cycle, 2048.0);
 }
 
 TEST(ConfigYaml, TestArraysHaveTheirSizeAndAllFourFormats) {
@@ -169,6 +189,8 @@ TEST(ConfigYaml, TestArraysHaveTheirSizeAndAllFourFormats) {
     for (DType dtype : {DType::Fp16, DType::Bf16, DType::Fp32}) {
       EXPECT_NE(spec.find_dtype(dtype), nullptr);
     }
+    EXPECT_EQ(spec.vector_unit.lanes, size);  // a lane per column
+    EXPECT_DOUBLE_EQ(spec.vector_unit.special_ops_per_cycle, size / 4.0);
   }
 }
 
@@ -273,7 +295,36 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"unlimited_with_latency", {{36, "  bandwidth_gb_s: unlimited"}}, 37,
                 "dram.latency_ns", "must be 0 when bandwidth_gb_s is 'unlimited'"},
         BadCase{"word_for_bandwidth", {{36, "  bandwidth_gb_s: fast"}}, 36, "dram.bandwidth_gb_s",
-                "must be a number > 0 or 'unlimited', got fast"}),
+                "must be a number > 0 or 'unlimited', got fast"},
+        BadCase{"missing_vector_unit",
+                {{41, kRemoved}, {42, kRemoved}, {43, kRemoved}, {44, kRemoved}, {45, kRemoved},
+                 {46, kRemoved}, {47, kRemoved}, {48, kRemoved}},
+                2, "vector_unit", "missing"},
+        BadCase{"vector_unit_not_a_mapping",
+                {{41, "vector_unit: [8]"}, {42, kRemoved}, {43, kRemoved}, {44, kRemoved},
+                 {45, kRemoved}, {46, kRemoved}, {47, kRemoved}, {48, kRemoved}},
+                41, "vector_unit", "must be a mapping, got a list"},
+        BadCase{"unknown_vector_key", {{42, "  lane: 8"}}, 42, "vector_unit.lane", "unknown key"},
+        BadCase{"missing_vector_key", {{44, kRemoved}}, 41, "vector_unit.special_ops_per_cycle",
+                "missing"},
+        BadCase{"duplicate_vector_key", {{43, "  lanes: 8"}}, 43, "vector_unit.lanes",
+                "appears twice"},
+        BadCase{"zero_lanes", {{42, "  lanes: 0"}}, 42, "vector_unit.lanes",
+                "must be a positive integer, got 0"},
+        BadCase{"fraction_for_lanes", {{42, "  lanes: 8.5"}}, 42, "vector_unit.lanes",
+                "must be a positive integer, got 8.5"},
+        BadCase{"zero_ops_per_lane", {{43, "  ops_per_lane_per_cycle: 0"}}, 43,
+                "vector_unit.ops_per_lane_per_cycle", "must be a number > 0, got 0"},
+        BadCase{"negative_special_rate", {{44, "  special_ops_per_cycle: -4"}}, 44,
+                "vector_unit.special_ops_per_cycle", "must be a number > 0, got -4"},
+        BadCase{"word_for_vector_bandwidth", {{45, "  buffer_bytes_per_cycle: wide"}}, 45,
+                "vector_unit.buffer_bytes_per_cycle", "must be a number > 0, got wide"},
+        BadCase{"quoted_op_energy", {{46, "  op_energy_pj: \"0.5\""}}, 46,
+                "vector_unit.op_energy_pj", "got the string \"0.5\""},
+        BadCase{"negative_special_energy", {{47, "  special_op_energy_pj: -2.5"}}, 47,
+                "vector_unit.special_op_energy_pj", "must be a number >= 0, got -2.5"},
+        BadCase{"negative_vector_area", {{48, "  area_mm2: -1"}}, 48, "vector_unit.area_mm2",
+                "must be a number >= 0, got -1"}),
     [](const testing::TestParamInfo<BadCase>& param_info) {
       return std::string(param_info.param.name);
     });

@@ -10,6 +10,8 @@ namespace tessel::testing {
 
 // One R×C array, one int8/fp16/bf16/fp32-capable core with separate 1 GiB buffers (nothing
 // ever spills) and unlimited DRAM: SCALE-Sim's setting for its reference cycle counts.
+// Its vector unit: 16 lanes of 1 op a cycle, 4 special ops a cycle, 1 pJ an op and 4 pJ a
+// special op, and a buffer path so wide it never limits.
 inline arch::SystolicSpec ideal_array(uint32_t rows, uint32_t cols, arch::Dataflow dataflow,
                                       bool double_buffered = false) {
   arch::SystolicSpec spec;
@@ -27,6 +29,7 @@ inline arch::SystolicSpec ideal_array(uint32_t rows, uint32_t cols, arch::Datafl
   spec.buffers = {{"ifmap", {arch::Operand::Input}, uint64_t{1} << 30, huge, huge, 1, 1.0, 1.5, 1.0},
                   {"filter", {arch::Operand::Weight}, uint64_t{1} << 30, huge, huge, 1, 1.0, 1.5, 1.0},
                   {"ofmap", {arch::Operand::Output}, uint64_t{1} << 30, huge, huge, 1, 1.0, 1.5, 1.0}};
+  spec.vector_unit = {16, 1.0, 4.0, huge, 1.0, 4.0, 0.0};
   spec.dram = {true, 0.0, 0, 20.0};
   spec.other_area_mm2 = 0.0;
   return spec;
