@@ -1,0 +1,397 @@
+#include "workloads/op.h"
+
+#include <initializer_list>
+#include <stdexcept>
+#include <utility>
+
+namespace tessel::workloads {
+
+namespace {
+
+bool holds_kinds_shape(OpKind kind, const OpShape& shape) {
+  switch (kind) {
+    case OpKind::Linear:
+      return std::holds_alternative<LinearShape>(shape);
+    case OpKind::BatchedMatmul:
+      return std::holds_alternative<BatchedMatmulShape>(shape);
+    case OpKind::Softmax:
+      return std::holds_alternative<SoftmaxShape>(shape);
+    case OpKind::LayerNorm:
+    case OpKind::RmsNorm:
+    case OpKind::Gelu:
+    case OpKind::Relu:
+    case OpKind::SiluMul:
+    case OpKind::ResidualAdd:
+      return std::holds_alternative<RowsShape>(shape);
+    case OpKind::Rope:
+      return std::holds_alternative<RopeShape>(shape);
+    case OpKind::KvCacheAppend:
+    case OpKind::KvCacheRead:
+      return std::holds_alternative<KvCacheShape>(shape);
+    case OpKind::Embedding:
+      return std::holds_alternative<EmbeddingShape>(shape);
+    case OpKind::Attention:
+      return std::holds_alternative<AttentionShape>(shape);
+  }
+  return false;
+}
+
+bool all_positive(std::initializer_list<uint64_t> sizes) {
+  for (const uint64_t size : sizes) {
+    if (size == 0) return false;
+  }
+  return true;
+}
+
+// The first problem with a shape's sizes, or "" when there is none.
+std::string shape_problem(const OpShape& shape) {
+  const auto need = [](bool ok, const char* problem) { return ok ? std::string() : problem; };
+  if (const auto* s = std::get_if<LinearShape>(&shape)) {
+    return need(all_positive({s->m, s->n, s->k}), "m, n and k must be positive");
+  }
+  if (const auto* s = std::get_if<BatchedMatmulShape>(&shape)) {
+    if (!all_positive({s->batch, s->m, s->n, s->k, s->b_shared_by})) {
+      return "batch, m, n, k and b_shared_by must be positive";
+    }
+    if (s->batch % s->b_shared_by != 0) return "b_shared_by must divide batch";
+    return need(s->b_from_cache <= s->k * s->n, "b_from_cache exceeds B's k x n elements");
+  }
+  if (const auto* s = std::get_if<SoftmaxShape>(&shape)) {
+    return need(all_positive({s->rows, s->cols}), "rows and cols must be positive");
+  }
+  if (const auto* s = std::get_if<RowsShape>(&shape)) {
+    return need(all_positive({s->rows, s->cols}), "rows and cols must be positive");
+  }
+  if (const auto* s = std::get_if<RopeShape>(&shape)) {
+    return need(all_positive({s->tokens, s->heads, s->head_dim}),
+                "tokens, heads and head_dim must be positive");
+  }
+  if (const auto* s = std::get_if<KvCacheShape>(&shape)) {
+    return need(all_positive({s->batch, s->tokens, s->kv_heads, s->head_dim}),
+                "batch, tokens, kv_heads and head_dim must be positive");
+  }
+  if (const auto* s = std::get_if<EmbeddingShape>(&shape)) {
+    return need(all_positive({s->tokens, s->hidden, s->vocab}),
+                "tokens, hidden and vocab must be positive");
+  }
+  const auto& s = std::get<AttentionShape>(shape);
+  if (!all_positive({s.batch, s.heads, s.kv_heads, s.q_len, s.kv_len, s.head_dim})) {
+    return "batch, heads, kv_heads, q_len, kv_len and head_dim must be positive";
+  }
+  if (s.heads % s.kv_heads != 0) return "kv_heads must divide heads";
+  return need(s.kv_cached <= s.kv_len, "kv_cached exceeds kv_len");
+}
+
+// Scores each query attends to, over all batch entries and heads.
+uint64_t attended_scores(const AttentionShape& s) {
+  const uint64_t pairs = s.causal ? causal_pairs(s.q_len, s.kv_len) : s.q_len * s.kv_len;
+  return s.batch * s.heads * pairs;
+}
+
+uint64_t kv_elements(const KvCacheShape& s) {
+  return s.batch * s.tokens * s.kv_heads * s.head_dim * 2;
+}
+
+// Each figure counts the elementary operations of a straightforward kernel.
+VectorWork rows_work(OpKind kind, const RowsShape& s) {
+  VectorWork work;
+  work.elements = s.rows * s.cols;
+  work.rows = s.rows;
+  switch (kind) {
+    case OpKind::LayerNorm:
+      // Pass 1 sums x (1 add); pass 2 sums (x − mean)² (sub, mul, add); pass 3 writes
+      // (x − mean)·rstd·γ + β (sub, mul, mul, add). Per row: mean = sum/n, var = sumsq/n,
+      // var + eps (3 ALU) and one rsqrt.
+      work.alu_per_element = 1 + 3 + 4;
+      work.alu_per_row = 3;
+      work.special_per_row = 1;
+      work.passes = 3;
+      break;
+    case OpKind::RmsNorm:
+      // Pass 1 sums x² (mul, add); pass 2 writes x·rrms·γ (mul, mul). Per row: sumsq/n and
+      // + eps (2 ALU) and one rsqrt.
+      work.alu_per_element = 2 + 2;
+      work.alu_per_row = 2;
+      work.special_per_row = 1;
+      work.passes = 2;
+      break;
+    case OpKind::Gelu:
+      // The tanh form, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))): x², x³, ·0.044715, + x,
+      // ·√(2/π), + 1, ·x, ·0.5 (8 ALU) and one tanh. The erf form costs about the same.
+      work.alu_per_element = 8;
+      work.special_per_element = 1;
+      work.passes = 1;
+      break;
+    case OpKind::Relu:
+      work.alu_per_element = 1;  // max(x, 0)
+      work.passes = 1;
+      break;
+    case OpKind::SiluMul:
+      // silu(g)·u = g·u / (1 + exp(−g)): negate, + 1, ·g, ·u (4 ALU); exp and reciprocal.
+      work.alu_per_element = 4;
+      work.special_per_element = 2;
+      work.passes = 1;
+      break;
+    case OpKind::ResidualAdd:
+      work.alu_per_element = 1;
+      work.passes = 1;
+      break;
+    default:
+      throw std::logic_error("rows_work: " + kind_name(kind) + " is not a rows op");
+  }
+  return work;
+}
+
+VectorWork softmax_work(const SoftmaxShape& s) {
+  // Pass 1 finds the row max (compare; with a causal mask, a select first); pass 2 writes
+  // e = exp((x − max)·(1/√d)) and sums it (sub, mul, exp, add), the attention scale folded
+  // in; pass 3 multiplies e by 1/sum (mul). Per row: one reciprocal.
+  VectorWork work;
+  work.elements = s.rows * s.cols;
+  work.rows = s.rows;
+  work.alu_per_element = 1 + 3 + 1 + (s.causal ? 1 : 0);
+  work.special_per_element = 1;
+  work.special_per_row = 1;
+  work.passes = 3;
+  return work;
+}
+
+VectorWork attention_softmax_work(const AttentionShape& s) {
+  // Online softmax in one sweep over the unmasked scores only (masked blocks are skipped):
+  // running max (compare), x − max, ·(1/√d), exp, sum add. Per query row: 1/sum and the
+  // head_dim multiplies that normalise the output row. The rescale of the running sums per
+  // K/V block depends on the block size, a mapping choice, and is left to the mapper.
+  VectorWork work;
+  work.elements = attended_scores(s);
+  work.rows = s.batch * s.heads * s.q_len;
+  work.alu_per_element = 4;
+  work.special_per_element = 1;
+  work.alu_per_row = s.head_dim;
+  work.special_per_row = 1;
+  work.passes = 1;
+  return work;
+}
+
+std::string join_sizes(std::initializer_list<uint64_t> sizes) {
+  std::string text;
+  for (const uint64_t size : sizes) {
+    text += (text.empty() ? "" : "x") + std::to_string(size);
+  }
+  return text;
+}
+
+}  // namespace
+
+Op::Op(std::string op_name, OpKind op_kind, OpShape op_shape)
+    : name(std::move(op_name)), kind(op_kind), shape(std::move(op_shape)) {
+  if (!holds_kinds_shape(kind, shape)) {
+    throw std::invalid_argument("op '" + name + "': the shape is not a " + kind_name(kind) +
+                                " shape");
+  }
+  const std::string problem = shape_problem(shape);
+  if (!problem.empty()) throw std::invalid_argument("op '" + name + "': " + problem);
+}
+
+uint64_t Op::macs() const {
+  switch (kind) {
+    case OpKind::Linear: {
+      const auto& s = shape_as<LinearShape>();
+      return s.m * s.n * s.k;
+    }
+    case OpKind::BatchedMatmul: {
+      const auto& s = shape_as<BatchedMatmulShape>();
+      return s.batch * s.m * s.n * s.k;
+    }
+    case OpKind::Attention: {
+      // Q·Kᵀ and A·V each take head_dim MACs per attended score.
+      const auto& s = shape_as<AttentionShape>();
+      return 2 * attended_scores(s) * s.head_dim;
+    }
+    default:
+      return 0;
+  }
+}
+
+uint64_t Op::flops() const {
+  uint64_t flops = 2 * macs();
+  if (kind == OpKind::Linear) {
+    const auto& s = shape_as<LinearShape>();
+    if (s.bias) flops += s.m * s.n;
+  }
+  if (const auto work = vector_work()) flops += work->alu_ops() + work->special_ops();
+  return flops;
+}
+
+ElementCounts Op::elements() const {
+  switch (kind) {
+    case OpKind::Linear: {
+      const auto& s = shape_as<LinearShape>();
+      return {s.m * s.k + s.k * s.n + (s.bias ? s.n : 0), s.m * s.n};
+    }
+    case OpKind::BatchedMatmul: {
+      const auto& s = shape_as<BatchedMatmulShape>();
+      const uint64_t distinct_b = s.batch / s.b_shared_by;
+      return {s.batch * s.m * s.k + distinct_b * (s.k * s.n - s.b_from_cache), s.batch * s.m * s.n};
+    }
+    case OpKind::Softmax: {
+      const auto& s = shape_as<SoftmaxShape>();
+      return {s.rows * s.cols, s.rows * s.cols};
+    }
+    case OpKind::LayerNorm: {
+      const auto& s = shape_as<RowsShape>();
+      return {s.rows * s.cols + 2 * s.cols, s.rows * s.cols};  // + γ and β
+    }
+    case OpKind::RmsNorm: {
+      const auto& s = shape_as<RowsShape>();
+      return {s.rows * s.cols + s.cols, s.rows * s.cols};  // + γ
+    }
+    case OpKind::Gelu:
+    case OpKind::Relu: {
+      const auto& s = shape_as<RowsShape>();
+      return {s.rows * s.cols, s.rows * s.cols};
+    }
+    case OpKind::SiluMul:
+    case OpKind::ResidualAdd: {
+      const auto& s = shape_as<RowsShape>();
+      return {2 * s.rows * s.cols, s.rows * s.cols};
+    }
+    case OpKind::Rope: {
+      // cos and sin of each token's position: head_dim / 2 of each, shared by its heads.
+      const auto& s = shape_as<RopeShape>();
+      const uint64_t vectors = s.tokens * s.heads * s.head_dim;
+      return {vectors + s.tokens * s.head_dim, vectors};
+    }
+    case OpKind::KvCacheAppend: {
+      // Reads the new K/V the projections wrote and stores them into the cache.
+      const uint64_t kv = kv_elements(shape_as<KvCacheShape>());
+      return {kv, kv};
+    }
+    case OpKind::KvCacheRead:
+      // The attention ops consume what it reads (their cache-fed share is not counted again).
+      return {kv_elements(shape_as<KvCacheShape>()), 0};
+    case OpKind::Embedding: {
+      const auto& s = shape_as<EmbeddingShape>();
+      return {s.tokens * s.hidden, s.tokens * s.hidden};
+    }
+    case OpKind::Attention: {
+      const auto& s = shape_as<AttentionShape>();
+      const uint64_t q_or_out = s.batch * s.heads * s.q_len * s.head_dim;
+      const uint64_t fresh_kv = s.batch * s.kv_heads * (s.kv_len - s.kv_cached) * s.head_dim * 2;
+      return {q_or_out + fresh_kv, q_or_out};
+    }
+  }
+  return {};
+}
+
+std::optional<VectorWork> Op::vector_work() const {
+  switch (kind) {
+    case OpKind::Softmax:
+      return softmax_work(shape_as<SoftmaxShape>());
+    case OpKind::LayerNorm:
+    case OpKind::RmsNorm:
+    case OpKind::Gelu:
+    case OpKind::Relu:
+    case OpKind::SiluMul:
+    case OpKind::ResidualAdd:
+      return rows_work(kind, shape_as<RowsShape>());
+    case OpKind::Rope: {
+      // x·cos + rotate_half(x)·sin: 2 mul and 1 add (rotate_half's sign folds into a sub).
+      const auto& s = shape_as<RopeShape>();
+      VectorWork work;
+      work.elements = s.tokens * s.heads * s.head_dim;
+      work.rows = s.tokens * s.heads;
+      work.alu_per_element = 3;
+      work.passes = 1;
+      return work;
+    }
+    case OpKind::Attention:
+      return attention_softmax_work(shape_as<AttentionShape>());
+    default:
+      return std::nullopt;
+  }
+}
+
+uint64_t Op::parameters() const {
+  switch (kind) {
+    case OpKind::Linear: {
+      const auto& s = shape_as<LinearShape>();
+      if (s.tied_weight) return 0;
+      return s.k * s.n + (s.bias ? s.n : 0);
+    }
+    case OpKind::LayerNorm:
+      return 2 * shape_as<RowsShape>().cols;
+    case OpKind::RmsNorm:
+      return shape_as<RowsShape>().cols;
+    case OpKind::Embedding: {
+      const auto& s = shape_as<EmbeddingShape>();
+      return s.vocab * s.hidden;
+    }
+    default:
+      return 0;
+  }
+}
+
+std::string Op::shape_text() const {
+  if (const auto* s = std::get_if<LinearShape>(&shape)) return join_sizes({s->m, s->n, s->k});
+  if (const auto* s = std::get_if<BatchedMatmulShape>(&shape)) {
+    return join_sizes({s->batch, s->m, s->n, s->k});
+  }
+  if (const auto* s = std::get_if<SoftmaxShape>(&shape)) return join_sizes({s->rows, s->cols});
+  if (const auto* s = std::get_if<RowsShape>(&shape)) return join_sizes({s->rows, s->cols});
+  if (const auto* s = std::get_if<RopeShape>(&shape)) {
+    return join_sizes({s->tokens, s->heads, s->head_dim});
+  }
+  if (const auto* s = std::get_if<KvCacheShape>(&shape)) {
+    return join_sizes({s->batch, s->tokens, s->kv_heads, s->head_dim, 2});
+  }
+  if (const auto* s = std::get_if<EmbeddingShape>(&shape)) {
+    return join_sizes({s->tokens, s->hidden}) + " of " + std::to_string(s->vocab);
+  }
+  // batch x heads:kv_heads x q_len x kv_len x head_dim
+  const auto& s = std::get<AttentionShape>(shape);
+  return std::to_string(s.batch) + "x" + std::to_string(s.heads) + ":" +
+         std::to_string(s.kv_heads) + "x" + join_sizes({s.q_len, s.kv_len, s.head_dim});
+}
+
+std::string kind_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::Linear:
+      return "Linear";
+    case OpKind::BatchedMatmul:
+      return "BatchedMatmul";
+    case OpKind::Softmax:
+      return "Softmax";
+    case OpKind::LayerNorm:
+      return "LayerNorm";
+    case OpKind::RmsNorm:
+      return "RmsNorm";
+    case OpKind::Gelu:
+      return "Gelu";
+    case OpKind::Relu:
+      return "Relu";
+    case OpKind::SiluMul:
+      return "SiluMul";
+    case OpKind::ResidualAdd:
+      return "ResidualAdd";
+    case OpKind::Rope:
+      return "Rope";
+    case OpKind::KvCacheAppend:
+      return "KvCacheAppend";
+    case OpKind::KvCacheRead:
+      return "KvCacheRead";
+    case OpKind::Embedding:
+      return "Embedding";
+    case OpKind::Attention:
+      return "Attention";
+  }
+  return "unknown";
+}
+
+uint64_t causal_pairs(uint64_t q_len, uint64_t kv_len) {
+  // Query i sees kv_len − q_len + i + 1 keys, clipped to [0, kv_len].
+  if (kv_len >= q_len) return q_len * (kv_len - q_len) + q_len * (q_len + 1) / 2;
+  // The first q_len − kv_len queries see nothing; the rest see 1, 2, …, kv_len keys.
+  return kv_len * (kv_len + 1) / 2;
+}
+
+}  // namespace tessel::workloads

@@ -1,0 +1,168 @@
+// One operator of a transformer with its shape, and the hardware-independent work it implies:
+// arithmetic, elements moved, vector-unit work and parameters.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace tessel::workloads {
+
+enum class OpKind {
+  Linear,         // activations × weights, LinearShape
+  BatchedMatmul,  // activations × activations, BatchedMatmulShape
+  Softmax,        // SoftmaxShape
+  LayerNorm,      // RowsShape, as are the kinds down to ResidualAdd
+  RmsNorm,
+  Gelu,
+  Relu,
+  SiluMul,        // SwiGLU: silu(gate) · up; cols = the width of one of the two
+  ResidualAdd,    // the element-wise sum of two tensors (residuals, embedding sums)
+  Rope,           // RopeShape
+  KvCacheAppend,  // KvCacheShape
+  KvCacheRead,    // KvCacheShape
+  Embedding,      // EmbeddingShape
+  Attention,      // AttentionShape: fused, flash-style
+};
+
+// C[m×n] = A[m×k]·W[k×n] (+ bias[n]); W is a weight.
+struct LinearShape {
+  uint64_t m = 0;
+  uint64_t n = 0;
+  uint64_t k = 0;
+  bool bias = false;
+  // W is another op's table (tied embeddings): read here, but a parameter only once.
+  bool tied_weight = false;
+};
+
+// C[i] = A[i]·B[i] for i < batch, each m×n×k; A and B are activations.
+struct BatchedMatmulShape {
+  uint64_t batch = 0;
+  uint64_t m = 0;
+  uint64_t n = 0;
+  uint64_t k = 0;
+  // Consecutive batch entries that read the same B: GQA/MQA, where a group of query heads
+  // reads one K/V head. Must divide batch.
+  uint64_t b_shared_by = 1;
+  // Elements of each distinct B that come from the KV cache. The KvCacheRead op carries that
+  // traffic, so it is not counted here again (see ElementCounts).
+  uint64_t b_from_cache = 0;
+};
+
+// Softmax along each of `rows` rows of `cols` attention scores.
+struct SoftmaxShape {
+  uint64_t rows = 0;
+  uint64_t cols = 0;
+  bool causal = false;  // a causal mask is applied on the way in
+};
+
+// A row-wise or element-wise op over rows × cols.
+struct RowsShape {
+  uint64_t rows = 0;
+  uint64_t cols = 0;
+};
+
+// Rotary embedding of `heads` vectors of head_dim for each of `tokens` tokens
+// (rows = tokens × heads, cols = head_dim).
+struct RopeShape {
+  uint64_t tokens = 0;
+  uint64_t heads = 0;
+  uint64_t head_dim = 0;
+};
+
+// K and V of `tokens` tokens of each of `batch` sequences: batch × tokens × kv_heads ×
+// head_dim × 2 elements.
+struct KvCacheShape {
+  uint64_t batch = 0;
+  uint64_t tokens = 0;
+  uint64_t kv_heads = 0;
+  uint64_t head_dim = 0;
+};
+
+// `tokens` rows of `hidden` gathered from a vocab × hidden table.
+struct EmbeddingShape {
+  uint64_t tokens = 0;
+  uint64_t hidden = 0;
+  uint64_t vocab = 0;
+};
+
+// softmax(Q·Kᵀ/√d)·V as one kernel whose scores never leave the chip. `heads` query heads
+// share kv_heads K/V heads. The q_len queries are the last q_len of the kv_len positions
+// (a causal mask is aligned to the end).
+struct AttentionShape {
+  uint64_t batch = 0;
+  uint64_t heads = 0;
+  uint64_t kv_heads = 0;
+  uint64_t q_len = 0;
+  uint64_t kv_len = 0;
+  uint64_t head_dim = 0;
+  bool causal = false;
+  // Leading positions whose K/V come from the KV cache; the KvCacheRead op carries their
+  // traffic, so only the other kv_len − kv_cached positions are counted here.
+  uint64_t kv_cached = 0;
+};
+
+using OpShape = std::variant<LinearShape, BatchedMatmulShape, SoftmaxShape, RowsShape, RopeShape,
+                             KvCacheShape, EmbeddingShape, AttentionShape>;
+
+// Elements an op reads from and writes to memory when it runs as its own kernel, each operand
+// once (a row that must be streamed several times is VectorWork::passes' business). A caller
+// multiplies by its dtype's bytes. A tensor passed between two ops is counted as written by
+// one and read by the other; token ids are not elements and are not counted.
+struct ElementCounts {
+  uint64_t read = 0;
+  uint64_t written = 0;
+};
+
+// The work of an op on a vector unit: per-element figures apply to `elements`, per-row ones
+// (a row's reduction turned into a scale: 1/n, rsqrt, 1/sum) to `rows`; `passes` is how many
+// times a real kernel sweeps the data.
+struct VectorWork {
+  uint64_t elements = 0;
+  uint64_t rows = 0;
+  uint64_t alu_per_element = 0;
+  uint64_t special_per_element = 0;  // exp, rsqrt, tanh, reciprocal
+  uint64_t alu_per_row = 0;
+  uint64_t special_per_row = 0;
+  uint64_t passes = 0;
+
+  uint64_t alu_ops() const { return elements * alu_per_element + rows * alu_per_row; }
+  uint64_t special_ops() const { return elements * special_per_element + rows * special_per_row; }
+};
+
+struct Op {
+  // Throws std::invalid_argument when the shape is not the kind's, or a size is zero.
+  Op(std::string op_name, OpKind op_kind, OpShape op_shape);
+
+  std::string name;
+  OpKind kind;
+  OpShape shape;
+
+  template <typename Shape>
+  const Shape& shape_as() const {
+    return std::get<Shape>(shape);
+  }
+
+  // Multiply-accumulates of the matrix products (Linear, BatchedMatmul, Attention); else 0.
+  uint64_t macs() const;
+  // 2 per MAC, plus one per bias add and one per vector ALU or special op.
+  uint64_t flops() const;
+  ElementCounts elements() const;
+  // Set for the ops that run on a vector unit: the row- and element-wise kinds, and the
+  // softmax inside Attention. Matrix products and pure data movement have none.
+  std::optional<VectorWork> vector_work() const;
+  // Weight elements the op owns: Linear weights and biases, norm scales and shifts, embedding
+  // tables.
+  uint64_t parameters() const;
+  // The shape for reports, e.g. "32x4096x4096" (m x n x k) for a Linear.
+  std::string shape_text() const;
+};
+
+std::string kind_name(OpKind kind);
+
+// (query, key) pairs a causal mask leaves unmasked when q_len queries are the last q_len of
+// kv_len positions: query i sees keys j ≤ kv_len − q_len + i.
+uint64_t causal_pairs(uint64_t q_len, uint64_t kv_len);
+
+}  // namespace tessel::workloads

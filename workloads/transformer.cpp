@@ -1,0 +1,215 @@
+#include "workloads/transformer.h"
+
+#include <utility>
+#include <vector>
+
+#include "workloads/input_error.h"
+
+namespace tessel::workloads {
+
+namespace {
+
+std::string impl_text(AttentionImpl impl) {
+  return impl == AttentionImpl::Fused ? "fused attention" : "unfused attention";
+}
+
+void check(const ModelConfig& config, const Phase& phase) {
+  validate(config);
+  if (phase.batch == 0 || phase.q_len == 0 || phase.kv_len < phase.q_len) {
+    const std::string got = "batch " + std::to_string(phase.batch) + ", q_len " +
+                            std::to_string(phase.q_len) + ", kv_len " +
+                            std::to_string(phase.kv_len);
+    throw InputError(config.name +
+                     ": a phase needs batch >= 1, q_len >= 1 and kv_len >= q_len, got " + got);
+  }
+  if (!config.causal && (phase.kind == Phase::Decode || phase.cached_len() > 0)) {
+    throw InputError(config.name + " is an encoder: it has no KV cache and no decode phase (" +
+                     phase_text(phase) + ")");
+  }
+}
+
+OpKind norm_kind(const ModelConfig& config) {
+  return config.norm == Norm::RmsNorm ? OpKind::RmsNorm : OpKind::LayerNorm;
+}
+
+// Appends the ops of one layer for one model and phase.
+class LayerBuilder {
+ public:
+  LayerBuilder(const ModelConfig& config, const Phase& phase)
+      : config_(config), phase_(phase), rows_(phase.batch * phase.q_len) {}
+
+  std::vector<Op> build(AttentionImpl impl) {
+    const bool pre_norm = config_.norm_placement == NormPlacement::Pre;
+    if (pre_norm) add_norm("attn.norm");
+    add_attention(impl);
+    add_rows("attn.residual", OpKind::ResidualAdd, config_.hidden_size);
+    if (!pre_norm) add_norm("attn.norm");
+    if (pre_norm) add_norm("mlp.norm");
+    add_mlp();
+    add_rows("mlp.residual", OpKind::ResidualAdd, config_.hidden_size);
+    if (!pre_norm) add_norm("mlp.norm");
+    return std::move(ops_);
+  }
+
+ private:
+  void add_norm(std::string name) {
+    add_rows(std::move(name), norm_kind(config_), config_.hidden_size);
+  }
+
+  void add_rows(std::string name, OpKind kind, uint64_t cols) {
+    ops_.emplace_back(std::move(name), kind, RowsShape{rows_, cols});
+  }
+
+  void add_linear(std::string name, uint64_t n, uint64_t k) {
+    ops_.emplace_back(std::move(name), OpKind::Linear,
+                      LinearShape{rows_, n, k, config_.linear_bias, false});
+  }
+
+  void add_attention(AttentionImpl impl) {
+    const uint64_t heads = config_.num_attention_heads;
+    const uint64_t kv_heads = config_.num_key_value_heads;
+    const uint64_t head_dim = config_.head_dim;
+    const uint64_t cached = phase_.cached_len();
+    // Q, K and V as one GEMM: it reads the normalised input once and gives the array one
+    // wide N instead of three narrow ones (GPT-2's c_attn, vLLM's QKVParallelLinear); the
+    // weights and MACs are those of the three projections.
+    add_linear("attn.qkv_proj", (heads + 2 * kv_heads) * head_dim, config_.hidden_size);
+    if (config_.positional == Positional::Rope) {
+      // Q and K rotated by one kernel, sharing each position's cos/sin reads.
+      ops_.emplace_back("attn.rope", OpKind::Rope, RopeShape{rows_, heads + kv_heads, head_dim});
+    }
+    if (config_.causal) {
+      ops_.emplace_back("attn.kv_cache_append", OpKind::KvCacheAppend,
+                        KvCacheShape{phase_.batch, phase_.q_len, kv_heads, head_dim});
+    }
+    if (cached > 0) {
+      ops_.emplace_back("attn.kv_cache_read", OpKind::KvCacheRead,
+                        KvCacheShape{phase_.batch, cached, kv_heads, head_dim});
+    }
+    // A single query per sequence sees every position: its causal mask hides nothing.
+    const bool masked = config_.causal && phase_.q_len > 1;
+    if (impl == AttentionImpl::Fused) {
+      ops_.emplace_back("attn.attention", OpKind::Attention,
+                        AttentionShape{phase_.batch, heads, kv_heads, phase_.q_len, phase_.kv_len,
+                                       head_dim, masked, cached});
+    } else {
+      // One batch entry per (sequence, query head); the heads/kv_heads consecutive query
+      // heads of a group share one K/V head.
+      const uint64_t matrices = phase_.batch * heads;
+      const uint64_t group = heads / kv_heads;
+      ops_.emplace_back("attn.scores", OpKind::BatchedMatmul,
+                        BatchedMatmulShape{matrices, phase_.q_len, phase_.kv_len, head_dim, group,
+                                           head_dim * cached});
+      ops_.emplace_back("attn.softmax", OpKind::Softmax,
+                        SoftmaxShape{matrices * phase_.q_len, phase_.kv_len, masked});
+      ops_.emplace_back("attn.context", OpKind::BatchedMatmul,
+                        BatchedMatmulShape{matrices, phase_.q_len, head_dim, phase_.kv_len, group,
+                                           cached * head_dim});
+    }
+    add_linear("attn.o_proj", config_.hidden_size, heads * head_dim);
+  }
+
+  void add_mlp() {
+    const uint64_t hidden = config_.hidden_size;
+    const uint64_t intermediate = config_.intermediate_size;
+    switch (config_.activation) {
+      case Activation::SiluGated:
+        // gate and up as one GEMM of 2 × intermediate columns, for the reason Q, K and V are
+        // one; SiluMul reads both halves.
+        add_linear("mlp.gate_up_proj", 2 * intermediate, hidden);
+        add_rows("mlp.silu_mul", OpKind::SiluMul, intermediate);
+        break;
+      case Activation::Gelu:
+        add_linear("mlp.up_proj", intermediate, hidden);
+        add_rows("mlp.gelu", OpKind::Gelu, intermediate);
+        break;
+      case Activation::Relu:
+        add_linear("mlp.up_proj", intermediate, hidden);
+        add_rows("mlp.relu", OpKind::Relu, intermediate);
+        break;
+    }
+    add_linear("mlp.down_proj", hidden, intermediate);
+  }
+
+  const ModelConfig& config_;
+  const Phase& phase_;
+  uint64_t rows_;
+  std::vector<Op> ops_;
+};
+
+std::vector<Op> embeddings(const ModelConfig& config, const Phase& phase) {
+  const uint64_t tokens = phase.batch * phase.q_len;
+  const uint64_t hidden = config.hidden_size;
+  std::vector<Op> ops;
+  ops.emplace_back("embed.tokens", OpKind::Embedding,
+                   EmbeddingShape{tokens, hidden, config.vocab_size});
+  if (config.positional == Positional::Learned) {
+    ops.emplace_back("embed.positions", OpKind::Embedding,
+                     EmbeddingShape{tokens, hidden, config.position_table_size});
+    ops.emplace_back("embed.add_positions", OpKind::ResidualAdd, RowsShape{tokens, hidden});
+  }
+  if (config.type_vocab_size > 0) {
+    ops.emplace_back("embed.token_types", OpKind::Embedding,
+                     EmbeddingShape{tokens, hidden, config.type_vocab_size});
+    ops.emplace_back("embed.add_token_types", OpKind::ResidualAdd, RowsShape{tokens, hidden});
+  }
+  // A post-norm stack (BERT) normalises its input here; a pre-norm layer does it itself.
+  if (config.norm_placement == NormPlacement::Post) {
+    ops.emplace_back("embed.norm", norm_kind(config), RowsShape{tokens, hidden});
+  }
+  return ops;
+}
+
+std::vector<Op> lm_head(const ModelConfig& config, const Phase& phase) {
+  std::vector<Op> ops;
+  if (!config.causal) return ops;
+  const uint64_t rows = phase.kind == Phase::Decode ? phase.batch * phase.q_len : phase.batch;
+  if (config.norm_placement == NormPlacement::Pre) {
+    ops.emplace_back("final_norm", norm_kind(config), RowsShape{rows, config.hidden_size});
+  }
+  ops.emplace_back(
+      "lm_head", OpKind::Linear,
+      LinearShape{rows, config.vocab_size, config.hidden_size, false, config.tied_embeddings});
+  return ops;
+}
+
+}  // namespace
+
+Phase Phase::prefill(uint64_t batch, uint64_t seq) { return {Prefill, batch, seq, seq}; }
+
+Phase Phase::decode(uint64_t batch, uint64_t cached) { return {Decode, batch, 1, cached + 1}; }
+
+std::string phase_text(const Phase& phase) {
+  if (phase.kind == Phase::Decode && phase.q_len == 1) {
+    return "decode batch " + std::to_string(phase.batch) + ", " +
+           std::to_string(phase.cached_len()) + " cached";
+  }
+  if (phase.kind == Phase::Prefill && phase.cached_len() == 0) {
+    return "prefill batch " + std::to_string(phase.batch) + ", " + std::to_string(phase.q_len) +
+           " tokens";
+  }
+  return std::string(phase.kind == Phase::Decode ? "decode" : "prefill") + " batch " +
+         std::to_string(phase.batch) + ", " + std::to_string(phase.q_len) + " new tokens, " +
+         std::to_string(phase.kv_len) + " positions";
+}
+
+OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl impl) {
+  check(config, phase);
+  OpGraph graph;
+  graph.name = config.name + " layer, " + phase_text(phase) + ", " + impl_text(impl);
+  graph.layer = LayerBuilder(config, phase).build(impl);
+  return graph;
+}
+
+OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl) {
+  check(config, phase);
+  OpGraph graph;
+  graph.name = config.name + ", " + phase_text(phase) + ", " + impl_text(impl);
+  graph.prologue = embeddings(config, phase);
+  graph.layer = LayerBuilder(config, phase).build(impl);
+  graph.layer_repeats = config.num_hidden_layers;
+  graph.epilogue = lm_head(config, phase);
+  return graph;
+}
+
+}  // namespace tessel::workloads

@@ -1,0 +1,51 @@
+// The operator graphs of a transformer's prefill and decode steps.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "workloads/model_config.h"
+#include "workloads/op_graph.h"
+
+namespace tessel::workloads {
+
+// One forward step over `batch` sequences: q_len new tokens per sequence, each attending to
+// at most kv_len positions, the kv_len − q_len already cached and the q_len new ones.
+struct Phase {
+  enum Kind { Prefill, Decode };
+  Kind kind = Prefill;
+  uint64_t batch = 1;
+  uint64_t q_len = 1;
+  uint64_t kv_len = 1;
+
+  uint64_t cached_len() const { return kv_len - q_len; }
+
+  // The prompt of `seq` tokens, nothing cached: q_len = kv_len = seq.
+  static Phase prefill(uint64_t batch, uint64_t seq);
+  // One new token per sequence attending to the `cached` tokens before it and to itself:
+  // q_len = 1, kv_len = cached + 1.
+  static Phase decode(uint64_t batch, uint64_t cached);
+};
+
+// e.g. "prefill batch 8, 2048 tokens" or "decode batch 8, 2047 cached".
+std::string phase_text(const Phase& phase);
+
+enum class AttentionImpl {
+  Unfused,  // scores BatchedMatmul, Softmax, context BatchedMatmul: scores cross memory
+  Fused,    // one flash-style Attention op: scores stay on chip
+};
+
+// The ops of ONE layer (decoder, or encoder for BERT) in execution order, named "attn.*" and
+// "mlp.*", in a graph with layer_repeats = 1. Token-wise ops have batch × q_len rows.
+// Throws InputError for an invalid config or phase, or a decode phase of an encoder.
+OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl impl);
+
+// The whole step: the embeddings ("embed.*"), ONE layer with layer_repeats =
+// num_hidden_layers, then for a decoder the final norm (pre-norm models) and the LM head.
+// Logits are computed only for the tokens whose next token is sampled: in a decode step every
+// new token, in prefill only each sequence's last one (HF generate computes all prefill
+// positions' logits and keeps the last; computing only the last is the efficient kernel's
+// choice). The final norm covers the same rows. An encoder ends with its last layer.
+OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl);
+
+}  // namespace tessel::workloads
