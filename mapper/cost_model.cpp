@@ -14,6 +14,8 @@ using arch::Operand;
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
+bool same_extents(const Extents& a, const Extents& b) { return a.m == b.m && a.n == b.n && a.k == b.k; }
+
 // Tiles along one dimension fall into at most three classes that cost the same: the first
 // (which for K starts the sums), the full ones after it, and a smaller edge tile.
 struct TileClass {
@@ -156,16 +158,19 @@ arch::Activity activity_of(const TileStep& step) {
 
 TileCost tile_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping) {
   TileCost cost;
-  cost.full = slice_tiles(spec, part_extents(gemm, mapping, 0), mapping);
-  cost.last = mapping.parts > 1 ? slice_tiles(spec, part_extents(gemm, mapping, mapping.parts - 1), mapping) : cost.full;
+  const Extents full = part_extents(gemm, mapping, 0);
+  const Extents last = part_extents(gemm, mapping, mapping.parts - 1);
+  cost.full = slice_tiles(spec, full, mapping);
+  cost.last = same_extents(full, last) ? cost.full : slice_tiles(spec, last, mapping);
   return cost;
 }
 
 MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping,
                           const TileCost& tiles) {
-  const SliceTraffic full = slice_traffic(part_extents(gemm, mapping, 0), mapping);
-  const SliceTraffic last =
-      mapping.parts > 1 ? slice_traffic(part_extents(gemm, mapping, mapping.parts - 1), mapping) : full;
+  const Extents full_extents = part_extents(gemm, mapping, 0);
+  const Extents last_extents = part_extents(gemm, mapping, mapping.parts - 1);
+  const SliceTraffic full = slice_traffic(full_extents, mapping);
+  const SliceTraffic last = same_extents(full_extents, last_extents) ? full : slice_traffic(last_extents, mapping);
   const uint64_t full_parts = mapping.parts - 1;
 
   MappingCost cost;

@@ -92,16 +92,23 @@ class Search {
     const Extents slice = part_extents(gemm_, mapping, 0);
     for (const LoopOrder& order : kOrders) {
       mapping.order = order;
+      // Where each operand's block boundary falls for each residency; residencies that
+      // canonicalise to the same boundaries are the same mapping, costed once.
+      std::array<std::array<uint32_t, 4>, 3> outside{};
+      for (uint8_t r = 0; r < 4; ++r) {
+        mapping.resident_loops = {r, r, r};
+        const LoopNest nest(slice, mapping);
+        for (size_t x = 0; x < 3; ++x) outside[x][r] = nest.operand(static_cast<Operand>(x)).outside;
+      }
       std::array<bool, kResidencies> seen{};
       for (uint64_t r = 0; r < kResidencies; ++r) {
-        mapping.resident_loops = {static_cast<uint8_t>(r % 4), static_cast<uint8_t>(r / 4 % 4),
-                                  static_cast<uint8_t>(r / 16)};
+        const uint32_t a = outside[0][r % 4];
+        const uint32_t b = outside[1][r / 4 % 4];
+        const uint32_t c = outside[2][r / 16];
+        if (seen[a + 4 * b + 16 * c]) continue;
+        seen[a + 4 * b + 16 * c] = true;
+        mapping.resident_loops = {static_cast<uint8_t>(3 - a), static_cast<uint8_t>(3 - b), static_cast<uint8_t>(3 - c)};
         const LoopNest nest(slice, mapping);
-        // Residencies that canonicalise to the same blocks are the same mapping.
-        const size_t canonical = nest.operand(Operand::Input).outside + 4 * nest.operand(Operand::Weight).outside +
-                                 16 * nest.operand(Operand::Output).outside;
-        if (seen[canonical]) continue;
-        seen[canonical] = true;
         for (bool double_buffered : {true, false}) {
           mapping.double_buffered = double_buffered;
           if (!fits(nest, mapping)) continue;
