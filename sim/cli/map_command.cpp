@@ -4,11 +4,15 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 
 #include "arch/systolic/fold_timing.h"
 #include "arch/systolic/tile_work.h"
 #include "mapper/loop_nest.h"
 #include "mapper/mapping_json.h"
+#include "workloads/hf_config.h"
+#include "workloads/model_config.h"
+#include "workloads/transformer.h"
 
 namespace tessel::cli {
 
@@ -22,6 +26,44 @@ std::string megabytes(uint64_t bytes) {
   std::ostringstream text;
   text << std::fixed << std::setprecision(2) << static_cast<double>(bytes) / 1e6 << " MB";
   return text.str();
+}
+
+workloads::ModelConfig load_model(const std::string& name_or_path) {
+  const bool is_file = name_or_path.find('/') != std::string::npos ||
+                       (name_or_path.size() > 5 && name_or_path.rfind(".json") == name_or_path.size() - 5);
+  return is_file ? workloads::read_hf_config(name_or_path) : workloads::model_preset(name_or_path);
+}
+
+// The GEMM an operator puts on the arrays: a linear layer, or one instance of a batched
+// matmul (the instances run one after another or on other arrays).
+workloads::Gemm model_op_gemm(const MapFlags& flags) {
+  if (flags.phase != "prefill" && flags.phase != "decode") {
+    throw FlagError("--phase '" + flags.phase + "': not one of prefill, decode");
+  }
+  const workloads::ModelConfig config = load_model(flags.model);
+  const workloads::Phase phase = flags.phase == "prefill" ? workloads::Phase::prefill(flags.batch, flags.seq)
+                                                          : workloads::Phase::decode(flags.batch, flags.kv_len);
+  const workloads::OpGraph graph = workloads::build_model(config, phase, workloads::AttentionImpl::Unfused);
+  std::optional<workloads::Gemm> gemm;
+  std::string known;
+  graph.for_each_op([&](const workloads::Op& op, uint64_t) {
+    if (op.kind == workloads::OpKind::Linear || op.kind == workloads::OpKind::BatchedMatmul) {
+      known += (known.empty() ? "" : ", ") + op.name;
+    }
+    if (op.name != flags.op || gemm) return;
+    if (op.kind == workloads::OpKind::Linear) {
+      const auto& s = op.shape_as<workloads::LinearShape>();
+      gemm = workloads::Gemm{config.name + "." + op.name, s.m, s.n, s.k};
+    } else if (op.kind == workloads::OpKind::BatchedMatmul) {
+      const auto& s = op.shape_as<workloads::BatchedMatmulShape>();
+      gemm = workloads::Gemm{config.name + "." + op.name + " (one of " + std::to_string(s.batch) + ")", s.m, s.n, s.k};
+    } else {
+      throw FlagError("--op " + flags.op + " is a " + workloads::kind_name(op.kind) +
+                      ": only linear and batched-matmul operators are mapped onto the arrays");
+    }
+  });
+  if (!gemm) throw FlagError("--op '" + flags.op + "': not an operator of " + config.name + " (" + known + ")");
+  return *gemm;
 }
 
 const workloads::Gemm& pick_layer(const workloads::Graph& graph, const std::string& name) {
@@ -92,6 +134,13 @@ CLI::App* add_map_command(CLI::App& app, MapFlags& flags) {
   CLI::App* map = app.add_subcommand("map", "Show the mapper's choice for one GEMM, its cost and the runners-up");
   add_target_flags(*map, flags.target);
   map->add_option("--layer", flags.layer, "With --topology: the layer to map");
+  CLI::Option* model = map->add_option("--model", flags.model,
+                                       "A transformer instead of --gemm/--topology: preset name or HF config.json");
+  map->add_option("--op", flags.op, "With --model: the operator, e.g. mlp.up_proj or attn.qkv_proj")->needs(model);
+  map->add_option("--phase", flags.phase, "With --model: prefill | decode")->capture_default_str();
+  map->add_option("--batch", flags.batch, "With --model: sequences")->capture_default_str();
+  map->add_option("--seq", flags.seq, "With --model, prefill: tokens per sequence")->capture_default_str();
+  map->add_option("--kv-len", flags.kv_len, "With --model, decode: tokens already cached")->capture_default_str();
   map->add_option("--seed", flags.seed, "Seed of the sampled search (large mapspaces only)")->capture_default_str();
   map->add_option("--top", flags.top, "Runners-up to list")->capture_default_str();
   map->add_option("--json", flags.json, "Also write the result as JSON to this file (`tessel run --mapping` reads it)");
@@ -101,8 +150,8 @@ CLI::App* add_map_command(CLI::App& app, MapFlags& flags) {
 int map_command(const MapFlags& flags) {
   bool search_dataflows = false;
   const arch::SystolicSpec spec = load_target(flags.target, search_dataflows);
-  const workloads::Graph graph = load_workload(flags.target);
-  const workloads::Gemm& gemm = pick_layer(graph, flags.layer);
+  const workloads::Gemm gemm =
+      flags.model.empty() ? pick_layer(load_workload(flags.target), flags.layer) : model_op_gemm(flags);
   mapper::MapperOptions options{choose_dtype(spec, flags.target.dtype)};
   options.objective = choose_objective(flags.target.objective);
   options.search_dataflows = search_dataflows;

@@ -11,6 +11,13 @@ namespace tessel::cli {
 struct MapFlags {
   TargetFlags target;
   std::string layer;
+  // An operator of a transformer instead of --gemm/--topology.
+  std::string model;  // preset name or Hugging Face config.json
+  std::string op;     // e.g. mlp.up_proj
+  std::string phase = "prefill";
+  uint64_t batch = 1;
+  uint64_t seq = 2048;    // prefill tokens per sequence
+  uint64_t kv_len = 2048; // decode: tokens already cached
   uint64_t seed = 1;
   size_t top = 5;
   std::string json;

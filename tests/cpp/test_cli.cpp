@@ -155,3 +155,23 @@ TEST(CliMap, TopologyNeedsALayerName) {
 
 }  // namespace
 }  // namespace tessel
+
+namespace tessel {
+namespace {
+
+TEST(CliMap, MapsAnOperatorOfAModel) {
+  const auto up = testing::run_tessel("map --arch " + kSource + "/configs/arch/tpu_v4_like.yaml --model gpt3-175b --op mlp.up_proj --top 0");
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  EXPECT_NE(up.output.find("C[2048x49152] = A[2048x12288]"), std::string::npos) << up.output;
+
+  const auto vector_op = testing::run_tessel("map --arch " + kSource + "/configs/arch/tpu_v4_like.yaml --model tiny --op attn.softmax");
+  EXPECT_EQ(vector_op.exit_code, 1);
+  EXPECT_NE(vector_op.output.find("Softmax"), std::string::npos) << vector_op.output;
+
+  const auto unknown = testing::run_tessel("map --arch " + kSource + "/configs/arch/tpu_v4_like.yaml --model tiny --op nope");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("attn.qkv_proj"), std::string::npos) << "lists the operators: " << unknown.output;
+}
+
+}  // namespace
+}  // namespace tessel
