@@ -34,6 +34,35 @@ mapper::MapResult pinned_mapping(const arch::SystolicSpec& spec, const workloads
   return result;
 }
 
+// The objective measured on a simulated run, the same quantity the mapper estimated.
+double simulated_objective(const arch::SystolicSpec& spec, const RunOptions& options, const GemmRun& run) {
+  const double cycles = static_cast<double>(run.total_cycles);
+  const double energy = arch::energy_of(spec, options.dtype, run.activity).total_pj();
+  switch (options.objective) {
+    case mapper::Objective::Latency: return cycles;
+    case mapper::Objective::Energy: return energy;
+    case mapper::Objective::EnergyDelay: return cycles * energy;
+  }
+  return cycles;
+}
+
+// Simulates the mapper's best mappings (up to options.confirm) and keeps the best run.
+void simulate_best(const arch::SystolicSpec& spec, const mapper::Extents& extents, const RunOptions& options,
+                   LayerResult& layer) {
+  layer.run = simulate_gemm(spec, extents, layer.map.mapping);
+  layer.confirmed = 1;
+  for (const mapper::RankedMapping& other : layer.map.alternatives) {
+    if (layer.confirmed >= options.confirm) break;
+    ++layer.confirmed;
+    GemmRun run = simulate_gemm(spec, extents, other.mapping);
+    if (simulated_objective(spec, options, run) < simulated_objective(spec, options, layer.run)) {
+      layer.run = std::move(run);
+      layer.map.mapping = other.mapping;
+      layer.map.cost = other.cost;
+    }
+  }
+}
+
 LayerResult run_layer(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,
                       const RunOptions& options, mapper::MappingCache& mappings) {
   LayerResult layer{};
@@ -44,27 +73,7 @@ LayerResult run_layer(const arch::SystolicSpec& spec, const workloads::Gemm& gem
   mapper_options.search_dataflows = options.search_dataflows;
   mapper_options.alternatives = std::max<size_t>(mapper_options.alternatives, options.confirm);
   layer.map = options.pinned ? pinned_mapping(spec, gemm, options) : mappings.map(gemm, mapper_options);
-  const mapper::Extents extents{gemm.m, gemm.n, gemm.k};
-  layer.run = simulate_gemm(spec, extents, layer.map.mapping);
-  layer.confirmed = 1;
-  const auto simulated_value = [&](const GemmRun& run) {
-    const double cycles = static_cast<double>(run.total_cycles);
-    return options.objective == mapper::Objective::Energy
-               ? arch::energy_of(spec, options.dtype, run.activity).total_pj()
-               : options.objective == mapper::Objective::EnergyDelay
-                     ? cycles * arch::energy_of(spec, options.dtype, run.activity).total_pj()
-                     : cycles;
-  };
-  for (const mapper::RankedMapping& other : layer.map.alternatives) {
-    if (layer.confirmed >= options.confirm) break;
-    ++layer.confirmed;
-    GemmRun run = simulate_gemm(spec, extents, other.mapping);
-    if (simulated_value(run) < simulated_value(layer.run)) {
-      layer.run = std::move(run);
-      layer.map.mapping = other.mapping;
-      layer.map.cost = other.cost;
-    }
-  }
+  simulate_best(spec, {gemm.m, gemm.n, gemm.k}, options, layer);
   layer.roofline = roofline(spec, gemm, options.dtype);
   layer.energy = arch::energy_of(spec, options.dtype, layer.run.activity);
   const double peak = peak_macs_per_cycle(spec, options.dtype);
