@@ -1,10 +1,7 @@
 // SCALE-Sim .cfg files: the shipped ones translate as documented, SCALE-Sim's spellings are
 // accepted, and mistakes or unmodelled features name the file, the line and the key.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -12,33 +9,21 @@
 
 #include "arch/config_error.h"
 #include "arch/config_scalesim.h"
+#include "test_files.h"
 
 namespace tessel::arch {
 namespace {
 
-namespace fs = std::filesystem;
+using tessel::testing::edit_lines;
+using tessel::testing::error_message;
+using tessel::testing::LineEdit;
+using tessel::testing::TempFile;
 
 const std::string kSourceDir = TESSEL_SOURCE_DIR;
 
-// A file in the temp directory, removed when the test ends.
-struct TempFile {
-  TempFile(const std::string& name, const std::string& text)
-      : path((fs::temp_directory_path() /
-              ("tessel_" + std::to_string(::getpid()) + "_" + name)).string()) {
-    std::ofstream(path) << text;
-  }
-  ~TempFile() { fs::remove(path); }
-  std::string path;
-};
-
 std::string load_error(const std::string& path) {
-  try {
-    load_scalesim_cfg(path);
-  } catch (const ConfigError& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << path << " loaded without a ConfigError";
-  return "";
+  return error_message<ConfigError>([&] { load_scalesim_cfg(path); },
+                                    path + " loaded without a ConfigError");
 }
 
 TEST(ScaleSimCfg, CalcExampleIsOneStallFreeArray) {
@@ -183,23 +168,8 @@ const std::vector<std::string> kBase = {
     "UseRamulatorTrace: False",  // 26
 };
 
-struct Edit {
-  int line;
-  std::optional<std::string> text;  // none: the line is removed
-};
-
-std::string edited_base(const std::vector<Edit>& edits) {
-  std::vector<std::optional<std::string>> lines(kBase.begin(), kBase.end());
-  for (const Edit& edit : edits) lines.at(static_cast<size_t>(edit.line - 1)) = edit.text;
-  std::string text;
-  for (const std::optional<std::string>& line : lines) {
-    if (line) text += *line + "\n";
-  }
-  return text;
-}
-
 TEST(ScaleSimCfg, BaseFileLoadsWithUserBandwidth) {
-  const TempFile file("base.cfg", edited_base({}));
+  const TempFile file("base.cfg", edit_lines(kBase, {}));
   const SystolicSpec spec = load_scalesim_cfg(file.path);
   EXPECT_EQ(spec.array.dataflow, Dataflow::WeightStationary);
   EXPECT_DOUBLE_EQ(spec.dram.bytes_per_cycle, 12.0);
@@ -207,12 +177,12 @@ TEST(ScaleSimCfg, BaseFileLoadsWithUserBandwidth) {
 
 TEST(ScaleSimCfg, CalcNeedsNoBandwidth) {
   const TempFile file("calc.cfg",
-                      edited_base({{14, std::nullopt}, {25, "InterfaceBandwidth: CALC"}}));
+                      edit_lines(kBase, {{14, std::nullopt}, {25, "InterfaceBandwidth: CALC"}}));
   EXPECT_TRUE(load_scalesim_cfg(file.path).dram.unlimited);
 }
 
 TEST(ScaleSimCfg, LineWithoutDelimiterNamesTheLine) {
-  const TempFile file("no_delimiter.cfg", edited_base({{5, "ArrayHeight 16"}}));
+  const TempFile file("no_delimiter.cfg", edit_lines(kBase, {{5, "ArrayHeight 16"}}));
   const std::string message = load_error(file.path);
   EXPECT_EQ(message.rfind(file.path + ":5: expected 'key = value'", 0), 0u) << message;
 }
@@ -224,7 +194,7 @@ TEST(ScaleSimCfg, MissingFileNamesTheFile) {
 
 struct BadCase {
   const char* name;
-  std::vector<Edit> edits;
+  std::vector<LineEdit> edits;
   int line;
   const char* key;
   const char* problem;  // a fragment of the message after the key
@@ -233,11 +203,11 @@ struct BadCase {
 // Failures name the case rather than dumping its bytes.
 void PrintTo(const BadCase& bad, std::ostream* out) { *out << bad.name; }
 
-class BadCfg : public testing::TestWithParam<BadCase> {};
+class BadCfg : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(BadCfg, NamesFileLineAndKey) {
   const BadCase& bad = GetParam();
-  const TempFile file(std::string(bad.name) + ".cfg", edited_base(bad.edits));
+  const TempFile file(std::string(bad.name) + ".cfg", edit_lines(kBase, bad.edits));
   const std::string message = load_error(file.path);
   const std::string where =
       file.path + ":" + std::to_string(bad.line) + ": key '" + bad.key + "': ";
@@ -249,7 +219,7 @@ const std::optional<std::string> kRemoved;
 
 INSTANTIATE_TEST_SUITE_P(
     ScaleSimCfg, BadCfg,
-    testing::Values(
+    ::testing::Values(
         // A missing key is reported at its section's header.
         BadCase{"missing_key", {{6, kRemoved}}, 4, "architecture_presets.ArrayWidth", "missing"},
         BadCase{"missing_user_bandwidth", {{14, kRemoved}}, 4, "architecture_presets.Bandwidth",
@@ -291,7 +261,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "layout.IfmapCustomLayout", "turns on a custom SRAM layout"},
         BadCase{"word_for_switch", {{22, "FilterCustomLayout: maybe"}}, 22,
                 "layout.FilterCustomLayout", "must be True or False"}),
-    [](const testing::TestParamInfo<BadCase>& param_info) {
+    [](const ::testing::TestParamInfo<BadCase>& param_info) {
       return std::string(param_info.param.name);
     });
 

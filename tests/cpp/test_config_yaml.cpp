@@ -1,10 +1,8 @@
 // The YAML architecture loader: the shipped configs load with the right derived numbers, and
 // each class of mistake names the file, the 1-based line and the full dotted key.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -13,11 +11,17 @@
 #include "arch/config_error.h"
 #include "arch/config_loader.h"
 #include "arch/config_yaml.h"
+#include "test_files.h"
 
 namespace tessel::arch {
 namespace {
 
 namespace fs = std::filesystem;
+using tessel::testing::edit_lines;
+using tessel::testing::error_message;
+using tessel::testing::LineEdit;
+using tessel::testing::read_lines;
+using tessel::testing::TempFile;
 
 const std::string kSourceDir = TESSEL_SOURCE_DIR;
 const std::string kMinimal = kSourceDir + "/tests/data/configs/minimal.yaml";
@@ -29,40 +33,14 @@ double peak_ops_per_second(const SystolicSpec& spec, DType dtype) {
          spec.find_dtype(dtype)->macs_per_pe_per_cycle * spec.clock_hz;
 }
 
-// A file in the temp directory, removed when the test ends.
-struct TempFile {
-  explicit TempFile(const std::string& name)
-      : path((fs::temp_directory_path() /
-              ("tessel_" + std::to_string(::getpid()) + "_" + name)).string()) {}
-  ~TempFile() { fs::remove(path); }
-  std::string path;
-};
-
-// Line `line` (1-based) of minimal.yaml replaced by `text`, or removed when there is none.
-struct Edit {
-  int line;
-  std::optional<std::string> text;
-};
-
-void write_edited_minimal(const std::string& path, const std::vector<Edit>& edits) {
-  std::ifstream in(kMinimal);
-  std::vector<std::optional<std::string>> lines;
-  for (std::string line; std::getline(in, line);) lines.emplace_back(line);
-  for (const Edit& edit : edits) lines.at(static_cast<size_t>(edit.line - 1)) = edit.text;
-  std::ofstream out(path);
-  for (const std::optional<std::string>& line : lines) {
-    if (line) out << *line << '\n';
-  }
+// minimal.yaml with `edits` applied.
+std::string edited_minimal(const std::vector<LineEdit>& edits) {
+  return edit_lines(read_lines(kMinimal), edits);
 }
 
 std::string load_error(const std::string& path) {
-  try {
-    load_spec(path);
-  } catch (const ConfigError& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << path << " loaded without a ConfigError";
-  return "";
+  return error_message<ConfigError>([&] { load_spec(path); },
+                                    path + " loaded without a ConfigError");
 }
 
 TEST(ConfigYaml, MinimalConfigTranslatesAtTheEdge) {
@@ -113,24 +91,23 @@ TEST(ConfigYaml, MinimalConfigTranslatesAtTheEdge) {
 }
 
 TEST(ConfigYaml, EveryCoreCountsItsVectorUnitArea) {
-  const TempFile file("two_cores.yaml");
-  write_edited_minimal(file.path, {{5, "cores: 2"}});
+  const TempFile file("two_cores.yaml", edited_minimal({{5, "cores: 2"}}));
   // 128 PEs x 100 um2 + two cores' buffers (0.75) and vector units (0.125) + 3 other.
   EXPECT_NEAR(load_yaml_spec(file.path).area_mm2(), 0.0128 + 2 * (0.75 + 0.125) + 3.0, 1e-12);
 }
 
 TEST(ConfigYaml, UnlimitedDramWithZeroLatencyLoads) {
-  const TempFile file("unlimited.yaml");
-  write_edited_minimal(file.path, {{36, "  bandwidth_gb_s: unlimited"}, {37, "  latency_ns: 0"}});
+  const TempFile file("unlimited.yaml", edited_minimal({{36, "  bandwidth_gb_s: unlimited"},
+                                                        {37, "  latency_ns: 0"}}));
   const SystolicSpec spec = load_yaml_spec(file.path);
   EXPECT_TRUE(spec.dram.unlimited);
   EXPECT_EQ(spec.dram.latency_cycles, 0u);
 }
 
 TEST(ConfigYaml, WholeLatencyIsNotRoundedUpByFloatingNoise) {
-  const TempFile file("latency.yaml");
   // 2.24 ns x 3125 MHz is 7 cycles; in doubles the product is 7.000000000000001.
-  write_edited_minimal(file.path, {{4, "clock_mhz: 3125"}, {37, "  latency_ns: 2.24"}});
+  const TempFile file("latency.yaml",
+                      edited_minimal({{4, "clock_mhz: 3125"}, {37, "  latency_ns: 2.24"}}));
   EXPECT_EQ(load_yaml_spec(file.path).dram.latency_cycles, 7u);
 }
 
@@ -195,28 +172,25 @@ TEST(ConfigYaml, TestArraysHaveTheirSizeAndAllFourFormats) {
 }
 
 TEST(ConfigYaml, NegativeRowsMessageReadsExactly) {
-  const TempFile file("negative_rows.yaml");
-  write_edited_minimal(file.path, {{8, "  rows: -4"}});
+  const TempFile file("negative_rows.yaml", edited_minimal({{8, "  rows: -4"}}));
   EXPECT_EQ(load_error(file.path),
             file.path + ":8: key 'array.rows': must be a positive integer, got -4");
 }
 
 TEST(ConfigYaml, SyntaxErrorNamesFileAndLine) {
-  const TempFile file("syntax.yaml");
-  write_edited_minimal(file.path, {{14, "  fp16: {macs_per_pe_per_cycle: 1"}});
+  const TempFile file("syntax.yaml", edited_minimal({{14, "  fp16: {macs_per_pe_per_cycle: 1"}}));
   const std::string message = load_error(file.path);
   EXPECT_EQ(message.rfind(file.path + ":15: not valid YAML", 0), 0u) << message;
 }
 
 TEST(ConfigYaml, EmptyFileIsAnError) {
-  const TempFile file("empty.yaml");
-  std::ofstream(file.path).close();
+  const TempFile file("empty.yaml", "");
   EXPECT_EQ(load_error(file.path).rfind(file.path + ":1: ", 0), 0u);
 }
 
 struct BadCase {
   const char* name;
-  std::vector<Edit> edits;
+  std::vector<LineEdit> edits;
   int line;
   const char* key;
   const char* problem;  // a fragment of the message after the key
@@ -225,12 +199,11 @@ struct BadCase {
 // Failures name the case rather than dumping its bytes.
 void PrintTo(const BadCase& bad, std::ostream* out) { *out << bad.name; }
 
-class BadYaml : public testing::TestWithParam<BadCase> {};
+class BadYaml : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(BadYaml, NamesFileLineAndKey) {
   const BadCase& bad = GetParam();
-  const TempFile file(std::string(bad.name) + ".yaml");
-  write_edited_minimal(file.path, bad.edits);
+  const TempFile file(std::string(bad.name) + ".yaml", edited_minimal(bad.edits));
   const std::string message = load_error(file.path);
   const std::string where =
       file.path + ":" + std::to_string(bad.line) + ": key '" + bad.key + "': ";
@@ -242,7 +215,7 @@ const std::optional<std::string> kRemoved;
 
 INSTANTIATE_TEST_SUITE_P(
     ConfigYaml, BadYaml,
-    testing::Values(
+    ::testing::Values(
         BadCase{"unknown_key", {{9, "  colums: 8"}}, 9, "array.colums", "unknown key"},
         BadCase{"unknown_top_key", {{1, "frequency_ghz: 1"}}, 1, "frequency_ghz", "unknown key"},
         BadCase{"unknown_dtype", {{15, "  int4: {macs_per_pe_per_cycle: 1, mac_energy_pj: 0.1}"}},
@@ -325,20 +298,18 @@ INSTANTIATE_TEST_SUITE_P(
                 "vector_unit.special_op_energy_pj", "must be a number >= 0, got -2.5"},
         BadCase{"negative_vector_area", {{48, "  area_mm2: -1"}}, 48, "vector_unit.area_mm2",
                 "must be a number >= 0, got -1"}),
-    [](const testing::TestParamInfo<BadCase>& param_info) {
+    [](const ::testing::TestParamInfo<BadCase>& param_info) {
       return std::string(param_info.param.name);
     });
 
 TEST(ConfigLoader, ChoosesTheReaderByExtension) {
-  const TempFile yml("minimal.yml");
-  fs::copy_file(kMinimal, yml.path);
+  const TempFile yml("minimal.yml", edited_minimal({}));
   EXPECT_EQ(load_spec(yml.path).name, "minimal");
   EXPECT_EQ(load_spec(kSourceDir + "/configs/scalesim/os_32x32_64kB.cfg").name, "os_32x32_64kB");
 }
 
 TEST(ConfigLoader, UnknownExtensionNamesTheFile) {
-  const TempFile json("arch.json");
-  std::ofstream(json.path) << "{}\n";
+  const TempFile json("arch.json", "{}\n");
   const std::string message = load_error(json.path);
   EXPECT_EQ(message.rfind(json.path + ": ", 0), 0u) << message;
   EXPECT_NE(message.find("unknown architecture format '.json'"), std::string::npos) << message;

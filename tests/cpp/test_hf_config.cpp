@@ -1,13 +1,12 @@
 // HF config.json files: published configs read as the presets of the same models, GPT-2's and
 // OPT's own field names, defaults of absent fields, and bad files named with their field.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <ostream>
 #include <string>
 
+#include "test_files.h"
 #include "workloads/hf_config.h"
 #include "workloads/input_error.h"
 #include "workloads/model_config.h"
@@ -16,28 +15,14 @@ namespace tessel::workloads {
 namespace {
 
 namespace fs = std::filesystem;
+using tessel::testing::error_message;
+using tessel::testing::TempFile;
 
 const std::string kHfDir = std::string(TESSEL_SOURCE_DIR) + "/tests/data/hf";
 
-// A file in the temp directory, removed when the test ends.
-struct TempFile {
-  TempFile(const std::string& name, const std::string& text)
-      : path((fs::temp_directory_path() / ("tessel_" + std::to_string(::getpid()) + "_" + name))
-                 .string()) {
-    std::ofstream(path) << text;
-  }
-  ~TempFile() { fs::remove(path); }
-  std::string path;
-};
-
 std::string read_error(const std::string& path) {
-  try {
-    read_hf_config(path);
-  } catch (const InputError& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << path << " read without an InputError";
-  return "";
+  return error_message<InputError>([&] { read_hf_config(path); },
+                                   path + " read without an InputError");
 }
 
 void expect_same_model(const ModelConfig& read, const ModelConfig& preset) {
@@ -120,7 +105,7 @@ struct BadFile {
 
 void PrintTo(const BadFile& bad, std::ostream* out) { *out << bad.file; }
 
-class BadHfConfig : public testing::TestWithParam<BadFile> {};
+class BadHfConfig : public ::testing::TestWithParam<BadFile> {};
 
 TEST_P(BadHfConfig, NamesFileAndField) {
   const BadFile& bad = GetParam();
@@ -133,7 +118,7 @@ TEST_P(BadHfConfig, NamesFileAndField) {
 
 INSTANTIATE_TEST_SUITE_P(
     HfConfig, BadHfConfig,
-    testing::Values(
+    ::testing::Values(
         BadFile{"heads_not_dividing_hidden.json", "num_attention_heads",
                 "30 does not divide the hidden size (4096)"},
         BadFile{"kv_heads_not_dividing_heads.json", "num_key_value_heads",
@@ -151,7 +136,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"zero_kv_heads.json", "num_key_value_heads", "must be a positive integer, got 0"},
         BadFile{"gated_gelu.json", "hidden_act", "'gelu'"},
         BadFile{"tie_as_text.json", "tie_word_embeddings", "must be true or false"}),
-    [](const testing::TestParamInfo<BadFile>& param_info) {
+    [](const ::testing::TestParamInfo<BadFile>& param_info) {
       const std::string file = param_info.param.file;
       return file.substr(0, file.find('.'));
     });

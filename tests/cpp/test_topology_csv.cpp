@@ -1,36 +1,24 @@
 // SCALE-Sim topology CSVs: conv layers lower to GEMM as SCALE-Sim lowers them, the GEMM layout
 // reads as written, and malformed rows name the file and the line.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <ostream>
 #include <string>
 
+#include "test_files.h"
 #include "workloads/input_error.h"
 #include "workloads/topology_csv.h"
 
 namespace tessel::workloads {
 namespace {
 
-namespace fs = std::filesystem;
+using tessel::testing::error_message;
+using tessel::testing::TempFile;
 
 const std::string kSourceDir = TESSEL_SOURCE_DIR;
 const std::string kConvHeader =
     "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
     "Strides,\n";
-
-// A file in the temp directory, removed when the test ends.
-struct TempFile {
-  TempFile(const std::string& name, const std::string& text)
-      : path((fs::temp_directory_path() / ("tessel_" + std::to_string(::getpid()) + "_" + name))
-                 .string()) {
-    std::ofstream(path) << text;
-  }
-  ~TempFile() { fs::remove(path); }
-  std::string path;
-};
 
 void expect_gemm(const Gemm& gemm, const std::string& name, uint64_t m, uint64_t n, uint64_t k) {
   EXPECT_EQ(gemm.name, name);
@@ -40,13 +28,8 @@ void expect_gemm(const Gemm& gemm, const std::string& name, uint64_t m, uint64_t
 }
 
 std::string read_error(const std::string& path) {
-  try {
-    read_topology_csv(path);
-  } catch (const InputError& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << path << " read without an InputError";
-  return "";
+  return error_message<InputError>([&] { read_topology_csv(path); },
+                                   path + " read without an InputError");
 }
 
 TEST(TopologyCsv, AlexnetLowersAsScaleSimDoes) {
@@ -116,7 +99,7 @@ struct BadCase {
 // Failures name the case rather than dumping its bytes.
 void PrintTo(const BadCase& bad, std::ostream* out) { *out << bad.name; }
 
-class BadTopology : public testing::TestWithParam<BadCase> {};
+class BadTopology : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(BadTopology, NamesFileAndLine) {
   const BadCase& bad = GetParam();
@@ -131,7 +114,7 @@ const std::string kGemmHeader = "Layer, M, N, K,\n";
 
 INSTANTIATE_TEST_SUITE_P(
     TopologyCsv, BadTopology,
-    testing::Values(
+    ::testing::Values(
         BadCase{"too_few_fields", kGemmHeader + "A, 1, 2, 3,\nB, 1, 2,\n", 3, "fewer fields"},
         BadCase{"too_many_fields", kGemmHeader + "A, 1, 2, 3, 4,\n", 2, "more fields"},
         BadCase{"word_for_size", kGemmHeader + "A, 1, x, 3,\n", 2,
@@ -158,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(
                 1, "unknown header column 'Sparsity'"},
         BadCase{"column_twice", "Layer, M, N, K, M,\n", 1, "'M' appears twice"},
         BadCase{"empty_file", "", 1, "no header line"}),
-    [](const testing::TestParamInfo<BadCase>& param_info) {
+    [](const ::testing::TestParamInfo<BadCase>& param_info) {
       return std::string(param_info.param.name);
     });
 
