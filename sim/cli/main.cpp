@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "sim/cli/describe_command.h"
 #include "sim/cli/map_command.h"
 #include "sim/cli/run_command.h"
 
@@ -12,8 +13,10 @@ extern "C" int sc_main(int argc, char* argv[]) {
   app.require_subcommand(1);
   RunFlags run_flags;
   MapFlags map_flags;
+  DescribeFlags describe_flags;
   CLI::App* run = add_run_command(app, run_flags);
   CLI::App* map = add_map_command(app, map_flags);
+  CLI::App* describe = add_describe_command(app, describe_flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -22,6 +25,7 @@ extern "C" int sc_main(int argc, char* argv[]) {
   try {
     if (run->parsed()) return run_command(run_flags);
     if (map->parsed()) return map_command(map_flags);
+    if (describe->parsed()) return describe_command(describe_flags);
   } catch (const std::exception& error) {
     std::cerr << "tessel: " << error.what() << '\n';
     return kExitInputError;

@@ -175,3 +175,21 @@ TEST(CliMap, MapsAnOperatorOfAModel) {
 
 }  // namespace
 }  // namespace tessel
+
+namespace tessel {
+namespace {
+
+TEST(CliDescribe, PrintsPublishedPeaks) {
+  // TPU v1: 92 TOPS int8 (Jouppi et al. 2017); TPU v4: 275 TFLOP/s bf16 (Jouppi et al. 2023).
+  const auto v1 = testing::run_tessel("describe --arch " + kSource + "/configs/arch/tpu_v1.yaml");
+  ASSERT_EQ(v1.exit_code, 0) << v1.output;
+  EXPECT_NE(v1.output.find("int8  peak 91.75 TFLOP/s"), std::string::npos) << v1.output;
+  const auto v4 = testing::run_tessel("describe --arch " + kSource + "/configs/arch/tpu_v4_like.yaml");
+  ASSERT_EQ(v4.exit_code, 0) << v4.output;
+  EXPECT_NE(v4.output.find("bf16  peak 275.3 TFLOP/s"), std::string::npos) << v4.output;
+  EXPECT_NE(v4.output.find("DRAM: 1200 GB/s"), std::string::npos) << v4.output;
+  EXPECT_EQ(testing::run_tessel("describe --arch /nonexistent.yaml").exit_code, 1);
+}
+
+}  // namespace
+}  // namespace tessel
