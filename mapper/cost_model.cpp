@@ -83,13 +83,14 @@ struct SliceTraffic {
   double bytes_at_level[3] = {0, 0, 0};
 };
 
-SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping) {
+SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping, bool fetches_input) {
   SliceTraffic traffic;
   if (slice.m == 0 || slice.n == 0 || slice.k == 0) return traffic;
   const uint32_t operand_bytes = arch::bytes_of(mapping.dtype);
   const uint32_t output_bytes = final_output_bytes(mapping.dtype);
   const LoopNest nest(slice, mapping);
-  const uint64_t input_bytes = slice.m * slice.k * operand_bytes * nest.refetch_factor(Operand::Input);
+  const uint64_t input_bytes =
+      fetches_input ? slice.m * slice.k * operand_bytes * nest.refetch_factor(Operand::Input) : 0;
   const uint64_t weight_bytes = slice.k * slice.n * operand_bytes * nest.refetch_factor(Operand::Weight);
   const uint64_t outputs = slice.m * slice.n;
   // Every visit of an output block but its last leaves partial sums behind.
@@ -108,7 +109,7 @@ SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping) {
   const Extents& a = nest.operand(Operand::Input).block;
   const Extents& b = nest.operand(Operand::Weight).block;
   const Extents& c = nest.operand(Operand::Output).block;
-  traffic.first_load_bytes = (a.m * a.k + b.k * b.n) * operand_bytes;
+  traffic.first_load_bytes = ((fetches_input ? a.m * a.k : 0) + b.k * b.n) * operand_bytes;
   traffic.last_store_bytes = c.m * c.n * output_bytes;
   // A tile loads when a loop outside the input's or the weight's block moves.
   const uint32_t deepest = std::max(nest.operand(Operand::Input).outside, nest.operand(Operand::Weight).outside);
@@ -169,8 +170,13 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
                           const TileCost& tiles) {
   const Extents full_extents = part_extents(gemm, mapping, 0);
   const Extents last_extents = part_extents(gemm, mapping, mapping.parts - 1);
-  const SliceTraffic full = slice_traffic(full_extents, mapping);
-  const SliceTraffic last = same_extents(full_extents, last_extents) ? full : slice_traffic(last_extents, mapping);
+  const SliceTraffic full = slice_traffic(full_extents, mapping, true);
+  const SliceTraffic last = same_extents(full_extents, last_extents) ? full : slice_traffic(last_extents, mapping, true);
+  // Arrays whose core's first array fetches the input for them (equal slices only).
+  const bool sharing = shares_input(gemm, mapping, spec.arrays_per_core);
+  const uint64_t followers = sharing ? mapping.parts - ceil_div(mapping.parts, spec.arrays_per_core) : 0;
+  const SliceTraffic follower = sharing ? slice_traffic(full_extents, mapping, false) : full;
+  const uint64_t fetching_full_parts = mapping.parts - 1 - followers;  // besides the last part
   const uint64_t full_parts = mapping.parts - 1;
 
   MappingCost cost;
@@ -180,9 +186,9 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
   cost.folds = tiles.full.folds * full_parts + tiles.last.folds;
   cost.pe_slots = tiles.full.pe_slots * full_parts + tiles.last.pe_slots;
   arch::Activity& activity = cost.activity;
-  for (const arch::Activity* part : {&tiles.full.array, &full.activity}) {
-    for (uint64_t i = 0; i < full_parts; ++i) activity += *part;
-  }
+  for (uint64_t i = 0; i < full_parts; ++i) activity += tiles.full.array;
+  for (uint64_t i = 0; i < fetching_full_parts; ++i) activity += full.activity;
+  for (uint64_t i = 0; i < followers; ++i) activity += follower.activity;
   activity += tiles.last.array;
   activity += last.activity;
   cost.energy_pj = arch::energy_of(spec, mapping.dtype, activity).total_pj();
@@ -201,12 +207,16 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
     // the last store.
     // Steps are grouped by the loop they advance, since those that bring new blocks move
     // more than the rest.
-    const double first_load = dram_transfer_cycles(dram, full.first_load_bytes * mapping.parts);
+    const uint64_t fetching = mapping.parts - followers;
+    const double first_load = dram_transfer_cycles(
+        dram, full.first_load_bytes * fetching + follower.first_load_bytes * followers);
     const double last_store = dram_transfer_cycles(dram, full.last_store_bytes * mapping.parts);
     const double compute_per_tile = port / tiles_per_array;
     double overlapped = 0;
     for (size_t level = 0; level < 3; ++level) {
-      const double transfer = full.bytes_at_level[level] * mapping.parts / dram.bytes_per_cycle;
+      const double bytes = full.bytes_at_level[level] * static_cast<double>(fetching) +
+                           follower.bytes_at_level[level] * static_cast<double>(followers);
+      const double transfer = bytes / dram.bytes_per_cycle;
       overlapped += static_cast<double>(full.steps_at_level[level]) * std::max(transfer, compute_per_tile);
     }
     estimate = latency + first_load + overlapped + compute_per_tile + last_store + latency;

@@ -36,4 +36,13 @@ Extents part_extents(const Extents& gemm, const GemmMapping& mapping, uint32_t p
   return slice;
 }
 
+bool shares_input(const Extents& gemm, const GemmMapping& mapping, uint32_t arrays_per_core) {
+  return mapping.split == Dim::N && arrays_per_core > 1 && mapping.parts > 1 &&
+         uint64_t{mapping.parts} * mapping.part_size == gemm.n;
+}
+
+bool fetches_input(const Extents& gemm, const GemmMapping& mapping, uint32_t arrays_per_core, uint32_t part) {
+  return part % arrays_per_core == 0 || !shares_input(gemm, mapping, arrays_per_core);
+}
+
 }  // namespace tessel::mapper

@@ -51,4 +51,11 @@ struct GemmMapping {
 // The slice of the GEMM that array `part` computes.
 Extents part_extents(const Extents& gemm, const GemmMapping& mapping, uint32_t part);
 
+// With N cut into equal slices, the arrays of a core walk identical sequences of input (A)
+// blocks: the core's first array fetches them into the shared buffer and the others read
+// them there, as a TPU core feeds one activation tile to all its MXUs.
+bool shares_input(const Extents& gemm, const GemmMapping& mapping, uint32_t arrays_per_core);
+// Whether array `part` fetches its input blocks itself (false: its core's first array does).
+bool fetches_input(const Extents& gemm, const GemmMapping& mapping, uint32_t arrays_per_core, uint32_t part);
+
 }  // namespace tessel::mapper

@@ -45,12 +45,15 @@ uint64_t block_bytes(const Extents& block, Operand operand, arch::DType dtype) {
 }
 
 // Bytes a buffer must hold: its operands' blocks, twice when double-buffered, for each
-// array of the core.
+// array of the core (the input once when the core's arrays share it).
 uint64_t buffer_demand(const arch::SystolicSpec& spec, const arch::BufferSpec& buffer, const LoopNest& nest,
-                       const GemmMapping& mapping) {
+                       const GemmMapping& mapping, bool input_shared) {
   uint64_t bytes = 0;
-  for (Operand operand : buffer.holds) bytes += block_bytes(nest.operand(operand).block, operand, mapping.dtype);
-  return bytes * (mapping.double_buffered ? 2 : 1) * spec.arrays_per_core;
+  for (Operand operand : buffer.holds) {
+    const uint64_t copies = operand == Operand::Input && input_shared ? 1 : spec.arrays_per_core;
+    bytes += block_bytes(nest.operand(operand).block, operand, mapping.dtype) * copies;
+  }
+  return bytes * (mapping.double_buffered ? 2 : 1);
 }
 
 // A tile of the mapspace with the arrays' cost of it and the floor that cost puts under
@@ -130,7 +133,10 @@ class Search {
 
   bool fits(const LoopNest& nest, const GemmMapping& mapping) const {
     for (const arch::BufferSpec& buffer : spec_.buffers) {
-      if (buffer_demand(spec_, buffer, nest, mapping) > buffer.capacity_bytes) return false;
+      if (buffer_demand(spec_, buffer, nest, mapping, shares_input(gemm_, mapping, spec_.arrays_per_core)) >
+          buffer.capacity_bytes) {
+        return false;
+      }
     }
     return true;
   }
@@ -239,7 +245,10 @@ Extents array_units(const arch::ArraySpec& array, arch::Dataflow dataflow) {
 bool fits_buffers(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping) {
   const LoopNest nest(part_extents(gemm, mapping, 0), mapping);
   for (const arch::BufferSpec& buffer : spec.buffers) {
-    if (buffer_demand(spec, buffer, nest, mapping) > buffer.capacity_bytes) return false;
+    if (buffer_demand(spec, buffer, nest, mapping, shares_input(gemm, mapping, spec.arrays_per_core)) >
+        buffer.capacity_bytes) {
+      return false;
+    }
   }
   return true;
 }
@@ -266,7 +275,7 @@ void check_mapping(const arch::SystolicSpec& spec, const Extents& gemm, const Ge
   if (mapping.tile.m == 0 || mapping.tile.n == 0 || mapping.tile.k == 0) fail("tile sizes must be positive");
   const LoopNest nest(part_extents(gemm, mapping, 0), mapping);
   for (const arch::BufferSpec& buffer : spec.buffers) {
-    const uint64_t demand = buffer_demand(spec, buffer, nest, mapping);
+    const uint64_t demand = buffer_demand(spec, buffer, nest, mapping, shares_input(gemm, mapping, spec.arrays_per_core));
     if (demand > buffer.capacity_bytes) {
       fail("its blocks need " + std::to_string(demand) + " bytes of buffer '" + buffer.name + "', which holds " +
            std::to_string(buffer.capacity_bytes));

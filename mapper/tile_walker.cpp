@@ -11,13 +11,15 @@ using arch::Operand;
 
 uint32_t final_output_bytes(arch::DType dtype) { return arch::bytes_of(dtype); }
 
-TileWalker::TileWalker(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping)
+TileWalker::TileWalker(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping,
+                       bool fetches_input)
     : array_(spec.array),
       slice_(slice),
       mapping_(mapping),
       nest_(slice, mapping),
       macs_per_pe_per_cycle_(spec.find_dtype(mapping.dtype)->macs_per_pe_per_cycle),
-      operand_bytes_(arch::bytes_of(mapping.dtype)) {
+      operand_bytes_(arch::bytes_of(mapping.dtype)),
+      fetches_input_(fetches_input) {
   array_.dataflow = mapping.dataflow;
   done_ = slice.m == 0 || slice.n == 0 || slice.k == 0;
 }
@@ -73,7 +75,8 @@ bool TileWalker::next(TileStep& step) {
   const auto arrives = [&](Operand x) { return first || new_block(x, prev_, index_); };
   step.size = {m, n, k};
   step.continues_sum = index_[at(Dim::K)] > 0;
-  step.load_input_bytes = arrives(Operand::Input) ? block_elements(Operand::Input, index_) * operand_bytes_ : 0;
+  step.load_input_bytes =
+      fetches_input_ && arrives(Operand::Input) ? block_elements(Operand::Input, index_) * operand_bytes_ : 0;
   step.load_weight_bytes = arrives(Operand::Weight) ? block_elements(Operand::Weight, index_) * operand_bytes_ : 0;
   // K outside the output block: each visit of a block sums one K tile; a later visit
   // reads back the partial sums the earlier one spilled.

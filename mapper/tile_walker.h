@@ -26,7 +26,9 @@ struct TileStep {
 
 class TileWalker {
  public:
-  TileWalker(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping);
+  // `fetches_input` false: another array of the core fetches the input blocks (see
+  // shares_input), so this walk loads none.
+  TileWalker(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping, bool fetches_input);
 
   // Fills `step` with the next tile; false when every tile has been visited.
   bool next(TileStep& step);
@@ -47,6 +49,7 @@ class TileWalker {
   LoopNest nest_;
   double macs_per_pe_per_cycle_;
   uint32_t operand_bytes_;
+  bool fetches_input_;
   Index index_{};
   Index prev_{};
   bool started_ = false;

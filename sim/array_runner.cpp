@@ -10,7 +10,7 @@ using arch::Operand;
 ArrayRunner::ArrayRunner(const sc_core::sc_module_name& name, const arch::SystolicSpec& spec,
                          const mapper::Extents& slice, const mapper::GemmMapping& mapping,
                          arch::DmaEngine& dma, arch::SystolicArray& array,
-                         arch::SramBuffer* const (&buffer_of)[3])
+                         arch::SramBuffer* const (&buffer_of)[3], const ArrayRunner* input_leader)
     : sc_core::sc_module(name),
       spec_(spec),
       slice_(slice),
@@ -18,6 +18,7 @@ ArrayRunner::ArrayRunner(const sc_core::sc_module_name& name, const arch::Systol
       dma_(dma),
       array_(array),
       buffer_of_{buffer_of[0], buffer_of[1], buffer_of[2]},
+      input_leader_(input_leader),
       free_slots_(mapping.double_buffered ? 2 : 1) {
   SC_THREAD(load_process);
   SC_THREAD(compute_process);
@@ -25,21 +26,24 @@ ArrayRunner::ArrayRunner(const sc_core::sc_module_name& name, const arch::Systol
 }
 
 void ArrayRunner::load_process() {
-  mapper::TileWalker walker(spec_, slice_, mapping_);
+  mapper::TileWalker walker(spec_, slice_, mapping_, input_leader_ == nullptr);
   mapper::TileStep step;
-  while (walker.next(step)) {
+  for (uint64_t tile = 0; walker.next(step); ++tile) {
     while (free_slots_ == 0) wait(slot_freed_);
     --free_slots_;
     dma_.load({{buffer_of_[0], Operand::Input, step.load_input_bytes},
                {buffer_of_[1], Operand::Weight, step.load_weight_bytes},
                {buffer_of_[2], Operand::Output, step.load_partial_bytes}});
+    if (input_leader_) {
+      while (input_leader_->loaded_ <= tile) wait(input_leader_->tile_loaded_);
+    }
     ++loaded_;
     tile_loaded_.notify(sc_core::SC_ZERO_TIME);
   }
 }
 
 void ArrayRunner::compute_process() {
-  mapper::TileWalker walker(spec_, slice_, mapping_);
+  mapper::TileWalker walker(spec_, slice_, mapping_, input_leader_ == nullptr);
   mapper::TileStep step;
   for (uint64_t tile = 0; walker.next(step); ++tile) {
     while (loaded_ <= tile) wait(tile_loaded_);
@@ -50,7 +54,7 @@ void ArrayRunner::compute_process() {
 }
 
 void ArrayRunner::store_process() {
-  mapper::TileWalker walker(spec_, slice_, mapping_);
+  mapper::TileWalker walker(spec_, slice_, mapping_, input_leader_ == nullptr);
   mapper::TileStep step;
   for (uint64_t tile = 0; walker.next(step); ++tile) {
     while (computed_ <= tile) wait(tile_computed_);

@@ -16,9 +16,12 @@ namespace tessel::sim {
 class ArrayRunner : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(ArrayRunner);
+  // `input_leader`: the array of the core that fetches this array's input blocks into the
+  // shared buffer (nullptr: it fetches its own). A tile computes once both have loaded it.
   ArrayRunner(const sc_core::sc_module_name& name, const arch::SystolicSpec& spec,
               const mapper::Extents& slice, const mapper::GemmMapping& mapping,
-              arch::DmaEngine& dma, arch::SystolicArray& array, arch::SramBuffer* const (&buffer_of)[3]);
+              arch::DmaEngine& dma, arch::SystolicArray& array, arch::SramBuffer* const (&buffer_of)[3],
+              const ArrayRunner* input_leader);
 
   // Cycle at which the last output of the slice reached DRAM.
   uint64_t finish_cycle() const { return finish_cycle_; }
@@ -34,6 +37,7 @@ class ArrayRunner : public sc_core::sc_module {
   arch::DmaEngine& dma_;
   arch::SystolicArray& array_;
   arch::SramBuffer* buffer_of_[3];
+  const ArrayRunner* input_leader_;
 
   uint32_t free_slots_;
   uint64_t loaded_ = 0;

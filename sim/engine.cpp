@@ -48,9 +48,13 @@ GemmRun simulate_gemm(const arch::SystolicSpec& spec, const mapper::Extents& gem
     }
     acc.dmas.push_back(std::make_unique<arch::DmaEngine>(indexed("dma", part).c_str(), *acc.dram));
     acc.arrays.push_back(std::make_unique<arch::SystolicArray>(indexed("array", part).c_str(), spec, buffer_of));
+    const ArrayRunner* input_leader =
+        mapper::fetches_input(gemm, mapping, spec.arrays_per_core, part)
+            ? nullptr
+            : acc.runners[part - part % spec.arrays_per_core].get();
     acc.runners.push_back(std::make_unique<ArrayRunner>(indexed("runner", part).c_str(), spec,
                                                         mapper::part_extents(gemm, mapping, part), mapping,
-                                                        *acc.dmas.back(), *acc.arrays.back(), buffer_of));
+                                                        *acc.dmas.back(), *acc.arrays.back(), buffer_of, input_leader));
   }
 
   sc_core::sc_start();

@@ -22,7 +22,8 @@ struct Walked {
 Walked walk_all(const arch::SystolicSpec& spec, const mapper::Extents& gemm, const mapper::GemmMapping& mapping) {
   Walked walked;
   for (uint32_t part = 0; part < mapping.parts; ++part) {
-    mapper::TileWalker walker(spec, mapper::part_extents(gemm, mapping, part), mapping);
+    mapper::TileWalker walker(spec, mapper::part_extents(gemm, mapping, part), mapping,
+                              mapper::fetches_input(gemm, mapping, spec.arrays_per_core, part));
     mapper::TileStep step;
     uint64_t cycles = 0;
     while (walker.next(step)) {
@@ -56,6 +57,7 @@ TEST(CostModel, ClosedFormEqualsTileWalkOnRandomMappings) {
     auto spec = testing::ideal_array(static_cast<uint32_t>(pick(1, 9)), static_cast<uint32_t>(pick(1, 9)),
                                      dataflows[pick(0, 2)], pick(0, 1) == 1);
     spec.cores = static_cast<uint32_t>(pick(1, 3));
+    spec.arrays_per_core = static_cast<uint32_t>(pick(1, 3));
     const mapper::Extents gemm{pick(1, 70), pick(1, 70), pick(1, 70)};
     mapper::GemmMapping mapping{spec.array.dataflow, arch::DType::Bf16, pick(0, 1) ? Dim::M : Dim::N, 1, 0,
                                 {pick(1, 40), pick(1, 40), pick(1, 40)}, orders[pick(0, 5)],

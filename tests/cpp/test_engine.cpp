@@ -173,3 +173,33 @@ TEST(Engine, AnalyticEstimateWithinFivePercentWithoutContention) {
 
 }  // namespace
 }  // namespace tessel
+
+namespace tessel {
+namespace {
+
+TEST(Engine, ArraysOfACoreShareInputBlocks) {
+  // Two cores of four arrays, N cut into eight equal slices: each core's first array
+  // fetches A (64x256 int8) once and its three neighbours read it from the shared buffer.
+  auto spec = testing::finite_dram(testing::ideal_array(16, 16, arch::Dataflow::WeightStationary, true), 64.0, 10);
+  spec.cores = 2;
+  spec.arrays_per_core = 4;
+  const mapper::Extents gemm{64, 1024, 256};
+  const mapper::GemmMapping mapping{arch::Dataflow::WeightStationary, arch::DType::Int8, mapper::Dim::N, 8, 128,
+                                    {64, 128, 256}, {mapper::Dim::M, mapper::Dim::N, mapper::Dim::K}, {0, 0, 0}, true};
+  ASSERT_TRUE(mapper::shares_input(gemm, mapping, spec.arrays_per_core));
+  const sim::GemmRun run = sim::simulate_gemm(spec, gemm, mapping);
+  const uint64_t weights = 256u * 1024;
+  EXPECT_EQ(run.activity.dram_read_bytes, 2u * 64 * 256 + weights);
+  EXPECT_EQ(run.activity.buffer_write_bytes[0], 2u * 64 * 256);
+  EXPECT_EQ(run.activity.buffer_read_bytes[0], 8u * 8 * 64 * 256);  // every array streams A per column fold
+  EXPECT_EQ(mapper::analytic_cost(spec, gemm, mapping).activity.dram_read_bytes, run.activity.dram_read_bytes);
+
+  // Uneven slices walk different sequences: every array fetches its own A.
+  mapper::GemmMapping uneven = mapping;
+  uneven.part_size = 129;
+  EXPECT_FALSE(mapper::shares_input(gemm, uneven, spec.arrays_per_core));
+  EXPECT_EQ(sim::simulate_gemm(spec, gemm, uneven).activity.dram_read_bytes, 8u * 64 * 256 + weights);
+}
+
+}  // namespace
+}  // namespace tessel
