@@ -8,6 +8,9 @@
 
 namespace tessel::arch {
 
+// Whole tiles, folds or chunks of size b needed to cover a: sizes here are never zero.
+constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
 // How a GEMM C[M×N] = A[M×K]·B[K×N] is laid onto a systolic array.
 //   os: M on rows, N on cols, K in time; C stays in the PEs.
 //   ws: K on rows, N on cols, M in time; B (weights) stays in the PEs.

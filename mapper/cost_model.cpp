@@ -12,7 +12,7 @@ namespace {
 
 using arch::Operand;
 
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+using arch::ceil_div;
 
 bool same_extents(const Extents& a, const Extents& b) { return a.m == b.m && a.n == b.n && a.k == b.k; }
 
@@ -137,6 +137,10 @@ SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping, boo
 }
 
 }  // namespace
+
+uint64_t compulsory_dram_bytes(const Extents& gemm, arch::DType dtype) {
+  return (gemm.m * gemm.k + gemm.k * gemm.n) * arch::bytes_of(dtype) + gemm.m * gemm.n * final_output_bytes(dtype);
+}
 
 double dram_transfer_cycles(const arch::DramSpec& dram, uint64_t bytes) {
   return dram.unlimited ? 0.0 : static_cast<double>(bytes) / dram.bytes_per_cycle;

@@ -50,6 +50,9 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
 // What one tile step does to the buffers, DRAM and MAC units.
 arch::Activity activity_of(const TileStep& step);
 
+// DRAM bytes no mapping can avoid: A and B read once, C written once in the operand format.
+uint64_t compulsory_dram_bytes(const Extents& gemm, arch::DType dtype);
+
 // Cycles to move `bytes` over DRAM at full bandwidth, without latency (0 when unlimited).
 double dram_transfer_cycles(const arch::DramSpec& dram, uint64_t bytes);
 

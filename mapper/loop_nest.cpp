@@ -5,7 +5,7 @@
 namespace tessel::mapper {
 
 namespace {
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+using arch::ceil_div;
 constexpr arch::Operand kOperands[] = {arch::Operand::Input, arch::Operand::Weight, arch::Operand::Output};
 }  // namespace
 

@@ -13,7 +13,7 @@ namespace {
 
 using arch::Operand;
 
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+using arch::ceil_div;
 uint64_t round_up(uint64_t a, uint64_t b) { return ceil_div(a, b) * b; }
 
 constexpr LoopOrder kOrders[] = {{Dim::M, Dim::N, Dim::K}, {Dim::M, Dim::K, Dim::N}, {Dim::N, Dim::M, Dim::K},
@@ -67,7 +67,11 @@ struct BoundedTile {
 class Search {
  public:
   Search(const arch::SystolicSpec& spec, const Extents& gemm, const MapperOptions& options)
-      : spec_(spec), gemm_(gemm), options_(options), keep_(options.alternatives + 1) {}
+      : spec_(spec),
+        gemm_(gemm),
+        options_(options),
+        keep_(options.alternatives + 1),
+        compulsory_bytes_(compulsory_dram_bytes(gemm, options.dtype)) {}
 
   BoundedTile bound(const TileChoice& choice) const {
     const GemmMapping mapping = mapping_of(choice);
@@ -77,12 +81,10 @@ class Search {
     MappingCost floor;
     floor.activity = tile.cost.last.array;
     for (uint32_t i = 0; i + 1 < mapping.parts; ++i) floor.activity += tile.cost.full.array;
-    const uint64_t compulsory = (gemm_.m * gemm_.k + gemm_.k * gemm_.n) * arch::bytes_of(options_.dtype) +
-                                gemm_.m * gemm_.n * final_output_bytes(options_.dtype);
-    floor.activity.dram_read_bytes = compulsory;
+    floor.activity.dram_read_bytes = compulsory_bytes_;
     floor.estimated_cycles =
         std::max({tile.cost.full.port_cycles, tile.cost.last.port_cycles,
-                  static_cast<uint64_t>(dram_transfer_cycles(spec_.dram, compulsory))});
+                  static_cast<uint64_t>(dram_transfer_cycles(spec_.dram, compulsory_bytes_))});
     floor.energy_pj = arch::energy_of(spec_, options_.dtype, floor.activity).total_pj();
     tile.floor = objective_value(options_.objective, floor);
     return tile;
@@ -156,6 +158,7 @@ class Search {
   Extents gemm_;
   MapperOptions options_;
   size_t keep_;
+  uint64_t compulsory_bytes_;
   std::vector<RankedMapping> best_;
   uint64_t considered_ = 0;
 };

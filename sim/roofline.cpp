@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "mapper/tile_walker.h"
+#include "mapper/cost_model.h"
 
 namespace tessel::sim {
 
@@ -12,9 +12,7 @@ double peak_macs_per_cycle(const arch::SystolicSpec& spec, arch::DType dtype) {
 }
 
 Roofline roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype) {
-  const uint64_t operand = arch::bytes_of(dtype);
-  const uint64_t bytes = (gemm.m * gemm.k + gemm.k * gemm.n) * operand +
-                         gemm.m * gemm.n * mapper::final_output_bytes(dtype);
+  const uint64_t bytes = mapper::compulsory_dram_bytes({gemm.m, gemm.n, gemm.k}, dtype);
   const double compute = static_cast<double>(gemm.macs()) / peak_macs_per_cycle(spec, dtype);
   const double memory = spec.dram.unlimited ? 0.0 : static_cast<double>(bytes) / spec.dram.bytes_per_cycle;
   // Floors, so a simulated count (whole cycles) can equal but never undercut them.

@@ -5,10 +5,6 @@
 
 namespace tessel::arch {
 
-namespace {
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
-}  // namespace
-
 FoldGrid fold_grid(const ArraySpec& array, uint64_t spatial_rows, uint64_t spatial_cols) {
   return {ceil_div(spatial_rows, array.rows), ceil_div(spatial_cols, array.cols)};
 }
