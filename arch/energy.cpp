@@ -20,6 +20,16 @@ Activity& Activity::operator+=(const Activity& other) {
     buffer_read_bytes[i] += other.buffer_read_bytes[i];
     buffer_write_bytes[i] += other.buffer_write_bytes[i];
   }
+  vector_alu_ops += other.vector_alu_ops;
+  vector_special_ops += other.vector_special_ops;
+  return *this;
+}
+
+EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& other) {
+  mac_pj += other.mac_pj;
+  sram_pj += other.sram_pj;
+  dram_pj += other.dram_pj;
+  vector_pj += other.vector_pj;
   return *this;
 }
 
@@ -39,6 +49,8 @@ EnergyBreakdown energy_of(const SystolicSpec& spec, DType dtype, const Activity&
   }
   energy.dram_pj = static_cast<double>(activity.dram_read_bytes + activity.dram_write_bytes) *
                    spec.dram.energy_pj_per_byte;
+  energy.vector_pj = activity.vector_alu_ops * spec.vector_unit.op_energy_pj +
+                     activity.vector_special_ops * spec.vector_unit.special_op_energy_pj;
   return energy;
 }
 

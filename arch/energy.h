@@ -16,6 +16,9 @@ struct Activity {
   // by the DMA together; indexed by Operand.
   uint64_t buffer_read_bytes[3] = {0, 0, 0};
   uint64_t buffer_write_bytes[3] = {0, 0, 0};
+  // Operations of the vector units (fractional: per-element rates need not be whole).
+  double vector_alu_ops = 0;
+  double vector_special_ops = 0;
 
   uint64_t sram_read_bytes() const;
   uint64_t sram_write_bytes() const;
@@ -26,7 +29,9 @@ struct EnergyBreakdown {
   double mac_pj = 0;
   double sram_pj = 0;
   double dram_pj = 0;
-  double total_pj() const { return mac_pj + sram_pj + dram_pj; }
+  double vector_pj = 0;
+  double total_pj() const { return mac_pj + sram_pj + dram_pj + vector_pj; }
+  EnergyBreakdown& operator+=(const EnergyBreakdown& other);
 };
 
 EnergyBreakdown energy_of(const SystolicSpec& spec, DType dtype, const Activity& activity);

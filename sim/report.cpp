@@ -2,53 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <ostream>
-#include <stdexcept>
+
+#include "sim/report_common.h"
 
 namespace tessel::sim {
 
 namespace {
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
-
 std::string layer_key(size_t index, const LayerResult& layer) {
   return std::to_string(index) + "_" + layer.gemm.name;
-}
-
-void add_activity(StatGroup& group, const arch::Activity& a) {
-  group.add("macs", a.macs, "count", "multiply-accumulates that produce results (padding excluded)")
-      .add("dram_read_bytes", a.dram_read_bytes, "bytes", "bytes read from DRAM")
-      .add("dram_write_bytes", a.dram_write_bytes, "bytes", "bytes written to DRAM")
-      .add("sram_read_bytes", a.sram_read_bytes(), "bytes", "bytes read from on-chip buffers by arrays and DMA")
-      .add("sram_write_bytes", a.sram_write_bytes(), "bytes", "bytes written to on-chip buffers by arrays and DMA");
-}
-
-void add_energy(StatGroup& group, const arch::EnergyBreakdown& e) {
-  group.add("energy_pj", e.total_pj(), "pJ", "dynamic energy: MACs + buffer accesses + DRAM")
-      .add("mac_energy_pj", e.mac_pj, "pJ", "multiply-accumulate energy")
-      .add("sram_energy_pj", e.sram_pj, "pJ", "on-chip buffer read and write energy")
-      .add("dram_energy_pj", e.dram_pj, "pJ", "DRAM transfer energy");
-}
-
-void add_numerics(StatGroup& group, const NumericsReport& n) {
-  group.add("checked", uint64_t{n.checked}, "count", "1 when the datapath values were checked against Eigen");
-  if (!n.checked) return;
-  group.add("passed", uint64_t{n.passed}, "count", "1 when the datapath met the check's criterion")
-      .add("reference", n.reference, "what the datapath was compared with, and the criterion")
-      .add("max_abs_error", n.max_abs_error, "value", "largest |datapath - reference| over the outputs")
-      .add("relative_error", n.relative_error, "ratio", "||datapath - reference||_F / ||reference||_F")
-      .add("sqnr_db", n.sqnr_db, "dB", "signal to error power vs the reference (null when exact)")
-      .add("error_bound", n.error_bound, "value", "largest per-output error the criterion allows")
-      .add("quantization_sqnr_db", n.quantization_sqnr_db, "dB",
-           "datapath result vs the fp64 product of the unrounded inputs: what the format costs");
 }
 
 void add_layer(StatGroup& parent, size_t index, const LayerResult& layer, const arch::SystolicSpec& spec) {
@@ -64,8 +28,8 @@ void add_layer(StatGroup& parent, size_t index, const LayerResult& layer, const 
       .add("utilization", layer.utilization, "ratio", "MACs / (total cycles × peak MACs per cycle)")
       .add("mapping_efficiency", layer.mapping_efficiency, "ratio", "MACs / PE slots the folds offer")
       .add("reused", uint64_t{layer.reused}, "count", "1 when an identical earlier layer's simulation was reused");
-  add_activity(group, layer.run.activity);
-  add_energy(group, layer.energy);
+  add_activity_stats(group, layer.run.activity);
+  add_energy_stats(group, layer.energy);
 
   StatGroup& mapping = group.child("mapping", "the mapper's choice");
   mapping.add("mapping", layer.map.mapping.describe(), "dataflow, dtype, split, SRAM tile, loop order, buffering")
@@ -99,7 +63,7 @@ void add_layer(StatGroup& parent, size_t index, const LayerResult& layer, const 
         .add("folds", a.folds, "count", "array folds computed")
         .add("macs", a.macs, "count", "useful multiply-accumulates");
   }
-  add_numerics(group.child("numerics", "datapath values vs Eigen"), layer.numerics);
+  add_numerics_stats(group.child("numerics", "datapath values vs Eigen"), layer.numerics);
 }
 
 struct NumericsSummary {
@@ -147,7 +111,7 @@ nlohmann::json summary_json(const RunResult& result) {
       {"sram_read_bytes", t.activity.sram_read_bytes()},
       {"sram_write_bytes", t.activity.sram_write_bytes()},
       {"energy_pj", t.energy.total_pj()},
-      {"energy_breakdown_pj", {{"mac", t.energy.mac_pj}, {"sram", t.energy.sram_pj}, {"dram", t.energy.dram_pj}}},
+      {"energy_breakdown_pj", energy_breakdown_json(t.energy)},
       {"area_mm2", spec.area_mm2()},
       {"numerics",
        {{"checked", result.numerics_checked()},
@@ -168,8 +132,8 @@ StatGroup stats_tree(const RunResult& result) {
       .add("roofline_cycles", t.roofline_cycles, "cycles", "sum of the layers' roofline floors")
       .add("seconds", result.seconds(), "s", "total cycles at the architecture's clock")
       .add("utilization", result.utilization(), "ratio", "MACs / (total cycles × peak MACs per cycle)");
-  add_activity(root, t.activity);
-  add_energy(root, t.energy);
+  add_activity_stats(root, t.activity);
+  add_energy_stats(root, t.energy);
   StatGroup& layers = root.child("layers", "one group per GEMM, in execution order");
   for (size_t i = 0; i < result.layers.size(); ++i) add_layer(layers, i, result.layers[i], *result.spec);
   return root;
@@ -233,16 +197,10 @@ void print_table(const RunResult& result, std::ostream& out) {
 }
 
 void write_reports(const RunResult& result, const std::string& directory) {
-  std::filesystem::create_directories(directory);
-  const auto open = [&](const char* name) {
-    std::ofstream file(std::filesystem::path(directory) / name);
-    if (!file) throw std::runtime_error("cannot write " + (std::filesystem::path(directory) / name).string());
-    return file;
-  };
-  open("summary.json") << summary_json(result).dump(2) << '\n';
-  std::ofstream layers = open("layers.csv");
+  open_report(directory, "summary.json") << summary_json(result).dump(2) << '\n';
+  std::ofstream layers = open_report(directory, "layers.csv");
   write_layers_csv(result, layers);
-  open("stats.json") << stats_tree(result).to_json().dump(2) << '\n';
+  open_report(directory, "stats.json") << stats_tree(result).to_json().dump(2) << '\n';
 }
 
 }  // namespace tessel::sim

@@ -63,8 +63,10 @@ void simulate_best(const arch::SystolicSpec& spec, const mapper::Extents& extent
   }
 }
 
-LayerResult run_layer(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,
-                      const RunOptions& options, mapper::MappingCache& mappings) {
+}  // namespace
+
+LayerResult run_gemm_layer(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,
+                           const RunOptions& options, mapper::MappingCache& mappings) {
   LayerResult layer{};
   layer.gemm = gemm;
   mapper::MapperOptions mapper_options;
@@ -87,8 +89,6 @@ LayerResult run_layer(const arch::SystolicSpec& spec, const workloads::Gemm& gem
   return layer;
 }
 
-}  // namespace
-
 RunResult run_workload(const arch::SystolicSpec& spec, const workloads::Graph& graph,
                        const RunOptions& options) {
   RunResult result{&spec, graph.name, options.dtype, {}, {}};
@@ -101,7 +101,7 @@ RunResult run_workload(const arch::SystolicSpec& spec, const workloads::Graph& g
     const auto seen = first_of_shape.find(shape);
     if (seen == first_of_shape.end()) {
       first_of_shape.emplace(shape, i);
-      result.layers.push_back(run_layer(spec, gemm, options, mappings));
+      result.layers.push_back(run_gemm_layer(spec, gemm, options, mappings));
     } else {
       LayerResult layer = result.layers[seen->second];
       layer.gemm = gemm;
@@ -116,9 +116,7 @@ RunResult run_workload(const arch::SystolicSpec& spec, const workloads::Graph& g
     t.roofline_cycles += layer.roofline.cycles();
     t.macs += gemm.macs();
     t.activity += layer.run.activity;
-    t.energy.mac_pj += layer.energy.mac_pj;
-    t.energy.sram_pj += layer.energy.sram_pj;
-    t.energy.dram_pj += layer.energy.dram_pj;
+    t.energy += layer.energy;
   }
   return result;
 }

@@ -73,6 +73,11 @@ struct RunResult {
   bool numerics_passed() const;  // every checked layer passed (true when none was checked)
 };
 
+// Maps, simulates, costs and (per options.check) checks one GEMM; the transformer runs use
+// it for their Linear ops. `mappings` carries mapper results across calls.
+LayerResult run_gemm_layer(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,
+                           const RunOptions& options, mapper::MappingCache& mappings);
+
 RunResult run_workload(const arch::SystolicSpec& spec, const workloads::Graph& graph,
                        const RunOptions& options);
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli_runner.h"
+#include "test_files.h"
 
 namespace tessel {
 namespace {
@@ -14,27 +15,14 @@ namespace {
 namespace fs = std::filesystem;
 const std::string kSource = TESSEL_SOURCE_DIR;
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("tessel_cli_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  return dir;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 TEST(Cli, RunWritesTheContractedReports) {
-  const fs::path out = fresh_dir("run");
+  const fs::path out = testing::fresh_dir("cli_run");
   const auto result = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 64,48,80 --out " +
                                           out.string());
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("total"), std::string::npos) << "the table is printed";
 
-  const nlohmann::json summary = nlohmann::json::parse(read_file(out / "summary.json"));
+  const nlohmann::json summary = nlohmann::json::parse(testing::read_text(out / "summary.json"));
   for (const char* key : {"total_cycles", "compute_cycles", "stall_cycles", "seconds", "utilization", "dram_read_bytes",
                           "dram_write_bytes", "sram_read_bytes", "sram_write_bytes", "energy_pj"}) {
     EXPECT_TRUE(summary.contains(key)) << key;
@@ -44,14 +32,14 @@ TEST(Cli, RunWritesTheContractedReports) {
   EXPECT_EQ(summary["total_cycles"].get<uint64_t>(),
             summary["compute_cycles"].get<uint64_t>() + summary["stall_cycles"].get<uint64_t>());
 
-  const std::string csv = read_file(out / "layers.csv");
+  const std::string csv = testing::read_text(out / "layers.csv");
   const std::string contracted =
       "layer,M,N,K,total_cycles,compute_cycles,stall_cycles,utilization,mapping_efficiency,"
       "dram_read_bytes,dram_write_bytes,sram_read_bytes,sram_write_bytes,energy_pj";
   EXPECT_EQ(csv.rfind(contracted, 0), 0u) << csv.substr(0, csv.find('\n'));
   EXPECT_NE(csv.find("\ngemm,64,48,80,"), std::string::npos);
 
-  const nlohmann::json stats = nlohmann::json::parse(read_file(out / "stats.json"));
+  const nlohmann::json stats = nlohmann::json::parse(testing::read_text(out / "stats.json"));
   const nlohmann::json& cycles = stats["stats"]["total_cycles"];
   EXPECT_EQ(cycles["unit"], "cycles");
   EXPECT_FALSE(cycles["description"].get<std::string>().empty());
@@ -60,12 +48,12 @@ TEST(Cli, RunWritesTheContractedReports) {
 }
 
 TEST(Cli, NoCheckSkipsTheNumerics) {
-  const fs::path out = fresh_dir("nocheck");
+  const fs::path out = testing::fresh_dir("cli_nocheck");
   const auto result = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 16,16,16 --no-check --quiet --out " +
                                           out.string());
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_TRUE(result.output.empty()) << "--quiet prints nothing: " << result.output;
-  const nlohmann::json summary = nlohmann::json::parse(read_file(out / "summary.json"));
+  const nlohmann::json summary = nlohmann::json::parse(testing::read_text(out / "summary.json"));
   EXPECT_FALSE(summary["numerics"]["checked"].get<bool>());
   fs::remove_all(out);
 }
@@ -91,11 +79,11 @@ TEST(Cli, UsageErrorsExitTwo) {
 }
 
 TEST(Cli, DataflowFlagOverridesTheArchitecture) {
-  const fs::path out = fresh_dir("dataflow");
+  const fs::path out = testing::fresh_dir("cli_dataflow");
   const auto result = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 32,32,32 --dataflow is --quiet --out " +
                                           out.string());
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  const nlohmann::json summary = nlohmann::json::parse(read_file(out / "summary.json"));
+  const nlohmann::json summary = nlohmann::json::parse(testing::read_text(out / "summary.json"));
   EXPECT_EQ(summary["dataflow"], "is");
   fs::remove_all(out);
 }
@@ -107,24 +95,24 @@ namespace tessel {
 namespace {
 
 TEST(CliMap, PrintsTheLoopNestAndWritesJsonThatRunCanPin) {
-  const fs::path json = fresh_dir("map") += ".json";
+  const fs::path json = testing::fresh_dir("cli_map") += ".json";
   const auto map = testing::run_tessel("map --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 96,80,200 --top 3 --json " +
                                        json.string());
   ASSERT_EQ(map.exit_code, 0) << map.output;
   for (const char* part : {"for m in", "for n in", "for k in", "input  block", "searched:", "runners-up:", "4. "}) {
     EXPECT_NE(map.output.find(part), std::string::npos) << part << "\n" << map.output;
   }
-  const nlohmann::json result = nlohmann::json::parse(read_file(json));
+  const nlohmann::json result = nlohmann::json::parse(testing::read_text(json));
   EXPECT_EQ(result["alternatives"].size(), 3u);
   EXPECT_TRUE(result["exhaustive"].get<bool>());
   EXPECT_GE(result["space"].get<uint64_t>(), result["considered"].get<uint64_t>());
 
   // Pinning the mapping reproduces the mapper's estimate as the run's analytic figure.
-  const fs::path out = fresh_dir("pinned");
+  const fs::path out = testing::fresh_dir("cli_pinned");
   const auto run = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 96,80,200 --quiet --mapping " +
                                        json.string() + " --out " + out.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  const nlohmann::json stats = nlohmann::json::parse(read_file(out / "stats.json"));
+  const nlohmann::json stats = nlohmann::json::parse(testing::read_text(out / "stats.json"));
   const nlohmann::json& mapping = stats["groups"]["layers"]["groups"]["0_gemm"]["groups"]["mapping"]["stats"];
   EXPECT_EQ(mapping["analytic_cycles"]["value"], result["cost"]["estimated_cycles"]);
   EXPECT_EQ(mapping["considered"]["value"], 1);
@@ -133,7 +121,7 @@ TEST(CliMap, PrintsTheLoopNestAndWritesJsonThatRunCanPin) {
 }
 
 TEST(CliMap, BadMappingFileNamesFileAndKey) {
-  const fs::path json = fresh_dir("badmap") += ".json";
+  const fs::path json = testing::fresh_dir("cli_badmap") += ".json";
   std::ofstream(json) << R"({"mapping": {"dataflow": "ws", "dtype": "int8", "split": "Q"}})";
   const auto run = testing::run_tessel("run --arch " + kSource + "/configs/arch/array_8x8.yaml --gemm 8,8,8 --mapping " +
                                        json.string());

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli_runner.h"
+#include "test_files.h"
 
 namespace tessel {
 namespace {
@@ -29,13 +30,6 @@ std::vector<GoldenCase> read_cases() {
     cases.push_back({line.substr(0, bar), line.substr(bar + 1)});
   }
   return cases;
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // Counts must match exactly; real numbers to 1e-9 relative (they are printed with more
@@ -67,9 +61,9 @@ TEST(Golden, WholeRunsMatchCommittedOutputs) {
     const auto result = testing::run_tessel("run --quiet --out " + out.string() + " " + c.arguments);
     ASSERT_EQ(result.exit_code, 0) << result.output;
     const fs::path golden = kSource / "tests/golden" / c.name;
-    expect_same(nlohmann::json::parse(slurp(golden.string() + ".summary.json")),
-                nlohmann::json::parse(slurp(out / "summary.json")), "summary");
-    EXPECT_EQ(slurp(golden.string() + ".layers.csv"), slurp(out / "layers.csv"));
+    expect_same(nlohmann::json::parse(testing::read_text(golden.string() + ".summary.json")),
+                nlohmann::json::parse(testing::read_text(out / "summary.json")), "summary");
+    EXPECT_EQ(testing::read_text(golden.string() + ".layers.csv"), testing::read_text(out / "layers.csv"));
     fs::remove_all(out);
   }
 }
