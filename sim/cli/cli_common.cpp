@@ -4,6 +4,7 @@
 
 #include "arch/config_loader.h"
 #include "workloads/gemm_arg.h"
+#include "workloads/hf_config.h"
 #include "workloads/topology_csv.h"
 
 namespace tessel::cli {
@@ -54,6 +55,12 @@ mapper::Objective choose_objective(const std::string& requested) {
   const std::optional<mapper::Objective> objective = mapper::parse_objective(requested);
   if (!objective) throw FlagError("--objective '" + requested + "': not one of latency, energy, edp");
   return *objective;
+}
+
+workloads::ModelConfig load_model(const std::string& name_or_path) {
+  const bool is_file = name_or_path.find('/') != std::string::npos ||
+                       (name_or_path.size() > 5 && name_or_path.rfind(".json") == name_or_path.size() - 5);
+  return is_file ? workloads::read_hf_config(name_or_path) : workloads::model_preset(name_or_path);
 }
 
 }  // namespace tessel::cli

@@ -10,6 +10,7 @@
 #include "arch/spec.h"
 #include "mapper/systolic_mapper.h"
 #include "workloads/gemm.h"
+#include "workloads/model_config.h"
 
 namespace tessel::cli {
 
@@ -42,5 +43,7 @@ arch::SystolicSpec load_target(const TargetFlags& flags, bool& search_dataflows)
 workloads::Graph load_workload(const TargetFlags& flags);
 arch::DType choose_dtype(const arch::SystolicSpec& spec, const std::string& requested);
 mapper::Objective choose_objective(const std::string& requested);
+// A preset name, or a Hugging Face config.json (a path: it holds a '/' or ends in .json).
+workloads::ModelConfig load_model(const std::string& name_or_path);
 
 }  // namespace tessel::cli

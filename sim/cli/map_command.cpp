@@ -10,7 +10,6 @@
 #include "arch/systolic/tile_work.h"
 #include "mapper/loop_nest.h"
 #include "mapper/mapping_json.h"
-#include "workloads/hf_config.h"
 #include "workloads/model_config.h"
 #include "workloads/transformer.h"
 
@@ -26,12 +25,6 @@ std::string megabytes(uint64_t bytes) {
   std::ostringstream text;
   text << std::fixed << std::setprecision(2) << static_cast<double>(bytes) / 1e6 << " MB";
   return text.str();
-}
-
-workloads::ModelConfig load_model(const std::string& name_or_path) {
-  const bool is_file = name_or_path.find('/') != std::string::npos ||
-                       (name_or_path.size() > 5 && name_or_path.rfind(".json") == name_or_path.size() - 5);
-  return is_file ? workloads::read_hf_config(name_or_path) : workloads::model_preset(name_or_path);
 }
 
 // The GEMM an operator puts on the arrays: a linear layer, or one instance of a batched

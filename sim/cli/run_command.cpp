@@ -3,20 +3,41 @@
 #include <iostream>
 
 #include "mapper/mapping_json.h"
+#include "sim/model_report.h"
+#include "sim/model_run.h"
 #include "sim/numerics/gemm_check.h"
+#include "sim/numerics/op_check.h"
 #include "sim/report.h"
 #include "sim/workload_run.h"
 
 namespace tessel::cli {
 
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
-  CLI::App* run = app.add_subcommand("run", "Map and simulate GEMM layers on an architecture");
+  CLI::App* run = app.add_subcommand("run", "Map and simulate GEMM layers or a transformer on an architecture");
   add_target_flags(*run, flags.target);
+  CLI::Option* model = run->add_option(
+      "--model", flags.model, "A transformer instead of --gemm/--topology: preset name or HF config.json");
+  run->add_option("--phase", flags.phase,
+                  "With --model: prefill (--seq) | decode (one step, --kv-len) | generate (--input, then --output "
+                  "decode steps)")
+      ->capture_default_str();
+  run->add_option("--batch", flags.batch, "With --model: sequences")->capture_default_str();
+  run->add_option("--seq", flags.seq, "With --model, prefill: tokens per sequence")->capture_default_str();
+  run->add_option("--kv-len", flags.kv_len, "With --model, decode: tokens already in the KV cache")
+      ->capture_default_str();
+  run->add_option("--input", flags.input, "With --model, generate: prompt tokens")->capture_default_str();
+  run->add_option("--output", flags.output, "With --model, generate: decode steps, one output token each")
+      ->capture_default_str();
+  run->add_option("--attention", flags.attention,
+                  "With --model: fused (flash-style, scores stay on chip) | unfused (scores cross DRAM)")
+      ->capture_default_str();
   CLI::Option* check = run->add_flag(
       "--check", flags.check,
       "Check every layer's values against Eigen, however large (default: layers of at most " +
           std::to_string(sim::default_check_limit_macs()) + " MACs and " +
-          std::to_string(sim::default_check_limit_elements()) + " elements of A, B and C, about a second each)");
+          std::to_string(sim::default_check_limit_elements()) +
+          " elements of A, B and C, about a second each; with --model, other ops on a slice of at most " +
+          std::to_string(sim::default_op_check_limits().max_elements) + " elements)");
   CLI::Option* no_check = run->add_flag("--no-check", flags.no_check, "Timing only: skip the numerics check");
   check->excludes(no_check);
   run->add_option("--seed", flags.seed, "Seed of the random operands of the numerics check")->capture_default_str();
@@ -25,7 +46,8 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   run->add_option("--mapping", flags.mapping,
-                  "Pin this mapping (a `tessel map --json` file) for every layer instead of searching");
+                  "Pin this mapping (a `tessel map --json` file) for every layer instead of searching")
+      ->excludes(model);
   run->add_option("--out", flags.out, "Write summary.json, layers.csv and stats.json into this directory");
   run->add_flag("--quiet", flags.quiet, "Print neither the table nor progress");
   run->footer(
@@ -34,10 +56,11 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
   return run;
 }
 
-int run_command(const RunFlags& flags) {
+namespace {
+
+sim::RunOptions gemm_options(const RunFlags& flags, const arch::SystolicSpec& spec, bool search_dataflows) {
   sim::RunOptions options;
-  const arch::SystolicSpec spec = load_target(flags.target, options.search_dataflows);
-  const workloads::Graph graph = load_workload(flags.target);
+  options.search_dataflows = search_dataflows;
   options.dtype = choose_dtype(spec, flags.target.dtype);
   options.objective = choose_objective(flags.target.objective);
   options.check = flags.check ? sim::CheckMode::Always : flags.no_check ? sim::CheckMode::Never : sim::CheckMode::Auto;
@@ -45,6 +68,71 @@ int run_command(const RunFlags& flags) {
   options.check_limit_elements = sim::default_check_limit_elements();
   options.seed = flags.seed;
   options.confirm = flags.confirm;
+  return options;
+}
+
+int report_numerics(bool passed, const std::string& out) {
+  if (passed) return 0;
+  std::cerr << "tessel: the numerics check failed: see the numerics entries in "
+            << (out.empty() ? "the table" : out + "/stats.json") << '\n';
+  return kExitNumericsFailed;
+}
+
+sim::ModelRequest model_request(const RunFlags& flags) {
+  sim::ModelRequest request;
+  request.batch = flags.batch;
+  request.seq = flags.seq;
+  request.cached = flags.kv_len;
+  request.input = flags.input;
+  request.output = flags.output;
+  if (flags.phase == "prefill") {
+    request.kind = sim::ModelRequest::Prefill;
+  } else if (flags.phase == "decode") {
+    request.kind = sim::ModelRequest::Decode;
+  } else if (flags.phase == "generate") {
+    request.kind = sim::ModelRequest::Generate;
+  } else {
+    throw FlagError("--phase '" + flags.phase + "': not one of prefill, decode, generate");
+  }
+  return request;
+}
+
+workloads::AttentionImpl attention_impl(const std::string& name) {
+  if (name == "fused") return workloads::AttentionImpl::Fused;
+  if (name == "unfused") return workloads::AttentionImpl::Unfused;
+  throw FlagError("--attention '" + name + "': not one of fused, unfused");
+}
+
+int run_model_command(const RunFlags& flags) {
+  if (!flags.target.gemm.empty() || !flags.target.topology.empty()) {
+    throw FlagError("--model runs a transformer: leave out --gemm and --topology");
+  }
+  bool search_dataflows = false;
+  const arch::SystolicSpec spec = load_target(flags.target, search_dataflows);
+  sim::ModelRunOptions options;
+  options.gemm = gemm_options(flags, spec, search_dataflows);
+  options.attention = attention_impl(flags.attention);
+  const sim::ModelRequest request = model_request(flags);
+  const workloads::ModelConfig model = load_model(flags.model);
+  if (!flags.quiet) {
+    options.on_step = [](size_t i, size_t count, const workloads::Phase& phase) {
+      if (count > 1) std::cerr << "[" << i + 1 << "/" << count << "] " << workloads::phase_text(phase) << '\n';
+    };
+  }
+  const sim::ModelRunResult result = sim::run_model(spec, model, request, options);
+  if (!flags.quiet) sim::print_model_table(result, std::cout);
+  if (!flags.out.empty()) sim::write_model_reports(result, flags.out);
+  return report_numerics(result.numerics_passed(), flags.out);
+}
+
+}  // namespace
+
+int run_command(const RunFlags& flags) {
+  if (!flags.model.empty()) return run_model_command(flags);
+  bool search_dataflows = false;
+  const arch::SystolicSpec spec = load_target(flags.target, search_dataflows);
+  const workloads::Graph graph = load_workload(flags.target);
+  sim::RunOptions options = gemm_options(flags, spec, search_dataflows);
   if (!flags.mapping.empty()) options.pinned = mapper::read_mapping_file(flags.mapping);
   if (!flags.quiet && graph.gemms.size() > 1) {
     options.on_layer = [](size_t i, size_t count, const workloads::Gemm& gemm) {
@@ -55,12 +143,7 @@ int run_command(const RunFlags& flags) {
   const sim::RunResult result = sim::run_workload(spec, graph, options);
   if (!flags.quiet) sim::print_table(result, std::cout);
   if (!flags.out.empty()) sim::write_reports(result, flags.out);
-  if (!result.numerics_passed()) {
-    std::cerr << "tessel: the numerics check failed: see the numerics entries in "
-              << (flags.out.empty() ? "the table" : flags.out + "/stats.json") << '\n';
-    return kExitNumericsFailed;
-  }
-  return 0;
+  return report_numerics(result.numerics_passed(), flags.out);
 }
 
 }  // namespace tessel::cli

@@ -1,4 +1,5 @@
-// `tessel run`: map and simulate every layer, print the table, write the reports.
+// `tessel run`: map and simulate every layer of a GEMM workload, or every operator of a
+// transformer phase; print the table, write the reports.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -16,6 +17,15 @@ struct RunFlags {
   std::string mapping;
   std::string out;
   bool quiet = false;
+  // A transformer instead of --gemm/--topology.
+  std::string model;  // preset name or Hugging Face config.json
+  std::string phase = "prefill";
+  uint64_t batch = 1;
+  uint64_t seq = 2048;     // prefill: tokens per sequence
+  uint64_t kv_len = 2048;  // decode: tokens already cached
+  uint64_t input = 2048;   // generate: prompt tokens
+  uint64_t output = 128;   // generate: decode steps
+  std::string attention = "fused";
 };
 
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags);

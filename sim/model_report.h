@@ -1,0 +1,25 @@
+// The outputs of a transformer run: summary.json, layers.csv (one row per operator and
+// step), stats.json and the printed per-operator table with per-layer and whole-model totals.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/model_run.h"
+#include "sim/stats.h"
+
+namespace tessel::sim {
+
+nlohmann::json model_summary_json(const ModelRunResult& result);
+StatGroup model_stats_tree(const ModelRunResult& result);
+void write_ops_csv(const ModelRunResult& result, std::ostream& out);
+// The prefill's ops, or the decode step's; for generate the prefill and the last decode
+// step, then time to first token, time per output token and throughput.
+void print_model_table(const ModelRunResult& result, std::ostream& out);
+
+// Writes summary.json, layers.csv and stats.json into `directory`, creating it.
+void write_model_reports(const ModelRunResult& result, const std::string& directory);
+
+}  // namespace tessel::sim

@@ -1,0 +1,104 @@
+// A transformer phase run operator by operator: Linear ops on the GEMM engine (mapped and
+// simulated as any GEMM), every other op streamed through the cores' buffers, arrays and
+// vector units (sim/stream_plan). Ops run one after another, as kernels do. The graph's
+// layer is simulated once and counted num_hidden_layers times (its layers are identical in
+// shape), and an op identical to one already simulated, in this step or an earlier one,
+// reuses that simulation.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "arch/energy.h"
+#include "arch/spec.h"
+#include "sim/numerics/gemm_check.h"
+#include "sim/roofline.h"
+#include "sim/workload_run.h"
+#include "workloads/model_config.h"
+#include "workloads/op.h"
+#include "workloads/transformer.h"
+
+namespace tessel::sim {
+
+struct OpResult {
+  std::string name;
+  workloads::OpKind kind;
+  std::string shape;
+  uint64_t repeats = 1;  // executions in the step: num_hidden_layers for a layer's ops
+  bool in_layer = false;
+  // Figures of ONE execution.
+  uint64_t flops = 0;
+  uint64_t macs = 0;
+  uint64_t cycles = 0;
+  Roofline roofline{};
+  // Busy fraction of what does the op's arithmetic: the arrays for matrix products, else the
+  // vector units; 0 for pure data movement.
+  double utilization = 0;
+  double dram_utilization = 0;  // DRAM bytes / (cycles × bandwidth)
+  arch::Activity activity;
+  arch::EnergyBreakdown energy;
+  std::string mapping;  // Linear: the mapping; else how the op streamed
+  NumericsReport numerics;
+  bool reused = false;
+};
+
+struct StepResult {
+  workloads::Phase phase;
+  std::vector<OpResult> ops;  // execution order; a layer's ops once
+  // The whole step: each op's figures times its repeats.
+  uint64_t cycles = 0;
+  uint64_t layer_cycles = 0;  // one layer
+  uint64_t roofline_cycles = 0;
+  uint64_t flops = 0;
+  uint64_t macs = 0;
+  arch::Activity activity;
+  arch::EnergyBreakdown energy;
+};
+
+struct ModelRequest {
+  enum Kind { Prefill, Decode, Generate };
+  Kind kind = Prefill;
+  uint64_t batch = 1;
+  uint64_t seq = 1;     // prefill: prompt tokens
+  uint64_t cached = 0;  // decode: tokens already in the KV cache
+  uint64_t input = 1;   // generate: prompt tokens
+  uint64_t output = 1;  // generate: decode steps after the prefill, one token each
+};
+
+// "prefill", "decode" or "generate".
+std::string request_kind_name(ModelRequest::Kind kind);
+
+struct ModelRunOptions {
+  RunOptions gemm;  // dtype, objective, dataflow search, confirm, numerics check, seed
+  workloads::AttentionImpl attention = workloads::AttentionImpl::Fused;
+  // Called before each step with its index (0-based), the step count and the phase.
+  std::function<void(size_t, size_t, const workloads::Phase&)> on_step;
+};
+
+struct ModelRunResult {
+  const arch::SystolicSpec* spec = nullptr;
+  workloads::ModelConfig model;
+  ModelRequest request;
+  arch::DType dtype{};
+  workloads::AttentionImpl attention{};
+  std::vector<StepResult> steps;  // generate: the prefill, then one per decode step
+
+  uint64_t cycles() const;
+  double seconds() const;
+  double step_seconds(size_t step) const;
+  // Generate only: the prefill's time, the mean decode step, batch × output / seconds.
+  double ttft_s() const;
+  double tpot_s() const;
+  double tokens_per_s() const;
+  uint64_t ops_checked() const;
+  bool numerics_passed() const;  // every checked op passed (true when none was checked)
+};
+
+// Throws InputError for an invalid request (a size of 0, decode of an encoder) and
+// std::invalid_argument for a dtype the architecture does not support.
+ModelRunResult run_model(const arch::SystolicSpec& spec, const workloads::ModelConfig& model,
+                         const ModelRequest& request, const ModelRunOptions& options);
+
+}  // namespace tessel::sim
