@@ -2,6 +2,7 @@
 
 #include <iomanip>
 #include <ostream>
+#include <sstream>
 
 #include "sim/report_common.h"
 
@@ -104,7 +105,7 @@ nlohmann::json model_summary_json(const ModelRunResult& result) {
   if (generate) per_layer["decode"] = layer_json(result, 1, result.steps.size());
   const auto generate_only = [&](double value) { return generate ? nlohmann::json(value) : nlohmann::json(); };
   const double peak = peak_macs_per_cycle(spec, result.dtype) * static_cast<double>(result.cycles());
-  return {
+  nlohmann::json summary = {
       {"arch", spec.name},
       {"arch_file", spec.source_file},
       {"model", result.model.name},
@@ -136,6 +137,7 @@ nlohmann::json model_summary_json(const ModelRunResult& result) {
       {"numerics", {{"checked", result.ops_checked() > 0}, {"passed", result.numerics_passed()},
                     {"ops_checked", result.ops_checked()}}},
   };
+  return summary;
 }
 
 StatGroup model_stats_tree(const ModelRunResult& result) {
@@ -176,7 +178,8 @@ StatGroup model_stats_tree(const ModelRunResult& result) {
 }
 
 void write_ops_csv(const ModelRunResult& result, std::ostream& out) {
-  out << "step,phase,op,kind,shape,repeats,flops,bytes,dram_read_bytes,dram_write_bytes,cycles,total_cycles,"
+  out << "step,phase,op,kind,shape,repeats,flops,bytes,dram_read_bytes,dram_write_bytes,sram_read_bytes,"
+         "sram_write_bytes,cycles,total_cycles,"
          "roofline_cycles,bound,utilization,dram_utilization,energy_pj,total_energy_pj,mapping,reused,"
          "numerics_checked,numerics_passed\n";
   out << std::setprecision(10);
@@ -186,7 +189,8 @@ void write_ops_csv(const ModelRunResult& result, std::ostream& out) {
       const arch::Activity& a = op.activity;
       out << i << ',' << phase_name(step.phase) << ',' << csv_field(op.name) << ',' << workloads::kind_name(op.kind)
           << ',' << csv_field(op.shape) << ',' << op.repeats << ',' << op.flops << ',' << dram_bytes(a) << ','
-          << a.dram_read_bytes << ',' << a.dram_write_bytes << ',' << op.cycles << ',' << op.cycles * op.repeats
+          << a.dram_read_bytes << ',' << a.dram_write_bytes << ',' << a.sram_read_bytes() << ','
+          << a.sram_write_bytes() << ',' << op.cycles << ',' << op.cycles * op.repeats
           << ',' << op.roofline.cycles() << ',' << op.roofline.bound() << ',' << op.utilization << ','
           << op.dram_utilization << ',' << op.energy.total_pj() << ','
           << op.energy.total_pj() * static_cast<double>(op.repeats) << ',' << csv_field(op.mapping) << ','
@@ -217,11 +221,18 @@ void print_model_table(const ModelRunResult& result, std::ostream& out) {
   out.flags(flags);
 }
 
-void write_model_reports(const ModelRunResult& result, const std::string& directory) {
-  open_report(directory, "summary.json") << model_summary_json(result).dump(2) << '\n';
-  std::ofstream ops = open_report(directory, "layers.csv");
+ReportBundle report_bundle(const ModelRunResult& result) {
+  ReportBundle reports;
+  reports.summary = model_summary_json(result);
+  std::ostringstream ops;
   write_ops_csv(result, ops);
-  open_report(directory, "stats.json") << model_stats_tree(result).to_json().dump(2) << '\n';
+  reports.layers_csv = ops.str();
+  reports.stats = model_stats_tree(result).to_json();
+  std::ostringstream table;
+  print_model_table(result, table);
+  reports.table = table.str();
+  reports.numerics_passed = result.numerics_passed();
+  return reports;
 }
 
 }  // namespace tessel::sim

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/model_run.h"
+#include "sim/report_common.h"
 #include "sim/stats.h"
 
 namespace tessel::sim {
@@ -19,7 +20,6 @@ void write_ops_csv(const ModelRunResult& result, std::ostream& out);
 // step, then time to first token, time per output token and throughput.
 void print_model_table(const ModelRunResult& result, std::ostream& out);
 
-// Writes summary.json, layers.csv and stats.json into `directory`, creating it.
-void write_model_reports(const ModelRunResult& result, const std::string& directory);
+ReportBundle report_bundle(const ModelRunResult& result);
 
 }  // namespace tessel::sim

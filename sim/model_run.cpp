@@ -109,14 +109,15 @@ OpResult run_streamed(const arch::SystolicSpec& spec, const Op& op, const ModelR
   result.activity = run.activity;
   result.energy = arch::energy_of(spec, dtype, run.activity);
   const double cycles = static_cast<double>(std::max<uint64_t>(run.total_cycles, 1));
-  if (plan.macs > 0) {
+  if (plan.macs > 0 && !plan.matrix_on_vector_unit) {
     result.utilization = static_cast<double>(plan.macs) / (cycles * peak_macs_per_cycle(spec, dtype));
   } else if (plan.vector.elements > 0) {
     const uint64_t busy = arch::vector_cost(spec.vector_unit, plan.vector).cycles;
     result.utilization = static_cast<double>(busy) / (cycles * spec.cores);
   }
   result.mapping = "stream: " + std::to_string(plan.units) + " units over " + std::to_string(spec.cores) +
-                   " cores in chunks of " + std::to_string(plan.units_per_chunk);
+                   " cores in chunks of " + std::to_string(plan.units_per_chunk) +
+                   (plan.matrix_on_vector_unit ? "; products on the vector unit" : "");
   result.numerics = check_stream_op(op, options);
   return result;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iomanip>
 #include <ostream>
+#include <sstream>
 
 #include "sim/report_common.h"
 
@@ -91,7 +92,7 @@ nlohmann::json summary_json(const RunResult& result) {
   const RunTotals& t = result.totals;
   const arch::SystolicSpec& spec = *result.spec;
   const NumericsSummary numerics = summarise_numerics(result);
-  return {
+  nlohmann::json summary = {
       {"arch", spec.name},
       {"arch_file", spec.source_file},
       {"workload", result.workload},
@@ -121,6 +122,7 @@ nlohmann::json summary_json(const RunResult& result) {
         {"max_relative_error", numerics.max_relative_error},
         {"min_sqnr_db", json_number(numerics.min_sqnr_db)}}},
   };
+  return summary;
 }
 
 StatGroup stats_tree(const RunResult& result) {
@@ -196,11 +198,18 @@ void print_table(const RunResult& result, std::ostream& out) {
   out.flags(flags);
 }
 
-void write_reports(const RunResult& result, const std::string& directory) {
-  open_report(directory, "summary.json") << summary_json(result).dump(2) << '\n';
-  std::ofstream layers = open_report(directory, "layers.csv");
+ReportBundle report_bundle(const RunResult& result) {
+  ReportBundle reports;
+  reports.summary = summary_json(result);
+  std::ostringstream layers;
   write_layers_csv(result, layers);
-  open_report(directory, "stats.json") << stats_tree(result).to_json().dump(2) << '\n';
+  reports.layers_csv = layers.str();
+  reports.stats = stats_tree(result).to_json();
+  std::ostringstream table;
+  print_table(result, table);
+  reports.table = table.str();
+  reports.numerics_passed = result.numerics_passed();
+  return reports;
 }
 
 }  // namespace tessel::sim

@@ -1,4 +1,4 @@
-// The outputs of a run: summary.json, layers.csv, stats.json and the printed table.
+// The outputs of a GEMM run: summary.json, layers.csv, stats.json and the printed table.
 #pragma once
 
 #include <iosfwd>
@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/report_common.h"
 #include "sim/stats.h"
 #include "sim/workload_run.h"
 
@@ -16,7 +17,6 @@ StatGroup stats_tree(const RunResult& result);
 void write_layers_csv(const RunResult& result, std::ostream& out);
 void print_table(const RunResult& result, std::ostream& out);
 
-// Writes summary.json, layers.csv and stats.json into `directory`, creating it.
-void write_reports(const RunResult& result, const std::string& directory);
+ReportBundle report_bundle(const RunResult& result);
 
 }  // namespace tessel::sim

@@ -1,6 +1,7 @@
 #include "sim/report_common.h"
 
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 namespace tessel::sim {
@@ -45,12 +46,17 @@ void add_numerics_stats(StatGroup& group, const NumericsReport& n) {
            "datapath result vs the fp64 product of the unrounded inputs: what the format costs");
 }
 
-std::ofstream open_report(const std::string& directory, const char* name) {
+void write_report_files(const ReportBundle& reports, const std::string& directory) {
   std::filesystem::create_directories(directory);
-  const std::filesystem::path path = std::filesystem::path(directory) / name;
-  std::ofstream file(path);
-  if (!file) throw std::runtime_error("cannot write " + path.string());
-  return file;
+  const auto write = [&](const char* name, const std::string& text) {
+    const std::filesystem::path path = std::filesystem::path(directory) / name;
+    std::ofstream file(path);
+    file << text;
+    if (!file) throw std::runtime_error("cannot write " + path.string());
+  };
+  write("summary.json", reports.summary.dump(2) + "\n");
+  write("layers.csv", reports.layers_csv);
+  write("stats.json", reports.stats.dump(2) + "\n");
 }
 
 }  // namespace tessel::sim

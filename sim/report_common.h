@@ -2,7 +2,6 @@
 // stats-tree entries and JSON.
 #pragma once
 
-#include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -20,9 +19,18 @@ void add_activity_stats(StatGroup& group, const arch::Activity& activity);
 void add_energy_stats(StatGroup& group, const arch::EnergyBreakdown& energy);
 void add_numerics_stats(StatGroup& group, const NumericsReport& numerics);
 
-// `name` in `directory` (created when missing), open for writing; throws std::runtime_error
-// naming the path when it cannot be.
-std::ofstream open_report(const std::string& directory, const char* name);
+// What a run reports, ready to print or to write: the same for the command line and Python.
+struct ReportBundle {
+  nlohmann::json summary;  // summary.json
+  std::string layers_csv;  // layers.csv
+  nlohmann::json stats;    // stats.json
+  std::string table;       // what `tessel run` prints
+  bool numerics_passed = true;
+};
+
+// Writes summary.json, layers.csv and stats.json into `directory`, creating it; throws
+// std::runtime_error naming a file it cannot write.
+void write_report_files(const ReportBundle& reports, const std::string& directory);
 
 // {"mac", "sram", "dram", "vector"} in pJ.
 nlohmann::json energy_breakdown_json(const arch::EnergyBreakdown& energy);

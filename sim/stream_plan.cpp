@@ -5,6 +5,7 @@
 #include <string>
 
 #include "arch/systolic/tile_work.h"
+#include "arch/vector/vector_cost.h"
 
 namespace tessel::sim {
 
@@ -154,6 +155,32 @@ MatrixWork matrix_work_of(const arch::SystolicSpec& spec, const workloads::Op& o
   return {};
 }
 
+// The op's vector work with its matrix products added, two ALU ops (multiply, add) a MAC: a
+// batched matmul then streams its operands through the vector unit once.
+arch::VectorTask with_products(arch::VectorTask task, const workloads::Op& op, uint64_t operand_elements,
+                               arch::DType dtype) {
+  if (task.elements == 0) {
+    task.elements = operand_elements;
+    task.element_bytes = arch::bytes_of(dtype);
+    task.passes = 1;
+    task.bytes_written = op.elements().written * arch::bytes_of(dtype);
+  }
+  task.alu_ops_per_element += 2.0 * static_cast<double>(op.macs()) / static_cast<double>(task.elements);
+  return task;
+}
+
+// Cycles the busiest core needs for its share of the matrix and vector work, the arrays and
+// the vector unit working side by side.
+double busiest_core_cycles(const arch::SystolicSpec& spec, const StreamPlan& plan, const arch::VectorTask& vector) {
+  const uint64_t units = arch::ceil_div(plan.units, spec.cores);
+  const double share = static_cast<double>(units) / static_cast<double>(plan.units);
+  const double vector_cycles =
+      vector.elements == 0 ? 0.0 : static_cast<double>(arch::vector_cost(spec.vector_unit, vector).cycles) * share;
+  const uint64_t array_cycles = std::min(arch::ceil_div(units, plan.arrays_per_core) * plan.unit_array_cycles,
+                                         units * plan.unit_split_array_cycles);
+  return std::max(vector_cycles, static_cast<double>(array_cycles));
+}
+
 }  // namespace
 
 StreamChunk StreamPlan::chunk(uint64_t first, uint64_t count) const {
@@ -208,6 +235,20 @@ StreamPlan plan_stream(const arch::SystolicSpec& spec, const workloads::Op& op, 
   plan.unit_array_cycles = matrix_work_of(spec, op, dtype, search_dataflows, 1).cycles;
   plan.unit_split_array_cycles = matrix_work_of(spec, op, dtype, search_dataflows, spec.arrays_per_core).cycles;
   plan.vector = vector_task(op, dtype);
+  if (plan.macs > 0) {
+    // Products with few rows (decode attention: one query a head) keep a systolic array busy
+    // loading its stationary operand for a single streamed row; a kernel runs them on the
+    // vector unit when that is faster.
+    const arch::VectorTask on_vector = with_products(plan.vector, op, counts.read + cached_elements(op), dtype);
+    StreamPlan vector_only = plan;
+    vector_only.unit_array_cycles = 0;
+    vector_only.unit_split_array_cycles = 0;
+    if (busiest_core_cycles(spec, vector_only, on_vector) < busiest_core_cycles(spec, plan, plan.vector)) {
+      plan = vector_only;
+      plan.vector = on_vector;
+      plan.matrix_on_vector_unit = true;
+    }
+  }
 
   const uint64_t unit_bytes = arch::ceil_div(plan.load_bytes + plan.store_bytes, plan.units);
   uint64_t per_chunk = unit_bytes == 0 ? plan.units : std::max<uint64_t>(1, stream_chunk_bytes(spec) / unit_bytes);

@@ -34,6 +34,8 @@ struct StreamPlan {
   uint64_t unit_split_array_cycles = 0;
   uint32_t arrays_per_core = 1;
   arch::VectorTask vector{};  // the whole op's vector work
+  // The products run on the vector unit (two ALU ops a MAC, in `vector`), not the arrays.
+  bool matrix_on_vector_unit = false;
 
   // Units [first, first + count): every total splits by cumulative rounding, so the chunks
   // of any partition add up to the op exactly.
@@ -51,6 +53,8 @@ uint64_t stream_chunk_bytes(const arch::SystolicSpec& spec);
 // The ops that read the KV cache (attention, and the batched matmuls of unfused attention)
 // load their cached K/V themselves: the kernel overlaps those reads with its compute, so the
 // graph's KvCacheRead op is not a kernel of its own.
+// Matrix products run on the arrays, or on the vector unit when that is faster for the op
+// (decode attention: one query row per head).
 // Throws std::invalid_argument for a Linear (the GEMM engine runs those), a KvCacheRead and a
 // dtype the architecture does not support. With search_dataflows, matrix work takes the fastest of the
 // three dataflows, else the array's own.

@@ -71,13 +71,6 @@ sim::RunOptions gemm_options(const RunFlags& flags, const arch::SystolicSpec& sp
   return options;
 }
 
-int report_numerics(bool passed, const std::string& out) {
-  if (passed) return 0;
-  std::cerr << "tessel: the numerics check failed: see the numerics entries in "
-            << (out.empty() ? "the table" : out + "/stats.json") << '\n';
-  return kExitNumericsFailed;
-}
-
 sim::ModelRequest model_request(const RunFlags& flags) {
   sim::ModelRequest request;
   request.batch = flags.batch;
@@ -103,7 +96,7 @@ workloads::AttentionImpl attention_impl(const std::string& name) {
   throw FlagError("--attention '" + name + "': not one of fused, unfused");
 }
 
-int run_model_command(const RunFlags& flags) {
+sim::ReportBundle execute_model_run(const RunFlags& flags) {
   if (!flags.target.gemm.empty() || !flags.target.topology.empty()) {
     throw FlagError("--model runs a transformer: leave out --gemm and --topology");
   }
@@ -119,16 +112,13 @@ int run_model_command(const RunFlags& flags) {
       if (count > 1) std::cerr << "[" << i + 1 << "/" << count << "] " << workloads::phase_text(phase) << '\n';
     };
   }
-  const sim::ModelRunResult result = sim::run_model(spec, model, request, options);
-  if (!flags.quiet) sim::print_model_table(result, std::cout);
-  if (!flags.out.empty()) sim::write_model_reports(result, flags.out);
-  return report_numerics(result.numerics_passed(), flags.out);
+  return sim::report_bundle(sim::run_model(spec, model, request, options));
 }
 
 }  // namespace
 
-int run_command(const RunFlags& flags) {
-  if (!flags.model.empty()) return run_model_command(flags);
+sim::ReportBundle execute_run(const RunFlags& flags) {
+  if (!flags.model.empty()) return execute_model_run(flags);
   bool search_dataflows = false;
   const arch::SystolicSpec spec = load_target(flags.target, search_dataflows);
   const workloads::Graph graph = load_workload(flags.target);
@@ -140,10 +130,17 @@ int run_command(const RunFlags& flags) {
     };
   }
 
-  const sim::RunResult result = sim::run_workload(spec, graph, options);
-  if (!flags.quiet) sim::print_table(result, std::cout);
-  if (!flags.out.empty()) sim::write_reports(result, flags.out);
-  return report_numerics(result.numerics_passed(), flags.out);
+  return sim::report_bundle(sim::run_workload(spec, graph, options));
+}
+
+int run_command(const RunFlags& flags) {
+  const sim::ReportBundle reports = execute_run(flags);
+  if (!flags.quiet) std::cout << reports.table;
+  if (!flags.out.empty()) sim::write_report_files(reports, flags.out);
+  if (reports.numerics_passed) return 0;
+  std::cerr << "tessel: the numerics check failed: see the numerics entries in "
+            << (flags.out.empty() ? "the table" : flags.out + "/stats.json") << '\n';
+  return kExitNumericsFailed;
 }
 
 }  // namespace tessel::cli

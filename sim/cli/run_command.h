@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/cli/cli_common.h"
+#include "sim/report_common.h"
 
 namespace tessel::cli {
 
@@ -29,6 +30,10 @@ struct RunFlags {
 };
 
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags);
+// Loads, runs and builds the reports (progress to stderr unless flags.quiet); throws on bad
+// input with the message the command line prints. The Python module calls it too.
+sim::ReportBundle execute_run(const RunFlags& flags);
+// execute_run, then prints the table, writes the files; returns the exit status.
 int run_command(const RunFlags& flags);
 
 }  // namespace tessel::cli

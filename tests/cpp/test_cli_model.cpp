@@ -50,7 +50,8 @@ TEST(CliModel, GenerateWritesTimesPerTokenAndOneRowPerOpAndStep) {
 
   const std::string csv = testing::read_text(out / "layers.csv");
   const std::string header =
-      "step,phase,op,kind,shape,repeats,flops,bytes,dram_read_bytes,dram_write_bytes,cycles,total_cycles,"
+      "step,phase,op,kind,shape,repeats,flops,bytes,dram_read_bytes,dram_write_bytes,sram_read_bytes,"
+      "sram_write_bytes,cycles,total_cycles,"
       "roofline_cycles,bound,utilization,dram_utilization,energy_pj,total_energy_pj";
   EXPECT_EQ(csv.rfind(header, 0), 0u) << csv.substr(0, csv.find('\n'));
   // The tiny model: prefill has 15 ops (no cache read), each decode step 16.

@@ -62,10 +62,10 @@ TEST(ModelRun, EveryOpTakesAtLeastItsRoofline) {
 
 // A decode step at batch 1 reads every weight and the whole KV cache once; on an accelerator
 // whose arrays outrun its DRAM it is memory-bound, and its time is those bytes at the DRAM's
-// bandwidth (the model's achievable bandwidth: it has no efficiency loss). 5% covers the
+// bandwidth (the model's achievable bandwidth: it has no efficiency loss). 4% covers the
 // vector ops, each kernel's DRAM latency (150 ns, some 15 kernels a layer) and the arrays'
 // per-tile fill and drain, which for one token (M = 1) is close to the tile's DRAM time
-// and so no longer hides entirely behind it (measured at 2048 positions: 2.2% to 3.7% over).
+// and so no longer hides entirely behind it (measured at 2048 positions: 1.2% to 2.5% over).
 TEST(ModelRun, SmallBatchDecodeIsBoundByWeightAndKvBytes) {
   const arch::SystolicSpec spec = arch::load_spec(kArchDir + "tpu_v4_like.yaml");
   for (const char* model : {"llama2-7b", "llama3-8b", "mistral-7b", "llama2-13b"}) {
@@ -91,7 +91,7 @@ TEST(ModelRun, SmallBatchDecodeIsBoundByWeightAndKvBytes) {
     const double kv = 2048.0 * 2 * 2 * static_cast<double>(config.num_key_value_heads * config.head_dim * config.num_hidden_layers);
     const double estimate = (weights + kv) / spec.dram.bytes_per_cycle;
     EXPECT_GE(static_cast<double>(step.cycles), estimate) << model;
-    EXPECT_LE(static_cast<double>(step.cycles), estimate * 1.05) << model;
+    EXPECT_LE(static_cast<double>(step.cycles), estimate * 1.04) << model;
     // What moved is the weights and the cache, each once; the activations add under 1%.
     const double moved = static_cast<double>(step.activity.dram_read_bytes + step.activity.dram_write_bytes);
     EXPECT_NEAR(moved, weights + kv, 0.01 * (weights + kv)) << model;

@@ -145,6 +145,26 @@ TEST(StreamEngine, VectorBoundOpRunsAtTheVectorUnitsRate) {
   EXPECT_DOUBLE_EQ(run.activity.vector_special_ops, 512.0 * 1024.0);  // one tanh an element
 }
 
+// One query row per head (decode) leaves a systolic array loading stationary blocks for a
+// single streamed row: the vector unit does those products faster, and the plan says so. A
+// prefill's products stay on the arrays.
+TEST(StreamPlan, SingleRowProductsMoveToTheVectorUnit) {
+  arch::SystolicSpec spec = two_core_spec(64);
+  spec.vector_unit.lanes = 256;
+  const Op decode("attn", OpKind::Attention, workloads::AttentionShape{4, 8, 8, 1, 1024, 64, true, 1023});
+  const Op prefill("attn", OpKind::Attention, workloads::AttentionShape{1, 8, 8, 256, 256, 64, true, 0});
+  const StreamPlan d = plan_stream(spec, decode, arch::DType::Bf16, false);
+  const StreamPlan p = plan_stream(spec, prefill, arch::DType::Bf16, false);
+  EXPECT_TRUE(d.matrix_on_vector_unit);
+  EXPECT_EQ(d.unit_array_cycles, 0u);
+  EXPECT_GE(d.vector.alu_ops_per_element * static_cast<double>(d.vector.elements), 2.0 * static_cast<double>(decode.macs()));
+  EXPECT_FALSE(p.matrix_on_vector_unit);
+  EXPECT_GT(p.unit_array_cycles, 0u);
+  const StreamRun run = simulate_stream(spec, d);
+  EXPECT_EQ(run.activity.macs, 0u) << "the arrays did none of them";
+  EXPECT_GE(run.activity.vector_alu_ops, 2.0 * static_cast<double>(decode.macs()));
+}
+
 // Matrix work: a chunk's units run on the core's arrays side by side.
 TEST(StreamEngine, BatchedMatmulUsesEveryArray) {
   const arch::SystolicSpec spec = two_core_spec(1e6);
