@@ -31,3 +31,14 @@ add_library(fccp INTERFACE)
 target_include_directories(fccp SYSTEM INTERFACE ${FCCP_INCLUDE_DIR})
 target_compile_options(fccp INTERFACE -Wno-stringop-truncation)
 target_link_libraries(fccp INTERFACE Threads::Threads)
+
+# The Python module is built for Debian's interpreter, which has the packages the Python side
+# uses (numpy, pandas, matplotlib); another python3 first on PATH may lack them.
+if(TESSEL_BUILD_PYTHON)
+  if(NOT DEFINED Python_EXECUTABLE AND EXISTS /usr/bin/python3)
+    set(Python_EXECUTABLE /usr/bin/python3)
+  endif()
+  find_package(Python 3 REQUIRED COMPONENTS Interpreter Development.Module)
+  set(PYBIND11_FINDPYTHON ON)
+  find_package(pybind11 2.6 REQUIRED CONFIG)
+endif()

@@ -16,6 +16,9 @@ packages=(
   libcli11-dev                           # command-line parsing
   libfccp-dev                            # SCALE-Sim topology CSVs
   libgtest-dev libbenchmark-dev          # tests and benchmarks
+  pybind11-dev python3-dev               # the Python module, for Debian's /usr/bin/python3
+  python3-yaml python3-numpy python3-pandas python3-matplotlib  # the tessel Python package
+  python3-pytest python3-nbclient python3-nbformat python3-ipykernel  # Python tests, notebooks
 )
 
 missing=()
@@ -39,5 +42,16 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=/usr/bin/python3
 cmake --build "$build_dir" -j "$(nproc)"
+
+# `import tessel` for /usr/bin/python3: a .pth file naming the package and the built module,
+# in the system site directory as root, else in the user's.
+if [[ $(id -u) -eq 0 ]]; then
+  site=$(/usr/bin/python3 -c 'import site; print(site.getsitepackages()[0])')
+else
+  site=$(/usr/bin/python3 -c 'import site; print(site.getusersitepackages())')
+fi
+mkdir -p "$site"
+printf '%s\n%s\n' "$root/python" "$build_dir/python" >"$site/tessel.pth"
+echo "setup: /usr/bin/python3 imports tessel from $root/python (listed in $site/tessel.pth)"

@@ -1,0 +1,118 @@
+// The native half of the tessel Python package: runs exactly what `tessel run` runs, from the
+// same flags, and hands back the same reports. Everything else (arch dicts, DataFrames,
+// plots) lives in python/tessel.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+
+#include "arch/config_loader.h"
+#include "sim/cli/run_command.h"
+#include "sim/roofline.h"
+#include "workloads/model_config.h"
+
+namespace py = pybind11;
+
+namespace {
+
+using tessel::cli::RunFlags;
+
+template <typename Value>
+void take(const py::dict& options, const char* key, Value& field) {
+  if (options.contains(key) && !options[key].is_none()) field = options[key].cast<Value>();
+}
+
+// The keys are the long flags of `tessel run` with '-' as '_'; check is True (--check),
+// False (--no-check) or None (the default limits).
+RunFlags run_flags(const py::dict& options) {
+  for (const auto& item : options) {
+    static const char* const known[] = {"arch", "gemm", "topology", "dataflow", "dtype", "objective", "model",
+                                        "phase", "batch", "seq", "kv_len", "input", "output", "attention",
+                                        "check", "seed", "confirm", "mapping", "progress"};
+    const std::string key = item.first.cast<std::string>();
+    bool found = false;
+    for (const char* name : known) found = found || key == name;
+    if (!found) throw py::value_error("run: unknown option '" + key + "'");
+  }
+  RunFlags flags;
+  take(options, "arch", flags.target.arch);
+  take(options, "gemm", flags.target.gemm);
+  take(options, "topology", flags.target.topology);
+  take(options, "dataflow", flags.target.dataflow);
+  take(options, "dtype", flags.target.dtype);
+  take(options, "objective", flags.target.objective);
+  take(options, "model", flags.model);
+  take(options, "phase", flags.phase);
+  take(options, "batch", flags.batch);
+  take(options, "seq", flags.seq);
+  take(options, "kv_len", flags.kv_len);
+  take(options, "input", flags.input);
+  take(options, "output", flags.output);
+  take(options, "attention", flags.attention);
+  take(options, "seed", flags.seed);
+  take(options, "confirm", flags.confirm);
+  take(options, "mapping", flags.mapping);
+  if (options.contains("check") && !options["check"].is_none()) {
+    const bool check = options["check"].cast<bool>();
+    flags.check = check;
+    flags.no_check = !check;
+  }
+  bool progress = false;
+  take(options, "progress", progress);
+  flags.quiet = !progress;
+  return flags;
+}
+
+py::dict run(const py::dict& options) {
+  const tessel::sim::ReportBundle reports = tessel::cli::execute_run(run_flags(options));
+  py::dict out;
+  out["summary"] = reports.summary.dump();
+  out["layers_csv"] = reports.layers_csv;
+  out["stats"] = reports.stats.dump();
+  out["table"] = reports.table;
+  out["numerics_passed"] = reports.numerics_passed;
+  return out;
+}
+
+// The figures a roofline plot needs.
+py::dict arch_figures(const std::string& path) {
+  const tessel::arch::SystolicSpec spec = tessel::arch::load_spec(path);
+  py::dict peaks;
+  for (const tessel::arch::DTypeSpec& format : spec.dtypes) {
+    peaks[py::str(std::string(tessel::arch::to_string(format.dtype)))] =
+        tessel::sim::peak_macs_per_cycle(spec, format.dtype);
+  }
+  py::dict figures;
+  figures["name"] = spec.name;
+  figures["clock_hz"] = spec.clock_hz;
+  figures["peak_macs_per_cycle"] = peaks;
+  figures["dram_bytes_per_cycle"] = spec.dram.unlimited ? py::object(py::none()) : py::float_(spec.dram.bytes_per_cycle);
+  return figures;
+}
+
+}  // namespace
+
+// libsystemc's main() calls sc_main, so every binary that links it must define one; a Python
+// module never runs it, but the import fails without the symbol (pybind11 hides the rest).
+extern "C" __attribute__((visibility("default"))) int sc_main(int, char*[]) { return 0; }
+
+PYBIND11_MODULE(_tessel, m) {
+  m.doc() = "tessel's simulator core; use the tessel package";
+  static py::exception<std::exception> error(m, "TesselError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr thrown) {
+    try {
+      if (thrown) std::rethrow_exception(thrown);
+    } catch (const py::error_already_set&) {
+      throw;
+    } catch (const py::builtin_exception&) {
+      throw;
+    } catch (const std::exception& e) {
+      error(e.what());
+    }
+  });
+  m.def("run", &run, py::arg("options"),
+        "Runs what `tessel run` runs; returns summary (JSON text), layers_csv, stats (JSON text), table and "
+        "numerics_passed");
+  m.def("arch_figures", &arch_figures, py::arg("path"), "Clock, peak MACs a cycle per format, DRAM bytes a cycle");
+  m.def("presets", &tessel::workloads::preset_names, "The model presets --model accepts");
+}

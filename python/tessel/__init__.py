@@ -1,0 +1,20 @@
+"""tessel from Python: architectures, workloads, runs and their results.
+
+    import tessel
+    arch = tessel.Arch.load("configs/arch/tpu_v4_like.yaml")
+    result = tessel.run(arch, tessel.Model("llama2-7b", phase="decode", kv_len=2048))
+    result.summary["seconds"], result.ops.head()
+
+Every run is the one `tessel run` makes with the same flags; errors raise TesselError with
+the command line's message.
+"""
+
+from _tessel import TesselError
+
+from .arch import Arch
+from .result import Result
+from .run import run
+from . import plots
+from .workloads import Gemm, Model, Topology, presets
+
+__all__ = ["Arch", "Gemm", "Model", "Result", "TesselError", "Topology", "plots", "presets", "run"]

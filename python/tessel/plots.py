@@ -1,0 +1,85 @@
+"""Plots of a Result with matplotlib: the roofline with the operators on it, where the time
+and energy go, and the memory traffic per level."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def operators(result):
+    """One row per operator (summed over a generate run's steps and a model's layers) or per
+    GEMM layer: name, flops, DRAM and SRAM bytes, seconds and energy."""
+    frame = result.layers
+    clock = result.summary["clock_hz"]
+    if "op" in frame.columns:
+        repeats = frame["repeats"]
+        table = frame.assign(
+            name=frame["op"], flops_total=frame["flops"] * repeats,
+            dram_read=frame["dram_read_bytes"] * repeats, dram_write=frame["dram_write_bytes"] * repeats,
+            sram_read=frame["sram_read_bytes"] * repeats, sram_write=frame["sram_write_bytes"] * repeats,
+            seconds=frame["total_cycles"] / clock, energy=frame["total_energy_pj"])
+    else:
+        table = frame.assign(
+            name=frame["layer"], flops_total=2 * frame["M"] * frame["N"] * frame["K"],
+            dram_read=frame["dram_read_bytes"], dram_write=frame["dram_write_bytes"],
+            sram_read=frame["sram_read_bytes"], sram_write=frame["sram_write_bytes"],
+            seconds=frame["total_cycles"] / clock, energy=frame["energy_pj"])
+    columns = ["flops_total", "dram_read", "dram_write", "sram_read", "sram_write", "seconds", "energy"]
+    grouped = table.groupby("name", sort=False)[columns].sum().reset_index()
+    return grouped.rename(columns={"flops_total": "flops", "energy": "energy_pj"})
+
+
+def roofline(result, ax=None):
+    """Achieved FLOP/s against arithmetic intensity (FLOPs per DRAM byte) for each operator,
+    under the architecture's roofs for the run's format."""
+    ax = ax or plt.subplots(figsize=(7, 4.5))[1]
+    figures = result.arch.figures()
+    clock = figures["clock_hz"]
+    peak = 2 * figures["peak_macs_per_cycle"][result.summary["dtype"]] * clock
+    ops = operators(result)
+    ops = ops[(ops["flops"] > 0) & (ops["seconds"] > 0)]
+    intensity = ops["flops"] / (ops["dram_read"] + ops["dram_write"]).clip(lower=1)
+    achieved = ops["flops"] / ops["seconds"]
+    bandwidth = None if figures["dram_bytes_per_cycle"] is None else figures["dram_bytes_per_cycle"] * clock
+    ridge = peak / bandwidth if bandwidth else intensity.max()  # where the roof turns flat
+    low, high = max(intensity.min() / 4, 1e-2), max(intensity.max(), ridge) * 4
+    x = np.logspace(np.log10(low), np.log10(high), 200)
+    if bandwidth:
+        ax.plot(x, np.minimum(peak, bandwidth * x), color="black", label="roof")
+        ax.axvline(ridge, color="grey", linestyle=":", linewidth=0.8)
+    else:
+        ax.axhline(peak, color="black", label="roof")
+    ax.scatter(intensity, achieved, zorder=3)
+    for name, xi, yi in zip(ops["name"], intensity, achieved):
+        ax.annotate(name, (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set(xscale="log", yscale="log", xlabel="FLOPs per DRAM byte", ylabel="FLOP/s",
+           title=f"{result.summary['arch']}: roofline ({result.summary['dtype']})")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def breakdown(result, axes=None):
+    """Each operator's share of the time and of the energy, side by side."""
+    if axes is None:
+        axes = plt.subplots(1, 2, figsize=(10, 0.3 * len(operators(result)) + 1.5), sharey=True)[1]
+    ops = operators(result)
+    axes[0].barh(ops["name"], ops["seconds"] * 1e3)
+    axes[0].set(xlabel="time (ms)", title="time")
+    axes[1].barh(ops["name"], ops["energy_pj"] * 1e-6, color="tab:orange")
+    axes[1].set(xlabel="energy (uJ)", title="energy")
+    axes[0].invert_yaxis()
+    return axes
+
+
+def traffic(result, ax=None):
+    """Bytes each operator moves at each memory level: DRAM and on-chip SRAM, read and written."""
+    ops = operators(result)
+    ax = ax or plt.subplots(figsize=(10, 0.3 * len(ops) + 1.5))[1]
+    left = np.zeros(len(ops))
+    for column, label in (("dram_read", "DRAM read"), ("dram_write", "DRAM write"),
+                          ("sram_read", "SRAM read"), ("sram_write", "SRAM write")):
+        ax.barh(ops["name"], ops[column] / 1e6, left=left, label=label)
+        left += ops[column].to_numpy() / 1e6
+    ax.set(xlabel="MB", title="memory traffic per level")
+    ax.invert_yaxis()
+    ax.legend(loc="lower right")
+    return ax

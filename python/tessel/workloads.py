@@ -1,0 +1,59 @@
+"""What to run: one GEMM, a SCALE-Sim topology, or a transformer phase."""
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import _tessel
+
+
+def presets():
+    """The model presets Model accepts by name."""
+    return list(_tessel.presets())
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """C[m×n] = A[m×k]·B[k×n]."""
+
+    m: int
+    n: int
+    k: int
+
+    def options(self):
+        return {"gemm": f"{self.m},{self.n},{self.k}"}
+
+
+@dataclass(frozen=True)
+class Topology:
+    """A SCALE-Sim topology CSV (conv or GEMM layout)."""
+
+    path: str
+
+    def options(self):
+        return {"topology": os.path.abspath(self.path)}
+
+
+@dataclass(frozen=True)
+class Model:
+    """A transformer (a preset name or a Hugging Face config.json) in one phase:
+    prefill (batch, seq), decode (batch, kv_len cached tokens) or generate (batch, input,
+    output decode steps); attention "fused" or "unfused"."""
+
+    model: str
+    phase: str = "prefill"
+    batch: int = 1
+    seq: Optional[int] = None
+    kv_len: Optional[int] = None
+    input: Optional[int] = None
+    output: Optional[int] = None
+    attention: str = "fused"
+
+    def options(self):
+        model = os.path.abspath(self.model) if os.path.exists(self.model) else self.model
+        options = {"model": model, "phase": self.phase, "batch": self.batch, "attention": self.attention}
+        for key in ("seq", "kv_len", "input", "output"):
+            value = getattr(self, key)
+            if value is not None:
+                options[key] = value
+        return options

@@ -1,0 +1,101 @@
+"""The tessel package: the same runs, reports and errors as the command line."""
+
+import io
+import json
+import subprocess
+
+import matplotlib
+import pandas
+import pytest
+
+import tessel
+
+matplotlib.use("Agg")
+
+
+def cli(program, root, *args):
+    return subprocess.run([str(program), *args], cwd=root, capture_output=True, text=True)
+
+
+def test_gemm_run_equals_the_command_line(root, tessel_program, tmp_path):
+    arch = str(root / "configs/arch/array_8x8.yaml")
+    result = tessel.run(arch, tessel.Gemm(64, 48, 80))
+    done = cli(tessel_program, root, "run", "--arch", arch, "--gemm", "64,48,80", "--quiet", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert result.summary == json.loads((tmp_path / "summary.json").read_text())
+    expected = pandas.read_csv(tmp_path / "layers.csv")
+    pandas.testing.assert_frame_equal(result.layers, expected)
+    assert result.numerics_passed and result.summary["numerics"]["checked"]
+
+
+def test_model_run_equals_the_command_line(root, tessel_program, tmp_path):
+    arch = str(root / "configs/arch/tpu_v4_like.yaml")
+    model = tessel.Model("tiny", phase="generate", batch=2, input=16, output=3)
+    result = tessel.run(arch, model)
+    done = cli(tessel_program, root, "run", "--arch", arch, "--model", "tiny", "--phase", "generate", "--batch", "2",
+               "--input", "16", "--output", "3", "--quiet", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert result.summary == json.loads((tmp_path / "summary.json").read_text())
+    assert list(result.ops.columns) == list(pandas.read_csv(tmp_path / "layers.csv").columns)
+    assert result.ops is result.layers
+    assert result.summary["ttft_s"] + 3 * result.summary["tpot_s"] == pytest.approx(result.summary["seconds"], rel=1e-12)
+    # one row per operator and step: 15 in the prefill, 16 in each decode step
+    assert len(result.ops) == 15 + 3 * 16
+    assert set(result.ops["phase"]) == {"prefill", "decode"}
+
+
+def test_stats_tree_carries_units(root):
+    result = tessel.run(root / "configs/arch/array_8x8.yaml", tessel.Gemm(16, 16, 16))
+    cycles = result.stat("total_cycles")
+    assert cycles["unit"] == "cycles" and cycles["value"] == result.summary["total_cycles"]
+    layer = next(iter(result.stats["groups"]["layers"]["groups"]))
+    assert result.stat("layers", layer, "dram", "read_bytes")["unit"] == "bytes"
+
+
+def test_changed_parameters_change_the_run(root):
+    arch = tessel.Arch.load(root / "configs/arch/tpu_v4_like.yaml")
+    gemm = tessel.Gemm(1024, 1024, 1024)
+    base = tessel.run(arch, gemm, check=False).summary["total_cycles"]
+    smaller = arch.with_changes(**{"array.rows": 64, "array.cols": 64})
+    assert smaller.to_dict()["array"]["rows"] == 64
+    assert arch.to_dict()["array"]["rows"] == 128, "the original is untouched"
+    # a quarter of the PEs: compute-bound, so at least twice as long
+    assert tessel.run(smaller, gemm, check=False).summary["total_cycles"] > 2 * base
+    from_dict = tessel.Arch.from_dict(arch.to_dict())
+    assert tessel.run(from_dict, gemm, check=False).summary["total_cycles"] == base
+
+
+def test_errors_carry_the_command_lines_message(root, tessel_program):
+    arch = tessel.Arch.load(root / "configs/arch/tpu_v4_like.yaml").with_changes(**{"array.rows": 0})
+    with pytest.raises(tessel.TesselError) as raised:
+        tessel.run(arch, tessel.Gemm(4, 4, 4))
+    done = cli(tessel_program, root, "run", "--arch", arch.path(), "--gemm", "4,4,4")
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"tessel: {raised.value}"
+    assert "array.rows" in str(raised.value)
+    with pytest.raises(tessel.TesselError, match="--phase 'train'"):
+        tessel.run(root / "configs/arch/tpu_v4_like.yaml", tessel.Model("tiny", phase="train"))
+    with pytest.raises(tessel.TesselError, match="unknown model preset"):
+        tessel.run(root / "configs/arch/tpu_v4_like.yaml", tessel.Model("llama9"))
+    assert issubclass(tessel.TesselError, ValueError)
+
+
+def test_presets_and_arch_figures(root):
+    assert {"llama2-70b", "gpt2", "tiny"} <= set(tessel.presets())
+    figures = tessel.Arch.load(root / "configs/arch/tpu_v4_like.yaml").figures()
+    assert figures["peak_macs_per_cycle"]["bf16"] == 2 * 4 * 128 * 128
+    assert figures["dram_bytes_per_cycle"] == pytest.approx(1.2e12 / 1.05e9)
+
+
+def test_plots_place_every_computing_operator(root):
+    result = tessel.run(root / "configs/arch/tpu_v4_like.yaml", tessel.Model("gpt2", phase="decode", kv_len=128),
+                        check=False)
+    ops = tessel.plots.operators(result)
+    assert ops["seconds"].sum() == pytest.approx(result.summary["seconds"], rel=1e-9)
+    assert ops["energy_pj"].sum() == pytest.approx(result.summary["energy_pj"], rel=1e-9)
+    ax = tessel.plots.roofline(result)
+    points = ax.collections[0].get_offsets()
+    assert len(points) == int((ops["flops"] > 0).sum())
+    time_ax, energy_ax = tessel.plots.breakdown(result)
+    assert len(time_ax.patches) == len(ops) == len(energy_ax.patches)
+    assert len(tessel.plots.traffic(result).patches) == 4 * len(ops)
