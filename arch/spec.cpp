@@ -1,6 +1,7 @@
 #include "arch/spec.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace tessel::arch {
@@ -30,6 +31,11 @@ double SystolicSpec::area_mm2() const {
   const double pes = static_cast<double>(array_count()) * array.rows * array.cols;
   return pes * array.pe_area_um2 * 1e-6 + cores * (buffers_mm2 + vector_unit.area_mm2) +
          other_area_mm2;
+}
+
+uint64_t latency_cycles(double latency_ns, double clock_hz) {
+  // The scale keeps rounding noise in the product from adding a whole cycle.
+  return static_cast<uint64_t>(std::ceil(latency_ns * (clock_hz / 1e6) / 1000.0 * (1.0 - 1e-12)));
 }
 
 }  // namespace tessel::arch

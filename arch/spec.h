@@ -63,6 +63,15 @@ struct VectorUnitSpec {
   double area_mm2;
 };
 
+// What a design takes of one resource of the device it is built on (FPGA designs: DSP
+// slices, block RAMs, LUTs, memory channels).
+struct ResourceUse {
+  std::string name;
+  uint64_t used;
+  uint64_t available;
+  double utilization() const { return static_cast<double>(used) / static_cast<double>(available); }
+};
+
 struct SystolicSpec {
   std::string name;
   std::string source_file;  // where it was loaded from, for messages and reports
@@ -75,6 +84,9 @@ struct SystolicSpec {
   VectorUnitSpec vector_unit;       // one per core
   DramSpec dram;
   double other_area_mm2;  // control, interconnect, I/O: whatever the source gives
+  // What the design takes of its device, for designs built on a fixed fabric (kind: fpga);
+  // empty for every other architecture.
+  std::vector<ResourceUse> resources;
 
   uint32_t array_count() const { return cores * arrays_per_core; }
   // The buffer that holds an operand; a validated spec always has exactly one.
@@ -83,5 +95,8 @@ struct SystolicSpec {
   const DTypeSpec* find_dtype(DType dtype) const;
   double area_mm2() const;
 };
+
+// A latency in whole cycles of a clock, rounded up.
+uint64_t latency_cycles(double latency_ns, double clock_hz);
 
 }  // namespace tessel::arch

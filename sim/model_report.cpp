@@ -137,6 +137,7 @@ nlohmann::json model_summary_json(const ModelRunResult& result) {
       {"numerics", {{"checked", result.ops_checked() > 0}, {"passed", result.numerics_passed()},
                     {"ops_checked", result.ops_checked()}}},
   };
+  add_resources_json(summary, spec);
   return summary;
 }
 

@@ -122,6 +122,7 @@ nlohmann::json summary_json(const RunResult& result) {
         {"max_relative_error", numerics.max_relative_error},
         {"min_sqnr_db", json_number(numerics.min_sqnr_db)}}},
   };
+  add_resources_json(summary, spec);
   return summary;
 }
 

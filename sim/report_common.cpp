@@ -33,6 +33,16 @@ nlohmann::json energy_breakdown_json(const arch::EnergyBreakdown& e) {
   return {{"mac", e.mac_pj}, {"sram", e.sram_pj}, {"dram", e.dram_pj}, {"vector", e.vector_pj}};
 }
 
+void add_resources_json(nlohmann::json& summary, const arch::SystolicSpec& spec) {
+  if (spec.resources.empty()) return;
+  nlohmann::json resources = nlohmann::json::array();
+  for (const arch::ResourceUse& r : spec.resources) {
+    resources.push_back({{"name", r.name}, {"used", r.used}, {"available", r.available},
+                         {"utilization", r.utilization()}});
+  }
+  summary["resources"] = resources;
+}
+
 void add_numerics_stats(StatGroup& group, const NumericsReport& n) {
   group.add("checked", uint64_t{n.checked}, "count", "1 when the datapath values were checked against Eigen");
   if (!n.checked) return;

@@ -32,6 +32,10 @@ struct ReportBundle {
 // std::runtime_error naming a file it cannot write.
 void write_report_files(const ReportBundle& reports, const std::string& directory);
 
+// Adds "resources" (each resource's name, used, available, utilization) to a summary, for
+// architectures built on a device's fixed resources (FPGA designs); adds nothing otherwise.
+void add_resources_json(nlohmann::json& summary, const arch::SystolicSpec& spec);
+
 // {"mac", "sram", "dram", "vector"} in pJ.
 nlohmann::json energy_breakdown_json(const arch::EnergyBreakdown& energy);
 

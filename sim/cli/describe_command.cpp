@@ -1,18 +1,37 @@
 #include "sim/cli/describe_command.h"
 
+#include <cmath>
+#include <cstdint>
 #include <iomanip>
 #include <iostream>
 
 #include "arch/config_loader.h"
+#include "arch/fpga/resources.h"
 #include "sim/roofline.h"
 
 namespace tessel::cli {
 
 CLI::App* add_describe_command(CLI::App& app, DescribeFlags& flags) {
-  CLI::App* describe = app.add_subcommand("describe", "Print an architecture's derived figures: peaks, memories, area");
+  CLI::App* describe = app.add_subcommand("describe", "Print an architecture's derived figures: peaks, memories, area, FPGA resources");
   describe->add_option("--arch", flags.arch, "Architecture: tessel YAML or SCALE-Sim .cfg")->required();
   return describe;
 }
+
+namespace {
+
+// What an FPGA design takes of its device; nothing for other architectures.
+void print_resources(const arch::SystolicSpec& spec, std::ostream& out) {
+  if (spec.resources.empty()) return;
+  out << "  resources        used   available  utilization\n";
+  for (const arch::ResourceUse& resource : spec.resources) {
+    out << "    " << std::left << std::setw(14) << resource.name << std::right << std::setw(10)
+        << arch::fpga::with_thousands(resource.used) << std::setw(12) << arch::fpga::with_thousands(resource.available)
+        << std::setw(12) << std::fixed << std::setprecision(1) << 100.0 * resource.utilization() << "%\n"
+        << std::defaultfloat << std::setprecision(4);
+  }
+}
+
+}  // namespace
 
 int describe_command(const DescribeFlags& flags) {
   const arch::SystolicSpec spec = arch::load_spec(flags.arch);
@@ -25,8 +44,9 @@ int describe_command(const DescribeFlags& flags) {
       << (spec.array.weights_double_buffered ? ", double-buffered stationary registers" : "") << "\n";
   for (const arch::DTypeSpec& format : spec.dtypes) {
     out << "  " << std::left << std::setw(5) << arch::to_string(format.dtype) << std::right << " peak "
-        << 2 * sim::peak_macs_per_cycle(spec, format.dtype) * clock / 1e12 << " TFLOP/s, " << format.mac_energy_pj
-        << " pJ/MAC\n";
+        << 2 * sim::peak_macs_per_cycle(spec, format.dtype) * clock / 1e12 << " TFLOP/s ("
+        << arch::fpga::with_thousands(static_cast<uint64_t>(std::llround(sim::peak_macs_per_cycle(spec, format.dtype) * clock)))
+        << " MAC/s), " << format.mac_energy_pj << " pJ/MAC\n";
   }
   for (const arch::BufferSpec& buffer : spec.buffers) {
     out << "  buffer " << buffer.name << " (per core): " << static_cast<double>(buffer.capacity_bytes) / (1 << 20)
@@ -47,6 +67,7 @@ int describe_command(const DescribeFlags& flags) {
         << " pJ/B\n";
   }
   out << "  area " << spec.area_mm2() << " mm2\n";
+  print_resources(spec, out);
   return 0;
 }
 

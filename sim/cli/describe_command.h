@@ -1,5 +1,6 @@
 // `tessel describe`: what an architecture file amounts to once loaded: peak rates, buffers,
-// DRAM, vector unit, area. A quick check that a config says what its author meant.
+// DRAM, vector unit, area, and an FPGA design's use of its device. A quick check that a
+// config says what its author meant.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -250,7 +250,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "must be a number >= 0"},
         BadCase{"bad_dataflow", {{10, "  dataflow: xs"}}, 10, "array.dataflow",
                 "must be one of os, ws, is, got xs"},
-        BadCase{"unknown_kind", {{3, "kind: gpu"}}, 3, "kind", "only 'systolic'"},
+        BadCase{"unknown_kind", {{3, "kind: gpu"}}, 3, "kind", "must be 'systolic' or 'fpga'"},
         BadCase{"no_dtypes", {{13, "dtypes: {}"}, {14, kRemoved}, {15, kRemoved}}, 13, "dtypes",
                 "at least one"},
         BadCase{"unknown_operand", {{27, "    holds: [weights]"}}, 27, "buffers[1].holds[0]",
