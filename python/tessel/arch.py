@@ -8,6 +8,9 @@ import yaml
 
 import _tessel
 
+# Dict architectures are written here, one subdirectory each, all removed at exit.
+_SCRATCH = tempfile.TemporaryDirectory(prefix="tessel_arch_")
+
 
 class Arch:
     """An architecture: a tessel YAML or SCALE-Sim .cfg file, or a dict in the YAML schema.
@@ -68,7 +71,7 @@ class Arch:
         if self._path is not None:
             return self._path
         if self._written is None:
-            directory = tempfile.mkdtemp(prefix="tessel_arch_")
+            directory = tempfile.mkdtemp(dir=_SCRATCH.name)
             self._written = os.path.join(directory, f"{self.name}.yaml")
             with open(self._written, "w", encoding="utf-8") as file:
                 yaml.safe_dump(self._spec, file, sort_keys=False)
