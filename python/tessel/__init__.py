@@ -14,7 +14,8 @@ from _tessel import TesselError
 from .arch import Arch
 from .result import Result
 from .run import run
+from .sweep import sweep
 from . import plots
 from .workloads import Gemm, Model, Topology, presets
 
-__all__ = ["Arch", "Gemm", "Model", "Result", "TesselError", "Topology", "plots", "presets", "run"]
+__all__ = ["Arch", "Gemm", "Model", "Result", "TesselError", "Topology", "plots", "presets", "run", "sweep"]

@@ -99,3 +99,18 @@ def test_plots_place_every_computing_operator(root):
     time_ax, energy_ax = tessel.plots.breakdown(result)
     assert len(time_ax.patches) == len(ops) == len(energy_ax.patches)
     assert len(tessel.plots.traffic(result).patches) == 4 * len(ops)
+
+
+def test_sweep_in_worker_processes_equals_one_by_one(root):
+    arch = tessel.Arch.load(root / "configs/arch/array_8x8.yaml")
+    cases = [{"arch": arch.with_changes(**{"array.rows": side, "array.cols": side}), "workload": tessel.Gemm(64, 64, 64),
+              "side": side, "check": False} for side in (4, 8, 16)]
+    sequential = tessel.sweep(cases)
+    parallel = tessel.sweep(cases, processes=2)
+    pandas.testing.assert_frame_equal(sequential, parallel)
+    assert list(sequential["side"]) == [4, 8, 16]
+    assert sequential["total_cycles"].is_monotonic_decreasing, "bigger arrays finish sooner"
+    assert sequential["ttft_s"].isna().all(), "a GEMM run has no time to first token"
+    bad = [{"arch": arch, "workload": tessel.Model("llama9")}]
+    with pytest.raises(tessel.TesselError, match="unknown model preset"):
+        tessel.sweep(bad, processes=2)
