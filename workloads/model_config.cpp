@@ -1,5 +1,6 @@
 #include "workloads/model_config.h"
 
+#include <cctype>
 #include <utility>
 
 #include "workloads/input_error.h"
@@ -151,8 +152,16 @@ void validate(const ModelConfig& config) {
 }
 
 ModelConfig model_preset(const std::string& name) {
+  // Users write the published spellings too: Llama-2-70B, llama_2_70b, Mistral-7B.
+  const auto folded = [](const std::string& text) {
+    std::string key;
+    for (const char c : text) {
+      if (c != '-' && c != '_') key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return key;
+  };
   for (const ModelConfig& preset : presets()) {
-    if (preset.name == name) return preset;
+    if (folded(preset.name) == folded(name)) return preset;
   }
   std::string known;
   for (const std::string& preset : preset_names()) known += (known.empty() ? "" : ", ") + preset;

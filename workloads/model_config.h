@@ -59,6 +59,7 @@ std::optional<ConfigProblem> first_config_problem(const ModelConfig& config);
 void validate(const ModelConfig& config);
 
 // A published model by name (see preset_names()); throws InputError listing the known names.
+// Case, '-' and '_' do not matter: "Llama-2-70B" is llama2-70b.
 ModelConfig model_preset(const std::string& name);
 std::vector<std::string> preset_names();
 

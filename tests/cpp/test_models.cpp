@@ -121,6 +121,13 @@ TEST(Models, PresetsFollowTheirFamilies) {
   EXPECT_FALSE(llama.tied_embeddings);
 }
 
+TEST(Models, PresetNamesIgnoreCaseHyphensAndUnderscores) {
+  EXPECT_EQ(model_preset("Llama-2-70B").name, "llama2-70b");
+  EXPECT_EQ(model_preset("llama_3_8b").name, "llama3-8b");
+  EXPECT_EQ(model_preset("GPT2").name, "gpt2");
+  EXPECT_THROW(model_preset("llama2-70"), InputError);
+}
+
 TEST(Models, UnknownPresetListsTheKnownNames) {
   try {
     model_preset("llama9");
