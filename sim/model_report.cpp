@@ -168,6 +168,9 @@ StatGroup model_stats_tree(const ModelRunResult& result) {
           .add("bound", op.roofline.bound(), "which roofline floor is higher")
           .add("utilization", op.utilization, "ratio", "busy fraction of the arrays (matrix ops) or vector units")
           .add("dram_utilization", op.dram_utilization, "ratio", "DRAM bytes / (cycles × bandwidth)")
+          .add("array_busy_cycles", op.array_busy_cycles, "cycles", "the busiest array's (Linear) or core's arrays' work")
+          .add("vector_busy_cycles", op.vector_busy_cycles, "cycles", "the busiest core's vector unit's work")
+          .add("dram_busy_cycles", op.dram_busy_cycles, "cycles", "cycles the DRAM channel moved data")
           .add("mapping", op.mapping, "the GEMM mapping, or how the op streamed")
           .add("reused", uint64_t{op.reused}, "count", "1 when an identical op's simulation was reused");
       add_activity_stats(o, op.activity);

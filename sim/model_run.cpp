@@ -67,6 +67,8 @@ OpResult run_linear(const arch::SystolicSpec& spec, const Op& op, const ModelRun
   const LayerResult layer = run_gemm_layer(spec, workloads::Gemm{op.name, s.m, s.n, s.k}, options.gemm, mappings);
   OpResult result;
   result.cycles = layer.run.total_cycles;
+  result.array_busy_cycles = layer.run.compute_cycles;
+  result.dram_busy_cycles = layer.run.dram_busy_cycles;
   result.roofline = layer.roofline;
   result.utilization = layer.utilization;
   result.activity = layer.run.activity;
@@ -105,6 +107,9 @@ OpResult run_streamed(const arch::SystolicSpec& spec, const Op& op, const ModelR
   const StreamRun run = simulate_stream(spec, plan);
   OpResult result;
   result.cycles = run.total_cycles;
+  result.array_busy_cycles = run.array_cycles;
+  result.vector_busy_cycles = run.vector_cycles;
+  result.dram_busy_cycles = run.dram_busy_cycles;
   result.roofline = stream_roofline(spec, plan, dtype);
   result.activity = run.activity;
   result.energy = arch::energy_of(spec, dtype, run.activity);

@@ -37,6 +37,11 @@ struct OpResult {
   // vector units; 0 for pure data movement.
   double utilization = 0;
   double dram_utilization = 0;  // DRAM bytes / (cycles × bandwidth)
+  // What kept the op busy, one execution: the busiest array or core's arrays, the busiest
+  // core's vector unit, the DRAM channel.
+  uint64_t array_busy_cycles = 0;
+  uint64_t vector_busy_cycles = 0;
+  double dram_busy_cycles = 0;
   arch::Activity activity;
   arch::EnergyBreakdown energy;
   std::string mapping;  // Linear: the mapping; else how the op streamed

@@ -2,6 +2,7 @@
 // estimate, generate's bookkeeping, and the tiny model's numerics op by op.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "arch/config_loader.h"
@@ -51,6 +52,9 @@ TEST(ModelRun, EveryOpTakesAtLeastItsRoofline) {
               run_model(spec, workloads::model_preset(model), request, timing_only(spec.dtypes.front().dtype, attention));
           for (const OpResult& op : result.steps.front().ops) {
             EXPECT_GE(op.cycles, op.roofline.cycles()) << arch_file << " " << model << " " << op.name;
+            // Nor finishes before the resource it kept busiest.
+            EXPECT_GE(op.cycles, std::max(op.array_busy_cycles, op.vector_busy_cycles)) << op.name;
+            EXPECT_GE(static_cast<double>(op.cycles), op.dram_busy_cycles) << op.name;
             // The attention kernels read the cache: the read op itself takes no time.
             EXPECT_EQ(op.cycles == 0, op.kind == OpKind::KvCacheRead) << op.name;
           }
