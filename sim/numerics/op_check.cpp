@@ -290,20 +290,50 @@ UnitCost group_cost(const workloads::AttentionShape& s) {
   return {elements, kAttentionMacCost * 2 * group * scores * s.head_dim};
 }
 
-std::string attention_scope(const workloads::AttentionShape& op_shape, uint64_t kv_groups) {
+std::string attention_scope(const workloads::AttentionShape& op_shape, uint64_t kv_groups, uint64_t queries) {
   const uint64_t group = op_shape.heads / op_shape.kv_heads;
-  return "batch entry 0 of " + std::to_string(op_shape.batch) + ", " +
-         range_text("heads", 0, kv_groups * group, op_shape.heads) + " (" +
-         range_text("KV heads", 0, kv_groups, op_shape.kv_heads) + ")";
+  std::string scope = "batch entry 0 of " + std::to_string(op_shape.batch) + ", " +
+                      range_text("heads", 0, kv_groups * group, op_shape.heads) + " (" +
+                      range_text("KV heads", 0, kv_groups, op_shape.kv_heads) + ")";
+  if (queries < op_shape.q_len) {
+    scope += ", " + range_text("queries", op_shape.q_len - queries, queries, op_shape.q_len) +
+             " (the last: an end-aligned causal mask gives them the op's own)";
+  }
+  return scope;
+}
+
+// The most trailing queries of one KV-head group a check can afford, 0 if not even one.
+// Query i of the last r sees the keys it sees in the whole op (the mask is end-aligned), so
+// the slice is an attention of its own.
+uint64_t affordable_queries(const workloads::AttentionShape& op_shape, const OpCheckLimits& limits) {
+  uint64_t low = 0, high = op_shape.q_len;
+  while (low < high) {
+    const uint64_t mid = (low + high + 1) / 2;
+    workloads::AttentionShape slice = op_shape;
+    slice.q_len = mid;
+    if (units_within(1, group_cost(slice), 0, limits) == 1) {
+      low = mid;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return low;
 }
 
 NumericsReport check_attention(const workloads::AttentionShape& op_shape, arch::DType dtype,
                                uint64_t seed, const OpCheckLimits& limits) {
   const uint64_t group = op_shape.heads / op_shape.kv_heads;
-  const uint64_t q_len = op_shape.q_len, kv_len = op_shape.kv_len, d = op_shape.head_dim;
-  const uint64_t kv_groups = units_within(op_shape.kv_heads, group_cost(op_shape), 0, limits);
+  const uint64_t kv_len = op_shape.kv_len, d = op_shape.head_dim;
+  uint64_t kv_groups = units_within(op_shape.kv_heads, group_cost(op_shape), 0, limits);
+  uint64_t q_len = op_shape.q_len;
   if (kv_groups == 0) {
-    return too_large(dtype, "KV-head group", group_cost(op_shape), 0, limits);
+    q_len = affordable_queries(op_shape, limits);
+    if (q_len == 0) {
+      workloads::AttentionShape one_query = op_shape;
+      one_query.q_len = 1;
+      return too_large(dtype, "query of a KV-head group", group_cost(one_query), 0, limits);
+    }
+    kv_groups = 1;
   }
   // Leading whole groups are an attention of their own: query head h still reads KV head
   // h / group. Batch entries only repeat the same computation on other data.
@@ -325,7 +355,7 @@ NumericsReport check_attention(const workloads::AttentionShape& op_shape, arch::
   report.reference += "; and " + kernels.reference + " (largest difference " +
                       number_text(kernels.max_abs_error) + ", largest bound " +
                       number_text(kernels.error_bound) + ")";
-  return with_scope(report, attention_scope(op_shape, kv_groups));
+  return with_scope(report, attention_scope(op_shape, kv_groups, q_len));
 }
 
 }  // namespace

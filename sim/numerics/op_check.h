@@ -43,14 +43,15 @@ OpCheckLimits default_op_check_limits();
 //     its last rows instead, at most cols of them, whose end-aligned mask is the op's own;
 //     Rope checks at most 2^14 tokens, at positions from 0 (the shape gives no offset).
 //   BatchedMatmul: check_gemm on the leading batch entries that fit, each with k_tile = k.
-//   Attention: one batch entry, all heads or the leading whole KV-head groups that fit, on
-//     both the fused and the unfused kernel; passed iff the fused output is within its bound
+//   Attention: one batch entry, all heads or the leading whole KV-head groups that fit (when
+//     not even one group fits, its last queries that do: the end-aligned causal mask gives
+//     them the keys they see in the op), on both the fused and the unfused kernel; passed iff the fused output is within its bound
 //     of the fp64 reference and within both kernels' bounds of the unfused output.
 // The report's `reference` line starts with what was checked, e.g. "rows 0-15 of 4096: ".
 // checked = false (and `reference` says why) for the kinds that compute nothing
 // (KvCacheAppend, KvCacheRead, Embedding), for the vector kinds and Attention in int8 (the
-// vector unit never stores int8), and when a single row, batch entry or KV-head group
-// already exceeds a limit.
+// vector unit never stores int8), and when a single row, batch entry or query of a KV-head
+// group already exceeds a limit.
 // Throws std::invalid_argument for Linear, whose check needs its mapping's k tile (use
 // check_gemm), and where the datapath function would: a RoPE head_dim that is odd, a
 // causal Attention with q_len > kv_len.

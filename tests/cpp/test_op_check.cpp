@@ -196,7 +196,6 @@ TEST(OpCheck, AnOpWhoseSingleRowExceedsTheLimitIsNotChecked) {
       Op("residual", OpKind::ResidualAdd, RowsShape{4, 1000}),                       // 3000 a row
       Op("softmax", OpKind::Softmax, SoftmaxShape{4, 1500, true}),                   // 3000 a row
       Op("scores", OpKind::BatchedMatmul, BatchedMatmulShape{2, 30, 30, 30, 1, 0}),  // 2700
-      Op("attention", OpKind::Attention, AttentionShape{1, 2, 1, 16, 16, 16, true, 0}),
   };
   for (const Op& op : ops) {
     const NumericsReport report = check_op(op, DType::Fp32, 1, {2500});
@@ -204,6 +203,15 @@ TEST(OpCheck, AnOpWhoseSingleRowExceedsTheLimitIsNotChecked) {
     EXPECT_NE(report.reference.find("over the check's limit of 2500"), std::string::npos)
         << report.reference;
   }
+  // A KV-head group of 2 heads over 16 keys: Q and O 2·2·q·16, K and V 2·16·16, S and P
+  // 2·2·q·16 elements for q queries: 2560 for all 16, 2432 for the last 15, 640 for one.
+  const Op attention("attention", OpKind::Attention, AttentionShape{1, 2, 1, 16, 16, 16, true, 0});
+  const NumericsReport last = check_op(attention, DType::Fp32, 1, {2500});
+  expect_passes(last);
+  EXPECT_NE(last.reference.find("queries 1-15 of 16"), std::string::npos) << last.reference;
+  const NumericsReport none = check_op(attention, DType::Fp32, 1, {639});
+  EXPECT_FALSE(none.checked);
+  EXPECT_NE(none.reference.find("over the check's limit of 639"), std::string::npos) << none.reference;
   // One row exactly at the limit is checked.
   EXPECT_TRUE(
       check_op(Op("relu", OpKind::Relu, RowsShape{4, 1250}), DType::Fp32, 1, {2500}).checked);
@@ -225,9 +233,15 @@ TEST(OpCheck, MatrixProductsAreAlsoLimitedByTheirMacs) {
   expect_passes(two);
   EXPECT_TRUE(starts_with(two.reference, "batch entry 0 of 1, heads 0-1 of 3 (KV heads 0-1 of 3)"))
       << two.reference;
-  const NumericsReport none = check_op(attention, DType::Fp32, 1, {1 << 20, head - 1});
+  // Under one head's MACs: its last 15 queries (135 visible pairs) fit, one query (16 pairs)
+  // is the least a check takes.
+  const NumericsReport last = check_op(attention, DType::Fp32, 1, {1 << 20, head - 1});
+  expect_passes(last);
+  EXPECT_NE(last.reference.find("queries 1-15 of 16"), std::string::npos) << last.reference;
+  const uint64_t one_query = kAttentionMacCost * 2 * 16 * 16;
+  const NumericsReport none = check_op(attention, DType::Fp32, 1, {1 << 20, one_query - 1});
   EXPECT_FALSE(none.checked);
-  EXPECT_NE(none.reference.find(std::to_string(head) + " MACs"), std::string::npos)
+  EXPECT_NE(none.reference.find(std::to_string(one_query) + " MACs"), std::string::npos)
       << none.reference;
 }
 
