@@ -116,6 +116,11 @@ SystolicSpec load_yaml_spec(const std::string& path) {
   // `kind` picks the schema, so it is looked at before the keys allowed are known.
   const YAML::Node kind_node = root["kind"];
   if (kind_node.IsScalar() && kind_node.Scalar() == "fpga") return load_fpga_spec(path, root);
+  if (kind_node.IsScalar() && kind_node.Scalar() == "gpu") {
+    throw ConfigError(path, kind_node.Mark().line + 1, "kind",
+                      "a GPU architecture: GPUs run through `tessel validate` for now, not `run`, `map` or "
+                      "`describe`");
+  }
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},
                     {"name", "description", "kind", "clock_mhz", "cores", "arrays_per_core",
@@ -125,7 +130,7 @@ SystolicSpec load_yaml_spec(const std::string& path) {
   spec.name = read_name(reader, top);
   const Field kind = top.required("kind");
   if (reader.text(kind) != "systolic") {
-    reader.fail(kind, "must be 'systolic' or 'fpga', got " + yaml::describe(kind.node));
+    reader.fail(kind, "must be 'systolic', 'fpga' or 'gpu', got " + yaml::describe(kind.node));
   }
   spec.source_file = path;
   const double clock_mhz = reader.above_zero(top.required("clock_mhz"));

@@ -6,9 +6,11 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arch/config_error.h"
+#include "arch/config_gpu.h"
 #include "arch/config_loader.h"
 #include "arch/config_yaml.h"
 #include "test_files.h"
@@ -111,14 +113,21 @@ TEST(ConfigYaml, WholeLatencyIsNotRoundedUpByFloatingNoise) {
   EXPECT_EQ(load_yaml_spec(file.path).dram.latency_cycles, 7u);
 }
 
+template <typename Spec>
+std::pair<std::string, std::string> named(const Spec& spec) {
+  return {spec.name, spec.source_file};
+}
+
 TEST(ConfigYaml, EveryShippedConfigLoads) {
   int loaded = 0;
   for (const fs::directory_entry& entry : fs::directory_iterator(kSourceDir + "/configs/arch")) {
     if (entry.path().extension() != ".yaml") continue;
     SCOPED_TRACE(entry.path().string());
-    const SystolicSpec spec = load_spec(entry.path().string());
-    EXPECT_EQ(spec.name, entry.path().stem().string());
-    EXPECT_EQ(spec.source_file, entry.path().string());
+    // GPUs have their own spec and reader (test_gpu_config.cpp).
+    const auto [name, source] = is_gpu_file(entry.path().string()) ? named(load_gpu_spec(entry.path().string()))
+                                                                    : named(load_spec(entry.path().string()));
+    EXPECT_EQ(name, entry.path().stem().string());
+    EXPECT_EQ(source, entry.path().string());
     ++loaded;
   }
   EXPECT_GE(loaded, 5);
@@ -250,7 +259,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "must be a number >= 0"},
         BadCase{"bad_dataflow", {{10, "  dataflow: xs"}}, 10, "array.dataflow",
                 "must be one of os, ws, is, got xs"},
-        BadCase{"unknown_kind", {{3, "kind: gpu"}}, 3, "kind", "must be 'systolic' or 'fpga'"},
+        BadCase{"unknown_kind", {{3, "kind: tpu"}}, 3, "kind", "must be 'systolic', 'fpga' or 'gpu'"},
         BadCase{"no_dtypes", {{13, "dtypes: {}"}, {14, kRemoved}, {15, kRemoved}}, 13, "dtypes",
                 "at least one"},
         BadCase{"unknown_operand", {{27, "    holds: [weights]"}}, 27, "buffers[1].holds[0]",

@@ -1,0 +1,94 @@
+#include "arch/config_gpu.h"
+
+#include <filesystem>
+
+#include "arch/config_error.h"
+#include "arch/yaml_fields.h"
+
+namespace tessel::arch {
+
+namespace {
+
+using yaml::Field;
+using yaml::Mapping;
+using yaml::Reader;
+
+// A fraction in (0, 1].
+double fraction(const Reader& reader, const Field& field) {
+  const double value = reader.above_zero(field);
+  if (value > 1.0) reader.fail(field, "must be at most 1, got " + yaml::describe(field.node));
+  return value;
+}
+
+void read_tensor_cores(const Reader& reader, const Field& field, GpuSpec& spec) {
+  const Mapping tensor(reader, field, {"macs_per_cycle_per_sm", "efficiency"});
+  const Field rates = tensor.required("macs_per_cycle_per_sm");
+  const Mapping formats(reader, rates, {"int8", "fp8", "fp16", "bf16", "fp32"});
+  if (formats.entries().empty()) reader.fail(rates, "must give the rate of at least one format");
+  for (const Mapping::Entry& entry : formats.entries()) {
+    spec.tensor.push_back({*parse_dtype(entry.name), reader.above_zero(entry.field)});
+  }
+  spec.tensor_efficiency = fraction(reader, tensor.required("efficiency"));
+}
+
+void read_sm(const Reader& reader, const Field& field, GpuSpec& spec) {
+  const Mapping sm(reader, field,
+                   {"fp32_ops_per_cycle", "special_ops_per_cycle", "register_file_kib", "shared_memory_kib",
+                    "shared_memory_bytes_per_cycle", "max_threads"});
+  spec.fp32_ops_per_cycle_per_sm = reader.above_zero(sm.required("fp32_ops_per_cycle"));
+  spec.special_ops_per_cycle_per_sm = reader.above_zero(sm.required("special_ops_per_cycle"));
+  spec.register_file_bytes_per_sm = reader.capacity_bytes(sm.required("register_file_kib"));
+  spec.shared_memory_bytes_per_sm = reader.capacity_bytes(sm.required("shared_memory_kib"));
+  spec.shared_memory_bytes_per_cycle_per_sm = reader.above_zero(sm.required("shared_memory_bytes_per_cycle"));
+  spec.max_threads_per_sm = reader.count(sm.required("max_threads"));
+}
+
+void read_l2(const Reader& reader, const Field& field, GpuSpec& spec) {
+  const Mapping l2(reader, field, {"capacity_kib", "bytes_per_cycle"});
+  spec.l2_bytes = reader.capacity_bytes(l2.required("capacity_kib"));
+  spec.l2_bytes_per_cycle = reader.above_zero(l2.required("bytes_per_cycle"));
+}
+
+void read_hbm(const Reader& reader, const Field& field, GpuSpec& spec) {
+  const Mapping hbm(reader, field, {"bandwidth_gb_s", "latency_ns", "achievable_fraction"});
+  spec.hbm_bytes_per_second = reader.above_zero(hbm.required("bandwidth_gb_s")) * 1e9;
+  spec.hbm_latency_ns = reader.at_least_zero(hbm.required("latency_ns"));
+  spec.hbm_achievable_fraction = fraction(reader, hbm.required("achievable_fraction"));
+}
+
+}  // namespace
+
+GpuSpec load_gpu_spec(const std::string& path) {
+  const YAML::Node root = yaml::parse_file(path);
+  if (!root.IsMap()) throw ConfigError(path, 1, "the file must be a YAML mapping of keys");
+  const Reader reader(path);
+  const Mapping top(reader, {root, "", root.Mark().line + 1},
+                    {"name", "description", "kind", "clock_mhz", "sms", "tensor_cores", "sm", "l2", "hbm",
+                     "launch_overhead_us"});
+  GpuSpec spec{};
+  spec.name = yaml::read_name(reader, top);
+  const Field kind = top.required("kind");
+  if (reader.text(kind) != "gpu") reader.fail(kind, "must be 'gpu', got " + yaml::describe(kind.node));
+  spec.source_file = path;
+  spec.clock_hz = reader.above_zero(top.required("clock_mhz")) * 1e6;
+  spec.sms = reader.count(top.required("sms"));
+  read_tensor_cores(reader, top.required("tensor_cores"), spec);
+  read_sm(reader, top.required("sm"), spec);
+  read_l2(reader, top.required("l2"), spec);
+  read_hbm(reader, top.required("hbm"), spec);
+  spec.launch_overhead_s = reader.at_least_zero(top.required("launch_overhead_us")) * 1e-6;
+  return spec;
+}
+
+bool is_gpu_file(const std::string& path) {
+  const std::string extension = std::filesystem::path(path).extension().string();
+  if (extension != ".yaml" && extension != ".yml") return false;
+  try {
+    const YAML::Node root = YAML::LoadFile(path);
+    return root.IsMap() && root["kind"].IsScalar() && root["kind"].Scalar() == "gpu";
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+}  // namespace tessel::arch

@@ -1,0 +1,47 @@
+// A GPU built from streaming multiprocessors (SMs): tensor cores and CUDA cores per SM, the
+// register file and shared memory of an SM, an L2 shared by all SMs, and HBM. Read from a
+// `kind: gpu` file (arch/config_gpu.h); the time formulas live in arch/gpu/gpu_timing.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arch/types.h"
+
+namespace tessel::arch {
+
+struct TensorRate {
+  DType dtype;
+  double macs_per_cycle_per_sm;  // dense
+};
+
+struct GpuSpec {
+  std::string name;
+  std::string source_file;
+  double clock_hz;
+  uint32_t sms;
+  std::vector<TensorRate> tensor;  // in the file's order; the first is the default format
+  // Fraction of the tensor cores' peak a well-fed main loop sustains (issue slots spent on
+  // address arithmetic, barriers and shared-memory loads). Calibrated; see the config.
+  double tensor_efficiency;
+  double fp32_ops_per_cycle_per_sm;     // CUDA cores: an FMA counts as two
+  double special_ops_per_cycle_per_sm;  // special-function units: exp, rsqrt, tanh
+  uint64_t register_file_bytes_per_sm;
+  uint64_t shared_memory_bytes_per_sm;  // the most one SM gives its thread blocks
+  double shared_memory_bytes_per_cycle_per_sm;
+  uint32_t max_threads_per_sm;
+  uint64_t l2_bytes;
+  double l2_bytes_per_cycle;  // all slices together
+  double hbm_bytes_per_second;
+  double hbm_latency_ns;
+  double hbm_achievable_fraction;  // of the peak a streaming kernel sustains; calibrated
+  double launch_overhead_s;        // from one kernel's launch to the next one's start; calibrated
+
+  // The rate of `dtype`, or nothing when the tensor cores do not take it.
+  std::optional<double> tensor_macs_per_cycle_per_sm(DType dtype) const;
+  DType default_dtype() const { return tensor.front().dtype; }
+};
+
+}  // namespace tessel::arch

@@ -1,0 +1,119 @@
+#include "mapper/gpu_mapper.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "arch/gpu/gpu_timing.h"
+
+namespace tessel::mapper {
+
+namespace {
+
+constexpr uint32_t kThreadsPerWarp = 32;
+constexpr uint32_t kMaxRegistersPerThread = 255;
+constexpr uint32_t kOverheadRegisters = 64;  // A/B fragments, addresses, loop counters
+constexpr uint32_t kAccumulatorBytes = 4;    // fp32 partial sums
+constexpr uint32_t kSplits[] = {1, 2, 3, 4, 6, 8, 12, 16};
+
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+// HBM bytes of A and B after L2 reuse. When both fit in L2 each byte crosses HBM once.
+// Otherwise each wave of thread blocks (raster order along N) reads the rows of A and the
+// columns of B it touches, and nothing survives from one wave to the next.
+double input_hbm_bytes(const arch::GpuSpec& spec, const GpuGemm& g, const ThreadBlockTile& tile,
+                       uint64_t tiles_m, uint64_t tiles_n) {
+  const double bytes = arch::bytes_of(g.dtype);
+  const double once = static_cast<double>(g.m * g.k + g.k * g.n) * bytes;
+  if (once <= static_cast<double>(spec.l2_bytes)) return once;
+  const uint64_t per_wave = std::min<uint64_t>(tiles_m * tiles_n, spec.sms);
+  const uint64_t cols = std::min<uint64_t>(tiles_n, per_wave);
+  const uint64_t rows = ceil_div(per_wave, cols);
+  const double wave_bytes = static_cast<double>(rows * tile.m + cols * tile.n) * static_cast<double>(g.k) * bytes;
+  return std::max(once, static_cast<double>(ceil_div(tiles_m * tiles_n, per_wave)) * wave_bytes);
+}
+
+}  // namespace
+
+const std::vector<ThreadBlockTile>& thread_block_tiles() {
+  static const std::vector<ThreadBlockTile> tiles = {
+      {256, 128, 32, 3, 8}, {128, 256, 32, 3, 8}, {256, 128, 64, 3, 8}, {128, 256, 64, 3, 8},
+      {128, 128, 32, 4, 4}, {128, 128, 64, 3, 4}, {128, 64, 32, 4, 4},  {64, 128, 32, 4, 4},
+      {128, 64, 64, 3, 4},  {64, 128, 64, 3, 4},  {64, 64, 32, 6, 4},   {64, 64, 64, 4, 4},
+  };
+  return tiles;
+}
+
+std::optional<uint32_t> resident_blocks(const arch::GpuSpec& spec, const ThreadBlockTile& tile, arch::DType dtype) {
+  const uint64_t shared = static_cast<uint64_t>(tile.stages) * (tile.m + tile.n) * tile.k * arch::bytes_of(dtype);
+  const uint32_t threads = tile.warps * kThreadsPerWarp;
+  const uint32_t registers = tile.m * tile.n / threads + kOverheadRegisters;
+  if (shared > spec.shared_memory_bytes_per_sm || registers > kMaxRegistersPerThread ||
+      threads > spec.max_threads_per_sm) {
+    return std::nullopt;
+  }
+  const uint64_t register_bytes = static_cast<uint64_t>(threads) * registers * kAccumulatorBytes;
+  const uint64_t fit = std::min({spec.shared_memory_bytes_per_sm / shared, spec.register_file_bytes_per_sm / register_bytes,
+                                 static_cast<uint64_t>(spec.max_threads_per_sm / threads)});
+  if (fit == 0) return std::nullopt;
+  return static_cast<uint32_t>(fit);
+}
+
+std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& g, const ThreadBlockTile& tile,
+                                         uint32_t split_k) {
+  const std::optional<uint32_t> fit = resident_blocks(spec, tile, g.dtype);
+  if (!fit) return std::nullopt;
+  const double bytes = arch::bytes_of(g.dtype);
+  GpuGemmPlan plan;
+  plan.tile = tile;
+  plan.split_k = split_k;
+  const uint64_t tiles_m = ceil_div(g.m, tile.m);
+  const uint64_t tiles_n = ceil_div(g.n, tile.n);
+  plan.thread_blocks = tiles_m * tiles_n * split_k;
+  plan.active_sms = static_cast<uint32_t>(std::min<uint64_t>(plan.thread_blocks, spec.sms));
+  plan.waves = ceil_div(plan.thread_blocks, spec.sms);
+  plan.resident = static_cast<uint32_t>(std::min<uint64_t>(*fit, plan.waves));
+  plan.k_steps = ceil_div(ceil_div(g.k, split_k), tile.k);
+
+  const double stage_bytes = static_cast<double>(tile.m + tile.n) * tile.k * bytes;
+  plan.l2_bytes = static_cast<double>(plan.thread_blocks * plan.k_steps) * stage_bytes;
+  const double output_bytes = static_cast<double>(g.m * g.n) * bytes;
+  plan.hbm_bytes = input_hbm_bytes(spec, g, tile, tiles_m, tiles_n) + output_bytes;
+
+  // A main-loop step takes the longest of the tensor cores' work, the SM's share of L2, and
+  // streaming its share of HBM misses with (stages - 1) stages in flight per block.
+  const double l2_share = arch::gpu::l2_bytes_per_cycle_per_sm(spec, plan.active_sms);
+  const double miss_fraction = std::min(1.0, (plan.hbm_bytes - output_bytes) / plan.l2_bytes);
+  const double in_flight = static_cast<double>(tile.stages - 1) * stage_bytes * plan.resident;
+  const double tensor = arch::gpu::tensor_cycles(spec, g.dtype, static_cast<double>(tile.m) * tile.n * tile.k);
+  const double stream = stage_bytes * miss_fraction / arch::gpu::hbm_stream_bytes_per_cycle_per_sm(spec, in_flight);
+  plan.step_cycles = std::max({tensor, stage_bytes / l2_share, stream});
+
+  // The pipeline fills once per block (one HBM latency) and the epilogue stores C, or with a
+  // split of K reads and writes fp32 partial sums; co-resident blocks hide each other's.
+  const double epilogue_bytes = static_cast<double>(tile.m) * tile.n * (split_k > 1 ? 2 * kAccumulatorBytes : bytes);
+  const double edges = arch::gpu::hbm_latency_cycles(spec) + epilogue_bytes / l2_share;
+  plan.block_cycles = static_cast<double>(plan.k_steps) * plan.step_cycles + edges / plan.resident;
+
+  plan.sm_cycles = static_cast<double>(plan.waves) * plan.block_cycles;
+  plan.hbm_cycles = plan.hbm_bytes / arch::gpu::hbm_bytes_per_cycle(spec);
+  plan.launch_cycles = arch::gpu::launch_overhead_cycles(spec);
+  plan.cycles = plan.launch_cycles + std::max(plan.sm_cycles, plan.hbm_cycles + arch::gpu::hbm_latency_cycles(spec));
+  return plan;
+}
+
+GpuGemmPlan map_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& gemm) {
+  if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0) throw std::invalid_argument("a GEMM size is zero");
+  arch::gpu::tensor_cycles(spec, gemm.dtype, 0.0);  // throws for a format the tensor cores lack
+  std::optional<GpuGemmPlan> best;
+  for (const ThreadBlockTile& tile : thread_block_tiles()) {
+    for (uint32_t split : kSplits) {
+      if (split > 1 && ceil_div(gemm.k, split) < 2 * tile.k) break;
+      const std::optional<GpuGemmPlan> plan = cost_gpu_gemm(spec, gemm, tile, split);
+      if (plan && (!best || plan->cycles < best->cycles)) best = plan;
+    }
+  }
+  if (!best) throw std::invalid_argument(spec.name + ": no thread-block tile fits an SM");
+  return *best;
+}
+
+}  // namespace tessel::mapper

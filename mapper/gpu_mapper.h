@@ -1,0 +1,63 @@
+// The mapping of one GEMM onto a GPU: a thread-block tile (with its shared-memory pipeline
+// stages and warps), a split of K, and the analytic cost of running the tiles in waves over
+// the SMs. map_gpu_gemm costs every candidate and keeps the fastest.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "arch/gpu/gpu_spec.h"
+
+namespace tessel::mapper {
+
+struct GpuGemm {
+  uint64_t m;
+  uint64_t n;
+  uint64_t k;
+  arch::DType dtype;  // A, B and C; accumulation in fp32
+};
+
+struct ThreadBlockTile {
+  uint32_t m;
+  uint32_t n;
+  uint32_t k;       // the K step one pipeline stage holds
+  uint32_t stages;  // of A and B tiles in shared memory
+  uint32_t warps;
+};
+
+// The tiles CUTLASS and cuBLAS offer for tensor-core GEMMs, large to small.
+const std::vector<ThreadBlockTile>& thread_block_tiles();
+
+// Thread blocks of `tile` one SM holds at once under its shared-memory, register and thread
+// limits (accumulators in fp32 registers plus 64 for fragments and addresses, at most 255 a
+// thread); nothing when not even one fits.
+std::optional<uint32_t> resident_blocks(const arch::GpuSpec& spec, const ThreadBlockTile& tile, arch::DType dtype);
+
+struct GpuGemmPlan {
+  ThreadBlockTile tile;
+  uint32_t split_k = 1;
+  uint32_t resident = 1;         // thread blocks an SM runs at once
+  uint64_t thread_blocks = 0;    // tiles of C times split_k
+  uint64_t waves = 0;            // thread blocks on the busiest SM
+  uint32_t active_sms = 0;
+  uint64_t k_steps = 0;          // of one thread block's main loop
+  double step_cycles = 0;        // one main-loop step: tensor cores, L2 or HBM streaming
+  double block_cycles = 0;       // one thread block: its steps, fill and epilogue
+  double hbm_bytes = 0;          // after L2 reuse
+  double l2_bytes = 0;           // A and B tiles loaded into shared memory, every block
+  double sm_cycles = 0;          // the busiest SM
+  double hbm_cycles = 0;         // HBM moving hbm_bytes at its achievable rate
+  double launch_cycles = 0;
+  double cycles = 0;             // launch + max(sm_cycles, hbm_cycles + latency)
+};
+
+// The cost of one tile and split; nothing when the tile does not fit an SM.
+std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& gemm, const ThreadBlockTile& tile,
+                                         uint32_t split_k);
+
+// The fastest plan over every tile and split of K. Throws std::invalid_argument for a shape
+// with a zero size or a format the tensor cores do not take.
+GpuGemmPlan map_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& gemm);
+
+}  // namespace tessel::mapper

@@ -1,0 +1,24 @@
+// The cycle-approximate run of a GEMM on a GPU (fidelity level 3): one SystemC process per
+// SM executes its thread blocks of a GpuGemmPlan wave after wave, each main loop in chunks
+// whose HBM misses queue at one shared HBM channel, so a memory-bound GEMM feels the
+// contention the analytic cost only bounds. Events at computed times; a fresh kernel a run.
+#pragma once
+
+#include <cstdint>
+
+#include "arch/gpu/gpu_spec.h"
+#include "mapper/gpu_mapper.h"
+
+namespace tessel::sim {
+
+struct GpuGemmRun {
+  uint64_t cycles = 0;  // launch overhead to the last SM's last block
+  uint64_t hbm_bytes = 0;
+  double hbm_busy_cycles = 0;
+  double seconds = 0;
+};
+
+// Any number of calls in one process, one at a time.
+GpuGemmRun simulate_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemmPlan& plan);
+
+}  // namespace tessel::sim

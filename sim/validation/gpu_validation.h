@@ -1,0 +1,52 @@
+// Predicts the measurements a GPU model can reproduce: GEMM rows, vector-op rows (softmax,
+// layernorm, GELU) and the per-operator rows of Llama layers (linears as GEMMs, norms,
+// activation and RoPE as streaming kernels). Every other row is skipped with its reason.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "arch/gpu/gpu_spec.h"
+#include "sim/validation/measurements.h"
+
+namespace tessel::sim::validation {
+
+struct ValidationOptions {
+  std::string category;  // only rows of this category; empty: every row
+  std::string hardware;  // only rows whose hardware contains this; empty: every row
+};
+
+struct CaseResult {
+  std::string id;
+  std::string category;
+  std::string model;  // what was predicted, e.g. "gemm 64x12288x12288 bf16, tile 128x128x32/4, split-K 3"
+  double predicted_ms;
+  double measured_ms;
+
+  double error_percent() const { return 100.0 * (predicted_ms - measured_ms) / measured_ms; }
+};
+
+struct SkippedRow {
+  std::string id;
+  std::string category;
+  std::string reason;
+};
+
+struct ValidationResult {
+  std::vector<CaseResult> cases;
+  std::vector<SkippedRow> skipped;
+};
+
+ValidationResult validate_gpu(const arch::GpuSpec& spec, const std::vector<Measurement>& rows,
+                              const ValidationOptions& options);
+
+struct CategoryError {
+  std::string category;
+  size_t cases;
+  double mape_percent;  // mean of |error|
+};
+
+// In order of first appearance.
+std::vector<CategoryError> mape_by_category(const std::vector<CaseResult>& cases);
+
+}  // namespace tessel::sim::validation

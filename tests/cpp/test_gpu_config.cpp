@@ -1,0 +1,90 @@
+// The `kind: gpu` reader: the shipped A100 and H100 files give their specifications' peaks,
+// and a mistake names file, line and key.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "arch/config_error.h"
+#include "arch/config_gpu.h"
+#include "arch/config_loader.h"
+#include "cli_runner.h"
+#include "test_files.h"
+
+namespace tessel {
+namespace {
+
+const std::string kA100 = std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml";
+const std::string kH100 = std::string(TESSEL_SOURCE_DIR) + "/configs/arch/h100_sxm.yaml";
+
+double dense_tflops(const arch::GpuSpec& spec, arch::DType dtype) {
+  return 2 * *spec.tensor_macs_per_cycle_per_sm(dtype) * spec.sms * spec.clock_hz / 1e12;
+}
+
+TEST(GpuConfig, A100MatchesItsSpecification) {
+  const arch::GpuSpec spec = arch::load_gpu_spec(kA100);
+  EXPECT_EQ(spec.sms, 108u);
+  EXPECT_NEAR(dense_tflops(spec, arch::DType::Bf16), 312.0, 0.5);  // whitepaper: 312 TFLOP/s
+  EXPECT_NEAR(dense_tflops(spec, arch::DType::Int8), 624.0, 1.0);
+  EXPECT_DOUBLE_EQ(spec.hbm_bytes_per_second, 2039e9);
+  EXPECT_EQ(spec.l2_bytes, 40960u * 1024);
+  EXPECT_EQ(spec.shared_memory_bytes_per_sm, 164u * 1024);
+  EXPECT_EQ(spec.default_dtype(), arch::DType::Bf16);
+}
+
+TEST(GpuConfig, H100MatchesItsSpecificationAndTheA100Constants) {
+  const arch::GpuSpec h100 = arch::load_gpu_spec(kH100);
+  const arch::GpuSpec a100 = arch::load_gpu_spec(kA100);
+  EXPECT_EQ(h100.sms, 132u);
+  EXPECT_NEAR(dense_tflops(h100, arch::DType::Bf16), 989.4, 1.0);
+  EXPECT_NEAR(dense_tflops(h100, arch::DType::Fp8), 1979.0, 2.0);
+  EXPECT_DOUBLE_EQ(h100.hbm_bytes_per_second, 3350e9);
+  // Calibrated on A100 data only and carried over unchanged.
+  EXPECT_EQ(h100.tensor_efficiency, a100.tensor_efficiency);
+  EXPECT_EQ(h100.hbm_achievable_fraction, a100.hbm_achievable_fraction);
+  EXPECT_EQ(h100.launch_overhead_s, a100.launch_overhead_s);
+}
+
+struct BadGpuCase {
+  std::string name;
+  std::string from;
+  std::string to;
+  std::string expected;  // file:line: key '...': problem, without the file
+};
+
+class BadGpuConfig : public ::testing::TestWithParam<BadGpuCase> {};
+
+TEST_P(BadGpuConfig, NamesLineAndKey) {
+  const BadGpuCase& c = GetParam();
+  std::string text = testing::read_text(kA100);
+  const size_t at = text.find(c.from);
+  ASSERT_NE(at, std::string::npos) << c.from;
+  text.replace(at, c.from.size(), c.to);
+  const testing::TempFile file(c.name + ".yaml", text);
+  const std::string message =
+      testing::error_message<arch::ConfigError>([&] { arch::load_gpu_spec(file.path); }, c.name);
+  EXPECT_EQ(message, file.path + c.expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Mistakes, BadGpuConfig,
+    ::testing::Values(
+        BadGpuCase{"fraction_over_one", "achievable_fraction: 0.78", "achievable_fraction: 1.5",
+                   ":33: key 'hbm.achievable_fraction': must be at most 1, got 1.5"},
+        BadGpuCase{"unknown_key", "  latency_ns: 500", "  latency_nz: 500",
+                   ":32: key 'hbm.latency_nz': unknown key (allowed here: bandwidth_gb_s, latency_ns, "
+                   "achievable_fraction)"},
+        BadGpuCase{"zero_sms", "sms: 108", "sms: 0", ":13: key 'sms': must be a positive integer, got 0"},
+        BadGpuCase{"missing_l2_bandwidth", "  bytes_per_cycle: 5120", "",
+                   ":27: key 'l2.bytes_per_cycle': missing (required)"}),
+    [](const ::testing::TestParamInfo<BadGpuCase>& param) { return param.param.name; });
+
+TEST(GpuConfig, RunRefusesAGpuArchitectureWithAClearError) {
+  const testing::CliResult result = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --gemm 64,64,64");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("tessel validate"), std::string::npos) << result.output;
+  EXPECT_TRUE(arch::is_gpu_file(kA100));
+  EXPECT_FALSE(arch::is_gpu_file(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/tpu_v1.yaml"));
+}
+
+}  // namespace
+}  // namespace tessel
