@@ -118,8 +118,8 @@ SystolicSpec load_yaml_spec(const std::string& path) {
   if (kind_node.IsScalar() && kind_node.Scalar() == "fpga") return load_fpga_spec(path, root);
   if (kind_node.IsScalar() && kind_node.Scalar() == "gpu") {
     throw ConfigError(path, kind_node.Mark().line + 1, "kind",
-                      "a GPU architecture: GPUs run through `tessel validate` for now, not `run`, `map` or "
-                      "`describe`");
+                      "a GPU architecture: GPUs run through `tessel validate` and `tessel describe` for "
+                      "now, not `run` or `map`");
   }
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},

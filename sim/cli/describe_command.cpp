@@ -5,15 +5,18 @@
 #include <iomanip>
 #include <iostream>
 
+#include "arch/config_gpu.h"
 #include "arch/config_loader.h"
 #include "arch/fpga/resources.h"
+#include "sim/cli/describe_gpu.h"
 #include "sim/roofline.h"
 
 namespace tessel::cli {
 
 CLI::App* add_describe_command(CLI::App& app, DescribeFlags& flags) {
   CLI::App* describe = app.add_subcommand("describe", "Print an architecture's derived figures: peaks, memories, area, FPGA resources");
-  describe->add_option("--arch", flags.arch, "Architecture: tessel YAML or SCALE-Sim .cfg")->required();
+  describe->add_option("--arch", flags.arch, "Architecture: tessel YAML (systolic, fpga or gpu) or SCALE-Sim .cfg")
+      ->required();
   return describe;
 }
 
@@ -34,6 +37,10 @@ void print_resources(const arch::SystolicSpec& spec, std::ostream& out) {
 }  // namespace
 
 int describe_command(const DescribeFlags& flags) {
+  if (arch::is_gpu_file(flags.arch)) {
+    describe_gpu(arch::load_gpu_spec(flags.arch), std::cout);
+    return 0;
+  }
   const arch::SystolicSpec spec = arch::load_spec(flags.arch);
   std::ostream& out = std::cout;
   out << std::setprecision(4);

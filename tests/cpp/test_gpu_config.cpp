@@ -86,5 +86,15 @@ TEST(GpuConfig, RunRefusesAGpuArchitectureWithAClearError) {
   EXPECT_FALSE(arch::is_gpu_file(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/tpu_v1.yaml"));
 }
 
+// The published peaks, from the file's SMs, rates and clock: A100 108 SMs x 1024 fp16 MACs a
+// cycle x 2 x 1.41 GHz = 311.9 TFLOP/s; 2,039 GB/s HBM, 78% of it achievable = 1,590 GB/s.
+TEST(GpuConfig, DescribePrintsTheGpusFigures) {
+  const testing::CliResult result = testing::run_tessel("describe --arch configs/arch/a100_sxm.yaml");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("108 SMs"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("tensor-core peak 311.9 TFLOP/s"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("2039 GB/s peak, 1590 GB/s achievable"), std::string::npos) << result.output;
+}
+
 }  // namespace
 }  // namespace tessel
