@@ -1,5 +1,6 @@
 #include "arch/config_fpga.h"
 
+#include <cmath>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -37,14 +38,18 @@ fpga::BlockRamSpec read_block_ram(const Reader& reader, const Field& field) {
 
 fpga::MemoryChannelsSpec read_memory(const Reader& reader, const Field& field) {
   const Mapping memory(reader, field,
-                       {"type", "channels", "channel_gb_s", "latency_ns", "energy_pj_per_byte"});
+                       {"type", "channels", "channel_gb_s", "latency_ns", "energy_pj_per_byte", "capacity_gib"});
   const Field type = memory.required("type");
   fpga::MemoryChannelsSpec spec{reader.text(type),
                                 reader.count(memory.required("channels")),
                                 reader.above_zero(memory.required("channel_gb_s")) * 1e9,
                                 reader.at_least_zero(memory.required("latency_ns")),
-                                reader.at_least_zero(memory.required("energy_pj_per_byte"))};
+                                reader.at_least_zero(memory.required("energy_pj_per_byte")),
+                                0};
   if (spec.type.empty()) reader.fail(type, "must not be empty");
+  if (const std::optional<Field> capacity = memory.optional("capacity_gib")) {
+    spec.capacity_bytes = static_cast<uint64_t>(std::llround(reader.above_zero(*capacity) * 0x1p30));
+  }
   return spec;
 }
 

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -83,7 +84,7 @@ VectorUnitSpec read_vector_unit(const Reader& reader, const Field& field) {
 }
 
 DramSpec read_dram(const Reader& reader, const Field& field, double clock_mhz) {
-  const Mapping dram(reader, field, {"bandwidth_gb_s", "latency_ns", "energy_pj_per_byte"});
+  const Mapping dram(reader, field, {"bandwidth_gb_s", "latency_ns", "energy_pj_per_byte", "capacity_gib"});
   DramSpec spec{};
   const Field bandwidth = dram.required("bandwidth_gb_s");
   spec.unlimited = bandwidth.node.IsScalar() && bandwidth.node.Scalar() == "unlimited";
@@ -105,6 +106,9 @@ DramSpec read_dram(const Reader& reader, const Field& field, double clock_mhz) {
   }
   spec.latency_cycles = latency_cycles(latency_ns, clock_mhz * 1e6);
   spec.energy_pj_per_byte = reader.at_least_zero(dram.required("energy_pj_per_byte"));
+  if (const std::optional<Field> capacity = dram.optional("capacity_gib")) {
+    spec.capacity_bytes = static_cast<uint64_t>(std::llround(reader.above_zero(*capacity) * 0x1p30));
+  }
   return spec;
 }
 

@@ -39,6 +39,7 @@ struct DramSpec {
   double bytes_per_cycle;   // at the accelerator clock; ignored when unlimited
   uint64_t latency_cycles;  // from request to first byte
   double energy_pj_per_byte;
+  uint64_t capacity_bytes = 0;  // 0: not stated (timing never depends on it)
 };
 
 struct ArraySpec {

@@ -134,6 +134,10 @@ nlohmann::json model_summary_json(const ModelRunResult& result) {
       {"energy_pj", energy.total_pj()},
       {"energy_breakdown_pj", energy_breakdown_json(energy)},
       {"per_layer", per_layer},
+      {"weight_bytes", result.weight_bytes},
+      {"kv_cache_bytes", result.kv_cache_bytes},
+      {"dram_capacity_bytes", spec.dram.capacity_bytes == 0 ? nlohmann::json() : nlohmann::json(spec.dram.capacity_bytes)},
+      {"fits_in_dram", result.fits_in_dram() ? nlohmann::json(*result.fits_in_dram()) : nlohmann::json()},
       {"numerics", {{"checked", result.ops_checked() > 0}, {"passed", result.numerics_passed()},
                     {"ops_checked", result.ops_checked()}}},
   };
@@ -204,6 +208,18 @@ void write_ops_csv(const ModelRunResult& result, std::ostream& out) {
   }
 }
 
+std::string dram_capacity_warning(const ModelRunResult& result) {
+  if (result.fits_in_dram().value_or(true)) return "";
+  std::ostringstream text;
+  text << std::fixed << std::setprecision(1) << "warning: " << result.model.name << " needs "
+       << static_cast<double>(result.weight_bytes) / 1e9 << " GB of weights and "
+       << static_cast<double>(result.kv_cache_bytes) / 1e9 << " GB of KV cache; " << result.spec->name
+       << "'s DRAM holds " << static_cast<double>(result.spec->dram.capacity_bytes) / 1e9
+       << " GB: the figures are those of a model that fitted (as if sharded over chips, without their "
+          "interconnect)";
+  return text.str();
+}
+
 void print_model_table(const ModelRunResult& result, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
   out << result.model.name << " on " << result.spec->name << " (" << arch::to_string(result.dtype) << ", "
@@ -222,6 +238,8 @@ void print_model_table(const ModelRunResult& result, std::ostream& out) {
   const uint64_t checked = result.ops_checked();
   if (checked > 0) out << "; numerics " << (result.numerics_passed() ? "pass" : "FAIL") << " (" << checked << " ops)";
   out << '\n';
+  const std::string warning = dram_capacity_warning(result);
+  if (!warning.empty()) out << warning << '\n';
   out.flags(flags);
 }
 

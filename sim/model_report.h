@@ -20,6 +20,10 @@ void write_ops_csv(const ModelRunResult& result, std::ostream& out);
 // step, then time to first token, time per output token and throughput.
 void print_model_table(const ModelRunResult& result, std::ostream& out);
 
+// When the weights and KV cache do not fit the architecture's DRAM, one line saying so and
+// what the figures then mean; else "".
+std::string dram_capacity_warning(const ModelRunResult& result);
+
 ReportBundle report_bundle(const ModelRunResult& result);
 
 }  // namespace tessel::sim

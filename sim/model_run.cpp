@@ -237,6 +237,13 @@ ModelRunResult run_model(const arch::SystolicSpec& spec, const workloads::ModelC
   result.dtype = options.gemm.dtype;
   result.attention = options.attention;
   const std::vector<workloads::Phase> phases = phases_of(request);
+  const uint32_t element_bytes = arch::bytes_of(options.gemm.dtype);
+  result.weight_bytes = workloads::build_model(model, phases.front(), options.attention).total_parameters() * element_bytes;
+  if (model.causal) {
+    const uint64_t positions = phases.back().kv_len;
+    result.kv_cache_bytes = request.batch * positions * model.num_key_value_heads * model.head_dim * 2 *
+                            model.num_hidden_layers * element_bytes;
+  }
   StepRunner runner(spec, options);
   for (size_t i = 0; i < phases.size(); ++i) {
     if (options.on_step) options.on_step(i, phases.size(), phases[i]);
@@ -269,6 +276,11 @@ double ModelRunResult::tpot_s() const {
 
 double ModelRunResult::tokens_per_s() const {
   return static_cast<double>(request.batch * request.output) / seconds();
+}
+
+std::optional<bool> ModelRunResult::fits_in_dram() const {
+  if (spec->dram.capacity_bytes == 0) return std::nullopt;
+  return footprint_bytes() <= spec->dram.capacity_bytes;
 }
 
 uint64_t ModelRunResult::ops_checked() const {

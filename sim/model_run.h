@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,9 @@ struct ModelRunResult {
   arch::DType dtype{};
   workloads::AttentionImpl attention{};
   std::vector<StepResult> steps;  // generate: the prefill, then one per decode step
+  // What must stay in DRAM: every parameter and the KV cache at its longest.
+  uint64_t weight_bytes = 0;
+  uint64_t kv_cache_bytes = 0;
 
   uint64_t cycles() const;
   double seconds() const;
@@ -97,6 +101,11 @@ struct ModelRunResult {
   double ttft_s() const;
   double tpot_s() const;
   double tokens_per_s() const;
+  uint64_t footprint_bytes() const { return weight_bytes + kv_cache_bytes; }
+  // Whether the footprint fits the architecture's DRAM; nothing when its capacity is not
+  // stated. Timing never depends on it: a model too large for one chip is simulated as if it
+  // fitted, as a model sharded over chips would run without their interconnect.
+  std::optional<bool> fits_in_dram() const;
   uint64_t ops_checked() const;
   bool numerics_passed() const;  // every checked op passed (true when none was checked)
 };

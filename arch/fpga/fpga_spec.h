@@ -29,6 +29,7 @@ struct MemoryChannelsSpec {
   double channel_bytes_per_s;
   double latency_ns;
   double energy_pj_per_byte;
+  uint64_t capacity_bytes;  // all channels together; 0: not stated
 };
 
 struct FabricSpec {

@@ -48,7 +48,9 @@ SystolicSpec to_systolic_spec(const FpgaSpec& fpga) {
                       0.0};
   spec.dram = {false,
                static_cast<double>(design.memory_channels) * memory.channel_bytes_per_s / fpga.clock_hz,
-               latency_cycles(memory.latency_ns, fpga.clock_hz), memory.energy_pj_per_byte};
+               latency_cycles(memory.latency_ns, fpga.clock_hz), memory.energy_pj_per_byte,
+               // Each channel owns its share of the memory (HBM pseudo-channels, DDR DIMMs).
+               memory.capacity_bytes * design.memory_channels / memory.channels};
   // A fabric's die is fixed: area is not what a design spends, its resources are.
   spec.other_area_mm2 = 0.0;
   spec.resources = resource_use(fpga);

@@ -112,7 +112,10 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
       if (count > 1) std::cerr << "[" << i + 1 << "/" << count << "] " << workloads::phase_text(phase) << '\n';
     };
   }
-  return sim::report_bundle(sim::run_model(spec, model, request, options));
+  const sim::ModelRunResult result = sim::run_model(spec, model, request, options);
+  const std::string warning = sim::dram_capacity_warning(result);
+  if (!warning.empty()) std::cerr << "tessel: " << warning << '\n';
+  return sim::report_bundle(result);
 }
 
 }  // namespace

@@ -118,6 +118,7 @@ TEST(FpgaConfig, DesignBecomesTheSpecTheEnginesRun) {
   EXPECT_DOUBLE_EQ(spec.dram.bytes_per_cycle, 32 * 14.375e9 / 300e6);  // 1,533.3 B a cycle
   EXPECT_EQ(spec.dram.latency_cycles, 45u);                            // 150 ns at 300 MHz
   EXPECT_DOUBLE_EQ(spec.dram.energy_pj_per_byte, 50.0);
+  EXPECT_EQ(spec.dram.capacity_bytes, uint64_t{8} << 30);  // all 32 pseudo-channels of 256 MiB
   EXPECT_EQ(spec.vector_unit.lanes, 64u);
   EXPECT_DOUBLE_EQ(spec.vector_unit.special_ops_per_cycle, 16.0);
   EXPECT_EQ(spec.area_mm2(), 0.0);

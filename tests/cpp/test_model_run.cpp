@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "arch/config_loader.h"
@@ -186,6 +187,33 @@ TEST(ModelRun, TinyModelChecksEveryComputingOp) {
     EXPECT_TRUE(result.numerics_passed());
     EXPECT_GT(result.ops_checked(), 10u);
   }
+}
+
+// The footprint is every parameter and the KV cache at its longest; the DRAM's capacity says
+// whether it fits, and says nothing when the file does not state one.
+TEST(ModelRun, FootprintIsWeightsAndTheLongestCache) {
+  const arch::SystolicSpec tpu = arch::load_spec(kArchDir + "tpu_v4_like.yaml");
+  ASSERT_EQ(tpu.dram.capacity_bytes, uint64_t{32} << 30);
+  const ModelRunOptions options = timing_only(arch::DType::Bf16, workloads::AttentionImpl::Fused);
+  const workloads::ModelConfig config = workloads::model_preset("llama2-7b");
+  ModelRequest generate;
+  generate.kind = ModelRequest::Generate;
+  generate.batch = 2;
+  generate.input = 100;
+  generate.output = 3;
+  const ModelRunResult small = run_model(tpu, config, generate, options);
+  const uint64_t parameters =
+      workloads::build_model(config, workloads::Phase::decode(2, 100), workloads::AttentionImpl::Fused).total_parameters();
+  EXPECT_EQ(small.weight_bytes, parameters * 2);
+  // the last decode step attends to 100 + 2 cached positions and its own
+  EXPECT_EQ(small.kv_cache_bytes, uint64_t{2} * 103 * 32 * 128 * 2 * 32 * 2);
+  EXPECT_EQ(small.fits_in_dram(), std::optional<bool>(true));
+  const ModelRunResult large = run_model(tpu, workloads::model_preset("llama2-70b"), decode(1, 10), options);
+  EXPECT_EQ(large.fits_in_dram(), std::optional<bool>(false));
+  const arch::SystolicSpec unstated = arch::load_spec(kArchDir + "array_32x32.yaml");
+  EXPECT_FALSE(run_model(unstated, workloads::model_preset("tiny"), decode(1, 10), options).fits_in_dram());
+  const ModelRunResult encoder = run_model(tpu, workloads::model_preset("bert-base"), prefill(1, 64), options);
+  EXPECT_EQ(encoder.kv_cache_bytes, 0u) << "an encoder keeps no cache";
 }
 
 TEST(ModelRun, BadRequestsAreInputErrors) {
