@@ -1,6 +1,8 @@
 // Predicts the measurements a GPU model can reproduce: GEMM rows, vector-op rows (softmax,
 // layernorm, GELU) and the per-operator rows of Llama layers (linears as GEMMs, norms,
 // activation and RoPE as streaming kernels). Every other row is skipped with its reason.
+// Rows whose settings say they were timed on the host (time.time) get the host timer's
+// overhead added to the kernel time (gpu_validation.cpp says how much and why).
 #pragma once
 
 #include <string>
