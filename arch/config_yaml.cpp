@@ -122,8 +122,8 @@ SystolicSpec load_yaml_spec(const std::string& path) {
   if (kind_node.IsScalar() && kind_node.Scalar() == "fpga") return load_fpga_spec(path, root);
   if (kind_node.IsScalar() && kind_node.Scalar() == "gpu") {
     throw ConfigError(path, kind_node.Mark().line + 1, "kind",
-                      "a GPU architecture: GPUs run through `tessel validate` and `tessel describe` for "
-                      "now, not `run` or `map`");
+                      "a GPU architecture: GPUs run transformers (`tessel run --model`), `tessel validate` "
+                      "and `tessel describe`, not GEMM or topology runs or `map` yet");
   }
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},

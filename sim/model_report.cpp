@@ -35,7 +35,7 @@ nlohmann::json layer_json(const ModelRunResult& result, size_t first, size_t end
   }
   const double steps = static_cast<double>(end - first);
   return {{"cycles", cycles / steps},
-          {"seconds", cycles / steps / result.spec->clock_hz},
+          {"seconds", cycles / steps / result.arch.clock_hz},
           {"energy_pj", energy / steps}};
 }
 
@@ -58,7 +58,7 @@ std::string check_text(const NumericsReport& n) {
 
 void print_step(const ModelRunResult& result, const StepResult& step, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
-  const double clock = result.spec->clock_hz;
+  const double clock = result.arch.clock_hz;
   out << workloads::phase_text(step.phase) << ", " << result.model.num_hidden_layers
       << " identical layers: one simulated, counted " << result.model.num_hidden_layers << " times\n";
   out << std::left << std::setw(22) << "op" << std::setw(15) << "kind" << std::setw(24) << "shape" << std::right
@@ -85,7 +85,7 @@ void print_step(const ModelRunResult& result, const StepResult& step, std::ostre
 }  // namespace
 
 nlohmann::json model_summary_json(const ModelRunResult& result) {
-  const arch::SystolicSpec& spec = *result.spec;
+  const ModelArch& arch = result.arch;
   arch::Activity activity;
   arch::EnergyBreakdown energy;
   uint64_t flops = 0;
@@ -104,16 +104,16 @@ nlohmann::json model_summary_json(const ModelRunResult& result) {
   per_layer[phase_name(result.steps.front().phase)] = layer_json(result, 0, 1);
   if (generate) per_layer["decode"] = layer_json(result, 1, result.steps.size());
   const auto generate_only = [&](double value) { return generate ? nlohmann::json(value) : nlohmann::json(); };
-  const double peak = peak_macs_per_cycle(spec, result.dtype) * static_cast<double>(result.cycles());
+  const double peak = arch.peak_macs_per_cycle * static_cast<double>(result.cycles());
   nlohmann::json summary = {
-      {"arch", spec.name},
-      {"arch_file", spec.source_file},
+      {"arch", arch.name},
+      {"arch_file", arch.source_file},
       {"model", result.model.name},
       {"phase", request_kind_name(result.request.kind)},
       {"request", request_json(result.request)},
       {"dtype", std::string(arch::to_string(result.dtype))},
       {"attention", attention_name(result.attention)},
-      {"clock_hz", spec.clock_hz},
+      {"clock_hz", arch.clock_hz},
       {"layers", layers},
       {"layers_note", "the " + std::to_string(layers) + " layers are identical in shape: one is simulated per step "
                       "and counted " + std::to_string(layers) + " times"},
@@ -136,17 +136,17 @@ nlohmann::json model_summary_json(const ModelRunResult& result) {
       {"per_layer", per_layer},
       {"weight_bytes", result.weight_bytes},
       {"kv_cache_bytes", result.kv_cache_bytes},
-      {"dram_capacity_bytes", spec.dram.capacity_bytes == 0 ? nlohmann::json() : nlohmann::json(spec.dram.capacity_bytes)},
+      {"dram_capacity_bytes", arch.dram_capacity_bytes == 0 ? nlohmann::json() : nlohmann::json(arch.dram_capacity_bytes)},
       {"fits_in_dram", result.fits_in_dram() ? nlohmann::json(*result.fits_in_dram()) : nlohmann::json()},
       {"numerics", {{"checked", result.ops_checked() > 0}, {"passed", result.numerics_passed()},
                     {"ops_checked", result.ops_checked()}}},
   };
-  add_resources_json(summary, spec);
+  add_resources_json(summary, arch.resources);
   return summary;
 }
 
 StatGroup model_stats_tree(const ModelRunResult& result) {
-  StatGroup root("run", "tessel run of " + result.model.name + " on " + result.spec->name);
+  StatGroup root("run", "tessel run of " + result.model.name + " on " + result.arch.name);
   root.add("total_cycles", result.cycles(), "cycles", "every step, one after another")
       .add("seconds", result.seconds(), "s", "total cycles at the architecture's clock");
   StatGroup& steps = root.child("steps", "one group per forward step: the prefill, then each decode step; "
@@ -213,8 +213,8 @@ std::string dram_capacity_warning(const ModelRunResult& result) {
   std::ostringstream text;
   text << std::fixed << std::setprecision(1) << "warning: " << result.model.name << " needs "
        << static_cast<double>(result.weight_bytes) / 1e9 << " GB of weights and "
-       << static_cast<double>(result.kv_cache_bytes) / 1e9 << " GB of KV cache; " << result.spec->name
-       << "'s DRAM holds " << static_cast<double>(result.spec->dram.capacity_bytes) / 1e9
+       << static_cast<double>(result.kv_cache_bytes) / 1e9 << " GB of KV cache; " << result.arch.name
+       << "'s DRAM holds " << static_cast<double>(result.arch.dram_capacity_bytes) / 1e9
        << " GB: the figures are those of a model that fitted (as if sharded over chips, without their "
           "interconnect)";
   return text.str();
@@ -222,14 +222,14 @@ std::string dram_capacity_warning(const ModelRunResult& result) {
 
 void print_model_table(const ModelRunResult& result, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
-  out << result.model.name << " on " << result.spec->name << " (" << arch::to_string(result.dtype) << ", "
+  out << result.model.name << " on " << result.arch.name << " (" << arch::to_string(result.dtype) << ", "
       << attention_name(result.attention) << " attention)\n";
   print_step(result, result.steps.front(), out);
   if (result.steps.size() > 1) {
     out << "\nlast of " << result.steps.size() - 1 << " decode steps:\n";
     print_step(result, result.steps.back(), out);
   }
-  out << std::setprecision(6) << "\ntime " << result.seconds() * 1e3 << " ms at " << result.spec->clock_hz / 1e6
+  out << std::setprecision(6) << "\ntime " << result.seconds() * 1e3 << " ms at " << result.arch.clock_hz / 1e6
       << " MHz";
   if (result.request.kind == ModelRequest::Generate) {
     out << "; TTFT " << result.ttft_s() * 1e3 << " ms, TPOT " << result.tpot_s() * 1e3 << " ms, "

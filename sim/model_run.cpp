@@ -55,10 +55,10 @@ arch::EnergyBreakdown times(const arch::EnergyBreakdown& energy, uint64_t n) {
   return total;
 }
 
-double dram_utilization(const arch::SystolicSpec& spec, const arch::Activity& activity, uint64_t cycles) {
-  if (spec.dram.unlimited || cycles == 0) return 0;
+double dram_utilization(const ModelArch& arch, const arch::Activity& activity, uint64_t cycles) {
+  if (arch.dram_bytes_per_cycle == 0 || cycles == 0) return 0;
   const double bytes = static_cast<double>(activity.dram_read_bytes + activity.dram_write_bytes);
-  return bytes / (static_cast<double>(cycles) * spec.dram.bytes_per_cycle);
+  return bytes / (static_cast<double>(cycles) * arch.dram_bytes_per_cycle);
 }
 
 OpResult run_linear(const arch::SystolicSpec& spec, const Op& op, const ModelRunOptions& options,
@@ -91,15 +91,6 @@ Roofline stream_roofline(const arch::SystolicSpec& spec, const StreamPlan& plan,
   return {static_cast<uint64_t>(std::floor(compute)), static_cast<uint64_t>(std::floor(memory))};
 }
 
-NumericsReport check_stream_op(const Op& op, const ModelRunOptions& options) {
-  if (options.gemm.check == CheckMode::Never) return {};
-  OpCheckLimits limits = default_op_check_limits();
-  if (options.gemm.check == CheckMode::Always) {
-    limits.max_elements = std::numeric_limits<uint64_t>::max();
-    limits.max_macs = std::numeric_limits<uint64_t>::max();
-  }
-  return check_op(op, options.gemm.dtype, options.gemm.seed, limits);
-}
 
 OpResult run_streamed(const arch::SystolicSpec& spec, const Op& op, const ModelRunOptions& options) {
   const arch::DType dtype = options.gemm.dtype;
@@ -123,21 +114,14 @@ OpResult run_streamed(const arch::SystolicSpec& spec, const Op& op, const ModelR
   result.mapping = "stream: " + std::to_string(plan.units) + " units over " + std::to_string(spec.cores) +
                    " cores in chunks of " + std::to_string(plan.units_per_chunk) +
                    (plan.matrix_on_vector_unit ? "; products on the vector unit" : "");
-  result.numerics = check_stream_op(op, options);
-  return result;
-}
-
-// The KV cache is read by the attention kernels that follow, overlapped with their compute
-// (plan_stream): the KvCacheRead op itself takes no time and moves no bytes of its own.
-OpResult read_by_attention() {
-  OpResult result;
-  result.mapping = "read by the attention kernels that follow: bytes and time counted there";
+  result.numerics = check_model_op(op, options);
   return result;
 }
 
 class StepRunner {
  public:
-  StepRunner(const arch::SystolicSpec& spec, const ModelRunOptions& options) : spec_(spec), options_(options), mappings_(spec) {}
+  StepRunner(const ModelArch& arch, const OpEngine& engine, const ModelRunOptions& options)
+      : arch_(arch), engine_(engine), options_(options) {}
 
   void stop_checking() { options_.gemm.check = CheckMode::Never; }
 
@@ -159,10 +143,8 @@ class StepRunner {
       result = seen->second;
       result.reused = true;
     } else {
-      result = op.kind == OpKind::Linear        ? run_linear(spec_, op, options_, mappings_)
-               : op.kind == OpKind::KvCacheRead ? read_by_attention()
-                                                : run_streamed(spec_, op, options_);
-      result.dram_utilization = dram_utilization(spec_, result.activity, result.cycles);
+      result = engine_(op, options_);
+      result.dram_utilization = dram_utilization(arch_, result.activity, result.cycles);
       simulated_.emplace(id, result);
     }
     result.name = op.name;
@@ -183,9 +165,9 @@ class StepRunner {
     step.ops.push_back(std::move(result));
   }
 
-  const arch::SystolicSpec& spec_;
+  const ModelArch& arch_;
+  const OpEngine& engine_;
   ModelRunOptions options_;
-  mapper::MappingCache mappings_;
   std::map<std::string, OpResult> simulated_;
 };
 
@@ -224,14 +206,26 @@ std::string request_kind_name(ModelRequest::Kind kind) {
   return "unknown";
 }
 
-ModelRunResult run_model(const arch::SystolicSpec& spec, const workloads::ModelConfig& model,
-                         const ModelRequest& request, const ModelRunOptions& options) {
-  if (spec.find_dtype(options.gemm.dtype) == nullptr) {
-    throw std::invalid_argument("architecture '" + spec.name + "' does not support " +
-                                std::string(arch::to_string(options.gemm.dtype)));
+NumericsReport check_model_op(const Op& op, const ModelRunOptions& options) {
+  if (options.gemm.check == CheckMode::Never) return {};
+  OpCheckLimits limits = default_op_check_limits();
+  if (options.gemm.check == CheckMode::Always) {
+    limits.max_elements = std::numeric_limits<uint64_t>::max();
+    limits.max_macs = std::numeric_limits<uint64_t>::max();
   }
+  return check_op(op, options.gemm.dtype, options.gemm.seed, limits);
+}
+
+OpResult kv_cache_read_by_attention() {
+  OpResult result;
+  result.mapping = "read by the attention kernels that follow: bytes and time counted there";
+  return result;
+}
+
+ModelRunResult run_model_on(const ModelArch& arch, const OpEngine& engine, const workloads::ModelConfig& model,
+                            const ModelRequest& request, const ModelRunOptions& options) {
   ModelRunResult result;
-  result.spec = &spec;
+  result.arch = arch;
   result.model = model;
   result.request = request;
   result.dtype = options.gemm.dtype;
@@ -244,7 +238,7 @@ ModelRunResult run_model(const arch::SystolicSpec& spec, const workloads::ModelC
     result.kv_cache_bytes = request.batch * positions * model.num_key_value_heads * model.head_dim * 2 *
                             model.num_hidden_layers * element_bytes;
   }
-  StepRunner runner(spec, options);
+  StepRunner runner(result.arch, engine, options);
   for (size_t i = 0; i < phases.size(); ++i) {
     if (options.on_step) options.on_step(i, phases.size(), phases[i]);
     // Decode steps after the first differ from it only in the cache length: their new
@@ -255,16 +249,40 @@ ModelRunResult run_model(const arch::SystolicSpec& spec, const workloads::ModelC
   return result;
 }
 
+ModelRunResult run_model(const arch::SystolicSpec& spec, const workloads::ModelConfig& model,
+                         const ModelRequest& request, const ModelRunOptions& options) {
+  if (spec.find_dtype(options.gemm.dtype) == nullptr) {
+    throw std::invalid_argument("architecture '" + spec.name + "' does not support " +
+                                std::string(arch::to_string(options.gemm.dtype)));
+  }
+  ModelArch arch{spec.name,
+                 spec.source_file,
+                 spec.clock_hz,
+                 peak_macs_per_cycle(spec, options.gemm.dtype),
+                 spec.dram.unlimited ? 0.0 : spec.dram.bytes_per_cycle,
+                 spec.dram.capacity_bytes,
+                 spec.resources};
+  mapper::MappingCache mappings(spec);
+  const OpEngine engine = [&](const Op& op, const ModelRunOptions& op_options) {
+    switch (op.kind) {
+      case OpKind::Linear: return run_linear(spec, op, op_options, mappings);
+      case OpKind::KvCacheRead: return kv_cache_read_by_attention();
+      default: return run_streamed(spec, op, op_options);
+    }
+  };
+  return run_model_on(arch, engine, model, request, options);
+}
+
 uint64_t ModelRunResult::cycles() const {
   uint64_t total = 0;
   for (const StepResult& step : steps) total += step.cycles;
   return total;
 }
 
-double ModelRunResult::seconds() const { return static_cast<double>(cycles()) / spec->clock_hz; }
+double ModelRunResult::seconds() const { return static_cast<double>(cycles()) / arch.clock_hz; }
 
 double ModelRunResult::step_seconds(size_t step) const {
-  return static_cast<double>(steps.at(step).cycles) / spec->clock_hz;
+  return static_cast<double>(steps.at(step).cycles) / arch.clock_hz;
 }
 
 double ModelRunResult::ttft_s() const { return step_seconds(0); }
@@ -279,8 +297,8 @@ double ModelRunResult::tokens_per_s() const {
 }
 
 std::optional<bool> ModelRunResult::fits_in_dram() const {
-  if (spec->dram.capacity_bytes == 0) return std::nullopt;
-  return footprint_bytes() <= spec->dram.capacity_bytes;
+  if (arch.dram_capacity_bytes == 0) return std::nullopt;
+  return footprint_bytes() <= arch.dram_capacity_bytes;
 }
 
 uint64_t ModelRunResult::ops_checked() const {

@@ -83,8 +83,19 @@ struct ModelRunOptions {
   std::function<void(size_t, size_t, const workloads::Phase&)> on_step;
 };
 
+// What the reports need of the architecture a model ran on, whatever its kind.
+struct ModelArch {
+  std::string name;
+  std::string source_file;
+  double clock_hz = 0;
+  double peak_macs_per_cycle = 0;   // in the run's format
+  double dram_bytes_per_cycle = 0;  // peak; 0: unlimited
+  uint64_t dram_capacity_bytes = 0;  // 0: not stated
+  std::vector<arch::ResourceUse> resources;  // FPGA designs only
+};
+
 struct ModelRunResult {
-  const arch::SystolicSpec* spec = nullptr;
+  ModelArch arch;
   workloads::ModelConfig model;
   ModelRequest request;
   arch::DType dtype{};
@@ -114,5 +125,23 @@ struct ModelRunResult {
 // std::invalid_argument for a dtype the architecture does not support.
 ModelRunResult run_model(const arch::SystolicSpec& spec, const workloads::ModelConfig& model,
                          const ModelRequest& request, const ModelRunOptions& options);
+
+// What one operator costs on some architecture (cycles, roofline, activity, energy, mapping,
+// numerics); the driver below fills in the op's name, shape, repeats and totals.
+using OpEngine = std::function<OpResult(const workloads::Op&, const ModelRunOptions&)>;
+
+// The numerics check of an op other than a Linear per options.gemm.check (op_check's limits
+// for Auto, no limits for Always); not checked for Never.
+NumericsReport check_model_op(const workloads::Op& op, const ModelRunOptions& options);
+
+// The KvCacheRead op's result on every architecture: the attention kernels that follow read
+// the cache themselves, overlapped with their compute, so it takes no time and moves no bytes
+// of its own (they are counted in the attention rows).
+OpResult kv_cache_read_by_attention();
+
+// The phases of `request`, each op costed once by `engine` (identical ops reuse their run),
+// the layer counted num_hidden_layers times. run_model for each kind of architecture calls it.
+ModelRunResult run_model_on(const ModelArch& arch, const OpEngine& engine, const workloads::ModelConfig& model,
+                            const ModelRequest& request, const ModelRunOptions& options);
 
 }  // namespace tessel::sim

@@ -122,7 +122,7 @@ nlohmann::json summary_json(const RunResult& result) {
         {"max_relative_error", numerics.max_relative_error},
         {"min_sqnr_db", json_number(numerics.min_sqnr_db)}}},
   };
-  add_resources_json(summary, spec);
+  add_resources_json(summary, spec.resources);
   return summary;
 }
 

@@ -33,10 +33,10 @@ nlohmann::json energy_breakdown_json(const arch::EnergyBreakdown& e) {
   return {{"mac", e.mac_pj}, {"sram", e.sram_pj}, {"dram", e.dram_pj}, {"vector", e.vector_pj}};
 }
 
-void add_resources_json(nlohmann::json& summary, const arch::SystolicSpec& spec) {
-  if (spec.resources.empty()) return;
+void add_resources_json(nlohmann::json& summary, const std::vector<arch::ResourceUse>& uses) {
+  if (uses.empty()) return;
   nlohmann::json resources = nlohmann::json::array();
-  for (const arch::ResourceUse& r : spec.resources) {
+  for (const arch::ResourceUse& r : uses) {
     resources.push_back({{"name", r.name}, {"used", r.used}, {"available", r.available},
                          {"utilization", r.utilization()}});
   }

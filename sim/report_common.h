@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,7 +35,7 @@ void write_report_files(const ReportBundle& reports, const std::string& director
 
 // Adds "resources" (each resource's name, used, available, utilization) to a summary, for
 // architectures built on a device's fixed resources (FPGA designs); adds nothing otherwise.
-void add_resources_json(nlohmann::json& summary, const arch::SystolicSpec& spec);
+void add_resources_json(nlohmann::json& summary, const std::vector<arch::ResourceUse>& resources);
 
 // {"mac", "sram", "dram", "vector"} in pJ.
 nlohmann::json energy_breakdown_json(const arch::EnergyBreakdown& energy);

@@ -80,19 +80,6 @@ arch::VectorTask vector_task(const workloads::Op& op, arch::DType dtype) {
   return task;
 }
 
-// Elements the op's kernel reads from the KV cache: the graph charges them to the
-// KvCacheRead op, but an attention kernel streams the cache itself, overlapping the reads
-// with its compute.
-uint64_t cached_elements(const workloads::Op& op) {
-  if (const auto* s = std::get_if<workloads::BatchedMatmulShape>(&op.shape)) {
-    return s->batch / s->b_shared_by * s->b_from_cache;
-  }
-  if (const auto* s = std::get_if<workloads::AttentionShape>(&op.shape)) {
-    return s->batch * s->kv_heads * s->kv_cached * s->head_dim * 2;
-  }
-  return 0;
-}
-
 // Matrix products stream in blocks of this many keys (attention) or columns (batched
 // matmuls), as flash-style kernels tile them: fine enough that a long KV cache streams in
 // many chunks, coarse enough that each block fills the arrays' columns.
@@ -229,7 +216,7 @@ StreamPlan plan_stream(const arch::SystolicSpec& spec, const workloads::Op& op, 
   plan.units = units_of(op);
   plan.arrays_per_core = spec.arrays_per_core;
   const workloads::ElementCounts counts = op.elements();
-  plan.load_bytes = (counts.read + cached_elements(op)) * arch::bytes_of(dtype);
+  plan.load_bytes = (counts.read + workloads::cache_elements(op)) * arch::bytes_of(dtype);
   plan.store_bytes = counts.written * arch::bytes_of(dtype);
   plan.macs = op.macs();
   plan.unit_array_cycles = matrix_work_of(spec, op, dtype, search_dataflows, 1).cycles;
@@ -239,7 +226,7 @@ StreamPlan plan_stream(const arch::SystolicSpec& spec, const workloads::Op& op, 
     // Products with few rows (decode attention: one query a head) keep a systolic array busy
     // loading its stationary operand for a single streamed row; a kernel runs them on the
     // vector unit when that is faster.
-    const arch::VectorTask on_vector = with_products(plan.vector, op, counts.read + cached_elements(op), dtype);
+    const arch::VectorTask on_vector = with_products(plan.vector, op, counts.read + workloads::cache_elements(op), dtype);
     StreamPlan vector_only = plan;
     vector_only.unit_array_cycles = 0;
     vector_only.unit_split_array_cycles = 0;

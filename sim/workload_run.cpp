@@ -8,17 +8,6 @@ namespace tessel::sim {
 
 namespace {
 
-bool wants_check(const RunOptions& options, const workloads::Gemm& gemm) {
-  switch (options.check) {
-    case CheckMode::Always: return true;
-    case CheckMode::Never: return false;
-    case CheckMode::Auto: {
-      const uint64_t elements = gemm.m * gemm.k + gemm.k * gemm.n + gemm.m * gemm.n;
-      return gemm.macs() <= options.check_limit_macs && elements <= options.check_limit_elements;
-    }
-  }
-  return false;
-}
 
 mapper::MapResult pinned_mapping(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,
                                  const RunOptions& options) {
@@ -65,6 +54,18 @@ void simulate_best(const arch::SystolicSpec& spec, const mapper::Extents& extent
 
 }  // namespace
 
+bool wants_gemm_check(const RunOptions& options, const workloads::Gemm& gemm) {
+  switch (options.check) {
+    case CheckMode::Always: return true;
+    case CheckMode::Never: return false;
+    case CheckMode::Auto: {
+      const uint64_t elements = gemm.m * gemm.k + gemm.k * gemm.n + gemm.m * gemm.n;
+      return gemm.macs() <= options.check_limit_macs && elements <= options.check_limit_elements;
+    }
+  }
+  return false;
+}
+
 LayerResult run_gemm_layer(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,
                            const RunOptions& options, mapper::MappingCache& mappings) {
   LayerResult layer{};
@@ -83,7 +84,7 @@ LayerResult run_gemm_layer(const arch::SystolicSpec& spec, const workloads::Gemm
   uint64_t pe_slots = 0;
   for (const ArrayStats& array : layer.run.arrays) pe_slots += array.pe_slots;
   layer.mapping_efficiency = static_cast<double>(gemm.macs()) / static_cast<double>(pe_slots);
-  if (wants_check(options, gemm)) {
+  if (wants_gemm_check(options, gemm)) {
     layer.numerics = check_gemm({gemm.m, gemm.n, gemm.k, options.dtype, layer.map.mapping.tile.k, options.seed});
   }
   return layer;

@@ -73,6 +73,9 @@ struct RunResult {
   bool numerics_passed() const;  // every checked layer passed (true when none was checked)
 };
 
+// Whether options.check asks for this GEMM's numerics check (Auto: within both limits).
+bool wants_gemm_check(const RunOptions& options, const workloads::Gemm& gemm);
+
 // Maps, simulates, costs and (per options.check) checks one GEMM; the transformer runs use
 // it for their Linear ops. `mappings` carries mapper results across calls.
 LayerResult run_gemm_layer(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,

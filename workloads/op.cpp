@@ -387,6 +387,12 @@ std::string kind_name(OpKind kind) {
   return "unknown";
 }
 
+uint64_t cache_elements(const Op& op) {
+  if (const auto* s = std::get_if<BatchedMatmulShape>(&op.shape)) return s->batch / s->b_shared_by * s->b_from_cache;
+  if (const auto* s = std::get_if<AttentionShape>(&op.shape)) return s->batch * s->kv_heads * s->kv_cached * s->head_dim * 2;
+  return 0;
+}
+
 uint64_t causal_pairs(uint64_t q_len, uint64_t kv_len) {
   // Query i sees kv_len − q_len + i + 1 keys, clipped to [0, kv_len].
   if (kv_len >= q_len) return q_len * (kv_len - q_len) + q_len * (q_len + 1) / 2;

@@ -161,6 +161,11 @@ struct Op {
 
 std::string kind_name(OpKind kind);
 
+// Elements of the op's operands that come from the KV cache: a batched matmul's cached B
+// entries, attention's cached K and V. The graph charges them to its KvCacheRead op
+// (ElementCounts leaves them out), but a kernel that runs the op streams them itself.
+uint64_t cache_elements(const Op& op);
+
 // (query, key) pairs a causal mask leaves unmasked when q_len queries are the last q_len of
 // kv_len positions: query i sees keys j ≤ kv_len − q_len + i.
 uint64_t causal_pairs(uint64_t q_len, uint64_t kv_len);

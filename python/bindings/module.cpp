@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "arch/config_gpu.h"
 #include "arch/config_loader.h"
 #include "sim/cli/run_command.h"
 #include "sim/roofline.h"
@@ -74,8 +75,23 @@ py::dict run(const py::dict& options) {
   return out;
 }
 
+py::dict gpu_figures(const std::string& path) {
+  const tessel::arch::GpuSpec spec = tessel::arch::load_gpu_spec(path);
+  py::dict peaks;
+  for (const tessel::arch::TensorRate& rate : spec.tensor) {
+    peaks[py::str(std::string(tessel::arch::to_string(rate.dtype)))] = rate.macs_per_cycle_per_sm * spec.sms;
+  }
+  py::dict figures;
+  figures["name"] = spec.name;
+  figures["clock_hz"] = spec.clock_hz;
+  figures["peak_macs_per_cycle"] = peaks;
+  figures["dram_bytes_per_cycle"] = spec.hbm_bytes_per_second / spec.clock_hz;
+  return figures;
+}
+
 // The figures a roofline plot needs.
 py::dict arch_figures(const std::string& path) {
+  if (tessel::arch::is_gpu_file(path)) return gpu_figures(path);
   const tessel::arch::SystolicSpec spec = tessel::arch::load_spec(path);
   py::dict peaks;
   for (const tessel::arch::DTypeSpec& format : spec.dtypes) {

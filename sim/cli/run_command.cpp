@@ -1,8 +1,11 @@
 #include "sim/cli/run_command.h"
 
 #include <iostream>
+#include <optional>
 
+#include "arch/config_gpu.h"
 #include "mapper/mapping_json.h"
+#include "sim/gpu_model_run.h"
 #include "sim/model_report.h"
 #include "sim/model_run.h"
 #include "sim/numerics/gemm_check.h"
@@ -58,10 +61,9 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
 
 namespace {
 
-sim::RunOptions gemm_options(const RunFlags& flags, const arch::SystolicSpec& spec, bool search_dataflows) {
+sim::RunOptions gemm_options(const RunFlags& flags, arch::DType dtype) {
   sim::RunOptions options;
-  options.search_dataflows = search_dataflows;
-  options.dtype = choose_dtype(spec, flags.target.dtype);
+  options.dtype = dtype;
   options.objective = choose_objective(flags.target.objective);
   options.check = flags.check ? sim::CheckMode::Always : flags.no_check ? sim::CheckMode::Never : sim::CheckMode::Auto;
   options.check_limit_macs = sim::default_check_limit_macs();
@@ -90,6 +92,16 @@ sim::ModelRequest model_request(const RunFlags& flags) {
   return request;
 }
 
+arch::DType gpu_dtype(const arch::GpuSpec& gpu, const std::string& requested) {
+  if (requested.empty()) return gpu.default_dtype();
+  const std::optional<arch::DType> dtype = arch::parse_dtype(requested);
+  if (!dtype) throw FlagError("--dtype '" + requested + "': not one of int8, fp8, fp16, bf16, fp32");
+  if (!gpu.tensor_macs_per_cycle_per_sm(*dtype)) {
+    throw FlagError("--dtype " + requested + ": " + gpu.source_file + " gives its tensor cores no rate for it");
+  }
+  return *dtype;
+}
+
 workloads::AttentionImpl attention_impl(const std::string& name) {
   if (name == "fused") return workloads::AttentionImpl::Fused;
   if (name == "unfused") return workloads::AttentionImpl::Unfused;
@@ -100,10 +112,7 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
   if (!flags.target.gemm.empty() || !flags.target.topology.empty()) {
     throw FlagError("--model runs a transformer: leave out --gemm and --topology");
   }
-  bool search_dataflows = false;
-  const arch::SystolicSpec spec = load_target(flags.target, search_dataflows);
   sim::ModelRunOptions options;
-  options.gemm = gemm_options(flags, spec, search_dataflows);
   options.attention = attention_impl(flags.attention);
   const sim::ModelRequest request = model_request(flags);
   const workloads::ModelConfig model = load_model(flags.model);
@@ -112,7 +121,19 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
       if (count > 1) std::cerr << "[" << i + 1 << "/" << count << "] " << workloads::phase_text(phase) << '\n';
     };
   }
-  const sim::ModelRunResult result = sim::run_model(spec, model, request, options);
+  sim::ModelRunResult result;
+  if (arch::is_gpu_file(flags.target.arch)) {
+    if (!flags.target.dataflow.empty()) throw FlagError("--dataflow: a GPU has no dataflow to choose");
+    const arch::GpuSpec gpu = arch::load_gpu_spec(flags.target.arch);
+    options.gemm = gemm_options(flags, gpu_dtype(gpu, flags.target.dtype));
+    result = sim::run_model(gpu, model, request, options);
+  } else {
+    bool search_dataflows = false;
+    const arch::SystolicSpec spec = load_target(flags.target, search_dataflows);
+    options.gemm = gemm_options(flags, choose_dtype(spec, flags.target.dtype));
+    options.gemm.search_dataflows = search_dataflows;
+    result = sim::run_model(spec, model, request, options);
+  }
   const std::string warning = sim::dram_capacity_warning(result);
   if (!warning.empty()) std::cerr << "tessel: " << warning << '\n';
   return sim::report_bundle(result);
@@ -125,7 +146,8 @@ sim::ReportBundle execute_run(const RunFlags& flags) {
   bool search_dataflows = false;
   const arch::SystolicSpec spec = load_target(flags.target, search_dataflows);
   const workloads::Graph graph = load_workload(flags.target);
-  sim::RunOptions options = gemm_options(flags, spec, search_dataflows);
+  sim::RunOptions options = gemm_options(flags, choose_dtype(spec, flags.target.dtype));
+  options.search_dataflows = search_dataflows;
   if (!flags.mapping.empty()) options.pinned = mapper::read_mapping_file(flags.mapping);
   if (!flags.quiet && graph.gemms.size() > 1) {
     options.on_layer = [](size_t i, size_t count, const workloads::Gemm& gemm) {

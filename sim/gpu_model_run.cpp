@@ -1,0 +1,133 @@
+#include "sim/gpu_model_run.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "arch/gpu/gpu_timing.h"
+#include "mapper/gpu_mapper.h"
+#include "sim/gpu_gemm_engine.h"
+#include "sim/numerics/gemm_check.h"
+
+namespace tessel::sim {
+
+namespace {
+
+using workloads::Op;
+using workloads::OpKind;
+
+double peak_macs_per_cycle(const arch::GpuSpec& spec, arch::DType dtype) {
+  return *spec.tensor_macs_per_cycle_per_sm(dtype) * spec.sms;
+}
+
+double peak_hbm_bytes_per_cycle(const arch::GpuSpec& spec) { return spec.hbm_bytes_per_second / spec.clock_hz; }
+
+Roofline floors(double compute_cycles, double memory_cycles) {
+  return {static_cast<uint64_t>(std::floor(compute_cycles)), static_cast<uint64_t>(std::floor(memory_cycles))};
+}
+
+OpResult gpu_linear(const arch::GpuSpec& spec, const Op& op, const ModelRunOptions& options) {
+  const auto& s = op.shape_as<workloads::LinearShape>();
+  const arch::DType dtype = options.gemm.dtype;
+  const mapper::GpuGemmPlan plan = mapper::map_gpu_gemm(spec, {s.m, s.n, s.k, dtype});
+  const GpuGemmRun run = simulate_gpu_gemm(spec, plan);
+  OpResult result;
+  result.cycles = run.cycles;
+  const uint64_t written = s.m * s.n * arch::bytes_of(dtype);
+  result.activity.macs = op.macs();
+  result.activity.dram_write_bytes = written;
+  result.activity.dram_read_bytes = run.hbm_bytes > written ? run.hbm_bytes - written : 0;
+  result.dram_busy_cycles = run.hbm_busy_cycles;
+  const double macs = static_cast<double>(op.macs());
+  const double bytes = static_cast<double>((s.m * s.k + s.k * s.n + s.m * s.n) * arch::bytes_of(dtype));
+  result.roofline = floors(macs / peak_macs_per_cycle(spec, dtype), bytes / peak_hbm_bytes_per_cycle(spec));
+  result.utilization = macs / (static_cast<double>(std::max<uint64_t>(run.cycles, 1)) * peak_macs_per_cycle(spec, dtype));
+  result.mapping = "thread blocks " + std::to_string(plan.tile.m) + "x" + std::to_string(plan.tile.n) + "x" +
+                   std::to_string(plan.tile.k) + "/" + std::to_string(plan.tile.stages) + ", split-K " +
+                   std::to_string(plan.split_k) + ", " + std::to_string(plan.waves) + " wave(s)";
+  if (wants_gemm_check(options.gemm, workloads::Gemm{op.name, s.m, s.n, s.k})) {
+    result.numerics = check_gemm({s.m, s.n, s.k, dtype, plan.tile.k, options.gemm.seed});
+  }
+  return result;
+}
+
+// Thread blocks a tensor-core kernel spreads its work over: attention takes a (batch, head,
+// block of 128 queries) each, as FlashAttention-2 does, and with fewer queries than that
+// (decode) also splits the keys into blocks of 512, as flash-decoding does; a batched matmul
+// takes a 128 x 128 tile of each instance's output.
+uint64_t thread_blocks(const Op& op) {
+  if (const auto* s = std::get_if<workloads::AttentionShape>(&op.shape)) {
+    const uint64_t query_blocks = arch::ceil_div(s->q_len, 128);
+    const uint64_t key_blocks = s->q_len < 128 ? arch::ceil_div(s->kv_len, 512) : 1;
+    return s->batch * s->heads * query_blocks * key_blocks;
+  }
+  if (const auto* s = std::get_if<workloads::BatchedMatmulShape>(&op.shape)) {
+    return s->batch * arch::ceil_div(s->m, 128) * arch::ceil_div(s->n, 128);
+  }
+  return 0;
+}
+
+// Every operator but a Linear as one kernel: its HBM bytes (the cache it streams included),
+// its CUDA-core and special-function work, and its tensor-core MACs over the SMs its thread
+// blocks occupy; the slowest of them, plus the launch.
+OpResult gpu_kernel(const arch::GpuSpec& spec, const Op& op, const ModelRunOptions& options) {
+  const arch::DType dtype = options.gemm.dtype;
+  const workloads::ElementCounts counts = op.elements();
+  const double read = static_cast<double>(counts.read + workloads::cache_elements(op)) * arch::bytes_of(dtype);
+  const double written = static_cast<double>(counts.written) * arch::bytes_of(dtype);
+  const auto work = op.vector_work();
+  const double alu = work ? static_cast<double>(work->alu_ops()) : 0.0;
+  const double special = work ? static_cast<double>(work->special_ops()) : 0.0;
+  const double macs = static_cast<double>(op.macs());
+  double busy = arch::gpu::streaming_kernel_cycles(spec, read + written, alu, special);
+  if (macs > 0) {
+    const double sms = static_cast<double>(std::min<uint64_t>(std::max<uint64_t>(thread_blocks(op), 1), spec.sms));
+    busy = std::max(busy, arch::gpu::hbm_latency_cycles(spec) + arch::gpu::tensor_cycles(spec, dtype, macs / sms));
+  }
+  OpResult result;
+  result.cycles = static_cast<uint64_t>(std::ceil(arch::gpu::launch_overhead_cycles(spec) + busy));
+  result.activity.macs = op.macs();
+  result.activity.dram_read_bytes = static_cast<uint64_t>(read);
+  result.activity.dram_write_bytes = static_cast<uint64_t>(written);
+  result.activity.vector_alu_ops = alu;
+  result.activity.vector_special_ops = special;
+  const double cuda_cores = spec.fp32_ops_per_cycle_per_sm * spec.sms;
+  const double compute = std::max({macs / peak_macs_per_cycle(spec, dtype), alu / cuda_cores,
+                                   special / (spec.special_ops_per_cycle_per_sm * spec.sms)});
+  result.roofline = floors(compute, (read + written) / peak_hbm_bytes_per_cycle(spec));
+  const double cycles = static_cast<double>(result.cycles);
+  result.utilization = macs > 0 ? macs / (cycles * peak_macs_per_cycle(spec, dtype)) : alu / (cycles * cuda_cores);
+  result.mapping = macs > 0 ? "tensor-core kernel, " + std::to_string(thread_blocks(op)) + " thread blocks"
+                            : "bandwidth-bound kernel";
+  result.numerics = check_model_op(op, options);
+  return result;
+}
+
+}  // namespace
+
+ModelRunResult run_model(const arch::GpuSpec& spec, const workloads::ModelConfig& model, const ModelRequest& request,
+                         const ModelRunOptions& options) {
+  if (!spec.tensor_macs_per_cycle_per_sm(options.gemm.dtype)) {
+    throw std::invalid_argument("architecture '" + spec.name + "' has no tensor-core rate for " +
+                                std::string(arch::to_string(options.gemm.dtype)));
+  }
+  // GPU energy figures are not modelled yet: the energy columns stay 0.
+  const ModelArch arch{spec.name,
+                       spec.source_file,
+                       spec.clock_hz,
+                       peak_macs_per_cycle(spec, options.gemm.dtype),
+                       peak_hbm_bytes_per_cycle(spec),
+                       0,
+                       {}};
+  const OpEngine engine = [&](const Op& op, const ModelRunOptions& op_options) {
+    switch (op.kind) {
+      case OpKind::Linear: return gpu_linear(spec, op, op_options);
+      case OpKind::KvCacheRead: return kv_cache_read_by_attention();
+      default: return gpu_kernel(spec, op, op_options);
+    }
+  };
+  return run_model_on(arch, engine, model, request, options);
+}
+
+}  // namespace tessel::sim

@@ -1,0 +1,18 @@
+// A transformer phase on a GPU: every operator as its own kernel. Linears are GEMMs mapped
+// to thread-block tiles and simulated in waves over the SMs (mapper/gpu_mapper,
+// sim/gpu_gemm_engine); fused attention and batched matmuls are tensor-core kernels bound by
+// their MACs, their vector work or their HBM bytes; the row- and element-wise operators and
+// the copies are bandwidth-bound kernels; every kernel pays the launch overhead.
+#pragma once
+
+#include "arch/gpu/gpu_spec.h"
+#include "sim/model_run.h"
+
+namespace tessel::sim {
+
+// Throws InputError for an invalid request and std::invalid_argument for a format the tensor
+// cores do not take.
+ModelRunResult run_model(const arch::GpuSpec& spec, const workloads::ModelConfig& model, const ModelRequest& request,
+                         const ModelRunOptions& options);
+
+}  // namespace tessel::sim
