@@ -21,7 +21,7 @@ double fraction(const Reader& reader, const Field& field) {
 }
 
 void read_tensor_cores(const Reader& reader, const Field& field, GpuSpec& spec) {
-  const Mapping tensor(reader, field, {"macs_per_cycle_per_sm", "efficiency"});
+  const Mapping tensor(reader, field, {"macs_per_cycle_per_sm", "efficiency", "attention_efficiency"});
   const Field rates = tensor.required("macs_per_cycle_per_sm");
   const Mapping formats(reader, rates, {"int8", "fp8", "fp16", "bf16", "fp32"});
   if (formats.entries().empty()) reader.fail(rates, "must give the rate of at least one format");
@@ -29,6 +29,7 @@ void read_tensor_cores(const Reader& reader, const Field& field, GpuSpec& spec) 
     spec.tensor.push_back({*parse_dtype(entry.name), reader.above_zero(entry.field)});
   }
   spec.tensor_efficiency = fraction(reader, tensor.required("efficiency"));
+  spec.attention_efficiency = fraction(reader, tensor.required("attention_efficiency"));
 }
 
 void read_sm(const Reader& reader, const Field& field, GpuSpec& spec) {

@@ -82,8 +82,18 @@ OpResult gpu_kernel(const arch::GpuSpec& spec, const Op& op, const ModelRunOptio
   const double macs = static_cast<double>(op.macs());
   double busy = arch::gpu::streaming_kernel_cycles(spec, read + written, alu, special);
   if (macs > 0) {
-    const double sms = static_cast<double>(std::min<uint64_t>(std::max<uint64_t>(thread_blocks(op), 1), spec.sms));
-    busy = std::max(busy, arch::gpu::hbm_latency_cycles(spec) + arch::gpu::tensor_cycles(spec, dtype, macs / sms));
+    // Thread blocks run in waves over the SMs, each doing its share of the MACs and then of
+    // the vector work: within a block the softmax waits for its scores and the second
+    // product for the softmax (FlashAttention-2 on Ampere does not overlap them).
+    const uint64_t blocks = std::max<uint64_t>(thread_blocks(op), 1);
+    const double waves = static_cast<double>(arch::ceil_div(blocks, spec.sms));
+    const double per_block = 1.0 / static_cast<double>(blocks);
+    const double block_macs = macs * per_block;
+    const double block_cycles = (op.kind == OpKind::Attention ? arch::gpu::attention_tensor_cycles(spec, dtype, block_macs)
+                                                              : arch::gpu::tensor_cycles(spec, dtype, block_macs)) +
+                                alu * per_block / spec.fp32_ops_per_cycle_per_sm +
+                                special * per_block / spec.special_ops_per_cycle_per_sm;
+    busy = std::max(busy, arch::gpu::hbm_latency_cycles(spec) + waves * block_cycles);
   }
   OpResult result;
   result.cycles = static_cast<uint64_t>(std::ceil(arch::gpu::launch_overhead_cycles(spec) + busy));
@@ -106,6 +116,14 @@ OpResult gpu_kernel(const arch::GpuSpec& spec, const Op& op, const ModelRunOptio
 
 }  // namespace
 
+OpResult run_gpu_op(const arch::GpuSpec& spec, const Op& op, const ModelRunOptions& options) {
+  switch (op.kind) {
+    case OpKind::Linear: return gpu_linear(spec, op, options);
+    case OpKind::KvCacheRead: return kv_cache_read_by_attention();
+    default: return gpu_kernel(spec, op, options);
+  }
+}
+
 ModelRunResult run_model(const arch::GpuSpec& spec, const workloads::ModelConfig& model, const ModelRequest& request,
                          const ModelRunOptions& options) {
   if (!spec.tensor_macs_per_cycle_per_sm(options.gemm.dtype)) {
@@ -121,11 +139,7 @@ ModelRunResult run_model(const arch::GpuSpec& spec, const workloads::ModelConfig
                        0,
                        {}};
   const OpEngine engine = [&](const Op& op, const ModelRunOptions& op_options) {
-    switch (op.kind) {
-      case OpKind::Linear: return gpu_linear(spec, op, op_options);
-      case OpKind::KvCacheRead: return kv_cache_read_by_attention();
-      default: return gpu_kernel(spec, op, op_options);
-    }
+    return run_gpu_op(spec, op, op_options);
   };
   return run_model_on(arch, engine, model, request, options);
 }

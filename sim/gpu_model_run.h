@@ -10,6 +10,9 @@
 
 namespace tessel::sim {
 
+// One operator as its kernel (what run_model costs each op with).
+OpResult run_gpu_op(const arch::GpuSpec& spec, const workloads::Op& op, const ModelRunOptions& options);
+
 // Throws InputError for an invalid request and std::invalid_argument for a format the tensor
 // cores do not take.
 ModelRunResult run_model(const arch::GpuSpec& spec, const workloads::ModelConfig& model, const ModelRequest& request,

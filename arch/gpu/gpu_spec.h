@@ -26,6 +26,9 @@ struct GpuSpec {
   // Fraction of the tensor cores' peak a well-fed main loop sustains (issue slots spent on
   // address arithmetic, barriers and shared-memory loads). Calibrated; see the config.
   double tensor_efficiency;
+  // The same for fused attention's two products, which head_dim-deep MMAs and the online
+  // softmax's rescaling of the accumulator keep further from the peak. Calibrated.
+  double attention_efficiency;
   double fp32_ops_per_cycle_per_sm;     // CUDA cores: an FMA counts as two
   double special_ops_per_cycle_per_sm;  // special-function units: exp, rsqrt, tanh
   uint64_t register_file_bytes_per_sm;

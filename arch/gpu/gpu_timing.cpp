@@ -30,6 +30,10 @@ double tensor_cycles(const GpuSpec& spec, DType dtype, double macs) {
   return macs / (peak_macs_per_cycle_per_sm(spec, dtype) * spec.tensor_efficiency);
 }
 
+double attention_tensor_cycles(const GpuSpec& spec, DType dtype, double macs) {
+  return macs / (peak_macs_per_cycle_per_sm(spec, dtype) * spec.attention_efficiency);
+}
+
 double l2_bytes_per_cycle_per_sm(const GpuSpec& spec, uint32_t active_sms) {
   const double share = spec.l2_bytes_per_cycle / std::max<uint32_t>(active_sms, 1);
   return std::min(share, spec.shared_memory_bytes_per_cycle_per_sm);

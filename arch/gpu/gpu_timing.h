@@ -18,6 +18,8 @@ double launch_overhead_cycles(const GpuSpec& spec);
 // One SM's tensor cores on `macs` of `dtype` at the sustained (pipeline-efficiency) rate.
 // Throws std::invalid_argument when the tensor cores do not take `dtype`.
 double tensor_cycles(const GpuSpec& spec, DType dtype, double macs);
+// The same at fused attention's sustained rate.
+double attention_tensor_cycles(const GpuSpec& spec, DType dtype, double macs);
 
 // What one SM can pull from L2 when `active_sms` pull at once: its even share of the L2's
 // bandwidth, at most what its shared memory can take in.

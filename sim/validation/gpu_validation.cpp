@@ -11,6 +11,7 @@
 #include "mapper/gpu_mapper.h"
 #include "mapper/gpu_streaming_op.h"
 #include "sim/gpu_gemm_engine.h"
+#include "sim/gpu_model_run.h"
 #include "workloads/op.h"
 
 namespace tessel::sim::validation {
@@ -144,8 +145,29 @@ std::optional<double> measured_ms(const Measurement& row) {
   return std::nullopt;
 }
 
+// TRT-LLM's fused causal context attention: batch, isl (the prompt), q_heads, kv_heads and
+// head_dim in the settings.
+Prediction predict_attention_row(const arch::GpuSpec& spec, const Measurement& row) {
+  const auto dtype = row_dtype(row);
+  const auto batch = setting(row.settings, "batch"), tokens = setting(row.settings, "isl");
+  const auto heads = setting(row.settings, "q_heads"), kv_heads = setting(row.settings, "kv_heads");
+  const auto head_dim = setting(row.settings, "head_dim");
+  if (!dtype || !batch || !tokens || !heads || !kv_heads || !head_dim) {
+    return skip("no batch, isl, q_heads, kv_heads, head_dim and fp16/bf16");
+  }
+  const Op op("attention", OpKind::Attention,
+              workloads::AttentionShape{*batch, *heads, *kv_heads, *tokens, *tokens, *head_dim, true, 0});
+  ModelRunOptions options;
+  options.gemm.dtype = *dtype;
+  options.gemm.check = CheckMode::Never;
+  const OpResult result = run_gpu_op(spec, op, options);
+  return {static_cast<double>(result.cycles) / spec.clock_hz,
+          "fused attention " + op.shape_text() + ", " + result.mapping, ""};
+}
+
 Prediction predict(const arch::GpuSpec& spec, const Measurement& row) {
   if (row.category == "GEMM") return predict_gemm_row(spec, row);
+  if (row.category == "attention-prefill") return predict_attention_row(spec, row);
   if (row.category == "vector-op") return predict_vector_row(spec, row);
   if (row.category == "transformer-layer-op") {
     if (contains(row.hardware, "4x")) return skip("measured on several GPUs: collectives are not modelled");

@@ -40,6 +40,7 @@ TEST(GpuConfig, H100MatchesItsSpecificationAndTheA100Constants) {
   EXPECT_DOUBLE_EQ(h100.hbm_bytes_per_second, 3350e9);
   // Calibrated on A100 data only and carried over unchanged.
   EXPECT_EQ(h100.tensor_efficiency, a100.tensor_efficiency);
+  EXPECT_EQ(h100.attention_efficiency, a100.attention_efficiency);
   EXPECT_EQ(h100.hbm_achievable_fraction, a100.hbm_achievable_fraction);
   EXPECT_EQ(h100.launch_overhead_s, a100.launch_overhead_s);
 }
@@ -69,13 +70,13 @@ INSTANTIATE_TEST_SUITE_P(
     Mistakes, BadGpuConfig,
     ::testing::Values(
         BadGpuCase{"fraction_over_one", "achievable_fraction: 0.78", "achievable_fraction: 1.5",
-                   ":33: key 'hbm.achievable_fraction': must be at most 1, got 1.5"},
+                   ":34: key 'hbm.achievable_fraction': must be at most 1, got 1.5"},
         BadGpuCase{"unknown_key", "  latency_ns: 500", "  latency_nz: 500",
-                   ":32: key 'hbm.latency_nz': unknown key (allowed here: bandwidth_gb_s, latency_ns, "
+                   ":33: key 'hbm.latency_nz': unknown key (allowed here: bandwidth_gb_s, latency_ns, "
                    "achievable_fraction)"},
         BadGpuCase{"zero_sms", "sms: 108", "sms: 0", ":13: key 'sms': must be a positive integer, got 0"},
         BadGpuCase{"missing_l2_bandwidth", "  bytes_per_cycle: 5120", "",
-                   ":27: key 'l2.bytes_per_cycle': missing (required)"}),
+                   ":28: key 'l2.bytes_per_cycle': missing (required)"}),
     [](const ::testing::TestParamInfo<BadGpuCase>& param) { return param.param.name; });
 
 TEST(GpuConfig, RunRefusesAGpuArchitectureWithAClearError) {
