@@ -65,7 +65,7 @@ GpuSpec load_gpu_spec(const std::string& path) {
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},
                     {"name", "description", "kind", "clock_mhz", "sms", "tensor_cores", "sm", "l2", "hbm",
-                     "launch_overhead_us"});
+                     "launch_overhead_us", "energy"});
   GpuSpec spec{};
   spec.name = yaml::read_name(reader, top);
   const Field kind = top.required("kind");
@@ -78,6 +78,13 @@ GpuSpec load_gpu_spec(const std::string& path) {
   read_l2(reader, top.required("l2"), spec);
   read_hbm(reader, top.required("hbm"), spec);
   spec.launch_overhead_s = reader.at_least_zero(top.required("launch_overhead_us")) * 1e-6;
+  const Mapping energy(reader, top.required("energy"),
+                       {"tensor_mac_pj", "fp32_op_pj", "special_op_pj", "l2_pj_per_byte", "hbm_pj_per_byte"});
+  spec.energy = {reader.at_least_zero(energy.required("tensor_mac_pj")),
+                 reader.at_least_zero(energy.required("fp32_op_pj")),
+                 reader.at_least_zero(energy.required("special_op_pj")),
+                 reader.at_least_zero(energy.required("l2_pj_per_byte")),
+                 reader.at_least_zero(energy.required("hbm_pj_per_byte"))};
   return spec;
 }
 

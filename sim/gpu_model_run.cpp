@@ -23,6 +23,17 @@ double peak_macs_per_cycle(const arch::GpuSpec& spec, arch::DType dtype) {
 
 double peak_hbm_bytes_per_cycle(const arch::GpuSpec& spec) { return spec.hbm_bytes_per_second / spec.clock_hz; }
 
+// What the GPU's energy table charges for an op's activity: tensor-core MACs, CUDA-core and
+// special-function ops, bytes from L2 into the SMs (buffer reads) and HBM bytes.
+arch::EnergyBreakdown gpu_energy(const arch::GpuSpec& spec, const arch::Activity& a) {
+  arch::EnergyBreakdown energy;
+  energy.mac_pj = static_cast<double>(a.macs) * spec.energy.tensor_mac_pj;
+  energy.sram_pj = static_cast<double>(a.sram_read_bytes()) * spec.energy.l2_pj_per_byte;
+  energy.dram_pj = static_cast<double>(a.dram_read_bytes + a.dram_write_bytes) * spec.energy.hbm_pj_per_byte;
+  energy.vector_pj = a.vector_alu_ops * spec.energy.fp32_op_pj + a.vector_special_ops * spec.energy.special_op_pj;
+  return energy;
+}
+
 Roofline floors(double compute_cycles, double memory_cycles) {
   return {static_cast<uint64_t>(std::floor(compute_cycles)), static_cast<uint64_t>(std::floor(memory_cycles))};
 }
@@ -39,6 +50,8 @@ OpResult gpu_linear(const arch::GpuSpec& spec, const Op& op, const ModelRunOptio
   result.activity.dram_write_bytes = written;
   result.activity.dram_read_bytes = run.hbm_bytes > written ? run.hbm_bytes - written : 0;
   result.dram_busy_cycles = run.hbm_busy_cycles;
+  result.activity.buffer_read_bytes[static_cast<size_t>(arch::Operand::Input)] = static_cast<uint64_t>(plan.l2_bytes);
+  result.energy = gpu_energy(spec, result.activity);
   const double macs = static_cast<double>(op.macs());
   const double bytes = static_cast<double>((s.m * s.k + s.k * s.n + s.m * s.n) * arch::bytes_of(dtype));
   result.roofline = floors(macs / peak_macs_per_cycle(spec, dtype), bytes / peak_hbm_bytes_per_cycle(spec));
@@ -102,6 +115,9 @@ OpResult gpu_kernel(const arch::GpuSpec& spec, const Op& op, const ModelRunOptio
   result.activity.dram_write_bytes = static_cast<uint64_t>(written);
   result.activity.vector_alu_ops = alu;
   result.activity.vector_special_ops = special;
+  // Every HBM byte reaches the SMs through L2.
+  result.activity.buffer_read_bytes[static_cast<size_t>(arch::Operand::Input)] = static_cast<uint64_t>(read + written);
+  result.energy = gpu_energy(spec, result.activity);
   const double cuda_cores = spec.fp32_ops_per_cycle_per_sm * spec.sms;
   const double compute = std::max({macs / peak_macs_per_cycle(spec, dtype), alu / cuda_cores,
                                    special / (spec.special_ops_per_cycle_per_sm * spec.sms)});
@@ -130,7 +146,6 @@ ModelRunResult run_model(const arch::GpuSpec& spec, const workloads::ModelConfig
     throw std::invalid_argument("architecture '" + spec.name + "' has no tensor-core rate for " +
                                 std::string(arch::to_string(options.gemm.dtype)));
   }
-  // GPU energy figures are not modelled yet: the energy columns stay 0.
   const ModelArch arch{spec.name,
                        spec.source_file,
                        spec.clock_hz,

@@ -17,6 +17,15 @@ struct TensorRate {
   double macs_per_cycle_per_sm;  // dense
 };
 
+// Dynamic energy of a GPU's actions (no static power, as for every architecture).
+struct GpuEnergy {
+  double tensor_mac_pj;   // one tensor-core multiply-accumulate
+  double fp32_op_pj;      // one CUDA-core op (an FMA is two)
+  double special_op_pj;   // one special-function result
+  double l2_pj_per_byte;  // L2 to an SM's shared memory
+  double hbm_pj_per_byte;
+};
+
 struct GpuSpec {
   std::string name;
   std::string source_file;
@@ -41,6 +50,7 @@ struct GpuSpec {
   double hbm_latency_ns;
   double hbm_achievable_fraction;  // of the peak a streaming kernel sustains; calibrated
   double launch_overhead_s;        // from one kernel's launch to the next one's start; calibrated
+  GpuEnergy energy;
 
   // The rate of `dtype`, or nothing when the tensor cores do not take it.
   std::optional<double> tensor_macs_per_cycle_per_sm(DType dtype) const;

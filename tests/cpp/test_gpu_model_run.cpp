@@ -69,6 +69,20 @@ TEST(GpuModelRun, BatchOneDecodeIsHbmAndLaunches) {
               0.01 * bytes);  // weights (one embedding row of the table) and the cache, once
 }
 
+// Energy from the GPU's table: HBM bytes at its pJ per byte, tensor-core MACs at theirs.
+TEST(GpuModelRun, EnergyComesFromTheGpusTable) {
+  const arch::GpuSpec spec = arch::load_gpu_spec(kA100);
+  ASSERT_DOUBLE_EQ(spec.energy.hbm_pj_per_byte, 50.0);
+  const ModelRunResult result = run_model(spec, workloads::model_preset("gpt2"), phase(ModelRequest::Prefill, 1, 256),
+                                          timing_only(workloads::AttentionImpl::Fused));
+  for (const OpResult& op : result.steps.front().ops) {
+    const double bytes = static_cast<double>(op.activity.dram_read_bytes + op.activity.dram_write_bytes);
+    EXPECT_DOUBLE_EQ(op.energy.dram_pj, bytes * 50.0) << op.name;
+    EXPECT_DOUBLE_EQ(op.energy.mac_pj, static_cast<double>(op.activity.macs) * 0.084) << op.name;
+    if (op.kind != OpKind::KvCacheRead) EXPECT_GT(op.energy.total_pj(), 0.0) << op.name;
+  }
+}
+
 TEST(GpuModelRun, CommandLineRunsAModelOnAGpu) {
   const auto run = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --model tiny --phase generate --input 16 "
                                        "--output 2 --quiet");
