@@ -11,10 +11,12 @@ ROOT = pathlib.Path(sys.argv[1])
 HERE = ROOT / "results" / "llm_inference"
 # tessel does not model DRAM capacity: each architecture lists only the models whose weights
 # fit its memory (TPU v4: 32 GiB HBM per chip, so Llama-2-70B stands for a model sharded over
-# chips without the interconnect; Alveo U280: 8 GiB HBM2, room for a 7B model in int8).
+# chips without the interconnect; Alveo U280: 8 GiB HBM2, room for a 7B model in int8; A100:
+# 80 GB HBM2e).
 GRID = {
     ("tpu_v4_like", "bf16"): ["llama2-7b", "llama3-8b", "mistral-7b", "llama2-13b", "llama2-70b"],
     ("u280_int8", "int8"): ["llama2-7b", "mistral-7b"],
+    ("a100_sxm", "bf16"): ["llama2-7b", "llama3-8b", "mistral-7b", "llama2-13b"],
 }
 INPUT, OUTPUT, BATCH = 1024, 128, 1
 
@@ -47,7 +49,8 @@ frame = pandas.DataFrame(rows)
 frame.to_csv(HERE / "runs.csv", index=False, float_format="%.6g")
 lines = [
     f"Generate, batch {BATCH}, {INPUT} prompt tokens, {OUTPUT} output tokens; timing only.",
-    "`last step / floor` is the last decode step's time over its DRAM bytes at full bandwidth:",
+    "`last step / floor` is the last decode step's time over its DRAM bytes at full (peak) bandwidth",
+    "(a GPU streams at 78% of its peak and launches a kernel per operator, hence its higher ratio):",
     "how close decode comes to being purely memory-bound. mJ/token: the whole run's energy",
     "(prefill included) over the output tokens. Llama-2-70B (140 GB in bf16) exceeds one TPU v4",
     "chip's 32 GiB: its row is a single-chip equivalent without interconnect costs.",
