@@ -12,6 +12,7 @@
 #include "mapper/gpu_streaming_op.h"
 #include "sim/gpu_gemm_engine.h"
 #include "sim/gpu_model_run.h"
+#include "sim/validation/timing_harness.h"
 #include "workloads/op.h"
 
 namespace tessel::sim::validation {
@@ -20,15 +21,6 @@ namespace {
 
 using workloads::Op;
 using workloads::OpKind;
-
-// A row timed on the host (time.time around the call and a CUDA synchronisation) includes the
-// Python call and the synchronisation's round trip, which no model of the GPU sees. 20 us:
-// the time the LLMCompass 8192 x {64..2048} GEMMs, whose kernels are shorter than it, take
-// beyond their predicted kernels (18.5-23.0 us). A property of the measurement, not of the
-// hardware: applied only to rows whose settings say they were timed so.
-constexpr double kHostTimerOverheadS = 20e-6;
-
-bool host_timed(const Measurement& row) { return row.settings.find("time.time") != std::string::npos; }
 
 // A prediction, or the reason a row cannot be predicted.
 struct Prediction {
@@ -197,10 +189,10 @@ ValidationResult validate_gpu(const arch::GpuSpec& spec, const std::vector<Measu
       result.skipped.push_back({row.id, row.category, prediction.skip_reason});
       continue;
     }
-    const bool host = host_timed(row);
-    const double seconds = prediction.seconds + (host ? kHostTimerOverheadS : 0.0);
-    result.cases.push_back({row.id, row.category, prediction.model + (host ? ", + host timer" : ""), seconds * 1e3,
-                            *measured});
+    const std::optional<TimingHarness> harness = timing_harness(row);
+    const double seconds = harness ? harness->timed_seconds(prediction.seconds) : prediction.seconds;
+    result.cases.push_back({row.id, row.category, prediction.model + (harness ? ", " + harness->name : ""),
+                            seconds * 1e3, *measured});
   }
   return result;
 }

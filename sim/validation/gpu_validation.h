@@ -1,8 +1,7 @@
 // Predicts the measurements a GPU model can reproduce: GEMM rows, vector-op rows (softmax,
 // layernorm, GELU) and the per-operator rows of Llama layers (linears as GEMMs, norms,
 // activation and RoPE as streaming kernels). Every other row is skipped with its reason.
-// Rows whose settings say they were timed on the host (time.time) get the host timer's
-// overhead added to the kernel time (gpu_validation.cpp says how much and why).
+// Rows timed on the host around one call get that harness's host time (timing_harness.h).
 #pragma once
 
 #include <string>

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,56 @@ TEST(GpuValidation, OnlyHostTimedRowsCarryTheTimersOverhead) {
   const auto result = sim::validation::validate_gpu(spec, {host, kernel}, {});
   ASSERT_EQ(result.cases.size(), 2u);
   EXPECT_NEAR(result.cases[0].predicted_ms - result.cases[1].predicted_ms, 0.020, 1e-9);
-  EXPECT_NE(result.cases[0].model.find("host timer"), std::string::npos);
+  EXPECT_NE(result.cases[0].model.find("host-timed torch.matmul"), std::string::npos);
+}
+
+const std::string kVectorRows = std::string(TESSEL_SOURCE_DIR) + "/tests/data/validation/a100_vector_ops.csv";
+
+// Softmax, layernorm and GELU sweeps from 1K to 512M elements, timed around one PyTorch call:
+// the category must stay within the 20%, each operator too (reached: softmax 19.6%,
+// layernorm 7.9%, GELU 3.6%; softmax's block kernel for rows over 1024 re-reads them, which
+// the streaming model does not, so it is the worst).
+TEST(GpuValidation, A100VectorOpRowsStayWithinTheTarget) {
+  const arch::GpuSpec spec = arch::load_gpu_spec(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml");
+  const auto result = sim::validation::validate_gpu(spec, sim::validation::read_measurements(kVectorRows), {});
+  ASSERT_EQ(result.cases.size(), 64u);
+  EXPECT_TRUE(result.skipped.empty());
+  EXPECT_LE(sim::validation::mape_by_category(result.cases).at(0).mape_percent, 20.0);
+  for (const std::string op : {"softmax-", "layernorm-", "gelu-"}) {
+    std::vector<CaseResult> cases;
+    for (const CaseResult& c : result.cases) {
+      if (c.id.rfind(op, 0) == 0) cases.push_back(c);
+    }
+    ASSERT_GT(cases.size(), 15u) << op;
+    EXPECT_LE(mape(cases), 20.0) << op;
+  }
+}
+
+// Which harness a vector-op row gets follows from its source: eager softmax pays 10 us of
+// dispatch before its kernel, the torch.compile'd GELU never takes under 50 us, and a large
+// row pays its kernel beyond the host time spent before the launch.
+TEST(GpuValidation, VectorRowsGetTheirHarnessesHostTime) {
+  const arch::GpuSpec spec = arch::load_gpu_spec(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml");
+  const auto rows = sim::validation::read_measurements(kVectorRows);
+  const auto result = sim::validation::validate_gpu(spec, rows, {});
+  auto find = [&](const std::string& id) {
+    for (const CaseResult& c : result.cases) {
+      if (c.id == id) return c;
+    }
+    throw std::runtime_error("no case " + id);
+  };
+  Measurement kernel_timed = rows.front();
+  kernel_timed.source = "a profiler's kernel time";
+  const auto alone = sim::validation::validate_gpu(spec, {kernel_timed}, {});
+  ASSERT_EQ(alone.cases.size(), 1u);
+  EXPECT_LT(alone.cases[0].predicted_ms, 0.010);  // a 1 MB kernel and its launch, no host time
+  EXPECT_NEAR(find("softmax-a100-4096x32").predicted_ms - alone.cases[0].predicted_ms, 0.010, 1e-12);
+  EXPECT_NE(find("softmax-a100-4096x32").model.find("eager"), std::string::npos);
+  EXPECT_DOUBLE_EQ(find("gelu-a100-1024").predicted_ms, 0.050);
+  EXPECT_NE(find("gelu-a100-1024").model.find("torch.compile"), std::string::npos);
+  // 512M fp16 elements in and out: 2 GiB over 78% of 2039 GB/s is 1.35 ms, + 35 us; 10 us
+  // of tolerance for the launch and the first bytes' latency.
+  EXPECT_NEAR(find("gelu-a100-536870912").predicted_ms, 2.0 * 2 * 536870912 / (0.78 * 2039e9) * 1e3 + 0.035, 0.01);
 }
 
 // Fused causal context attention: its efficiency is calibrated on the 4096- and 8192-token
