@@ -57,6 +57,15 @@ void read_hbm(const Reader& reader, const Field& field, GpuSpec& spec) {
   spec.hbm_achievable_fraction = fraction(reader, hbm.required("achievable_fraction"));
 }
 
+NvlinkSpec read_nvlink(const Reader& reader, const Field& field) {
+  const Mapping nvlink(reader, field,
+                       {"bandwidth_gb_s", "achievable_fraction", "collective_latency_us", "step_latency_us"});
+  return {reader.above_zero(nvlink.required("bandwidth_gb_s")) * 1e9,
+          fraction(reader, nvlink.required("achievable_fraction")),
+          reader.at_least_zero(nvlink.required("collective_latency_us")) * 1e-6,
+          reader.at_least_zero(nvlink.required("step_latency_us")) * 1e-6};
+}
+
 }  // namespace
 
 GpuSpec load_gpu_spec(const std::string& path) {
@@ -65,7 +74,7 @@ GpuSpec load_gpu_spec(const std::string& path) {
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},
                     {"name", "description", "kind", "clock_mhz", "sms", "tensor_cores", "sm", "l2", "hbm",
-                     "launch_overhead_us", "energy"});
+                     "launch_overhead_us", "energy", "nvlink"});
   GpuSpec spec{};
   spec.name = yaml::read_name(reader, top);
   const Field kind = top.required("kind");
@@ -85,6 +94,7 @@ GpuSpec load_gpu_spec(const std::string& path) {
                  reader.at_least_zero(energy.required("special_op_pj")),
                  reader.at_least_zero(energy.required("l2_pj_per_byte")),
                  reader.at_least_zero(energy.required("hbm_pj_per_byte"))};
+  if (const std::optional<Field> nvlink = top.optional("nvlink")) spec.nvlink = read_nvlink(reader, *nvlink);
   return spec;
 }
 

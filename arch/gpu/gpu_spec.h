@@ -26,6 +26,15 @@ struct GpuEnergy {
   double hbm_pj_per_byte;
 };
 
+// The links between the GPUs of one node (NVLink through NVSwitch: every GPU reaches every
+// other at its full link bandwidth) and what a collective library makes of them.
+struct NvlinkSpec {
+  double bytes_per_second;     // one GPU's links together, each direction
+  double achievable_fraction;  // of that, in a large collective's steady state; calibrated
+  double collective_latency_s; // a collective's fixed cost: launch and the ranks' handshake; calibrated
+  double step_latency_s;       // each step of a ring; calibrated
+};
+
 struct GpuSpec {
   std::string name;
   std::string source_file;
@@ -51,6 +60,7 @@ struct GpuSpec {
   double hbm_achievable_fraction;  // of the peak a streaming kernel sustains; calibrated
   double launch_overhead_s;        // from one kernel's launch to the next one's start; calibrated
   GpuEnergy energy;
+  std::optional<NvlinkSpec> nvlink;  // absent: a single GPU, no collectives
 
   // The rate of `dtype`, or nothing when the tensor cores do not take it.
   std::optional<double> tensor_macs_per_cycle_per_sm(DType dtype) const;

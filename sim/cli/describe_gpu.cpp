@@ -28,6 +28,13 @@ void describe_gpu(const arch::GpuSpec& spec, std::ostream& out) {
       << spec.hbm_achievable_fraction * spec.hbm_bytes_per_second / 1e9 << " GB/s achievable (fraction "
       << spec.hbm_achievable_fraction << "), latency " << spec.hbm_latency_ns << " ns\n";
   out << "  kernel launch " << spec.launch_overhead_s * 1e6 << " us\n";
+  if (spec.nvlink) {
+    const arch::NvlinkSpec& link = *spec.nvlink;
+    out << "  NVLink " << link.bytes_per_second / 1e9 << " GB/s each way, "
+        << link.achievable_fraction * link.bytes_per_second / 1e9 << " GB/s achievable (fraction "
+        << link.achievable_fraction << "); a collective " << link.collective_latency_s * 1e6 << " us + "
+        << link.step_latency_s * 1e6 << " us a ring step\n";
+  }
   out.flags(flags);
 }
 

@@ -7,7 +7,9 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
+#include "arch/gpu/collective_timing.h"
 #include "mapper/gpu_mapper.h"
 #include "mapper/gpu_streaming_op.h"
 #include "sim/gpu_gemm_engine.h"
@@ -157,6 +159,40 @@ Prediction predict_attention_row(const arch::GpuSpec& spec, const Measurement& r
           "fused attention " + op.shape_text() + ", " + result.mapping, ""};
 }
 
+// GPUs in a node, from a hardware name such as "4x A100-SXM4-80GB (NVLink/NVSwitch node)".
+std::optional<uint32_t> gpus_in(const std::string& hardware) {
+  size_t digits = 0;
+  while (digits < hardware.size() && std::isdigit(static_cast<unsigned char>(hardware[digits]))) ++digits;
+  if (digits == 0 || hardware.compare(digits, 2, "x ") != 0) return std::nullopt;
+  return static_cast<uint32_t>(std::stoul(hardware.substr(0, digits)));
+}
+
+// Bytes of one element of a collective's `dtype=` setting.
+std::optional<double> collective_element_bytes(const std::string& settings) {
+  for (const auto& [name, bytes] : {std::pair{"dtype=half", 2.0}, {"dtype=bfloat16", 2.0}, {"dtype=int8", 1.0},
+                                     {"dtype=float", 4.0}, {"dtype=fp8", 1.0}}) {
+    const size_t at = settings.find(name);
+    const size_t end = at + std::string(name).size();
+    if (at != std::string::npos && (end == settings.size() || settings[end] == ' ')) return bytes;
+  }
+  return std::nullopt;
+}
+
+// NCCL's all-reduce of message_size elements (aiconfigurator's nccl_perf schema) on every GPU
+// of the node.
+Prediction predict_collective_row(const arch::GpuSpec& spec, const Measurement& row) {
+  if (!contains(row.workload, "all_reduce")) return skip("only all-reduce is modelled among collectives");
+  const auto gpus = gpus_in(row.hardware);
+  const auto elements = setting(row.settings, "message_size");
+  const auto element_bytes = collective_element_bytes(row.settings);
+  if (!gpus || !elements || !element_bytes) return skip("no 'Nx' GPUs in hardware, message_size and dtype in settings");
+  if (!spec.nvlink) return skip(spec.name + " has no nvlink section");
+  const double bytes = static_cast<double>(*elements) * *element_bytes;
+  std::ostringstream model;
+  model << "ring all-reduce of " << bytes / 1e6 << " MB on " << *gpus << " GPUs";
+  return {arch::gpu::all_reduce_seconds(spec, *gpus, bytes), model.str(), ""};
+}
+
 Prediction predict(const arch::GpuSpec& spec, const Measurement& row) {
   if (row.category == "GEMM") return predict_gemm_row(spec, row);
   if (row.category == "attention-prefill") return predict_attention_row(spec, row);
@@ -165,6 +201,7 @@ Prediction predict(const arch::GpuSpec& spec, const Measurement& row) {
     if (contains(row.hardware, "4x")) return skip("measured on several GPUs: collectives are not modelled");
     return predict_layer_op_row(spec, row);
   }
+  if (row.category == "collective") return predict_collective_row(spec, row);
   return skip("category not modelled on GPUs yet");
 }
 

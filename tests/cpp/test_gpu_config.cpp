@@ -29,6 +29,8 @@ TEST(GpuConfig, A100MatchesItsSpecification) {
   EXPECT_EQ(spec.l2_bytes, 40960u * 1024);
   EXPECT_EQ(spec.shared_memory_bytes_per_sm, 164u * 1024);
   EXPECT_EQ(spec.default_dtype(), arch::DType::Bf16);
+  ASSERT_TRUE(spec.nvlink.has_value());
+  EXPECT_DOUBLE_EQ(spec.nvlink->bytes_per_second, 300e9);  // 12 NVLink3 links x 25 GB/s a direction
 }
 
 TEST(GpuConfig, H100MatchesItsSpecificationAndTheA100Constants) {
@@ -43,6 +45,20 @@ TEST(GpuConfig, H100MatchesItsSpecificationAndTheA100Constants) {
   EXPECT_EQ(h100.attention_efficiency, a100.attention_efficiency);
   EXPECT_EQ(h100.hbm_achievable_fraction, a100.hbm_achievable_fraction);
   EXPECT_EQ(h100.launch_overhead_s, a100.launch_overhead_s);
+  ASSERT_TRUE(h100.nvlink.has_value());
+  EXPECT_DOUBLE_EQ(h100.nvlink->bytes_per_second, 450e9);  // 18 NVLink4 links x 25 GB/s a direction
+  EXPECT_EQ(h100.nvlink->achievable_fraction, a100.nvlink->achievable_fraction);
+  EXPECT_EQ(h100.nvlink->collective_latency_s, a100.nvlink->collective_latency_s);
+  EXPECT_EQ(h100.nvlink->step_latency_s, a100.nvlink->step_latency_s);
+}
+
+// A GPU without an nvlink section is a single GPU: it loads, and runs no collectives.
+TEST(GpuConfig, NvlinkIsOptional) {
+  std::string text = testing::read_text(kA100);
+  const size_t from = text.find("nvlink:");
+  text.erase(from, text.find("energy:") - from);
+  const testing::TempFile file("no_nvlink.yaml", text);
+  EXPECT_FALSE(arch::load_gpu_spec(file.path).nvlink.has_value());
 }
 
 struct BadGpuCase {
@@ -76,7 +92,9 @@ INSTANTIATE_TEST_SUITE_P(
                    "achievable_fraction)"},
         BadGpuCase{"zero_sms", "sms: 108", "sms: 0", ":13: key 'sms': must be a positive integer, got 0"},
         BadGpuCase{"missing_l2_bandwidth", "  bytes_per_cycle: 5120", "",
-                   ":28: key 'l2.bytes_per_cycle': missing (required)"}),
+                   ":28: key 'l2.bytes_per_cycle': missing (required)"},
+        BadGpuCase{"nvlink_fraction_over_one", "achievable_fraction: 0.68", "achievable_fraction: 1.2",
+                   ":38: key 'nvlink.achievable_fraction': must be at most 1, got 1.2"}),
     [](const ::testing::TestParamInfo<BadGpuCase>& param) { return param.param.name; });
 
 TEST(GpuConfig, RunRefusesAGpuArchitectureWithAClearError) {
@@ -95,6 +113,7 @@ TEST(GpuConfig, DescribePrintsTheGpusFigures) {
   EXPECT_NE(result.output.find("108 SMs"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("tensor-core peak 311.9 TFLOP/s"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("2039 GB/s peak, 1590 GB/s achievable"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("NVLink 300 GB/s each way, 204 GB/s achievable"), std::string::npos) << result.output;
 }
 
 }  // namespace

@@ -59,7 +59,9 @@ TEST(GpuModelRun, BatchOneDecodeIsHbmAndLaunches) {
   double kernels = 0;
   for (const OpResult& op : step.ops) {
     if (op.kind != OpKind::KvCacheRead) kernels += static_cast<double>(op.repeats);
-    if (op.kind == OpKind::Linear) EXPECT_EQ(op.roofline.bound(), "memory") << op.name;
+    if (op.kind == OpKind::Linear) {
+      EXPECT_EQ(op.roofline.bound(), "memory") << op.name;
+    }
   }
   const double bytes = static_cast<double>(step.activity.dram_read_bytes + step.activity.dram_write_bytes);
   const double floor = bytes / arch::gpu::hbm_bytes_per_cycle(spec) + kernels * arch::gpu::launch_overhead_cycles(spec);
@@ -79,7 +81,9 @@ TEST(GpuModelRun, EnergyComesFromTheGpusTable) {
     const double bytes = static_cast<double>(op.activity.dram_read_bytes + op.activity.dram_write_bytes);
     EXPECT_DOUBLE_EQ(op.energy.dram_pj, bytes * 50.0) << op.name;
     EXPECT_DOUBLE_EQ(op.energy.mac_pj, static_cast<double>(op.activity.macs) * 0.084) << op.name;
-    if (op.kind != OpKind::KvCacheRead) EXPECT_GT(op.energy.total_pj(), 0.0) << op.name;
+    if (op.kind != OpKind::KvCacheRead) {
+      EXPECT_GT(op.energy.total_pj(), 0.0) << op.name;
+    }
   }
 }
 
