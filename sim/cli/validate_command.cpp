@@ -18,7 +18,9 @@ namespace validation = sim::validation;
 
 CLI::App* add_validate_command(CLI::App& app, ValidateFlags& flags) {
   CLI::App* validate = app.add_subcommand(
-      "validate", "Predict measured cases (GEMM, vector-op, transformer-layer-op rows) on a GPU and report the error");
+      "validate",
+      "Predict measured cases (GEMM, attention, vector-op, collective, transformer-layer(-op) rows) on a GPU and "
+      "report the error");
   validate->add_option("--arch", flags.arch, "GPU architecture: a tessel YAML with kind: gpu")->required();
   validate->add_option("--measurements", flags.measurements,
                        "CSV of measurements: id,category,hardware,workload,settings,metric,value,unit,kind,source,notes")

@@ -1,20 +1,15 @@
 #include "sim/validation/gpu_validation.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <optional>
-#include <sstream>
-#include <stdexcept>
 #include <utility>
 
-#include "arch/gpu/collective_timing.h"
-#include "mapper/gpu_mapper.h"
-#include "mapper/gpu_streaming_op.h"
-#include "sim/gpu_gemm_engine.h"
-#include "sim/gpu_model_run.h"
+#include "sim/validation/prediction.h"
+#include "sim/validation/row_text.h"
 #include "sim/validation/timing_harness.h"
+#include "sim/validation/tp_layer_rows.h"
 #include "workloads/op.h"
 
 namespace tessel::sim::validation {
@@ -24,64 +19,11 @@ namespace {
 using workloads::Op;
 using workloads::OpKind;
 
-// A prediction, or the reason a row cannot be predicted.
-struct Prediction {
-  double seconds = 0;
-  std::string model;
-  std::string skip_reason;
-};
-
-Prediction skip(std::string reason) { return {0, "", std::move(reason)}; }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-// The whole number after `name=` where `name` starts a word ("M=64 N=128", "TP=1").
-std::optional<uint64_t> setting(const std::string& text, const std::string& name) {
-  const std::string key = name + "=";
-  for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
-    if (at > 0 && (std::isalnum(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == '_')) continue;
-    size_t end = at + key.size();
-    uint64_t value = 0;
-    bool digits = false;
-    while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) {
-      value = value * 10 + static_cast<uint64_t>(text[end++] - '0');
-      digits = true;
-    }
-    if (digits) return value;
-  }
-  return std::nullopt;
-}
-
-std::optional<arch::DType> row_dtype(const Measurement& row) {
-  const std::string text = row.workload + " " + row.settings;
-  if (contains(text, "bfloat16") || contains(text, "bf16")) return arch::DType::Bf16;
-  if (contains(text, "fp16")) return arch::DType::Fp16;
-  return std::nullopt;
-}
-
-Prediction gemm(const arch::GpuSpec& spec, uint64_t m, uint64_t n, uint64_t k, arch::DType dtype) {
-  if (!spec.tensor_macs_per_cycle_per_sm(dtype)) {
-    return skip(std::string(arch::to_string(dtype)) + " not on this GPU's tensor cores");
-  }
-  const mapper::GpuGemmPlan plan = mapper::map_gpu_gemm(spec, {m, n, k, dtype});
-  const GpuGemmRun run = simulate_gpu_gemm(spec, plan);
-  std::ostringstream model;
-  model << "gemm " << m << "x" << n << "x" << k << " " << arch::to_string(dtype) << ", tile " << plan.tile.m << "x"
-        << plan.tile.n << "x" << plan.tile.k << "/" << plan.tile.stages << ", split-K " << plan.split_k << ", "
-        << plan.waves << " wave(s)";
-  return {run.seconds, model.str(), ""};
-}
-
-Prediction streaming(const arch::GpuSpec& spec, const Op& op, arch::DType dtype) {
-  return {mapper::gpu_streaming_op_cycles(spec, op, dtype) / spec.clock_hz,
-          workloads::kind_name(op.kind) + " " + op.shape_text() + " " + std::string(arch::to_string(dtype)), ""};
-}
-
 Prediction predict_gemm_row(const arch::GpuSpec& spec, const Measurement& row) {
   const auto m = setting(row.settings, "M"), n = setting(row.settings, "N"), k = setting(row.settings, "K");
   const auto dtype = row_dtype(row);
   if (!m || !n || !k || !dtype) return skip("no M, N, K and fp16/bf16 in settings/workload");
-  return gemm(spec, *m, *n, *k, *dtype);
+  return predict_gemm(spec, *m, *n, *k, *dtype);
 }
 
 Prediction predict_vector_row(const arch::GpuSpec& spec, const Measurement& row) {
@@ -89,13 +31,13 @@ Prediction predict_vector_row(const arch::GpuSpec& spec, const Measurement& row)
   if (!dtype) return skip("no fp16/bf16 in the workload");
   const auto rows = setting(row.settings, "M"), cols = setting(row.settings, "N");
   if (contains(row.workload, "softmax") && rows && cols) {
-    return streaming(spec, Op("softmax", OpKind::Softmax, workloads::SoftmaxShape{*rows, *cols, false}), *dtype);
+    return predict_streaming(spec, Op("softmax", OpKind::Softmax, workloads::SoftmaxShape{*rows, *cols, false}), *dtype);
   }
   if (contains(row.workload, "layernorm") && rows && cols) {
-    return streaming(spec, Op("layernorm", OpKind::LayerNorm, workloads::RowsShape{*rows, *cols}), *dtype);
+    return predict_streaming(spec, Op("layernorm", OpKind::LayerNorm, workloads::RowsShape{*rows, *cols}), *dtype);
   }
   if ((contains(row.workload, "GeLU") || contains(row.workload, "GELU")) && cols) {
-    return streaming(spec, Op("gelu", OpKind::Gelu, workloads::RowsShape{1, *cols}), *dtype);
+    return predict_streaming(spec, Op("gelu", OpKind::Gelu, workloads::RowsShape{1, *cols}), *dtype);
   }
   return skip("not a softmax, layernorm or GELU with its sizes");
 }
@@ -111,19 +53,19 @@ Prediction predict_layer_op_row(const arch::GpuSpec& spec, const Measurement& ro
   }
   const uint64_t head_dim = *embd / *heads;
   const uint64_t up = contains(row.settings, "gated_mlp=True") ? 2 : 1;
-  if (contains(row.workload, "attn_pre_proj")) return gemm(spec, *tokens, (*heads + 2 * *kv_heads) * head_dim / *tp, *embd, *dtype);
-  if (contains(row.workload, "attn_post_proj")) return gemm(spec, *tokens, *embd, *heads * head_dim / *tp, *dtype);
-  if (contains(row.workload, "mlp_up_proj")) return gemm(spec, *tokens, up * *ffn / *tp, *embd, *dtype);
-  if (contains(row.workload, "mlp_down_proj")) return gemm(spec, *tokens, *embd, *ffn / *tp, *dtype);
+  if (contains(row.workload, "attn_pre_proj")) return predict_gemm(spec, *tokens, (*heads + 2 * *kv_heads) * head_dim / *tp, *embd, *dtype);
+  if (contains(row.workload, "attn_post_proj")) return predict_gemm(spec, *tokens, *embd, *heads * head_dim / *tp, *dtype);
+  if (contains(row.workload, "mlp_up_proj")) return predict_gemm(spec, *tokens, up * *ffn / *tp, *embd, *dtype);
+  if (contains(row.workload, "mlp_down_proj")) return predict_gemm(spec, *tokens, *embd, *ffn / *tp, *dtype);
   if (contains(row.workload, "mlp_act")) {
-    return streaming(spec, Op("mlp_act", OpKind::SiluMul, workloads::RowsShape{*tokens, *ffn / *tp}), *dtype);
+    return predict_streaming(spec, Op("mlp_act", OpKind::SiluMul, workloads::RowsShape{*tokens, *ffn / *tp}), *dtype);
   }
   if (contains(row.workload, "input_layernorm")) {
-    return streaming(spec, Op("input_layernorm", OpKind::RmsNorm, workloads::RowsShape{*tokens, *embd}), *dtype);
+    return predict_streaming(spec, Op("input_layernorm", OpKind::RmsNorm, workloads::RowsShape{*tokens, *embd}), *dtype);
   }
   if (contains(row.workload, "attn_rope")) {
     const workloads::RopeShape shape{*tokens, (*heads + *kv_heads) / *tp, head_dim};
-    return streaming(spec, Op("attn_rope", OpKind::Rope, shape), *dtype);
+    return predict_streaming(spec, Op("attn_rope", OpKind::Rope, shape), *dtype);
   }
   return skip("an operator the GPU model does not cover yet");
 }
@@ -151,20 +93,7 @@ Prediction predict_attention_row(const arch::GpuSpec& spec, const Measurement& r
   }
   const Op op("attention", OpKind::Attention,
               workloads::AttentionShape{*batch, *heads, *kv_heads, *tokens, *tokens, *head_dim, true, 0});
-  ModelRunOptions options;
-  options.gemm.dtype = *dtype;
-  options.gemm.check = CheckMode::Never;
-  const OpResult result = run_gpu_op(spec, op, options);
-  return {static_cast<double>(result.cycles) / spec.clock_hz,
-          "fused attention " + op.shape_text() + ", " + result.mapping, ""};
-}
-
-// GPUs in a node, from a hardware name such as "4x A100-SXM4-80GB (NVLink/NVSwitch node)".
-std::optional<uint32_t> gpus_in(const std::string& hardware) {
-  size_t digits = 0;
-  while (digits < hardware.size() && std::isdigit(static_cast<unsigned char>(hardware[digits]))) ++digits;
-  if (digits == 0 || hardware.compare(digits, 2, "x ") != 0) return std::nullopt;
-  return static_cast<uint32_t>(std::stoul(hardware.substr(0, digits)));
+  return predict_kernel(spec, op, *dtype);
 }
 
 // Bytes of one element of a collective's `dtype=` setting.
@@ -186,21 +115,15 @@ Prediction predict_collective_row(const arch::GpuSpec& spec, const Measurement& 
   const auto elements = setting(row.settings, "message_size");
   const auto element_bytes = collective_element_bytes(row.settings);
   if (!gpus || !elements || !element_bytes) return skip("no 'Nx' GPUs in hardware, message_size and dtype in settings");
-  if (!spec.nvlink) return skip(spec.name + " has no nvlink section");
-  const double bytes = static_cast<double>(*elements) * *element_bytes;
-  std::ostringstream model;
-  model << "ring all-reduce of " << bytes / 1e6 << " MB on " << *gpus << " GPUs";
-  return {arch::gpu::all_reduce_seconds(spec, *gpus, bytes), model.str(), ""};
+  return predict_all_reduce(spec, *gpus, static_cast<double>(*elements) * *element_bytes);
 }
 
 Prediction predict(const arch::GpuSpec& spec, const Measurement& row) {
   if (row.category == "GEMM") return predict_gemm_row(spec, row);
   if (row.category == "attention-prefill") return predict_attention_row(spec, row);
   if (row.category == "vector-op") return predict_vector_row(spec, row);
-  if (row.category == "transformer-layer-op") {
-    if (contains(row.hardware, "4x")) return skip("measured on several GPUs: collectives are not modelled");
-    return predict_layer_op_row(spec, row);
-  }
+  if (contains(row.source, "ae/figure5/ijkl/")) return predict_tp_layer_row(spec, row);
+  if (row.category == "transformer-layer-op") return predict_layer_op_row(spec, row);
   if (row.category == "collective") return predict_collective_row(spec, row);
   return skip("category not modelled on GPUs yet");
 }

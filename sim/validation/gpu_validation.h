@@ -1,6 +1,7 @@
-// Predicts the measurements a GPU model can reproduce: GEMM rows, vector-op rows (softmax,
-// layernorm, GELU) and the per-operator rows of Llama layers (linears as GEMMs, norms,
-// activation and RoPE as streaming kernels). Every other row is skipped with its reason.
+// Predicts the measurements a GPU model can reproduce: GEMM rows, fused context attention,
+// vector-op rows (softmax, layernorm, GELU), NCCL all-reduces, the per-operator rows of Llama
+// layers (linears as GEMMs, norms, activation and RoPE as streaming kernels) and LLMCompass's
+// tensor-parallel GPT-3 layer (tp_layer_rows.h). Every other row is skipped with its reason.
 // Rows timed on the host around one call get that harness's host time (timing_harness.h).
 #pragma once
 

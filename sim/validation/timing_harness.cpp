@@ -1,10 +1,10 @@
 #include "sim/validation/timing_harness.h"
 
+#include "sim/validation/row_text.h"
+
 namespace tessel::sim::validation {
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // torch.matmul timed with time.time() around the call and torch.cuda.synchronize(), as the
 // LLMCompass GEMM rows say in their settings. 20 us before the kernel and no overlap: the
@@ -33,6 +33,13 @@ std::optional<TimingHarness> timing_harness(const Measurement& row) {
   if (!contains(row.source, "LLMCompass")) return std::nullopt;
   if (contains(row.source, "ae/figure5/cf/")) return kHostTimedEager;
   if (contains(row.source, "ae/figure5/de/") || contains(row.source, "ae/figure5/g/")) return kHostTimedCompiled;
+  return std::nullopt;
+}
+
+std::optional<TimingHarness> llmcompass_layer_op_harness(const std::string& op) {
+  if (contains(op, "_proj") || contains(op, "_mul_") || op == "Q_K_V") return kHostTimedMatmul;
+  if (op == "Softmax") return kHostTimedEager;
+  if (contains(op, "LayerNorm") || op == "GeLU") return kHostTimedCompiled;
   return std::nullopt;
 }
 

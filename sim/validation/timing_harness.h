@@ -22,7 +22,13 @@ struct TimingHarness {
   double timed_seconds(double kernel_s) const { return std::max(floor_s, before_kernel_s + kernel_s); }
 };
 
-// The harness that timed `row`, or nothing when the row times the kernel alone.
+// The harness that timed `row`, or nothing when the row times the kernel alone (or, as
+// LLMCompass's transformer-layer rows, times several kernels each its own way).
 std::optional<TimingHarness> timing_harness(const Measurement& row);
+
+// How LLMCompass's transformer-layer runner (ae/figure5/ijkl, software_model/transformer.py)
+// timed the operator it names `op` ("Q_K_V", "Softmax", "LayerNorm_MHA", ...): with the harness
+// of its operator sweeps. Nothing for the all-reduces, which that runner does not time.
+std::optional<TimingHarness> llmcompass_layer_op_harness(const std::string& op);
 
 }  // namespace tessel::sim::validation
