@@ -1,5 +1,6 @@
 #include "arch/config_gpu.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "arch/config_error.h"
@@ -51,10 +52,13 @@ void read_l2(const Reader& reader, const Field& field, GpuSpec& spec) {
 }
 
 void read_hbm(const Reader& reader, const Field& field, GpuSpec& spec) {
-  const Mapping hbm(reader, field, {"bandwidth_gb_s", "latency_ns", "achievable_fraction"});
+  const Mapping hbm(reader, field, {"bandwidth_gb_s", "latency_ns", "achievable_fraction", "capacity_gib"});
   spec.hbm_bytes_per_second = reader.above_zero(hbm.required("bandwidth_gb_s")) * 1e9;
   spec.hbm_latency_ns = reader.at_least_zero(hbm.required("latency_ns"));
   spec.hbm_achievable_fraction = fraction(reader, hbm.required("achievable_fraction"));
+  if (const std::optional<Field> capacity = hbm.optional("capacity_gib")) {
+    spec.hbm_capacity_bytes = static_cast<uint64_t>(std::llround(reader.above_zero(*capacity) * 0x1p30));
+  }
 }
 
 NvlinkSpec read_nvlink(const Reader& reader, const Field& field) {

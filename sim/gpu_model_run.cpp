@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "arch/gpu/collective_timing.h"
 #include "arch/gpu/gpu_timing.h"
 #include "mapper/gpu_mapper.h"
 #include "sim/gpu_gemm_engine.h"
@@ -130,12 +131,39 @@ OpResult gpu_kernel(const arch::GpuSpec& spec, const Op& op, const ModelRunOptio
   return result;
 }
 
+// A collective of the tensor-parallel group over NVLink: its buffer read from HBM and the
+// result written back; the links' own energy is not in the table.
+OpResult gpu_collective(const arch::GpuSpec& spec, const Op& op, const ModelRunOptions& options) {
+  const auto& s = op.shape_as<workloads::CollectiveShape>();
+  const double bytes = static_cast<double>(s.rows * s.cols * arch::bytes_of(options.gemm.dtype));
+  const uint32_t gpus = static_cast<uint32_t>(s.gpus);
+  const double seconds = op.kind == OpKind::AllReduce ? arch::gpu::all_reduce_seconds(spec, gpus, bytes)
+                                                      : arch::gpu::all_gather_seconds(spec, gpus, bytes);
+  const workloads::ElementCounts counts = op.elements();
+  OpResult result;
+  result.cycles = static_cast<uint64_t>(std::ceil(seconds * spec.clock_hz));
+  result.activity.dram_read_bytes = counts.read * arch::bytes_of(options.gemm.dtype);
+  result.activity.dram_write_bytes = counts.written * arch::bytes_of(options.gemm.dtype);
+  result.energy = gpu_energy(spec, result.activity);
+  const double each_way = op.kind == OpKind::AllReduce ? arch::gpu::all_reduce_link_bytes(gpus, bytes)
+                                                       : arch::gpu::all_gather_link_bytes(gpus, bytes);
+  result.roofline = floors(0, static_cast<double>(counts.read + counts.written) * arch::bytes_of(options.gemm.dtype) /
+                                  peak_hbm_bytes_per_cycle(spec));
+  result.roofline.network_cycles =
+      static_cast<uint64_t>(std::floor(each_way / (spec.nvlink->bytes_per_second / spec.clock_hz)));
+  result.mapping = "ring over " + std::to_string(gpus) + " GPUs' NVLink";
+  result.numerics = check_model_op(op, options);
+  return result;
+}
+
 }  // namespace
 
 OpResult run_gpu_op(const arch::GpuSpec& spec, const Op& op, const ModelRunOptions& options) {
   switch (op.kind) {
     case OpKind::Linear: return gpu_linear(spec, op, options);
     case OpKind::KvCacheRead: return kv_cache_read_by_attention();
+    case OpKind::AllReduce:
+    case OpKind::AllGather: return gpu_collective(spec, op, options);
     default: return gpu_kernel(spec, op, options);
   }
 }
@@ -146,12 +174,16 @@ ModelRunResult run_model(const arch::GpuSpec& spec, const workloads::ModelConfig
     throw std::invalid_argument("architecture '" + spec.name + "' has no tensor-core rate for " +
                                 std::string(arch::to_string(options.gemm.dtype)));
   }
+  if (options.tensor_parallel > 1 && !spec.nvlink) {
+    throw std::invalid_argument("architecture '" + spec.name +
+                                "': tensor parallelism needs its nvlink section (the links between the GPUs)");
+  }
   const ModelArch arch{spec.name,
                        spec.source_file,
                        spec.clock_hz,
                        peak_macs_per_cycle(spec, options.gemm.dtype),
                        peak_hbm_bytes_per_cycle(spec),
-                       0,
+                       spec.hbm_capacity_bytes,
                        {}};
   const OpEngine engine = [&](const Op& op, const ModelRunOptions& op_options) {
     return run_gpu_op(spec, op, op_options);

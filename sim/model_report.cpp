@@ -133,6 +133,8 @@ nlohmann::json model_summary_json(const ModelRunResult& result) {
       {"sram_write_bytes", activity.sram_write_bytes()},
       {"energy_pj", energy.total_pj()},
       {"energy_breakdown_pj", energy_breakdown_json(energy)},
+      {"tensor_parallel", result.tensor_parallel},
+      {"group_energy_pj", energy.total_pj() * static_cast<double>(result.tensor_parallel)},
       {"per_layer", per_layer},
       {"weight_bytes", result.weight_bytes},
       {"kv_cache_bytes", result.kv_cache_bytes},
@@ -213,7 +215,9 @@ std::string dram_capacity_warning(const ModelRunResult& result) {
   std::ostringstream text;
   text << std::fixed << std::setprecision(1) << "warning: " << result.model.name << " needs "
        << static_cast<double>(result.weight_bytes) / 1e9 << " GB of weights and "
-       << static_cast<double>(result.kv_cache_bytes) / 1e9 << " GB of KV cache; " << result.arch.name
+       << static_cast<double>(result.kv_cache_bytes) / 1e9 << " GB of KV cache"
+       << (result.tensor_parallel > 1 ? " on each of its " + std::to_string(result.tensor_parallel) + " GPUs" : "")
+       << "; " << result.arch.name
        << "'s DRAM holds " << static_cast<double>(result.arch.dram_capacity_bytes) / 1e9
        << " GB: the figures are those of a model that fitted (as if sharded over chips, without their "
           "interconnect)";
@@ -222,8 +226,9 @@ std::string dram_capacity_warning(const ModelRunResult& result) {
 
 void print_model_table(const ModelRunResult& result, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
-  out << result.model.name << " on " << result.arch.name << " (" << arch::to_string(result.dtype) << ", "
-      << attention_name(result.attention) << " attention)\n";
+  out << result.model.name << " on " << result.arch.name;
+  if (result.tensor_parallel > 1) out << " x" << result.tensor_parallel << " (tensor parallel: one GPU's figures)";
+  out << " (" << arch::to_string(result.dtype) << ", " << attention_name(result.attention) << " attention)\n";
   print_step(result, result.steps.front(), out);
   if (result.steps.size() > 1) {
     out << "\nlast of " << result.steps.size() - 1 << " decode steps:\n";

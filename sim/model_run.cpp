@@ -230,13 +230,17 @@ ModelRunResult run_model_on(const ModelArch& arch, const OpEngine& engine, const
   result.request = request;
   result.dtype = options.gemm.dtype;
   result.attention = options.attention;
+  result.tensor_parallel = options.tensor_parallel;
   const std::vector<workloads::Phase> phases = phases_of(request);
   const uint32_t element_bytes = arch::bytes_of(options.gemm.dtype);
-  result.weight_bytes = workloads::build_model(model, phases.front(), options.attention).total_parameters() * element_bytes;
+  const uint64_t gpus = options.tensor_parallel;
+  result.weight_bytes =
+      workloads::build_model(model, phases.front(), options.attention, gpus).total_parameters() * element_bytes;
   if (model.causal) {
     const uint64_t positions = phases.back().kv_len;
-    result.kv_cache_bytes = request.batch * positions * model.num_key_value_heads * model.head_dim * 2 *
-                            model.num_hidden_layers * element_bytes;
+    const uint64_t kv_heads = workloads::tensor_parallel_shard(model, gpus).num_key_value_heads;
+    result.kv_cache_bytes =
+        request.batch * positions * kv_heads * model.head_dim * 2 * model.num_hidden_layers * element_bytes;
   }
   StepRunner runner(result.arch, engine, options);
   for (size_t i = 0; i < phases.size(); ++i) {
@@ -244,13 +248,17 @@ ModelRunResult run_model_on(const ModelArch& arch, const OpEngine& engine, const
     // Decode steps after the first differ from it only in the cache length: their new
     // operators run timing-only, so a long generate run is not dominated by checks.
     if (i == 2) runner.stop_checking();
-    result.steps.push_back(runner.run(workloads::build_model(model, phases[i], options.attention), phases[i]));
+    result.steps.push_back(runner.run(workloads::build_model(model, phases[i], options.attention, gpus), phases[i]));
   }
   return result;
 }
 
 ModelRunResult run_model(const arch::SystolicSpec& spec, const workloads::ModelConfig& model,
                          const ModelRequest& request, const ModelRunOptions& options) {
+  if (options.tensor_parallel > 1) {
+    throw std::invalid_argument("architecture '" + spec.name +
+                                "': tensor parallelism needs GPUs linked by NVLink (a kind: gpu file with nvlink)");
+  }
   if (spec.find_dtype(options.gemm.dtype) == nullptr) {
     throw std::invalid_argument("architecture '" + spec.name + "' does not support " +
                                 std::string(arch::to_string(options.gemm.dtype)));

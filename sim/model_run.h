@@ -79,6 +79,9 @@ std::string request_kind_name(ModelRequest::Kind kind);
 struct ModelRunOptions {
   RunOptions gemm;  // dtype, objective, dataflow search, confirm, numerics check, seed
   workloads::AttentionImpl attention = workloads::AttentionImpl::Fused;
+  // GPUs of one node sharing every layer (Megatron tensor parallelism); 1: a single chip. The
+  // run is one GPU's shard and its collectives: each GPU does the same.
+  uint64_t tensor_parallel = 1;
   // Called before each step with its index (0-based), the step count and the phase.
   std::function<void(size_t, size_t, const workloads::Phase&)> on_step;
 };
@@ -101,7 +104,9 @@ struct ModelRunResult {
   arch::DType dtype{};
   workloads::AttentionImpl attention{};
   std::vector<StepResult> steps;  // generate: the prefill, then one per decode step
-  // What must stay in DRAM: every parameter and the KV cache at its longest.
+  uint64_t tensor_parallel = 1;   // GPUs running the same shard-sized work at once
+  // What must stay in DRAM (of one GPU when tensor-parallel): every parameter and the KV
+  // cache at its longest.
   uint64_t weight_bytes = 0;
   uint64_t kv_cache_bytes = 0;
 
@@ -122,7 +127,8 @@ struct ModelRunResult {
 };
 
 // Throws InputError for an invalid request (a size of 0, decode of an encoder) and
-// std::invalid_argument for a dtype the architecture does not support.
+// std::invalid_argument for a dtype the architecture does not support or tensor parallelism
+// (a systolic design has no interconnect to other chips).
 ModelRunResult run_model(const arch::SystolicSpec& spec, const workloads::ModelConfig& model,
                          const ModelRequest& request, const ModelRunOptions& options);
 

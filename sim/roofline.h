@@ -12,8 +12,15 @@ namespace tessel::sim {
 struct Roofline {
   uint64_t compute_cycles;  // MACs at every array's peak rate
   uint64_t memory_cycles;   // each operand crossing DRAM once, at full bandwidth
-  uint64_t cycles() const { return compute_cycles > memory_cycles ? compute_cycles : memory_cycles; }
-  std::string bound() const { return compute_cycles >= memory_cycles ? "compute" : "memory"; }
+  uint64_t network_cycles = 0;  // a collective's bytes through the chip's links at their peak
+  uint64_t cycles() const {
+    const uint64_t on_chip = compute_cycles > memory_cycles ? compute_cycles : memory_cycles;
+    return network_cycles > on_chip ? network_cycles : on_chip;
+  }
+  std::string bound() const {
+    if (network_cycles > compute_cycles && network_cycles > memory_cycles) return "network";
+    return compute_cycles >= memory_cycles ? "compute" : "memory";
+  }
 };
 
 Roofline roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype);

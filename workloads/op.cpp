@@ -32,6 +32,9 @@ bool holds_kinds_shape(OpKind kind, const OpShape& shape) {
       return std::holds_alternative<EmbeddingShape>(shape);
     case OpKind::Attention:
       return std::holds_alternative<AttentionShape>(shape);
+    case OpKind::AllReduce:
+    case OpKind::AllGather:
+      return std::holds_alternative<CollectiveShape>(shape);
   }
   return false;
 }
@@ -69,6 +72,10 @@ std::string shape_problem(const OpShape& shape) {
   if (const auto* s = std::get_if<KvCacheShape>(&shape)) {
     return need(all_positive({s->batch, s->tokens, s->kv_heads, s->head_dim}),
                 "batch, tokens, kv_heads and head_dim must be positive");
+  }
+  if (const auto* s = std::get_if<CollectiveShape>(&shape)) {
+    if (!all_positive({s->rows, s->cols})) return "rows and cols must be positive";
+    return need(s->gpus >= 2, "a collective needs at least 2 GPUs");
   }
   if (const auto* s = std::get_if<EmbeddingShape>(&shape)) {
     return need(all_positive({s->tokens, s->hidden, s->vocab}),
@@ -279,6 +286,15 @@ ElementCounts Op::elements() const {
       const uint64_t fresh_kv = s.batch * s.kv_heads * (s.kv_len - s.kv_cached) * s.head_dim * 2;
       return {q_or_out + fresh_kv, q_or_out};
     }
+    case OpKind::AllReduce: {
+      // Its own buffer in, the sum out; what crosses the links is the collective's business.
+      const auto& s = shape_as<CollectiveShape>();
+      return {s.rows * s.cols, s.rows * s.cols};
+    }
+    case OpKind::AllGather: {
+      const auto& s = shape_as<CollectiveShape>();
+      return {s.rows * s.cols, s.rows * s.cols * s.gpus};
+    }
   }
   return {};
 }
@@ -347,6 +363,9 @@ std::string Op::shape_text() const {
   if (const auto* s = std::get_if<EmbeddingShape>(&shape)) {
     return join_sizes({s->tokens, s->hidden}) + " of " + std::to_string(s->vocab);
   }
+  if (const auto* s = std::get_if<CollectiveShape>(&shape)) {
+    return join_sizes({s->rows, s->cols}) + " on " + std::to_string(s->gpus) + " GPUs";
+  }
   // batch x heads:kv_heads x q_len x kv_len x head_dim
   const auto& s = std::get<AttentionShape>(shape);
   return std::to_string(s.batch) + "x" + std::to_string(s.heads) + ":" +
@@ -381,6 +400,10 @@ std::string kind_name(OpKind kind) {
       return "KvCacheRead";
     case OpKind::Embedding:
       return "Embedding";
+    case OpKind::AllReduce:
+      return "AllReduce";
+    case OpKind::AllGather:
+      return "AllGather";
     case OpKind::Attention:
       return "Attention";
   }

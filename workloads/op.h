@@ -24,6 +24,8 @@ enum class OpKind {
   KvCacheRead,    // KvCacheShape
   Embedding,      // EmbeddingShape
   Attention,      // AttentionShape: fused, flash-style
+  AllReduce,      // CollectiveShape: every GPU's buffer summed, the sum on every GPU
+  AllGather,      // CollectiveShape: every GPU's shard, concatenated on every GPU
 };
 
 // C[m×n] = A[m×k]·W[k×n] (+ bias[n]); W is a weight.
@@ -103,8 +105,16 @@ struct AttentionShape {
   uint64_t kv_cached = 0;
 };
 
+// A collective over the `gpus` GPUs of a tensor-parallel group: rows × cols elements on each
+// GPU (AllReduce: the buffer each holds and gets back summed; AllGather: the shard each adds).
+struct CollectiveShape {
+  uint64_t rows = 0;
+  uint64_t cols = 0;
+  uint64_t gpus = 0;
+};
+
 using OpShape = std::variant<LinearShape, BatchedMatmulShape, SoftmaxShape, RowsShape, RopeShape,
-                             KvCacheShape, EmbeddingShape, AttentionShape>;
+                             KvCacheShape, EmbeddingShape, AttentionShape, CollectiveShape>;
 
 // Elements an op reads from and writes to memory when it runs as its own kernel, each operand
 // once (a row that must be streamed several times is VectorWork::passes' business). A caller

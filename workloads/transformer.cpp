@@ -35,8 +35,8 @@ OpKind norm_kind(const ModelConfig& config) {
 // Appends the ops of one layer for one model and phase.
 class LayerBuilder {
  public:
-  LayerBuilder(const ModelConfig& config, const Phase& phase)
-      : config_(config), phase_(phase), rows_(phase.batch * phase.q_len) {}
+  LayerBuilder(const ModelConfig& config, const Phase& phase, uint64_t tensor_parallel)
+      : config_(config), phase_(phase), rows_(phase.batch * phase.q_len), gpus_(tensor_parallel) {}
 
   std::vector<Op> build(AttentionImpl impl) {
     const bool pre_norm = config_.norm_placement == NormPlacement::Pre;
@@ -107,6 +107,12 @@ class LayerBuilder {
                                            cached * head_dim});
     }
     add_linear("attn.o_proj", config_.hidden_size, heads * head_dim);
+    add_all_reduce("attn.all_reduce");
+  }
+
+  // Sums the GPUs' partial products of a row-parallel projection.
+  void add_all_reduce(std::string name) {
+    if (gpus_ > 1) ops_.emplace_back(std::move(name), OpKind::AllReduce, CollectiveShape{rows_, config_.hidden_size, gpus_});
   }
 
   void add_mlp() {
@@ -129,20 +135,24 @@ class LayerBuilder {
         break;
     }
     add_linear("mlp.down_proj", hidden, intermediate);
+    add_all_reduce("mlp.all_reduce");
   }
 
   const ModelConfig& config_;
   const Phase& phase_;
   uint64_t rows_;
+  uint64_t gpus_;
   std::vector<Op> ops_;
 };
 
-std::vector<Op> embeddings(const ModelConfig& config, const Phase& phase) {
+std::vector<Op> embeddings(const ModelConfig& config, const Phase& phase, uint64_t gpus) {
   const uint64_t tokens = phase.batch * phase.q_len;
   const uint64_t hidden = config.hidden_size;
   std::vector<Op> ops;
   ops.emplace_back("embed.tokens", OpKind::Embedding,
                    EmbeddingShape{tokens, hidden, config.vocab_size});
+  // Each GPU looks up the tokens of its vocabulary slice, zeros elsewhere; the sum completes them.
+  if (gpus > 1) ops.emplace_back("embed.all_reduce", OpKind::AllReduce, CollectiveShape{tokens, hidden, gpus});
   if (config.positional == Positional::Learned) {
     ops.emplace_back("embed.positions", OpKind::Embedding,
                      EmbeddingShape{tokens, hidden, config.position_table_size});
@@ -160,7 +170,7 @@ std::vector<Op> embeddings(const ModelConfig& config, const Phase& phase) {
   return ops;
 }
 
-std::vector<Op> lm_head(const ModelConfig& config, const Phase& phase) {
+std::vector<Op> lm_head(const ModelConfig& config, const Phase& phase, uint64_t gpus) {
   std::vector<Op> ops;
   if (!config.causal) return ops;
   const uint64_t rows = phase.kind == Phase::Decode ? phase.batch * phase.q_len : phase.batch;
@@ -170,7 +180,13 @@ std::vector<Op> lm_head(const ModelConfig& config, const Phase& phase) {
   ops.emplace_back(
       "lm_head", OpKind::Linear,
       LinearShape{rows, config.vocab_size, config.hidden_size, false, config.tied_embeddings});
+  if (gpus > 1) ops.emplace_back("lm_head.all_gather", OpKind::AllGather, CollectiveShape{rows, config.vocab_size, gpus});
   return ops;
+}
+
+// "", or e.g. ", 4-way tensor parallel (one GPU's shard)".
+std::string parallel_text(uint64_t gpus) {
+  return gpus > 1 ? ", " + std::to_string(gpus) + "-way tensor parallel (one GPU's shard)" : "";
 }
 
 }  // namespace
@@ -193,22 +209,44 @@ std::string phase_text(const Phase& phase) {
          std::to_string(phase.kv_len) + " positions";
 }
 
-OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl impl) {
+ModelConfig tensor_parallel_shard(const ModelConfig& config, uint64_t gpus) {
+  validate(config);
+  if (gpus == 0) throw InputError(config.name + ": tensor parallelism needs at least 1 GPU");
+  if (gpus == 1) return config;
+  const auto refuse = [&](const std::string& field, uint64_t size) {
+    throw InputError(config.name + ": " + std::to_string(gpus) + "-way tensor parallelism: " +
+                     std::to_string(gpus) + " does not divide " + field + " (" + std::to_string(size) + ")");
+  };
+  if (config.num_attention_heads % gpus != 0) refuse("num_attention_heads", config.num_attention_heads);
+  if (config.intermediate_size % gpus != 0) refuse("intermediate_size", config.intermediate_size);
+  const uint64_t kv_heads = config.num_key_value_heads;
+  if (kv_heads % gpus != 0 && gpus % kv_heads != 0) refuse("num_key_value_heads", kv_heads);
+  ModelConfig shard = config;
+  shard.num_attention_heads = config.num_attention_heads / gpus;
+  shard.num_key_value_heads = kv_heads % gpus == 0 ? kv_heads / gpus : 1;
+  shard.intermediate_size = config.intermediate_size / gpus;
+  shard.vocab_size = (config.vocab_size + gpus - 1) / gpus;
+  return shard;
+}
+
+OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl impl, uint64_t tensor_parallel) {
   check(config, phase);
+  const ModelConfig shard = tensor_parallel_shard(config, tensor_parallel);
   OpGraph graph;
-  graph.name = config.name + " layer, " + phase_text(phase) + ", " + impl_text(impl);
-  graph.layer = LayerBuilder(config, phase).build(impl);
+  graph.name = config.name + " layer, " + phase_text(phase) + ", " + impl_text(impl) + parallel_text(tensor_parallel);
+  graph.layer = LayerBuilder(shard, phase, tensor_parallel).build(impl);
   return graph;
 }
 
-OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl) {
+OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl, uint64_t tensor_parallel) {
   check(config, phase);
+  const ModelConfig shard = tensor_parallel_shard(config, tensor_parallel);
   OpGraph graph;
-  graph.name = config.name + ", " + phase_text(phase) + ", " + impl_text(impl);
-  graph.prologue = embeddings(config, phase);
-  graph.layer = LayerBuilder(config, phase).build(impl);
+  graph.name = config.name + ", " + phase_text(phase) + ", " + impl_text(impl) + parallel_text(tensor_parallel);
+  graph.prologue = embeddings(shard, phase, tensor_parallel);
+  graph.layer = LayerBuilder(shard, phase, tensor_parallel).build(impl);
   graph.layer_repeats = config.num_hidden_layers;
-  graph.epilogue = lm_head(config, phase);
+  graph.epilogue = lm_head(shard, phase, tensor_parallel);
   return graph;
 }
 

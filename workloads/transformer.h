@@ -35,10 +35,19 @@ enum class AttentionImpl {
   Fused,    // one flash-style Attention op: scores stay on chip
 };
 
+// Megatron-style tensor parallelism over `gpus` GPUs: what ONE of them holds. Each takes
+// heads / gpus query heads with their share of the K/V heads (one, replicated, when there are
+// fewer K/V heads than GPUs), intermediate / gpus of the MLP and vocab / gpus (rounded up) of
+// the token embedding and LM head; the hidden size, norms and residuals stay whole. Throws
+// InputError naming the field `gpus` does not divide. `gpus` = 1 returns the config.
+ModelConfig tensor_parallel_shard(const ModelConfig& config, uint64_t gpus);
+
 // The ops of ONE layer (decoder, or encoder for BERT) in execution order, named "attn.*" and
 // "mlp.*", in a graph with layer_repeats = 1. Token-wise ops have batch × q_len rows.
+// With tensor_parallel > 1, one GPU's shard (tensor_parallel_shard) and an all-reduce of the
+// hidden state after the attention output projection and after the MLP's down projection.
 // Throws InputError for an invalid config or phase, or a decode phase of an encoder.
-OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl impl);
+OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl impl, uint64_t tensor_parallel = 1);
 
 // The whole step: the embeddings ("embed.*"), ONE layer with layer_repeats =
 // num_hidden_layers, then for a decoder the final norm (pre-norm models) and the LM head.
@@ -46,6 +55,8 @@ OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl
 // new token, in prefill only each sequence's last one (HF generate computes all prefill
 // positions' logits and keeps the last; computing only the last is the efficient kernel's
 // choice). The final norm covers the same rows. An encoder ends with its last layer.
-OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl);
+// With tensor_parallel > 1, one GPU's shard: the token embedding is all-reduced after its
+// vocab-parallel lookup, and the LM head's logits all-gathered.
+OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl, uint64_t tensor_parallel = 1);
 
 }  // namespace tessel::workloads

@@ -58,6 +58,7 @@ struct GpuSpec {
   double hbm_bytes_per_second;
   double hbm_latency_ns;
   double hbm_achievable_fraction;  // of the peak a streaming kernel sustains; calibrated
+  uint64_t hbm_capacity_bytes = 0;  // 0: not stated
   double launch_overhead_s;        // from one kernel's launch to the next one's start; calibrated
   GpuEnergy energy;
   std::optional<NvlinkSpec> nvlink;  // absent: a single GPU, no collectives

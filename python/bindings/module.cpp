@@ -28,7 +28,7 @@ void take(const py::dict& options, const char* key, Value& field) {
 RunFlags run_flags(const py::dict& options) {
   for (const auto& item : options) {
     static const char* const known[] = {"arch", "gemm", "topology", "dataflow", "dtype", "objective", "model",
-                                        "phase", "batch", "seq", "kv_len", "input", "output", "attention",
+                                        "phase", "batch", "seq", "kv_len", "input", "output", "attention", "tp",
                                         "check", "seed", "confirm", "mapping", "progress"};
     const std::string key = item.first.cast<std::string>();
     bool found = false;
@@ -50,6 +50,7 @@ RunFlags run_flags(const py::dict& options) {
   take(options, "input", flags.input);
   take(options, "output", flags.output);
   take(options, "attention", flags.attention);
+  take(options, "tp", flags.tp);
   take(options, "seed", flags.seed);
   take(options, "confirm", flags.confirm);
   take(options, "mapping", flags.mapping);

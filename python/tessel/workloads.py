@@ -38,7 +38,8 @@ class Topology:
 class Model:
     """A transformer (a preset name or a Hugging Face config.json) in one phase:
     prefill (batch, seq), decode (batch, kv_len cached tokens) or generate (batch, input,
-    output decode steps); attention "fused" or "unfused"."""
+    output decode steps); attention "fused" or "unfused"; tp GPUs sharing each layer
+    (tensor parallelism, on a GPU architecture with NVLink; figures are one GPU's)."""
 
     model: str
     phase: str = "prefill"
@@ -48,10 +49,12 @@ class Model:
     input: Optional[int] = None
     output: Optional[int] = None
     attention: str = "fused"
+    tp: int = 1
 
     def options(self):
         model = os.path.abspath(self.model) if os.path.exists(self.model) else self.model
-        options = {"model": model, "phase": self.phase, "batch": self.batch, "attention": self.attention}
+        options = {"model": model, "phase": self.phase, "batch": self.batch, "attention": self.attention,
+                   "tp": self.tp}
         for key in ("seq", "kv_len", "input", "output"):
             value = getattr(self, key)
             if value is not None:

@@ -34,6 +34,11 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
   run->add_option("--attention", flags.attention,
                   "With --model: fused (flash-style, scores stay on chip) | unfused (scores cross DRAM)")
       ->capture_default_str();
+  run->add_option("--tp", flags.tp,
+                  "With --model on a GPU file with nvlink: GPUs sharing every layer (Megatron tensor parallelism); "
+                  "figures are one GPU's")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI::Option* check = run->add_flag(
       "--check", flags.check,
       "Check every layer's values against Eigen, however large (default: layers of at most " +
@@ -114,6 +119,7 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
   }
   sim::ModelRunOptions options;
   options.attention = attention_impl(flags.attention);
+  options.tensor_parallel = flags.tp;
   const sim::ModelRequest request = model_request(flags);
   const workloads::ModelConfig model = load_model(flags.model);
   if (!flags.quiet) {
@@ -125,9 +131,14 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
   if (arch::is_gpu_file(flags.target.arch)) {
     if (!flags.target.dataflow.empty()) throw FlagError("--dataflow: a GPU has no dataflow to choose");
     const arch::GpuSpec gpu = arch::load_gpu_spec(flags.target.arch);
+    if (flags.tp > 1 && !gpu.nvlink) {
+      throw FlagError("--tp " + std::to_string(flags.tp) + ": " + gpu.source_file +
+                      " has no nvlink section: its GPUs have no links to share layers over");
+    }
     options.gemm = gemm_options(flags, gpu_dtype(gpu, flags.target.dtype));
     result = sim::run_model(gpu, model, request, options);
   } else {
+    if (flags.tp > 1) throw FlagError("--tp: tensor parallelism runs on GPUs linked by NVLink (a kind: gpu file)");
     bool search_dataflows = false;
     const arch::SystolicSpec spec = load_target(flags.target, search_dataflows);
     options.gemm = gemm_options(flags, choose_dtype(spec, flags.target.dtype));
@@ -143,6 +154,7 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
 
 sim::ReportBundle execute_run(const RunFlags& flags) {
   if (!flags.model.empty()) return execute_model_run(flags);
+  if (flags.tp != 1) throw FlagError("--tp shards a transformer: it needs --model");
   bool search_dataflows = false;
   const arch::SystolicSpec spec = load_target(flags.target, search_dataflows);
   const workloads::Graph graph = load_workload(flags.target);

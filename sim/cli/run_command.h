@@ -27,6 +27,7 @@ struct RunFlags {
   uint64_t input = 2048;   // generate: prompt tokens
   uint64_t output = 128;   // generate: decode steps
   std::string attention = "fused";
+  uint64_t tp = 1;  // GPUs sharing each layer (tensor parallelism)
 };
 
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags);

@@ -384,6 +384,10 @@ NumericsReport check_op(const Op& op, arch::DType dtype, uint64_t seed,
     case OpKind::Embedding:
       return not_checked(dtype, "not checked: " + workloads::kind_name(op.kind) +
                                     " moves data and computes nothing");
+    case OpKind::AllReduce:
+    case OpKind::AllGather:
+      return not_checked(dtype, "not checked: " + workloads::kind_name(op.kind) +
+                                    " combines several GPUs' data, which one GPU's run does not hold");
     case OpKind::BatchedMatmul:
       return check_batched_matmul(op.shape_as<workloads::BatchedMatmulShape>(), dtype, seed,
                                   limits);

@@ -29,6 +29,7 @@ TEST(GpuConfig, A100MatchesItsSpecification) {
   EXPECT_EQ(spec.l2_bytes, 40960u * 1024);
   EXPECT_EQ(spec.shared_memory_bytes_per_sm, 164u * 1024);
   EXPECT_EQ(spec.default_dtype(), arch::DType::Bf16);
+  EXPECT_EQ(spec.hbm_capacity_bytes, 80ull << 30);
   ASSERT_TRUE(spec.nvlink.has_value());
   EXPECT_DOUBLE_EQ(spec.nvlink->bytes_per_second, 300e9);  // 12 NVLink3 links x 25 GB/s a direction
 }
@@ -86,15 +87,15 @@ INSTANTIATE_TEST_SUITE_P(
     Mistakes, BadGpuConfig,
     ::testing::Values(
         BadGpuCase{"fraction_over_one", "achievable_fraction: 0.78", "achievable_fraction: 1.5",
-                   ":34: key 'hbm.achievable_fraction': must be at most 1, got 1.5"},
+                   ":35: key 'hbm.achievable_fraction': must be at most 1, got 1.5"},
         BadGpuCase{"unknown_key", "  latency_ns: 500", "  latency_nz: 500",
                    ":33: key 'hbm.latency_nz': unknown key (allowed here: bandwidth_gb_s, latency_ns, "
-                   "achievable_fraction)"},
+                   "achievable_fraction, capacity_gib)"},
         BadGpuCase{"zero_sms", "sms: 108", "sms: 0", ":13: key 'sms': must be a positive integer, got 0"},
         BadGpuCase{"missing_l2_bandwidth", "  bytes_per_cycle: 5120", "",
                    ":28: key 'l2.bytes_per_cycle': missing (required)"},
         BadGpuCase{"nvlink_fraction_over_one", "achievable_fraction: 0.68", "achievable_fraction: 1.2",
-                   ":38: key 'nvlink.achievable_fraction': must be at most 1, got 1.2"}),
+                   ":39: key 'nvlink.achievable_fraction': must be at most 1, got 1.2"}),
     [](const ::testing::TestParamInfo<BadGpuCase>& param) { return param.param.name; });
 
 TEST(GpuConfig, RunRefusesAGpuArchitectureWithAClearError) {

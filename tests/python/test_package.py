@@ -44,6 +44,18 @@ def test_model_run_equals_the_command_line(root, tessel_program, tmp_path):
     assert set(result.ops["phase"]) == {"prefill", "decode"}
 
 
+def test_tensor_parallel_model_run_equals_the_command_line(root, tessel_program, tmp_path):
+    arch = str(root / "configs/arch/a100_sxm.yaml")
+    result = tessel.run(arch, tessel.Model("tiny", phase="decode", kv_len=64, tp=2))
+    done = cli(tessel_program, root, "run", "--arch", arch, "--model", "tiny", "--phase", "decode", "--kv-len", "64",
+               "--tp", "2", "--quiet", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert result.summary == json.loads((tmp_path / "summary.json").read_text())
+    assert result.summary["tensor_parallel"] == 2
+    assert set(result.ops.loc[result.ops["kind"] == "AllReduce", "op"]) == {"embed.all_reduce", "attn.all_reduce",
+                                                                           "mlp.all_reduce"}
+
+
 def test_stats_tree_carries_units(root):
     result = tessel.run(root / "configs/arch/array_8x8.yaml", tessel.Gemm(16, 16, 16))
     cycles = result.stat("total_cycles")

@@ -1,0 +1,181 @@
+// Megatron tensor parallelism: one GPU's shard of each layer (heads, K/V heads, MLP columns
+// and vocabulary divided), the all-reduces and the all-gather it adds, and runs on a node of
+// GPUs over NVLink from the library and the command line.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "arch/config_gpu.h"
+#include "arch/gpu/collective_timing.h"
+#include "arch/gpu/gpu_timing.h"
+#include "cli_runner.h"
+#include "sim/gpu_model_run.h"
+#include "test_files.h"
+#include "workloads/input_error.h"
+#include "workloads/model_config.h"
+#include "workloads/transformer.h"
+
+namespace tessel {
+namespace {
+
+using workloads::AttentionImpl;
+using workloads::Op;
+using workloads::OpKind;
+using workloads::Phase;
+
+const Op& find_op(const std::vector<Op>& ops, const std::string& name) {
+  for (const Op& op : ops) {
+    if (op.name == name) return op;
+  }
+  throw std::runtime_error("no op " + name);
+}
+
+// Llama-2-70B over 4 GPUs: 16 of 64 query heads, 2 of 8 K/V heads, 7168 of 28672 MLP columns,
+// 8000 of 32000 vocabulary rows; the hidden size stays 8192.
+TEST(TensorParallel, Llama70bShardOverFourGpus) {
+  const workloads::OpGraph graph =
+      workloads::build_model(workloads::model_preset("llama2-70b"), Phase::decode(1, 100), AttentionImpl::Fused, 4);
+  const auto& layer = graph.layer;
+  EXPECT_EQ(find_op(layer, "attn.qkv_proj").shape_as<workloads::LinearShape>().n, (16u + 2 * 2) * 128);
+  EXPECT_EQ(find_op(layer, "attn.o_proj").shape_as<workloads::LinearShape>().k, 16u * 128);
+  EXPECT_EQ(find_op(layer, "attn.o_proj").shape_as<workloads::LinearShape>().n, 8192u);
+  EXPECT_EQ(find_op(layer, "mlp.gate_up_proj").shape_as<workloads::LinearShape>().n, 2u * 7168);
+  EXPECT_EQ(find_op(layer, "mlp.down_proj").shape_as<workloads::LinearShape>().k, 7168u);
+  EXPECT_EQ(find_op(layer, "attn.attention").shape_as<workloads::AttentionShape>().kv_heads, 2u);
+  for (const std::string name : {"attn.all_reduce", "mlp.all_reduce"}) {
+    const Op& reduce = find_op(layer, name);
+    EXPECT_EQ(reduce.kind, OpKind::AllReduce);
+    const auto& s = reduce.shape_as<workloads::CollectiveShape>();
+    EXPECT_EQ(s.rows * s.cols, 8192u);  // one token's hidden state
+    EXPECT_EQ(s.gpus, 4u);
+  }
+  EXPECT_EQ(find_op(graph.epilogue, "lm_head").shape_as<workloads::LinearShape>().n, 8000u);
+  EXPECT_EQ(find_op(graph.epilogue, "lm_head.all_gather").kind, OpKind::AllGather);
+  EXPECT_EQ(find_op(graph.prologue, "embed.all_reduce").kind, OpKind::AllReduce);
+  // The all-reduce follows each row-parallel projection, before the residual.
+  EXPECT_EQ(&find_op(layer, "attn.all_reduce") - &find_op(layer, "attn.o_proj"), 1);
+  EXPECT_EQ(&find_op(layer, "mlp.all_reduce") - &find_op(layer, "mlp.down_proj"), 1);
+}
+
+// The shards hold the model's parameters between them: only the norms are copied on every GPU.
+TEST(TensorParallel, ShardsHoldTheParametersOnce) {
+  const auto config = workloads::model_preset("llama2-70b");
+  const auto whole = workloads::build_model(config, Phase::prefill(1, 8), AttentionImpl::Fused).total_parameters();
+  const auto shard = workloads::build_model(config, Phase::prefill(1, 8), AttentionImpl::Fused, 8).total_parameters();
+  const uint64_t norms = (2 * config.num_hidden_layers + 1) * config.hidden_size;
+  EXPECT_EQ(8 * (shard - norms), whole - norms);
+}
+
+// Fewer K/V heads than GPUs: each GPU keeps one, replicated; a count that divides neither
+// way, or heads it does not divide, is refused naming the field.
+TEST(TensorParallel, KvHeadsReplicateAndBadDegreesAreRefused) {
+  const auto llama70b = workloads::model_preset("llama2-70b");  // 64 heads, 8 K/V heads
+  EXPECT_EQ(workloads::tensor_parallel_shard(llama70b, 16).num_key_value_heads, 1u);
+  EXPECT_EQ(workloads::tensor_parallel_shard(llama70b, 8).num_key_value_heads, 1u);
+  EXPECT_EQ(workloads::tensor_parallel_shard(llama70b, 1).num_attention_heads, 64u);
+  try {
+    workloads::tensor_parallel_shard(workloads::model_preset("llama2-7b"), 3);
+    FAIL() << "3 GPUs cannot share 32 heads";
+  } catch (const workloads::InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("num_attention_heads (32)"), std::string::npos) << error.what();
+  }
+}
+
+sim::ModelRunOptions decode_options(uint64_t gpus) {
+  sim::ModelRunOptions options;
+  options.gemm.dtype = arch::DType::Bf16;
+  options.gemm.check = sim::CheckMode::Never;
+  options.tensor_parallel = gpus;
+  return options;
+}
+
+sim::ModelRequest decode(uint64_t cached) {
+  sim::ModelRequest request;
+  request.kind = sim::ModelRequest::Decode;
+  request.cached = cached;
+  return request;
+}
+
+arch::GpuSpec a100() { return arch::load_gpu_spec(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml"); }
+
+// Batch-1 decode of Llama-2-70B: 138 GB of weights do not fit one 80 GB A100 but a quarter
+// does; each GPU streams its quarter, so the step takes a little over a quarter of one GPU's
+// time: above it by the 161 all-reduces, which cost what the ring says.
+TEST(TensorParallel, DecodeOnFourGpusIsAQuarterPlusCollectives) {
+  const arch::GpuSpec spec = a100();
+  const auto model = workloads::model_preset("llama2-70b");
+  const sim::ModelRunResult one = sim::run_model(spec, model, decode(1023), decode_options(1));
+  const sim::ModelRunResult four = sim::run_model(spec, model, decode(1023), decode_options(4));
+  EXPECT_EQ(one.fits_in_dram(), std::optional<bool>(false));
+  EXPECT_EQ(four.fits_in_dram(), std::optional<bool>(true));
+  EXPECT_EQ(four.tensor_parallel, 4u);
+  double collectives = 0, kernels = 0;
+  uint64_t reduces = 0;
+  for (const sim::OpResult& op : four.steps.front().ops) {
+    if (op.kind != OpKind::AllReduce && op.kind != OpKind::AllGather) {
+      if (op.kind != OpKind::KvCacheRead) kernels += static_cast<double>(op.repeats);
+      continue;
+    }
+    collectives += static_cast<double>(op.cycles * op.repeats);
+    if (op.kind == OpKind::AllReduce) {
+      reduces += op.repeats;
+      EXPECT_NEAR(static_cast<double>(op.cycles), arch::gpu::all_reduce_seconds(spec, 4, 8192 * 2) * spec.clock_hz, 1.0);
+      EXPECT_EQ(op.roofline.bound(), "network");
+    }
+  }
+  EXPECT_EQ(reduces, 2 * model.num_hidden_layers + 1);
+  // The shard's kernels move a quarter of the bytes but each still pays its launch and first
+  // HBM latency in full: at least a quarter of one GPU's step plus the three quarters of those
+  // fixed costs it no longer shares. At most 8% more: a quarter-width GEMM has fewer thread
+  // blocks to keep HBM busy (the MLP's stream 9% below the rate of the whole ones).
+  const double compute = static_cast<double>(four.steps.front().cycles) - collectives;
+  const double quarter = static_cast<double>(one.steps.front().cycles) / 4;
+  const double fixed = arch::gpu::launch_overhead_cycles(spec) + arch::gpu::hbm_latency_cycles(spec);
+  EXPECT_GE(compute, quarter + 0.75 * kernels * fixed);
+  EXPECT_LE(compute, 1.08 * (quarter + 0.75 * kernels * fixed));
+}
+
+// A model run against a measurement no one here made: LLMCompass timed each operator of one
+// GPT-3 175B layer's 4-way shard on an A100 (prefill, batch 8, 2048 tokens; tests/data/
+// validation/a100x4_gpt3_layer.csv), 66.75 ms in all with the all-reduces. The run's layer
+// (unfused attention as there; it also counts the residual adds and the cache append, which
+// LLMCompass leaves out) must be within 8% (reached +2.1%).
+TEST(TensorParallel, Gpt3LayerOnFourA100sMatchesLlmCompassMeasurement) {
+  sim::ModelRunOptions options = decode_options(4);
+  options.attention = AttentionImpl::Unfused;
+  sim::ModelRequest request;
+  request.kind = sim::ModelRequest::Prefill;
+  request.batch = 8;
+  request.seq = 2048;
+  const sim::ModelRunResult result = sim::run_model(a100(), workloads::model_preset("gpt3-175b"), request, options);
+  double layer_cycles = 0;
+  for (const sim::OpResult& op : result.steps.front().ops) {
+    if (op.in_layer) layer_cycles += static_cast<double>(op.cycles);
+  }
+  const double measured_s = 66.7472e-3;
+  EXPECT_NEAR(layer_cycles / result.arch.clock_hz, measured_s, 0.08 * measured_s);
+}
+
+TEST(TensorParallel, CommandLine) {
+  const auto out = testing::fresh_dir("tp_run");
+  const auto run = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --model tiny --phase decode --tp 2 "
+                                       "--quiet --out " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto summary = nlohmann::json::parse(testing::read_text(out / "summary.json"));
+  EXPECT_EQ(summary["tensor_parallel"], 2);
+  EXPECT_DOUBLE_EQ(summary["group_energy_pj"].get<double>(), 2 * summary["energy_pj"].get<double>());
+  EXPECT_NE(testing::read_text(out / "layers.csv").find("attn.all_reduce,AllReduce"), std::string::npos);
+  std::filesystem::remove_all(out);
+
+  const auto systolic = testing::run_tessel("run --arch configs/arch/tpu_v4_like.yaml --model tiny --tp 2");
+  EXPECT_EQ(systolic.exit_code, 1);
+  EXPECT_NE(systolic.output.find("--tp"), std::string::npos) << systolic.output;
+  EXPECT_EQ(testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --gemm 64,64,64 --tp 2").exit_code, 1);
+  const auto bad = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --model llama2-7b --tp 3");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find("num_attention_heads"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+}  // namespace tessel
