@@ -122,8 +122,7 @@ SystolicSpec load_yaml_spec(const std::string& path) {
   if (kind_node.IsScalar() && kind_node.Scalar() == "fpga") return load_fpga_spec(path, root);
   if (kind_node.IsScalar() && kind_node.Scalar() == "gpu") {
     throw ConfigError(path, kind_node.Mark().line + 1, "kind",
-                      "a GPU architecture: GPUs run transformers (`tessel run --model`), `tessel validate` "
-                      "and `tessel describe`, not GEMM or topology runs or `map` yet");
+                      "a GPU architecture (arch::load_gpu_spec reads it), not a systolic or FPGA design");
   }
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},

@@ -101,19 +101,29 @@ std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGem
   return plan;
 }
 
-GpuGemmPlan map_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& gemm) {
+std::string GpuGemmPlan::describe() const {
+  return "thread blocks " + std::to_string(tile.m) + "x" + std::to_string(tile.n) + "x" + std::to_string(tile.k) + "/" +
+         std::to_string(tile.stages) + ", split-K " + std::to_string(split_k) + ", " + std::to_string(waves) +
+         " wave(s)";
+}
+
+std::vector<GpuGemmPlan> rank_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& gemm) {
   if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0) throw std::invalid_argument("a GEMM size is zero");
   arch::gpu::tensor_cycles(spec, gemm.dtype, 0.0);  // throws for a format the tensor cores lack
-  std::optional<GpuGemmPlan> best;
+  std::vector<GpuGemmPlan> plans;
   for (const ThreadBlockTile& tile : thread_block_tiles()) {
     for (uint32_t split : kSplits) {
       if (split > 1 && ceil_div(gemm.k, split) < 2 * tile.k) break;
-      const std::optional<GpuGemmPlan> plan = cost_gpu_gemm(spec, gemm, tile, split);
-      if (plan && (!best || plan->cycles < best->cycles)) best = plan;
+      if (const std::optional<GpuGemmPlan> plan = cost_gpu_gemm(spec, gemm, tile, split)) plans.push_back(*plan);
     }
   }
-  if (!best) throw std::invalid_argument(spec.name + ": no thread-block tile fits an SM");
-  return *best;
+  if (plans.empty()) throw std::invalid_argument(spec.name + ": no thread-block tile fits an SM");
+  // Stable: among equal costs the larger tile and the smaller split, in candidate order, win.
+  std::stable_sort(plans.begin(), plans.end(),
+                   [](const GpuGemmPlan& a, const GpuGemmPlan& b) { return a.cycles < b.cycles; });
+  return plans;
 }
+
+GpuGemmPlan map_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& gemm) { return rank_gpu_gemm(spec, gemm).front(); }
 
 }  // namespace tessel::mapper

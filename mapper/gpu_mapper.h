@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "arch/gpu/gpu_spec.h"
@@ -50,14 +51,20 @@ struct GpuGemmPlan {
   double hbm_cycles = 0;         // HBM moving hbm_bytes at its achievable rate
   double launch_cycles = 0;
   double cycles = 0;             // launch + max(sm_cycles, hbm_cycles + latency)
+
+  // e.g. "thread blocks 128x128x32/4, split-K 1, 5 wave(s)" (tile M x N x K / stages).
+  std::string describe() const;
 };
 
 // The cost of one tile and split; nothing when the tile does not fit an SM.
 std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& gemm, const ThreadBlockTile& tile,
                                          uint32_t split_k);
 
-// The fastest plan over every tile and split of K. Throws std::invalid_argument for a shape
-// with a zero size or a format the tensor cores do not take.
+// Every tile and split of K that fits, fastest first. Throws std::invalid_argument for a
+// shape with a zero size or a format the tensor cores do not take.
+std::vector<GpuGemmPlan> rank_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& gemm);
+
+// The fastest of them.
 GpuGemmPlan map_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& gemm);
 
 }  // namespace tessel::mapper

@@ -39,13 +39,19 @@ Roofline floors(double compute_cycles, double memory_cycles) {
   return {static_cast<uint64_t>(std::floor(compute_cycles)), static_cast<uint64_t>(std::floor(memory_cycles))};
 }
 
-OpResult gpu_linear(const arch::GpuSpec& spec, const Op& op, const ModelRunOptions& options) {
+}  // namespace
+
+OpResult run_gpu_linear(const arch::GpuSpec& spec, const mapper::GpuGemmPlan& plan, const Op& op,
+                        const ModelRunOptions& options) {
   const auto& s = op.shape_as<workloads::LinearShape>();
   const arch::DType dtype = options.gemm.dtype;
-  const mapper::GpuGemmPlan plan = mapper::map_gpu_gemm(spec, {s.m, s.n, s.k, dtype});
   const GpuGemmRun run = simulate_gpu_gemm(spec, plan);
   OpResult result;
   result.cycles = run.cycles;
+  // The busiest SM's tensor cores: its thread blocks' MACs at the sustained rate.
+  const double block_macs = static_cast<double>(plan.tile.m) * plan.tile.n * plan.tile.k * static_cast<double>(plan.k_steps);
+  result.array_busy_cycles =
+      static_cast<uint64_t>(std::ceil(arch::gpu::tensor_cycles(spec, dtype, static_cast<double>(plan.waves) * block_macs)));
   const uint64_t written = s.m * s.n * arch::bytes_of(dtype);
   result.activity.macs = op.macs();
   result.activity.dram_write_bytes = written;
@@ -57,13 +63,18 @@ OpResult gpu_linear(const arch::GpuSpec& spec, const Op& op, const ModelRunOptio
   const double bytes = static_cast<double>((s.m * s.k + s.k * s.n + s.m * s.n) * arch::bytes_of(dtype));
   result.roofline = floors(macs / peak_macs_per_cycle(spec, dtype), bytes / peak_hbm_bytes_per_cycle(spec));
   result.utilization = macs / (static_cast<double>(std::max<uint64_t>(run.cycles, 1)) * peak_macs_per_cycle(spec, dtype));
-  result.mapping = "thread blocks " + std::to_string(plan.tile.m) + "x" + std::to_string(plan.tile.n) + "x" +
-                   std::to_string(plan.tile.k) + "/" + std::to_string(plan.tile.stages) + ", split-K " +
-                   std::to_string(plan.split_k) + ", " + std::to_string(plan.waves) + " wave(s)";
+  result.mapping = plan.describe();
   if (wants_gemm_check(options.gemm, workloads::Gemm{op.name, s.m, s.n, s.k})) {
     result.numerics = check_gemm({s.m, s.n, s.k, dtype, plan.tile.k, options.gemm.seed});
   }
   return result;
+}
+
+namespace {
+
+OpResult gpu_linear(const arch::GpuSpec& spec, const Op& op, const ModelRunOptions& options) {
+  const auto& s = op.shape_as<workloads::LinearShape>();
+  return run_gpu_linear(spec, mapper::map_gpu_gemm(spec, {s.m, s.n, s.k, options.gemm.dtype}), op, options);
 }
 
 // Thread blocks a tensor-core kernel spreads its work over: attention takes a (batch, head,

@@ -6,12 +6,17 @@
 #pragma once
 
 #include "arch/gpu/gpu_spec.h"
+#include "mapper/gpu_mapper.h"
 #include "sim/model_run.h"
 
 namespace tessel::sim {
 
 // One operator as its kernel (what run_model costs each op with).
 OpResult run_gpu_op(const arch::GpuSpec& spec, const workloads::Op& op, const ModelRunOptions& options);
+
+// A Linear `op` run as `plan` maps it (what run_gpu_op does after mapping it).
+OpResult run_gpu_linear(const arch::GpuSpec& spec, const mapper::GpuGemmPlan& plan, const workloads::Op& op,
+                        const ModelRunOptions& options);
 
 // Throws InputError for an invalid request and std::invalid_argument for a format the tensor
 // cores do not take.

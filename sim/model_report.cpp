@@ -249,17 +249,8 @@ void print_model_table(const ModelRunResult& result, std::ostream& out) {
 }
 
 ReportBundle report_bundle(const ModelRunResult& result) {
-  ReportBundle reports;
-  reports.summary = model_summary_json(result);
-  std::ostringstream ops;
-  write_ops_csv(result, ops);
-  reports.layers_csv = ops.str();
-  reports.stats = model_stats_tree(result).to_json();
-  std::ostringstream table;
-  print_model_table(result, table);
-  reports.table = table.str();
-  reports.numerics_passed = result.numerics_passed();
-  return reports;
+  return {model_summary_json(result), printed([&](std::ostream& out) { write_ops_csv(result, out); }), model_stats_tree(result).to_json(),
+          printed([&](std::ostream& out) { print_model_table(result, out); }), result.numerics_passed()};
 }
 
 }  // namespace tessel::sim

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace tessel::sim {
@@ -67,6 +68,12 @@ void write_report_files(const ReportBundle& reports, const std::string& director
   write("summary.json", reports.summary.dump(2) + "\n");
   write("layers.csv", reports.layers_csv);
   write("stats.json", reports.stats.dump(2) + "\n");
+}
+
+std::string printed(const std::function<void(std::ostream&)>& write) {
+  std::ostringstream text;
+  write(text);
+  return text.str();
 }
 
 }  // namespace tessel::sim

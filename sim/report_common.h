@@ -2,6 +2,8 @@
 // stats-tree entries and JSON.
 #pragma once
 
+#include <functional>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,9 @@ struct ReportBundle {
   std::string table;       // what `tessel run` prints
   bool numerics_passed = true;
 };
+
+// What `write` prints, as a string (the CSV and the table of a bundle).
+std::string printed(const std::function<void(std::ostream&)>& write);
 
 // Writes summary.json, layers.csv and stats.json into `directory`, creating it; throws
 // std::runtime_error naming a file it cannot write.

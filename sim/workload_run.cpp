@@ -1,8 +1,6 @@
 #include "sim/workload_run.h"
 
 #include <algorithm>
-#include <map>
-#include <tuple>
 
 namespace tessel::sim {
 
@@ -94,28 +92,15 @@ RunResult run_workload(const arch::SystolicSpec& spec, const workloads::Graph& g
                        const RunOptions& options) {
   RunResult result{&spec, graph.name, options.dtype, {}, {}};
   mapper::MappingCache mappings(spec);
-  std::map<std::tuple<uint64_t, uint64_t, uint64_t>, size_t> first_of_shape;
-  for (size_t i = 0; i < graph.gemms.size(); ++i) {
-    const workloads::Gemm& gemm = graph.gemms[i];
-    if (options.on_layer) options.on_layer(i, graph.gemms.size(), gemm);
-    const auto shape = std::make_tuple(gemm.m, gemm.n, gemm.k);
-    const auto seen = first_of_shape.find(shape);
-    if (seen == first_of_shape.end()) {
-      first_of_shape.emplace(shape, i);
-      result.layers.push_back(run_gemm_layer(spec, gemm, options, mappings));
-    } else {
-      LayerResult layer = result.layers[seen->second];
-      layer.gemm = gemm;
-      layer.reused = true;
-      result.layers.push_back(layer);
-    }
-    const LayerResult& layer = result.layers.back();
+  result.layers = run_layers_reusing_shapes<LayerResult>(
+      graph, options, [&](const workloads::Gemm& gemm) { return run_gemm_layer(spec, gemm, options, mappings); });
+  for (const LayerResult& layer : result.layers) {
     RunTotals& t = result.totals;
     t.total_cycles += layer.run.total_cycles;
     t.compute_cycles += layer.run.compute_cycles;
     t.stall_cycles += layer.run.stall_cycles;
     t.roofline_cycles += layer.roofline.cycles();
-    t.macs += gemm.macs();
+    t.macs += layer.gemm.macs();
     t.activity += layer.run.activity;
     t.energy += layer.energy;
   }

@@ -4,8 +4,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "arch/energy.h"
@@ -83,5 +86,29 @@ LayerResult run_gemm_layer(const arch::SystolicSpec& spec, const workloads::Gemm
 
 RunResult run_workload(const arch::SystolicSpec& spec, const workloads::Graph& graph,
                        const RunOptions& options);
+
+// The layers of `graph` in order, each from run_layer(gemm) (options.on_layer told first),
+// except that a GEMM of a shape already run copies that layer with its own gemm and
+// reused = true. Layer has members gemm and reused.
+template <typename Layer, typename RunLayer>
+std::vector<Layer> run_layers_reusing_shapes(const workloads::Graph& graph, const RunOptions& options,
+                                             RunLayer run_layer) {
+  std::vector<Layer> layers;
+  std::map<std::tuple<uint64_t, uint64_t, uint64_t>, size_t> first_of_shape;
+  for (size_t i = 0; i < graph.gemms.size(); ++i) {
+    const workloads::Gemm& gemm = graph.gemms[i];
+    if (options.on_layer) options.on_layer(i, graph.gemms.size(), gemm);
+    const auto [seen, is_new] = first_of_shape.emplace(std::make_tuple(gemm.m, gemm.n, gemm.k), i);
+    if (is_new) {
+      layers.push_back(run_layer(gemm));
+      continue;
+    }
+    Layer layer = layers[seen->second];
+    layer.gemm = gemm;
+    layer.reused = true;
+    layers.push_back(std::move(layer));
+  }
+  return layers;
+}
 
 }  // namespace tessel::sim

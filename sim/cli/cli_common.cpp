@@ -51,6 +51,16 @@ arch::DType choose_dtype(const arch::SystolicSpec& spec, const std::string& requ
   return *dtype;
 }
 
+arch::DType choose_gpu_dtype(const arch::GpuSpec& gpu, const std::string& requested) {
+  if (requested.empty()) return gpu.default_dtype();
+  const std::optional<arch::DType> dtype = arch::parse_dtype(requested);
+  if (!dtype) throw FlagError("--dtype '" + requested + "': not one of int8, fp8, fp16, bf16, fp32");
+  if (!gpu.tensor_macs_per_cycle_per_sm(*dtype)) {
+    throw FlagError("--dtype " + requested + ": " + gpu.source_file + " gives its tensor cores no rate for it");
+  }
+  return *dtype;
+}
+
 mapper::Objective choose_objective(const std::string& requested) {
   const std::optional<mapper::Objective> objective = mapper::parse_objective(requested);
   if (!objective) throw FlagError("--objective '" + requested + "': not one of latency, energy, edp");

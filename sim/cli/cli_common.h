@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "arch/gpu/gpu_spec.h"
 #include "arch/spec.h"
 #include "mapper/systolic_mapper.h"
 #include "workloads/gemm.h"
@@ -42,6 +43,8 @@ void add_target_flags(CLI::App& command, TargetFlags& flags);
 arch::SystolicSpec load_target(const TargetFlags& flags, bool& search_dataflows);
 workloads::Graph load_workload(const TargetFlags& flags);
 arch::DType choose_dtype(const arch::SystolicSpec& spec, const std::string& requested);
+// The GPU's first tensor-core format, or the one asked for when its tensor cores take it.
+arch::DType choose_gpu_dtype(const arch::GpuSpec& gpu, const std::string& requested);
 mapper::Objective choose_objective(const std::string& requested);
 // A preset name, or a Hugging Face config.json (a path: it holds a '/' or ends in .json).
 workloads::ModelConfig load_model(const std::string& name_or_path);

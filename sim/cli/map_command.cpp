@@ -6,10 +6,12 @@
 #include <iostream>
 #include <optional>
 
+#include "arch/config_gpu.h"
 #include "arch/systolic/fold_timing.h"
 #include "arch/systolic/tile_work.h"
 #include "mapper/loop_nest.h"
 #include "mapper/mapping_json.h"
+#include "sim/cli/map_gpu.h"
 #include "workloads/model_config.h"
 #include "workloads/transformer.h"
 
@@ -124,7 +126,9 @@ nlohmann::json result_json(const arch::SystolicSpec& spec, const workloads::Gemm
 }  // namespace
 
 CLI::App* add_map_command(CLI::App& app, MapFlags& flags) {
-  CLI::App* map = app.add_subcommand("map", "Show the mapper's choice for one GEMM, its cost and the runners-up");
+  CLI::App* map = app.add_subcommand(
+      "map", "Show the mapper's choice for one GEMM (a systolic mapping or a GPU's thread-block plan), its cost and the "
+             "runners-up");
   add_target_flags(*map, flags.target);
   map->add_option("--layer", flags.layer, "With --topology: the layer to map");
   CLI::Option* model = map->add_option("--model", flags.model,
@@ -136,11 +140,23 @@ CLI::App* add_map_command(CLI::App& app, MapFlags& flags) {
   map->add_option("--kv-len", flags.kv_len, "With --model, decode: tokens already cached")->capture_default_str();
   map->add_option("--seed", flags.seed, "Seed of the sampled search (large mapspaces only)")->capture_default_str();
   map->add_option("--top", flags.top, "Runners-up to list")->capture_default_str();
-  map->add_option("--json", flags.json, "Also write the result as JSON to this file (`tessel run --mapping` reads it)");
+  map->add_option("--json", flags.json,
+                  "Also write the result as JSON to this file (a systolic mapping: `tessel run --mapping` reads it)");
   return map;
 }
 
 int map_command(const MapFlags& flags) {
+  if (arch::is_gpu_file(flags.target.arch)) {
+    const arch::GpuSpec gpu = arch::load_gpu_spec(flags.target.arch);
+    if (!flags.target.dataflow.empty()) throw FlagError("--dataflow: a GPU has no dataflow to choose");
+    if (choose_objective(flags.target.objective) != mapper::Objective::Latency) {
+      throw FlagError("--objective " + flags.target.objective + ": the GPU mapper minimises latency only");
+    }
+    const workloads::Gemm gemm =
+        flags.model.empty() ? pick_layer(load_workload(flags.target), flags.layer) : model_op_gemm(flags);
+    map_gemm_on_gpu(gpu, gemm, choose_gpu_dtype(gpu, flags.target.dtype), flags.top, flags.json, std::cout);
+    return 0;
+  }
   bool search_dataflows = false;
   const arch::SystolicSpec spec = load_target(flags.target, search_dataflows);
   const workloads::Gemm gemm =

@@ -6,6 +6,8 @@
 #include "arch/config_gpu.h"
 #include "mapper/mapping_json.h"
 #include "sim/gpu_model_run.h"
+#include "sim/gpu_workload_report.h"
+#include "sim/gpu_workload_run.h"
 #include "sim/model_report.h"
 #include "sim/model_run.h"
 #include "sim/numerics/gemm_check.h"
@@ -16,7 +18,7 @@
 namespace tessel::cli {
 
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
-  CLI::App* run = app.add_subcommand("run", "Map and simulate GEMM layers or a transformer on an architecture");
+  CLI::App* run = app.add_subcommand("run", "Map and simulate GEMM layers or a transformer on an architecture (systolic, FPGA or GPU)");
   add_target_flags(*run, flags.target);
   CLI::Option* model = run->add_option(
       "--model", flags.model, "A transformer instead of --gemm/--topology: preset name or HF config.json");
@@ -97,16 +99,6 @@ sim::ModelRequest model_request(const RunFlags& flags) {
   return request;
 }
 
-arch::DType gpu_dtype(const arch::GpuSpec& gpu, const std::string& requested) {
-  if (requested.empty()) return gpu.default_dtype();
-  const std::optional<arch::DType> dtype = arch::parse_dtype(requested);
-  if (!dtype) throw FlagError("--dtype '" + requested + "': not one of int8, fp8, fp16, bf16, fp32");
-  if (!gpu.tensor_macs_per_cycle_per_sm(*dtype)) {
-    throw FlagError("--dtype " + requested + ": " + gpu.source_file + " gives its tensor cores no rate for it");
-  }
-  return *dtype;
-}
-
 workloads::AttentionImpl attention_impl(const std::string& name) {
   if (name == "fused") return workloads::AttentionImpl::Fused;
   if (name == "unfused") return workloads::AttentionImpl::Unfused;
@@ -135,7 +127,7 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
       throw FlagError("--tp " + std::to_string(flags.tp) + ": " + gpu.source_file +
                       " has no nvlink section: its GPUs have no links to share layers over");
     }
-    options.gemm = gemm_options(flags, gpu_dtype(gpu, flags.target.dtype));
+    options.gemm = gemm_options(flags, choose_gpu_dtype(gpu, flags.target.dtype));
     result = sim::run_model(gpu, model, request, options);
   } else {
     if (flags.tp > 1) throw FlagError("--tp: tensor parallelism runs on GPUs linked by NVLink (a kind: gpu file)");
@@ -152,9 +144,28 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
 
 }  // namespace
 
+// GEMMs on a GPU: the mapper picks thread-block tiles for latency, so the systolic search's
+// flags do not apply.
+sim::ReportBundle execute_gpu_gemm_run(const RunFlags& flags, const arch::GpuSpec& gpu) {
+  if (!flags.target.dataflow.empty()) throw FlagError("--dataflow: a GPU has no dataflow to choose");
+  if (!flags.mapping.empty()) throw FlagError("--mapping: a GPU's GEMMs are mapped to thread blocks, not pinned");
+  if (choose_objective(flags.target.objective) != mapper::Objective::Latency) {
+    throw FlagError("--objective " + flags.target.objective + ": the GPU mapper minimises latency only");
+  }
+  const workloads::Graph graph = load_workload(flags.target);
+  sim::RunOptions options = gemm_options(flags, choose_gpu_dtype(gpu, flags.target.dtype));
+  if (!flags.quiet && graph.gemms.size() > 1) {
+    options.on_layer = [](size_t i, size_t count, const workloads::Gemm& gemm) {
+      std::cerr << "[" << i + 1 << "/" << count << "] " << gemm.name << '\n';
+    };
+  }
+  return sim::report_bundle(sim::run_gpu_workload(gpu, graph, options));
+}
+
 sim::ReportBundle execute_run(const RunFlags& flags) {
   if (!flags.model.empty()) return execute_model_run(flags);
   if (flags.tp != 1) throw FlagError("--tp shards a transformer: it needs --model");
+  if (arch::is_gpu_file(flags.target.arch)) return execute_gpu_gemm_run(flags, arch::load_gpu_spec(flags.target.arch));
   bool search_dataflows = false;
   const arch::SystolicSpec spec = load_target(flags.target, search_dataflows);
   const workloads::Graph graph = load_workload(flags.target);

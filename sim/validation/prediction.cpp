@@ -20,9 +20,7 @@ Prediction predict_gemm(const arch::GpuSpec& spec, uint64_t m, uint64_t n, uint6
   const mapper::GpuGemmPlan plan = mapper::map_gpu_gemm(spec, {m, n, k, dtype});
   const GpuGemmRun run = simulate_gpu_gemm(spec, plan);
   std::ostringstream model;
-  model << "gemm " << m << "x" << n << "x" << k << " " << arch::to_string(dtype) << ", tile " << plan.tile.m << "x"
-        << plan.tile.n << "x" << plan.tile.k << "/" << plan.tile.stages << ", split-K " << plan.split_k << ", "
-        << plan.waves << " wave(s)";
+  model << "gemm " << m << "x" << n << "x" << k << " " << arch::to_string(dtype) << ", " << plan.describe();
   return {run.seconds, model.str(), ""};
 }
 

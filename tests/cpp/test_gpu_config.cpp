@@ -98,10 +98,11 @@ INSTANTIATE_TEST_SUITE_P(
                    ":39: key 'nvlink.achievable_fraction': must be at most 1, got 1.2"}),
     [](const ::testing::TestParamInfo<BadGpuCase>& param) { return param.param.name; });
 
-TEST(GpuConfig, RunRefusesAGpuArchitectureWithAClearError) {
-  const testing::CliResult result = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --gemm 64,64,64");
-  EXPECT_EQ(result.exit_code, 1);
-  EXPECT_NE(result.output.find("tessel validate"), std::string::npos) << result.output;
+TEST(GpuConfig, TheSystolicReaderRefusesAGpuFileByItsKind) {
+  const std::string message =
+      testing::error_message<arch::ConfigError>([] { arch::load_spec(kA100); }, "load_spec of a GPU file");
+  EXPECT_EQ(message, kA100 + ":11: key 'kind': a GPU architecture (arch::load_gpu_spec reads it), not a systolic or "
+                             "FPGA design");
   EXPECT_TRUE(arch::is_gpu_file(kA100));
   EXPECT_FALSE(arch::is_gpu_file(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/tpu_v1.yaml"));
 }

@@ -1,0 +1,126 @@
+// GEMM and topology runs on a GPU, and `tessel map` on one: each GEMM is the same kernel a
+// transformer's linear is, the reports have the systolic runs' columns and keys, and the
+// flags that only a systolic search has are refused.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "arch/config_gpu.h"
+#include "cli_runner.h"
+#include "sim/gpu_model_run.h"
+#include "sim/gpu_workload_run.h"
+#include "test_files.h"
+#include "workloads/topology_csv.h"
+
+namespace tessel::sim {
+namespace {
+
+arch::GpuSpec a100() { return arch::load_gpu_spec(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml"); }
+
+RunOptions timing_only() {
+  RunOptions options;
+  options.dtype = arch::DType::Bf16;
+  options.check = CheckMode::Never;
+  return options;
+}
+
+// A GEMM of a workload costs what the same product costs as a transformer's linear.
+TEST(GpuWorkloadRun, AGemmIsTheLinearKernel) {
+  const arch::GpuSpec spec = a100();
+  const GpuRunResult run = run_gpu_workload(spec, {"g", {{"g", 512, 1024, 768}}}, timing_only());
+  ModelRunOptions options;
+  options.gemm = timing_only();
+  const OpResult linear =
+      run_gpu_op(spec, workloads::Op("g", workloads::OpKind::Linear, workloads::LinearShape{512, 1024, 768}), options);
+  ASSERT_EQ(run.layers.size(), 1u);
+  EXPECT_EQ(run.layers[0].op.cycles, linear.cycles);
+  EXPECT_EQ(run.totals.total_cycles, linear.cycles);
+  EXPECT_EQ(run.layers[0].op.activity.dram_read_bytes, linear.activity.dram_read_bytes);
+}
+
+// A large square GEMM keeps the tensor cores near their sustained rate: its utilization of the
+// peak is at most the calibrated main-loop efficiency (0.88), and above 0.8 (19 full waves of
+// 128x64 blocks; the launch and the last, partial wave cost the rest).
+TEST(GpuWorkloadRun, LargeGemmRunsNearTheSustainedRate) {
+  const arch::GpuSpec spec = a100();
+  const GpuRunResult run = run_gpu_workload(spec, {"g", {{"g", 4096, 4096, 4096}}}, timing_only());
+  EXPECT_LE(run.utilization(), spec.tensor_efficiency);
+  EXPECT_GT(run.utilization(), 0.8);
+  EXPECT_LE(run.totals.compute_cycles, run.totals.total_cycles);
+  EXPECT_EQ(run.totals.compute_cycles + run.totals.stall_cycles, run.totals.total_cycles);
+}
+
+// A topology's GEMMs in order; a shape seen before reuses its run, and the totals add up.
+TEST(GpuWorkloadRun, TopologyLayersAddUp) {
+  const arch::GpuSpec spec = a100();
+  workloads::Graph graph =
+      workloads::read_topology_csv(std::string(TESSEL_SOURCE_DIR) + "/configs/topologies/alexnet.csv");
+  graph.gemms.push_back(graph.gemms.front());
+  const GpuRunResult run = run_gpu_workload(spec, graph, timing_only());
+  ASSERT_EQ(run.layers.size(), graph.gemms.size());
+  EXPECT_TRUE(run.layers.back().reused);
+  EXPECT_EQ(run.layers.back().op.cycles, run.layers.front().op.cycles);
+  uint64_t cycles = 0, macs = 0;
+  for (const GpuLayerResult& layer : run.layers) {
+    cycles += layer.op.cycles;
+    macs += layer.gemm.macs();
+    EXPECT_GT(layer.mapping_efficiency, 0.0);
+    EXPECT_LE(layer.mapping_efficiency, 1.0);
+  }
+  EXPECT_EQ(run.totals.total_cycles, cycles);
+  EXPECT_EQ(run.totals.macs, macs);
+}
+
+TEST(GpuWorkloadRun, CommandLineWritesTheSystolicColumns) {
+  const auto gpu = testing::fresh_dir("gpu_gemm_run");
+  const auto systolic = testing::fresh_dir("systolic_gemm_run");
+  const auto run = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --gemm 96,80,64 --quiet --out " + gpu.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(testing::run_tessel("run --arch configs/arch/array_8x8.yaml --gemm 96,80,64 --quiet --out " +
+                                systolic.string())
+                .exit_code,
+            0);
+  const auto header = [](const std::filesystem::path& dir) { return testing::read_lines((dir / "layers.csv").string())[0]; };
+  EXPECT_EQ(header(gpu), header(systolic));
+  const auto summary = nlohmann::json::parse(testing::read_text(gpu / "summary.json"));
+  const auto reference = nlohmann::json::parse(testing::read_text(systolic / "summary.json"));
+  for (const auto& item : reference.items()) EXPECT_TRUE(summary.contains(item.key())) << item.key();
+  EXPECT_TRUE(summary["dataflow"].is_null());
+  EXPECT_TRUE(summary["numerics"]["checked"].get<bool>());  // small enough: checked against Eigen
+  EXPECT_TRUE(summary["numerics"]["passed"].get<bool>());
+  EXPECT_NE(testing::read_lines((gpu / "layers.csv").string())[1].find("thread blocks"), std::string::npos);
+  std::filesystem::remove_all(gpu);
+  std::filesystem::remove_all(systolic);
+}
+
+TEST(GpuWorkloadRun, CommandLineRefusesTheSystolicSearchFlags) {
+  const std::string run = "run --arch configs/arch/a100_sxm.yaml --gemm 64,64,64 ";
+  for (const std::string flags : {"--dataflow ws", "--objective energy", "--mapping nowhere.json"}) {
+    const auto result = testing::run_tessel(run + flags);
+    EXPECT_EQ(result.exit_code, 1) << flags;
+    EXPECT_NE(result.output.find(flags.substr(0, flags.find(' '))), std::string::npos) << result.output;
+  }
+}
+
+TEST(GpuMap, PrintsThePlanAndWritesItsJson) {
+  const auto out = testing::fresh_dir("gpu_map");
+  std::filesystem::create_directories(out);
+  const std::string json = (out / "plan.json").string();
+  const auto result = testing::run_tessel("map --arch configs/arch/a100_sxm.yaml --gemm 4096,4096,4096 --top 2 --json " + json);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("mapping: thread blocks"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("runners-up:"), std::string::npos) << result.output;
+  const auto plan = nlohmann::json::parse(testing::read_text(json));
+  EXPECT_EQ(plan["alternatives"].size(), 2u);
+  EXPECT_LE(plan["plan"]["cycles"].get<double>(), plan["alternatives"][0]["cycles"].get<double>());
+  // The plan map prints is the one run uses.
+  const mapper::GpuGemmPlan used = mapper::map_gpu_gemm(a100(), {4096, 4096, 4096, arch::DType::Bf16});
+  EXPECT_EQ(plan["plan"]["tile"]["m"], used.tile.m);
+  EXPECT_EQ(plan["plan"]["split_k"], used.split_k);
+  std::filesystem::remove_all(out);
+  EXPECT_EQ(testing::run_tessel("map --arch configs/arch/a100_sxm.yaml --gemm 64,64,64 --objective edp").exit_code, 1);
+}
+
+}  // namespace
+}  // namespace tessel::sim
