@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arch/config_gpu.h"
@@ -79,22 +80,22 @@ TEST(GpuValidation, OnlyHostTimedRowsCarryTheTimersOverhead) {
 }
 
 // Softmax, layernorm and GELU sweeps from 1K to 512M elements, timed around one PyTorch call:
-// the category must stay within the 20%, each operator too (reached: softmax 19.6%,
-// layernorm 7.9%, GELU 3.6%; softmax's block kernel for rows over 1024 re-reads them, which
-// the streaming model does not, so it is the worst).
+// the category must stay within the 20% (reached 10.6%), and each operator near what
+// it reaches, 2-3 points above: softmax 22% (19.6%; PyTorch's block softmax re-reads rows
+// over 1024 elements, which the streaming model does not), layernorm 10% (7.9%), GELU 6% (3.6%).
 TEST(GpuValidation, A100VectorOpRowsStayWithinTheTarget) {
   const arch::GpuSpec spec = a100();
   const auto result = sim::validation::validate_gpu(spec, rows_of("a100_vector_ops.csv"), {});
   ASSERT_EQ(result.cases.size(), 64u);
   EXPECT_TRUE(result.skipped.empty());
   EXPECT_LE(sim::validation::mape_by_category(result.cases).at(0).mape_percent, 20.0);
-  for (const std::string op : {"softmax-", "layernorm-", "gelu-"}) {
+  for (const auto& [op, bound] : {std::pair{"softmax-", 22.0}, {"layernorm-", 10.0}, {"gelu-", 6.0}}) {
     std::vector<CaseResult> cases;
     for (const CaseResult& c : result.cases) {
       if (c.id.rfind(op, 0) == 0) cases.push_back(c);
     }
     ASSERT_GT(cases.size(), 15u) << op;
-    EXPECT_LE(mape(cases), 20.0) << op;
+    EXPECT_LE(mape(cases), bound) << op;
   }
 }
 
