@@ -1,15 +1,20 @@
 // Host time of whole runs (load, map, simulate; timing only), the figures SCALE-Sim v2 is
 // compared with: it needs about 11 s and 293 s of CPU for the two GEMM workloads on a 2-core
-// machine; a whole LLM generate run; and the mapper's own speed.
+// machine; whole LLM generate runs on a TPU-like chip and on four A100s; a GPU validation
+// pass; and the mapper's own speed.
 #include <benchmark/benchmark.h>
 
 #include <sys/resource.h>
 
 #include <string>
+#include <vector>
 
+#include "arch/config_gpu.h"
 #include "arch/config_loader.h"
 #include "mapper/systolic_mapper.h"
+#include "sim/gpu_model_run.h"
 #include "sim/model_run.h"
+#include "sim/validation/gpu_validation.h"
 #include "sim/workload_run.h"
 #include "workloads/topology_csv.h"
 
@@ -59,6 +64,47 @@ void BM_Llama2_70B_Generate_TpuV4(benchmark::State& state) {
   state.counters["simulated_tpot_ms"] = tpot * 1e3;
 }
 BENCHMARK(BM_Llama2_70B_Generate_TpuV4)->Unit(benchmark::kMillisecond);
+
+// The same generate run on four A100s sharing the model's layers (tensor parallelism): every
+// GEMM's thread-block plan simulated in waves, the other kernels and the all-reduces analytic.
+void BM_Llama2_70B_Generate_A100x4(benchmark::State& state) {
+  const arch::GpuSpec spec = arch::load_gpu_spec(kSource + "/configs/arch/a100_sxm.yaml");
+  sim::ModelRunOptions options;
+  options.gemm.dtype = arch::DType::Bf16;
+  options.gemm.check = sim::CheckMode::Never;
+  options.tensor_parallel = 4;
+  sim::ModelRequest request;
+  request.kind = sim::ModelRequest::Generate;
+  request.input = 2048;
+  request.output = 128;
+  const workloads::ModelConfig model = workloads::model_preset("llama2-70b");
+  double tpot = 0;
+  for (auto _ : state) {
+    tpot = sim::run_model(spec, model, request, options).tpot_s();
+    benchmark::DoNotOptimize(tpot);
+  }
+  state.counters["simulated_tpot_ms"] = tpot * 1e3;
+}
+BENCHMARK(BM_Llama2_70B_Generate_A100x4)->Unit(benchmark::kMillisecond);
+
+// Every A100 row the tests keep (tests/data/validation: GEMMs, context attention, vector
+// operators, all-reduces, the GPT-3 layer) predicted, as `tessel validate` does.
+void BM_ValidateA100Rows(benchmark::State& state) {
+  const arch::GpuSpec spec = arch::load_gpu_spec(kSource + "/configs/arch/a100_sxm.yaml");
+  std::vector<sim::validation::Measurement> rows;
+  for (const char* file : {"a100_gemm.csv", "a100_attention.csv", "a100_vector_ops.csv", "a100_collectives.csv",
+                           "a100x4_gpt3_layer.csv"}) {
+    const auto more = sim::validation::read_measurements(kSource + "/tests/data/validation/" + file);
+    rows.insert(rows.end(), more.begin(), more.end());
+  }
+  size_t cases = 0;
+  for (auto _ : state) {
+    cases = sim::validation::validate_gpu(spec, rows, {}).cases.size();
+    benchmark::DoNotOptimize(cases);
+  }
+  state.counters["cases"] = static_cast<double>(cases);
+}
+BENCHMARK(BM_ValidateA100Rows)->Unit(benchmark::kMillisecond);
 
 void BM_Gemm512x768x768_128x128_os(benchmark::State& state) {
   run_timing_only(state, kSource + "/configs/scalesim/os_128x128_calc.cfg", {"gemm", {{"gemm", 512, 768, 768}}});
