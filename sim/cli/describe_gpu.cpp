@@ -26,7 +26,9 @@ void describe_gpu(const arch::GpuSpec& spec, std::ostream& out) {
       << spec.l2_bytes_per_cycle * clock / 1e9 << " GB/s\n";
   out << "  HBM " << spec.hbm_bytes_per_second / 1e9 << " GB/s peak, "
       << spec.hbm_achievable_fraction * spec.hbm_bytes_per_second / 1e9 << " GB/s achievable (fraction "
-      << spec.hbm_achievable_fraction << "), latency " << spec.hbm_latency_ns << " ns\n";
+      << spec.hbm_achievable_fraction << "), latency " << spec.hbm_latency_ns << " ns";
+  if (spec.hbm_capacity_bytes > 0) out << ", " << static_cast<double>(spec.hbm_capacity_bytes) / (1ull << 30) << " GiB";
+  out << "\n";
   out << "  kernel launch " << spec.launch_overhead_s * 1e6 << " us\n";
   if (spec.nvlink) {
     const arch::NvlinkSpec& link = *spec.nvlink;

@@ -138,7 +138,10 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
     result = sim::run_model(spec, model, request, options);
   }
   const std::string warning = sim::dram_capacity_warning(result);
-  if (!warning.empty()) std::cerr << "tessel: " << warning << '\n';
+  if (!warning.empty()) {
+    std::cerr << "tessel: " << warning << '\n';
+    if (arch::is_gpu_file(flags.target.arch)) std::cerr << "tessel: --tp N shares the layers over N GPUs\n";
+  }
   return sim::report_bundle(result);
 }
 
