@@ -19,17 +19,26 @@ uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 // HBM bytes of A and B after L2 reuse. When both fit in L2 each byte crosses HBM once.
 // Otherwise each wave of thread blocks (raster order along N) reads the rows of A and the
-// columns of B it touches, and nothing survives from one wave to the next.
+// columns of B its tiles touch (a tile's padding past M or N reads nothing), and nothing
+// survives from one wave to the next; the last wave holds only the tiles left.
 double input_hbm_bytes(const arch::GpuSpec& spec, const GpuGemm& g, const ThreadBlockTile& tile,
                        uint64_t tiles_m, uint64_t tiles_n) {
   const double bytes = arch::bytes_of(g.dtype);
   const double once = static_cast<double>(g.m * g.k + g.k * g.n) * bytes;
   if (once <= static_cast<double>(spec.l2_bytes)) return once;
-  const uint64_t per_wave = std::min<uint64_t>(tiles_m * tiles_n, spec.sms);
-  const uint64_t cols = std::min<uint64_t>(tiles_n, per_wave);
-  const uint64_t rows = ceil_div(per_wave, cols);
-  const double wave_bytes = static_cast<double>(rows * tile.m + cols * tile.n) * static_cast<double>(g.k) * bytes;
-  return std::max(once, static_cast<double>(ceil_div(tiles_m * tiles_n, per_wave)) * wave_bytes);
+  const auto wave_bytes = [&](uint64_t blocks) {
+    const uint64_t cols = std::min<uint64_t>(tiles_n, blocks);
+    const uint64_t rows = ceil_div(blocks, cols);
+    const uint64_t a_rows = std::min<uint64_t>(rows * tile.m, g.m);
+    const uint64_t b_cols = std::min<uint64_t>(cols * tile.n, g.n);
+    return static_cast<double>(a_rows + b_cols) * static_cast<double>(g.k) * bytes;
+  };
+  const uint64_t tiles = tiles_m * tiles_n;
+  const uint64_t per_wave = std::min<uint64_t>(tiles, spec.sms);
+  const uint64_t full_waves = tiles / per_wave;
+  const uint64_t left = tiles - full_waves * per_wave;
+  const double total = static_cast<double>(full_waves) * wave_bytes(per_wave) + (left > 0 ? wave_bytes(left) : 0.0);
+  return std::max(once, total);
 }
 
 }  // namespace
@@ -118,9 +127,12 @@ std::vector<GpuGemmPlan> rank_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm&
     }
   }
   if (plans.empty()) throw std::invalid_argument(spec.name + ": no thread-block tile fits an SM");
-  // Stable: among equal costs the larger tile and the smaller split, in candidate order, win.
-  std::stable_sort(plans.begin(), plans.end(),
-                   [](const GpuGemmPlan& a, const GpuGemmPlan& b) { return a.cycles < b.cycles; });
+  // Among plans of equal time (HBM-bound ones tie) the one leaving its SMs the most slack
+  // first: less padded tensor work, more room for the stalls the closed form does not see.
+  // Then candidate order: the larger tile and the smaller split.
+  std::stable_sort(plans.begin(), plans.end(), [](const GpuGemmPlan& a, const GpuGemmPlan& b) {
+    return a.cycles < b.cycles || (a.cycles == b.cycles && a.sm_cycles < b.sm_cycles);
+  });
   return plans;
 }
 

@@ -85,4 +85,18 @@ GpuGemmRun simulate_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemmPla
   return run;
 }
 
+GpuGemmChoice choose_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemm& gemm, size_t confirm) {
+  const std::vector<mapper::GpuGemmPlan> plans = mapper::rank_gpu_gemm(spec, gemm);
+  GpuGemmChoice best{plans.front(), {}, 0};
+  for (size_t i = 0; i < std::min(std::max<size_t>(confirm, 1), plans.size()); ++i) {
+    const GpuGemmRun run = simulate_gpu_gemm(spec, plans[i]);
+    if (i == 0 || run.cycles < best.run.cycles) {
+      best.plan = plans[i];
+      best.run = run;
+    }
+    best.confirmed = i + 1;
+  }
+  return best;
+}
+
 }  // namespace tessel::sim

@@ -21,4 +21,15 @@ struct GpuGemmRun {
 // Any number of calls in one process, one at a time.
 GpuGemmRun simulate_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemmPlan& plan);
 
+struct GpuGemmChoice {
+  mapper::GpuGemmPlan plan;
+  GpuGemmRun run;
+  size_t confirmed = 0;  // plans simulated to choose it
+};
+
+// The mapper's `confirm` best plans simulated and the fastest kept (the first in the
+// analytic order among equals), as the systolic runs confirm theirs: the closed form cannot
+// see every stall of SMs queueing at one HBM. confirm = 1 trusts the analytic ranking.
+GpuGemmChoice choose_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemm& gemm, size_t confirm);
+
 }  // namespace tessel::sim

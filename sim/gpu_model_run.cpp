@@ -41,11 +41,12 @@ Roofline floors(double compute_cycles, double memory_cycles) {
 
 }  // namespace
 
-OpResult run_gpu_linear(const arch::GpuSpec& spec, const mapper::GpuGemmPlan& plan, const Op& op,
+OpResult run_gpu_linear(const arch::GpuSpec& spec, const GpuGemmChoice& choice, const Op& op,
                         const ModelRunOptions& options) {
   const auto& s = op.shape_as<workloads::LinearShape>();
   const arch::DType dtype = options.gemm.dtype;
-  const GpuGemmRun run = simulate_gpu_gemm(spec, plan);
+  const mapper::GpuGemmPlan& plan = choice.plan;
+  const GpuGemmRun& run = choice.run;
   OpResult result;
   result.cycles = run.cycles;
   // The busiest SM's tensor cores: its thread blocks' MACs at the sustained rate.
@@ -74,7 +75,8 @@ namespace {
 
 OpResult gpu_linear(const arch::GpuSpec& spec, const Op& op, const ModelRunOptions& options) {
   const auto& s = op.shape_as<workloads::LinearShape>();
-  return run_gpu_linear(spec, mapper::map_gpu_gemm(spec, {s.m, s.n, s.k, options.gemm.dtype}), op, options);
+  return run_gpu_linear(spec, choose_gpu_gemm(spec, {s.m, s.n, s.k, options.gemm.dtype}, options.gemm.confirm), op,
+                        options);
 }
 
 // Thread blocks a tensor-core kernel spreads its work over: attention takes a (batch, head,

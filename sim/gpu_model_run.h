@@ -6,7 +6,7 @@
 #pragma once
 
 #include "arch/gpu/gpu_spec.h"
-#include "mapper/gpu_mapper.h"
+#include "sim/gpu_gemm_engine.h"
 #include "sim/model_run.h"
 
 namespace tessel::sim {
@@ -14,8 +14,9 @@ namespace tessel::sim {
 // One operator as its kernel (what run_model costs each op with).
 OpResult run_gpu_op(const arch::GpuSpec& spec, const workloads::Op& op, const ModelRunOptions& options);
 
-// A Linear `op` run as `plan` maps it (what run_gpu_op does after mapping it).
-OpResult run_gpu_linear(const arch::GpuSpec& spec, const mapper::GpuGemmPlan& plan, const workloads::Op& op,
+// A Linear `op` as `choice` planned and simulated it (what run_gpu_op does after
+// choose_gpu_gemm with options.gemm.confirm).
+OpResult run_gpu_linear(const arch::GpuSpec& spec, const GpuGemmChoice& choice, const workloads::Op& op,
                         const ModelRunOptions& options);
 
 // Throws InputError for an invalid request and std::invalid_argument for a format the tensor

@@ -11,11 +11,12 @@ namespace {
 GpuLayerResult run_layer(const arch::GpuSpec& spec, const workloads::Gemm& gemm, const RunOptions& options) {
   GpuLayerResult layer{};
   layer.gemm = gemm;
-  layer.plan = mapper::map_gpu_gemm(spec, {gemm.m, gemm.n, gemm.k, options.dtype});
+  const GpuGemmChoice choice = choose_gpu_gemm(spec, {gemm.m, gemm.n, gemm.k, options.dtype}, options.confirm);
+  layer.plan = choice.plan;
   ModelRunOptions op_options;
   op_options.gemm = options;
   const workloads::Op op(gemm.name, workloads::OpKind::Linear, workloads::LinearShape{gemm.m, gemm.n, gemm.k});
-  layer.op = run_gpu_linear(spec, layer.plan, op, op_options);
+  layer.op = run_gpu_linear(spec, choice, op, op_options);
   const double slots = static_cast<double>(arch::ceil_div(gemm.m, layer.plan.tile.m) * layer.plan.tile.m) *
                        static_cast<double>(arch::ceil_div(gemm.n, layer.plan.tile.n) * layer.plan.tile.n) *
                        static_cast<double>(gemm.k);

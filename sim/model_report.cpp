@@ -219,8 +219,8 @@ std::string dram_capacity_warning(const ModelRunResult& result) {
        << (result.tensor_parallel > 1 ? " on each of its " + std::to_string(result.tensor_parallel) + " GPUs" : "")
        << "; " << result.arch.name
        << "'s DRAM holds " << static_cast<double>(result.arch.dram_capacity_bytes) / 1e9
-       << " GB: the figures are those of a model that fitted (as if sharded over chips, without their "
-          "interconnect)";
+       << " GB: the figures are those of a model that fitted"
+       << (result.tensor_parallel > 1 ? "" : " (as if sharded over chips, without their interconnect)");
   return text.str();
 }
 

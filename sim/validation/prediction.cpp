@@ -17,8 +17,9 @@ Prediction predict_gemm(const arch::GpuSpec& spec, uint64_t m, uint64_t n, uint6
   if (!spec.tensor_macs_per_cycle_per_sm(dtype)) {
     return skip(std::string(arch::to_string(dtype)) + " not on this GPU's tensor cores");
   }
-  const mapper::GpuGemmPlan plan = mapper::map_gpu_gemm(spec, {m, n, k, dtype});
-  const GpuGemmRun run = simulate_gpu_gemm(spec, plan);
+  const GpuGemmChoice choice = choose_gpu_gemm(spec, {m, n, k, dtype}, RunOptions().confirm);
+  const mapper::GpuGemmPlan& plan = choice.plan;
+  const GpuGemmRun& run = choice.run;
   std::ostringstream model;
   model << "gemm " << m << "x" << n << "x" << k << " " << arch::to_string(dtype) << ", " << plan.describe();
   return {run.seconds, model.str(), ""};

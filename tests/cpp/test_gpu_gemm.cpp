@@ -80,8 +80,7 @@ TEST(GpuGemm, AStreamedWeightTakesItsBytesAtTheAchievableBandwidth) {
   // M = 1: the weight crosses HBM once; time = launch + bytes / (fraction x peak), within 5%
   // (one HBM latency and the first chunk's edge on top).
   const arch::GpuSpec& spec = a100();
-  const mapper::GpuGemmPlan plan = mapper::map_gpu_gemm(spec, {1, 8192, 8192, arch::DType::Bf16});
-  const double seconds = sim::simulate_gpu_gemm(spec, plan).seconds;
+  const double seconds = sim::choose_gpu_gemm(spec, {1, 8192, 8192, arch::DType::Bf16}, 3).run.seconds;
   const double expected =
       spec.launch_overhead_s + 8192.0 * 8192 * 2 / (spec.hbm_bytes_per_second * spec.hbm_achievable_fraction);
   EXPECT_NEAR(seconds / expected, 1.0, 0.05);

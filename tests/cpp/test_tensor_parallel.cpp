@@ -100,9 +100,11 @@ sim::ModelRequest decode(uint64_t cached) {
 arch::GpuSpec a100() { return arch::load_gpu_spec(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml"); }
 
 // Batch-1 decode of Llama-2-70B: 138 GB of weights do not fit one 80 GB A100 but a quarter
-// does; each GPU streams its quarter, so the step takes a little over a quarter of one GPU's
-// time: above it by the 161 all-reduces, which cost what the ring says.
-TEST(TensorParallel, DecodeOnFourGpusIsAQuarterPlusCollectives) {
+// does. Each GPU streams its quarter of the weights and cache at HBM's achievable rate and
+// pays a launch per kernel, as one GPU does its whole (within 5%: each kernel's first HBM
+// latency), plus the 161 all-reduces the ring prices. The step is 2.5-4x faster than one
+// GPU's: not 4x, since every GPU pays every launch and the collectives.
+TEST(TensorParallel, DecodeOnFourGpusIsAQuarterOfTheBytesPlusCollectives) {
   const arch::GpuSpec spec = a100();
   const auto model = workloads::model_preset("llama2-70b");
   const sim::ModelRunResult one = sim::run_model(spec, model, decode(1023), decode_options(1));
@@ -110,14 +112,16 @@ TEST(TensorParallel, DecodeOnFourGpusIsAQuarterPlusCollectives) {
   EXPECT_EQ(one.fits_in_dram(), std::optional<bool>(false));
   EXPECT_EQ(four.fits_in_dram(), std::optional<bool>(true));
   EXPECT_EQ(four.tensor_parallel, 4u);
-  double collectives = 0, kernels = 0;
+  double collectives = 0, kernels = 0, bytes = 0;
   uint64_t reduces = 0;
   for (const sim::OpResult& op : four.steps.front().ops) {
+    const auto repeats = static_cast<double>(op.repeats);
     if (op.kind != OpKind::AllReduce && op.kind != OpKind::AllGather) {
-      if (op.kind != OpKind::KvCacheRead) kernels += static_cast<double>(op.repeats);
+      if (op.kind != OpKind::KvCacheRead) kernels += repeats;
+      bytes += static_cast<double>(op.activity.dram_read_bytes + op.activity.dram_write_bytes) * repeats;
       continue;
     }
-    collectives += static_cast<double>(op.cycles * op.repeats);
+    collectives += static_cast<double>(op.cycles) * repeats;
     if (op.kind == OpKind::AllReduce) {
       reduces += op.repeats;
       EXPECT_NEAR(static_cast<double>(op.cycles), arch::gpu::all_reduce_seconds(spec, 4, 8192 * 2) * spec.clock_hz, 1.0);
@@ -125,15 +129,14 @@ TEST(TensorParallel, DecodeOnFourGpusIsAQuarterPlusCollectives) {
     }
   }
   EXPECT_EQ(reduces, 2 * model.num_hidden_layers + 1);
-  // The shard's kernels move a quarter of the bytes but each still pays its launch and first
-  // HBM latency in full: at least a quarter of one GPU's step plus the three quarters of those
-  // fixed costs it no longer shares. At most 8% more: a quarter-width GEMM has fewer thread
-  // blocks to keep HBM busy (the MLP's stream 9% below the rate of the whole ones).
+  EXPECT_NEAR(bytes, static_cast<double>(four.weight_bytes + four.kv_cache_bytes), 0.01 * bytes);
   const double compute = static_cast<double>(four.steps.front().cycles) - collectives;
-  const double quarter = static_cast<double>(one.steps.front().cycles) / 4;
-  const double fixed = arch::gpu::launch_overhead_cycles(spec) + arch::gpu::hbm_latency_cycles(spec);
-  EXPECT_GE(compute, quarter + 0.75 * kernels * fixed);
-  EXPECT_LE(compute, 1.08 * (quarter + 0.75 * kernels * fixed));
+  const double floor = bytes / arch::gpu::hbm_bytes_per_cycle(spec) + kernels * arch::gpu::launch_overhead_cycles(spec);
+  EXPECT_GE(compute, floor);
+  EXPECT_LE(compute, 1.05 * floor);
+  const double speedup = static_cast<double>(one.steps.front().cycles) / static_cast<double>(four.steps.front().cycles);
+  EXPECT_GT(speedup, 2.5);
+  EXPECT_LT(speedup, 4.0);
 }
 
 // A model run against a measurement no one here made: LLMCompass timed each operator of one
