@@ -2,7 +2,8 @@
 // to thread-block tiles and simulated in waves over the SMs (mapper/gpu_mapper,
 // sim/gpu_gemm_engine); fused attention and batched matmuls are tensor-core kernels bound by
 // their MACs, their vector work or their HBM bytes; the row- and element-wise operators and
-// the copies are bandwidth-bound kernels; every kernel pays the launch overhead.
+// the copies are bandwidth-bound kernels; every kernel pays the launch overhead. With tensor
+// parallelism the run is one GPU's shard, its all-reduces and all-gathers rings over NVLink.
 #pragma once
 
 #include "arch/gpu/gpu_spec.h"
