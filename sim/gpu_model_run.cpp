@@ -95,6 +95,24 @@ uint64_t thread_blocks(const Op& op) {
   return 0;
 }
 
+// What a tensor-core thread block spends outside its main loop, the SMs all doing the same:
+// the first HBM latency, a fused-attention block's Q tile (it stays resident for the whole
+// loop) loaded at the SM's share of HBM, and its output tile stored at its share of L2, as a
+// GEMM block's epilogue (mapper/gpu_mapper).
+double block_edge_cycles(const arch::GpuSpec& spec, const Op& op, arch::DType dtype, uint64_t active_sms) {
+  const double bytes = arch::bytes_of(dtype);
+  double q_tile = 0, out_tile = 0;
+  if (const auto* a = std::get_if<workloads::AttentionShape>(&op.shape)) {
+    q_tile = static_cast<double>(std::min<uint64_t>(a->q_len, 128) * a->head_dim) * bytes;
+    out_tile = q_tile;
+  } else if (const auto* b = std::get_if<workloads::BatchedMatmulShape>(&op.shape)) {
+    out_tile = static_cast<double>(std::min<uint64_t>(b->m, 128) * std::min<uint64_t>(b->n, 128)) * bytes;
+  }
+  const double hbm_share = arch::gpu::hbm_bytes_per_cycle(spec) / static_cast<double>(active_sms);
+  return arch::gpu::hbm_latency_cycles(spec) + q_tile / hbm_share +
+         out_tile / arch::gpu::l2_bytes_per_cycle_per_sm(spec, static_cast<uint32_t>(active_sms));
+}
+
 // Every operator but a Linear as one kernel: its HBM bytes (the cache it streams included),
 // its CUDA-core and special-function work, and its tensor-core MACs over the SMs its thread
 // blocks occupy; the slowest of them, plus the launch.
@@ -119,8 +137,9 @@ OpResult gpu_kernel(const arch::GpuSpec& spec, const Op& op, const ModelRunOptio
     const double block_cycles = (op.kind == OpKind::Attention ? arch::gpu::attention_tensor_cycles(spec, dtype, block_macs)
                                                               : arch::gpu::tensor_cycles(spec, dtype, block_macs)) +
                                 alu * per_block / spec.fp32_ops_per_cycle_per_sm +
-                                special * per_block / spec.special_ops_per_cycle_per_sm;
-    busy = std::max(busy, arch::gpu::hbm_latency_cycles(spec) + waves * block_cycles);
+                                special * per_block / spec.special_ops_per_cycle_per_sm +
+                                block_edge_cycles(spec, op, dtype, std::min<uint64_t>(blocks, spec.sms));
+    busy = std::max(busy, waves * block_cycles);
   }
   OpResult result;
   result.cycles = static_cast<uint64_t>(std::ceil(arch::gpu::launch_overhead_cycles(spec) + busy));

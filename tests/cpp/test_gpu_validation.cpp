@@ -146,7 +146,7 @@ TEST(GpuValidation, A100AllReduceRows) {
 }
 
 // LLMCompass's GPT-3 175B layer split over 4 A100s, batch 8: each phase's total within 8%
-// (reached -0.2% prefill, +4.3% decode), the 24 operators within 15% (12.1%; the prefill's
+// (reached -0.1% prefill, +4.3% decode), the 24 operators within 15% (12.0%; the prefill's
 // Q.K^T and softmax and the decode all-reduce are the worst, 27-40%).
 TEST(GpuValidation, A100x4Gpt3LayerRows) {
   const auto result = sim::validation::validate_gpu(a100(), rows_of("a100x4_gpt3_layer.csv"), {});
@@ -187,8 +187,9 @@ TEST(GpuValidation, Gpt3LayerTotalIsItsOperators) {
 }
 
 // Fused causal context attention: its efficiency is calibrated on the 4096- and 8192-token
-// rows, which must stay within 8%; the shorter prompts, where launch, waves and the causal
-// imbalance weigh more, keep the whole category under 25% (reached: 5.1% and 19.6%).
+// rows, which must stay within 6% (reached 3.7%); the shorter prompts, where launches, waves
+// and each block's Q load and O store weigh more, keep the whole category under 20% (16.4%;
+// 512-token prompts still come out 37% fast on average).
 TEST(GpuValidation, A100ContextAttentionRows) {
   const arch::GpuSpec spec = a100();
   const std::vector<Measurement> rows = rows_of("a100_attention.csv");
@@ -199,8 +200,8 @@ TEST(GpuValidation, A100ContextAttentionRows) {
     if (c.id.find("-s4096-") != std::string::npos || c.id.find("-s8192-") != std::string::npos) long_prompts.push_back(c);
   }
   ASSERT_GT(long_prompts.size(), 20u);
-  EXPECT_LE(mape(long_prompts), 8.0);
-  EXPECT_LE(mape(result.cases), 25.0);
+  EXPECT_LE(mape(long_prompts), 6.0);
+  EXPECT_LE(mape(result.cases), 20.0);
 }
 
 TEST(GpuValidation, CliPrintsCasesAndWritesTheColumns) {
