@@ -63,8 +63,10 @@ void read_hbm(const Reader& reader, const Field& field, GpuSpec& spec) {
 
 NvlinkSpec read_nvlink(const Reader& reader, const Field& field) {
   const Mapping nvlink(reader, field,
-                       {"bandwidth_gb_s", "achievable_fraction", "collective_latency_us", "step_latency_us"});
-  return {reader.above_zero(nvlink.required("bandwidth_gb_s")) * 1e9,
+                       {"gpus_per_node", "bandwidth_gb_s", "achievable_fraction", "collective_latency_us",
+                        "step_latency_us"});
+  return {reader.count(nvlink.required("gpus_per_node")),
+          reader.above_zero(nvlink.required("bandwidth_gb_s")) * 1e9,
           fraction(reader, nvlink.required("achievable_fraction")),
           reader.at_least_zero(nvlink.required("collective_latency_us")) * 1e-6,
           reader.at_least_zero(nvlink.required("step_latency_us")) * 1e-6};

@@ -210,6 +210,11 @@ ModelRunResult run_model(const arch::GpuSpec& spec, const workloads::ModelConfig
     throw std::invalid_argument("architecture '" + spec.name +
                                 "': tensor parallelism needs its nvlink section (the links between the GPUs)");
   }
+  if (spec.nvlink && options.tensor_parallel > spec.nvlink->gpus_per_node) {
+    throw std::invalid_argument("architecture '" + spec.name + "': " + std::to_string(options.tensor_parallel) +
+                                "-way tensor parallelism, but a node links " +
+                                std::to_string(spec.nvlink->gpus_per_node) + " GPUs");
+  }
   const ModelArch arch{spec.name,
                        spec.source_file,
                        spec.clock_hz,

@@ -29,6 +29,7 @@ struct GpuEnergy {
 // The links between the GPUs of one node (NVLink through NVSwitch: every GPU reaches every
 // other at its full link bandwidth) and what a collective library makes of them.
 struct NvlinkSpec {
+  uint32_t gpus_per_node;      // GPUs the switch links all to all
   double bytes_per_second;     // one GPU's links together, each direction
   double achievable_fraction;  // of that, in a large collective's steady state; calibrated
   double collective_latency_s; // a collective's fixed cost: launch and the ranks' handshake; calibrated

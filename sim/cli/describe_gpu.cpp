@@ -32,7 +32,7 @@ void describe_gpu(const arch::GpuSpec& spec, std::ostream& out) {
   out << "  kernel launch " << spec.launch_overhead_s * 1e6 << " us\n";
   if (spec.nvlink) {
     const arch::NvlinkSpec& link = *spec.nvlink;
-    out << "  NVLink " << link.bytes_per_second / 1e9 << " GB/s each way, "
+    out << "  NVLink: " << link.gpus_per_node << " GPUs a node, " << link.bytes_per_second / 1e9 << " GB/s each way, "
         << link.achievable_fraction * link.bytes_per_second / 1e9 << " GB/s achievable (fraction "
         << link.achievable_fraction << "); a collective " << link.collective_latency_s * 1e6 << " us + "
         << link.step_latency_s * 1e6 << " us a ring step\n";

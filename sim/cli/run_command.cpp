@@ -38,9 +38,9 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
       ->capture_default_str();
   run->add_option("--tp", flags.tp,
                   "With --model on a GPU file with nvlink: GPUs sharing every layer (Megatron tensor parallelism); "
-                  "figures are one GPU's")
+                  "figures are one GPU's (at most the node's nvlink.gpus_per_node)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1024));
   CLI::Option* check = run->add_flag(
       "--check", flags.check,
       "Check every layer's values against Eigen, however large (default: layers of at most " +
@@ -126,6 +126,11 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
     if (flags.tp > 1 && !gpu.nvlink) {
       throw FlagError("--tp " + std::to_string(flags.tp) + ": " + gpu.source_file +
                       " has no nvlink section: its GPUs have no links to share layers over");
+    }
+    if (gpu.nvlink && flags.tp > gpu.nvlink->gpus_per_node) {
+      throw FlagError("--tp " + std::to_string(flags.tp) + ": a node of " + gpu.name + " links " +
+                      std::to_string(gpu.nvlink->gpus_per_node) + " GPUs (nvlink.gpus_per_node in " +
+                      gpu.source_file + ")");
     }
     options.gemm = gemm_options(flags, choose_gpu_dtype(gpu, flags.target.dtype));
     result = sim::run_model(gpu, model, request, options);

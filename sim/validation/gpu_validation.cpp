@@ -115,6 +115,7 @@ Prediction predict_collective_row(const arch::GpuSpec& spec, const Measurement& 
   const auto elements = setting(row.settings, "message_size");
   const auto element_bytes = collective_element_bytes(row.settings);
   if (!gpus || !elements || !element_bytes) return skip("no 'Nx' GPUs in hardware, message_size and dtype in settings");
+  if (spec.nvlink && *gpus > spec.nvlink->gpus_per_node) return skip("more GPUs than one node links");
   return predict_all_reduce(spec, *gpus, static_cast<double>(*elements) * *element_bytes);
 }
 

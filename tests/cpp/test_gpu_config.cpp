@@ -95,7 +95,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadGpuCase{"missing_l2_bandwidth", "  bytes_per_cycle: 5120", "",
                    ":28: key 'l2.bytes_per_cycle': missing (required)"},
         BadGpuCase{"nvlink_fraction_over_one", "achievable_fraction: 0.68", "achievable_fraction: 1.2",
-                   ":39: key 'nvlink.achievable_fraction': must be at most 1, got 1.2"}),
+                   ":40: key 'nvlink.achievable_fraction': must be at most 1, got 1.2"}),
     [](const ::testing::TestParamInfo<BadGpuCase>& param) { return param.param.name; });
 
 TEST(GpuConfig, TheSystolicReaderRefusesAGpuFileByItsKind) {
@@ -115,7 +115,8 @@ TEST(GpuConfig, DescribePrintsTheGpusFigures) {
   EXPECT_NE(result.output.find("108 SMs"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("tensor-core peak 311.9 TFLOP/s"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("2039 GB/s peak, 1590 GB/s achievable"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("NVLink 300 GB/s each way, 204 GB/s achievable"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("NVLink: 8 GPUs a node, 300 GB/s each way, 204 GB/s achievable"), std::string::npos)
+      << result.output;
 }
 
 }  // namespace

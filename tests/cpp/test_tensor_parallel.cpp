@@ -175,6 +175,9 @@ TEST(TensorParallel, CommandLine) {
   EXPECT_EQ(systolic.exit_code, 1);
   EXPECT_NE(systolic.output.find("--tp"), std::string::npos) << systolic.output;
   EXPECT_EQ(testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --gemm 64,64,64 --tp 2").exit_code, 1);
+  const auto too_many = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --model llama2-7b --tp 16");
+  EXPECT_EQ(too_many.exit_code, 1);
+  EXPECT_NE(too_many.output.find("nvlink.gpus_per_node"), std::string::npos) << too_many.output;
   const auto bad = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --model llama2-7b --tp 3");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find("num_attention_heads"), std::string::npos) << bad.output;
