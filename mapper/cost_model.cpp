@@ -208,7 +208,9 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
   } else if (mapping.double_buffered) {
     // A pipeline of tiles: the first load, then each tile's compute overlapping the next
     // tile's transfers (every array's, through the one channel), then the last compute and
-    // the last store.
+    // the last store. An array's step load is one DMA request that completes a DRAM latency
+    // after its bytes (the engine issues its next only then), so a step takes at least that;
+    // the other arrays' transfers fill the channel meanwhile.
     // Steps are grouped by the loop they advance, since those that bring new blocks move
     // more than the rest.
     const uint64_t fetching = mapping.parts - followers;
@@ -220,7 +222,8 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
     for (size_t level = 0; level < 3; ++level) {
       const double bytes = full.bytes_at_level[level] * static_cast<double>(fetching) +
                            follower.bytes_at_level[level] * static_cast<double>(followers);
-      const double transfer = bytes / dram.bytes_per_cycle;
+      const double own = full.bytes_at_level[level] > 0 ? full.bytes_at_level[level] / dram.bytes_per_cycle + latency : 0.0;
+      const double transfer = std::max(bytes / dram.bytes_per_cycle, own);
       overlapped += static_cast<double>(full.steps_at_level[level]) * std::max(transfer, compute_per_tile);
     }
     estimate = latency + first_load + overlapped + compute_per_tile + last_store + latency;
