@@ -6,6 +6,7 @@
 #include "sim/cli/describe_command.h"
 #include "sim/cli/map_command.h"
 #include "sim/cli/run_command.h"
+#include "sim/cli/sweep_command.h"
 #include "sim/cli/validate_command.h"
 
 extern "C" int sc_main(int argc, char* argv[]) {
@@ -16,10 +17,12 @@ extern "C" int sc_main(int argc, char* argv[]) {
   MapFlags map_flags;
   DescribeFlags describe_flags;
   ValidateFlags validate_flags;
+  SweepFlags sweep_flags;
   CLI::App* run = add_run_command(app, run_flags);
   CLI::App* map = add_map_command(app, map_flags);
   CLI::App* describe = add_describe_command(app, describe_flags);
   CLI::App* validate = add_validate_command(app, validate_flags);
+  CLI::App* sweep = add_sweep_command(app, sweep_flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -30,6 +33,7 @@ extern "C" int sc_main(int argc, char* argv[]) {
     if (map->parsed()) return map_command(map_flags);
     if (describe->parsed()) return describe_command(describe_flags);
     if (validate->parsed()) return validate_command(validate_flags);
+    if (sweep->parsed()) return sweep_command(sweep_flags);
   } catch (const std::exception& error) {
     std::cerr << "tessel: " << error.what() << '\n';
     return kExitInputError;

@@ -1,0 +1,116 @@
+// `tessel sweep`: every combination of the varied keys runs as `tessel run` would, in worker
+// processes or not with the same results, one CSV row each; a bad sweep file names its line
+// and key, and a point that fails says why in its row.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "arch/config_error.h"
+#include "cli_runner.h"
+#include "sim/cli/sweep_spec.h"
+#include "test_files.h"
+
+namespace tessel {
+namespace {
+
+const std::string kArch = std::string(TESSEL_SOURCE_DIR) + "/configs/arch/array_8x8.yaml";
+
+std::string spec_text(const std::string& vary, const std::string& run = "  gemm: 64,96,128\n  no-check: true\n") {
+  return "arch: " + kArch + "\nvary:\n" + vary + "run:\n" + run;
+}
+
+std::vector<std::string> column(const std::vector<std::string>& lines, size_t index) {
+  std::vector<std::string> values;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::string line = lines[i] + ",";
+    for (size_t c = 0; c < index; ++c) line = line.substr(line.find(',') + 1);
+    values.push_back(line.substr(0, line.find(',')));
+  }
+  return values;
+}
+
+TEST(Sweep, EveryCombinationRunsAndMoreBandwidthNeverSlowsAGemm) {
+  const testing::TempFile spec("sweep.yaml", spec_text("  dram.bandwidth_gb_s: [4, 8, 16]\n  array.rows: [4, 8]\n"));
+  const auto out = testing::fresh_dir("sweep_out");
+  const auto result = testing::run_tessel("sweep --quiet --spec " + spec.path + " --out " + out.string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::vector<std::string> lines = testing::read_lines((out / "sweep.csv").string());
+  ASSERT_EQ(lines.size(), 7u);  // header + 3 x 2 points, the last key varying fastest
+  EXPECT_EQ(lines[0].rfind("point,dram.bandwidth_gb_s,array.rows,total_cycles,seconds,", 0), 0u);
+  EXPECT_EQ(lines[1].rfind("0,4,4,", 0), 0u);
+  EXPECT_EQ(lines[6].rfind("5,16,8,", 0), 0u);
+  const std::vector<std::string> cycles = column(lines, 3);
+  for (size_t rows = 0; rows < 2; ++rows) {
+    EXPECT_GE(std::stoull(cycles[rows]), std::stoull(cycles[2 + rows])) << "rows index " << rows;
+    EXPECT_GE(std::stoull(cycles[2 + rows]), std::stoull(cycles[4 + rows])) << "rows index " << rows;
+  }
+  // Each point keeps the architecture it ran, with the swept values in it, and its reports.
+  const YAML::Node point = YAML::LoadFile((out / "points" / "3" / "arch.yaml").string());
+  EXPECT_EQ(point["dram"]["bandwidth_gb_s"].as<int>(), 8);
+  EXPECT_EQ(point["array"]["rows"].as<int>(), 8);
+  const auto summary = nlohmann::json::parse(testing::read_text(out / "points" / "3" / "summary.json"));
+  EXPECT_EQ(std::to_string(summary["total_cycles"].get<uint64_t>()), cycles[3]);
+  std::filesystem::remove_all(out);
+}
+
+TEST(Sweep, WorkerProcessesGiveTheSameTable) {
+  const testing::TempFile spec("sweep_jobs.yaml", spec_text("  array.rows: [2, 4, 8]\n  array.cols: [4, 8]\n"));
+  const auto one = testing::run_tessel("sweep --quiet --spec " + spec.path);
+  const auto three = testing::run_tessel("sweep --quiet --jobs 3 --spec " + spec.path);
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_EQ(one.output, three.output);
+  EXPECT_NE(one.output.find("\n5,8,8,"), std::string::npos) << one.output;
+}
+
+TEST(Sweep, AFailingPointSaysWhyInItsRow) {
+  const testing::TempFile spec("sweep_fail.yaml", spec_text("  array.rows: [0, 8]\n"));
+  const auto result = testing::run_tessel("sweep --quiet --spec " + spec.path);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("sweep point 0 (array.rows=0)"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("\n1,8,"), std::string::npos) << result.output;  // the other point ran
+}
+
+struct BadSweep {
+  std::string name;
+  std::string text;
+  std::string expected;  // after "<file>:"
+};
+
+class BadSweepSpec : public ::testing::TestWithParam<BadSweep> {};
+
+TEST_P(BadSweepSpec, NamesLineAndKey) {
+  const testing::TempFile spec(GetParam().name + ".yaml", GetParam().text);
+  const std::string message = testing::error_message<arch::ConfigError>(
+      [&] { cli::read_sweep_spec(spec.path); }, GetParam().name);
+  EXPECT_EQ(message, spec.path + GetParam().expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Mistakes, BadSweepSpec,
+    ::testing::Values(
+        BadSweep{"unknown_arch_key", spec_text("  dram.bandwidth_gbs: [4, 8]\n"),
+                 ":3: key 'vary.dram.bandwidth_gbs': is not a key of " + kArch},
+        BadSweep{"not_a_list", spec_text("  array.rows: 8\n"),
+                 ":3: key 'vary.array.rows': must be a list of the values to try, got 8"},
+        BadSweep{"a_whole_section", spec_text("  dram: [1, 2]\n"),
+                 ":3: key 'vary.dram': names a mapping in " + kArch + ", not one value"},
+        BadSweep{"run_sets_arch", spec_text("  array.rows: [4]\n", "  arch: other.yaml\n"),
+                 ":5: key 'run.arch': is set by the sweep itself (the point's architecture, --out, --quiet)"},
+        BadSweep{"unknown_top_key", "arch: " + kArch + "\nvary:\n  array.rows: [4]\nrun:\n  gemm: 8,8,8\nsweep: 1\n",
+                 ":6: key 'sweep': unknown key (allowed here: name, arch, vary, run)"}),
+    [](const ::testing::TestParamInfo<BadSweep>& param) { return param.param.name; });
+
+TEST(Sweep, AnUnknownRunFlagIsRefused) {
+  const testing::TempFile spec("sweep_flag.yaml", spec_text("  array.rows: [4]\n", "  frobnicate: 1\n"));
+  const auto result = testing::run_tessel("sweep --spec " + spec.path);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("key 'run'"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("frobnicate"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace tessel
