@@ -222,7 +222,8 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
     for (size_t level = 0; level < 3; ++level) {
       const double bytes = full.bytes_at_level[level] * static_cast<double>(fetching) +
                            follower.bytes_at_level[level] * static_cast<double>(followers);
-      const double own = full.bytes_at_level[level] > 0 ? full.bytes_at_level[level] / dram.bytes_per_cycle + latency : 0.0;
+      const double own_bytes = full.bytes_at_level[level];
+      const double own = own_bytes > 0 ? own_bytes / dram.bytes_per_cycle + latency : 0.0;
       const double transfer = std::max(bytes / dram.bytes_per_cycle, own);
       overlapped += static_cast<double>(full.steps_at_level[level]) * std::max(transfer, compute_per_tile);
     }

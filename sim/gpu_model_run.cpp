@@ -50,9 +50,10 @@ OpResult run_gpu_linear(const arch::GpuSpec& spec, const GpuGemmChoice& choice, 
   OpResult result;
   result.cycles = run.cycles;
   // The busiest SM's tensor cores: its thread blocks' MACs at the sustained rate.
-  const double block_macs = static_cast<double>(plan.tile.m) * plan.tile.n * plan.tile.k * static_cast<double>(plan.k_steps);
-  result.array_busy_cycles =
-      static_cast<uint64_t>(std::ceil(arch::gpu::tensor_cycles(spec, dtype, static_cast<double>(plan.waves) * block_macs)));
+  const double block_macs =
+      static_cast<double>(plan.tile.m) * plan.tile.n * plan.tile.k * static_cast<double>(plan.k_steps);
+  const double busiest_macs = static_cast<double>(plan.waves) * block_macs;
+  result.array_busy_cycles = static_cast<uint64_t>(std::ceil(arch::gpu::tensor_cycles(spec, dtype, busiest_macs)));
   const uint64_t written = s.m * s.n * arch::bytes_of(dtype);
   result.activity.macs = op.macs();
   result.activity.dram_write_bytes = written;

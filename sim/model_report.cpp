@@ -249,7 +249,8 @@ void print_model_table(const ModelRunResult& result, std::ostream& out) {
 }
 
 ReportBundle report_bundle(const ModelRunResult& result) {
-  return {model_summary_json(result), printed([&](std::ostream& out) { write_ops_csv(result, out); }), model_stats_tree(result).to_json(),
+  return {model_summary_json(result),
+          printed([&](std::ostream& out) { write_ops_csv(result, out); }), model_stats_tree(result).to_json(),
           printed([&](std::ostream& out) { print_model_table(result, out); }), result.numerics_passed()};
 }
 

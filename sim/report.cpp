@@ -110,7 +110,8 @@ void write_layers_csv(const RunResult& result, std::ostream& out) { write_gemm_l
 void print_table(const RunResult& result, std::ostream& out) { print_gemm_table(gemm_report(result), out); }
 
 ReportBundle report_bundle(const RunResult& result) {
-  return {summary_json(result), printed([&](std::ostream& out) { write_layers_csv(result, out); }), stats_tree(result).to_json(),
+  return {summary_json(result),
+          printed([&](std::ostream& out) { write_layers_csv(result, out); }), stats_tree(result).to_json(),
           printed([&](std::ostream& out) { print_table(result, out); }), result.numerics_passed()};
 }
 

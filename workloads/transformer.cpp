@@ -112,7 +112,9 @@ class LayerBuilder {
 
   // Sums the GPUs' partial products of a row-parallel projection.
   void add_all_reduce(std::string name) {
-    if (gpus_ > 1) ops_.emplace_back(std::move(name), OpKind::AllReduce, CollectiveShape{rows_, config_.hidden_size, gpus_});
+    if (gpus_ > 1) {
+      ops_.emplace_back(std::move(name), OpKind::AllReduce, CollectiveShape{rows_, config_.hidden_size, gpus_});
+    }
   }
 
   void add_mlp() {
@@ -180,7 +182,9 @@ std::vector<Op> lm_head(const ModelConfig& config, const Phase& phase, uint64_t 
   ops.emplace_back(
       "lm_head", OpKind::Linear,
       LinearShape{rows, config.vocab_size, config.hidden_size, false, config.tied_embeddings});
-  if (gpus > 1) ops.emplace_back("lm_head.all_gather", OpKind::AllGather, CollectiveShape{rows, config.vocab_size, gpus});
+  if (gpus > 1) {
+    ops.emplace_back("lm_head.all_gather", OpKind::AllGather, CollectiveShape{rows, config.vocab_size, gpus});
+  }
   return ops;
 }
 

@@ -17,7 +17,8 @@ namespace tessel::cli {
 namespace {
 
 nlohmann::json plan_json(const mapper::GpuGemmPlan& p) {
-  return {{"tile", {{"m", p.tile.m}, {"n", p.tile.n}, {"k", p.tile.k}, {"stages", p.tile.stages}, {"warps", p.tile.warps}}},
+  return {{"tile",
+           {{"m", p.tile.m}, {"n", p.tile.n}, {"k", p.tile.k}, {"stages", p.tile.stages}, {"warps", p.tile.warps}}},
           {"split_k", p.split_k},
           {"resident_blocks", p.resident},
           {"thread_blocks", p.thread_blocks},
@@ -53,7 +54,8 @@ void map_gemm_on_gpu(const arch::GpuSpec& spec, const workloads::Gemm& gemm, arc
   out << "GEMM " << gemm.name << ": C[" << gemm.m << "x" << gemm.n << "] = A[" << gemm.m << "x" << gemm.k << "] B["
       << gemm.k << "x" << gemm.n << "], " << arch::to_string(dtype) << ", on " << spec.name << "; objective latency\n";
   out << "mapping: " << p.describe() << "\n";
-  const uint64_t shared = static_cast<uint64_t>(p.tile.stages) * (p.tile.m + p.tile.n) * p.tile.k * arch::bytes_of(dtype);
+  const uint64_t shared =
+      static_cast<uint64_t>(p.tile.stages) * (p.tile.m + p.tile.n) * p.tile.k * arch::bytes_of(dtype);
   out << "  thread block: " << p.tile.m << "x" << p.tile.n << " of C, K in steps of " << p.tile.k << ", "
       << p.tile.stages << " stages in shared memory (" << shared / 1024 << " KiB), " << p.tile.warps << " warps; "
       << p.resident << " resident per SM\n";

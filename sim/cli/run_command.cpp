@@ -18,7 +18,8 @@
 namespace tessel::cli {
 
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
-  CLI::App* run = app.add_subcommand("run", "Map and simulate GEMM layers or a transformer on an architecture (systolic, FPGA or GPU)");
+  CLI::App* run = app.add_subcommand(
+      "run", "Map and simulate GEMM layers or a transformer on an architecture (systolic, FPGA or GPU)");
   add_target_flags(*run, flags.target);
   CLI::Option* model = run->add_option(
       "--model", flags.model, "A transformer instead of --gemm/--topology: preset name or HF config.json");

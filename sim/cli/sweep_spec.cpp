@@ -110,7 +110,9 @@ SweepSpec read_sweep_spec(const std::string& path) {
   if (arch_path.extension() != ".yaml" && arch_path.extension() != ".yml") {
     reader.fail(arch_field, "must be a tessel YAML architecture (the sweep varies its keys), got " + spec.arch_file);
   }
-  if (!std::filesystem::exists(arch_path)) reader.fail(arch_field, "names " + spec.arch_file + ", which does not exist");
+  if (!std::filesystem::exists(arch_path)) {
+    reader.fail(arch_field, "names " + spec.arch_file + ", which does not exist");
+  }
   spec.arch = arch::yaml::parse_file(spec.arch_file);
   spec.name = top.optional("name") ? reader.text(*top.optional("name")) : arch_path.stem().string();
   const Field vary = top.required("vary");
@@ -118,8 +120,8 @@ SweepSpec read_sweep_spec(const std::string& path) {
     reader.fail(vary, "must map architecture keys to lists of values, got " + arch::yaml::describe(vary.node));
   }
   for (const auto& item : vary.node) {
-    const Mapping::Entry entry{item.first.Scalar(),
-                               {item.second, "vary." + item.first.Scalar(), static_cast<int>(item.first.Mark().line) + 1}};
+    const int line = static_cast<int>(item.first.Mark().line) + 1;
+    const Mapping::Entry entry{item.first.Scalar(), {item.second, "vary." + item.first.Scalar(), line}};
     spec.axes.push_back(read_axis(reader, entry, spec.arch, spec.arch_file));
   }
   spec.run_args = read_run_args(reader, top.required("run"));

@@ -31,7 +31,8 @@ Prediction predict_vector_row(const arch::GpuSpec& spec, const Measurement& row)
   if (!dtype) return skip("no fp16/bf16 in the workload");
   const auto rows = setting(row.settings, "M"), cols = setting(row.settings, "N");
   if (contains(row.workload, "softmax") && rows && cols) {
-    return predict_streaming(spec, Op("softmax", OpKind::Softmax, workloads::SoftmaxShape{*rows, *cols, false}), *dtype);
+    const Op op("softmax", OpKind::Softmax, workloads::SoftmaxShape{*rows, *cols, false});
+    return predict_streaming(spec, op, *dtype);
   }
   if (contains(row.workload, "layernorm") && rows && cols) {
     return predict_streaming(spec, Op("layernorm", OpKind::LayerNorm, workloads::RowsShape{*rows, *cols}), *dtype);
@@ -53,15 +54,20 @@ Prediction predict_layer_op_row(const arch::GpuSpec& spec, const Measurement& ro
   }
   const uint64_t head_dim = *embd / *heads;
   const uint64_t up = contains(row.settings, "gated_mlp=True") ? 2 : 1;
-  if (contains(row.workload, "attn_pre_proj")) return predict_gemm(spec, *tokens, (*heads + 2 * *kv_heads) * head_dim / *tp, *embd, *dtype);
-  if (contains(row.workload, "attn_post_proj")) return predict_gemm(spec, *tokens, *embd, *heads * head_dim / *tp, *dtype);
+  if (contains(row.workload, "attn_pre_proj")) {
+    return predict_gemm(spec, *tokens, (*heads + 2 * *kv_heads) * head_dim / *tp, *embd, *dtype);
+  }
+  if (contains(row.workload, "attn_post_proj")) {
+    return predict_gemm(spec, *tokens, *embd, *heads * head_dim / *tp, *dtype);
+  }
   if (contains(row.workload, "mlp_up_proj")) return predict_gemm(spec, *tokens, up * *ffn / *tp, *embd, *dtype);
   if (contains(row.workload, "mlp_down_proj")) return predict_gemm(spec, *tokens, *embd, *ffn / *tp, *dtype);
   if (contains(row.workload, "mlp_act")) {
     return predict_streaming(spec, Op("mlp_act", OpKind::SiluMul, workloads::RowsShape{*tokens, *ffn / *tp}), *dtype);
   }
   if (contains(row.workload, "input_layernorm")) {
-    return predict_streaming(spec, Op("input_layernorm", OpKind::RmsNorm, workloads::RowsShape{*tokens, *embd}), *dtype);
+    const Op op("input_layernorm", OpKind::RmsNorm, workloads::RowsShape{*tokens, *embd});
+    return predict_streaming(spec, op, *dtype);
   }
   if (contains(row.workload, "attn_rope")) {
     const workloads::RopeShape shape{*tokens, (*heads + *kv_heads) / *tp, head_dim};

@@ -71,21 +71,25 @@ Prediction kernel(const arch::GpuSpec& spec, const Shard& s, const std::string& 
   if (op == "W1_proj") return predict_gemm(spec, s.tokens(), s.ffn, s.hidden, s.dtype);
   if (op == "W2_proj") return predict_gemm(spec, s.tokens(), s.hidden, s.ffn, s.dtype);
   if (op == "Q_mul_K") {
-    const Op scores("Q_mul_K", OpKind::BatchedMatmul, workloads::BatchedMatmulShape{instances, s.q_len, s.kv_len, s.head_dim});
+    const Op scores("Q_mul_K", OpKind::BatchedMatmul,
+                    workloads::BatchedMatmulShape{instances, s.q_len, s.kv_len, s.head_dim});
     return predict_kernel(spec, scores, s.dtype);
   }
   if (op == "A_mul_V") {
-    const Op context("A_mul_V", OpKind::BatchedMatmul, workloads::BatchedMatmulShape{instances, s.q_len, s.head_dim, s.kv_len});
+    const Op context("A_mul_V", OpKind::BatchedMatmul,
+                     workloads::BatchedMatmulShape{instances, s.q_len, s.head_dim, s.kv_len});
     return predict_kernel(spec, context, s.dtype);
   }
   if (op == "Softmax") {
-    return predict_streaming(spec, Op(op, OpKind::Softmax, workloads::SoftmaxShape{instances * s.q_len, s.kv_len, false}),
-                             s.dtype);
+    const Op softmax(op, OpKind::Softmax, workloads::SoftmaxShape{instances * s.q_len, s.kv_len, false});
+    return predict_streaming(spec, softmax, s.dtype);
   }
   if (op == "LayerNorm_MHA" || op == "LayerNorm_FFN") {
     return predict_streaming(spec, Op(op, OpKind::LayerNorm, workloads::RowsShape{s.tokens(), s.hidden}), s.dtype);
   }
-  if (op == "GeLU") return predict_streaming(spec, Op(op, OpKind::Gelu, workloads::RowsShape{s.tokens(), s.ffn}), s.dtype);
+  if (op == "GeLU") {
+    return predict_streaming(spec, Op(op, OpKind::Gelu, workloads::RowsShape{s.tokens(), s.ffn}), s.dtype);
+  }
   if (op == "AllReduce_MHA" || op == "AllReduce_FFN") {
     return predict_all_reduce(spec, s.gpus, static_cast<double>(s.tokens() * s.hidden * arch::bytes_of(s.dtype)));
   }

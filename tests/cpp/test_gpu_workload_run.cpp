@@ -75,13 +75,16 @@ TEST(GpuWorkloadRun, TopologyLayersAddUp) {
 TEST(GpuWorkloadRun, CommandLineWritesTheSystolicColumns) {
   const auto gpu = testing::fresh_dir("gpu_gemm_run");
   const auto systolic = testing::fresh_dir("systolic_gemm_run");
-  const auto run = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --gemm 96,80,64 --quiet --out " + gpu.string());
+  const auto run =
+      testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --gemm 96,80,64 --quiet --out " + gpu.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_EQ(testing::run_tessel("run --arch configs/arch/array_8x8.yaml --gemm 96,80,64 --quiet --out " +
                                 systolic.string())
                 .exit_code,
             0);
-  const auto header = [](const std::filesystem::path& dir) { return testing::read_lines((dir / "layers.csv").string())[0]; };
+  const auto header = [](const std::filesystem::path& dir) {
+    return testing::read_lines((dir / "layers.csv").string())[0];
+  };
   EXPECT_EQ(header(gpu), header(systolic));
   const auto summary = nlohmann::json::parse(testing::read_text(gpu / "summary.json"));
   const auto reference = nlohmann::json::parse(testing::read_text(systolic / "summary.json"));
@@ -107,7 +110,8 @@ TEST(GpuMap, PrintsThePlanAndWritesItsJson) {
   const auto out = testing::fresh_dir("gpu_map");
   std::filesystem::create_directories(out);
   const std::string json = (out / "plan.json").string();
-  const auto result = testing::run_tessel("map --arch configs/arch/a100_sxm.yaml --gemm 4096,4096,4096 --top 2 --json " + json);
+  const auto result =
+      testing::run_tessel("map --arch configs/arch/a100_sxm.yaml --gemm 4096,4096,4096 --top 2 --json " + json);
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("mapping: thread blocks"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("runners-up:"), std::string::npos) << result.output;
