@@ -6,7 +6,9 @@
 
 #include "sim/validation/row_text.h"
 #include "sim/validation/timing_harness.h"
+#include "workloads/input_error.h"
 #include "workloads/model_config.h"
+#include "workloads/transformer.h"
 
 namespace tessel::sim::validation {
 
@@ -18,7 +20,7 @@ using workloads::OpKind;
 // One GPU's shard of the layer and the step it runs.
 struct Shard {
   uint64_t hidden;
-  uint64_t heads;      // this GPU's
+  uint64_t heads;      // this GPU's (workloads::tensor_parallel_shard)
   uint64_t head_dim;
   uint64_t ffn;        // this GPU's columns of the FFN
   uint32_t gpus;
@@ -32,14 +34,19 @@ struct Shard {
 
 std::optional<Shard> shard_of(const Measurement& row) {
   if (!contains(row.workload, "GPT-3 175B")) return std::nullopt;
-  const workloads::ModelConfig model = workloads::model_preset("gpt3-175b");
   const auto gpus = gpus_in(row.hardware);
   const auto batch = number_after(row.settings, "batch ");
-  if (!gpus || !batch) return std::nullopt;
+  if (!gpus || *gpus == 0 || !batch) return std::nullopt;
+  workloads::ModelConfig model;
+  try {
+    model = workloads::tensor_parallel_shard(workloads::model_preset("gpt3-175b"), *gpus);
+  } catch (const workloads::InputError&) {
+    return std::nullopt;  // a GPU count that does not divide the layer
+  }
   Shard shard{model.hidden_size,
-              model.num_attention_heads / *gpus,
-              model.hidden_size / model.num_attention_heads,
-              model.intermediate_size / *gpus,
+              model.num_attention_heads,
+              model.head_dim,
+              model.intermediate_size,
               *gpus,
               *batch,
               0,
@@ -59,7 +66,6 @@ std::optional<Shard> shard_of(const Measurement& row) {
   } else {
     return std::nullopt;
   }
-  if (shard.heads == 0 || shard.heads * *gpus != model.num_attention_heads) return std::nullopt;
   return shard;
 }
 
