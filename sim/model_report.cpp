@@ -52,6 +52,10 @@ nlohmann::json request_json(const ModelRequest& r) {
   return json;
 }
 
+// The higher roofline floor, or "none" for an op that costs nothing itself (the KV-cache
+// read, whose bytes and time its attention kernels count).
+std::string bound_of(const OpResult& op) { return op.cycles == 0 ? "none" : op.roofline.bound(); }
+
 std::string check_text(const NumericsReport& n) {
   return !n.checked ? "-" : n.passed ? "pass" : "FAIL";
 }
@@ -71,7 +75,7 @@ void print_step(const ModelRunResult& result, const StepResult& step, std::ostre
         << std::setprecision(3) << std::setw(11) << static_cast<double>(op.cycles * op.repeats) / clock * 1e3
         << std::setprecision(2) << std::setw(7) << op.utilization << std::setw(11)
         << static_cast<double>(dram_bytes(op.activity)) / 1e6 << std::setw(11) << op.energy.total_pj() / 1e6
-        << std::setw(9) << op.roofline.bound() << std::setw(7) << check_text(op.numerics) << '\n';
+        << std::setw(9) << bound_of(op) << std::setw(7) << check_text(op.numerics) << '\n';
     out.flags(flags);
   }
   out << std::fixed << std::setprecision(4) << "one layer " << static_cast<double>(step.layer_cycles) / clock * 1e3
@@ -171,7 +175,7 @@ StatGroup model_stats_tree(const ModelRunResult& result) {
       o.add("repeats", op.repeats, "count", "executions in the step")
           .add("cycles", op.cycles, "cycles", "one execution")
           .add("roofline_cycles", op.roofline.cycles(), "cycles", "max(compute floor, memory floor)")
-          .add("bound", op.roofline.bound(), "which roofline floor is higher")
+          .add("bound", bound_of(op), "which roofline floor is higher")
           .add("utilization", op.utilization, "ratio", "busy fraction of the arrays (matrix ops) or vector units")
           .add("dram_utilization", op.dram_utilization, "ratio", "DRAM bytes / (cycles × bandwidth)")
           .add("array_busy_cycles", op.array_busy_cycles, "cycles", "the busiest array's (Linear) or core's arrays' work")
@@ -201,7 +205,7 @@ void write_ops_csv(const ModelRunResult& result, std::ostream& out) {
           << ',' << csv_field(op.shape) << ',' << op.repeats << ',' << op.flops << ',' << dram_bytes(a) << ','
           << a.dram_read_bytes << ',' << a.dram_write_bytes << ',' << a.sram_read_bytes() << ','
           << a.sram_write_bytes() << ',' << op.cycles << ',' << op.cycles * op.repeats
-          << ',' << op.roofline.cycles() << ',' << op.roofline.bound() << ',' << op.utilization << ','
+          << ',' << op.roofline.cycles() << ',' << bound_of(op) << ',' << op.utilization << ','
           << op.dram_utilization << ',' << op.energy.total_pj() << ','
           << op.energy.total_pj() * static_cast<double>(op.repeats) << ',' << csv_field(op.mapping) << ','
           << (op.reused ? 1 : 0) << ',' << (op.numerics.checked ? 1 : 0) << ','
