@@ -11,13 +11,17 @@ ROOT = pathlib.Path(sys.argv[1])
 HERE = ROOT / "results" / "llm_inference"
 # Each architecture lists the models whose weights fit its memory (TPU v4: 32 GiB HBM per
 # chip, so Llama-2-70B stands for a model sharded over chips without the interconnect; Alveo
-# U280: 8 GiB HBM2, room for a 7B model in int8; A100: 80 GB HBM2e, and four of them sharing
-# Llama-2-70B's layers over NVLink). Keys: architecture, format, tensor-parallel GPUs.
+# U280: 8 GiB HBM2, room for a 7B model in int8; A100 and H100: 80 GB HBM, and four A100s or
+# two H100s sharing Llama-2-70B's layers over NVLink). Keys: architecture, format,
+# tensor-parallel GPUs. The H100 file comes from specifications and the A100's calibrated
+# constants only: its rows are predictions no H100 measurement has checked.
 GRID = {
     ("tpu_v4_like", "bf16", 1): ["llama2-7b", "llama3-8b", "mistral-7b", "llama2-13b", "llama2-70b"],
     ("u280_int8", "int8", 1): ["llama2-7b", "mistral-7b"],
     ("a100_sxm", "bf16", 1): ["llama2-7b", "llama3-8b", "mistral-7b", "llama2-13b"],
     ("a100_sxm", "bf16", 4): ["llama2-70b"],
+    ("h100_sxm", "bf16", 1): ["llama2-7b", "llama3-8b", "llama2-13b"],
+    ("h100_sxm", "bf16", 2): ["llama2-70b"],
 }
 INPUT, OUTPUT, BATCH = 1024, 128, 1
 
@@ -55,8 +59,9 @@ lines = [
     "how close decode comes to being purely memory-bound. mJ/token: the whole run's energy",
     "(prefill included, every chip's) over the output tokens. Llama-2-70B (140 GB in bf16) exceeds",
     "one TPU v4 chip's 32 GiB: its row is a single-chip equivalent without interconnect costs. On",
-    "A100s it runs tensor-parallel over 4 GPUs (`--tp 4`): the step's time includes its 161",
-    "all-reduces over NVLink, and the floor is one GPU's bytes.",
+    "GPUs it runs tensor-parallel (`--tp`, over 4 A100s or 2 H100s): the step's time includes its",
+    "161 all-reduces over NVLink, and the floor is one GPU's bytes. The H100 rows are predictions from",
+    "its specifications and the A100's calibrated constants, unchecked by any H100 measurement.",
     "",
     "| arch | chips | dtype | model | TTFT ms | TPOT ms | tokens/s | last step / floor | mJ/token |",
     "|---|---|---|---|---|---|---|---|---|",
