@@ -95,7 +95,11 @@ std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGem
   const double in_flight = static_cast<double>(tile.stages - 1) * stage_bytes * plan.resident;
   const double tensor = arch::gpu::tensor_cycles(spec, g.dtype, static_cast<double>(tile.m) * tile.n * tile.k);
   const double stream = stage_bytes * miss_fraction / arch::gpu::hbm_stream_bytes_per_cycle_per_sm(spec, in_flight);
-  plan.step_cycles = std::max({tensor, stage_bytes / l2_share, stream});
+  const double l2 = stage_bytes / l2_share;
+  plan.step_cycles = std::max({tensor, l2, stream});
+  plan.step_bound = tensor >= std::max(l2, stream) ? "the tensor cores"
+                    : l2 >= stream                 ? "the SM's share of L2"
+                                                   : "HBM misses in flight";
 
   // The pipeline fills once per block (one HBM latency) and the epilogue stores C, or with a
   // split of K reads and writes fp32 partial sums; co-resident blocks hide each other's.

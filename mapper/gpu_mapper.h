@@ -44,6 +44,8 @@ struct GpuGemmPlan {
   uint32_t active_sms = 0;
   uint64_t k_steps = 0;          // of one thread block's main loop
   double step_cycles = 0;        // one main-loop step: tensor cores, L2 or HBM streaming
+  // Which of them sets it: "the tensor cores", "the SM's share of L2" or "HBM misses in flight".
+  std::string step_bound;
   double block_cycles = 0;       // one thread block: its steps, fill and epilogue
   double hbm_bytes = 0;          // after L2 reuse
   double l2_bytes = 0;           // A and B tiles loaded into shared memory, every block

@@ -168,19 +168,21 @@ OpResult gpu_kernel(const arch::GpuSpec& spec, const Op& op, const ModelRunOptio
 // result written back; the links' own energy is not in the table.
 OpResult gpu_collective(const arch::GpuSpec& spec, const Op& op, const ModelRunOptions& options) {
   const auto& s = op.shape_as<workloads::CollectiveShape>();
-  const double bytes = static_cast<double>(s.rows * s.cols * arch::bytes_of(options.gemm.dtype));
+  const uint32_t element_bytes = arch::bytes_of(options.gemm.dtype);
+  const double bytes = static_cast<double>(s.rows * s.cols * element_bytes);
   const uint32_t gpus = static_cast<uint32_t>(s.gpus);
-  const double seconds = op.kind == OpKind::AllReduce ? arch::gpu::all_reduce_seconds(spec, gpus, bytes)
-                                                      : arch::gpu::all_gather_seconds(spec, gpus, bytes);
+  const bool reduce = op.kind == OpKind::AllReduce;
+  const double seconds = reduce ? arch::gpu::all_reduce_seconds(spec, gpus, bytes)
+                                : arch::gpu::all_gather_seconds(spec, gpus, bytes);
+  const double each_way = reduce ? arch::gpu::all_reduce_link_bytes(gpus, bytes)
+                                 : arch::gpu::all_gather_link_bytes(gpus, bytes);
   const workloads::ElementCounts counts = op.elements();
   OpResult result;
   result.cycles = static_cast<uint64_t>(std::ceil(seconds * spec.clock_hz));
-  result.activity.dram_read_bytes = counts.read * arch::bytes_of(options.gemm.dtype);
-  result.activity.dram_write_bytes = counts.written * arch::bytes_of(options.gemm.dtype);
+  result.activity.dram_read_bytes = counts.read * element_bytes;
+  result.activity.dram_write_bytes = counts.written * element_bytes;
   result.energy = gpu_energy(spec, result.activity);
-  const double each_way = op.kind == OpKind::AllReduce ? arch::gpu::all_reduce_link_bytes(gpus, bytes)
-                                                       : arch::gpu::all_gather_link_bytes(gpus, bytes);
-  result.roofline = floors(0, static_cast<double>(counts.read + counts.written) * arch::bytes_of(options.gemm.dtype) /
+  result.roofline = floors(0, static_cast<double>((counts.read + counts.written) * element_bytes) /
                                   peak_hbm_bytes_per_cycle(spec));
   result.roofline.network_cycles =
       static_cast<uint64_t>(std::floor(each_way / (spec.nvlink->bytes_per_second / spec.clock_hz)));
@@ -207,14 +209,14 @@ ModelRunResult run_model(const arch::GpuSpec& spec, const workloads::ModelConfig
     throw std::invalid_argument("architecture '" + spec.name + "' has no tensor-core rate for " +
                                 std::string(arch::to_string(options.gemm.dtype)));
   }
+  const std::string tp = std::to_string(options.tensor_parallel) + "-way tensor parallelism: ";
   if (options.tensor_parallel > 1 && !spec.nvlink) {
-    throw std::invalid_argument("architecture '" + spec.name +
-                                "': tensor parallelism needs its nvlink section (the links between the GPUs)");
+    throw std::invalid_argument(tp + spec.source_file +
+                                " has no nvlink section: its GPUs have no links to share layers over");
   }
   if (spec.nvlink && options.tensor_parallel > spec.nvlink->gpus_per_node) {
-    throw std::invalid_argument("architecture '" + spec.name + "': " + std::to_string(options.tensor_parallel) +
-                                "-way tensor parallelism, but a node links " +
-                                std::to_string(spec.nvlink->gpus_per_node) + " GPUs");
+    throw std::invalid_argument(tp + "a node of " + spec.name + " links " + std::to_string(spec.nvlink->gpus_per_node) +
+                                " GPUs (nvlink.gpus_per_node in " + spec.source_file + ")");
   }
   const ModelArch arch{spec.name,
                        spec.source_file,

@@ -1,7 +1,5 @@
 #include "sim/gpu_workload_run.h"
 
-#include <algorithm>
-
 #include "sim/gpu_model_run.h"
 
 namespace tessel::sim {
@@ -35,7 +33,7 @@ GpuRunResult run_gpu_workload(const arch::GpuSpec& spec, const workloads::Graph&
     RunTotals& t = result.totals;
     t.total_cycles += op.cycles;
     t.compute_cycles += op.array_busy_cycles;
-    t.stall_cycles += op.cycles - std::min(op.cycles, op.array_busy_cycles);
+    t.stall_cycles += layer.stall_cycles();
     t.roofline_cycles += op.roofline.cycles();
     t.macs += layer.gemm.macs();
     t.activity += op.activity;

@@ -4,6 +4,8 @@
 // the same shape as an earlier one reuses its run.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,9 @@ struct GpuLayerResult {
   OpResult op;                // cycles (launch included), activity, energy, roofline, mapping, numerics
   double mapping_efficiency;  // MACs / the MAC slots of its thread-block tiles (edge tiles pad)
   bool reused;
+
+  // The kernel's cycles beyond its busiest SM's tensor-core cycles.
+  uint64_t stall_cycles() const { return op.cycles - std::min(op.cycles, op.array_busy_cycles); }
 };
 
 struct GpuRunResult {

@@ -87,8 +87,6 @@ GemmReport gemm_report(const RunResult& result) {
 
 }  // namespace
 
-nlohmann::json summary_json(const RunResult& result) { return gemm_summary_json(gemm_report(result)); }
-
 StatGroup stats_tree(const RunResult& result) {
   StatGroup root("run", "tessel run of " + result.workload + " on " + result.spec->name);
   const RunTotals& t = result.totals;
@@ -105,14 +103,11 @@ StatGroup stats_tree(const RunResult& result) {
   return root;
 }
 
-void write_layers_csv(const RunResult& result, std::ostream& out) { write_gemm_layers_csv(gemm_report(result), out); }
-
-void print_table(const RunResult& result, std::ostream& out) { print_gemm_table(gemm_report(result), out); }
-
 ReportBundle report_bundle(const RunResult& result) {
-  return {summary_json(result),
-          printed([&](std::ostream& out) { write_layers_csv(result, out); }), stats_tree(result).to_json(),
-          printed([&](std::ostream& out) { print_table(result, out); }), result.numerics_passed()};
+  const GemmReport report = gemm_report(result);
+  return {gemm_summary_json(report), printed([&](std::ostream& out) { write_gemm_layers_csv(report, out); }),
+          stats_tree(result).to_json(), printed([&](std::ostream& out) { print_gemm_table(report, out); }),
+          report.numerics_passed()};
 }
 
 }  // namespace tessel::sim

@@ -61,6 +61,13 @@ arch::DType choose_gpu_dtype(const arch::GpuSpec& gpu, const std::string& reques
   return *dtype;
 }
 
+void refuse_systolic_search_flags(const TargetFlags& flags) {
+  if (!flags.dataflow.empty()) throw FlagError("--dataflow: a GPU has no dataflow to choose");
+  if (choose_objective(flags.objective) != mapper::Objective::Latency) {
+    throw FlagError("--objective " + flags.objective + ": the GPU mapper minimises latency only");
+  }
+}
+
 mapper::Objective choose_objective(const std::string& requested) {
   const std::optional<mapper::Objective> objective = mapper::parse_objective(requested);
   if (!objective) throw FlagError("--objective '" + requested + "': not one of latency, energy, edp");

@@ -45,6 +45,9 @@ workloads::Graph load_workload(const TargetFlags& flags);
 arch::DType choose_dtype(const arch::SystolicSpec& spec, const std::string& requested);
 // The GPU's first tensor-core format, or the one asked for when its tensor cores take it.
 arch::DType choose_gpu_dtype(const arch::GpuSpec& gpu, const std::string& requested);
+// Throws FlagError for the systolic search's flags a GPU's GEMM mapper has no use for: a
+// dataflow, an objective other than latency.
+void refuse_systolic_search_flags(const TargetFlags& flags);
 mapper::Objective choose_objective(const std::string& requested);
 // A preset name, or a Hugging Face config.json (a path: it holds a '/' or ends in .json).
 workloads::ModelConfig load_model(const std::string& name_or_path);

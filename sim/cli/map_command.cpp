@@ -149,10 +149,7 @@ CLI::App* add_map_command(CLI::App& app, MapFlags& flags) {
 int map_command(const MapFlags& flags) {
   if (arch::is_gpu_file(flags.target.arch)) {
     const arch::GpuSpec gpu = arch::load_gpu_spec(flags.target.arch);
-    if (!flags.target.dataflow.empty()) throw FlagError("--dataflow: a GPU has no dataflow to choose");
-    if (choose_objective(flags.target.objective) != mapper::Objective::Latency) {
-      throw FlagError("--objective " + flags.target.objective + ": the GPU mapper minimises latency only");
-    }
+    refuse_systolic_search_flags(flags.target);
     const workloads::Gemm gemm =
         flags.model.empty() ? pick_layer(load_workload(flags.target), flags.layer) : model_op_gemm(flags);
     map_gemm_on_gpu(gpu, gemm, choose_gpu_dtype(gpu, flags.target.dtype), flags.top, flags.json, std::cout);

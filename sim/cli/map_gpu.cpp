@@ -8,7 +8,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "arch/gpu/gpu_timing.h"
 #include "mapper/gpu_mapper.h"
 #include "sim/cli/cli_common.h"
 
@@ -35,15 +34,6 @@ nlohmann::json plan_json(const mapper::GpuGemmPlan& p) {
           {"l2_bytes", p.l2_bytes}};
 }
 
-// Which of the main loop's three limits sets a step's time.
-std::string step_bound(const arch::GpuSpec& spec, const mapper::GpuGemmPlan& p, arch::DType dtype) {
-  const double tensor = arch::gpu::tensor_cycles(spec, dtype, static_cast<double>(p.tile.m) * p.tile.n * p.tile.k);
-  if (p.step_cycles <= tensor * 1.0000001) return "the tensor cores";
-  const double stage_bytes = static_cast<double>(p.tile.m + p.tile.n) * p.tile.k * arch::bytes_of(dtype);
-  const double l2 = stage_bytes / arch::gpu::l2_bytes_per_cycle_per_sm(spec, p.active_sms);
-  return p.step_cycles <= l2 * 1.0000001 ? "the SM's share of L2" : "HBM misses in flight";
-}
-
 }  // namespace
 
 void map_gemm_on_gpu(const arch::GpuSpec& spec, const workloads::Gemm& gemm, arch::DType dtype, size_t top,
@@ -62,7 +52,7 @@ void map_gemm_on_gpu(const arch::GpuSpec& spec, const workloads::Gemm& gemm, arc
   out << "  grid: " << p.thread_blocks << " thread blocks (split-K " << p.split_k << ") over " << spec.sms
       << " SMs: " << p.waves << " on the busiest, " << p.active_sms << " SMs busy\n";
   out << "  main loop: " << p.k_steps << " steps of " << std::fixed << std::setprecision(1) << p.step_cycles
-      << " cycles, set by " << step_bound(spec, p, dtype) << "\n";
+      << " cycles, set by " << p.step_bound << "\n";
   out << std::setprecision(3) << "cost (analytic): " << p.cycles / clock * 1e6 << " us (" << std::setprecision(0)
       << p.cycles << " cycles: SMs " << p.sm_cycles << ", HBM " << p.hbm_cycles << ", launch " << p.launch_cycles
       << "); HBM " << std::setprecision(2) << p.hbm_bytes / 1e6 << " MB after L2 reuse, L2 to SMs " << p.l2_bytes / 1e6

@@ -124,15 +124,6 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
   if (arch::is_gpu_file(flags.target.arch)) {
     if (!flags.target.dataflow.empty()) throw FlagError("--dataflow: a GPU has no dataflow to choose");
     const arch::GpuSpec gpu = arch::load_gpu_spec(flags.target.arch);
-    if (flags.tp > 1 && !gpu.nvlink) {
-      throw FlagError("--tp " + std::to_string(flags.tp) + ": " + gpu.source_file +
-                      " has no nvlink section: its GPUs have no links to share layers over");
-    }
-    if (gpu.nvlink && flags.tp > gpu.nvlink->gpus_per_node) {
-      throw FlagError("--tp " + std::to_string(flags.tp) + ": a node of " + gpu.name + " links " +
-                      std::to_string(gpu.nvlink->gpus_per_node) + " GPUs (nvlink.gpus_per_node in " +
-                      gpu.source_file + ")");
-    }
     options.gemm = gemm_options(flags, choose_gpu_dtype(gpu, flags.target.dtype));
     result = sim::run_model(gpu, model, request, options);
   } else {
@@ -156,11 +147,8 @@ sim::ReportBundle execute_model_run(const RunFlags& flags) {
 // GEMMs on a GPU: the mapper picks thread-block tiles for latency, so the systolic search's
 // flags do not apply.
 sim::ReportBundle execute_gpu_gemm_run(const RunFlags& flags, const arch::GpuSpec& gpu) {
-  if (!flags.target.dataflow.empty()) throw FlagError("--dataflow: a GPU has no dataflow to choose");
+  refuse_systolic_search_flags(flags.target);
   if (!flags.mapping.empty()) throw FlagError("--mapping: a GPU's GEMMs are mapped to thread blocks, not pinned");
-  if (choose_objective(flags.target.objective) != mapper::Objective::Latency) {
-    throw FlagError("--objective " + flags.target.objective + ": the GPU mapper minimises latency only");
-  }
   const workloads::Graph graph = load_workload(flags.target);
   sim::RunOptions options = gemm_options(flags, choose_gpu_dtype(gpu, flags.target.dtype));
   if (!flags.quiet && graph.gemms.size() > 1) {
