@@ -135,14 +135,13 @@ fpga::DesignSpec read_design(const Reader& reader, const Field& field) {
 
 }  // namespace
 
-SystolicSpec load_fpga_spec(const std::string& path, const YAML::Node& root) {
+SystolicSpec read_fpga_yaml(const std::string& path, const YAML::Node& root) {
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},
                     {"name", "description", "kind", "clock_mhz", "fabric", "design"});
   fpga::FpgaSpec spec{};
   spec.name = read_name(reader, top);
-  const Field kind = top.required("kind");
-  if (reader.text(kind) != "fpga") reader.fail(kind, "must be 'fpga', got " + yaml::describe(kind.node));
+  top.required("kind");  // load_arch read it: fpga
   spec.source_file = path;
   spec.clock_hz = reader.above_zero(top.required("clock_mhz")) * 1e6;
   spec.fabric = read_fabric(reader, top.required("fabric"));

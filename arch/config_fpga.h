@@ -12,8 +12,9 @@
 
 namespace tessel::arch {
 
-// Throws ConfigError naming file, line and key for a missing, unknown or wrong value, and at
-// `design` for a design over its fabric's budget (every resource over, and by how much).
-SystolicSpec load_fpga_spec(const std::string& path, const YAML::Node& root);
+// `root` is the file's, whose `kind` is fpga (arch/load_arch.h reads the file). Throws
+// ConfigError naming file, line and key for a missing, unknown or wrong value, and at `design`
+// for a design over its fabric's budget (every resource over, and by how much).
+SystolicSpec read_fpga_yaml(const std::string& path, const YAML::Node& root);
 
 }  // namespace tessel::arch

@@ -1,9 +1,7 @@
 #include "arch/config_gpu.h"
 
 #include <cmath>
-#include <filesystem>
 
-#include "arch/config_error.h"
 #include "arch/yaml_fields.h"
 
 namespace tessel::arch {
@@ -74,17 +72,14 @@ NvlinkSpec read_nvlink(const Reader& reader, const Field& field) {
 
 }  // namespace
 
-GpuSpec load_gpu_spec(const std::string& path) {
-  const YAML::Node root = yaml::parse_file(path);
-  if (!root.IsMap()) throw ConfigError(path, 1, "the file must be a YAML mapping of keys");
+GpuSpec read_gpu_yaml(const std::string& path, const YAML::Node& root) {
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},
                     {"name", "description", "kind", "clock_mhz", "sms", "tensor_cores", "sm", "l2", "hbm",
                      "launch_overhead_us", "energy", "nvlink"});
   GpuSpec spec{};
   spec.name = yaml::read_name(reader, top);
-  const Field kind = top.required("kind");
-  if (reader.text(kind) != "gpu") reader.fail(kind, "must be 'gpu', got " + yaml::describe(kind.node));
+  top.required("kind");  // load_arch read it: gpu
   spec.source_file = path;
   spec.clock_hz = reader.above_zero(top.required("clock_mhz")) * 1e6;
   spec.sms = reader.count(top.required("sms"));
@@ -102,17 +97,6 @@ GpuSpec load_gpu_spec(const std::string& path) {
                  reader.at_least_zero(energy.required("hbm_pj_per_byte"))};
   if (const std::optional<Field> nvlink = top.optional("nvlink")) spec.nvlink = read_nvlink(reader, *nvlink);
   return spec;
-}
-
-bool is_gpu_file(const std::string& path) {
-  const std::string extension = std::filesystem::path(path).extension().string();
-  if (extension != ".yaml" && extension != ".yml") return false;
-  try {
-    const YAML::Node root = YAML::LoadFile(path);
-    return root.IsMap() && root["kind"].IsScalar() && root["kind"].Scalar() == "gpu";
-  } catch (const YAML::Exception&) {
-    return false;
-  }
 }
 
 }  // namespace tessel::arch

@@ -10,8 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include "arch/config_error.h"
-#include "arch/config_fpga.h"
 #include "arch/yaml_fields.h"
 
 namespace tessel::arch {
@@ -114,16 +112,7 @@ DramSpec read_dram(const Reader& reader, const Field& field, double clock_mhz) {
 
 }  // namespace
 
-SystolicSpec load_yaml_spec(const std::string& path) {
-  const YAML::Node root = yaml::parse_file(path);
-  if (!root.IsMap()) throw ConfigError(path, 1, "the file must be a YAML mapping of keys");
-  // `kind` picks the schema, so it is looked at before the keys allowed are known.
-  const YAML::Node kind_node = root["kind"];
-  if (kind_node.IsScalar() && kind_node.Scalar() == "fpga") return load_fpga_spec(path, root);
-  if (kind_node.IsScalar() && kind_node.Scalar() == "gpu") {
-    throw ConfigError(path, kind_node.Mark().line + 1, "kind",
-                      "a GPU architecture (arch::load_gpu_spec reads it), not a systolic or FPGA design");
-  }
+SystolicSpec read_systolic_yaml(const std::string& path, const YAML::Node& root) {
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},
                     {"name", "description", "kind", "clock_mhz", "cores", "arrays_per_core",
@@ -131,10 +120,7 @@ SystolicSpec load_yaml_spec(const std::string& path) {
 
   SystolicSpec spec{};
   spec.name = read_name(reader, top);
-  const Field kind = top.required("kind");
-  if (reader.text(kind) != "systolic") {
-    reader.fail(kind, "must be 'systolic', 'fpga' or 'gpu', got " + yaml::describe(kind.node));
-  }
+  top.required("kind");  // load_arch read it: systolic
   spec.source_file = path;
   const double clock_mhz = reader.above_zero(top.required("clock_mhz"));
   spec.clock_hz = clock_mhz * 1e6;

@@ -25,6 +25,14 @@ const DTypeSpec* SystolicSpec::find_dtype(DType dtype) const {
   return nullptr;
 }
 
+double SystolicSpec::peak_macs_per_cycle(DType dtype) const {
+  const DTypeSpec* format = find_dtype(dtype);
+  if (format == nullptr) {
+    throw std::invalid_argument("architecture '" + name + "' does not support " + std::string(to_string(dtype)));
+  }
+  return static_cast<double>(array_count()) * array.rows * array.cols * format->macs_per_pe_per_cycle;
+}
+
 double SystolicSpec::area_mm2() const {
   double buffers_mm2 = 0.0;
   for (const BufferSpec& buffer : buffers) buffers_mm2 += buffer.area_mm2;

@@ -94,6 +94,9 @@ struct SystolicSpec {
   const BufferSpec& buffer_for(Operand operand) const;
   // nullptr when the format is not supported.
   const DTypeSpec* find_dtype(DType dtype) const;
+  // Multiply-accumulates a cycle of every array together in `dtype`; throws
+  // std::invalid_argument when the format is not supported.
+  double peak_macs_per_cycle(DType dtype) const;
   double area_mm2() const;
 };
 

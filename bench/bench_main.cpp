@@ -9,13 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "arch/config_gpu.h"
-#include "arch/config_loader.h"
+#include "arch/load_arch.h"
+#include "cli/validation/gpu_validation.h"
 #include "mapper/systolic_mapper.h"
-#include "sim/gpu_model_run.h"
-#include "sim/model_run.h"
-#include "sim/validation/gpu_validation.h"
-#include "sim/workload_run.h"
+#include "sim/run_workload.h"
 #include "workloads/topology_csv.h"
 
 namespace {
@@ -24,15 +21,27 @@ using namespace tessel;
 
 const std::string kSource = TESSEL_SOURCE_DIR;
 
+sim::RunSettings timing_only() {
+  sim::RunSettings settings;
+  settings.check = sim::CheckMode::Never;
+  return settings;
+}
+
+// The model's generate run on the architecture file's device, `tp` devices sharing its layers.
+double generate_tpot(const std::string& arch_file, const workloads::ModelConfig& model,
+                     const sim::ModelRequest& request, uint64_t tp) {
+  const std::unique_ptr<sim::Device> device = sim::make_device(arch::load_arch(arch_file));
+  sim::RunSettings settings = timing_only();
+  settings.tensor_parallel = tp;
+  return sim::run_workload(*device, sim::ModelWorkload{model, request}, settings).tpot_s();
+}
+
 void run_timing_only(benchmark::State& state, const std::string& arch_file, const workloads::Graph& graph) {
-  const arch::SystolicSpec spec = arch::load_spec(arch_file);
-  sim::RunOptions options;
-  options.dtype = spec.dtypes.front().dtype;
-  options.check = sim::CheckMode::Never;
+  const std::unique_ptr<sim::Device> device = sim::make_device(arch::load_arch(arch_file));
   uint64_t cycles = 0;
   for (auto _ : state) {
-    const sim::RunResult result = sim::run_workload(spec, graph, options);
-    cycles = result.totals.total_cycles;
+    const sim::RunResult result = sim::run_workload(*device, sim::GemmWorkload{graph}, timing_only());
+    cycles = result.cycles();
     benchmark::DoNotOptimize(cycles);
   }
   state.counters["simulated_cycles"] = static_cast<double>(cycles);
@@ -42,10 +51,6 @@ void run_timing_only(benchmark::State& state, const std::string& arch_file, cons
 // Llama-2-70B, batch 1: a 2048-token prefill then 128 decode steps over a growing cache.
 // Registered first, so the process's peak resident memory is this run's.
 void BM_Llama2_70B_Generate_TpuV4(benchmark::State& state) {
-  const arch::SystolicSpec spec = arch::load_spec(kSource + "/configs/arch/tpu_v4_like.yaml");
-  sim::ModelRunOptions options;
-  options.gemm.dtype = arch::DType::Bf16;
-  options.gemm.check = sim::CheckMode::Never;
   sim::ModelRequest request;
   request.kind = sim::ModelRequest::Generate;
   request.batch = 1;
@@ -54,8 +59,7 @@ void BM_Llama2_70B_Generate_TpuV4(benchmark::State& state) {
   const workloads::ModelConfig model = workloads::model_preset("llama2-70b");
   double tpot = 0;
   for (auto _ : state) {
-    const sim::ModelRunResult result = sim::run_model(spec, model, request, options);
-    tpot = result.tpot_s();
+    tpot = generate_tpot(kSource + "/configs/arch/tpu_v4_like.yaml", model, request, 1);
     benchmark::DoNotOptimize(tpot);
   }
   rusage usage{};
@@ -68,11 +72,6 @@ BENCHMARK(BM_Llama2_70B_Generate_TpuV4)->Unit(benchmark::kMillisecond);
 // The same generate run on four A100s sharing the model's layers (tensor parallelism): every
 // GEMM's thread-block plan simulated in waves, the other kernels and the all-reduces analytic.
 void BM_Llama2_70B_Generate_A100x4(benchmark::State& state) {
-  const arch::GpuSpec spec = arch::load_gpu_spec(kSource + "/configs/arch/a100_sxm.yaml");
-  sim::ModelRunOptions options;
-  options.gemm.dtype = arch::DType::Bf16;
-  options.gemm.check = sim::CheckMode::Never;
-  options.tensor_parallel = 4;
   sim::ModelRequest request;
   request.kind = sim::ModelRequest::Generate;
   request.input = 2048;
@@ -80,7 +79,7 @@ void BM_Llama2_70B_Generate_A100x4(benchmark::State& state) {
   const workloads::ModelConfig model = workloads::model_preset("llama2-70b");
   double tpot = 0;
   for (auto _ : state) {
-    tpot = sim::run_model(spec, model, request, options).tpot_s();
+    tpot = generate_tpot(kSource + "/configs/arch/a100_sxm.yaml", model, request, 4);
     benchmark::DoNotOptimize(tpot);
   }
   state.counters["simulated_tpot_ms"] = tpot * 1e3;
@@ -90,16 +89,17 @@ BENCHMARK(BM_Llama2_70B_Generate_A100x4)->Unit(benchmark::kMillisecond);
 // Every A100 row the tests keep (tests/data/validation: GEMMs, context attention, vector
 // operators, all-reduces, the GPT-3 layer) predicted, as `tessel validate` does.
 void BM_ValidateA100Rows(benchmark::State& state) {
-  const arch::GpuSpec spec = arch::load_gpu_spec(kSource + "/configs/arch/a100_sxm.yaml");
-  std::vector<sim::validation::Measurement> rows;
+  const std::unique_ptr<sim::Device> device =
+      sim::make_device(arch::load_arch(kSource + "/configs/arch/a100_sxm.yaml"));
+  std::vector<validation::Measurement> rows;
   for (const char* file : {"a100_gemm.csv", "a100_attention.csv", "a100_vector_ops.csv", "a100_collectives.csv",
                            "a100x4_gpt3_layer.csv"}) {
-    const auto more = sim::validation::read_measurements(kSource + "/tests/data/validation/" + file);
+    const auto more = validation::read_measurements(kSource + "/tests/data/validation/" + file);
     rows.insert(rows.end(), more.begin(), more.end());
   }
   size_t cases = 0;
   for (auto _ : state) {
-    cases = sim::validation::validate_gpu(spec, rows, {}).cases.size();
+    cases = validation::validate(*device, rows, {}).cases.size();
     benchmark::DoNotOptimize(cases);
   }
   state.counters["cases"] = static_cast<double>(cases);
@@ -119,7 +119,7 @@ BENCHMARK(BM_AlexNet_32x32_os_64kB)->Unit(benchmark::kMillisecond);
 
 // The mapper alone on GPT-3 175B's FFN up-projection (2048 tokens), the target.
 void BM_MapGpt3FfnUp_TpuV4(benchmark::State& state) {
-  const arch::SystolicSpec spec = arch::load_spec(kSource + "/configs/arch/tpu_v4_like.yaml");
+  const arch::SystolicSpec spec = arch::load_systolic_spec(kSource + "/configs/arch/tpu_v4_like.yaml");
   mapper::MapResult result;
   for (auto _ : state) {
     result = mapper::map_gemm(spec, {"ffn_up", 2048, 49152, 12288}, mapper::MapperOptions{arch::DType::Bf16});
@@ -134,7 +134,7 @@ BENCHMARK(BM_MapGpt3FfnUp_TpuV4)->Unit(benchmark::kMillisecond);
 // The sampled search on the same GEMM with a tenth of the space allowed, and its gap to the
 // exhaustive optimum (gap_percent).
 void BM_MapGpt3FfnUp_Sampled(benchmark::State& state) {
-  const arch::SystolicSpec spec = arch::load_spec(kSource + "/configs/arch/tpu_v4_like.yaml");
+  const arch::SystolicSpec spec = arch::load_systolic_spec(kSource + "/configs/arch/tpu_v4_like.yaml");
   const workloads::Gemm gemm{"ffn_up", 2048, 49152, 12288};
   mapper::MapperOptions options{arch::DType::Bf16};
   const double optimum = static_cast<double>(mapper::map_gemm(spec, gemm, options).cost.estimated_cycles);
@@ -151,14 +151,15 @@ BENCHMARK(BM_MapGpt3FfnUp_Sampled)->Unit(benchmark::kMillisecond);
 
 // Full cost evaluations of complete mappings (the analytic model the search ranks with).
 void BM_EvaluateMappings(benchmark::State& state) {
-  const arch::SystolicSpec spec = arch::load_spec(kSource + "/configs/arch/tpu_v4_like.yaml");
+  const arch::SystolicSpec spec = arch::load_systolic_spec(kSource + "/configs/arch/tpu_v4_like.yaml");
   const mapper::Extents gemm{2048, 49152, 12288};
   mapper::GemmMapping mapping{arch::Dataflow::WeightStationary, arch::DType::Bf16, mapper::Dim::N, 8, 6144,
                               {512, 512, 1024}, {mapper::Dim::N, mapper::Dim::K, mapper::Dim::M}, {0, 0, 0}, true};
   const mapper::TileCost tiles = mapper::tile_cost(spec, gemm, mapping);
   uint64_t r = 0;
   for (auto _ : state) {
-    mapping.resident_loops = {static_cast<uint8_t>(r % 4), static_cast<uint8_t>(r / 4 % 4), static_cast<uint8_t>(r / 16 % 4)};
+    mapping.resident_loops = {static_cast<uint8_t>(r % 4), static_cast<uint8_t>(r / 4 % 4),
+                              static_cast<uint8_t>(r / 16 % 4)};
     ++r;
     benchmark::DoNotOptimize(mapper::analytic_cost(spec, gemm, mapping, tiles));
   }

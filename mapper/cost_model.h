@@ -1,4 +1,4 @@
-// The tile-analytic view (DESIGN.md, fidelity level 2): the closed-form cost of a mapping,
+// The tile-analytic view (fidelity level 2): the closed-form cost of a mapping,
 // fast enough to rank millions of mappings. The engine runs the same tiles as SystemC
 // transactions; with unlimited DRAM bandwidth the two agree exactly.
 #pragma once

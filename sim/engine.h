@@ -1,4 +1,4 @@
-// The cycle-approximate view (DESIGN.md, fidelity level 3): instantiates the SystemC
+// The cycle-approximate view (fidelity level 3): instantiates the SystemC
 // modules of an accelerator, runs one mapped GEMM as tile transactions and collects what
 // every module counted.
 #pragma once

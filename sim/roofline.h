@@ -1,18 +1,16 @@
-// The roofline view (DESIGN.md, fidelity level 1): the floor no simulated time may beat.
+// The roofline view (fidelity level 1): the floor no simulated time may beat. Each device
+// computes its op's compute and memory floors; a collective adds its links' floor.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include "arch/spec.h"
-#include "workloads/gemm.h"
-
 namespace tessel::sim {
 
 struct Roofline {
-  uint64_t compute_cycles;  // MACs at every array's peak rate
-  uint64_t memory_cycles;   // each operand crossing DRAM once, at full bandwidth
-  uint64_t network_cycles = 0;  // a collective's bytes through the chip's links at their peak
+  uint64_t compute_cycles;      // the op's arithmetic at the device's peak rates
+  uint64_t memory_cycles;       // its bytes crossing main memory once, at full bandwidth
+  uint64_t network_cycles = 0;  // a collective's bytes through the device's links at their peak
   uint64_t cycles() const {
     const uint64_t on_chip = compute_cycles > memory_cycles ? compute_cycles : memory_cycles;
     return network_cycles > on_chip ? network_cycles : on_chip;
@@ -23,9 +21,7 @@ struct Roofline {
   }
 };
 
-Roofline roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype);
-
-// Peak multiply-accumulates per cycle of the whole accelerator in a format.
-double peak_macs_per_cycle(const arch::SystolicSpec& spec, arch::DType dtype);
+// Floors, so a simulated count (whole cycles) can equal but never undercut them.
+Roofline roofline_floors(double compute_cycles, double memory_cycles);
 
 }  // namespace tessel::sim

@@ -28,6 +28,11 @@ StatGroup& StatGroup::child(std::string name, std::string description) {
   return children_.back();
 }
 
+StatGroup& StatGroup::adopt(const StatGroup& group) {
+  children_.push_back(group);
+  return children_.back();
+}
+
 nlohmann::json json_number(double value) {
   return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }

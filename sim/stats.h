@@ -27,6 +27,8 @@ class StatGroup {
   StatGroup& add(std::string name, double value, std::string unit, std::string description);
   StatGroup& add(std::string name, std::string value, std::string description);
   StatGroup& child(std::string name, std::string description);
+  // Adds a copy of a group made elsewhere (a device's figures of an op) as a child.
+  StatGroup& adopt(const StatGroup& group);
 
   const std::string& name() const { return name_; }
   const std::vector<Stat>& stats() const { return stats_; }

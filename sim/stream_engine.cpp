@@ -32,7 +32,7 @@ arch::SramBuffer& holder(const arch::SystolicSpec& spec, StreamCore& core, arch:
 
 }  // namespace
 
-StreamRun simulate_stream(const arch::SystolicSpec& spec, const StreamPlan& plan) {
+StreamRun simulate_stream(const arch::SystolicSpec& spec, const mapper::StreamPlan& plan) {
   fresh_kernel();
   arch::Dram dram("dram", spec.dram);
   std::vector<StreamCore> cores(spec.cores);

@@ -6,7 +6,7 @@
 
 #include "arch/energy.h"
 #include "arch/spec.h"
-#include "sim/stream_plan.h"
+#include "mapper/stream_plan.h"
 
 namespace tessel::sim {
 
@@ -20,6 +20,6 @@ struct StreamRun {
 };
 
 // Like simulate_gemm: any number of calls in one process, one at a time.
-StreamRun simulate_stream(const arch::SystolicSpec& spec, const StreamPlan& plan);
+StreamRun simulate_stream(const arch::SystolicSpec& spec, const mapper::StreamPlan& plan);
 
 }  // namespace tessel::sim

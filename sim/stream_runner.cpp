@@ -8,7 +8,7 @@ namespace tessel::sim {
 
 using arch::Operand;
 
-StreamRunner::StreamRunner(const sc_core::sc_module_name& name, const StreamPlan& plan, uint64_t first_unit,
+StreamRunner::StreamRunner(const sc_core::sc_module_name& name, const mapper::StreamPlan& plan, uint64_t first_unit,
                            uint64_t units, arch::DmaEngine& dma, arch::VectorUnit& vector,
                            arch::SramBuffer& input, arch::SramBuffer& output)
     : sc_core::sc_module(name),
@@ -25,7 +25,7 @@ StreamRunner::StreamRunner(const sc_core::sc_module_name& name, const StreamPlan
   SC_THREAD(store_process);
 }
 
-StreamChunk StreamRunner::chunk(uint64_t index) const {
+mapper::StreamChunk StreamRunner::chunk(uint64_t index) const {
   const uint64_t first = index * plan_.units_per_chunk;
   return plan_.chunk(first_unit_ + first, std::min(plan_.units_per_chunk, units_ - first));
 }
@@ -47,7 +47,7 @@ void StreamRunner::load_process() {
 void StreamRunner::compute_process() {
   for (uint64_t i = 0; i < chunks_; ++i) {
     while (loaded_ <= i) wait(chunk_loaded_);
-    const StreamChunk c = chunk(i);
+    const mapper::StreamChunk c = chunk(i);
     const sc_core::sc_time start = sc_core::sc_time_stamp();
     if (c.macs > 0) input_.record_read(Operand::Input, c.load_bytes);
     if (c.vector.elements > 0) {

@@ -10,7 +10,7 @@
 #include "arch/memory/dma_engine.h"
 #include "arch/memory/sram_buffer.h"
 #include "arch/vector/vector_unit.h"
-#include "sim/stream_plan.h"
+#include "mapper/stream_plan.h"
 
 namespace tessel::sim {
 
@@ -18,7 +18,7 @@ class StreamRunner : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(StreamRunner);
   // `input` receives the loads and feeds the compute; `output` takes results for the stores.
-  StreamRunner(const sc_core::sc_module_name& name, const StreamPlan& plan, uint64_t first_unit,
+  StreamRunner(const sc_core::sc_module_name& name, const mapper::StreamPlan& plan, uint64_t first_unit,
                uint64_t units, arch::DmaEngine& dma, arch::VectorUnit& vector, arch::SramBuffer& input,
                arch::SramBuffer& output);
 
@@ -27,12 +27,12 @@ class StreamRunner : public sc_core::sc_module {
   uint64_t chunks() const { return chunks_; }
 
  private:
-  StreamChunk chunk(uint64_t index) const;
+  mapper::StreamChunk chunk(uint64_t index) const;
   void load_process();
   void compute_process();
   void store_process();
 
-  const StreamPlan& plan_;
+  const mapper::StreamPlan& plan_;
   uint64_t first_unit_;
   uint64_t units_;
   uint64_t chunks_;

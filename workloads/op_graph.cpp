@@ -1,5 +1,7 @@
 #include "workloads/op_graph.h"
 
+#include "workloads/gemm.h"
+
 namespace tessel::workloads {
 
 uint64_t OpGraph::total_flops() const {
@@ -28,6 +30,13 @@ uint64_t OpGraph::total_parameters() const {
   uint64_t total = 0;
   for_each_op([&](const Op& op, uint64_t repeats) { total += op.parameters() * repeats; });
   return total;
+}
+
+OpGraph linear_graph(const Graph& graph) {
+  OpGraph ops;
+  ops.name = graph.name;
+  for (const Gemm& gemm : graph.gemms) ops.prologue.emplace_back(gemm.name, OpKind::Linear, LinearShape{gemm.m, gemm.n, gemm.k});
+  return ops;
 }
 
 }  // namespace tessel::workloads

@@ -9,7 +9,8 @@
 
 namespace tessel::workloads {
 
-// prologue, then `layer` run layer_repeats times, then epilogue. The layers of a transformer
+// prologue, then `layer` run layer_repeats times, then epilogue. A plain list of ops (the
+// linears of a GEMM workload) is a graph with only a prologue. The layers of a transformer
 // are identical in shape, so the graph holds ONE copy: a simulator simulates it once and
 // counts it layer_repeats (= num_hidden_layers) times.
 struct OpGraph {
@@ -34,5 +35,10 @@ struct OpGraph {
   ElementCounts total_elements() const;
   uint64_t total_parameters() const;
 };
+
+struct Graph;
+
+// The GEMMs of `graph` as Linear ops, in order, in the prologue of a graph of that name.
+OpGraph linear_graph(const Graph& graph);
 
 }  // namespace tessel::workloads

@@ -17,7 +17,8 @@ struct TensorRate {
   double macs_per_cycle_per_sm;  // dense
 };
 
-// Dynamic energy of a GPU's actions (no static power, as for every architecture).
+// Dynamic energy of a GPU's actions (no static power, as for every architecture); what an
+// operator's activity costs is arch/gpu/gpu_energy.h's.
 struct GpuEnergy {
   double tensor_mac_pj;   // one tensor-core multiply-accumulate
   double fp32_op_pj;      // one CUDA-core op (an FMA is two)
@@ -66,6 +67,10 @@ struct GpuSpec {
 
   // The rate of `dtype`, or nothing when the tensor cores do not take it.
   std::optional<double> tensor_macs_per_cycle_per_sm(DType dtype) const;
+  // Every SM's tensor cores together, dense; throws std::invalid_argument when they do not
+  // take `dtype`.
+  double peak_macs_per_cycle(DType dtype) const;
+  double hbm_peak_bytes_per_cycle() const { return hbm_bytes_per_second / clock_hz; }
   DType default_dtype() const { return tensor.front().dtype; }
 };
 

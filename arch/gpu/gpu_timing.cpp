@@ -50,12 +50,4 @@ double streaming_kernel_cycles(const GpuSpec& spec, double hbm_bytes, double fp3
   return hbm_latency_cycles(spec) + std::max({memory, alu, special});
 }
 
-double gemm_roofline_cycles(const GpuSpec& spec, DType dtype, uint64_t m, uint64_t n, uint64_t k) {
-  const double peak_macs = peak_macs_per_cycle_per_sm(spec, dtype) * spec.sms;
-  const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const double bytes = static_cast<double>(m * k + k * n + m * n) * bytes_of(dtype);
-  const double hbm_peak = spec.hbm_bytes_per_second / spec.clock_hz;
-  return std::max(macs / peak_macs, bytes / hbm_peak);
-}
-
 }  // namespace tessel::arch::gpu

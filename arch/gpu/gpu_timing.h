@@ -34,8 +34,4 @@ double hbm_stream_bytes_per_cycle_per_sm(const GpuSpec& spec, double bytes_in_fl
 // one HBM latency to fill the pipe. No launch overhead (the caller adds it per kernel).
 double streaming_kernel_cycles(const GpuSpec& spec, double hbm_bytes, double fp32_ops, double special_ops);
 
-// The roofline of a GEMM C[m×n] = A[m×k]·B[k×n] in `dtype`: its MACs at the tensor cores'
-// peak (no efficiency) or A, B and C crossing HBM once at its peak, whichever is longer.
-double gemm_roofline_cycles(const GpuSpec& spec, DType dtype, uint64_t m, uint64_t n, uint64_t k);
-
 }  // namespace tessel::arch::gpu

@@ -4,12 +4,11 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 
-#include "arch/config_gpu.h"
-#include "arch/config_loader.h"
-#include "sim/cli/run_command.h"
-#include "sim/roofline.h"
+#include "cli/cli_common.h"
+#include "cli/run_command.h"
 #include "workloads/model_config.h"
 
 namespace py = pybind11;
@@ -76,34 +75,19 @@ py::dict run(const py::dict& options) {
   return out;
 }
 
-py::dict gpu_figures(const std::string& path) {
-  const tessel::arch::GpuSpec spec = tessel::arch::load_gpu_spec(path);
-  py::dict peaks;
-  for (const tessel::arch::TensorRate& rate : spec.tensor) {
-    peaks[py::str(std::string(tessel::arch::to_string(rate.dtype)))] = rate.macs_per_cycle_per_sm * spec.sms;
-  }
-  py::dict figures;
-  figures["name"] = spec.name;
-  figures["clock_hz"] = spec.clock_hz;
-  figures["peak_macs_per_cycle"] = peaks;
-  figures["dram_bytes_per_cycle"] = spec.hbm_bytes_per_second / spec.clock_hz;
-  return figures;
-}
-
 // The figures a roofline plot needs.
 py::dict arch_figures(const std::string& path) {
-  if (tessel::arch::is_gpu_file(path)) return gpu_figures(path);
-  const tessel::arch::SystolicSpec spec = tessel::arch::load_spec(path);
+  const tessel::sim::DeviceFacts facts = tessel::cli::load_device(path)->facts();
   py::dict peaks;
-  for (const tessel::arch::DTypeSpec& format : spec.dtypes) {
-    peaks[py::str(std::string(tessel::arch::to_string(format.dtype)))] =
-        tessel::sim::peak_macs_per_cycle(spec, format.dtype);
+  for (const tessel::sim::FormatPeak& peak : facts.peaks) {
+    peaks[py::str(std::string(tessel::arch::to_string(peak.dtype)))] = peak.macs_per_cycle;
   }
   py::dict figures;
-  figures["name"] = spec.name;
-  figures["clock_hz"] = spec.clock_hz;
+  figures["name"] = facts.name;
+  figures["clock_hz"] = facts.clock_hz;
   figures["peak_macs_per_cycle"] = peaks;
-  figures["dram_bytes_per_cycle"] = spec.dram.unlimited ? py::object(py::none()) : py::float_(spec.dram.bytes_per_cycle);
+  const std::optional<double> dram = facts.dram_bytes_per_cycle();
+  figures["dram_bytes_per_cycle"] = dram ? py::object(py::float_(*dram)) : py::object(py::none());
   return figures;
 }
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "arch/config_gpu.h"
+#include "arch/load_arch.h"
 #include "arch/gpu/collective_timing.h"
 #include "test_files.h"
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "arch/config_error.h"
-#include "arch/config_gpu.h"
-#include "arch/config_loader.h"
+#include "arch/load_arch.h"
+#include "arch/load_arch.h"
 #include "arch/config_yaml.h"
 #include "test_files.h"
 
@@ -41,12 +41,12 @@ std::string edited_minimal(const std::vector<LineEdit>& edits) {
 }
 
 std::string load_error(const std::string& path) {
-  return error_message<ConfigError>([&] { load_spec(path); },
+  return error_message<ConfigError>([&] { load_systolic_spec(path); },
                                     path + " loaded without a ConfigError");
 }
 
 TEST(ConfigYaml, MinimalConfigTranslatesAtTheEdge) {
-  const SystolicSpec spec = load_yaml_spec(kMinimal);
+  const SystolicSpec spec = load_systolic_spec(kMinimal);
   EXPECT_EQ(spec.name, "minimal");
   EXPECT_EQ(spec.source_file, kMinimal);
   EXPECT_DOUBLE_EQ(spec.clock_hz, 500e6);
@@ -95,13 +95,13 @@ TEST(ConfigYaml, MinimalConfigTranslatesAtTheEdge) {
 TEST(ConfigYaml, EveryCoreCountsItsVectorUnitArea) {
   const TempFile file("two_cores.yaml", edited_minimal({{5, "cores: 2"}}));
   // 128 PEs x 100 um2 + two cores' buffers (0.75) and vector units (0.125) + 3 other.
-  EXPECT_NEAR(load_yaml_spec(file.path).area_mm2(), 0.0128 + 2 * (0.75 + 0.125) + 3.0, 1e-12);
+  EXPECT_NEAR(load_systolic_spec(file.path).area_mm2(), 0.0128 + 2 * (0.75 + 0.125) + 3.0, 1e-12);
 }
 
 TEST(ConfigYaml, UnlimitedDramWithZeroLatencyLoads) {
   const TempFile file("unlimited.yaml", edited_minimal({{36, "  bandwidth_gb_s: unlimited"},
                                                         {37, "  latency_ns: 0"}}));
-  const SystolicSpec spec = load_yaml_spec(file.path);
+  const SystolicSpec spec = load_systolic_spec(file.path);
   EXPECT_TRUE(spec.dram.unlimited);
   EXPECT_EQ(spec.dram.latency_cycles, 0u);
 }
@@ -110,12 +110,7 @@ TEST(ConfigYaml, WholeLatencyIsNotRoundedUpByFloatingNoise) {
   // 2.24 ns x 3125 MHz is 7 cycles; in doubles the product is 7.000000000000001.
   const TempFile file("latency.yaml",
                       edited_minimal({{4, "clock_mhz: 3125"}, {37, "  latency_ns: 2.24"}}));
-  EXPECT_EQ(load_yaml_spec(file.path).dram.latency_cycles, 7u);
-}
-
-template <typename Spec>
-std::pair<std::string, std::string> named(const Spec& spec) {
-  return {spec.name, spec.source_file};
+  EXPECT_EQ(load_systolic_spec(file.path).dram.latency_cycles, 7u);
 }
 
 TEST(ConfigYaml, EveryShippedConfigLoads) {
@@ -123,9 +118,8 @@ TEST(ConfigYaml, EveryShippedConfigLoads) {
   for (const fs::directory_entry& entry : fs::directory_iterator(kSourceDir + "/configs/arch")) {
     if (entry.path().extension() != ".yaml") continue;
     SCOPED_TRACE(entry.path().string());
-    // GPUs have their own spec and reader (test_gpu_config.cpp).
-    const auto [name, source] = is_gpu_file(entry.path().string()) ? named(load_gpu_spec(entry.path().string()))
-                                                                    : named(load_spec(entry.path().string()));
+    const ArchSpec spec = load_arch(entry.path().string());
+    const auto [name, source] = std::pair{name_of(spec), source_file_of(spec)};
     EXPECT_EQ(name, entry.path().stem().string());
     EXPECT_EQ(source, entry.path().string());
     ++loaded;
@@ -134,7 +128,7 @@ TEST(ConfigYaml, EveryShippedConfigLoads) {
 }
 
 TEST(ConfigYaml, TpuV1MatchesThePaper) {
-  const SystolicSpec spec = load_spec(shipped("tpu_v1.yaml"));
+  const SystolicSpec spec = load_systolic_spec(shipped("tpu_v1.yaml"));
   EXPECT_NEAR(peak_ops_per_second(spec, DType::Int8), 92e12, 0.01 * 92e12);  // 92 TOPS
   EXPECT_EQ(spec.dtypes.front().dtype, DType::Int8);
   EXPECT_EQ(spec.array.dataflow, Dataflow::WeightStationary);
@@ -150,7 +144,7 @@ TEST(ConfigYaml, TpuV1MatchesThePaper) {
 }
 
 TEST(ConfigYaml, TpuV4LikePeakIs275Teraflops) {
-  const SystolicSpec spec = load_spec(shipped("tpu_v4_like.yaml"));
+  const SystolicSpec spec = load_systolic_spec(shipped("tpu_v4_like.yaml"));
   EXPECT_EQ(spec.array_count(), 8u);
   EXPECT_EQ(spec.dtypes.front().dtype, DType::Bf16);
   ASSERT_NE(spec.find_dtype(DType::Int8), nullptr);
@@ -166,7 +160,7 @@ TEST(ConfigYaml, TestArraysHaveTheirSizeAndAllFourFormats) {
   for (uint32_t size : {4u, 8u, 32u}) {
     const std::string name = "array_" + std::to_string(size) + "x" + std::to_string(size);
     SCOPED_TRACE(name);
-    const SystolicSpec spec = load_spec(shipped(name + ".yaml"));
+    const SystolicSpec spec = load_systolic_spec(shipped(name + ".yaml"));
     EXPECT_EQ(spec.array.rows, size);
     EXPECT_EQ(spec.array.cols, size);
     EXPECT_FALSE(spec.dram.unlimited);
@@ -259,7 +253,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "must be a number >= 0"},
         BadCase{"bad_dataflow", {{10, "  dataflow: xs"}}, 10, "array.dataflow",
                 "must be one of os, ws, is, got xs"},
-        BadCase{"unknown_kind", {{3, "kind: tpu"}}, 3, "kind", "must be 'systolic', 'fpga' or 'gpu'"},
+        BadCase{"unknown_kind", {{3, "kind: tpu"}}, 3, "kind", "must be one of systolic, fpga, gpu, got tpu"},
+        BadCase{"missing_kind", {{3, kRemoved}}, 2, "kind", "missing: must be one of systolic, fpga, gpu"},
         BadCase{"no_dtypes", {{13, "dtypes: {}"}, {14, kRemoved}, {15, kRemoved}}, 13, "dtypes",
                 "at least one"},
         BadCase{"unknown_operand", {{27, "    holds: [weights]"}}, 27, "buffers[1].holds[0]",
@@ -313,8 +308,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ConfigLoader, ChoosesTheReaderByExtension) {
   const TempFile yml("minimal.yml", edited_minimal({}));
-  EXPECT_EQ(load_spec(yml.path).name, "minimal");
-  EXPECT_EQ(load_spec(kSourceDir + "/configs/scalesim/os_32x32_64kB.cfg").name, "os_32x32_64kB");
+  EXPECT_EQ(load_systolic_spec(yml.path).name, "minimal");
+  EXPECT_EQ(load_systolic_spec(kSourceDir + "/configs/scalesim/os_32x32_64kB.cfg").name, "os_32x32_64kB");
 }
 
 TEST(ConfigLoader, UnknownExtensionNamesTheFile) {

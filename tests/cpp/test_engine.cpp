@@ -4,11 +4,11 @@
 
 #include <random>
 
-#include "arch/config_loader.h"
+#include "arch/load_arch.h"
 #include "mapper/cost_model.h"
 #include "mapper/systolic_mapper.h"
 #include "sim/engine.h"
-#include "sim/roofline.h"
+#include "sim/devices/systolic_device.h"
 #include "test_specs.h"
 
 namespace tessel {
@@ -125,7 +125,7 @@ TEST(Engine, NeverBeatsTheRoofline) {
     spec.cores = static_cast<uint32_t>(pick(1, 4));
     const workloads::Gemm gemm{"g", pick(1, 300), pick(1, 300), pick(1, 300)};
     const sim::GemmRun run = simulate(spec, gemm, arch::DType::Int8);
-    const sim::Roofline floor = sim::roofline(spec, gemm, arch::DType::Int8);
+    const sim::Roofline floor = sim::systolic_gemm_roofline(spec, gemm, arch::DType::Int8);
     EXPECT_GE(run.total_cycles, floor.cycles()) << gemm.m << "x" << gemm.n << "x" << gemm.k;
     EXPECT_GE(run.activity.dram_read_bytes + run.activity.dram_write_bytes,
               (gemm.m * gemm.k + gemm.k * gemm.n + gemm.m * gemm.n));
@@ -177,7 +177,7 @@ TEST(Engine, AnalyticEstimateWithinFivePercentWithoutContention) {
 // ranks such mappings 38% too fast and the mapper picks them (more bandwidth then made this
 // GEMM slower).
 TEST(Engine, AnalyticEstimateCountsEachStepsDramLatency) {
-  const arch::SystolicSpec spec = arch::load_spec(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/array_8x8.yaml");
+  const arch::SystolicSpec spec = arch::load_systolic_spec(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/array_8x8.yaml");
   const workloads::Gemm gemm{"g", 64, 96, 128};
   const mapper::MapResult map = mapper::map_gemm(spec, gemm, mapper::MapperOptions{arch::DType::Int8});
   const sim::GemmRun run = sim::simulate_gemm(spec, {gemm.m, gemm.n, gemm.k}, map.mapping);

@@ -7,10 +7,9 @@
 #include <vector>
 
 #include "arch/config_error.h"
-#include "arch/config_loader.h"
+#include "arch/load_arch.h"
 #include "arch/fpga/resources.h"
 #include "cli_runner.h"
-#include "sim/roofline.h"
 #include "test_files.h"
 
 namespace tessel::arch {
@@ -65,7 +64,7 @@ TEST(FpgaPlacement, BlocksAreTheMostOfCapacityAndEachPortsNeed) {
 // unit; weights 1,536 KiB of BRAM36 (384 blocks), activations 4,096 KiB of URAM (128 blocks);
 // a shell of 214,000 LUTs, 336,000 FFs and 150 BRAM36.
 TEST(FpgaConfig, U280Int8UsesWhatItsPartsAddUpTo) {
-  const SystolicSpec spec = load_spec(kArchDir + "u280_int8.yaml");
+  const SystolicSpec spec = load_systolic_spec(kArchDir + "u280_int8.yaml");
   ASSERT_EQ(spec.resources.size(), 6u);
   const auto expect = [&](const std::string& name, uint64_t used, uint64_t available) {
     const ResourceUse& resource = find(spec, name);
@@ -86,7 +85,7 @@ TEST(FpgaConfig, U280Int8UsesWhatItsPartsAddUpTo) {
 
 TEST(FpgaConfig, EveryShippedDesignFitsWithRealisticDspUse) {
   for (const char* file : {"u280_int8.yaml", "u280_fp16.yaml", "u200_int8.yaml"}) {
-    const SystolicSpec spec = load_spec(kArchDir + file);
+    const SystolicSpec spec = load_systolic_spec(kArchDir + file);
     for (const ResourceUse& resource : spec.resources) {
       EXPECT_LE(resource.used, resource.available) << file << " " << resource.name;
     }
@@ -98,7 +97,7 @@ TEST(FpgaConfig, EveryShippedDesignFitsWithRealisticDspUse) {
 // The buffers are what their blocks hold and carry; DRAM is the channels' bandwidth at the
 // design clock; one array per compute unit.
 TEST(FpgaConfig, DesignBecomesTheSpecTheEnginesRun) {
-  const SystolicSpec spec = load_spec(kArchDir + "u280_int8.yaml");
+  const SystolicSpec spec = load_systolic_spec(kArchDir + "u280_int8.yaml");
   EXPECT_EQ(spec.cores, 4u);
   EXPECT_EQ(spec.arrays_per_core, 1u);
   EXPECT_EQ(spec.array.rows, 7u);
@@ -122,7 +121,7 @@ TEST(FpgaConfig, DesignBecomesTheSpecTheEnginesRun) {
   EXPECT_EQ(spec.vector_unit.lanes, 64u);
   EXPECT_DOUBLE_EQ(spec.vector_unit.special_ops_per_cycle, 16.0);
   EXPECT_EQ(spec.area_mm2(), 0.0);
-  EXPECT_TRUE(load_spec(kArchDir + "tpu_v4_like.yaml").resources.empty()) << "only FPGA designs carry resources";
+  EXPECT_TRUE(load_systolic_spec(kArchDir + "tpu_v4_like.yaml").resources.empty()) << "only FPGA designs carry resources";
 }
 
 // Peak MACs a second = the arrays' DSPs x MACs a DSP x the design clock, exactly (each
@@ -139,8 +138,8 @@ TEST(FpgaConfig, PeakIsArrayDspsTimesMacsPerDspTimesClock) {
   for (const Case& c : {Case{"u280_int8.yaml", DType::Int8, 4 * 7 * 256, 2.0, 300e6, "(4,300,800,000,000 MAC/s)"},
                         Case{"u280_fp16.yaml", DType::Fp16, 4 * 3 * 256 * 2, 0.5, 275e6, "(844,800,000,000 MAC/s)"},
                         Case{"u200_int8.yaml", DType::Int8, 4 * 32 * 40, 2.0, 300e6, "(3,072,000,000,000 MAC/s)"}}) {
-    const SystolicSpec spec = load_spec(kArchDir + c.file);
-    EXPECT_EQ(sim::peak_macs_per_cycle(spec, c.dtype) * spec.clock_hz, c.array_dsps * c.macs_per_dsp * c.clock_hz)
+    const SystolicSpec spec = load_systolic_spec(kArchDir + c.file);
+    EXPECT_EQ(spec.peak_macs_per_cycle(c.dtype) * spec.clock_hz, c.array_dsps * c.macs_per_dsp * c.clock_hz)
         << c.file;
     const auto described = testing::run_tessel("describe --arch configs/arch/" + std::string(c.file));
     ASSERT_EQ(described.exit_code, 0) << described.output;
@@ -170,7 +169,7 @@ TEST(FpgaConfig, OverBudgetNamesEachResourceAndByHowMuch) {
   const TempFile file("fpga_over.yaml",
                       edit_lines(lines, {{line_of(lines, "    cols: 256"), "    cols: 320"},
                                          {line_of(lines, "    bram36: 150"), "    bram36: 500"}}));
-  const std::string message = error_message<ConfigError>([&] { load_spec(file.path); }, "an over-budget design loaded");
+  const std::string message = error_message<ConfigError>([&] { load_systolic_spec(file.path); }, "an over-budget design loaded");
   EXPECT_NE(message.find(file.path + ":" + std::to_string(line_of(lines, "design:")) + ": key 'design': "),
             std::string::npos) << message;
   EXPECT_NE(message.find("does not fit the XCU280"), std::string::npos) << message;
@@ -182,7 +181,7 @@ TEST(FpgaConfig, OverBudgetNamesEachResourceAndByHowMuch) {
   // One block short of the budget fits; the budget itself fits.
   const TempFile at_budget("fpga_at_budget.yaml",
                            edit_lines(lines, {{line_of(lines, "    bram36: 150"), "    bram36: 480"}}));
-  EXPECT_EQ(find(load_spec(at_budget.path), "BRAM36").used, 2016u);
+  EXPECT_EQ(find(load_systolic_spec(at_budget.path), "BRAM36").used, 2016u);
 }
 
 TEST(FpgaConfig, MistakesNameFileLineAndKey) {
@@ -200,7 +199,7 @@ TEST(FpgaConfig, MistakesNameFileLineAndKey) {
                         Case{"    channels: 32", "    chanels: 32", "fabric.memory.chanels", "unknown key"}}) {
     const int line = line_of(lines, c.starts);
     const TempFile file("fpga_bad.yaml", edit_lines(lines, {{line, c.replacement}}));
-    const std::string message = error_message<ConfigError>([&] { load_spec(file.path); }, c.replacement);
+    const std::string message = error_message<ConfigError>([&] { load_systolic_spec(file.path); }, c.replacement);
     EXPECT_NE(message.find(file.path + ":" + std::to_string(line) + ": key '" + c.key + "': " + c.problem),
               std::string::npos) << message;
   }

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "arch/config_loader.h"
+#include "arch/load_arch.h"
 #include "cli_runner.h"
-#include "sim/model_run.h"
+#include "run_helpers.h"
 #include "test_files.h"
 
 namespace tessel::sim {
@@ -19,15 +19,9 @@ using workloads::OpKind;
 const std::string kArchDir = std::string(TESSEL_SOURCE_DIR) + "/configs/arch/";
 
 // Llama-2-7B, one decode step at batch 1 over 1,024 cached tokens, timing only.
-ModelRunResult llama_decode(const arch::SystolicSpec& spec, arch::DType dtype) {
-  ModelRequest request;
-  request.kind = ModelRequest::Decode;
-  request.batch = 1;
-  request.cached = 1024;
-  ModelRunOptions options;
-  options.gemm.dtype = dtype;
-  options.gemm.check = CheckMode::Never;
-  return run_model(spec, workloads::model_preset("llama2-7b"), request, options);
+RunResult llama_decode(const arch::SystolicSpec& spec, arch::DType dtype) {
+  return testing::run_model(spec, workloads::model_preset("llama2-7b"), testing::decode_request(1, 1024),
+                            testing::timing_only(dtype));
 }
 
 // A batch-1 decode reads every weight and the KV cache once. Every Linear is memory-bound by
@@ -42,8 +36,8 @@ ModelRunResult llama_decode(const arch::SystolicSpec& spec, arch::DType dtype) {
 TEST(FpgaRun, BatchOneDecodeIsBoundByHbm) {
   for (const auto& [file, dtype] : {std::pair{"u280_int8.yaml", arch::DType::Int8},
                                     std::pair{"u280_fp16.yaml", arch::DType::Fp16}}) {
-    const arch::SystolicSpec spec = arch::load_spec(kArchDir + file);
-    const ModelRunResult result = llama_decode(spec, dtype);
+    const arch::SystolicSpec spec = arch::load_systolic_spec(kArchDir + file);
+    const RunResult result = llama_decode(spec, dtype);
     const StepResult& step = result.steps.front();
     const double bytes_per_cycle = spec.dram.bytes_per_cycle;
     for (const OpResult& op : step.ops) {

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "arch/config_error.h"
-#include "arch/config_gpu.h"
-#include "arch/config_loader.h"
+#include "arch/load_arch.h"
+#include "arch/load_arch.h"
 #include "cli_runner.h"
 #include "test_files.h"
 
@@ -98,13 +98,15 @@ INSTANTIATE_TEST_SUITE_P(
                    ":40: key 'nvlink.achievable_fraction': must be at most 1, got 1.2"}),
     [](const ::testing::TestParamInfo<BadGpuCase>& param) { return param.param.name; });
 
-TEST(GpuConfig, TheSystolicReaderRefusesAGpuFileByItsKind) {
-  const std::string message =
-      testing::error_message<arch::ConfigError>([] { arch::load_spec(kA100); }, "load_spec of a GPU file");
-  EXPECT_EQ(message, kA100 + ":11: key 'kind': a GPU architecture (arch::load_gpu_spec reads it), not a systolic or "
-                             "FPGA design");
-  EXPECT_TRUE(arch::is_gpu_file(kA100));
-  EXPECT_FALSE(arch::is_gpu_file(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/tpu_v1.yaml"));
+// One reader for every kind: the file's `kind` picks the spec; a caller that needs one kind
+// is told the file describes another.
+TEST(GpuConfig, TheKindPicksTheSpec) {
+  EXPECT_TRUE(std::holds_alternative<arch::GpuSpec>(arch::load_arch(kA100)));
+  EXPECT_TRUE(std::holds_alternative<arch::SystolicSpec>(
+      arch::load_arch(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/tpu_v1.yaml")));
+  const std::string message = testing::error_message<arch::ConfigError>([] { arch::load_systolic_spec(kA100); },
+                                                                         "load_systolic_spec of a GPU file");
+  EXPECT_EQ(message, kA100 + ": describes another kind of hardware: expected a systolic array or an FPGA design");
 }
 
 // The published peaks, from the file's SMs, rates and clock: A100 108 SMs x 1024 fp16 MACs a

@@ -4,10 +4,10 @@
 
 #include <string>
 
-#include "arch/config_gpu.h"
+#include "arch/load_arch.h"
 #include "arch/gpu/gpu_timing.h"
 #include "cli_runner.h"
-#include "sim/gpu_model_run.h"
+#include "run_helpers.h"
 
 namespace tessel::sim {
 namespace {
@@ -16,13 +16,9 @@ using workloads::OpKind;
 
 const std::string kA100 = std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml";
 
-ModelRunOptions timing_only(workloads::AttentionImpl attention) {
-  ModelRunOptions options;
-  options.gemm.dtype = arch::DType::Bf16;
-  options.gemm.check = CheckMode::Never;
-  options.attention = attention;
-  return options;
-}
+using testing::run_model;
+
+RunSettings timing_only() { return testing::timing_only(arch::DType::Bf16); }
 
 ModelRequest phase(ModelRequest::Kind kind, uint64_t batch, uint64_t tokens) {
   ModelRequest request;
@@ -38,7 +34,7 @@ TEST(GpuModelRun, EveryOpTakesAtLeastItsRoofline) {
   for (const auto attention : {workloads::AttentionImpl::Fused, workloads::AttentionImpl::Unfused}) {
     for (const char* model : {"gpt2", "llama3-8b"}) {
       for (const ModelRequest& request : {phase(ModelRequest::Prefill, 2, 512), phase(ModelRequest::Decode, 8, 700)}) {
-        const ModelRunResult result = run_model(spec, workloads::model_preset(model), request, timing_only(attention));
+        const RunResult result = run_model(spec, workloads::model_preset(model), request, timing_only(), attention);
         for (const OpResult& op : result.steps.front().ops) {
           EXPECT_GE(op.cycles, op.roofline.cycles()) << model << " " << op.name;
           EXPECT_EQ(op.cycles == 0, op.kind == OpKind::KvCacheRead) << op.name;
@@ -53,8 +49,8 @@ TEST(GpuModelRun, EveryOpTakesAtLeastItsRoofline) {
 // one HBM latency, 0.5 us, before its data flows, and the norms' own bytes are small).
 TEST(GpuModelRun, BatchOneDecodeIsHbmAndLaunches) {
   const arch::GpuSpec spec = arch::load_gpu_spec(kA100);
-  const ModelRunResult result = run_model(spec, workloads::model_preset("llama2-7b"),
-                                          phase(ModelRequest::Decode, 1, 2047), timing_only(workloads::AttentionImpl::Fused));
+  const RunResult result = run_model(spec, workloads::model_preset("llama2-7b"),
+                                          phase(ModelRequest::Decode, 1, 2047), timing_only());
   const StepResult& step = result.steps.front();
   double kernels = 0;
   for (const OpResult& op : step.ops) {
@@ -75,8 +71,8 @@ TEST(GpuModelRun, BatchOneDecodeIsHbmAndLaunches) {
 TEST(GpuModelRun, EnergyComesFromTheGpusTable) {
   const arch::GpuSpec spec = arch::load_gpu_spec(kA100);
   ASSERT_DOUBLE_EQ(spec.energy.hbm_pj_per_byte, 50.0);
-  const ModelRunResult result = run_model(spec, workloads::model_preset("gpt2"), phase(ModelRequest::Prefill, 1, 256),
-                                          timing_only(workloads::AttentionImpl::Fused));
+  const RunResult result = run_model(spec, workloads::model_preset("gpt2"), phase(ModelRequest::Prefill, 1, 256),
+                                          timing_only());
   for (const OpResult& op : result.steps.front().ops) {
     const double bytes = static_cast<double>(op.activity.dram_read_bytes + op.activity.dram_write_bytes);
     EXPECT_DOUBLE_EQ(op.energy.dram_pj, bytes * 50.0) << op.name;

@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "arch/config_gpu.h"
+#include "arch/load_arch.h"
 #include "cli_runner.h"
-#include "sim/gpu_model_run.h"
-#include "sim/gpu_workload_run.h"
+#include "mapper/gpu_mapper.h"
+#include "run_helpers.h"
 #include "test_files.h"
 #include "workloads/topology_csv.h"
 
@@ -18,25 +18,31 @@ namespace {
 
 arch::GpuSpec a100() { return arch::load_gpu_spec(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml"); }
 
-RunOptions timing_only() {
-  RunOptions options;
-  options.dtype = arch::DType::Bf16;
-  options.check = CheckMode::Never;
-  return options;
+RunSettings timing_only() { return testing::timing_only(arch::DType::Bf16); }
+
+// What the GEMM layout's totals are made of.
+uint64_t total_compute_cycles(const RunResult& run) {
+  uint64_t cycles = 0;
+  for (const OpResult& op : run.steps[0].ops) cycles += op.array_busy_cycles;
+  return cycles;
+}
+
+uint64_t total_stall_cycles(const RunResult& run) {
+  uint64_t cycles = 0;
+  for (const OpResult& op : run.steps[0].ops) cycles += op.stall_cycles();
+  return cycles;
 }
 
 // A GEMM of a workload costs what the same product costs as a transformer's linear.
 TEST(GpuWorkloadRun, AGemmIsTheLinearKernel) {
   const arch::GpuSpec spec = a100();
-  const GpuRunResult run = run_gpu_workload(spec, {"g", {{"g", 512, 1024, 768}}}, timing_only());
-  ModelRunOptions options;
-  options.gemm = timing_only();
-  const OpResult linear =
-      run_gpu_op(spec, workloads::Op("g", workloads::OpKind::Linear, workloads::LinearShape{512, 1024, 768}), options);
-  ASSERT_EQ(run.layers.size(), 1u);
-  EXPECT_EQ(run.layers[0].op.cycles, linear.cycles);
-  EXPECT_EQ(run.totals.total_cycles, linear.cycles);
-  EXPECT_EQ(run.layers[0].op.activity.dram_read_bytes, linear.activity.dram_read_bytes);
+  const RunResult run = testing::run_gemms(spec, {"g", {{"g", 512, 1024, 768}}}, timing_only());
+  const OpResult linear = testing::run_op(
+      spec, workloads::Op("g", workloads::OpKind::Linear, workloads::LinearShape{512, 1024, 768}), timing_only());
+  ASSERT_EQ(run.steps[0].ops.size(), 1u);
+  EXPECT_EQ(run.steps[0].ops[0].cycles, linear.cycles);
+  EXPECT_EQ(run.cycles(), linear.cycles);
+  EXPECT_EQ(run.steps[0].ops[0].activity.dram_read_bytes, linear.activity.dram_read_bytes);
 }
 
 // A large square GEMM keeps the tensor cores near their sustained rate: its utilization of the
@@ -44,11 +50,13 @@ TEST(GpuWorkloadRun, AGemmIsTheLinearKernel) {
 // 128x64 blocks; the launch and the last, partial wave cost the rest).
 TEST(GpuWorkloadRun, LargeGemmRunsNearTheSustainedRate) {
   const arch::GpuSpec spec = a100();
-  const GpuRunResult run = run_gpu_workload(spec, {"g", {{"g", 4096, 4096, 4096}}}, timing_only());
-  EXPECT_LE(run.utilization(), spec.tensor_efficiency);
-  EXPECT_GT(run.utilization(), 0.8);
-  EXPECT_LE(run.totals.compute_cycles, run.totals.total_cycles);
-  EXPECT_EQ(run.totals.compute_cycles + run.totals.stall_cycles, run.totals.total_cycles);
+  const RunResult run = testing::run_gemms(spec, {"g", {{"g", 4096, 4096, 4096}}}, timing_only());
+  const double utilization = static_cast<double>(run.steps[0].macs) /
+                             (static_cast<double>(run.cycles()) * spec.peak_macs_per_cycle(arch::DType::Bf16));
+  EXPECT_LE(utilization, spec.tensor_efficiency);
+  EXPECT_GT(utilization, 0.8);
+  EXPECT_LE(total_compute_cycles(run), run.cycles());
+  EXPECT_EQ(total_compute_cycles(run) + total_stall_cycles(run), run.cycles());
 }
 
 // A topology's GEMMs in order; a shape seen before reuses its run, and the totals add up.
@@ -57,19 +65,20 @@ TEST(GpuWorkloadRun, TopologyLayersAddUp) {
   workloads::Graph graph =
       workloads::read_topology_csv(std::string(TESSEL_SOURCE_DIR) + "/configs/topologies/alexnet.csv");
   graph.gemms.push_back(graph.gemms.front());
-  const GpuRunResult run = run_gpu_workload(spec, graph, timing_only());
-  ASSERT_EQ(run.layers.size(), graph.gemms.size());
-  EXPECT_TRUE(run.layers.back().reused);
-  EXPECT_EQ(run.layers.back().op.cycles, run.layers.front().op.cycles);
+  const RunResult run = testing::run_gemms(spec, graph, timing_only());
+  const std::vector<OpResult>& layers = run.steps[0].ops;
+  ASSERT_EQ(layers.size(), graph.gemms.size());
+  EXPECT_TRUE(layers.back().reused);
+  EXPECT_EQ(layers.back().cycles, layers.front().cycles);
   uint64_t cycles = 0, macs = 0;
-  for (const GpuLayerResult& layer : run.layers) {
-    cycles += layer.op.cycles;
-    macs += layer.gemm.macs();
-    EXPECT_GT(layer.mapping_efficiency, 0.0);
-    EXPECT_LE(layer.mapping_efficiency, 1.0);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    cycles += layers[i].cycles;
+    macs += graph.gemms[i].macs();
+    EXPECT_GT(layers[i].mapping_efficiency, 0.0);
+    EXPECT_LE(layers[i].mapping_efficiency, 1.0);
   }
-  EXPECT_EQ(run.totals.total_cycles, cycles);
-  EXPECT_EQ(run.totals.macs, macs);
+  EXPECT_EQ(run.cycles(), cycles);
+  EXPECT_EQ(run.steps[0].macs, macs);
 }
 
 TEST(GpuWorkloadRun, CommandLineWritesTheSystolicColumns) {
@@ -98,12 +107,17 @@ TEST(GpuWorkloadRun, CommandLineWritesTheSystolicColumns) {
 }
 
 TEST(GpuWorkloadRun, CommandLineRefusesTheSystolicSearchFlags) {
+  const auto out = testing::fresh_dir("gpu_refusals");
+  std::filesystem::create_directories(out);
+  const std::string mapping = (out / "mapping.json").string();
+  ASSERT_EQ(testing::run_tessel("map --arch configs/arch/array_8x8.yaml --gemm 64,64,64 --json " + mapping).exit_code, 0);
   const std::string run = "run --arch configs/arch/a100_sxm.yaml --gemm 64,64,64 ";
-  for (const std::string flags : {"--dataflow ws", "--objective energy", "--mapping nowhere.json"}) {
+  for (const std::string& flags : {std::string("--dataflow ws"), std::string("--objective energy"), "--mapping " + mapping}) {
     const auto result = testing::run_tessel(run + flags);
     EXPECT_EQ(result.exit_code, 1) << flags;
     EXPECT_NE(result.output.find(flags.substr(0, flags.find(' '))), std::string::npos) << result.output;
   }
+  std::filesystem::remove_all(out);
 }
 
 TEST(GpuMap, PrintsThePlanAndWritesItsJson) {

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "arch/config_loader.h"
-#include "sim/model_run.h"
+#include "arch/load_arch.h"
+#include "run_helpers.h"
 #include "sim/numerics/gemm_check.h"
 #include "workloads/input_error.h"
 
@@ -18,39 +18,22 @@ using workloads::OpKind;
 
 const std::string kArchDir = std::string(TESSEL_SOURCE_DIR) + "/configs/arch/";
 
-ModelRunOptions timing_only(arch::DType dtype, workloads::AttentionImpl attention) {
-  ModelRunOptions options;
-  options.gemm.dtype = dtype;
-  options.gemm.check = CheckMode::Never;
-  options.attention = attention;
-  return options;
-}
+using testing::run_model;
+using testing::timing_only;
 
-ModelRequest decode(uint64_t batch, uint64_t cached) {
-  ModelRequest request;
-  request.kind = ModelRequest::Decode;
-  request.batch = batch;
-  request.cached = cached;
-  return request;
-}
-
-ModelRequest prefill(uint64_t batch, uint64_t seq) {
-  ModelRequest request;
-  request.batch = batch;
-  request.seq = seq;
-  return request;
-}
+ModelRequest decode(uint64_t batch, uint64_t cached) { return testing::decode_request(batch, cached); }
+ModelRequest prefill(uint64_t batch, uint64_t seq) { return testing::prefill_request(batch, seq); }
 
 // Every op of every step, on a large and a small architecture, fused and unfused, prefill and
 // decode: no simulated op beats its roofline floor.
 TEST(ModelRun, EveryOpTakesAtLeastItsRoofline) {
   for (const char* arch_file : {"tpu_v4_like.yaml", "array_32x32.yaml"}) {
-    const arch::SystolicSpec spec = arch::load_spec(kArchDir + arch_file);
+    const arch::SystolicSpec spec = arch::load_systolic_spec(kArchDir + arch_file);
     for (const auto attention : {workloads::AttentionImpl::Fused, workloads::AttentionImpl::Unfused}) {
       for (const char* model : {"gpt2", "llama3-8b"}) {
         for (const ModelRequest& request : {prefill(2, 256), decode(4, 300)}) {
-          const ModelRunResult result =
-              run_model(spec, workloads::model_preset(model), request, timing_only(spec.dtypes.front().dtype, attention));
+          const RunResult result =
+              run_model(spec, workloads::model_preset(model), request, timing_only(spec.dtypes.front().dtype), attention);
           for (const OpResult& op : result.steps.front().ops) {
             EXPECT_GE(op.cycles, op.roofline.cycles()) << arch_file << " " << model << " " << op.name;
             // Nor finishes before the resource it kept busiest.
@@ -72,12 +55,12 @@ TEST(ModelRun, EveryOpTakesAtLeastItsRoofline) {
 // per-tile fill and drain, which for one token (M = 1) is close to the tile's DRAM time
 // and so no longer hides entirely behind it (measured at 2048 positions: 1.2% to 2.5% over).
 TEST(ModelRun, SmallBatchDecodeIsBoundByWeightAndKvBytes) {
-  const arch::SystolicSpec spec = arch::load_spec(kArchDir + "tpu_v4_like.yaml");
+  const arch::SystolicSpec spec = arch::load_systolic_spec(kArchDir + "tpu_v4_like.yaml");
   for (const char* model : {"llama2-7b", "llama3-8b", "mistral-7b", "llama2-13b"}) {
     const workloads::ModelConfig config = workloads::model_preset(model);
     const workloads::Phase phase = workloads::Phase::decode(1, 2047);
-    const ModelRunResult result =
-        run_model(spec, config, decode(1, 2047), timing_only(arch::DType::Bf16, workloads::AttentionImpl::Fused));
+    const RunResult result =
+        run_model(spec, config, decode(1, 2047), timing_only(arch::DType::Bf16));
     const StepResult& step = result.steps.front();
     double embedding_table = 0;
     for (const OpResult& op : step.ops) {
@@ -104,22 +87,22 @@ TEST(ModelRun, SmallBatchDecodeIsBoundByWeightAndKvBytes) {
 }
 
 TEST(ModelRun, GenerateIsAPrefillThenGrowingDecodeSteps) {
-  const arch::SystolicSpec spec = arch::load_spec(kArchDir + "tpu_v4_like.yaml");
+  const arch::SystolicSpec spec = arch::load_systolic_spec(kArchDir + "tpu_v4_like.yaml");
   const workloads::ModelConfig config = workloads::model_preset("llama2-7b");
-  const ModelRunOptions options = timing_only(arch::DType::Bf16, workloads::AttentionImpl::Fused);
+  const RunSettings options = timing_only(arch::DType::Bf16);
   ModelRequest request;
   request.kind = ModelRequest::Generate;
   request.batch = 2;
   request.input = 100;
   request.output = 5;
-  const ModelRunResult result = run_model(spec, config, request, options);
+  const RunResult result = run_model(spec, config, request, options);
   ASSERT_EQ(result.steps.size(), 6u);
-  EXPECT_EQ(result.steps[0].phase.kind, workloads::Phase::Prefill);
+  EXPECT_EQ(result.steps[0].phase->kind, workloads::Phase::Prefill);
   for (size_t i = 1; i < 6; ++i) {
-    EXPECT_EQ(result.steps[i].phase.kind, workloads::Phase::Decode);
-    EXPECT_EQ(result.steps[i].phase.cached_len(), 100 + i - 1);
+    EXPECT_EQ(result.steps[i].phase->kind, workloads::Phase::Decode);
+    EXPECT_EQ(result.steps[i].phase->cached_len(), 100 + i - 1);
   }
-  const ModelRunResult alone = run_model(spec, config, prefill(2, 100), options);
+  const RunResult alone = run_model(spec, config, prefill(2, 100), options);
   EXPECT_EQ(result.steps[0].cycles, alone.steps[0].cycles);
   EXPECT_DOUBLE_EQ(result.ttft_s(), alone.seconds());
   EXPECT_NEAR(result.tpot_s() * 5 + result.ttft_s(), result.seconds(), 1e-12);
@@ -128,9 +111,9 @@ TEST(ModelRun, GenerateIsAPrefillThenGrowingDecodeSteps) {
 
 // The layer is simulated once and counted num_hidden_layers times.
 TEST(ModelRun, LayerOpsCountEveryLayer) {
-  const arch::SystolicSpec spec = arch::load_spec(kArchDir + "tpu_v4_like.yaml");
-  const ModelRunResult result = run_model(spec, workloads::model_preset("gpt2"), prefill(1, 128),
-                                          timing_only(arch::DType::Bf16, workloads::AttentionImpl::Fused));
+  const arch::SystolicSpec spec = arch::load_systolic_spec(kArchDir + "tpu_v4_like.yaml");
+  const RunResult result = run_model(spec, workloads::model_preset("gpt2"), prefill(1, 128),
+                                          timing_only(arch::DType::Bf16));
   const StepResult& step = result.steps.front();
   uint64_t cycles = 0;
   uint64_t layer = 0;
@@ -146,10 +129,10 @@ TEST(ModelRun, LayerOpsCountEveryLayer) {
 // Unfused attention writes the scores and reads them back, twice (softmax in, softmax out):
 // at least 4 bytes-of-scores more DRAM traffic per layer than the fused kernel.
 TEST(ModelRun, UnfusedAttentionMovesTheScoresThroughDram) {
-  const arch::SystolicSpec spec = arch::load_spec(kArchDir + "tpu_v4_like.yaml");
+  const arch::SystolicSpec spec = arch::load_systolic_spec(kArchDir + "tpu_v4_like.yaml");
   const workloads::ModelConfig config = workloads::model_preset("gpt2");
   const auto dram = [&](workloads::AttentionImpl impl) {
-    const ModelRunResult r = run_model(spec, config, prefill(1, 512), timing_only(arch::DType::Bf16, impl));
+    const RunResult r = run_model(spec, config, prefill(1, 512), timing_only(arch::DType::Bf16), impl);
     return static_cast<double>(r.steps[0].activity.dram_read_bytes + r.steps[0].activity.dram_write_bytes);
   };
   const double scores_bytes = 12.0 * 512 * 512 * 2 * 12;  // heads × seq² × bf16 × layers
@@ -159,18 +142,15 @@ TEST(ModelRun, UnfusedAttentionMovesTheScoresThroughDram) {
 // The tiny model with the default check: every op that computes is checked, and passes.
 // In the second decode step the attention ops are new (a longer cache) and timing-only.
 TEST(ModelRun, TinyModelChecksEveryComputingOp) {
-  const arch::SystolicSpec spec = arch::load_spec(kArchDir + "tpu_v4_like.yaml");
-  ModelRunOptions options;
-  options.gemm.dtype = arch::DType::Bf16;
-  options.gemm.check_limit_macs = default_check_limit_macs();
-  options.gemm.check_limit_elements = default_check_limit_elements();
+  const arch::SystolicSpec spec = arch::load_systolic_spec(kArchDir + "tpu_v4_like.yaml");
+  RunSettings options;
+  options.dtype = arch::DType::Bf16;
   for (const auto attention : {workloads::AttentionImpl::Fused, workloads::AttentionImpl::Unfused}) {
-    options.attention = attention;
     ModelRequest request;
     request.kind = ModelRequest::Generate;
     request.input = 16;
     request.output = 2;
-    const ModelRunResult result = run_model(spec, workloads::model_preset("tiny"), request, options);
+    const RunResult result = run_model(spec, workloads::model_preset("tiny"), request, options, attention);
     ASSERT_EQ(result.steps.size(), 3u);
     for (size_t i = 0; i < 3; ++i) {
       for (const OpResult& op : result.steps[i].ops) {
@@ -192,38 +172,38 @@ TEST(ModelRun, TinyModelChecksEveryComputingOp) {
 // The footprint is every parameter and the KV cache at its longest; the DRAM's capacity says
 // whether it fits, and says nothing when the file does not state one.
 TEST(ModelRun, FootprintIsWeightsAndTheLongestCache) {
-  const arch::SystolicSpec tpu = arch::load_spec(kArchDir + "tpu_v4_like.yaml");
+  const arch::SystolicSpec tpu = arch::load_systolic_spec(kArchDir + "tpu_v4_like.yaml");
   ASSERT_EQ(tpu.dram.capacity_bytes, uint64_t{32} << 30);
-  const ModelRunOptions options = timing_only(arch::DType::Bf16, workloads::AttentionImpl::Fused);
+  const RunSettings options = timing_only(arch::DType::Bf16);
   const workloads::ModelConfig config = workloads::model_preset("llama2-7b");
   ModelRequest generate;
   generate.kind = ModelRequest::Generate;
   generate.batch = 2;
   generate.input = 100;
   generate.output = 3;
-  const ModelRunResult small = run_model(tpu, config, generate, options);
+  const RunResult small = run_model(tpu, config, generate, options);
   const uint64_t parameters =
       workloads::build_model(config, workloads::Phase::decode(2, 100), workloads::AttentionImpl::Fused).total_parameters();
   EXPECT_EQ(small.weight_bytes, parameters * 2);
   // the last decode step attends to 100 + 2 cached positions and its own
   EXPECT_EQ(small.kv_cache_bytes, uint64_t{2} * 103 * 32 * 128 * 2 * 32 * 2);
   EXPECT_EQ(small.fits_in_dram(), std::optional<bool>(true));
-  const ModelRunResult large = run_model(tpu, workloads::model_preset("llama2-70b"), decode(1, 10), options);
+  const RunResult large = run_model(tpu, workloads::model_preset("llama2-70b"), decode(1, 10), options);
   EXPECT_EQ(large.fits_in_dram(), std::optional<bool>(false));
-  const arch::SystolicSpec unstated = arch::load_spec(kArchDir + "array_32x32.yaml");
+  const arch::SystolicSpec unstated = arch::load_systolic_spec(kArchDir + "array_32x32.yaml");
   EXPECT_FALSE(run_model(unstated, workloads::model_preset("tiny"), decode(1, 10), options).fits_in_dram());
-  const ModelRunResult encoder = run_model(tpu, workloads::model_preset("bert-base"), prefill(1, 64), options);
+  const RunResult encoder = run_model(tpu, workloads::model_preset("bert-base"), prefill(1, 64), options);
   EXPECT_EQ(encoder.kv_cache_bytes, 0u) << "an encoder keeps no cache";
 }
 
 TEST(ModelRun, BadRequestsAreInputErrors) {
-  const arch::SystolicSpec spec = arch::load_spec(kArchDir + "tpu_v4_like.yaml");
-  const ModelRunOptions options = timing_only(arch::DType::Bf16, workloads::AttentionImpl::Fused);
+  const arch::SystolicSpec spec = arch::load_systolic_spec(kArchDir + "tpu_v4_like.yaml");
+  const RunSettings options = timing_only(arch::DType::Bf16);
   EXPECT_THROW(run_model(spec, workloads::model_preset("gpt2"), prefill(0, 16), options), workloads::InputError);
   EXPECT_THROW(run_model(spec, workloads::model_preset("bert-base"), decode(1, 16), options), workloads::InputError);
-  ModelRunOptions fp8 = options;
-  fp8.gemm.dtype = arch::DType::Fp8;
-  EXPECT_THROW(run_model(spec, workloads::model_preset("gpt2"), prefill(1, 16), fp8), std::invalid_argument);
+  RunSettings fp8 = options;
+  fp8.dtype = arch::DType::Fp8;
+  EXPECT_THROW(run_model(spec, workloads::model_preset("gpt2"), prefill(1, 16), fp8), SettingError);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 
 #include "arch/vector/vector_cost.h"
 #include "sim/stream_engine.h"
-#include "sim/stream_plan.h"
+#include "mapper/stream_plan.h"
 #include "test_specs.h"
 
 namespace tessel::sim {
@@ -48,12 +48,12 @@ TEST(StreamPlan, ChunksOfAnyPartitionAddUpToTheOp) {
   const arch::SystolicSpec spec = two_core_spec(64);
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     for (const Op& op : sample_ops(seed)) {
-      const StreamPlan plan = plan_stream(spec, op, arch::DType::Bf16, false);
+      const mapper::StreamPlan plan = mapper::plan_stream(spec, op, arch::DType::Bf16, false);
       std::mt19937_64 engine(seed);
       uint64_t load = 0, store = 0, macs = 0, elements = 0, written = 0;
       for (uint64_t first = 0; first < plan.units;) {
         const uint64_t count = std::uniform_int_distribution<uint64_t>(1, plan.units - first)(engine);
-        const StreamChunk c = plan.chunk(first, count);
+        const mapper::StreamChunk c = plan.chunk(first, count);
         load += c.load_bytes;
         store += c.store_bytes;
         macs += c.macs;
@@ -74,7 +74,7 @@ TEST(StreamPlan, ChunksOfAnyPartitionAddUpToTheOp) {
 
 TEST(StreamPlan, CoresShareTheUnitsEvenly) {
   const Op op("norm", OpKind::RmsNorm, workloads::RowsShape{7, 64});
-  const StreamPlan plan = plan_stream(two_core_spec(64), op, arch::DType::Bf16, false);
+  const mapper::StreamPlan plan = mapper::plan_stream(two_core_spec(64), op, arch::DType::Bf16, false);
   EXPECT_EQ(plan.core_first_unit(0, 2), 0u);
   EXPECT_EQ(plan.core_units(0, 2) + plan.core_units(1, 2), 7u);
   EXPECT_EQ(plan.core_first_unit(1, 2), plan.core_units(0, 2));
@@ -83,7 +83,7 @@ TEST(StreamPlan, CoresShareTheUnitsEvenly) {
 
 TEST(StreamPlan, LinearIsRejected) {
   const Op op("fc", OpKind::Linear, workloads::LinearShape{4, 4, 4});
-  EXPECT_THROW(plan_stream(two_core_spec(64), op, arch::DType::Bf16, false), std::invalid_argument);
+  EXPECT_THROW(mapper::plan_stream(two_core_spec(64), op, arch::DType::Bf16, false), std::invalid_argument);
 }
 
 // Grouped-query heads that share a K/V head run as one product with their rows stacked, so
@@ -92,8 +92,8 @@ TEST(StreamPlan, GroupedHeadsShareOneProduct) {
   const arch::SystolicSpec spec = two_core_spec(64);
   const Op grouped("s", OpKind::BatchedMatmul, workloads::BatchedMatmulShape{8, 1, 512, 64, 8, 0});
   const Op separate("s", OpKind::BatchedMatmul, workloads::BatchedMatmulShape{8, 1, 512, 64, 1, 0});
-  const StreamPlan g = plan_stream(spec, grouped, arch::DType::Bf16, false);
-  const StreamPlan s = plan_stream(spec, separate, arch::DType::Bf16, false);
+  const mapper::StreamPlan g = mapper::plan_stream(spec, grouped, arch::DType::Bf16, false);
+  const mapper::StreamPlan s = mapper::plan_stream(spec, separate, arch::DType::Bf16, false);
   EXPECT_EQ(g.units, 1u);  // one K block of 512 columns
   EXPECT_EQ(s.units, 8u);
   EXPECT_LT(g.unit_array_cycles * g.units, s.unit_array_cycles * s.units);
@@ -104,7 +104,7 @@ TEST(StreamPlan, GroupedHeadsShareOneProduct) {
 TEST(StreamEngine, LargeCopyRunsAtDramBandwidth) {
   const arch::SystolicSpec spec = two_core_spec(64);
   const Op op("kv", OpKind::KvCacheAppend, workloads::KvCacheShape{1, 4096, 8, 64});
-  const StreamPlan plan = plan_stream(spec, op, arch::DType::Bf16, false);
+  const mapper::StreamPlan plan = mapper::plan_stream(spec, op, arch::DType::Bf16, false);
   const StreamRun run = simulate_stream(spec, plan);
   const double floor = static_cast<double>(plan.load_bytes + plan.store_bytes) / 64.0;
   EXPECT_EQ(run.activity.dram_read_bytes, plan.load_bytes);
@@ -121,7 +121,7 @@ TEST(StreamEngine, LargeCopyRunsAtDramBandwidth) {
 TEST(StreamEngine, AttentionReadsItsCacheWhileComputing) {
   const arch::SystolicSpec spec = two_core_spec(64);
   const Op op("attn", OpKind::Attention, workloads::AttentionShape{1, 8, 2, 1, 4096, 64, true, 4095});
-  const StreamPlan plan = plan_stream(spec, op, arch::DType::Bf16, false);
+  const mapper::StreamPlan plan = mapper::plan_stream(spec, op, arch::DType::Bf16, false);
   const uint64_t cache = 2 * 4095 * 64 * 2;  // kv_heads × cached × head_dim × (K and V)
   EXPECT_EQ(plan.load_bytes, (op.elements().read + cache) * 2);
   const StreamRun run = simulate_stream(spec, plan);
@@ -129,7 +129,7 @@ TEST(StreamEngine, AttentionReadsItsCacheWhileComputing) {
   EXPECT_LE(static_cast<double>(run.total_cycles), 1.125 * std::max(memory, static_cast<double>(run.array_cycles)));
   EXPECT_GE(static_cast<double>(run.total_cycles), memory);
   const Op read("kv", OpKind::KvCacheRead, workloads::KvCacheShape{1, 4095, 2, 64});
-  EXPECT_THROW(plan_stream(spec, read, arch::DType::Bf16, false), std::invalid_argument);
+  EXPECT_THROW(mapper::plan_stream(spec, read, arch::DType::Bf16, false), std::invalid_argument);
 }
 
 // With a DRAM far faster than the vector units, a vector op takes its vector work split over
@@ -137,7 +137,7 @@ TEST(StreamEngine, AttentionReadsItsCacheWhileComputing) {
 TEST(StreamEngine, VectorBoundOpRunsAtTheVectorUnitsRate) {
   const arch::SystolicSpec spec = two_core_spec(1e6);
   const Op op("gelu", OpKind::Gelu, workloads::RowsShape{512, 1024});
-  const StreamPlan plan = plan_stream(spec, op, arch::DType::Bf16, false);
+  const mapper::StreamPlan plan = mapper::plan_stream(spec, op, arch::DType::Bf16, false);
   const StreamRun run = simulate_stream(spec, plan);
   const double vector = static_cast<double>(arch::vector_cost(spec.vector_unit, plan.vector).cycles) / 2.0;
   EXPECT_GE(static_cast<double>(run.total_cycles), vector);
@@ -153,8 +153,8 @@ TEST(StreamPlan, SingleRowProductsMoveToTheVectorUnit) {
   spec.vector_unit.lanes = 256;
   const Op decode("attn", OpKind::Attention, workloads::AttentionShape{4, 8, 8, 1, 1024, 64, true, 1023});
   const Op prefill("attn", OpKind::Attention, workloads::AttentionShape{1, 8, 8, 256, 256, 64, true, 0});
-  const StreamPlan d = plan_stream(spec, decode, arch::DType::Bf16, false);
-  const StreamPlan p = plan_stream(spec, prefill, arch::DType::Bf16, false);
+  const mapper::StreamPlan d = mapper::plan_stream(spec, decode, arch::DType::Bf16, false);
+  const mapper::StreamPlan p = mapper::plan_stream(spec, prefill, arch::DType::Bf16, false);
   EXPECT_TRUE(d.matrix_on_vector_unit);
   EXPECT_EQ(d.unit_array_cycles, 0u);
   EXPECT_GE(d.vector.alu_ops_per_element * static_cast<double>(d.vector.elements), 2.0 * static_cast<double>(decode.macs()));
@@ -169,7 +169,7 @@ TEST(StreamPlan, SingleRowProductsMoveToTheVectorUnit) {
 TEST(StreamEngine, BatchedMatmulUsesEveryArray) {
   const arch::SystolicSpec spec = two_core_spec(1e6);
   const Op op("bmm", OpKind::BatchedMatmul, workloads::BatchedMatmulShape{4, 64, 64, 64, 1, 0});
-  const StreamPlan plan = plan_stream(spec, op, arch::DType::Bf16, false);
+  const mapper::StreamPlan plan = mapper::plan_stream(spec, op, arch::DType::Bf16, false);
   const StreamRun run = simulate_stream(spec, plan);
   EXPECT_EQ(plan.units, 4u);
   EXPECT_EQ(run.array_cycles, plan.unit_array_cycles);  // 2 units a core, one per array

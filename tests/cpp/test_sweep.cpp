@@ -11,7 +11,7 @@
 
 #include "arch/config_error.h"
 #include "cli_runner.h"
-#include "sim/cli/sweep_spec.h"
+#include "cli/sweep_spec.h"
 #include "test_files.h"
 
 namespace tessel {

@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "arch/config_gpu.h"
+#include "arch/load_arch.h"
 #include "arch/gpu/collective_timing.h"
 #include "arch/gpu/gpu_timing.h"
 #include "cli_runner.h"
-#include "sim/gpu_model_run.h"
+#include "run_helpers.h"
 #include "test_files.h"
 #include "workloads/input_error.h"
 #include "workloads/model_config.h"
@@ -82,10 +82,8 @@ TEST(TensorParallel, KvHeadsReplicateAndBadDegreesAreRefused) {
   }
 }
 
-sim::ModelRunOptions decode_options(uint64_t gpus) {
-  sim::ModelRunOptions options;
-  options.gemm.dtype = arch::DType::Bf16;
-  options.gemm.check = sim::CheckMode::Never;
+sim::RunSettings decode_options(uint64_t gpus) {
+  sim::RunSettings options = testing::timing_only(arch::DType::Bf16);
   options.tensor_parallel = gpus;
   return options;
 }
@@ -107,11 +105,11 @@ arch::GpuSpec a100() { return arch::load_gpu_spec(std::string(TESSEL_SOURCE_DIR)
 TEST(TensorParallel, DecodeOnFourGpusIsAQuarterOfTheBytesPlusCollectives) {
   const arch::GpuSpec spec = a100();
   const auto model = workloads::model_preset("llama2-70b");
-  const sim::ModelRunResult one = sim::run_model(spec, model, decode(1023), decode_options(1));
-  const sim::ModelRunResult four = sim::run_model(spec, model, decode(1023), decode_options(4));
+  const sim::RunResult one = testing::run_model(spec, model, decode(1023), decode_options(1));
+  const sim::RunResult four = testing::run_model(spec, model, decode(1023), decode_options(4));
   EXPECT_EQ(one.fits_in_dram(), std::optional<bool>(false));
   EXPECT_EQ(four.fits_in_dram(), std::optional<bool>(true));
-  EXPECT_EQ(four.tensor_parallel, 4u);
+  EXPECT_EQ(four.settings.tensor_parallel, 4u);
   double collectives = 0, kernels = 0, bytes = 0;
   uint64_t reduces = 0;
   for (const sim::OpResult& op : four.steps.front().ops) {
@@ -146,19 +144,18 @@ TEST(TensorParallel, DecodeOnFourGpusIsAQuarterOfTheBytesPlusCollectives) {
 // (unfused attention as there; it also counts the residual adds and the cache append, which
 // LLMCompass leaves out) must be within 8% (reached +2.1%).
 TEST(TensorParallel, Gpt3LayerOnFourA100sMatchesLlmCompassMeasurement) {
-  sim::ModelRunOptions options = decode_options(4);
-  options.attention = AttentionImpl::Unfused;
+  const sim::RunSettings options = decode_options(4);
   sim::ModelRequest request;
   request.kind = sim::ModelRequest::Prefill;
   request.batch = 8;
   request.seq = 2048;
-  const sim::ModelRunResult result = sim::run_model(a100(), workloads::model_preset("gpt3-175b"), request, options);
+  const sim::RunResult result = testing::run_model(a100(), workloads::model_preset("gpt3-175b"), request, options, AttentionImpl::Unfused);
   double layer_cycles = 0;
   for (const sim::OpResult& op : result.steps.front().ops) {
     if (op.in_layer) layer_cycles += static_cast<double>(op.cycles);
   }
   const double measured_s = 66.7472e-3;
-  EXPECT_NEAR(layer_cycles / result.arch.clock_hz, measured_s, 0.08 * measured_s);
+  EXPECT_NEAR(layer_cycles / result.device.clock_hz, measured_s, 0.08 * measured_s);
 }
 
 TEST(TensorParallel, CommandLine) {

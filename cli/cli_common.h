@@ -1,0 +1,48 @@
+// What the tessel subcommands share: exit codes, flag errors, and turning the architecture,
+// workload and setting flags into values.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "sim/device.h"
+#include "workloads/gemm.h"
+#include "workloads/model_config.h"
+
+namespace tessel::cli {
+
+// Exit codes a script can tell apart.
+constexpr int kExitInputError = 1;      // bad architecture, workload or flag value
+constexpr int kExitUsage = 2;           // flags that do not parse
+constexpr int kExitNumericsFailed = 3;  // the datapath's values disagreed with Eigen
+
+// A flag whose value tessel cannot use (exit 1, like any other bad input).
+class FlagError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Flags every subcommand that maps GEMMs onto an architecture takes.
+struct TargetFlags {
+  std::string arch;
+  std::string gemm;
+  std::string topology;
+  std::string dataflow;  // os | ws | is, or any: the mapper tries all three
+  std::string dtype;
+  std::string objective = "latency";
+};
+
+void add_target_flags(CLI::App& command, TargetFlags& flags);
+
+// The device an architecture file describes, whatever its kind (read once).
+std::unique_ptr<sim::Device> load_device(const std::string& path);
+// The settings --dtype, --dataflow and --objective ask for (the device checks them).
+sim::RunSettings target_settings(const TargetFlags& flags);
+workloads::Graph load_workload(const TargetFlags& flags);
+// A preset name, or a Hugging Face config.json (a path: it holds a '/' or ends in .json).
+workloads::ModelConfig load_model(const std::string& name_or_path);
+
+}  // namespace tessel::cli

@@ -1,0 +1,40 @@
+// `tessel run`: map and simulate every layer of a GEMM workload, or every operator of a
+// transformer phase; print the table, write the reports.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/cli_common.h"
+#include "sim/report/common.h"
+
+namespace tessel::cli {
+
+struct RunFlags {
+  TargetFlags target;
+  bool check = false;
+  bool no_check = false;
+  uint64_t seed = 1;
+  size_t confirm = 3;
+  std::string mapping;
+  std::string out;
+  bool quiet = false;
+  // A transformer instead of --gemm/--topology.
+  std::string model;  // preset name or Hugging Face config.json
+  std::string phase = "prefill";
+  uint64_t batch = 1;
+  uint64_t seq = 2048;     // prefill: tokens per sequence
+  uint64_t kv_len = 2048;  // decode: tokens already cached
+  uint64_t input = 2048;   // generate: prompt tokens
+  uint64_t output = 128;   // generate: decode steps
+  std::string attention = "fused";
+  uint64_t tp = 1;  // GPUs sharing each layer (tensor parallelism)
+};
+
+CLI::App* add_run_command(CLI::App& app, RunFlags& flags);
+// Loads, runs and builds the reports (progress to stderr unless flags.quiet); throws on bad
+// input with the message the command line prints. The Python module calls it too.
+sim::ReportBundle execute_run(const RunFlags& flags);
+// execute_run, then prints the table, writes the files; returns the exit status.
+int run_command(const RunFlags& flags);
+
+}  // namespace tessel::cli

@@ -1,0 +1,81 @@
+#include "sim/device.h"
+
+#include <limits>
+
+#include "sim/devices/gpu_device.h"
+#include "sim/devices/systolic_device.h"
+#include "sim/numerics/op_check.h"
+
+namespace tessel::sim {
+
+double DeviceFacts::peak_macs_per_cycle(arch::DType dtype) const {
+  for (const FormatPeak& peak : peaks) {
+    if (peak.dtype == dtype) return peak.macs_per_cycle;
+  }
+  throw std::invalid_argument(name + " does not support " + std::string(arch::to_string(dtype)));
+}
+
+bool DeviceFacts::supports(arch::DType dtype) const {
+  for (const FormatPeak& peak : peaks) {
+    if (peak.dtype == dtype) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// One overload per kind of spec: the registry of device implementations.
+std::unique_ptr<Device> device_for(const arch::SystolicSpec& spec) { return std::make_unique<SystolicDevice>(spec); }
+std::unique_ptr<Device> device_for(const arch::GpuSpec& spec) { return std::make_unique<GpuDevice>(spec); }
+
+}  // namespace
+
+std::unique_ptr<Device> make_device(const arch::ArchSpec& spec) {
+  return std::visit([](const auto& typed) { return device_for(typed); }, spec);
+}
+
+arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> requested, const std::string& why_not) {
+  if (!requested) return facts.peaks.front().dtype;
+  if (!facts.supports(*requested)) {
+    throw SettingError("--dtype " + std::string(arch::to_string(*requested)) + ": " + why_not);
+  }
+  return *requested;
+}
+
+bool wants_gemm_check(const RunSettings& settings, uint64_t m, uint64_t n, uint64_t k) {
+  switch (settings.check) {
+    case CheckMode::Always: return true;
+    case CheckMode::Never: return false;
+    case CheckMode::Auto: {
+      const uint64_t elements = m * k + k * n + m * n;
+      return m * n * k <= settings.check_limit_macs && elements <= settings.check_limit_elements;
+    }
+  }
+  return false;
+}
+
+NumericsReport check_non_linear_op(const workloads::Op& op, const RunSettings& settings) {
+  if (settings.check == CheckMode::Never) return {};
+  OpCheckLimits limits = default_op_check_limits();
+  if (settings.check == CheckMode::Always) {
+    limits.max_elements = std::numeric_limits<uint64_t>::max();
+    limits.max_macs = std::numeric_limits<uint64_t>::max();
+  }
+  return check_op(op, *settings.dtype, settings.seed, limits);
+}
+
+OpResult kv_cache_read_by_attention(double clock_hz) {
+  OpResult result;
+  result.clock_hz = clock_hz;
+  result.mapping = "read by the attention kernels that follow: bytes and time counted there";
+  return result;
+}
+
+double dram_utilization(const DeviceFacts& facts, const arch::Activity& activity, uint64_t cycles) {
+  const std::optional<double> bandwidth = facts.dram_bytes_per_cycle();
+  if (!bandwidth || cycles == 0) return 0;
+  const double bytes = static_cast<double>(activity.dram_read_bytes + activity.dram_write_bytes);
+  return bytes / (static_cast<double>(cycles) * *bandwidth);
+}
+
+}  // namespace tessel::sim

@@ -1,0 +1,175 @@
+#include "sim/devices/gpu_device.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "arch/gpu/collective_timing.h"
+#include "arch/gpu/gpu_energy.h"
+#include "arch/gpu/gpu_timing.h"
+#include "mapper/gpu_kernel_plan.h"
+#include "mapper/gpu_mapper.h"
+
+namespace tessel::sim {
+
+namespace {
+
+using workloads::Op;
+using workloads::OpKind;
+
+// The stats of a GEMM's thread-block plan.
+StatGroup plan_details(const mapper::GpuGemmPlan& p, const std::string& mapping) {
+  StatGroup group("mapping", "the GPU mapper's choice");
+  group.add("mapping", mapping, "thread-block tile, pipeline stages, split-K, waves")
+      .add("thread_blocks", p.thread_blocks, "count", "tiles of C times split-K")
+      .add("resident_blocks", uint64_t{p.resident}, "count", "thread blocks an SM runs at once")
+      .add("waves", p.waves, "count", "thread blocks on the busiest SM")
+      .add("active_sms", uint64_t{p.active_sms}, "count", "SMs given at least one block")
+      .add("analytic_cycles", p.cycles, "cycles", "the mapper's closed-form estimate")
+      .add("l2_bytes", p.l2_bytes, "bytes", "A and B tiles loaded into shared memory, every block")
+      .add("hbm_bytes", p.hbm_bytes, "bytes", "after L2 reuse across thread blocks");
+  return group;
+}
+
+}  // namespace
+
+GpuDevice::GpuDevice(arch::GpuSpec spec) : spec_(std::move(spec)) {
+  facts_.kind = "gpu";
+  facts_.name = spec_.name;
+  facts_.source_file = spec_.source_file;
+  facts_.clock_hz = spec_.clock_hz;
+  for (const arch::TensorRate& rate : spec_.tensor) {
+    facts_.peaks.push_back({rate.dtype, spec_.peak_macs_per_cycle(rate.dtype)});
+  }
+  facts_.memories.push_back({"shared_memory", "per SM", spec_.shared_memory_bytes_per_sm,
+                             spec_.shared_memory_bytes_per_cycle_per_sm});
+  facts_.memories.push_back({"l2", "device", spec_.l2_bytes, spec_.l2_bytes_per_cycle});
+  MemoryLevel hbm{"hbm", "device", std::nullopt, spec_.hbm_peak_bytes_per_cycle()};
+  if (spec_.hbm_capacity_bytes > 0) hbm.capacity_bytes = spec_.hbm_capacity_bytes;
+  facts_.memories.push_back(hbm);
+}
+
+RunSettings GpuDevice::configure(RunSettings settings) {
+  settings.dtype = resolve_dtype(facts_, settings.dtype, spec_.source_file + " gives its tensor cores no rate for it");
+  if (settings.dataflow || settings.search_dataflows) throw SettingError("--dataflow: a GPU has no dataflow to choose");
+  if (settings.objective != mapper::Objective::Latency) {
+    throw SettingError("--objective " + std::string(mapper::to_string(settings.objective)) +
+                       ": the GPU mapper minimises latency only");
+  }
+  if (settings.pinned) throw SettingError("--mapping: a GPU's GEMMs are mapped to thread blocks, not pinned");
+  const std::string tp = "--tp " + std::to_string(settings.tensor_parallel) + ": ";
+  if (settings.tensor_parallel > 1 && !spec_.nvlink) {
+    throw SettingError(tp + spec_.source_file + " has no nvlink section: its GPUs have no links to share layers over");
+  }
+  if (spec_.nvlink && settings.tensor_parallel > spec_.nvlink->gpus_per_node) {
+    throw SettingError(tp + "a node of " + spec_.name + " links " + std::to_string(spec_.nvlink->gpus_per_node) +
+                       " GPUs (nvlink.gpus_per_node in " + spec_.source_file + ")");
+  }
+  return settings;
+}
+
+OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
+  switch (op.kind) {
+    case OpKind::Linear: {
+      const auto& s = op.shape_as<workloads::LinearShape>();
+      return linear_result(choose_gpu_gemm(spec_, {s.m, s.n, s.k, *settings.dtype}, settings.confirm), op, settings);
+    }
+    case OpKind::KvCacheRead: return kv_cache_read_by_attention(spec_.clock_hz);
+    case OpKind::AllReduce:
+    case OpKind::AllGather: return run_collective(op, settings);
+    default: return run_kernel(op, settings);
+  }
+}
+
+OpResult GpuDevice::linear_result(const GpuGemmChoice& choice, const Op& op, const RunSettings& settings) const {
+  const auto& s = op.shape_as<workloads::LinearShape>();
+  const arch::DType dtype = *settings.dtype;
+  const mapper::GpuGemmPlan& plan = choice.plan;
+  const GpuGemmRun& run = choice.run;
+  OpResult result;
+  result.cycles = run.cycles;
+  result.clock_hz = spec_.clock_hz;
+  // The busiest SM's tensor cores: its thread blocks' MACs at the sustained rate.
+  const double block_macs =
+      static_cast<double>(plan.tile.m) * plan.tile.n * plan.tile.k * static_cast<double>(plan.k_steps);
+  const double busiest_macs = static_cast<double>(plan.waves) * block_macs;
+  result.array_busy_cycles = static_cast<uint64_t>(std::ceil(arch::gpu::tensor_cycles(spec_, dtype, busiest_macs)));
+  const uint64_t written = s.m * s.n * arch::bytes_of(dtype);
+  result.activity.macs = op.macs();
+  result.activity.dram_write_bytes = written;
+  result.activity.dram_read_bytes = run.hbm_bytes > written ? run.hbm_bytes - written : 0;
+  result.dram_busy_cycles = run.hbm_busy_cycles;
+  result.activity.buffer_read_bytes[static_cast<size_t>(arch::Operand::Input)] = static_cast<uint64_t>(plan.l2_bytes);
+  result.energy = arch::energy_of(spec_, result.activity);
+  const double macs = static_cast<double>(op.macs());
+  const double peak = spec_.peak_macs_per_cycle(dtype);
+  const double bytes = static_cast<double>((s.m * s.k + s.k * s.n + s.m * s.n) * arch::bytes_of(dtype));
+  result.roofline = roofline_floors(macs / peak, bytes / spec_.hbm_peak_bytes_per_cycle());
+  result.utilization = macs / (static_cast<double>(std::max<uint64_t>(run.cycles, 1)) * peak);
+  const double slots = static_cast<double>(arch::ceil_div(s.m, plan.tile.m) * plan.tile.m) *
+                       static_cast<double>(arch::ceil_div(s.n, plan.tile.n) * plan.tile.n) * static_cast<double>(s.k);
+  result.mapping_efficiency = static_cast<double>(s.m * s.n * s.k) / slots;
+  result.mapping = plan.describe();
+  result.details.push_back(plan_details(plan, result.mapping));
+  if (wants_gemm_check(settings, s.m, s.n, s.k)) {
+    result.numerics = check_gemm({s.m, s.n, s.k, dtype, plan.tile.k, settings.seed});
+  }
+  return result;
+}
+
+OpResult GpuDevice::run_kernel(const Op& op, const RunSettings& settings) const {
+  const arch::DType dtype = *settings.dtype;
+  const mapper::GpuKernelPlan plan = mapper::plan_gpu_kernel(spec_, op, dtype);
+  OpResult result;
+  result.cycles = static_cast<uint64_t>(std::ceil(plan.cycles));
+  result.clock_hz = spec_.clock_hz;
+  result.activity.macs = op.macs();
+  result.activity.dram_read_bytes = static_cast<uint64_t>(plan.read_bytes);
+  result.activity.dram_write_bytes = static_cast<uint64_t>(plan.written_bytes);
+  result.activity.vector_alu_ops = plan.alu_ops;
+  result.activity.vector_special_ops = plan.special_ops;
+  // Every HBM byte reaches the SMs through L2.
+  result.activity.buffer_read_bytes[static_cast<size_t>(arch::Operand::Input)] =
+      static_cast<uint64_t>(plan.read_bytes + plan.written_bytes);
+  result.energy = arch::energy_of(spec_, result.activity);
+  const double cuda_cores = spec_.fp32_ops_per_cycle_per_sm * spec_.sms;
+  const double peak = spec_.peak_macs_per_cycle(dtype);
+  const double compute = std::max({plan.macs / peak, plan.alu_ops / cuda_cores,
+                                   plan.special_ops / (spec_.special_ops_per_cycle_per_sm * spec_.sms)});
+  result.roofline = roofline_floors(compute, (plan.read_bytes + plan.written_bytes) / spec_.hbm_peak_bytes_per_cycle());
+  const double cycles = static_cast<double>(result.cycles);
+  result.utilization = plan.macs > 0 ? plan.macs / (cycles * peak) : plan.alu_ops / (cycles * cuda_cores);
+  result.mapping = plan.describe();
+  result.numerics = check_non_linear_op(op, settings);
+  return result;
+}
+
+// A collective of the tensor-parallel group over NVLink: its buffer read from HBM and the
+// result written back; the links' own energy is not in the table.
+OpResult GpuDevice::run_collective(const Op& op, const RunSettings& settings) const {
+  const auto& s = op.shape_as<workloads::CollectiveShape>();
+  const uint32_t element_bytes = arch::bytes_of(*settings.dtype);
+  const double bytes = static_cast<double>(s.rows * s.cols * element_bytes);
+  const uint32_t gpus = static_cast<uint32_t>(s.gpus);
+  const bool reduce = op.kind == OpKind::AllReduce;
+  const double seconds = reduce ? arch::gpu::all_reduce_seconds(spec_, gpus, bytes)
+                                : arch::gpu::all_gather_seconds(spec_, gpus, bytes);
+  const double each_way = reduce ? arch::gpu::all_reduce_link_bytes(gpus, bytes)
+                                 : arch::gpu::all_gather_link_bytes(gpus, bytes);
+  const workloads::ElementCounts counts = op.elements();
+  OpResult result;
+  result.cycles = static_cast<uint64_t>(std::ceil(seconds * spec_.clock_hz));
+  result.clock_hz = spec_.clock_hz;
+  result.activity.dram_read_bytes = counts.read * element_bytes;
+  result.activity.dram_write_bytes = counts.written * element_bytes;
+  result.energy = arch::energy_of(spec_, result.activity);
+  result.roofline = roofline_floors(
+      0, static_cast<double>((counts.read + counts.written) * element_bytes) / spec_.hbm_peak_bytes_per_cycle());
+  result.roofline.network_cycles =
+      static_cast<uint64_t>(std::floor(each_way / (spec_.nvlink->bytes_per_second / spec_.clock_hz)));
+  result.mapping = "ring over " + std::to_string(gpus) + " GPUs' NVLink";
+  result.numerics = check_non_linear_op(op, settings);
+  return result;
+}
+
+}  // namespace tessel::sim

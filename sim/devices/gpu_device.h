@@ -1,0 +1,37 @@
+// A GPU as a device: Linear ops are GEMMs mapped to thread-block tiles (mapper/gpu_mapper)
+// and simulated in waves over the SMs (sim/gpu_gemm_engine); every other op is one kernel
+// planned by mapper/gpu_kernel_plan; every kernel pays the launch overhead. Collectives of a
+// tensor-parallel group run as rings over the node's NVLink.
+#pragma once
+
+#include "arch/gpu/gpu_spec.h"
+#include "sim/device.h"
+#include "sim/gpu_gemm_engine.h"
+
+namespace tessel::sim {
+
+class GpuDevice : public Device {
+ public:
+  explicit GpuDevice(arch::GpuSpec spec);
+
+  const DeviceFacts& facts() const override { return facts_; }
+  RunSettings configure(RunSettings settings) override;
+  OpResult run(const workloads::Op& op, const RunSettings& settings) override;
+  void describe(std::ostream& out) const override;
+  MappingReport explain_mapping(const workloads::Gemm& gemm, const RunSettings& settings, size_t top,
+                                uint64_t seed) override;
+
+  const arch::GpuSpec& spec() const { return spec_; }
+
+  // A Linear `op` as `choice` planned and simulated it.
+  OpResult linear_result(const GpuGemmChoice& choice, const workloads::Op& op, const RunSettings& settings) const;
+
+ private:
+  OpResult run_kernel(const workloads::Op& op, const RunSettings& settings) const;
+  OpResult run_collective(const workloads::Op& op, const RunSettings& settings) const;
+
+  arch::GpuSpec spec_;
+  DeviceFacts facts_;
+};
+
+}  // namespace tessel::sim

@@ -1,0 +1,43 @@
+// A TPU-like systolic accelerator (and any FPGA design, which converts to one) as a device:
+// Linear ops are GEMMs mapped by mapper/systolic_mapper and simulated tile by tile on the
+// SystemC engine (sim/engine); every other op streams through the cores' buffers, arrays and
+// vector units (mapper/stream_plan, sim/stream_engine).
+#pragma once
+
+#include <memory>
+
+#include "arch/spec.h"
+#include "mapper/systolic_mapper.h"
+#include "sim/device.h"
+
+namespace tessel::sim {
+
+// The roofline of a GEMM: its MACs at every array's peak, or its compulsory DRAM bytes at
+// full bandwidth.
+Roofline systolic_gemm_roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype);
+
+class SystolicDevice : public Device {
+ public:
+  explicit SystolicDevice(arch::SystolicSpec spec);
+
+  const DeviceFacts& facts() const override { return facts_; }
+  RunSettings configure(RunSettings settings) override;
+  OpResult run(const workloads::Op& op, const RunSettings& settings) override;
+  void describe(std::ostream& out) const override;
+  MappingReport explain_mapping(const workloads::Gemm& gemm, const RunSettings& settings, size_t top,
+                                uint64_t seed) override;
+
+  const arch::SystolicSpec& spec() const { return spec_; }
+
+ private:
+  OpResult run_linear(const workloads::Op& op, const RunSettings& settings);
+  OpResult run_streamed(const workloads::Op& op, const RunSettings& settings) const;
+  void refresh_facts();
+
+  arch::SystolicSpec spec_;
+  DeviceFacts facts_;
+  // Identical GEMMs are mapped once; reset when a setting changes the spec.
+  std::unique_ptr<mapper::MappingCache> mappings_;
+};
+
+}  // namespace tessel::sim

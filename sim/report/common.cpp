@@ -1,0 +1,79 @@
+#include "sim/report/common.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace tessel::sim {
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+void add_activity_stats(StatGroup& group, const arch::Activity& a) {
+  group.add("macs", a.macs, "count", "multiply-accumulates that produce results (padding excluded)")
+      .add("dram_read_bytes", a.dram_read_bytes, "bytes", "bytes read from DRAM")
+      .add("dram_write_bytes", a.dram_write_bytes, "bytes", "bytes written to DRAM")
+      .add("sram_read_bytes", a.sram_read_bytes(), "bytes", "bytes read from on-chip buffers by arrays and DMA")
+      .add("sram_write_bytes", a.sram_write_bytes(), "bytes", "bytes written to on-chip buffers by arrays and DMA");
+}
+
+void add_energy_stats(StatGroup& group, const arch::EnergyBreakdown& e) {
+  group.add("energy_pj", e.total_pj(), "pJ", "dynamic energy: MACs + buffer accesses + DRAM + vector ops")
+      .add("mac_energy_pj", e.mac_pj, "pJ", "multiply-accumulate energy")
+      .add("sram_energy_pj", e.sram_pj, "pJ", "on-chip buffer read and write energy")
+      .add("dram_energy_pj", e.dram_pj, "pJ", "DRAM transfer energy")
+      .add("vector_energy_pj", e.vector_pj, "pJ", "vector-unit ALU and special-function energy");
+}
+
+nlohmann::json energy_breakdown_json(const arch::EnergyBreakdown& e) {
+  return {{"mac", e.mac_pj}, {"sram", e.sram_pj}, {"dram", e.dram_pj}, {"vector", e.vector_pj}};
+}
+
+void add_resources_json(nlohmann::json& summary, const std::vector<arch::ResourceUse>& uses) {
+  if (uses.empty()) return;
+  nlohmann::json resources = nlohmann::json::array();
+  for (const arch::ResourceUse& r : uses) {
+    resources.push_back({{"name", r.name}, {"used", r.used}, {"available", r.available},
+                         {"utilization", r.utilization()}});
+  }
+  summary["resources"] = resources;
+}
+
+void add_numerics_stats(StatGroup& group, const NumericsReport& n) {
+  group.add("checked", uint64_t{n.checked}, "count", "1 when the datapath values were checked against Eigen");
+  if (!n.checked) return;
+  group.add("passed", uint64_t{n.passed}, "count", "1 when the datapath met the check's criterion")
+      .add("reference", n.reference, "what the datapath was compared with, and the criterion")
+      .add("max_abs_error", n.max_abs_error, "value", "largest |datapath - reference| over the outputs")
+      .add("relative_error", n.relative_error, "ratio", "||datapath - reference||_F / ||reference||_F")
+      .add("sqnr_db", n.sqnr_db, "dB", "signal to error power vs the reference (null when exact)")
+      .add("error_bound", n.error_bound, "value", "largest per-output error the criterion allows")
+      .add("quantization_sqnr_db", n.quantization_sqnr_db, "dB",
+           "datapath result vs the fp64 product of the unrounded inputs: what the format costs");
+}
+
+void write_report_files(const ReportBundle& reports, const std::string& directory) {
+  std::filesystem::create_directories(directory);
+  const auto write = [&](const char* name, const std::string& text) {
+    const std::filesystem::path path = std::filesystem::path(directory) / name;
+    std::ofstream file(path);
+    file << text;
+    if (!file) throw std::runtime_error("cannot write " + path.string());
+  };
+  write("summary.json", reports.summary.dump(2) + "\n");
+  write("layers.csv", reports.layers_csv);
+  write("stats.json", reports.stats.dump(2) + "\n");
+}
+
+std::string printed(const std::function<void(std::ostream&)>& write) {
+  std::ostringstream text;
+  write(text);
+  return text.str();
+}
+
+}  // namespace tessel::sim

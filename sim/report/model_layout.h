@@ -1,0 +1,26 @@
+// The outputs of a transformer run: summary.json, layers.csv (one row per operator and
+// step), stats.json and the printed per-operator table with per-layer and whole-model totals.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/run_workload.h"
+#include "sim/stats.h"
+
+namespace tessel::sim {
+
+nlohmann::json model_summary_json(const RunResult& result);
+StatGroup model_stats_tree(const RunResult& result);
+void write_ops_csv(const RunResult& result, std::ostream& out);
+// The prefill's ops, or the decode step's; for generate the prefill and the last decode
+// step, then time to first token, time per output token and throughput.
+void print_model_table(const RunResult& result, std::ostream& out);
+
+// When the weights and KV cache do not fit the architecture's DRAM, one line saying so and
+// what the figures then mean; else "".
+std::string dram_capacity_warning(const RunResult& result);
+
+}  // namespace tessel::sim

@@ -1,0 +1,19 @@
+#include "sim/report/report.h"
+
+#include "sim/report/gemm_layout.h"
+#include "sim/report/model_layout.h"
+
+namespace tessel::sim {
+
+ReportBundle report_bundle(const RunResult& result) {
+  if (std::holds_alternative<GemmWorkload>(result.workload)) {
+    return {gemm_summary_json(result), printed([&](std::ostream& out) { write_gemm_layers_csv(result, out); }),
+            gemm_stats_tree(result).to_json(), printed([&](std::ostream& out) { print_gemm_table(result, out); }),
+            result.numerics_passed()};
+  }
+  return {model_summary_json(result), printed([&](std::ostream& out) { write_ops_csv(result, out); }),
+          model_stats_tree(result).to_json(), printed([&](std::ostream& out) { print_model_table(result, out); }),
+          result.numerics_passed()};
+}
+
+}  // namespace tessel::sim
