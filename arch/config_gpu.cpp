@@ -12,13 +12,6 @@ using yaml::Field;
 using yaml::Mapping;
 using yaml::Reader;
 
-// A fraction in (0, 1].
-double fraction(const Reader& reader, const Field& field) {
-  const double value = reader.above_zero(field);
-  if (value > 1.0) reader.fail(field, "must be at most 1, got " + yaml::describe(field.node));
-  return value;
-}
-
 void read_tensor_cores(const Reader& reader, const Field& field, GpuSpec& spec) {
   const Mapping tensor(reader, field, {"macs_per_cycle_per_sm", "efficiency", "attention_efficiency"});
   const Field rates = tensor.required("macs_per_cycle_per_sm");
@@ -27,8 +20,8 @@ void read_tensor_cores(const Reader& reader, const Field& field, GpuSpec& spec) 
   for (const Mapping::Entry& entry : formats.entries()) {
     spec.tensor.push_back({*parse_dtype(entry.name), reader.above_zero(entry.field)});
   }
-  spec.tensor_efficiency = fraction(reader, tensor.required("efficiency"));
-  spec.attention_efficiency = fraction(reader, tensor.required("attention_efficiency"));
+  spec.tensor_efficiency = reader.fraction(tensor.required("efficiency"));
+  spec.attention_efficiency = reader.fraction(tensor.required("attention_efficiency"));
 }
 
 void read_sm(const Reader& reader, const Field& field, GpuSpec& spec) {
@@ -53,7 +46,7 @@ void read_hbm(const Reader& reader, const Field& field, GpuSpec& spec) {
   const Mapping hbm(reader, field, {"bandwidth_gb_s", "latency_ns", "achievable_fraction", "capacity_gib"});
   spec.hbm_bytes_per_second = reader.above_zero(hbm.required("bandwidth_gb_s")) * 1e9;
   spec.hbm_latency_ns = reader.at_least_zero(hbm.required("latency_ns"));
-  spec.hbm_achievable_fraction = fraction(reader, hbm.required("achievable_fraction"));
+  spec.hbm_achievable_fraction = reader.fraction(hbm.required("achievable_fraction"));
   if (const std::optional<Field> capacity = hbm.optional("capacity_gib")) {
     spec.hbm_capacity_bytes = static_cast<uint64_t>(std::llround(reader.above_zero(*capacity) * 0x1p30));
   }
@@ -62,12 +55,20 @@ void read_hbm(const Reader& reader, const Field& field, GpuSpec& spec) {
 NvlinkSpec read_nvlink(const Reader& reader, const Field& field) {
   const Mapping nvlink(reader, field,
                        {"gpus_per_node", "bandwidth_gb_s", "achievable_fraction", "collective_latency_us",
-                        "step_latency_us"});
-  return {reader.count(nvlink.required("gpus_per_node")),
-          reader.above_zero(nvlink.required("bandwidth_gb_s")) * 1e9,
-          fraction(reader, nvlink.required("achievable_fraction")),
-          reader.at_least_zero(nvlink.required("collective_latency_us")) * 1e-6,
-          reader.at_least_zero(nvlink.required("step_latency_us")) * 1e-6};
+                        "step_latency_us", "energy_pj_per_byte", "in_switch_reduction"});
+  NvlinkSpec spec;
+  spec.gpus_per_node = reader.count(nvlink.required("gpus_per_node"));
+  spec.bytes_per_second = reader.above_zero(nvlink.required("bandwidth_gb_s")) * 1e9;
+  spec.achievable_fraction = reader.fraction(nvlink.required("achievable_fraction"));
+  spec.collective_latency_s = reader.at_least_zero(nvlink.required("collective_latency_us")) * 1e-6;
+  spec.step_latency_s = reader.at_least_zero(nvlink.required("step_latency_us")) * 1e-6;
+  if (const std::optional<Field> energy = nvlink.optional("energy_pj_per_byte")) {
+    spec.energy_pj_per_byte = reader.at_least_zero(*energy);
+  }
+  if (const std::optional<Field> reduction = nvlink.optional("in_switch_reduction")) {
+    spec.in_switch_reduction = reader.boolean(*reduction);
+  }
+  return spec;
 }
 
 }  // namespace

@@ -25,12 +25,31 @@ Activity& Activity::operator+=(const Activity& other) {
   return *this;
 }
 
+Activity Activity::times(uint64_t n) const {
+  Activity total = *this;
+  total.macs *= n;
+  total.dram_read_bytes *= n;
+  total.dram_write_bytes *= n;
+  for (size_t o = 0; o < 3; ++o) {
+    total.buffer_read_bytes[o] *= n;
+    total.buffer_write_bytes[o] *= n;
+  }
+  total.vector_alu_ops *= static_cast<double>(n);
+  total.vector_special_ops *= static_cast<double>(n);
+  return total;
+}
+
 EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& other) {
   mac_pj += other.mac_pj;
   sram_pj += other.sram_pj;
   dram_pj += other.dram_pj;
   vector_pj += other.vector_pj;
+  link_pj += other.link_pj;
   return *this;
+}
+
+EnergyBreakdown EnergyBreakdown::scaled(double factor) const {
+  return {mac_pj * factor, sram_pj * factor, dram_pj * factor, vector_pj * factor, link_pj * factor};
 }
 
 EnergyBreakdown energy_of(const SystolicSpec& spec, DType dtype, const Activity& activity) {

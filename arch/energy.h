@@ -23,6 +23,7 @@ struct Activity {
   uint64_t sram_read_bytes() const;
   uint64_t sram_write_bytes() const;
   Activity& operator+=(const Activity& other);
+  Activity times(uint64_t n) const;  // n runs of the same
 };
 
 struct EnergyBreakdown {
@@ -30,8 +31,10 @@ struct EnergyBreakdown {
   double sram_pj = 0;
   double dram_pj = 0;
   double vector_pj = 0;
-  double total_pj() const { return mac_pj + sram_pj + dram_pj + vector_pj; }
+  double link_pj = 0;  // bytes over the links between devices
+  double total_pj() const { return mac_pj + sram_pj + dram_pj + vector_pj + link_pj; }
   EnergyBreakdown& operator+=(const EnergyBreakdown& other);
+  EnergyBreakdown scaled(double factor) const;
 };
 
 EnergyBreakdown energy_of(const SystolicSpec& spec, DType dtype, const Activity& activity);

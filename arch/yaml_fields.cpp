@@ -108,6 +108,12 @@ double Reader::at_least_zero(const Field& field) const {
   return *value;
 }
 
+double Reader::fraction(const Field& field) const {
+  const double value = above_zero(field);
+  if (value > 1.0) fail(field, "must be at most 1, got " + describe(field.node));
+  return value;
+}
+
 uint64_t Reader::capacity_bytes(const Field& field) const {
   const double bytes = std::round(above_zero(field) * 1024.0);
   if (bytes < 1.0) fail(field, "comes to less than one byte");

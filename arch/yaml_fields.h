@@ -44,6 +44,7 @@ class Reader {
   uint64_t whole(const Field& field) const;  // an integer >= 0
   double above_zero(const Field& field) const;
   double at_least_zero(const Field& field) const;
+  double fraction(const Field& field) const;  // a number in (0, 1]
   // A size in KiB, in bytes (rounded); at least one byte.
   uint64_t capacity_bytes(const Field& field) const;
   std::vector<Field> list(const Field& field) const;

@@ -13,6 +13,7 @@
 #include "cli/validation/gpu_validation.h"
 #include "mapper/systolic_mapper.h"
 #include "sim/run_workload.h"
+#include "sim/system/run_system.h"
 #include "workloads/topology_csv.h"
 
 namespace {
@@ -27,13 +28,21 @@ sim::RunSettings timing_only() {
   return settings;
 }
 
-// The model's generate run on the architecture file's device, `tp` devices sharing its layers.
+// The model's generate run on the architecture file's device, or `tp` devices of its node
+// sharing its layers.
 double generate_tpot(const std::string& arch_file, const workloads::ModelConfig& model,
                      const sim::ModelRequest& request, uint64_t tp) {
-  const std::unique_ptr<sim::Device> device = sim::make_device(arch::load_arch(arch_file));
-  sim::RunSettings settings = timing_only();
-  settings.tensor_parallel = tp;
-  return sim::run_workload(*device, sim::ModelWorkload{model, request}, settings).tpot_s();
+  if (tp == 1) {
+    const std::unique_ptr<sim::Device> device = sim::make_device(arch::load_arch(arch_file));
+    return sim::run_workload(*device, sim::ModelWorkload{model, request}, timing_only()).tpot_s();
+  }
+  sim::ParallelPlan plan;
+  plan.tensor = tp;
+  sim::SystemRunOptions options;
+  options.require_fit = false;
+  return sim::run_system(arch::node_of(arch::load_arch(arch_file)), sim::ModelWorkload{model, request}, plan,
+                         timing_only(), options)
+      .tpot_s();
 }
 
 void run_timing_only(benchmark::State& state, const std::string& arch_file, const workloads::Graph& graph) {
@@ -89,8 +98,7 @@ BENCHMARK(BM_Llama2_70B_Generate_A100x4)->Unit(benchmark::kMillisecond);
 // Every A100 row the tests keep (tests/data/validation: GEMMs, context attention, vector
 // operators, all-reduces, the GPT-3 layer) predicted, as `tessel validate` does.
 void BM_ValidateA100Rows(benchmark::State& state) {
-  const std::unique_ptr<sim::Device> device =
-      sim::make_device(arch::load_arch(kSource + "/configs/arch/a100_sxm.yaml"));
+  validation::Hardware hardware(arch::node_of(arch::load_arch(kSource + "/configs/arch/a100_sxm.yaml")));
   std::vector<validation::Measurement> rows;
   for (const char* file : {"a100_gemm.csv", "a100_attention.csv", "a100_vector_ops.csv", "a100_collectives.csv",
                            "a100x4_gpt3_layer.csv"}) {
@@ -99,7 +107,7 @@ void BM_ValidateA100Rows(benchmark::State& state) {
   }
   size_t cases = 0;
   for (auto _ : state) {
-    cases = validation::validate(*device, rows, {}).cases.size();
+    cases = validation::validate(hardware, rows, {}).cases.size();
     benchmark::DoNotOptimize(cases);
   }
   state.counters["cases"] = static_cast<double>(cases);

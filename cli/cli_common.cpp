@@ -9,9 +9,10 @@
 
 namespace tessel::cli {
 
-void add_target_flags(CLI::App& command, TargetFlags& flags) {
-  command.add_option("--arch", flags.arch, "Architecture: tessel YAML (configs/arch/*.yaml) or SCALE-Sim .cfg")
-      ->required();
+void add_target_flags(CLI::App& command, TargetFlags& flags, bool arch_required) {
+  CLI::Option* arch =
+      command.add_option("--arch", flags.arch, "Architecture: tessel YAML (configs/arch/*.yaml) or SCALE-Sim .cfg");
+  if (arch_required) arch->required();
   CLI::Option* gemm = command.add_option("--gemm", flags.gemm, "One GEMM M,N,K: C[MxN] = A[MxK]·B[KxN]");
   CLI::Option* topology =
       command.add_option("--topology", flags.topology, "SCALE-Sim topology CSV (conv or GEMM layout)");

@@ -35,7 +35,8 @@ struct TargetFlags {
   std::string objective = "latency";
 };
 
-void add_target_flags(CLI::App& command, TargetFlags& flags);
+// `arch_required`: false where another flag (run's --system) may name the hardware instead.
+void add_target_flags(CLI::App& command, TargetFlags& flags, bool arch_required = true);
 
 // The device an architecture file describes, whatever its kind (read once).
 std::unique_ptr<sim::Device> load_device(const std::string& path);

@@ -2,12 +2,17 @@
 
 #include <iostream>
 #include <optional>
+#include <sstream>
+#include <vector>
 
+#include "arch/config_system.h"
+#include "arch/load_arch.h"
 #include "mapper/mapping_json.h"
 #include "sim/numerics/gemm_check.h"
 #include "sim/numerics/op_check.h"
 #include "sim/report/model_layout.h"
 #include "sim/report/report.h"
+#include "sim/report/system_layout.h"
 #include "sim/run_workload.h"
 
 namespace tessel::cli {
@@ -15,7 +20,10 @@ namespace tessel::cli {
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
   CLI::App* run = app.add_subcommand(
       "run", "Map and simulate GEMM layers or a transformer on an architecture (systolic, FPGA or GPU)");
-  add_target_flags(*run, flags.target);
+  add_target_flags(*run, flags.target, false);
+  CLI::Option* system = run->add_option(
+      "--system", flags.system,
+      "A system of devices and links (configs/systems/*.yaml) instead of --arch; needs --model");
   CLI::Option* model = run->add_option(
       "--model", flags.model, "A transformer instead of --gemm/--topology: preset name or HF config.json");
   run->add_option("--phase", flags.phase,
@@ -33,10 +41,32 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
                   "With --model: fused (flash-style, scores stay on chip) | unfused (scores cross DRAM)")
       ->capture_default_str();
   run->add_option("--tp", flags.tp,
-                  "With --model on a GPU file with nvlink: GPUs sharing every layer (Megatron tensor parallelism); "
-                  "figures are one GPU's (at most the node's nvlink.gpus_per_node)")
+                  "With --model: devices sharing every layer (Megatron tensor parallelism), of a --system or of the "
+                  "node a GPU file's nvlink section describes")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1024));
+      ->check(CLI::Range(1, 65536));
+  run->add_option("--pp", flags.pp, "With --model: pipeline stages, each a run of consecutive layers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  run->add_option("--dp", flags.dp, "With --model: data-parallel replicas, each serving --batch / dp sequences")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  run->add_option("--ep", flags.ep,
+                  "With --model (mixture of experts): replicas whose devices share each MoE layer's experts; divides "
+                  "--dp")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  run->add_option("--microbatches", flags.microbatches,
+                  "With --pp: groups of a replica's sequences flowing through the stages (default: one a stage)")
+      ->check(CLI::Range(1, 65536));
+  run->add_option("--stage-layers", flags.stage_layers,
+                  "With --pp: layers of each stage, e.g. 20,20,20,20 (default: balanced)");
+  run->add_option("--collective", flags.collective,
+                  "Pin the collectives' algorithm: ring | tree | hierarchical | torus | in-switch (default: the "
+                  "fastest for each)");
+  run->add_option("--trace", flags.trace,
+                  "With --model: write the timeline (each stage's device and links) in the Trace Event Format "
+                  "(Perfetto, chrome://tracing)");
   CLI::Option* check = run->add_flag(
       "--check", flags.check,
       "Check every layer's values against Eigen, however large (default: layers of at most " +
@@ -54,6 +84,11 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
   run->add_option("--mapping", flags.mapping,
                   "Pin this mapping (a `tessel map --json` file) for every layer instead of searching")
       ->excludes(model);
+  system->needs(model);
+  system->excludes(run->get_option("--arch"));
+  run->callback([&flags] {
+    if (flags.target.arch.empty() && flags.system.empty()) throw CLI::RequiredError("--arch or --system");
+  });
   run->add_option("--out", flags.out, "Write summary.json, layers.csv and stats.json into this directory");
   run->add_flag("--quiet", flags.quiet, "Print neither the table nor progress");
   run->footer(
@@ -69,7 +104,6 @@ sim::RunSettings run_settings(const RunFlags& flags) {
   settings.check = flags.check ? sim::CheckMode::Always : flags.no_check ? sim::CheckMode::Never : sim::CheckMode::Auto;
   settings.seed = flags.seed;
   settings.confirm = flags.confirm;
-  settings.tensor_parallel = flags.tp;
   if (!flags.mapping.empty()) settings.pinned = mapper::read_mapping_file(flags.mapping);
   return settings;
 }
@@ -111,20 +145,94 @@ sim::Workload workload_of(const RunFlags& flags) {
   return model;
 }
 
+std::vector<uint64_t> stage_layers(const std::string& text) {
+  std::vector<uint64_t> layers;
+  std::stringstream items(text);
+  for (std::string item; std::getline(items, item, ',');) {
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos || item.size() > 9) {
+      throw FlagError("--stage-layers '" + text + "': give whole numbers separated by commas, e.g. 20,20,20,20");
+    }
+    layers.push_back(std::stoull(item));
+  }
+  return layers;
+}
+
+sim::ParallelPlan parallel_plan(const RunFlags& flags) {
+  sim::ParallelPlan plan;
+  plan.tensor = flags.tp;
+  plan.pipeline = flags.pp;
+  plan.data = flags.dp;
+  plan.expert = flags.ep;
+  plan.microbatches = flags.microbatches;
+  if (!flags.stage_layers.empty()) plan.stage_layers = stage_layers(flags.stage_layers);
+  if (!flags.collective.empty()) {
+    plan.collective = arch::parse_collective_algorithm(flags.collective);
+    if (!plan.collective || *plan.collective == arch::CollectiveAlgorithm::Direct) {
+      throw FlagError("--collective '" + flags.collective + "': not one of ring, tree, hierarchical, torus, in-switch");
+    }
+  }
+  return plan;
+}
+
+// Whether the flags ask for more than one device, or for a timeline: then the model runs on a
+// system (a file's, or the node a GPU file's nvlink section describes, or one device).
+bool wants_system(const RunFlags& flags) {
+  return !flags.system.empty() || !flags.trace.empty() || flags.tp > 1 || flags.pp > 1 || flags.dp > 1 ||
+         flags.ep > 1 || flags.microbatches > 0 || !flags.stage_layers.empty() || !flags.collective.empty();
+}
+
+arch::SystemSpec system_of(const RunFlags& flags, const sim::ParallelPlan& plan) {
+  if (!flags.system.empty()) return arch::load_system(flags.system);
+  arch::SystemSpec node = arch::node_of(arch::load_arch(flags.target.arch));
+  if (plan.devices() > 1 && node.device_count() == 1) {
+    throw FlagError("--tp/--pp/--dp: " + flags.target.arch +
+                    " describes one device with no links to others; give a system of several with --system FILE");
+  }
+  return node;
+}
+
+sim::RunObserver observer_of(const RunFlags& flags, bool gemms) {
+  sim::RunObserver observer;
+  if (flags.quiet) return observer;
+  const auto progress = [](size_t i, size_t count, const std::string& what) {
+    std::cerr << "[" << i + 1 << "/" << count << "] " << what << '\n';
+  };
+  if (gemms) observer.on_op = progress;
+  observer.on_step = progress;
+  return observer;
+}
+
+sim::ReportBundle execute_system_run(const RunFlags& flags, const sim::Workload& workload) {
+  const auto* model = std::get_if<sim::ModelWorkload>(&workload);
+  if (model == nullptr) {
+    throw FlagError("--system, --tp, --pp, --dp, --ep and --trace spread a transformer over devices: they need "
+                    "--model");
+  }
+  const sim::ParallelPlan plan = parallel_plan(flags);
+  const arch::SystemSpec system = system_of(flags, plan);
+  sim::SystemRunOptions options;
+  // An --arch run warns when the model does not fit, as a one-device run does.
+  options.require_fit = !flags.system.empty();
+  options.record_events = !flags.trace.empty();
+  const sim::SystemRunResult result =
+      sim::run_system(system, *model, plan, run_settings(flags), options, observer_of(flags, false));
+  for (const std::string& warning : result.warnings) std::cerr << "tessel: warning: " << warning << '\n';
+  sim::ReportBundle reports = sim::report_bundle(result);
+  if (options.record_events) reports.trace = sim::trace_json(result);
+  return reports;
+}
+
 }  // namespace
 
 sim::ReportBundle execute_run(const RunFlags& flags) {
-  const std::unique_ptr<sim::Device> device = load_device(flags.target.arch);
-  const sim::Workload workload = workload_of(flags);
-  sim::RunObserver observer;
-  if (!flags.quiet) {
-    const auto progress = [](size_t i, size_t count, const std::string& what) {
-      std::cerr << "[" << i + 1 << "/" << count << "] " << what << '\n';
-    };
-    if (std::holds_alternative<sim::GemmWorkload>(workload)) observer.on_op = progress;
-    observer.on_step = progress;
+  if (flags.target.arch.empty() == flags.system.empty()) {
+    throw FlagError("give the hardware with one of --arch FILE (one device) or --system FILE (devices and links)");
   }
-  const sim::RunResult result = sim::run_workload(*device, workload, run_settings(flags), observer);
+  const sim::Workload workload = workload_of(flags);
+  if (wants_system(flags)) return execute_system_run(flags, workload);
+  const std::unique_ptr<sim::Device> device = load_device(flags.target.arch);
+  const sim::RunResult result = sim::run_workload(*device, workload, run_settings(flags),
+                                                  observer_of(flags, std::holds_alternative<sim::GemmWorkload>(workload)));
   if (result.model()) {
     const std::string warning = sim::dram_capacity_warning(result);
     if (!warning.empty()) std::cerr << "tessel: " << warning << '\n';
@@ -136,6 +244,7 @@ int run_command(const RunFlags& flags) {
   const sim::ReportBundle reports = execute_run(flags);
   if (!flags.quiet) std::cout << reports.table;
   if (!flags.out.empty()) sim::write_report_files(reports, flags.out);
+  if (!flags.trace.empty()) sim::write_json_file(reports.trace, flags.trace);
   if (reports.numerics_passed) return 0;
   std::cerr << "tessel: the numerics check failed: see the numerics entries in "
             << (flags.out.empty() ? "the table" : flags.out + "/stats.json") << '\n';

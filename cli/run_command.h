@@ -27,7 +27,16 @@ struct RunFlags {
   uint64_t input = 2048;   // generate: prompt tokens
   uint64_t output = 128;   // generate: decode steps
   std::string attention = "fused";
-  uint64_t tp = 1;  // GPUs sharing each layer (tensor parallelism)
+  // A system of devices, and how the model is spread over it.
+  std::string system;  // a system file (configs/systems/*.yaml) instead of --arch
+  uint64_t tp = 1;     // devices sharing each layer (tensor parallelism)
+  uint64_t pp = 1;     // pipeline stages
+  uint64_t dp = 1;     // data-parallel replicas
+  uint64_t ep = 1;     // replicas sharing a mixture-of-experts layer's experts
+  uint64_t microbatches = 0;  // 0: one a stage
+  std::string stage_layers;   // e.g. "20,20,20,20"
+  std::string collective;     // pinned algorithm
+  std::string trace;          // Trace Event Format file of the timeline
 };
 
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags);

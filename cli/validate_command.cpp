@@ -8,6 +8,8 @@
 #include <iostream>
 #include <map>
 
+#include "arch/config_system.h"
+#include "arch/load_arch.h"
 #include "cli/cli_common.h"
 #include "cli/validation/gpu_validation.h"
 
@@ -19,8 +21,16 @@ CLI::App* add_validate_command(CLI::App& app, ValidateFlags& flags) {
       "validate",
       "Predict measured cases (GEMM, attention, vector-op, collective, transformer-layer(-op) rows) on an "
       "architecture and report the error");
-  validate->add_option("--arch", flags.arch, "Architecture of the hardware measured: tessel YAML or SCALE-Sim .cfg")
-      ->required();
+  CLI::Option* arch = validate->add_option(
+      "--arch", flags.arch,
+      "Architecture of the hardware measured: tessel YAML or SCALE-Sim .cfg (a GPU file's nvlink section links its "
+      "node)");
+  CLI::Option* system = validate->add_option(
+      "--system", flags.system, "Instead of --arch: a system file, whose links price the collective rows");
+  arch->excludes(system);
+  validate->callback([&flags] {
+    if (flags.arch.empty() && flags.system.empty()) throw CLI::RequiredError("--arch or --system");
+  });
   validate->add_option("--measurements", flags.measurements,
                        "CSV of measurements: id,category,hardware,workload,settings,metric,value,unit,kind,source,notes")
       ->required();
@@ -93,9 +103,10 @@ void write_outputs(const validation::ValidationResult& result, const ValidateFla
 }  // namespace
 
 int validate_command(const ValidateFlags& flags) {
-  const std::unique_ptr<sim::Device> device = load_device(flags.arch);
+  validation::Hardware hardware(flags.system.empty() ? arch::node_of(arch::load_arch(flags.arch))
+                                                     : arch::load_system(flags.system));
   const std::vector<validation::Measurement> rows = validation::read_measurements(flags.measurements);
-  const validation::ValidationResult result = validation::validate(*device, rows, {flags.category, flags.hardware});
+  const validation::ValidationResult result = validation::validate(hardware, rows, {flags.category, flags.hardware});
   if (!flags.quiet) print_cases(result, std::cout);
   print_summary(result, std::cout);
   if (!flags.out.empty()) write_outputs(result, flags);

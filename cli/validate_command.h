@@ -1,5 +1,5 @@
 // `tessel validate`: predicts the rows of a measurement file (GEMMs, vector operators, the
-// operators of Llama layers) on a GPU architecture, and prints and writes each case's
+// operators of Llama layers, collectives) on an architecture or a system, and prints and writes each case's
 // predicted and measured latency, its error and the mean absolute percentage error per
 // category.
 #pragma once
@@ -12,6 +12,7 @@ namespace tessel::cli {
 
 struct ValidateFlags {
   std::string arch;
+  std::string system;
   std::string measurements;
   std::string category;
   std::string hardware;

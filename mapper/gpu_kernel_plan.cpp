@@ -54,7 +54,7 @@ std::string GpuKernelPlan::describe() const {
 }
 
 GpuKernelPlan plan_gpu_kernel(const arch::GpuSpec& spec, const Op& op, arch::DType dtype) {
-  if (op.kind == OpKind::Linear || op.kind == OpKind::AllReduce || op.kind == OpKind::AllGather) {
+  if (op.kind == OpKind::Linear || workloads::is_communication(op.kind)) {
     throw std::invalid_argument("op '" + op.name + "': a " + workloads::kind_name(op.kind) +
                                 " is not a kernel of its own kind (the GEMM mapper plans a Linear; links run "
                                 "collectives)");

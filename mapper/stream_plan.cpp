@@ -203,10 +203,10 @@ uint64_t stream_chunk_bytes(const arch::SystolicSpec& spec) {
 
 StreamPlan plan_stream(const arch::SystolicSpec& spec, const workloads::Op& op, arch::DType dtype,
                        bool search_dataflows) {
-  if (op.kind == OpKind::Linear || op.kind == OpKind::KvCacheRead) {
+  if (op.kind == OpKind::Linear || op.kind == OpKind::KvCacheRead || workloads::is_communication(op.kind)) {
     throw std::invalid_argument("op '" + op.name + "': a " + workloads::kind_name(op.kind) +
                                 " is not streamed on its own (the GEMM engine runs a Linear; the attention "
-                                "kernels read the KV cache)");
+                                "kernels read the KV cache; links move data between devices)");
   }
   if (spec.find_dtype(dtype) == nullptr) {
     throw std::invalid_argument("architecture '" + spec.name + "' does not support " +

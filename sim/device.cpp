@@ -42,6 +42,13 @@ arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> r
   return *requested;
 }
 
+void refuse_communication(const workloads::Op& op) {
+  if (workloads::is_communication(op.kind)) {
+    throw std::invalid_argument("op '" + op.name + "' (" + workloads::kind_name(op.kind) +
+                                ") moves data between devices: a system's links run it, not one device");
+  }
+}
+
 bool wants_gemm_check(const RunSettings& settings, uint64_t m, uint64_t n, uint64_t k) {
   switch (settings.check) {
     case CheckMode::Always: return true;

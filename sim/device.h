@@ -16,6 +16,7 @@
 
 #include "arch/arch_spec.h"
 #include "arch/energy.h"
+#include "arch/link/collective_cost.h"
 #include "mapper/mapping.h"
 #include "mapper/systolic_mapper.h"
 #include "sim/numerics/gemm_check.h"
@@ -45,9 +46,6 @@ struct RunSettings {
   uint64_t check_limit_macs = default_check_limit_macs();
   uint64_t check_limit_elements = default_check_limit_elements();
   uint64_t seed = 1;  // --seed: of the numerics check's random operands
-  // --tp: devices sharing every layer of a model (Megatron tensor parallelism); the device
-  // runs one shard and its collectives.
-  uint64_t tensor_parallel = 1;
 };
 
 // A setting this kind of hardware cannot honour; what() reads like a flag error:
@@ -125,6 +123,8 @@ struct OpResult {
   // The device's own figures of the op (a mapper's search, per-array and per-buffer counts),
   // for stats.json.
   std::vector<StatGroup> details;
+  // A collective or send: the phases it occupies the links for (the system timeline runs them).
+  std::optional<arch::CollectiveCost> communication;
   NumericsReport numerics;
   bool reused = false;  // an identical op ran before: its result was reused
 
@@ -143,8 +143,13 @@ class Device {
   // returns the settings with the format resolved.
   virtual RunSettings configure(RunSettings settings) = 0;
 
-  // Runs one operator (mapped, simulated, costed and, per settings.check, checked).
+  // Runs one operator (mapped, simulated, costed and, per settings.check, checked). Operators
+  // that move data between devices (collectives, sends) are the system's: a device refuses them.
   virtual OpResult run(const workloads::Op& op, const RunSettings& settings) = 0;
+
+  // What the device's energy table charges for `activity` in `dtype` (the memory traffic of a
+  // collective the links run, say).
+  virtual arch::EnergyBreakdown energy(const arch::Activity& activity, arch::DType dtype) const = 0;
 
   // `tessel describe`: the device's derived figures.
   virtual void describe(std::ostream& out) const = 0;
@@ -165,6 +170,10 @@ std::unique_ptr<Device> make_device(const arch::ArchSpec& spec);
 // The format asked for, or the device's first when none was; throws SettingError
 // "--dtype X: <why_not>" when the device lacks it.
 arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> requested, const std::string& why_not);
+
+// Throws std::invalid_argument for an op that moves data between devices: the system's links
+// run those.
+void refuse_communication(const workloads::Op& op);
 
 // Whether settings.check asks for this GEMM's numerics check (Auto: within both limits).
 bool wants_gemm_check(const RunSettings& settings, uint64_t m, uint64_t n, uint64_t k);

@@ -31,6 +31,10 @@ struct ModelRequest {
 // "prefill", "decode" or "generate".
 std::string request_kind_name(ModelRequest::Kind kind);
 
+// The steps a request runs: its prefill, one decode step, or a prefill then `output` decode
+// steps over a growing cache. Throws InputError for a size of 0.
+std::vector<workloads::Phase> phases_of(const ModelRequest& request);
+
 // GEMM layers (--gemm, a SCALE-Sim topology), run as Linear ops.
 struct GemmWorkload {
   workloads::Graph graph;
@@ -45,12 +49,21 @@ struct ModelWorkload {
 
 using Workload = std::variant<GemmWorkload, ModelWorkload>;
 
+// Ops [first, first + count) of a step are a block of `repeats` identical layers.
+struct StepBlock {
+  size_t first = 0;
+  size_t count = 0;
+  uint64_t repeats = 1;
+};
+
 struct StepResult {
   std::optional<workloads::Phase> phase;  // none for a GEMM workload
   std::vector<OpResult> ops;              // execution order; a layer's ops once
+  std::vector<StepBlock> blocks;          // the layers among them
   // The whole step: each op's figures times its repeats.
   uint64_t cycles = 0;
-  uint64_t layer_cycles = 0;  // one layer
+  uint64_t layers = 0;        // the step's layers
+  uint64_t layer_cycles = 0;  // their mean (one layer when they are identical)
   uint64_t roofline_cycles = 0;
   uint64_t flops = 0;
   uint64_t macs = 0;
@@ -67,6 +80,8 @@ struct RunResult {
   // tensor-parallel): every parameter and the KV cache at its longest.
   uint64_t weight_bytes = 0;
   uint64_t kv_cache_bytes = 0;
+  // Devices sharing each layer when this is one device's tensor-parallel shard of a system run.
+  uint64_t tensor_parallel = 1;
 
   arch::DType dtype() const { return *settings.dtype; }
   const ModelWorkload* model() const { return std::get_if<ModelWorkload>(&workload); }

@@ -34,7 +34,11 @@ bool holds_kinds_shape(OpKind kind, const OpShape& shape) {
       return std::holds_alternative<AttentionShape>(shape);
     case OpKind::AllReduce:
     case OpKind::AllGather:
+    case OpKind::ReduceScatter:
+    case OpKind::AllToAll:
       return std::holds_alternative<CollectiveShape>(shape);
+    case OpKind::Send:
+      return std::holds_alternative<SendShape>(shape);
   }
   return false;
 }
@@ -75,7 +79,10 @@ std::string shape_problem(const OpShape& shape) {
   }
   if (const auto* s = std::get_if<CollectiveShape>(&shape)) {
     if (!all_positive({s->rows, s->cols})) return "rows and cols must be positive";
-    return need(s->gpus >= 2, "a collective needs at least 2 GPUs");
+    return need(s->devices >= 2, "a collective needs at least 2 devices");
+  }
+  if (const auto* s = std::get_if<SendShape>(&shape)) {
+    return need(all_positive({s->rows, s->cols}), "rows and cols must be positive");
   }
   if (const auto* s = std::get_if<EmbeddingShape>(&shape)) {
     return need(all_positive({s->tokens, s->hidden, s->vocab}),
@@ -293,7 +300,20 @@ ElementCounts Op::elements() const {
     }
     case OpKind::AllGather: {
       const auto& s = shape_as<CollectiveShape>();
-      return {s.rows * s.cols, s.rows * s.cols * s.gpus};
+      return {s.rows * s.cols, s.rows * s.cols * s.devices};
+    }
+    case OpKind::ReduceScatter: {
+      const auto& s = shape_as<CollectiveShape>();
+      return {s.rows * s.cols, s.rows * s.cols / s.devices};
+    }
+    case OpKind::AllToAll: {
+      const auto& s = shape_as<CollectiveShape>();
+      return {s.rows * s.cols, s.rows * s.cols};
+    }
+    case OpKind::Send: {
+      // Read here; the receiving stage writes them.
+      const auto& s = shape_as<SendShape>();
+      return {s.rows * s.cols, 0};
     }
   }
   return {};
@@ -364,7 +384,10 @@ std::string Op::shape_text() const {
     return join_sizes({s->tokens, s->hidden}) + " of " + std::to_string(s->vocab);
   }
   if (const auto* s = std::get_if<CollectiveShape>(&shape)) {
-    return join_sizes({s->rows, s->cols}) + " on " + std::to_string(s->gpus) + " GPUs";
+    return join_sizes({s->rows, s->cols}) + " on " + std::to_string(s->devices) + " devices";
+  }
+  if (const auto* s = std::get_if<SendShape>(&shape)) {
+    return join_sizes({s->rows, s->cols}) + " from stage " + std::to_string(s->stage);
   }
   // batch x heads:kv_heads x q_len x kv_len x head_dim
   const auto& s = std::get<AttentionShape>(shape);
@@ -404,10 +427,21 @@ std::string kind_name(OpKind kind) {
       return "AllReduce";
     case OpKind::AllGather:
       return "AllGather";
+    case OpKind::ReduceScatter:
+      return "ReduceScatter";
+    case OpKind::AllToAll:
+      return "AllToAll";
+    case OpKind::Send:
+      return "Send";
     case OpKind::Attention:
       return "Attention";
   }
   return "unknown";
+}
+
+bool is_communication(OpKind kind) {
+  return kind == OpKind::AllReduce || kind == OpKind::AllGather || kind == OpKind::ReduceScatter ||
+         kind == OpKind::AllToAll || kind == OpKind::Send;
 }
 
 uint64_t cache_elements(const Op& op) {

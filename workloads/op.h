@@ -24,8 +24,11 @@ enum class OpKind {
   KvCacheRead,    // KvCacheShape
   Embedding,      // EmbeddingShape
   Attention,      // AttentionShape: fused, flash-style
-  AllReduce,      // CollectiveShape: every GPU's buffer summed, the sum on every GPU
-  AllGather,      // CollectiveShape: every GPU's shard, concatenated on every GPU
+  AllReduce,      // CollectiveShape: every device's buffer summed, the sum on every device
+  AllGather,      // CollectiveShape: every device's shard, concatenated on every device
+  ReduceScatter,  // CollectiveShape: every device's buffer summed, a 1/devices share of it on each
+  AllToAll,       // CollectiveShape: every device sends its buffer's 1/devices share to each
+  Send,           // SendShape: activations to the next pipeline stage
 };
 
 // C[m×n] = A[m×k]·W[k×n] (+ bias[n]); W is a weight.
@@ -105,16 +108,29 @@ struct AttentionShape {
   uint64_t kv_cached = 0;
 };
 
-// A collective over the `gpus` GPUs of a tensor-parallel group: rows × cols elements on each
-// GPU (AllReduce: the buffer each holds and gets back summed; AllGather: the shard each adds).
+// The devices a collective runs over: a tensor-parallel group (the shards of a layer) or an
+// expert-parallel group (the replicas whose experts a mixture-of-experts layer spreads over).
+enum class CollectiveGroup { Tensor, Expert };
+
+// A collective over `devices` devices: rows × cols elements on each (AllReduce and
+// ReduceScatter: the buffer each holds; AllGather: the shard each adds; AllToAll: what each
+// sends in all, a 1/devices share to every member).
 struct CollectiveShape {
   uint64_t rows = 0;
   uint64_t cols = 0;
-  uint64_t gpus = 0;
+  uint64_t devices = 0;
+  CollectiveGroup group = CollectiveGroup::Tensor;
+};
+
+// rows × cols activations pipeline stage `stage` sends the next.
+struct SendShape {
+  uint64_t rows = 0;
+  uint64_t cols = 0;
+  uint64_t stage = 0;
 };
 
 using OpShape = std::variant<LinearShape, BatchedMatmulShape, SoftmaxShape, RowsShape, RopeShape,
-                             KvCacheShape, EmbeddingShape, AttentionShape, CollectiveShape>;
+                             KvCacheShape, EmbeddingShape, AttentionShape, CollectiveShape, SendShape>;
 
 // Elements an op reads from and writes to memory when it runs as its own kernel, each operand
 // once (a row that must be streamed several times is VectorWork::passes' business). A caller
@@ -170,6 +186,9 @@ struct Op {
 };
 
 std::string kind_name(OpKind kind);
+
+// Collectives and sends: data moved between devices, which a system's links carry.
+bool is_communication(OpKind kind);
 
 // Elements of the op's operands that come from the KV cache: a batched matmul's cached B
 // entries, attention's cached K and V. The graph charges them to its KvCacheRead op

@@ -4,6 +4,12 @@
 
 namespace tessel::workloads {
 
+uint64_t OpGraph::layer_count() const {
+  uint64_t count = 0;
+  for (const LayerBlock& block : layers) count += block.repeats;
+  return count;
+}
+
 uint64_t OpGraph::total_flops() const {
   uint64_t total = 0;
   for_each_op([&](const Op& op, uint64_t repeats) { total += op.flops() * repeats; });

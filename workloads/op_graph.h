@@ -1,4 +1,4 @@
-// The operators of one model phase, with the repeated layer held once.
+// The operators of one model phase, with each run of identical layers held once.
 #pragma once
 
 #include <cstdint>
@@ -9,23 +9,33 @@
 
 namespace tessel::workloads {
 
-// prologue, then `layer` run layer_repeats times, then epilogue. A plain list of ops (the
-// linears of a GEMM workload) is a graph with only a prologue. The layers of a transformer
-// are identical in shape, so the graph holds ONE copy: a simulator simulates it once and
-// counts it layer_repeats (= num_hidden_layers) times.
+// `repeats` identical layers, held once: a simulator simulates one and counts it `repeats`
+// times.
+struct LayerBlock {
+  std::vector<Op> ops;
+  uint64_t repeats = 1;
+};
+
+// prologue, then each block of layers in order, then epilogue. The layers of a dense
+// transformer are one block of num_hidden_layers; a mixture-of-experts model whose first
+// layers are dense has two. A plain list of ops (the linears of a GEMM workload) is a graph
+// with only a prologue.
 struct OpGraph {
   std::string name;
   std::vector<Op> prologue;
-  std::vector<Op> layer;
-  uint64_t layer_repeats = 1;
+  std::vector<LayerBlock> layers;
   std::vector<Op> epilogue;
 
-  // Calls visit(op, repeats) for each op in execution order, the layer's once each with
-  // repeats = layer_repeats, the others with repeats = 1.
+  uint64_t layer_count() const;
+
+  // Calls visit(op, repeats) for each op in execution order, a block's ops once each with
+  // repeats = the block's, the others with repeats = 1.
   template <typename Visit>
   void for_each_op(Visit&& visit) const {
     for (const Op& op : prologue) visit(op, uint64_t{1});
-    for (const Op& op : layer) visit(op, layer_repeats);
+    for (const LayerBlock& block : layers) {
+      for (const Op& op : block.ops) visit(op, block.repeats);
+    }
     for (const Op& op : epilogue) visit(op, uint64_t{1});
   }
 

@@ -238,19 +238,39 @@ OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl
   const ModelConfig shard = tensor_parallel_shard(config, tensor_parallel);
   OpGraph graph;
   graph.name = config.name + " layer, " + phase_text(phase) + ", " + impl_text(impl) + parallel_text(tensor_parallel);
-  graph.layer = LayerBuilder(shard, phase, tensor_parallel).build(impl);
+  graph.layers.push_back({LayerBuilder(shard, phase, tensor_parallel).build(impl), 1});
   return graph;
 }
 
 OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl, uint64_t tensor_parallel) {
+  return build_model(config, phase, impl, ModelSlice{tensor_parallel, 0, 0, 0});
+}
+
+OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl, const ModelSlice& slice) {
   check(config, phase);
-  const ModelConfig shard = tensor_parallel_shard(config, tensor_parallel);
+  const uint64_t total = config.num_hidden_layers;
+  const uint64_t layers = slice.layers == 0 && slice.first_layer < total ? total - slice.first_layer : slice.layers;
+  if (layers == 0 || slice.first_layer + layers > total) {
+    throw InputError(config.name + ": layers " + std::to_string(slice.first_layer) + " to " +
+                     std::to_string(slice.first_layer + layers) + " are not among its " + std::to_string(total));
+  }
+  const bool first = slice.first_layer == 0;
+  const bool last = slice.first_layer + layers == total;
+  const uint64_t tp = slice.tensor_parallel;
+  const ModelConfig shard = tensor_parallel_shard(config, tp);
   OpGraph graph;
-  graph.name = config.name + ", " + phase_text(phase) + ", " + impl_text(impl) + parallel_text(tensor_parallel);
-  graph.prologue = embeddings(shard, phase, tensor_parallel);
-  graph.layer = LayerBuilder(shard, phase, tensor_parallel).build(impl);
-  graph.layer_repeats = config.num_hidden_layers;
-  graph.epilogue = lm_head(shard, phase, tensor_parallel);
+  graph.name = config.name + ", " + phase_text(phase) + ", " + impl_text(impl) + parallel_text(tp);
+  if (!first || !last) {
+    graph.name += ", layers " + std::to_string(slice.first_layer) + "-" + std::to_string(slice.first_layer + layers - 1);
+  }
+  if (first) graph.prologue = embeddings(shard, phase, tp);
+  graph.layers.push_back({LayerBuilder(shard, phase, tp).build(impl), layers});
+  if (last) {
+    graph.epilogue = lm_head(shard, phase, tp);
+  } else {
+    graph.epilogue.emplace_back("pipeline.send", OpKind::Send,
+                                SendShape{phase.batch * phase.q_len, config.hidden_size, slice.stage});
+  }
   return graph;
 }
 

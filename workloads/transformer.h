@@ -43,14 +43,14 @@ enum class AttentionImpl {
 ModelConfig tensor_parallel_shard(const ModelConfig& config, uint64_t gpus);
 
 // The ops of ONE layer (decoder, or encoder for BERT) in execution order, named "attn.*" and
-// "mlp.*", in a graph with layer_repeats = 1. Token-wise ops have batch × q_len rows.
+// "mlp.*", in a graph of one block of one layer. Token-wise ops have batch × q_len rows.
 // With tensor_parallel > 1, one GPU's shard (tensor_parallel_shard) and an all-reduce of the
 // hidden state after the attention output projection and after the MLP's down projection.
 // Throws InputError for an invalid config or phase, or a decode phase of an encoder.
 OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl impl, uint64_t tensor_parallel = 1);
 
-// The whole step: the embeddings ("embed.*"), ONE layer with layer_repeats =
-// num_hidden_layers, then for a decoder the final norm (pre-norm models) and the LM head.
+// The whole step: the embeddings ("embed.*"), ONE layer repeated num_hidden_layers times, then
+// for a decoder the final norm (pre-norm models) and the LM head.
 // Logits are computed only for the tokens whose next token is sampled: in a decode step every
 // new token, in prefill only each sequence's last one (HF generate computes all prefill
 // positions' logits and keeps the last; computing only the last is the efficient kernel's
@@ -58,5 +58,19 @@ OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl
 // With tensor_parallel > 1, one GPU's shard: the token embedding is all-reduced after its
 // vocab-parallel lookup, and the LM head's logits all-gathered.
 OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl, uint64_t tensor_parallel = 1);
+
+// One device's share of a model: its tensor-parallel shard and, under pipeline parallelism, its
+// stage's consecutive layers. The first stage also holds the embeddings, the last the final
+// norm and LM head; every other stage ends by sending its hidden state to the next
+// ("pipeline.send").
+struct ModelSlice {
+  uint64_t tensor_parallel = 1;
+  uint64_t first_layer = 0;
+  uint64_t layers = 0;  // 0: to the last layer
+  uint64_t stage = 0;   // the pipeline stage, which the send names
+};
+
+// build_model for a slice; throws InputError when its layers are not the model's.
+OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl, const ModelSlice& slice);
 
 }  // namespace tessel::workloads

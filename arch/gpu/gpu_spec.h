@@ -35,6 +35,8 @@ struct NvlinkSpec {
   double achievable_fraction;  // of that, in a large collective's steady state; calibrated
   double collective_latency_s; // a collective's fixed cost: launch and the ranks' handshake; calibrated
   double step_latency_s;       // each step of a ring; calibrated
+  std::optional<double> energy_pj_per_byte;  // a byte from one GPU to another; not stated: nothing
+  bool in_switch_reduction = false;          // the NVSwitches sum what the GPUs send (NVLink SHARP)
 };
 
 struct GpuSpec {

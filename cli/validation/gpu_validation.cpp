@@ -19,32 +19,32 @@ namespace {
 using workloads::Op;
 using workloads::OpKind;
 
-Prediction predict_gemm_row(sim::Device& device, const Measurement& row) {
+Prediction predict_gemm_row(Hardware& hardware, const Measurement& row) {
   const auto m = setting(row.settings, "M"), n = setting(row.settings, "N"), k = setting(row.settings, "K");
   const auto dtype = row_dtype(row);
   if (!m || !n || !k || !dtype) return skip("no M, N, K and fp16/bf16 in settings/workload");
-  return predict_gemm(device, *m, *n, *k, *dtype);
+  return predict_gemm(hardware, *m, *n, *k, *dtype);
 }
 
-Prediction predict_vector_row(sim::Device& device, const Measurement& row) {
+Prediction predict_vector_row(Hardware& hardware, const Measurement& row) {
   const auto dtype = row_dtype(row);
   if (!dtype) return skip("no fp16/bf16 in the workload");
   const auto rows = setting(row.settings, "M"), cols = setting(row.settings, "N");
   if (contains(row.workload, "softmax") && rows && cols) {
     const Op op("softmax", OpKind::Softmax, workloads::SoftmaxShape{*rows, *cols, false});
-    return predict_kernel(device, op, *dtype);
+    return predict_kernel(hardware, op, *dtype);
   }
   if (contains(row.workload, "layernorm") && rows && cols) {
-    return predict_kernel(device, Op("layernorm", OpKind::LayerNorm, workloads::RowsShape{*rows, *cols}), *dtype);
+    return predict_kernel(hardware, Op("layernorm", OpKind::LayerNorm, workloads::RowsShape{*rows, *cols}), *dtype);
   }
   if ((contains(row.workload, "GeLU") || contains(row.workload, "GELU")) && cols) {
-    return predict_kernel(device, Op("gelu", OpKind::Gelu, workloads::RowsShape{1, *cols}), *dtype);
+    return predict_kernel(hardware, Op("gelu", OpKind::Gelu, workloads::RowsShape{1, *cols}), *dtype);
   }
   return skip("not a softmax, layernorm or GELU with its sizes");
 }
 
 // A Llama layer's operator as the Vidur profiler timed it on one tensor-parallel shard.
-Prediction predict_layer_op_row(sim::Device& device, const Measurement& row) {
+Prediction predict_layer_op_row(Hardware& hardware, const Measurement& row) {
   const auto tokens = setting(row.settings, "num_tokens"), tp = setting(row.settings, "TP");
   const auto embd = setting(row.settings, "n_embd"), heads = setting(row.settings, "n_head");
   const auto kv_heads = setting(row.settings, "n_kv_head"), ffn = setting(row.settings, "ffn");
@@ -55,23 +55,23 @@ Prediction predict_layer_op_row(sim::Device& device, const Measurement& row) {
   const uint64_t head_dim = *embd / *heads;
   const uint64_t up = contains(row.settings, "gated_mlp=True") ? 2 : 1;
   if (contains(row.workload, "attn_pre_proj")) {
-    return predict_gemm(device, *tokens, (*heads + 2 * *kv_heads) * head_dim / *tp, *embd, *dtype);
+    return predict_gemm(hardware, *tokens, (*heads + 2 * *kv_heads) * head_dim / *tp, *embd, *dtype);
   }
   if (contains(row.workload, "attn_post_proj")) {
-    return predict_gemm(device, *tokens, *embd, *heads * head_dim / *tp, *dtype);
+    return predict_gemm(hardware, *tokens, *embd, *heads * head_dim / *tp, *dtype);
   }
-  if (contains(row.workload, "mlp_up_proj")) return predict_gemm(device, *tokens, up * *ffn / *tp, *embd, *dtype);
-  if (contains(row.workload, "mlp_down_proj")) return predict_gemm(device, *tokens, *embd, *ffn / *tp, *dtype);
+  if (contains(row.workload, "mlp_up_proj")) return predict_gemm(hardware, *tokens, up * *ffn / *tp, *embd, *dtype);
+  if (contains(row.workload, "mlp_down_proj")) return predict_gemm(hardware, *tokens, *embd, *ffn / *tp, *dtype);
   if (contains(row.workload, "mlp_act")) {
-    return predict_kernel(device, Op("mlp_act", OpKind::SiluMul, workloads::RowsShape{*tokens, *ffn / *tp}), *dtype);
+    return predict_kernel(hardware, Op("mlp_act", OpKind::SiluMul, workloads::RowsShape{*tokens, *ffn / *tp}), *dtype);
   }
   if (contains(row.workload, "input_layernorm")) {
     const Op op("input_layernorm", OpKind::RmsNorm, workloads::RowsShape{*tokens, *embd});
-    return predict_kernel(device, op, *dtype);
+    return predict_kernel(hardware, op, *dtype);
   }
   if (contains(row.workload, "attn_rope")) {
     const workloads::RopeShape shape{*tokens, (*heads + *kv_heads) / *tp, head_dim};
-    return predict_kernel(device, Op("attn_rope", OpKind::Rope, shape), *dtype);
+    return predict_kernel(hardware, Op("attn_rope", OpKind::Rope, shape), *dtype);
   }
   return skip("an operator the GPU model does not cover yet");
 }
@@ -89,7 +89,7 @@ std::optional<double> measured_ms(const Measurement& row) {
 
 // TRT-LLM's fused causal context attention: batch, isl (the prompt), q_heads, kv_heads and
 // head_dim in the settings.
-Prediction predict_attention_row(sim::Device& device, const Measurement& row) {
+Prediction predict_attention_row(Hardware& hardware, const Measurement& row) {
   const auto dtype = row_dtype(row);
   const auto batch = setting(row.settings, "batch"), tokens = setting(row.settings, "isl");
   const auto heads = setting(row.settings, "q_heads"), kv_heads = setting(row.settings, "kv_heads");
@@ -99,7 +99,7 @@ Prediction predict_attention_row(sim::Device& device, const Measurement& row) {
   }
   const Op op("attention", OpKind::Attention,
               workloads::AttentionShape{*batch, *heads, *kv_heads, *tokens, *tokens, *head_dim, true, 0});
-  return predict_kernel(device, op, *dtype);
+  return predict_kernel(hardware, op, *dtype);
 }
 
 // Bytes of one element of a collective's `dtype=` setting.
@@ -115,28 +115,28 @@ std::optional<double> collective_element_bytes(const std::string& settings) {
 
 // NCCL's all-reduce of message_size elements (aiconfigurator's nccl_perf schema) on every GPU
 // of the node.
-Prediction predict_collective_row(sim::Device& device, const Measurement& row) {
+Prediction predict_collective_row(Hardware& hardware, const Measurement& row) {
   if (!contains(row.workload, "all_reduce")) return skip("only all-reduce is modelled among collectives");
   const auto gpus = gpus_in(row.hardware);
   const auto elements = setting(row.settings, "message_size");
   const auto element_bytes = collective_element_bytes(row.settings);
   if (!gpus || !elements || !element_bytes) return skip("no 'Nx' GPUs in hardware, message_size and dtype in settings");
-  return predict_all_reduce(device, *gpus, static_cast<double>(*elements) * *element_bytes);
+  return predict_all_reduce(hardware, *gpus, static_cast<double>(*elements) * *element_bytes);
 }
 
-Prediction predict(sim::Device& device, const Measurement& row) {
-  if (row.category == "GEMM") return predict_gemm_row(device, row);
-  if (row.category == "attention-prefill") return predict_attention_row(device, row);
-  if (row.category == "vector-op") return predict_vector_row(device, row);
-  if (contains(row.source, "ae/figure5/ijkl/")) return predict_tp_layer_row(device, row);
-  if (row.category == "transformer-layer-op") return predict_layer_op_row(device, row);
-  if (row.category == "collective") return predict_collective_row(device, row);
+Prediction predict(Hardware& hardware, const Measurement& row) {
+  if (row.category == "GEMM") return predict_gemm_row(hardware, row);
+  if (row.category == "attention-prefill") return predict_attention_row(hardware, row);
+  if (row.category == "vector-op") return predict_vector_row(hardware, row);
+  if (contains(row.source, "ae/figure5/ijkl/")) return predict_tp_layer_row(hardware, row);
+  if (row.category == "transformer-layer-op") return predict_layer_op_row(hardware, row);
+  if (row.category == "collective") return predict_collective_row(hardware, row);
   return skip("category not modelled yet");
 }
 
 }  // namespace
 
-ValidationResult validate(sim::Device& device, const std::vector<Measurement>& rows,
+ValidationResult validate(Hardware& hardware, const std::vector<Measurement>& rows,
                               const ValidationOptions& options) {
   ValidationResult result;
   for (const Measurement& row : rows) {
@@ -150,7 +150,7 @@ ValidationResult validate(sim::Device& device, const std::vector<Measurement>& r
       result.skipped.push_back({row.id, row.category, "unit '" + row.unit + "' is not a latency"});
       continue;
     }
-    const Prediction prediction = predict(device, row);
+    const Prediction prediction = predict(hardware, row);
     if (!prediction.skip_reason.empty()) {
       result.skipped.push_back({row.id, row.category, prediction.skip_reason});
       continue;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "cli/validation/measurements.h"
-#include "sim/device.h"
+#include "cli/validation/prediction.h"
 
 namespace tessel::validation {
 
@@ -39,7 +39,7 @@ struct ValidationResult {
   std::vector<SkippedRow> skipped;
 };
 
-ValidationResult validate(sim::Device& device, const std::vector<Measurement>& rows,
+ValidationResult validate(Hardware& hardware, const std::vector<Measurement>& rows,
                               const ValidationOptions& options);
 
 struct CategoryError {

@@ -1,15 +1,27 @@
 // A validation row's prediction: the row's operator run on the device as a model run would run
-// it (a GEMM as a Linear, a vector operator or an attention kernel as itself, an all-reduce as
-// the tensor-parallel group's collective), timing only.
+// it (a GEMM as a Linear, a vector operator or an attention kernel as itself, timing only), an
+// all-reduce as a tensor-parallel group's collective on the system's links.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include <memory>
+
+#include "arch/system_spec.h"
 #include "sim/device.h"
 #include "workloads/op.h"
 
 namespace tessel::validation {
+
+// What predicts the rows: a device, and the system whose links price the collectives (the
+// device alone when it has none).
+struct Hardware {
+  explicit Hardware(arch::SystemSpec links);
+
+  arch::SystemSpec system;
+  std::unique_ptr<sim::Device> device;
+};
 
 // A prediction, or the reason a row cannot be predicted.
 struct Prediction {
@@ -20,11 +32,11 @@ struct Prediction {
 
 Prediction skip(std::string reason);
 
-Prediction predict_gemm(sim::Device& device, uint64_t m, uint64_t n, uint64_t k, arch::DType dtype);
+Prediction predict_gemm(Hardware& hardware, uint64_t m, uint64_t n, uint64_t k, arch::DType dtype);
 // Any other operator: softmax, norms, activations, RoPE, fused attention, batched matmuls.
-Prediction predict_kernel(sim::Device& device, const workloads::Op& op, arch::DType dtype);
-// An all-reduce of each device's `bytes` over `devices` devices (skipped where they have no
-// links).
-Prediction predict_all_reduce(sim::Device& device, uint32_t devices, double bytes);
+Prediction predict_kernel(Hardware& hardware, const workloads::Op& op, arch::DType dtype);
+// An all-reduce of each device's `bytes` over `devices` devices of the system, by the fastest
+// algorithm (skipped where the system has too few).
+Prediction predict_all_reduce(const Hardware& hardware, uint32_t devices, double bytes);
 
 }  // namespace tessel::validation

@@ -70,41 +70,41 @@ std::optional<Shard> shard_of(const Measurement& row) {
 }
 
 // The operator's kernel alone.
-Prediction kernel(sim::Device& device, const Shard& s, const std::string& op) {
+Prediction kernel(Hardware& hardware, const Shard& s, const std::string& op) {
   const uint64_t instances = s.batch * s.heads;
-  if (op == "Q_K_V") return predict_gemm(device, s.tokens(), s.hidden / s.gpus, s.hidden, s.dtype);  // one of three
-  if (op == "Wo_proj") return predict_gemm(device, s.tokens(), s.hidden, s.hidden / s.gpus, s.dtype);
-  if (op == "W1_proj") return predict_gemm(device, s.tokens(), s.ffn, s.hidden, s.dtype);
-  if (op == "W2_proj") return predict_gemm(device, s.tokens(), s.hidden, s.ffn, s.dtype);
+  if (op == "Q_K_V") return predict_gemm(hardware, s.tokens(), s.hidden / s.gpus, s.hidden, s.dtype);  // one of three
+  if (op == "Wo_proj") return predict_gemm(hardware, s.tokens(), s.hidden, s.hidden / s.gpus, s.dtype);
+  if (op == "W1_proj") return predict_gemm(hardware, s.tokens(), s.ffn, s.hidden, s.dtype);
+  if (op == "W2_proj") return predict_gemm(hardware, s.tokens(), s.hidden, s.ffn, s.dtype);
   if (op == "Q_mul_K") {
     const Op scores("Q_mul_K", OpKind::BatchedMatmul,
                     workloads::BatchedMatmulShape{instances, s.q_len, s.kv_len, s.head_dim});
-    return predict_kernel(device, scores, s.dtype);
+    return predict_kernel(hardware, scores, s.dtype);
   }
   if (op == "A_mul_V") {
     const Op context("A_mul_V", OpKind::BatchedMatmul,
                      workloads::BatchedMatmulShape{instances, s.q_len, s.head_dim, s.kv_len});
-    return predict_kernel(device, context, s.dtype);
+    return predict_kernel(hardware, context, s.dtype);
   }
   if (op == "Softmax") {
     const Op softmax(op, OpKind::Softmax, workloads::SoftmaxShape{instances * s.q_len, s.kv_len, false});
-    return predict_kernel(device, softmax, s.dtype);
+    return predict_kernel(hardware, softmax, s.dtype);
   }
   if (op == "LayerNorm_MHA" || op == "LayerNorm_FFN") {
-    return predict_kernel(device, Op(op, OpKind::LayerNorm, workloads::RowsShape{s.tokens(), s.hidden}), s.dtype);
+    return predict_kernel(hardware, Op(op, OpKind::LayerNorm, workloads::RowsShape{s.tokens(), s.hidden}), s.dtype);
   }
   if (op == "GeLU") {
-    return predict_kernel(device, Op(op, OpKind::Gelu, workloads::RowsShape{s.tokens(), s.ffn}), s.dtype);
+    return predict_kernel(hardware, Op(op, OpKind::Gelu, workloads::RowsShape{s.tokens(), s.ffn}), s.dtype);
   }
   if (op == "AllReduce_MHA" || op == "AllReduce_FFN") {
-    return predict_all_reduce(device, s.gpus, static_cast<double>(s.tokens() * s.hidden * arch::bytes_of(s.dtype)));
+    return predict_all_reduce(hardware, s.gpus, static_cast<double>(s.tokens() * s.hidden * arch::bytes_of(s.dtype)));
   }
   return skip("operator '" + op + "' of the layer is not one LLMCompass's runner times");
 }
 
 // As timed: with its harness, and Q_K_V as three separate projections.
-Prediction timed(sim::Device& device, const Shard& s, const std::string& op) {
-  Prediction p = kernel(device, s, op);
+Prediction timed(Hardware& hardware, const Shard& s, const std::string& op) {
+  Prediction p = kernel(hardware, s, op);
   if (!p.skip_reason.empty()) return p;
   if (const auto harness = llmcompass_layer_op_harness(op)) {
     p.seconds = harness->timed_seconds(p.seconds);
@@ -119,7 +119,7 @@ Prediction timed(sim::Device& device, const Shard& s, const std::string& op) {
 
 }  // namespace
 
-Prediction predict_tp_layer_row(sim::Device& device, const Measurement& row) {
+Prediction predict_tp_layer_row(Hardware& hardware, const Measurement& row) {
   const std::optional<Shard> shard = shard_of(row);
   if (!shard) return skip("not a GPT-3 175B layer row with Nx GPUs, batch and seq (or KV length)");
   if (contains(row.workload, " total")) {
@@ -128,7 +128,7 @@ Prediction predict_tp_layer_row(sim::Device& device, const Measurement& row) {
                                                      "LayerNorm_FFN", "GeLU",    "AllReduce_MHA", "AllReduce_FFN"};
     Prediction total{0, "sum of the layer's 12 timed operators on one of " + std::to_string(shard->gpus) + " GPUs", ""};
     for (const char* op : kOps) {
-      const Prediction p = timed(device, *shard, op);
+      const Prediction p = timed(hardware, *shard, op);
       if (!p.skip_reason.empty()) return p;
       total.seconds += p.seconds;
     }
@@ -136,7 +136,7 @@ Prediction predict_tp_layer_row(sim::Device& device, const Measurement& row) {
   }
   const size_t colon = row.workload.rfind(": ");
   if (colon == std::string::npos) return skip("no operator after ': ' in the workload");
-  return timed(device, *shard, row.workload.substr(colon + 2));
+  return timed(hardware, *shard, row.workload.substr(colon + 2));
 }
 
 }  // namespace tessel::validation

@@ -6,7 +6,7 @@
 // prefill total") and give the sizes in words (batch 8, seq 2048; KV length 2048+1024).
 #pragma once
 
-#include "sim/device.h"
+#include "cli/validation/prediction.h"
 #include "cli/validation/measurements.h"
 #include "cli/validation/prediction.h"
 
@@ -14,6 +14,6 @@ namespace tessel::validation {
 
 // Each operator with the harness LLMCompass timed it with (timing_harness.h); "total" is the
 // sum of the layer's twelve timings as the runner adds them.
-Prediction predict_tp_layer_row(sim::Device& device, const Measurement& row);
+Prediction predict_tp_layer_row(Hardware& hardware, const Measurement& row);
 
 }  // namespace tessel::validation

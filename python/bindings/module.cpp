@@ -26,9 +26,11 @@ void take(const py::dict& options, const char* key, Value& field) {
 // False (--no-check) or None (the default limits).
 RunFlags run_flags(const py::dict& options) {
   for (const auto& item : options) {
-    static const char* const known[] = {"arch", "gemm", "topology", "dataflow", "dtype", "objective", "model",
-                                        "phase", "batch", "seq", "kv_len", "input", "output", "attention", "tp",
-                                        "check", "seed", "confirm", "mapping", "progress"};
+    static const char* const known[] = {"arch",   "system", "gemm",   "topology",     "dataflow",     "dtype",
+                                        "objective", "model", "phase", "batch",     "seq",          "kv_len",
+                                        "input",  "output", "attention", "tp",      "pp",           "dp",
+                                        "ep",     "microbatches", "stage_layers", "collective", "trace", "check",
+                                        "seed",   "confirm", "mapping", "progress"};
     const std::string key = item.first.cast<std::string>();
     bool found = false;
     for (const char* name : known) found = found || key == name;
@@ -49,7 +51,15 @@ RunFlags run_flags(const py::dict& options) {
   take(options, "input", flags.input);
   take(options, "output", flags.output);
   take(options, "attention", flags.attention);
+  take(options, "system", flags.system);
   take(options, "tp", flags.tp);
+  take(options, "pp", flags.pp);
+  take(options, "dp", flags.dp);
+  take(options, "ep", flags.ep);
+  take(options, "microbatches", flags.microbatches);
+  take(options, "stage_layers", flags.stage_layers);
+  take(options, "collective", flags.collective);
+  take(options, "trace", flags.trace);
   take(options, "seed", flags.seed);
   take(options, "confirm", flags.confirm);
   take(options, "mapping", flags.mapping);
@@ -72,6 +82,7 @@ py::dict run(const py::dict& options) {
   out["stats"] = reports.stats.dump();
   out["table"] = reports.table;
   out["numerics_passed"] = reports.numerics_passed;
+  out["trace"] = reports.trace.is_null() ? py::object(py::none()) : py::object(py::str(reports.trace.dump()));
   return out;
 }
 
@@ -112,8 +123,8 @@ PYBIND11_MODULE(_tessel, m) {
     }
   });
   m.def("run", &run, py::arg("options"),
-        "Runs what `tessel run` runs; returns summary (JSON text), layers_csv, stats (JSON text), table and "
-        "numerics_passed");
+        "Runs what `tessel run` runs; returns summary (JSON text), layers_csv, stats (JSON text), table, "
+        "numerics_passed and trace (JSON text of the timeline when asked for, else None)");
   m.def("arch_figures", &arch_figures, py::arg("path"), "Clock, peak MACs a cycle per format, DRAM bytes a cycle");
   m.def("presets", &tessel::workloads::preset_names, "The model presets --model accepts");
 }

@@ -15,7 +15,9 @@ from .arch import Arch
 from .result import Result
 from .run import run
 from .sweep import sweep
+from .system import System
 from . import plots
 from .workloads import Gemm, Model, Topology, presets
 
-__all__ = ["Arch", "Gemm", "Model", "Result", "TesselError", "Topology", "plots", "presets", "run", "sweep"]
+__all__ = ["Arch", "Gemm", "Model", "Result", "System", "TesselError", "Topology", "plots", "presets", "run",
+           "sweep"]

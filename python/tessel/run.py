@@ -1,19 +1,28 @@
-"""Running a workload on an architecture."""
+"""Running a workload on an architecture or a system."""
 
 import _tessel
 
 from .arch import Arch
 from .result import Result
+from .system import System
 
 
-def run(arch, workload, *, dtype=None, dataflow=None, objective="latency", check=None, seed=1, confirm=3,
-        mapping=None, progress=False):
-    """Runs `workload` (Gemm, Topology or Model) on `arch` (an Arch or a file path) as
-    `tessel run` does with the same flags; check is True (--check), False (--no-check) or
-    None (the default limits). Raises TesselError with the command line's message."""
-    if not isinstance(arch, Arch):
-        arch = Arch.load(arch)
-    options = {"arch": arch.path(), "dtype": dtype, "dataflow": dataflow, "objective": objective,
-               "check": check, "seed": seed, "confirm": confirm, "mapping": mapping, "progress": progress}
+def run(hardware, workload, *, dtype=None, dataflow=None, objective="latency", check=None, seed=1, confirm=3,
+        mapping=None, collective=None, trace=None, progress=False):
+    """Runs `workload` (Gemm, Topology or Model) on `hardware` (an Arch, a System, or a path to
+    either) as `tessel run` does with the same flags; check is True (--check), False
+    (--no-check) or None (the default limits); collective pins the collectives' algorithm;
+    trace, a path, gets the timeline in the Trace Event Format. Raises TesselError with the
+    command line's message."""
+    if not isinstance(hardware, (Arch, System)):
+        hardware = System.load(hardware) if System.describes(hardware) else Arch.load(hardware)
+    options = {"dtype": dtype, "dataflow": dataflow, "objective": objective, "check": check, "seed": seed,
+               "confirm": confirm, "mapping": mapping, "collective": collective,
+               "trace": None if trace is None else str(trace), "progress": progress}
+    options["system" if isinstance(hardware, System) else "arch"] = hardware.path()
     options.update(workload.options())
-    return Result(_tessel.run(options), arch)
+    native = _tessel.run(options)
+    if trace is not None:
+        with open(trace, "w", encoding="utf-8") as file:
+            file.write(native["trace"] + "\n")
+    return Result(native, hardware)

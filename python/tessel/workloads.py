@@ -38,8 +38,11 @@ class Topology:
 class Model:
     """A transformer (a preset name or a Hugging Face config.json) in one phase:
     prefill (batch, seq), decode (batch, kv_len cached tokens) or generate (batch, input,
-    output decode steps); attention "fused" or "unfused"; tp GPUs sharing each layer
-    (tensor parallelism, on a GPU architecture with NVLink; figures are one GPU's)."""
+    output decode steps); attention "fused" or "unfused". Spread over a system's devices
+    (or the node a GPU file's nvlink section describes): tp devices sharing each layer, pp
+    pipeline stages (stage_layers, e.g. "20,20,20,20", or balanced), dp replicas each serving
+    batch / dp sequences, ep replicas sharing a mixture-of-experts layer's experts, and
+    microbatches through the pipeline (None: one a stage)."""
 
     model: str
     phase: str = "prefill"
@@ -50,12 +53,17 @@ class Model:
     output: Optional[int] = None
     attention: str = "fused"
     tp: int = 1
+    pp: int = 1
+    dp: int = 1
+    ep: int = 1
+    microbatches: Optional[int] = None
+    stage_layers: Optional[str] = None
 
     def options(self):
         model = os.path.abspath(self.model) if os.path.exists(self.model) else self.model
         options = {"model": model, "phase": self.phase, "batch": self.batch, "attention": self.attention,
-                   "tp": self.tp}
-        for key in ("seq", "kv_len", "input", "output"):
+                   "tp": self.tp, "pp": self.pp, "dp": self.dp, "ep": self.ep}
+        for key in ("seq", "kv_len", "input", "output", "microbatches", "stage_layers"):
             value = getattr(self, key)
             if value is not None:
                 options[key] = value

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <string>
 
-#include "arch/gpu/collective_timing.h"
 #include "arch/gpu/gpu_energy.h"
 #include "arch/gpu/gpu_timing.h"
 #include "mapper/gpu_kernel_plan.h"
@@ -57,26 +56,17 @@ RunSettings GpuDevice::configure(RunSettings settings) {
                        ": the GPU mapper minimises latency only");
   }
   if (settings.pinned) throw SettingError("--mapping: a GPU's GEMMs are mapped to thread blocks, not pinned");
-  const std::string tp = "--tp " + std::to_string(settings.tensor_parallel) + ": ";
-  if (settings.tensor_parallel > 1 && !spec_.nvlink) {
-    throw SettingError(tp + spec_.source_file + " has no nvlink section: its GPUs have no links to share layers over");
-  }
-  if (spec_.nvlink && settings.tensor_parallel > spec_.nvlink->gpus_per_node) {
-    throw SettingError(tp + "a node of " + spec_.name + " links " + std::to_string(spec_.nvlink->gpus_per_node) +
-                       " GPUs (nvlink.gpus_per_node in " + spec_.source_file + ")");
-  }
   return settings;
 }
 
 OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
+  refuse_communication(op);
   switch (op.kind) {
     case OpKind::Linear: {
       const auto& s = op.shape_as<workloads::LinearShape>();
       return linear_result(choose_gpu_gemm(spec_, {s.m, s.n, s.k, *settings.dtype}, settings.confirm), op, settings);
     }
     case OpKind::KvCacheRead: return kv_cache_read_by_attention(spec_.clock_hz);
-    case OpKind::AllReduce:
-    case OpKind::AllGather: return run_collective(op, settings);
     default: return run_kernel(op, settings);
   }
 }
@@ -144,32 +134,8 @@ OpResult GpuDevice::run_kernel(const Op& op, const RunSettings& settings) const 
   return result;
 }
 
-// A collective of the tensor-parallel group over NVLink: its buffer read from HBM and the
-// result written back; the links' own energy is not in the table.
-OpResult GpuDevice::run_collective(const Op& op, const RunSettings& settings) const {
-  const auto& s = op.shape_as<workloads::CollectiveShape>();
-  const uint32_t element_bytes = arch::bytes_of(*settings.dtype);
-  const double bytes = static_cast<double>(s.rows * s.cols * element_bytes);
-  const uint32_t gpus = static_cast<uint32_t>(s.gpus);
-  const bool reduce = op.kind == OpKind::AllReduce;
-  const double seconds = reduce ? arch::gpu::all_reduce_seconds(spec_, gpus, bytes)
-                                : arch::gpu::all_gather_seconds(spec_, gpus, bytes);
-  const double each_way = reduce ? arch::gpu::all_reduce_link_bytes(gpus, bytes)
-                                 : arch::gpu::all_gather_link_bytes(gpus, bytes);
-  const workloads::ElementCounts counts = op.elements();
-  OpResult result;
-  result.cycles = static_cast<uint64_t>(std::ceil(seconds * spec_.clock_hz));
-  result.clock_hz = spec_.clock_hz;
-  result.activity.dram_read_bytes = counts.read * element_bytes;
-  result.activity.dram_write_bytes = counts.written * element_bytes;
-  result.energy = arch::energy_of(spec_, result.activity);
-  result.roofline = roofline_floors(
-      0, static_cast<double>((counts.read + counts.written) * element_bytes) / spec_.hbm_peak_bytes_per_cycle());
-  result.roofline.network_cycles =
-      static_cast<uint64_t>(std::floor(each_way / (spec_.nvlink->bytes_per_second / spec_.clock_hz)));
-  result.mapping = "ring over " + std::to_string(gpus) + " GPUs' NVLink";
-  result.numerics = check_non_linear_op(op, settings);
-  return result;
+arch::EnergyBreakdown GpuDevice::energy(const arch::Activity& activity, arch::DType) const {
+  return arch::energy_of(spec_, activity);
 }
 
 }  // namespace tessel::sim

@@ -1,7 +1,6 @@
 // A GPU as a device: Linear ops are GEMMs mapped to thread-block tiles (mapper/gpu_mapper)
 // and simulated in waves over the SMs (sim/gpu_gemm_engine); every other op is one kernel
-// planned by mapper/gpu_kernel_plan; every kernel pays the launch overhead. Collectives of a
-// tensor-parallel group run as rings over the node's NVLink.
+// planned by mapper/gpu_kernel_plan; every kernel pays the launch overhead.
 #pragma once
 
 #include "arch/gpu/gpu_spec.h"
@@ -17,6 +16,7 @@ class GpuDevice : public Device {
   const DeviceFacts& facts() const override { return facts_; }
   RunSettings configure(RunSettings settings) override;
   OpResult run(const workloads::Op& op, const RunSettings& settings) override;
+  arch::EnergyBreakdown energy(const arch::Activity& activity, arch::DType dtype) const override;
   void describe(std::ostream& out) const override;
   MappingReport explain_mapping(const workloads::Gemm& gemm, const RunSettings& settings, size_t top,
                                 uint64_t seed) override;
@@ -28,7 +28,6 @@ class GpuDevice : public Device {
 
  private:
   OpResult run_kernel(const workloads::Op& op, const RunSettings& settings) const;
-  OpResult run_collective(const workloads::Op& op, const RunSettings& settings) const;
 
   arch::GpuSpec spec_;
   DeviceFacts facts_;

@@ -163,14 +163,16 @@ RunSettings SystolicDevice::configure(RunSettings settings) {
 }
 
 OpResult SystolicDevice::run(const Op& op, const RunSettings& settings) {
+  refuse_communication(op);
   switch (op.kind) {
     case OpKind::Linear: return run_linear(op, settings);
     case OpKind::KvCacheRead: return kv_cache_read_by_attention(spec_.clock_hz);
-    case OpKind::AllReduce:
-    case OpKind::AllGather:
-      throw SettingError("--tp: tensor parallelism runs on GPUs linked by NVLink (a kind: gpu file)");
     default: return run_streamed(op, settings);
   }
+}
+
+arch::EnergyBreakdown SystolicDevice::energy(const arch::Activity& activity, arch::DType dtype) const {
+  return arch::energy_of(spec_, dtype, activity);
 }
 
 OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {

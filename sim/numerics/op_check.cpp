@@ -386,8 +386,11 @@ NumericsReport check_op(const Op& op, arch::DType dtype, uint64_t seed,
                                     " moves data and computes nothing");
     case OpKind::AllReduce:
     case OpKind::AllGather:
+    case OpKind::ReduceScatter:
+    case OpKind::AllToAll:
+    case OpKind::Send:
       return not_checked(dtype, "not checked: " + workloads::kind_name(op.kind) +
-                                    " combines several GPUs' data, which one GPU's run does not hold");
+                                    " moves data between devices, which one device's run does not hold");
     case OpKind::BatchedMatmul:
       return check_batched_matmul(op.shape_as<workloads::BatchedMatmulShape>(), dtype, seed,
                                   limits);

@@ -23,15 +23,16 @@ void add_activity_stats(StatGroup& group, const arch::Activity& a) {
 }
 
 void add_energy_stats(StatGroup& group, const arch::EnergyBreakdown& e) {
-  group.add("energy_pj", e.total_pj(), "pJ", "dynamic energy: MACs + buffer accesses + DRAM + vector ops")
+  group.add("energy_pj", e.total_pj(), "pJ", "dynamic energy: MACs + buffer accesses + DRAM + vector ops + links")
       .add("mac_energy_pj", e.mac_pj, "pJ", "multiply-accumulate energy")
       .add("sram_energy_pj", e.sram_pj, "pJ", "on-chip buffer read and write energy")
       .add("dram_energy_pj", e.dram_pj, "pJ", "DRAM transfer energy")
-      .add("vector_energy_pj", e.vector_pj, "pJ", "vector-unit ALU and special-function energy");
+      .add("vector_energy_pj", e.vector_pj, "pJ", "vector-unit ALU and special-function energy")
+      .add("link_energy_pj", e.link_pj, "pJ", "bytes over the links between devices");
 }
 
 nlohmann::json energy_breakdown_json(const arch::EnergyBreakdown& e) {
-  return {{"mac", e.mac_pj}, {"sram", e.sram_pj}, {"dram", e.dram_pj}, {"vector", e.vector_pj}};
+  return {{"mac", e.mac_pj}, {"sram", e.sram_pj}, {"dram", e.dram_pj}, {"vector", e.vector_pj}, {"link", e.link_pj}};
 }
 
 void add_resources_json(nlohmann::json& summary, const std::vector<arch::ResourceUse>& uses) {
@@ -68,6 +69,12 @@ void write_report_files(const ReportBundle& reports, const std::string& director
   write("summary.json", reports.summary.dump(2) + "\n");
   write("layers.csv", reports.layers_csv);
   write("stats.json", reports.stats.dump(2) + "\n");
+}
+
+void write_json_file(const nlohmann::json& json, const std::string& path) {
+  std::ofstream file(path);
+  file << json.dump() << '\n';
+  if (!file) throw std::runtime_error("cannot write " + path);
 }
 
 std::string printed(const std::function<void(std::ostream&)>& write) {

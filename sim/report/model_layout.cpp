@@ -16,7 +16,7 @@ std::string phase_name(const workloads::Phase& phase) {
 
 const ModelWorkload& model_of(const RunResult& result) { return *result.model(); }
 
-uint64_t tensor_parallel(const RunResult& result) { return result.settings.tensor_parallel; }
+uint64_t tensor_parallel(const RunResult& result) { return result.tensor_parallel; }
 
 const char* attention_name(workloads::AttentionImpl impl) {
   return impl == workloads::AttentionImpl::Fused ? "fused" : "unfused";
@@ -24,9 +24,13 @@ const char* attention_name(workloads::AttentionImpl impl) {
 
 uint64_t dram_bytes(const arch::Activity& a) { return a.dram_read_bytes + a.dram_write_bytes; }
 
+// The mean layer's.
 double layer_energy_pj(const StepResult& step) {
   double energy = 0;
-  for (const OpResult& op : step.ops) energy += op.in_layer ? op.energy.total_pj() : 0.0;
+  const double layers = static_cast<double>(step.layers);
+  for (const OpResult& op : step.ops) {
+    if (op.in_layer) energy += op.energy.total_pj() * (static_cast<double>(op.repeats) / layers);
+  }
   return energy;
 }
 
@@ -67,8 +71,8 @@ std::string check_text(const NumericsReport& n) {
 void print_step(const RunResult& result, const StepResult& step, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
   const double clock = result.device.clock_hz;
-  out << workloads::phase_text(*step.phase) << ", " << model_of(result).model.num_hidden_layers
-      << " identical layers: one simulated, counted " << model_of(result).model.num_hidden_layers << " times\n";
+  out << workloads::phase_text(*step.phase) << ", " << step.layers << " identical layers: one simulated, counted "
+      << step.layers << " times\n";
   out << std::left << std::setw(22) << "op" << std::setw(15) << "kind" << std::setw(24) << "shape" << std::right
       << std::setw(5) << "x" << std::setw(12) << "cycles" << std::setw(11) << "total ms" << std::setw(7) << "util"
       << std::setw(11) << "DRAM MB" << std::setw(11) << "energy uJ" << std::setw(9) << "bound" << std::setw(7)
@@ -203,11 +207,14 @@ StatGroup model_stats_tree(const RunResult& result) {
   return root;
 }
 
-void write_ops_csv(const RunResult& result, std::ostream& out) {
-  out << "step,phase,op,kind,shape,repeats,flops,bytes,dram_read_bytes,dram_write_bytes,sram_read_bytes,"
+void write_ops_csv(const RunResult& result, std::ostream& out, std::optional<uint64_t> stage, bool header) {
+  if (header) {
+    out << "step,phase,op,kind,shape,repeats,flops,bytes,dram_read_bytes,dram_write_bytes,sram_read_bytes,"
          "sram_write_bytes,cycles,total_cycles,"
          "roofline_cycles,bound,utilization,dram_utilization,energy_pj,total_energy_pj,mapping,reused,"
-         "numerics_checked,numerics_passed\n";
+         "numerics_checked,numerics_passed"
+        << (stage ? ",stage" : "") << '\n';
+  }
   out << std::setprecision(10);
   for (size_t i = 0; i < result.steps.size(); ++i) {
     const StepResult& step = result.steps[i];
@@ -221,7 +228,9 @@ void write_ops_csv(const RunResult& result, std::ostream& out) {
           << op.dram_utilization << ',' << op.energy.total_pj() << ','
           << op.energy.total_pj() * static_cast<double>(op.repeats) << ',' << csv_field(op.mapping) << ','
           << (op.reused ? 1 : 0) << ',' << (op.numerics.checked ? 1 : 0) << ','
-          << (op.numerics.checked && op.numerics.passed ? 1 : 0) << '\n';
+          << (op.numerics.checked && op.numerics.passed ? 1 : 0);
+      if (stage) out << ',' << *stage;
+      out << '\n';
     }
   }
 }
@@ -232,25 +241,26 @@ std::string dram_capacity_warning(const RunResult& result) {
   text << std::fixed << std::setprecision(1) << "warning: " << model_of(result).model.name << " needs "
        << static_cast<double>(result.weight_bytes) / 1e9 << " GB of weights and "
        << static_cast<double>(result.kv_cache_bytes) / 1e9 << " GB of KV cache"
-       << (tensor_parallel(result) > 1 ? " on each of its " + std::to_string(tensor_parallel(result)) + " GPUs" : "")
        << "; " << result.device.name
        << "'s DRAM holds " << static_cast<double>(result.device.dram_capacity_bytes().value_or(0)) / 1e9
-       << " GB: the figures are those of a model that fitted"
-       << (tensor_parallel(result) > 1 ? "" : " (as if sharded over chips, without their interconnect)");
+       << " GB: the figures are those of a model that fitted (a system of several, --system with --tp or --pp, "
+          "shares it)";
   return text.str();
 }
 
-void print_model_table(const RunResult& result, std::ostream& out) {
-  const std::ios::fmtflags flags = out.flags();
-  out << model_of(result).model.name << " on " << result.device.name;
-  if (tensor_parallel(result) > 1) out << " x" << tensor_parallel(result) << " (tensor parallel: one GPU's figures)";
-  out << " (" << arch::to_string(result.dtype()) << ", " << attention_name(model_of(result).attention)
-      << " attention)\n";
+void print_model_steps(const RunResult& result, std::ostream& out) {
   print_step(result, result.steps.front(), out);
   if (result.steps.size() > 1) {
     out << "\nlast of " << result.steps.size() - 1 << " decode steps:\n";
     print_step(result, result.steps.back(), out);
   }
+}
+
+void print_model_table(const RunResult& result, std::ostream& out) {
+  const std::ios::fmtflags flags = out.flags();
+  out << model_of(result).model.name << " on " << result.device.name << " (" << arch::to_string(result.dtype())
+      << ", " << attention_name(model_of(result).attention) << " attention)\n";
+  print_model_steps(result, out);
   out << std::setprecision(6) << "\ntime " << result.seconds() * 1e3 << " ms at " << result.device.clock_hz / 1e6
       << " MHz";
   if (model_of(result).request.kind == ModelRequest::Generate) {

@@ -2,7 +2,9 @@
 // step), stats.json and the printed per-operator table with per-layer and whole-model totals.
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -14,10 +16,14 @@ namespace tessel::sim {
 
 nlohmann::json model_summary_json(const RunResult& result);
 StatGroup model_stats_tree(const RunResult& result);
-void write_ops_csv(const RunResult& result, std::ostream& out);
+// With `stage`, a last column names the pipeline stage the rows are of.
+void write_ops_csv(const RunResult& result, std::ostream& out, std::optional<uint64_t> stage = std::nullopt,
+                   bool header = true);
 // The prefill's ops, or the decode step's; for generate the prefill and the last decode
 // step, then time to first token, time per output token and throughput.
 void print_model_table(const RunResult& result, std::ostream& out);
+// The per-op tables alone: the first step's and, for generate, the last decode step's.
+void print_model_steps(const RunResult& result, std::ostream& out);
 
 // When the weights and KV cache do not fit the architecture's DRAM, one line saying so and
 // what the figures then mean; else "".

@@ -5,9 +5,12 @@
 
 #include "sim/report/common.h"
 #include "sim/run_workload.h"
+#include "sim/system/run_system.h"
 
 namespace tessel::sim {
 
 ReportBundle report_bundle(const RunResult& result);
+// A model on a system: the model layout with the system's figures (sim/report/system_layout.h).
+ReportBundle report_bundle(const SystemRunResult& result);
 
 }  // namespace tessel::sim

@@ -45,9 +45,9 @@ double mape(const std::vector<CaseResult>& cases) {
 uint64_t m_of(const Measurement& row) { return std::stoull(row.settings.substr(row.settings.find("M=") + 2)); }
 
 TEST(GpuValidation, A100GemmRowsStayWithinTheTargets) {
-  const auto device = sim::make_device(a100());
+  validation::Hardware a100_node(arch::node_of(a100()));
   const std::vector<Measurement> rows = validation::read_measurements(kRows);
-  const auto result = validation::validate(*device, rows, {"GEMM", "A100"});
+  const auto result = validation::validate(a100_node, rows, {"GEMM", "A100"});
   ASSERT_EQ(result.cases.size(), 80u);
   EXPECT_TRUE(result.skipped.empty());
   std::vector<CaseResult> decode, large, large_kernel_timed;
@@ -67,13 +67,13 @@ TEST(GpuValidation, A100GemmRowsStayWithinTheTargets) {
 // The host timer's overhead is the measurement's: only rows that say they were timed on the
 // host get it, and a kernel-timed row's prediction is the kernel's alone.
 TEST(GpuValidation, OnlyHostTimedRowsCarryTheTimersOverhead) {
-  const auto device = sim::make_device(a100());
+  validation::Hardware a100_node(arch::node_of(a100()));
   std::vector<Measurement> rows = validation::read_measurements(kRows);
   Measurement host = rows.front();
   ASSERT_NE(host.settings.find("time.time"), std::string::npos);
   Measurement kernel = host;
   kernel.settings = "M=64 N=12288 K=12288; torch.matmul";
-  const auto result = validation::validate(*device, {host, kernel}, {});
+  const auto result = validation::validate(a100_node, {host, kernel}, {});
   ASSERT_EQ(result.cases.size(), 2u);
   EXPECT_NEAR(result.cases[0].predicted_ms - result.cases[1].predicted_ms, 0.020, 1e-9);
   EXPECT_NE(result.cases[0].model.find("host-timed torch.matmul"), std::string::npos);
@@ -84,8 +84,8 @@ TEST(GpuValidation, OnlyHostTimedRowsCarryTheTimersOverhead) {
 // it reaches, 2-3 points above: softmax 22% (19.6%; PyTorch's block softmax re-reads rows
 // over 1024 elements, which the streaming model does not), layernorm 10% (7.9%), GELU 6% (3.6%).
 TEST(GpuValidation, A100VectorOpRowsStayWithinTheTarget) {
-  const auto device = sim::make_device(a100());
-  const auto result = validation::validate(*device, rows_of("a100_vector_ops.csv"), {});
+  validation::Hardware a100_node(arch::node_of(a100()));
+  const auto result = validation::validate(a100_node, rows_of("a100_vector_ops.csv"), {});
   ASSERT_EQ(result.cases.size(), 64u);
   EXPECT_TRUE(result.skipped.empty());
   EXPECT_LE(validation::mape_by_category(result.cases).at(0).mape_percent, 20.0);
@@ -103,13 +103,13 @@ TEST(GpuValidation, A100VectorOpRowsStayWithinTheTarget) {
 // dispatch before its kernel, the torch.compile'd GELU never takes under 50 us, and a large
 // row pays its kernel beyond the host time spent before the launch.
 TEST(GpuValidation, VectorRowsGetTheirHarnessesHostTime) {
-  const auto device = sim::make_device(a100());
+  validation::Hardware a100_node(arch::node_of(a100()));
   const auto rows = rows_of("a100_vector_ops.csv");
-  const auto result = validation::validate(*device, rows, {});
+  const auto result = validation::validate(a100_node, rows, {});
   auto find = [&](const std::string& id) { return case_of(result, id); };
   Measurement kernel_timed = rows.front();
   kernel_timed.source = "a profiler's kernel time";
-  const auto alone = validation::validate(*device, {kernel_timed}, {});
+  const auto alone = validation::validate(a100_node, {kernel_timed}, {});
   ASSERT_EQ(alone.cases.size(), 1u);
   EXPECT_LT(alone.cases[0].predicted_ms, 0.010);  // a 1 MB kernel and its launch, no host time
   EXPECT_NEAR(find("softmax-a100-4096x32").predicted_ms - alone.cases[0].predicted_ms, 0.010, 1e-12);
@@ -127,9 +127,9 @@ TEST(GpuValidation, VectorRowsGetTheirHarnessesHostTime) {
 // (11.9%), all within 20% (16.8%): NCCL's slower protocols and fewer channels at 1-16 MB make
 // those up to 40% slower than the ring's bandwidth predicts.
 TEST(GpuValidation, A100AllReduceRows) {
-  const auto device = sim::make_device(a100());
+  validation::Hardware a100_node(arch::node_of(a100()));
   const std::vector<Measurement> rows = rows_of("a100_collectives.csv");
-  const auto result = validation::validate(*device, rows, {});
+  const auto result = validation::validate(a100_node, rows, {});
   ASSERT_EQ(result.cases.size(), 126u);
   std::vector<CaseResult> small, large;
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -149,7 +149,8 @@ TEST(GpuValidation, A100AllReduceRows) {
 // (reached -0.1% prefill, +4.3% decode), the 24 operators within 15% (12.0%; the prefill's
 // Q.K^T and softmax and the decode all-reduce are the worst, 27-40%).
 TEST(GpuValidation, A100x4Gpt3LayerRows) {
-  const auto result = validation::validate(*sim::make_device(a100()), rows_of("a100x4_gpt3_layer.csv"), {});
+  validation::Hardware a100_node(arch::node_of(a100()));
+  const auto result = validation::validate(a100_node, rows_of("a100x4_gpt3_layer.csv"), {});
   ASSERT_EQ(result.cases.size(), 26u);
   std::vector<CaseResult> ops;
   for (const CaseResult& c : result.cases) {
@@ -166,7 +167,8 @@ TEST(GpuValidation, A100x4Gpt3LayerRows) {
 // Each phase's total is its twelve operators as predicted, each with its own harness:
 // decode's layernorm is the torch.compile floor, its softmax eager, its all-reduces untimed.
 TEST(GpuValidation, Gpt3LayerTotalIsItsOperators) {
-  const auto result = validation::validate(*sim::make_device(a100()), rows_of("a100x4_gpt3_layer.csv"), {});
+  validation::Hardware a100_node(arch::node_of(a100()));
+  const auto result = validation::validate(a100_node, rows_of("a100x4_gpt3_layer.csv"), {});
   for (const std::string phase : {"prefill", "decode"}) {
     double operators = 0, total = -1;
     for (const CaseResult& c : result.cases) {
@@ -191,9 +193,9 @@ TEST(GpuValidation, Gpt3LayerTotalIsItsOperators) {
 // and each block's Q load and O store weigh more, keep the whole category under 20% (16.4%;
 // 512-token prompts still come out 37% fast on average).
 TEST(GpuValidation, A100ContextAttentionRows) {
-  const auto device = sim::make_device(a100());
+  validation::Hardware a100_node(arch::node_of(a100()));
   const std::vector<Measurement> rows = rows_of("a100_attention.csv");
-  const auto result = validation::validate(*device, rows, {});
+  const auto result = validation::validate(a100_node, rows, {});
   ASSERT_EQ(result.cases.size(), 74u);
   std::vector<CaseResult> long_prompts;
   for (const CaseResult& c : result.cases) {

@@ -7,10 +7,12 @@
 #include <string>
 
 #include "arch/load_arch.h"
-#include "arch/gpu/collective_timing.h"
+#include "arch/link/collective_cost.h"
+#include "arch/system_spec.h"
 #include "arch/gpu/gpu_timing.h"
 #include "cli_runner.h"
 #include "run_helpers.h"
+#include "sim/system/run_system.h"
 #include "test_files.h"
 #include "workloads/input_error.h"
 #include "workloads/model_config.h"
@@ -36,7 +38,7 @@ const Op& find_op(const std::vector<Op>& ops, const std::string& name) {
 TEST(TensorParallel, Llama70bShardOverFourGpus) {
   const workloads::OpGraph graph =
       workloads::build_model(workloads::model_preset("llama2-70b"), Phase::decode(1, 100), AttentionImpl::Fused, 4);
-  const auto& layer = graph.layer;
+  const auto& layer = graph.layers.at(0).ops;
   EXPECT_EQ(find_op(layer, "attn.qkv_proj").shape_as<workloads::LinearShape>().n, (16u + 2 * 2) * 128);
   EXPECT_EQ(find_op(layer, "attn.o_proj").shape_as<workloads::LinearShape>().k, 16u * 128);
   EXPECT_EQ(find_op(layer, "attn.o_proj").shape_as<workloads::LinearShape>().n, 8192u);
@@ -48,7 +50,7 @@ TEST(TensorParallel, Llama70bShardOverFourGpus) {
     EXPECT_EQ(reduce.kind, OpKind::AllReduce);
     const auto& s = reduce.shape_as<workloads::CollectiveShape>();
     EXPECT_EQ(s.rows * s.cols, 8192u);  // one token's hidden state
-    EXPECT_EQ(s.gpus, 4u);
+    EXPECT_EQ(s.devices, 4u);
   }
   EXPECT_EQ(find_op(graph.epilogue, "lm_head").shape_as<workloads::LinearShape>().n, 8000u);
   EXPECT_EQ(find_op(graph.epilogue, "lm_head.all_gather").kind, OpKind::AllGather);
@@ -82,10 +84,17 @@ TEST(TensorParallel, KvHeadsReplicateAndBadDegreesAreRefused) {
   }
 }
 
-sim::RunSettings decode_options(uint64_t gpus) {
-  sim::RunSettings options = testing::timing_only(arch::DType::Bf16);
-  options.tensor_parallel = gpus;
-  return options;
+// `model` on `gpus` GPUs of an A100 node sharing its layers (one GPU alone when 1).
+sim::SystemRunResult on_a100_node(const workloads::ModelConfig& model, const sim::ModelRequest& request, uint64_t gpus,
+                                  AttentionImpl attention = AttentionImpl::Fused) {
+  sim::ParallelPlan plan;
+  plan.tensor = gpus;
+  sim::SystemRunOptions options;
+  options.require_fit = false;
+  return sim::run_system(arch::node_of(arch::load_gpu_spec(std::string(TESSEL_SOURCE_DIR) +
+                                                           "/configs/arch/a100_sxm.yaml")),
+                         sim::ModelWorkload{model, request, attention}, plan,
+                         testing::timing_only(arch::DType::Bf16), options);
 }
 
 sim::ModelRequest decode(uint64_t cached) {
@@ -105,11 +114,12 @@ arch::GpuSpec a100() { return arch::load_gpu_spec(std::string(TESSEL_SOURCE_DIR)
 TEST(TensorParallel, DecodeOnFourGpusIsAQuarterOfTheBytesPlusCollectives) {
   const arch::GpuSpec spec = a100();
   const auto model = workloads::model_preset("llama2-70b");
-  const sim::RunResult one = testing::run_model(spec, model, decode(1023), decode_options(1));
-  const sim::RunResult four = testing::run_model(spec, model, decode(1023), decode_options(4));
-  EXPECT_EQ(one.fits_in_dram(), std::optional<bool>(false));
-  EXPECT_EQ(four.fits_in_dram(), std::optional<bool>(true));
-  EXPECT_EQ(four.settings.tensor_parallel, 4u);
+  const sim::SystemRunResult one_gpu = on_a100_node(model, decode(1023), 1);
+  const sim::SystemRunResult four_gpus = on_a100_node(model, decode(1023), 4);
+  EXPECT_FALSE(one_gpu.warnings.empty()) << "138 GB of weights do not fit one 80 GB A100";
+  EXPECT_TRUE(four_gpus.warnings.empty());
+  const sim::RunResult& one = one_gpu.stages.front().run;
+  const sim::RunResult& four = four_gpus.stages.front().run;
   double collectives = 0, kernels = 0, bytes = 0;
   uint64_t reduces = 0;
   for (const sim::OpResult& op : four.steps.front().ops) {
@@ -122,7 +132,12 @@ TEST(TensorParallel, DecodeOnFourGpusIsAQuarterOfTheBytesPlusCollectives) {
     collectives += static_cast<double>(op.cycles) * repeats;
     if (op.kind == OpKind::AllReduce) {
       reduces += op.repeats;
-      const double ring = arch::gpu::all_reduce_seconds(spec, 4, 8192 * 2) * spec.clock_hz;
+      // The calibrated ring: a fixed cost, 2(n-1) steps, 2(n-1)/n of the buffer at the links'
+      // achievable bandwidth.
+      const arch::NvlinkSpec& link = *spec.nvlink;
+      const double ring = (link.collective_latency_s + 6 * link.step_latency_s +
+                           1.5 * 8192 * 2 / (link.bytes_per_second * link.achievable_fraction)) *
+                          spec.clock_hz;
       EXPECT_NEAR(static_cast<double>(op.cycles), ring, 1.0);
       EXPECT_EQ(op.roofline.bound(), "network");
     }
@@ -133,7 +148,9 @@ TEST(TensorParallel, DecodeOnFourGpusIsAQuarterOfTheBytesPlusCollectives) {
   const double floor = bytes / arch::gpu::hbm_bytes_per_cycle(spec) + kernels * arch::gpu::launch_overhead_cycles(spec);
   EXPECT_GE(compute, floor);
   EXPECT_LE(compute, 1.05 * floor);
-  const double speedup = static_cast<double>(one.steps.front().cycles) / static_cast<double>(four.steps.front().cycles);
+  const double speedup = one_gpu.seconds() / four_gpus.seconds();
+  EXPECT_DOUBLE_EQ(four_gpus.seconds(), static_cast<double>(four.steps.front().cycles) / spec.clock_hz)
+      << "alone on its links, the group's time is its ops'";
   EXPECT_GT(speedup, 2.5);
   EXPECT_LT(speedup, 4.0);
 }
@@ -144,12 +161,12 @@ TEST(TensorParallel, DecodeOnFourGpusIsAQuarterOfTheBytesPlusCollectives) {
 // (unfused attention as there; it also counts the residual adds and the cache append, which
 // LLMCompass leaves out) must be within 8% (reached +2.1%).
 TEST(TensorParallel, Gpt3LayerOnFourA100sMatchesLlmCompassMeasurement) {
-  const sim::RunSettings options = decode_options(4);
   sim::ModelRequest request;
   request.kind = sim::ModelRequest::Prefill;
   request.batch = 8;
   request.seq = 2048;
-  const sim::RunResult result = testing::run_model(a100(), workloads::model_preset("gpt3-175b"), request, options, AttentionImpl::Unfused);
+  const sim::SystemRunResult system = on_a100_node(workloads::model_preset("gpt3-175b"), request, 4, AttentionImpl::Unfused);
+  const sim::RunResult& result = system.stages.front().run;
   double layer_cycles = 0;
   for (const sim::OpResult& op : result.steps.front().ops) {
     if (op.in_layer) layer_cycles += static_cast<double>(op.cycles);
@@ -166,6 +183,8 @@ TEST(TensorParallel, CommandLine) {
   const auto summary = nlohmann::json::parse(testing::read_text(out / "summary.json"));
   EXPECT_EQ(summary["tensor_parallel"], 2);
   EXPECT_DOUBLE_EQ(summary["group_energy_pj"].get<double>(), 2 * summary["energy_pj"].get<double>());
+  EXPECT_EQ(summary["plan"]["tp"], 2);
+  EXPECT_EQ(summary["system"]["devices"], 8) << "the node the file's nvlink section describes";
   EXPECT_NE(testing::read_text(out / "layers.csv").find("attn.all_reduce,AllReduce"), std::string::npos);
   std::filesystem::remove_all(out);
 
@@ -175,7 +194,7 @@ TEST(TensorParallel, CommandLine) {
   EXPECT_EQ(testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --gemm 64,64,64 --tp 2").exit_code, 1);
   const auto too_many = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --model llama2-7b --tp 16");
   EXPECT_EQ(too_many.exit_code, 1);
-  EXPECT_NE(too_many.output.find("nvlink.gpus_per_node"), std::string::npos) << too_many.output;
+  EXPECT_NE(too_many.output.find("needs 16 devices"), std::string::npos) << too_many.output;
   const auto bad = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --model llama2-7b --tp 3");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find("num_attention_heads"), std::string::npos) << bad.output;

@@ -34,7 +34,7 @@ bool has_op(const std::vector<Op>& ops, const std::string& name) {
 }
 
 std::vector<Op> layer_of(const std::string& preset, const Phase& phase, AttentionImpl impl) {
-  return build_layer(model_preset(preset), phase, impl).layer;
+  return build_layer(model_preset(preset), phase, impl).layers.at(0).ops;
 }
 
 TEST(Transformer, PhasesFollowTheLengthConvention) {
@@ -169,11 +169,11 @@ TEST(Transformer, AttentionAndCacheReadTogetherReadEveryPositionOnce) {
   const Phase phase = Phase::decode(2, 50);
   const uint64_t q_elements = 2 * 32 * 128;           // batch × heads × head_dim
   const uint64_t kv_elements = 2 * 8 * 128 * 51 * 2;  // every position's K and V
-  const std::vector<Op> fused = build_layer(config, phase, AttentionImpl::Fused).layer;
+  const std::vector<Op> fused = build_layer(config, phase, AttentionImpl::Fused).layers.at(0).ops;
   EXPECT_EQ(find_op(fused, "attn.attention").elements().read +
                 find_op(fused, "attn.kv_cache_read").elements().read,
             q_elements + kv_elements);
-  const std::vector<Op> unfused = build_layer(config, phase, AttentionImpl::Unfused).layer;
+  const std::vector<Op> unfused = build_layer(config, phase, AttentionImpl::Unfused).layers.at(0).ops;
   const uint64_t scores = 2 * 32 * 51;
   EXPECT_EQ(find_op(unfused, "attn.scores").elements().read +
                 find_op(unfused, "attn.context").elements().read +
@@ -197,9 +197,9 @@ TEST(Transformer, FusedCausalAttentionSkipsTheMaskedHalf) {
   const ModelConfig config = model_preset("llama2-7b");
   const Phase prefill = Phase::prefill(1, 64);
   const uint64_t unfused =
-      find_op(build_layer(config, prefill, AttentionImpl::Unfused).layer, "attn.scores").macs();
+      find_op(build_layer(config, prefill, AttentionImpl::Unfused).layers.at(0).ops, "attn.scores").macs();
   const uint64_t fused =
-      find_op(build_layer(config, prefill, AttentionImpl::Fused).layer, "attn.attention").macs();
+      find_op(build_layer(config, prefill, AttentionImpl::Fused).layers.at(0).ops, "attn.attention").macs();
   EXPECT_EQ(unfused, 32u * 64 * 64 * 128);
   EXPECT_EQ(fused, 2 * 32u * (64 * 65 / 2) * 128);  // Q·Kᵀ and A·V over the lower triangle
   // In decode nothing is masked: the same MACs either way.
@@ -212,9 +212,9 @@ TEST(Transformer, ModelHasEmbeddingsOneRepeatedLayerAndTheHead) {
   const ModelConfig config = model_preset("llama2-7b");
   const OpGraph graph = build_model(config, Phase::prefill(4, 128), AttentionImpl::Fused);
   EXPECT_EQ(names(graph.prologue), std::vector<std::string>{"embed.tokens"});
-  EXPECT_EQ(graph.layer_repeats, 32u);
-  EXPECT_EQ(names(graph.layer),
-            names(build_layer(config, Phase::prefill(4, 128), AttentionImpl::Fused).layer));
+  EXPECT_EQ(graph.layers.at(0).repeats, 32u);
+  EXPECT_EQ(names(graph.layers.at(0).ops),
+            names(build_layer(config, Phase::prefill(4, 128), AttentionImpl::Fused).layers.at(0).ops));
   EXPECT_EQ(names(graph.epilogue), (std::vector<std::string>{"final_norm", "lm_head"}));
   EXPECT_EQ(graph.prologue[0].shape_as<EmbeddingShape>().tokens, 4u * 128);
   // Prefill computes logits for each sequence's last token only.
@@ -264,13 +264,13 @@ TEST(Transformer, TotalsCountTheLayerItsRepeatTimes) {
   uint64_t layer_visits = 0;
   graph.for_each_op([&](const Op& op, uint64_t repeats) {
     flops += op.flops() * repeats;
-    if (repeats == graph.layer_repeats) ++layer_visits;
+    if (repeats == graph.layers.at(0).repeats) ++layer_visits;
   });
-  EXPECT_EQ(graph.layer_repeats, 2u);
-  EXPECT_EQ(layer_visits, graph.layer.size());
+  EXPECT_EQ(graph.layers.at(0).repeats, 2u);
+  EXPECT_EQ(layer_visits, graph.layers.at(0).ops.size());
   EXPECT_EQ(graph.total_flops(), flops);
   uint64_t layer_flops = 0;
-  for (const Op& op : graph.layer) layer_flops += op.flops();
+  for (const Op& op : graph.layers.at(0).ops) layer_flops += op.flops();
   uint64_t other_flops = 0;
   for (const Op& op : graph.prologue) other_flops += op.flops();
   for (const Op& op : graph.epilogue) other_flops += op.flops();

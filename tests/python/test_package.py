@@ -126,3 +126,21 @@ def test_sweep_in_worker_processes_equals_one_by_one(root):
     bad = [{"arch": arch, "workload": tessel.Model("llama9")}]
     with pytest.raises(tessel.TesselError, match="unknown model preset"):
         tessel.sweep(bad, processes=2)
+
+
+def test_system_run_equals_the_command_line(root, tessel_program, tmp_path):
+    system = root / "configs/systems/tpu_v4_4x4x4.yaml"
+    model = tessel.Model("tiny", phase="generate", batch=2, input=16, output=2, tp=2, pp=2)
+    trace = tmp_path / "trace.json"
+    result = tessel.run(system, model, trace=trace)
+    done = cli(tessel_program, root, "run", "--system", str(system), "--model", "tiny", "--phase", "generate",
+               "--batch", "2", "--input", "16", "--output", "2", "--tp", "2", "--pp", "2", "--quiet", "--out",
+               str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert result.summary == json.loads((tmp_path / "summary.json").read_text())
+    assert isinstance(result.arch, tessel.System)
+    assert sorted(set(result.ops["stage"])) == [0, 1]
+    assert json.loads(trace.read_text())["traceEvents"]
+    assert result.arch.figures()["name"] == "tpu_v4_like"
+    with pytest.raises(tessel.TesselError, match="needs 128 devices"):
+        tessel.run(system, tessel.Model("tiny", tp=8, pp=16))

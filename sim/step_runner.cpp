@@ -1,0 +1,91 @@
+#include "sim/step_runner.h"
+
+#include <utility>
+
+namespace tessel::sim {
+
+namespace {
+
+using workloads::Op;
+
+// What makes two ops cost the same: kind, sizes and the flags that change their work.
+std::string op_identity(const Op& op) {
+  std::string id = workloads::kind_name(op.kind) + " " + op.shape_text();
+  if (const auto* s = std::get_if<workloads::LinearShape>(&op.shape)) id += s->bias ? " bias" : "";
+  if (const auto* s = std::get_if<workloads::BatchedMatmulShape>(&op.shape)) {
+    id += " shared " + std::to_string(s->b_shared_by) + " cached " + std::to_string(s->b_from_cache);
+  }
+  if (const auto* s = std::get_if<workloads::SoftmaxShape>(&op.shape)) id += s->causal ? " causal" : "";
+  if (const auto* s = std::get_if<workloads::AttentionShape>(&op.shape)) {
+    id += (s->causal ? " causal" : "") + std::string(" cached ") + std::to_string(s->kv_cached);
+  }
+  if (const auto* s = std::get_if<workloads::CollectiveShape>(&op.shape)) {
+    id += s->group == workloads::CollectiveGroup::Tensor ? " tensor group" : " expert group";
+  }
+  return id;
+}
+
+}  // namespace
+
+StepRunner::StepRunner(const DeviceFacts& facts, OpRunner run, const RunSettings& settings,
+                       const RunObserver& observer)
+    : facts_(facts), run_(std::move(run)), settings_(settings), observer_(observer) {}
+
+StepResult StepRunner::run(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase) {
+  StepResult step;
+  step.phase = phase;
+  size_t index = 0;
+  size_t count = graph.prologue.size() + graph.epilogue.size();
+  for (const workloads::LayerBlock& block : graph.layers) count += block.ops.size();
+  const auto add_all = [&](const std::vector<Op>& ops, uint64_t repeats, bool in_layer) {
+    for (const Op& op : ops) {
+      if (observer_.on_op && count > 1) observer_.on_op(index, count, op.name);
+      ++index;
+      add(step, op, repeats, in_layer);
+    }
+  };
+  add_all(graph.prologue, 1, false);
+  uint64_t layer_cycles = 0;  // every layer's
+  for (const workloads::LayerBlock& block : graph.layers) {
+    step.blocks.push_back({step.ops.size(), block.ops.size(), block.repeats});
+    add_all(block.ops, block.repeats, true);
+    for (size_t i = step.ops.size() - block.ops.size(); i < step.ops.size(); ++i) {
+      layer_cycles += step.ops[i].cycles * block.repeats;
+    }
+  }
+  add_all(graph.epilogue, 1, false);
+  step.layers = graph.layer_count();
+  step.layer_cycles = step.layers == 0 ? 0 : layer_cycles / step.layers;
+  return step;
+}
+
+void StepRunner::add(StepResult& step, const Op& op, uint64_t repeats, bool in_layer) {
+  const std::string id = op_identity(op);
+  auto seen = simulated_.find(id);
+  OpResult result;
+  if (seen != simulated_.end()) {
+    result = seen->second;
+    result.reused = true;
+  } else {
+    result = run_(op, settings_);
+    result.dram_utilization = dram_utilization(facts_, result.activity, result.cycles);
+    simulated_.emplace(id, result);
+  }
+  result.name = op.name;
+  result.kind = op.kind;
+  result.shape = op.shape_text();
+  result.repeats = repeats;
+  result.in_layer = in_layer;
+  result.flops = op.flops();
+  result.macs = op.macs();
+
+  step.cycles += result.cycles * repeats;
+  step.roofline_cycles += result.roofline.cycles() * repeats;
+  step.flops += result.flops * repeats;
+  step.macs += result.macs * repeats;
+  step.activity += result.activity.times(repeats);
+  step.energy += result.energy.scaled(static_cast<double>(repeats));
+  step.ops.push_back(std::move(result));
+}
+
+}  // namespace tessel::sim

@@ -1,0 +1,39 @@
+// Runs the ops of a step's graph in order, each distinct op once: an op identical to one run
+// before (in this step, an earlier one or another pipeline stage's) reuses its result, and a
+// block of identical layers is run once and counted for each of them.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "sim/device.h"
+#include "sim/run_workload.h"
+#include "workloads/op_graph.h"
+
+namespace tessel::sim {
+
+// What costs one op: the device, or for a system the links that run its collectives.
+using OpRunner = std::function<OpResult(const workloads::Op&, const RunSettings&)>;
+
+class StepRunner {
+ public:
+  StepRunner(const DeviceFacts& facts, OpRunner run, const RunSettings& settings, const RunObserver& observer);
+
+  // Ops not run before are timing-only from now on.
+  void stop_checking() { settings_.check = CheckMode::Never; }
+
+  StepResult run(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase);
+
+ private:
+  void add(StepResult& step, const workloads::Op& op, uint64_t repeats, bool in_layer);
+
+  const DeviceFacts& facts_;
+  OpRunner run_;
+  RunSettings settings_;
+  const RunObserver& observer_;
+  std::map<std::string, OpResult> simulated_;
+};
+
+}  // namespace tessel::sim

@@ -1,0 +1,29 @@
+// The links of a system as a parallel plan uses them: what each collective and each send
+// between pipeline stages costs a device (its time on the links, by the chosen algorithm,
+// the memory traffic of its buffers, the links' energy), as the OpResult of that op.
+#pragma once
+
+#include "sim/device.h"
+#include "sim/system/placement.h"
+
+namespace tessel::sim {
+
+class SystemLinks {
+ public:
+  SystemLinks(const Placement& placement, const Device& device) : placement_(placement), device_(device) {}
+
+  // A collective (of the tensor- or expert-parallel group) or a send to the next stage, as
+  // one member runs it; throws std::invalid_argument for any other op.
+  OpResult run(const workloads::Op& op, const RunSettings& settings) const;
+
+ private:
+  OpResult collective(const workloads::Op& op, const RunSettings& settings) const;
+  OpResult send(const workloads::Op& op, const RunSettings& settings) const;
+  // The common part: time, memory traffic, energy and floors of `cost` moving `link_bytes`.
+  OpResult result_of(const workloads::Op& op, const RunSettings& settings, arch::CollectiveCost cost) const;
+
+  const Placement& placement_;
+  const Device& device_;
+};
+
+}  // namespace tessel::sim

@@ -1,0 +1,241 @@
+#include "sim/system/run_system.h"
+
+#include <algorithm>
+#include <iomanip>
+#include <memory>
+#include <sstream>
+
+#include "sim/step_runner.h"
+#include "sim/system/links.h"
+#include "sim/system/placement.h"
+#include "workloads/transformer.h"
+
+namespace tessel::sim {
+
+namespace {
+
+// The largest number of micro-batches at most `limit` that splits `sequences` evenly.
+uint64_t even_split_at_most(uint64_t sequences, uint64_t limit) {
+  for (uint64_t m = std::min(sequences, limit); m > 1; --m) {
+    if (sequences % m == 0) return m;
+  }
+  return 1;
+}
+
+std::vector<uint64_t> stage_layers(const ParallelPlan& plan, const workloads::ModelConfig& model) {
+  const uint64_t layers = model.num_hidden_layers;
+  if (!plan.stage_layers.empty()) {
+    uint64_t total = 0;
+    for (uint64_t count : plan.stage_layers) total += count;
+    if (plan.stage_layers.size() != plan.pipeline ||
+        std::find(plan.stage_layers.begin(), plan.stage_layers.end(), 0) != plan.stage_layers.end() ||
+        total != layers) {
+      throw SettingError("--stage-layers: give " + std::to_string(plan.pipeline) + " counts of at least 1 adding up to " +
+                         model.name + "'s " + std::to_string(layers) + " layers");
+    }
+    return plan.stage_layers;
+  }
+  if (plan.pipeline > layers) {
+    throw SettingError("--pp " + std::to_string(plan.pipeline) + ": " + model.name + " has " + std::to_string(layers) +
+                       " layers, fewer than the stages");
+  }
+  // Balanced: the first (layers mod stages) stages take one more.
+  std::vector<uint64_t> split(plan.pipeline, layers / plan.pipeline);
+  for (uint64_t s = 0; s < layers % plan.pipeline; ++s) ++split[s];
+  return split;
+}
+
+std::string gigabytes(uint64_t bytes) {
+  std::ostringstream text;
+  text << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1e9;
+  return text.str();
+}
+
+// What a stage's device holds: its slice's parameters, the replica's KV cache of its layers at
+// the longest, the largest working set of an op (its operands other than weights and cache)
+// and the hidden states of the micro-batches waiting for it.
+Footprint footprint_of(const workloads::ModelConfig& model, const workloads::OpGraph& largest_step,
+                       const workloads::Phase& last, uint64_t replica_batch, uint64_t microbatches, uint64_t tp,
+                       uint64_t layers, uint32_t element_bytes) {
+  Footprint footprint;
+  footprint.weight_bytes = largest_step.total_parameters() * element_bytes;
+  if (model.causal) {
+    const uint64_t kv_heads = workloads::tensor_parallel_shard(model, tp).num_key_value_heads;
+    footprint.kv_cache_bytes =
+        replica_batch * last.kv_len * kv_heads * model.head_dim * 2 * layers * element_bytes;
+  }
+  uint64_t working = 0;
+  uint64_t rows = 0;
+  largest_step.for_each_op([&](const workloads::Op& op, uint64_t) {
+    const workloads::ElementCounts counts = op.elements();
+    const uint64_t moved = counts.read + counts.written;
+    working = std::max(working, moved - std::min(moved, op.parameters()));
+    if (const auto* s = std::get_if<workloads::RowsShape>(&op.shape)) rows = std::max(rows, s->rows);
+  });
+  footprint.activation_bytes = (working + microbatches * rows * model.hidden_size) * element_bytes;
+  return footprint;
+}
+
+}  // namespace
+
+SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& workload, const ParallelPlan& plan,
+                           const RunSettings& settings, const SystemRunOptions& options, const RunObserver& observer) {
+  const Placement placement(system, plan);
+  const std::unique_ptr<Device> device = make_device(system.device);
+  SystemRunResult result;
+  result.settings = device->configure(settings);
+  result.device = device->facts();
+  result.system_name = system.name;
+  result.system_file = system.source_file;
+  result.system_devices = system.device_count();
+  for (const arch::LevelSpec& level : system.levels) result.level_names.push_back(level.name);
+  result.workload = workload;
+  result.plan = plan;
+
+  const workloads::ModelConfig& model = workload.model;
+  const std::vector<workloads::Phase> phases = phases_of(workload.request);
+  const uint64_t batch = workload.request.batch;
+  if (batch % plan.data != 0) {
+    throw SettingError("--dp " + std::to_string(plan.data) + ": the replicas serve equal shares of --batch " +
+                       std::to_string(batch) + ", which it does not divide");
+  }
+  const uint64_t replica_batch = batch / plan.data;
+  result.plan.microbatches = plan.microbatches == 0 ? even_split_at_most(replica_batch, plan.pipeline) : plan.microbatches;
+  const uint64_t microbatches = result.plan.microbatches;
+  if (replica_batch % microbatches != 0) {
+    throw SettingError("--microbatches " + std::to_string(microbatches) + ": it must divide the " +
+                       std::to_string(replica_batch) + " sequences each replica serves");
+  }
+  result.plan.stage_layers = stage_layers(plan, model);
+
+  const SystemLinks links(placement, *device);
+  const OpRunner run_op = [&](const workloads::Op& op, const RunSettings& op_settings) {
+    return workloads::is_communication(op.kind) ? links.run(op, op_settings) : device->run(op, op_settings);
+  };
+  StepRunner runner(result.device, run_op, result.settings, observer);
+  uint64_t first_layer = 0;
+  for (uint64_t s = 0; s < plan.pipeline; ++s) {
+    StageRun& stage = result.stages.emplace_back();
+    stage.first_layer = first_layer;
+    stage.layers = result.plan.stage_layers[s];
+    first_layer += stage.layers;
+    stage.run.device = result.device;
+    stage.run.workload = workload;
+    stage.run.settings = result.settings;
+  }
+  const uint32_t element_bytes = arch::bytes_of(*result.settings.dtype);
+  for (size_t i = 0; i < phases.size(); ++i) {
+    if (observer.on_step && phases.size() > 1) observer.on_step(i, phases.size(), workloads::phase_text(phases[i]));
+    // As in a one-device run: later decode steps differ only in the cache and run timing-only.
+    if (i == 2) runner.stop_checking();
+    workloads::Phase phase = phases[i];
+    phase.batch = replica_batch / microbatches;
+    for (uint64_t s = 0; s < plan.pipeline; ++s) {
+      StageRun& stage = result.stages[s];
+      const workloads::OpGraph graph = workloads::build_model(
+          model, phase, workload.attention, workloads::ModelSlice{plan.tensor, stage.first_layer, stage.layers, s});
+      stage.run.steps.push_back(runner.run(graph, phase));
+      if (i == 0) {
+        workloads::Phase last = phases.back();
+        last.batch = replica_batch;
+        stage.footprint = footprint_of(model, graph, last, replica_batch, microbatches, plan.tensor, stage.layers,
+                                       element_bytes);
+        stage.run.weight_bytes = stage.footprint.weight_bytes;
+        stage.run.kv_cache_bytes = stage.footprint.kv_cache_bytes;
+      }
+    }
+  }
+
+  const std::optional<uint64_t> capacity = result.device.dram_capacity_bytes();
+  for (size_t s = 0; s < result.stages.size() && capacity; ++s) {
+    const Footprint& f = result.stages[s].footprint;
+    if (f.total() <= *capacity) continue;
+    const std::string message =
+        "stage " + std::to_string(s) + "'s devices (" + result.device.name + ") each need " + gigabytes(f.total()) +
+        " GB (weights " + gigabytes(f.weight_bytes) + ", KV cache " + gigabytes(f.kv_cache_bytes) + ", activations " +
+        gigabytes(f.activation_bytes) + ") and hold " + gigabytes(*capacity) + " GB: " +
+        gigabytes(f.total() - *capacity) + " GB short; spread the model over more devices (--tp, --pp)";
+    if (options.require_fit) throw SettingError(message);
+    result.warnings.push_back(message);
+  }
+
+  TimelineInput input;
+  input.placement = &placement;
+  input.clock_hz = result.device.clock_hz;
+  input.steps = phases.size();
+  input.microbatches = microbatches;
+  input.work = [&result](size_t stage, size_t step) -> const StepResult& { return result.stages[stage].run.steps[step]; };
+  input.record_events = options.record_events;
+  result.timeline = run_timeline(input);
+  for (size_t s = 0; s < result.stages.size(); ++s) result.stages[s].busy_ticks = result.timeline.busy_ticks[s];
+  for (size_t l = 0; l < system.levels.size(); ++l) {
+    LinkLevelUsage usage{system.levels[l].name, 0, 0, 0};
+    uint64_t busiest = 0;
+    for (const auto& [key, link] : result.timeline.links) {
+      if (key.level != l) continue;
+      usage.bytes += link.bytes * static_cast<double>(result.devices_per_stage());
+      busiest = std::max(busiest, link.busy_ticks);
+    }
+    usage.busiest_seconds = result.timeline.seconds(busiest, result.device.clock_hz);
+    usage.utilization = result.timeline.end_ticks == 0
+                            ? 0
+                            : static_cast<double>(busiest) / static_cast<double>(result.timeline.end_ticks);
+    result.links.push_back(usage);
+  }
+  return result;
+}
+
+double SystemRunResult::seconds() const { return timeline.seconds(timeline.end_ticks, device.clock_hz); }
+
+double SystemRunResult::ttft_s() const {
+  uint64_t first = 0;
+  for (uint64_t at : timeline.finished.front()) first = std::max(first, at);
+  return timeline.seconds(first, device.clock_hz);
+}
+
+double SystemRunResult::tpot_s() const {
+  const uint64_t output = workload.request.output;
+  return workload.request.kind == ModelRequest::Generate ? (seconds() - ttft_s()) / static_cast<double>(output) : 0;
+}
+
+double SystemRunResult::tokens_per_s() const {
+  return static_cast<double>(workload.request.batch * workload.request.output) / seconds();
+}
+
+double SystemRunResult::stage_busy_s(size_t stage) const {
+  return timeline.seconds(stages.at(stage).busy_ticks, device.clock_hz);
+}
+
+arch::EnergyBreakdown SystemRunResult::energy() const {
+  arch::EnergyBreakdown total;
+  for (const StageRun& stage : stages) {
+    for (const StepResult& step : stage.run.steps) total += step.energy;
+  }
+  return total.scaled(static_cast<double>(plan.microbatches * devices_per_stage()));
+}
+
+uint64_t SystemRunResult::total_flops() const {
+  uint64_t flops = 0;
+  for (const StageRun& stage : stages) {
+    for (const StepResult& step : stage.run.steps) flops += step.flops;
+  }
+  return flops * plan.microbatches * devices_per_stage();
+}
+
+uint64_t SystemRunResult::total_macs() const {
+  uint64_t macs = 0;
+  for (const StageRun& stage : stages) {
+    for (const StepResult& step : stage.run.steps) macs += step.macs;
+  }
+  return macs * plan.microbatches * devices_per_stage();
+}
+
+arch::Activity SystemRunResult::total_activity() const {
+  arch::Activity activity;
+  for (const StageRun& stage : stages) {
+    for (const StepResult& step : stage.run.steps) activity += step.activity;
+  }
+  return activity.times(plan.microbatches * devices_per_stage());
+}
+
+}  // namespace tessel::sim
