@@ -56,6 +56,11 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
                   "--dp")
       ->capture_default_str()
       ->check(CLI::Range(1, 65536));
+  run->add_option("--expert-skew", flags.expert_skew,
+                  "With a mixture-of-experts --model: the busiest expert gets this many times the mean of the tokens "
+                  "(1: uniform routing)")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e6));
   run->add_option("--microbatches", flags.microbatches,
                   "With --pp: groups of a replica's sequences flowing through the stages (default: one a stage)")
       ->check(CLI::Range(1, 65536));
@@ -142,6 +147,7 @@ sim::Workload workload_of(const RunFlags& flags) {
   model.attention = attention_impl(flags.attention);
   model.request = model_request(flags);
   model.model = load_model(flags.model);
+  model.expert_skew = flags.expert_skew;
   return model;
 }
 

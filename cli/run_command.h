@@ -33,6 +33,7 @@ struct RunFlags {
   uint64_t pp = 1;     // pipeline stages
   uint64_t dp = 1;     // data-parallel replicas
   uint64_t ep = 1;     // replicas sharing a mixture-of-experts layer's experts
+  double expert_skew = 1.0;  // the busiest expert's tokens over the mean
   uint64_t microbatches = 0;  // 0: one a stage
   std::string stage_layers;   // e.g. "20,20,20,20"
   std::string collective;     // pinned algorithm

@@ -42,6 +42,25 @@ arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> r
   return *requested;
 }
 
+OpResult grouped_linear(const workloads::Op& op, const std::function<OpResult(const workloads::Op&)>& run_one) {
+  workloads::LinearShape one = op.shape_as<workloads::LinearShape>();
+  const uint64_t groups = one.groups;
+  one.groups = 1;
+  one.weights_held = 0;
+  OpResult result = run_one(workloads::Op(op.name, op.kind, one));
+  if (groups == 1) return result;
+  result.cycles *= groups;
+  result.array_busy_cycles *= groups;
+  result.vector_busy_cycles *= groups;
+  result.dram_busy_cycles *= static_cast<double>(groups);
+  result.activity = result.activity.times(groups);
+  result.energy = result.energy.scaled(static_cast<double>(groups));
+  result.roofline.compute_cycles *= groups;
+  result.roofline.memory_cycles *= groups;
+  result.mapping = std::to_string(groups) + " groups in turn, each " + result.mapping;
+  return result;
+}
+
 void refuse_communication(const workloads::Op& op) {
   if (workloads::is_communication(op.kind)) {
     throw std::invalid_argument("op '" + op.name + "' (" + workloads::kind_name(op.kind) +

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -170,6 +171,10 @@ std::unique_ptr<Device> make_device(const arch::ArchSpec& spec);
 // The format asked for, or the device's first when none was; throws SettingError
 // "--dtype X: <why_not>" when the device lacks it.
 arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> requested, const std::string& why_not);
+
+// A linear of several groups (a device's experts) as its kernels run, one group after another:
+// `run_one` costs one group, and the op costs that many times it.
+OpResult grouped_linear(const workloads::Op& op, const std::function<OpResult(const workloads::Op&)>& run_one);
 
 // Throws std::invalid_argument for an op that moves data between devices: the system's links
 // run those.

@@ -19,7 +19,9 @@ void run_model(const ModelWorkload& workload, StepRunner& runner, const RunObser
   const workloads::ModelConfig& model = workload.model;
   const std::vector<workloads::Phase> phases = phases_of(workload.request);
   const uint32_t element_bytes = arch::bytes_of(result.dtype());
-  result.weight_bytes = workloads::build_model(model, phases.front(), workload.attention).total_parameters() * element_bytes;
+  const workloads::ModelSlice whole{1, 0, 0, 0, 1, workload.expert_skew};
+  result.weight_bytes = workloads::build_model(model, phases.front(), workload.attention, whole).total_parameters() *
+                        element_bytes;
   if (model.causal) {
     const uint64_t positions = phases.back().kv_len;
     result.kv_cache_bytes = workload.request.batch * positions * model.num_key_value_heads * model.head_dim * 2 *
@@ -30,7 +32,7 @@ void run_model(const ModelWorkload& workload, StepRunner& runner, const RunObser
     // Decode steps after the first differ from it only in the cache length: their new
     // operators run timing-only, so a long generate run is not dominated by checks.
     if (i == 2) runner.stop_checking();
-    result.steps.push_back(runner.run(workloads::build_model(model, phases[i], workload.attention), phases[i]));
+    result.steps.push_back(runner.run(workloads::build_model(model, phases[i], workload.attention, whole), phases[i]));
   }
 }
 

@@ -45,6 +45,9 @@ struct ModelWorkload {
   workloads::ModelConfig model;
   ModelRequest request;
   workloads::AttentionImpl attention = workloads::AttentionImpl::Fused;
+  // A mixture of experts' routing: the busiest expert gets this many times the mean of the
+  // tokens (1: uniform).
+  double expert_skew = 1.0;
 };
 
 using Workload = std::variant<GemmWorkload, ModelWorkload>;

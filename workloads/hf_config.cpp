@@ -36,6 +36,9 @@ const Family kFamilies[] = {
      true, 0},
     {"llama", true, Norm::RmsNorm, NormPlacement::Pre, Positional::Rope, true, "silu", false, 0},
     {"mistral", true, Norm::RmsNorm, NormPlacement::Pre, Positional::Rope, true, "silu", false, 0},
+    {"mixtral", true, Norm::RmsNorm, NormPlacement::Pre, Positional::Rope, true, "silu", false, 0},
+    // DeepSeek-MoE (the first version: multi-head attention; V2's latent attention is another).
+    {"deepseek", true, Norm::RmsNorm, NormPlacement::Pre, Positional::Rope, true, "silu", false, 0},
     // OPTLearnedPositionalEmbedding offsets positions by 2; do_layer_norm_before may make an
     // OPT model post-norm.
     {"opt", false, Norm::LayerNorm, NormPlacement::Pre, Positional::Learned, true, "relu", true, 2},
@@ -181,6 +184,28 @@ Activation read_activation(ConfigFile& file, const Family& family) {
 }
 
 // Llama's attention_bias and mlp_bias, OPT's enable_bias; GPT-2 and BERT always have biases.
+// Mixtral's experts replace every MLP and are intermediate_size wide; DeepSeek-MoE keeps its
+// first first_k_dense_replace layers dense and adds shared experts beside the routed ones.
+void read_experts(ConfigFile& file, const Family& family, ModelConfig& config) {
+  if (is(family, "mixtral")) {
+    config.experts = file.required_size("experts", {"num_local_experts"});
+    config.experts_per_token = file.required_size("experts_per_token", {"num_experts_per_tok"});
+    config.expert_intermediate_size = config.intermediate_size;
+  } else if (is(family, "deepseek")) {
+    config.experts = file.required_size("experts", {"n_routed_experts"});
+    config.experts_per_token = file.required_size("experts_per_token", {"num_experts_per_tok"});
+    config.expert_intermediate_size = file.required_size("expert_intermediate_size", {"moe_intermediate_size"});
+    config.shared_experts = file.size("shared_experts", {"n_shared_experts"}).value_or(0);
+    const json* dense = file.find("first_dense_layers", {"first_k_dense_replace"});
+    if (dense && !dense->is_number_unsigned()) file.fail("first_k_dense_replace", "must be an integer >= 0");
+    config.first_dense_layers = dense ? dense->get<uint64_t>() : 0;
+    if (file.size("moe_layer_freq", {"moe_layer_freq"}).value_or(1) != 1) {
+      file.fail("moe_layer_freq", "experts in every n-th layer only are not modelled: every layer after "
+                                  "first_k_dense_replace has them");
+    }
+  }
+}
+
 bool read_linear_bias(ConfigFile& file, const Family& family) {
   if (family.gated_mlp) {
     const bool attention_bias = file.flag("attention_bias").value_or(false);
@@ -235,6 +260,7 @@ ModelConfig read_hf_config(const std::string& path) {
   config.tied_embeddings = file.flag("tie_word_embeddings").value_or(family.default_tied);
   config.linear_bias = read_linear_bias(file, family);
   config.causal = family.causal;
+  read_experts(file, family, config);
   if (is(family, "opt")) {
     const auto projection = file.size("word_embed_proj_dim", {"word_embed_proj_dim"});
     if (projection && *projection != config.hidden_size) {

@@ -103,8 +103,33 @@ std::vector<ModelConfig> make_presets() {
   // mistralai/Mistral-7B-v0.1: Llama's shape with GQA. Its 4096-token sliding window is not
   // modelled: attention spans the whole context.
   presets.push_back(llama_like("mistral-7b", 4096, 14336, 32, 32, 8, 32000));
+  // mistralai/Mixtral-8x7B-v0.1: Mistral's shape with every MLP replaced by 8 experts of
+  // 14336, 2 a token (num_local_experts, num_experts_per_tok).
+  ModelConfig mixtral = llama_like("mixtral-8x7b", 4096, 14336, 32, 32, 8, 32000);
+  mixtral.experts = 8;
+  mixtral.experts_per_token = 2;
+  mixtral.expert_intermediate_size = 14336;
+  presets.push_back(mixtral);
+  // deepseek-ai/deepseek-moe-16b-base: the first layer dense (intermediate_size 10944,
+  // first_k_dense_replace 1), the others 64 routed experts of 1408 (moe_intermediate_size),
+  // 6 a token, and 2 shared experts; 16 heads of 128, a 102400-token vocabulary.
+  ModelConfig deepseek = llama_like("deepseek-moe-16b", 2048, 10944, 28, 16, 16, 102400);
+  deepseek.experts = 64;
+  deepseek.experts_per_token = 6;
+  deepseek.shared_experts = 2;
+  deepseek.expert_intermediate_size = 1408;
+  deepseek.first_dense_layers = 1;
+  presets.push_back(deepseek);
   // Not a published model: small enough to run every op through the numerics check.
   presets.push_back(llama_like("tiny", 64, 128, 2, 4, 2, 256));
+  // A tiny mixture of experts: 4 experts of 32, 2 a token, one shared, the first layer dense.
+  ModelConfig tiny_moe = llama_like("tiny-moe", 64, 128, 3, 4, 2, 256);
+  tiny_moe.experts = 4;
+  tiny_moe.experts_per_token = 2;
+  tiny_moe.shared_experts = 1;
+  tiny_moe.expert_intermediate_size = 32;
+  tiny_moe.first_dense_layers = 1;
+  presets.push_back(tiny_moe);
   return presets;
 }
 
@@ -141,6 +166,19 @@ std::optional<ConfigProblem> first_config_problem(const ModelConfig& config) {
   if (config.head_dim == 0) return ConfigProblem{"head_dim", "must be positive"};
   if (config.positional == Positional::Learned && config.position_table_size == 0) {
     return ConfigProblem{"position_table_size", "learned positions need a table of some rows"};
+  }
+  if (config.mixture_of_experts()) {
+    if (config.experts_per_token == 0 || config.experts_per_token > config.experts) {
+      return ConfigProblem{"experts_per_token", "must be between 1 and the " + std::to_string(config.experts) +
+                                                    " experts"};
+    }
+    if (config.expert_intermediate_size == 0) return ConfigProblem{"expert_intermediate_size", "must be positive"};
+    if (config.first_dense_layers >= config.num_hidden_layers) {
+      return ConfigProblem{"first_dense_layers", "leaves no layer to the experts"};
+    }
+    if (config.activation != Activation::SiluGated) {
+      return ConfigProblem{"activation", "experts are modelled as gated (SwiGLU) MLPs"};
+    }
   }
   return std::nullopt;
 }

@@ -43,6 +43,16 @@ struct ModelConfig {
   bool tied_embeddings = false;      // the LM head reuses the token embedding table
   bool linear_bias = false;          // every Linear has a bias
   bool causal = true;                // a decoder; false: an encoder (BERT), no KV cache
+  // Mixture of experts: the layers from first_dense_layers on replace their MLP by `experts`
+  // routed experts (gated MLPs of expert_intermediate_size), of which each token takes
+  // experts_per_token, beside shared_experts of that size every token takes. 0: dense.
+  uint64_t experts = 0;
+  uint64_t experts_per_token = 0;
+  uint64_t shared_experts = 0;
+  uint64_t expert_intermediate_size = 0;
+  uint64_t first_dense_layers = 0;
+
+  bool mixture_of_experts() const { return experts > 0; }
 };
 
 // Why a config is unusable: the field and the problem.

@@ -54,7 +54,7 @@ bool all_positive(std::initializer_list<uint64_t> sizes) {
 std::string shape_problem(const OpShape& shape) {
   const auto need = [](bool ok, const char* problem) { return ok ? std::string() : problem; };
   if (const auto* s = std::get_if<LinearShape>(&shape)) {
-    return need(all_positive({s->m, s->n, s->k}), "m, n and k must be positive");
+    return need(all_positive({s->m, s->n, s->k, s->groups}), "m, n, k and groups must be positive");
   }
   if (const auto* s = std::get_if<BatchedMatmulShape>(&shape)) {
     if (!all_positive({s->batch, s->m, s->n, s->k, s->b_shared_by})) {
@@ -210,7 +210,7 @@ uint64_t Op::macs() const {
   switch (kind) {
     case OpKind::Linear: {
       const auto& s = shape_as<LinearShape>();
-      return s.m * s.n * s.k;
+      return s.groups * s.m * s.n * s.k;
     }
     case OpKind::BatchedMatmul: {
       const auto& s = shape_as<BatchedMatmulShape>();
@@ -230,7 +230,7 @@ uint64_t Op::flops() const {
   uint64_t flops = 2 * macs();
   if (kind == OpKind::Linear) {
     const auto& s = shape_as<LinearShape>();
-    if (s.bias) flops += s.m * s.n;
+    if (s.bias) flops += s.groups * s.m * s.n;
   }
   if (const auto work = vector_work()) flops += work->alu_ops() + work->special_ops();
   return flops;
@@ -240,7 +240,7 @@ ElementCounts Op::elements() const {
   switch (kind) {
     case OpKind::Linear: {
       const auto& s = shape_as<LinearShape>();
-      return {s.m * s.k + s.k * s.n + (s.bias ? s.n : 0), s.m * s.n};
+      return {s.groups * (s.m * s.k + s.k * s.n + (s.bias ? s.n : 0)), s.groups * s.m * s.n};
     }
     case OpKind::BatchedMatmul: {
       const auto& s = shape_as<BatchedMatmulShape>();
@@ -352,7 +352,7 @@ uint64_t Op::parameters() const {
     case OpKind::Linear: {
       const auto& s = shape_as<LinearShape>();
       if (s.tied_weight) return 0;
-      return s.k * s.n + (s.bias ? s.n : 0);
+      return (s.weights_held == 0 ? s.groups : s.weights_held) * (s.k * s.n + (s.bias ? s.n : 0));
     }
     case OpKind::LayerNorm:
       return 2 * shape_as<RowsShape>().cols;
@@ -368,7 +368,10 @@ uint64_t Op::parameters() const {
 }
 
 std::string Op::shape_text() const {
-  if (const auto* s = std::get_if<LinearShape>(&shape)) return join_sizes({s->m, s->n, s->k});
+  if (const auto* s = std::get_if<LinearShape>(&shape)) {
+    const std::string sizes = join_sizes({s->m, s->n, s->k});
+    return s->groups == 1 ? sizes : std::to_string(s->groups) + "*(" + sizes + ")";
+  }
   if (const auto* s = std::get_if<BatchedMatmulShape>(&shape)) {
     return join_sizes({s->batch, s->m, s->n, s->k});
   }

@@ -31,7 +31,10 @@ enum class OpKind {
   Send,           // SendShape: activations to the next pipeline stage
 };
 
-// C[m×n] = A[m×k]·W[k×n] (+ bias[n]); W is a weight.
+// C[m×n] = A[m×k]·W[k×n] (+ bias[n]); W is a weight. With groups > 1, that many such products
+// one after another, each with its own weight (the experts a device runs in a
+// mixture-of-experts layer), of which the device holds `weights_held` (its experts, some of
+// which may get no token; 0: one a group).
 struct LinearShape {
   uint64_t m = 0;
   uint64_t n = 0;
@@ -39,6 +42,8 @@ struct LinearShape {
   bool bias = false;
   // W is another op's table (tied embeddings): read here, but a parameter only once.
   bool tied_weight = false;
+  uint64_t groups = 1;
+  uint64_t weights_held = 0;
 };
 
 // C[i] = A[i]·B[i] for i < batch, each m×n×k; A and B are activations.

@@ -1,5 +1,7 @@
 #include "workloads/transformer.h"
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -32,20 +34,61 @@ OpKind norm_kind(const ModelConfig& config) {
   return config.norm == Norm::RmsNorm ? OpKind::RmsNorm : OpKind::LayerNorm;
 }
 
+// What one device of a mixture-of-experts layer runs: its experts (experts / ep of them) and
+// the tokens they get. A token picks k of the E experts; over the t tokens of the expert group
+// (the tokens of all its ep replicas) an expert gets none with probability (1 - k/E)^t, so
+// few tokens keep some experts idle. The device's share, t/ep tokens × k, spreads evenly over
+// its active experts, but for the busiest, which gets `skew` times the mean.
+struct ExpertLoad {
+  uint64_t held = 0;           // experts the device holds
+  uint64_t even_experts = 0;   // active experts at the mean load
+  uint64_t tokens_each = 0;    // their tokens
+  uint64_t hot_tokens = 0;     // the busiest expert's; 0: none stands out
+  uint64_t assignments = 0;    // (token, expert) pairs the device computes
+};
+
+ExpertLoad expert_load(const ModelConfig& config, uint64_t tokens, uint64_t ep, double skew) {
+  ExpertLoad load;
+  const double experts = static_cast<double>(config.experts);
+  const double k = static_cast<double>(config.experts_per_token);
+  load.held = config.experts / ep;
+  const double group_tokens = static_cast<double>(tokens * ep);
+  const double active_share = 1.0 - std::pow(1.0 - k / experts, group_tokens);
+  const uint64_t active = std::clamp<uint64_t>(
+      static_cast<uint64_t>(std::ceil(static_cast<double>(load.held) * active_share - 1e-9)), 1, load.held);
+  const uint64_t share = tokens * config.experts_per_token;
+  load.tokens_each = (share + active - 1) / active;
+  load.even_experts = active;
+  if (skew > 1.0) {
+    load.hot_tokens = std::min(static_cast<uint64_t>(std::ceil(skew * static_cast<double>(share) /
+                                                               static_cast<double>(active))),
+                               tokens * ep);
+    load.even_experts = active - 1;
+  }
+  load.assignments = load.even_experts * load.tokens_each + load.hot_tokens;
+  return load;
+}
+
 // Appends the ops of one layer for one model and phase.
 class LayerBuilder {
  public:
-  LayerBuilder(const ModelConfig& config, const Phase& phase, uint64_t tensor_parallel)
-      : config_(config), phase_(phase), rows_(phase.batch * phase.q_len), gpus_(tensor_parallel) {}
+  LayerBuilder(const ModelConfig& config, const Phase& phase, const ModelSlice& slice)
+      : config_(config), phase_(phase), rows_(phase.batch * phase.q_len), gpus_(slice.tensor_parallel),
+        slice_(slice) {}
 
-  std::vector<Op> build(AttentionImpl impl) {
+  // `experts`: the MLP is a mixture of experts.
+  std::vector<Op> build(AttentionImpl impl, bool experts) {
     const bool pre_norm = config_.norm_placement == NormPlacement::Pre;
     if (pre_norm) add_norm("attn.norm");
     add_attention(impl);
     add_rows("attn.residual", OpKind::ResidualAdd, config_.hidden_size);
     if (!pre_norm) add_norm("attn.norm");
     if (pre_norm) add_norm("mlp.norm");
-    add_mlp();
+    if (experts) {
+      add_experts();
+    } else {
+      add_mlp();
+    }
     add_rows("mlp.residual", OpKind::ResidualAdd, config_.hidden_size);
     if (!pre_norm) add_norm("mlp.norm");
     return std::move(ops_);
@@ -140,10 +183,57 @@ class LayerBuilder {
     add_all_reduce("mlp.all_reduce");
   }
 
+  // Route, send each token to its experts' devices, run the experts (and the shared ones),
+  // sum the shards' partial products, bring the outputs back, and weigh them together.
+  void add_experts() {
+    const uint64_t hidden = config_.hidden_size;
+    const uint64_t ep = slice_.expert_parallel;
+    const uint64_t k = config_.experts_per_token;
+    ops_.emplace_back("moe.router", OpKind::Linear, LinearShape{rows_, config_.experts, hidden});
+    ops_.emplace_back("moe.topk", OpKind::Softmax, SoftmaxShape{rows_, config_.experts, false});
+    if (ep > 1) {
+      ops_.emplace_back("moe.dispatch", OpKind::AllToAll,
+                        CollectiveShape{rows_ * k, hidden, ep, CollectiveGroup::Expert});
+    }
+    const ExpertLoad load = expert_load(config_, rows_, ep, slice_.expert_skew);
+    const bool hot = load.hot_tokens > 0;
+    if (load.even_experts > 0) {
+      add_expert_mlp("moe.experts", load.tokens_each, load.even_experts, load.held - (hot ? 1 : 0));
+    }
+    if (hot) add_expert_mlp("moe.hot_expert", load.hot_tokens, 1, load.even_experts > 0 ? 1 : load.held);
+    const uint64_t shared = config_.shared_experts;
+    if (shared > 0) add_expert_mlp("moe.shared", rows_, 1, 1, shared);
+    if (gpus_ > 1) {
+      ops_.emplace_back("moe.all_reduce", OpKind::AllReduce,
+                        CollectiveShape{load.assignments + (shared > 0 ? rows_ : 0), hidden, gpus_});
+    }
+    if (ep > 1) {
+      ops_.emplace_back("moe.combine", OpKind::AllToAll,
+                        CollectiveShape{rows_ * k, hidden, ep, CollectiveGroup::Expert});
+    }
+    // The k experts' outputs (and the shared experts') added up, each row of each a
+    // two-operand add.
+    const uint64_t adds = k - 1 + (shared > 0 ? 1 : 0);
+    if (adds > 0) ops_.emplace_back("moe.weighted_sum", OpKind::ResidualAdd, RowsShape{rows_ * adds, hidden});
+  }
+
+  // `groups` gated MLPs of `width` times the expert's width (this device's share of it) over
+  // `tokens` tokens each, with the weights of `held` of them.
+  void add_expert_mlp(const std::string& name, uint64_t tokens, uint64_t groups, uint64_t held, uint64_t width = 1) {
+    const uint64_t hidden = config_.hidden_size;
+    const uint64_t columns = width * config_.expert_intermediate_size;
+    ops_.emplace_back(name + ".gate_up_proj", OpKind::Linear,
+                      LinearShape{tokens, 2 * columns, hidden, false, false, groups, held});
+    ops_.emplace_back(name + ".silu_mul", OpKind::SiluMul, RowsShape{tokens * groups, columns});
+    ops_.emplace_back(name + ".down_proj", OpKind::Linear,
+                      LinearShape{tokens, hidden, columns, false, false, groups, held});
+  }
+
   const ModelConfig& config_;
   const Phase& phase_;
   uint64_t rows_;
   uint64_t gpus_;
+  const ModelSlice& slice_;
   std::vector<Op> ops_;
 };
 
@@ -223,12 +313,14 @@ ModelConfig tensor_parallel_shard(const ModelConfig& config, uint64_t gpus) {
   };
   if (config.num_attention_heads % gpus != 0) refuse("num_attention_heads", config.num_attention_heads);
   if (config.intermediate_size % gpus != 0) refuse("intermediate_size", config.intermediate_size);
+  if (config.expert_intermediate_size % gpus != 0) refuse("expert_intermediate_size", config.expert_intermediate_size);
   const uint64_t kv_heads = config.num_key_value_heads;
   if (kv_heads % gpus != 0 && gpus % kv_heads != 0) refuse("num_key_value_heads", kv_heads);
   ModelConfig shard = config;
   shard.num_attention_heads = config.num_attention_heads / gpus;
   shard.num_key_value_heads = kv_heads % gpus == 0 ? kv_heads / gpus : 1;
   shard.intermediate_size = config.intermediate_size / gpus;
+  shard.expert_intermediate_size = config.expert_intermediate_size / gpus;
   shard.vocab_size = (config.vocab_size + gpus - 1) / gpus;
   return shard;
 }
@@ -238,12 +330,13 @@ OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl
   const ModelConfig shard = tensor_parallel_shard(config, tensor_parallel);
   OpGraph graph;
   graph.name = config.name + " layer, " + phase_text(phase) + ", " + impl_text(impl) + parallel_text(tensor_parallel);
-  graph.layers.push_back({LayerBuilder(shard, phase, tensor_parallel).build(impl), 1});
+  const ModelSlice slice{tensor_parallel, 0, 0, 0, 1, 1.0};
+  graph.layers.push_back({LayerBuilder(shard, phase, slice).build(impl, false), 1});
   return graph;
 }
 
 OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl, uint64_t tensor_parallel) {
-  return build_model(config, phase, impl, ModelSlice{tensor_parallel, 0, 0, 0});
+  return build_model(config, phase, impl, ModelSlice{tensor_parallel, 0, 0, 0, 1, 1.0});
 }
 
 OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl, const ModelSlice& slice) {
@@ -263,8 +356,23 @@ OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl
   if (!first || !last) {
     graph.name += ", layers " + std::to_string(slice.first_layer) + "-" + std::to_string(slice.first_layer + layers - 1);
   }
+  if (config.mixture_of_experts() && config.experts % slice.expert_parallel != 0) {
+    throw InputError(config.name + ": " + std::to_string(slice.expert_parallel) + "-way expert parallelism: it does "
+                     "not divide the " + std::to_string(config.experts) + " experts");
+  }
+  if (slice.expert_skew < 1.0) throw InputError(config.name + ": the expert skew must be at least 1 (uniform)");
   if (first) graph.prologue = embeddings(shard, phase, tp);
-  graph.layers.push_back({LayerBuilder(shard, phase, tp).build(impl), layers});
+  // The first dense layers of a mixture of experts, then its expert layers.
+  const uint64_t dense_end = config.mixture_of_experts() ? config.first_dense_layers : total;
+  const uint64_t end = slice.first_layer + layers;
+  if (slice.first_layer < dense_end) {
+    graph.layers.push_back(
+        {LayerBuilder(shard, phase, slice).build(impl, false), std::min(end, dense_end) - slice.first_layer});
+  }
+  if (end > dense_end) {
+    graph.layers.push_back(
+        {LayerBuilder(shard, phase, slice).build(impl, true), end - std::max(slice.first_layer, dense_end)});
+  }
   if (last) {
     graph.epilogue = lm_head(shard, phase, tp);
   } else {

@@ -37,8 +37,9 @@ enum class AttentionImpl {
 
 // Megatron-style tensor parallelism over `gpus` GPUs: what ONE of them holds. Each takes
 // heads / gpus query heads with their share of the K/V heads (one, replicated, when there are
-// fewer K/V heads than GPUs), intermediate / gpus of the MLP and vocab / gpus (rounded up) of
-// the token embedding and LM head; the hidden size, norms and residuals stay whole. Throws
+// fewer K/V heads than GPUs), intermediate / gpus of the MLP (and of every expert) and
+// vocab / gpus (rounded up) of the token embedding and LM head; the hidden size, norms and
+// residuals stay whole. Throws
 // InputError naming the field `gpus` does not divide. `gpus` = 1 returns the config.
 ModelConfig tensor_parallel_shard(const ModelConfig& config, uint64_t gpus);
 
@@ -68,6 +69,11 @@ struct ModelSlice {
   uint64_t first_layer = 0;
   uint64_t layers = 0;  // 0: to the last layer
   uint64_t stage = 0;   // the pipeline stage, which the send names
+  // Mixture of experts: replicas whose devices share each MoE layer's experts (each holds
+  // experts / expert_parallel of them; tokens reach them by all-to-all), and how unevenly
+  // tokens pick experts: the busiest expert gets expert_skew times the mean (1: uniform).
+  uint64_t expert_parallel = 1;
+  double expert_skew = 1.0;
 };
 
 // build_model for a slice; throws InputError when its layers are not the model's.

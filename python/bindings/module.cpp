@@ -29,7 +29,7 @@ RunFlags run_flags(const py::dict& options) {
     static const char* const known[] = {"arch",   "system", "gemm",   "topology",     "dataflow",     "dtype",
                                         "objective", "model", "phase", "batch",     "seq",          "kv_len",
                                         "input",  "output", "attention", "tp",      "pp",           "dp",
-                                        "ep",     "microbatches", "stage_layers", "collective", "trace", "check",
+                                        "ep",     "expert_skew", "microbatches", "stage_layers", "collective", "trace", "check",
                                         "seed",   "confirm", "mapping", "progress"};
     const std::string key = item.first.cast<std::string>();
     bool found = false;
@@ -56,6 +56,7 @@ RunFlags run_flags(const py::dict& options) {
   take(options, "pp", flags.pp);
   take(options, "dp", flags.dp);
   take(options, "ep", flags.ep);
+  take(options, "expert_skew", flags.expert_skew);
   take(options, "microbatches", flags.microbatches);
   take(options, "stage_layers", flags.stage_layers);
   take(options, "collective", flags.collective);

@@ -41,8 +41,9 @@ class Model:
     output decode steps); attention "fused" or "unfused". Spread over a system's devices
     (or the node a GPU file's nvlink section describes): tp devices sharing each layer, pp
     pipeline stages (stage_layers, e.g. "20,20,20,20", or balanced), dp replicas each serving
-    batch / dp sequences, ep replicas sharing a mixture-of-experts layer's experts, and
-    microbatches through the pipeline (None: one a stage)."""
+    batch / dp sequences, ep replicas sharing a mixture-of-experts layer's experts (whose
+    busiest expert gets expert_skew times the mean of the tokens), and microbatches through
+    the pipeline (None: one a stage)."""
 
     model: str
     phase: str = "prefill"
@@ -56,13 +57,14 @@ class Model:
     pp: int = 1
     dp: int = 1
     ep: int = 1
+    expert_skew: float = 1.0
     microbatches: Optional[int] = None
     stage_layers: Optional[str] = None
 
     def options(self):
         model = os.path.abspath(self.model) if os.path.exists(self.model) else self.model
         options = {"model": model, "phase": self.phase, "batch": self.batch, "attention": self.attention,
-                   "tp": self.tp, "pp": self.pp, "dp": self.dp, "ep": self.ep}
+                   "tp": self.tp, "pp": self.pp, "dp": self.dp, "ep": self.ep, "expert_skew": self.expert_skew}
         for key in ("seq", "kv_len", "input", "output", "microbatches", "stage_layers"):
             value = getattr(self, key)
             if value is not None:

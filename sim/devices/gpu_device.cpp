@@ -62,10 +62,11 @@ RunSettings GpuDevice::configure(RunSettings settings) {
 OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
   refuse_communication(op);
   switch (op.kind) {
-    case OpKind::Linear: {
-      const auto& s = op.shape_as<workloads::LinearShape>();
-      return linear_result(choose_gpu_gemm(spec_, {s.m, s.n, s.k, *settings.dtype}, settings.confirm), op, settings);
-    }
+    case OpKind::Linear:
+      return grouped_linear(op, [&](const Op& one) {
+        const auto& s = one.shape_as<workloads::LinearShape>();
+        return linear_result(choose_gpu_gemm(spec_, {s.m, s.n, s.k, *settings.dtype}, settings.confirm), one, settings);
+      });
     case OpKind::KvCacheRead: return kv_cache_read_by_attention(spec_.clock_hz);
     default: return run_kernel(op, settings);
   }

@@ -165,7 +165,8 @@ RunSettings SystolicDevice::configure(RunSettings settings) {
 OpResult SystolicDevice::run(const Op& op, const RunSettings& settings) {
   refuse_communication(op);
   switch (op.kind) {
-    case OpKind::Linear: return run_linear(op, settings);
+    case OpKind::Linear:
+      return grouped_linear(op, [&](const Op& one) { return run_linear(one, settings); });
     case OpKind::KvCacheRead: return kv_cache_read_by_attention(spec_.clock_hz);
     default: return run_streamed(op, settings);
   }

@@ -161,6 +161,17 @@ nlohmann::json model_summary_json(const RunResult& result) {
         {"ops_checked", result.ops_checked()}}},
   };
   add_resources_json(summary, device.resources);
+  const workloads::ModelConfig& config = model_of(result).model;
+  if (config.mixture_of_experts()) {
+    const double skew = model_of(result).expert_skew;
+    summary["moe"] = {{"experts", config.experts},
+                      {"experts_per_token", config.experts_per_token},
+                      {"shared_experts", config.shared_experts},
+                      {"dense_layers", config.first_dense_layers},
+                      {"expert_skew", skew},
+                      {"routing", skew == 1.0 ? "uniform: every expert gets the mean of the tokens"
+                                              : "skewed: the busiest expert gets expert_skew times the mean"}};
+  }
   return summary;
 }
 

@@ -132,8 +132,10 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
     phase.batch = replica_batch / microbatches;
     for (uint64_t s = 0; s < plan.pipeline; ++s) {
       StageRun& stage = result.stages[s];
-      const workloads::OpGraph graph = workloads::build_model(
-          model, phase, workload.attention, workloads::ModelSlice{plan.tensor, stage.first_layer, stage.layers, s});
+      const workloads::OpGraph graph =
+          workloads::build_model(model, phase, workload.attention,
+                                 workloads::ModelSlice{plan.tensor, stage.first_layer, stage.layers, s, plan.expert,
+                                                       workload.expert_skew});
       stage.run.steps.push_back(runner.run(graph, phase));
       if (i == 0) {
         workloads::Phase last = phases.back();

@@ -71,7 +71,8 @@ TEST(Models, PresetNamesAreTheAskedForModelsAndValid) {
   const std::vector<std::string> expected = {"gpt2",       "gpt2-medium", "gpt2-large", "gpt2-xl",
                                              "bert-base",  "bert-large",  "gpt3-175b",  "opt-1.3b",
                                              "llama2-7b",  "llama2-13b",  "llama2-70b", "llama3-8b",
-                                             "llama3-70b", "mistral-7b",  "tiny"};
+                                             "llama3-70b", "mistral-7b",  "mixtral-8x7b", "deepseek-moe-16b",
+                                             "tiny",       "tiny-moe"};
   EXPECT_EQ(preset_names(), expected);
   for (const std::string& name : preset_names()) {
     const ModelConfig config = model_preset(name);

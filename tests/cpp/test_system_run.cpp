@@ -103,11 +103,12 @@ TEST(SystemRun, SplittingNeverBeatsTheRoofline) {
     const SystemRunResult result = run("configs/systems/tpu_v4_4x4x4.yaml", "llama2-13b", request, p);
     const double clock = result.device.clock_hz;
     const double peak = result.device.peak_macs_per_cycle(arch::DType::Bf16) * clock;
-    EXPECT_GE(result.seconds(), static_cast<double>(result.total_macs()) / (result.devices_used() * peak));
+    EXPECT_GE(result.seconds(),
+              static_cast<double>(result.total_macs()) / (static_cast<double>(result.devices_used()) * peak));
     for (const StageRun& stage : result.stages) {
       double floor = 0;
       for (const StepResult& step : stage.run.steps) floor += static_cast<double>(step.roofline_cycles);
-      EXPECT_GE(result.seconds(), floor * result.plan.microbatches / clock);
+      EXPECT_GE(result.seconds(), floor * static_cast<double>(result.plan.microbatches) / clock);
     }
   }
 }

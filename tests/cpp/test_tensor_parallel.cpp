@@ -118,7 +118,6 @@ TEST(TensorParallel, DecodeOnFourGpusIsAQuarterOfTheBytesPlusCollectives) {
   const sim::SystemRunResult four_gpus = on_a100_node(model, decode(1023), 4);
   EXPECT_FALSE(one_gpu.warnings.empty()) << "138 GB of weights do not fit one 80 GB A100";
   EXPECT_TRUE(four_gpus.warnings.empty());
-  const sim::RunResult& one = one_gpu.stages.front().run;
   const sim::RunResult& four = four_gpus.stages.front().run;
   double collectives = 0, kernels = 0, bytes = 0;
   uint64_t reduces = 0;
