@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/config_system.h"
 #include "arch/load_arch.h"
 #include "cli/validation/gpu_validation.h"
 #include "mapper/systolic_mapper.h"
@@ -94,6 +95,53 @@ void BM_Llama2_70B_Generate_A100x4(benchmark::State& state) {
   state.counters["simulated_tpot_ms"] = tpot * 1e3;
 }
 BENCHMARK(BM_Llama2_70B_Generate_A100x4)->Unit(benchmark::kMillisecond);
+
+// Llama-2-70B generate (2048 prompt tokens, 128 output tokens, batch 8) on a system, spread as
+// tp x pp (arguments), with as many micro-batches as stages: every stage's graphs costed and
+// the whole timeline run.
+void run_system_generate(benchmark::State& state, const std::string& system_file) {
+  const arch::SystemSpec system = arch::load_system(kSource + system_file);
+  sim::ParallelPlan plan;
+  plan.tensor = static_cast<uint64_t>(state.range(0));
+  plan.pipeline = static_cast<uint64_t>(state.range(1));
+  sim::ModelRequest request;
+  request.kind = sim::ModelRequest::Generate;
+  request.batch = 8;
+  request.input = 2048;
+  request.output = 128;
+  const sim::ModelWorkload workload{workloads::model_preset("llama2-70b"), request};
+  double tpot = 0, ttft = 0;
+  for (auto _ : state) {
+    const sim::SystemRunResult result = sim::run_system(system, workload, plan, timing_only());
+    tpot = result.tpot_s();
+    ttft = result.ttft_s();
+    benchmark::DoNotOptimize(tpot);
+  }
+  state.counters["simulated_ttft_ms"] = ttft * 1e3;
+  state.counters["simulated_tpot_ms"] = tpot * 1e3;
+}
+
+void BM_Llama2_70B_Generate_TpuV4Slice(benchmark::State& state) {
+  run_system_generate(state, "/configs/systems/tpu_v4_4x4x4.yaml");
+}
+BENCHMARK(BM_Llama2_70B_Generate_TpuV4Slice)
+    ->ArgNames({"tp", "pp"})
+    ->Args({64, 1})
+    ->Args({16, 4})
+    ->Args({8, 8})
+    ->Args({4, 16})
+    ->Unit(benchmark::kMillisecond);
+
+void BM_Llama2_70B_Generate_DgxH100(benchmark::State& state) {
+  run_system_generate(state, "/configs/systems/dgx_h100.yaml");
+}
+BENCHMARK(BM_Llama2_70B_Generate_DgxH100)
+    ->ArgNames({"tp", "pp"})
+    ->Args({8, 1})
+    ->Args({4, 2})
+    ->Args({2, 4})
+    ->Args({1, 8})
+    ->Unit(benchmark::kMillisecond);
 
 // Every A100 row the tests keep (tests/data/validation: GEMMs, context attention, vector
 // operators, all-reduces, the GPT-3 layer) predicted, as `tessel validate` does.

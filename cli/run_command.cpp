@@ -224,7 +224,7 @@ sim::ReportBundle execute_system_run(const RunFlags& flags, const sim::Workload&
       sim::run_system(system, *model, plan, run_settings(flags), options, observer_of(flags, false));
   for (const std::string& warning : result.warnings) std::cerr << "tessel: warning: " << warning << '\n';
   sim::ReportBundle reports = sim::report_bundle(result);
-  if (options.record_events) reports.trace = sim::trace_json(result);
+  if (options.record_events) reports.trace = sim::printed([&](std::ostream& out) { sim::write_trace(result, out); });
   return reports;
 }
 
@@ -250,7 +250,7 @@ int run_command(const RunFlags& flags) {
   const sim::ReportBundle reports = execute_run(flags);
   if (!flags.quiet) std::cout << reports.table;
   if (!flags.out.empty()) sim::write_report_files(reports, flags.out);
-  if (!flags.trace.empty()) sim::write_json_file(reports.trace, flags.trace);
+  if (!flags.trace.empty()) sim::write_text_file(reports.trace, flags.trace);
   if (reports.numerics_passed) return 0;
   std::cerr << "tessel: the numerics check failed: see the numerics entries in "
             << (flags.out.empty() ? "the table" : flags.out + "/stats.json") << '\n';

@@ -83,7 +83,7 @@ py::dict run(const py::dict& options) {
   out["stats"] = reports.stats.dump();
   out["table"] = reports.table;
   out["numerics_passed"] = reports.numerics_passed;
-  out["trace"] = reports.trace.is_null() ? py::object(py::none()) : py::object(py::str(reports.trace.dump()));
+  out["trace"] = reports.trace.empty() ? py::object(py::none()) : py::object(py::str(reports.trace));
   return out;
 }
 

@@ -24,5 +24,5 @@ def run(hardware, workload, *, dtype=None, dataflow=None, objective="latency", c
     native = _tessel.run(options)
     if trace is not None:
         with open(trace, "w", encoding="utf-8") as file:
-            file.write(native["trace"] + "\n")
+            file.write(native["trace"])
     return Result(native, hardware)

@@ -71,9 +71,9 @@ void write_report_files(const ReportBundle& reports, const std::string& director
   write("stats.json", reports.stats.dump(2) + "\n");
 }
 
-void write_json_file(const nlohmann::json& json, const std::string& path) {
+void write_text_file(const std::string& text, const std::string& path) {
   std::ofstream file(path);
-  file << json.dump() << '\n';
+  file << text;
   if (!file) throw std::runtime_error("cannot write " + path);
 }
 

@@ -29,7 +29,7 @@ struct ReportBundle {
   nlohmann::json stats;    // stats.json
   std::string table;       // what `tessel run` prints
   bool numerics_passed = true;
-  nlohmann::json trace;    // the timeline (--trace); null when not recorded
+  std::string trace;       // the timeline (--trace) in the Trace Event Format; empty when not recorded
 };
 
 // What `write` prints, as a string (the CSV and the table of a bundle).
@@ -39,8 +39,8 @@ std::string printed(const std::function<void(std::ostream&)>& write);
 // std::runtime_error naming a file it cannot write.
 void write_report_files(const ReportBundle& reports, const std::string& directory);
 
-// Writes `json` into the file at `path`; throws std::runtime_error naming it when it cannot.
-void write_json_file(const nlohmann::json& json, const std::string& path);
+// Writes `text` into the file at `path`; throws std::runtime_error naming it when it cannot.
+void write_text_file(const std::string& text, const std::string& path);
 
 // Adds "resources" (each resource's name, used, available, utilization) to a summary, for
 // architectures built on a device's fixed resources (FPGA designs); adds nothing otherwise.

@@ -10,11 +10,11 @@ ReportBundle report_bundle(const RunResult& result) {
   if (std::holds_alternative<GemmWorkload>(result.workload)) {
     return {gemm_summary_json(result), printed([&](std::ostream& out) { write_gemm_layers_csv(result, out); }),
             gemm_stats_tree(result).to_json(), printed([&](std::ostream& out) { print_gemm_table(result, out); }),
-            result.numerics_passed(), nullptr};
+            result.numerics_passed(), ""};
   }
   return {model_summary_json(result), printed([&](std::ostream& out) { write_ops_csv(result, out); }),
           model_stats_tree(result).to_json(), printed([&](std::ostream& out) { print_model_table(result, out); }),
-          result.numerics_passed(), nullptr};
+          result.numerics_passed(), ""};
 }
 
 ReportBundle report_bundle(const SystemRunResult& result) {
@@ -22,7 +22,7 @@ ReportBundle report_bundle(const SystemRunResult& result) {
   for (const StageRun& stage : result.stages) passed = passed && stage.run.numerics_passed();
   return {system_summary_json(result), printed([&](std::ostream& out) { write_system_ops_csv(result, out); }),
           system_stats_tree(result).to_json(), printed([&](std::ostream& out) { print_system_table(result, out); }),
-          passed, nullptr};
+          passed, ""};
 }
 
 }  // namespace tessel::sim

@@ -239,26 +239,27 @@ void print_system_table(const SystemRunResult& result, std::ostream& out) {
   out.flags(flags);
 }
 
-nlohmann::json trace_json(const SystemRunResult& result) {
-  nlohmann::json events = nlohmann::json::array();
+void write_trace(const SystemRunResult& result, std::ostream& out) {
   std::map<std::string, size_t> tracks;
   const double us_per_tick = 1e6 / (1000.0 * result.device.clock_hz);
+  const std::ios::fmtflags flags = out.flags();
+  out << std::setprecision(15) << "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[";
   for (const TimelineEvent& event : result.timeline.events) {
     const size_t track = tracks.emplace(event.track, tracks.size()).first->second;
-    events.push_back({{"name", event.name},
-                      {"cat", event.category},
-                      {"ph", "X"},
-                      {"pid", 1},
-                      {"tid", track},
-                      {"ts", static_cast<double>(event.start_ticks) * us_per_tick},
-                      {"dur", static_cast<double>(event.duration_ticks) * us_per_tick},
-                      {"args", {{"step", event.step}, {"microbatch", event.microbatch}}}});
+    out << "{\"name\":" << nlohmann::json(event.name).dump() << ",\"cat\":\"" << event.category
+        << "\",\"ph\":\"X\",\"pid\":1,\"tid\":" << track
+        << ",\"ts\":" << static_cast<double>(event.start_ticks) * us_per_tick
+        << ",\"dur\":" << static_cast<double>(event.duration_ticks) * us_per_tick << ",\"args\":{\"step\":" << event.step
+        << ",\"microbatch\":" << event.microbatch << "}},\n";
   }
-  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 1}, {"args", {{"name", result.system_name}}}});
+  out << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":"
+      << nlohmann::json(result.system_name).dump() << "}}";
   for (const auto& [name, track] : tracks) {
-    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", track}, {"args", {{"name", name}}}});
+    out << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" << track
+        << ",\"args\":{\"name\":" << nlohmann::json(name).dump() << "}}";
   }
-  return {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
+  out << "]}\n";
+  out.flags(flags);
 }
 
 }  // namespace tessel::sim

@@ -23,7 +23,8 @@ void print_system_table(const SystemRunResult& result, std::ostream& out);
 
 // Where the timeline puts each stage's work and its links' (compute, collectives, sends), in
 // the Trace Event Format Perfetto and chrome://tracing open: one track per stage's device and
-// per stage and level of links. Empty unless the run recorded its events.
-nlohmann::json trace_json(const SystemRunResult& result);
+// per stage and level of links; no events unless the run recorded them. Written as it goes:
+// a long run's trace has hundreds of thousands of events.
+void write_trace(const SystemRunResult& result, std::ostream& out);
 
 }  // namespace tessel::sim

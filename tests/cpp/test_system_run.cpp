@@ -191,7 +191,7 @@ TEST(SystemRun, PlansTheSystemCannotHoldAreRefused) {
 TEST(SystemRun, TraceShowsStagesAndLinks) {
   const SystemRunResult result = run("configs/systems/tpu_v4_4x4x4.yaml", "tiny", testing::generate_request(2, 16, 2),
                                      plan(2, 2), true);
-  const nlohmann::json trace = trace_json(result);
+  const nlohmann::json trace = nlohmann::json::parse(printed([&](std::ostream& out) { write_trace(result, out); }));
   std::set<std::string> tracks;
   size_t complete = 0;
   for (const nlohmann::json& event : trace["traceEvents"]) {
