@@ -114,14 +114,20 @@ std::optional<double> collective_element_bytes(const std::string& settings) {
 }
 
 // NCCL's all-reduce of message_size elements (aiconfigurator's nccl_perf schema) on every GPU
-// of the node.
+// of the node, by the algorithm NCCL would pick or the one `algorithm=` names (ring, tree,
+// in-switch, ...).
 Prediction predict_collective_row(Hardware& hardware, const Measurement& row) {
   if (!contains(row.workload, "all_reduce")) return skip("only all-reduce is modelled among collectives");
   const auto gpus = gpus_in(row.hardware);
   const auto elements = setting(row.settings, "message_size");
   const auto element_bytes = collective_element_bytes(row.settings);
   if (!gpus || !elements || !element_bytes) return skip("no 'Nx' GPUs in hardware, message_size and dtype in settings");
-  return predict_all_reduce(hardware, *gpus, static_cast<double>(*elements) * *element_bytes);
+  std::optional<arch::CollectiveAlgorithm> pinned;
+  if (const auto algorithm = word_setting(row.settings, "algorithm")) {
+    pinned = arch::parse_collective_algorithm(*algorithm);
+    if (!pinned) return skip("unknown algorithm '" + *algorithm + "' in settings");
+  }
+  return predict_all_reduce(hardware, *gpus, static_cast<double>(*elements) * *element_bytes, pinned);
 }
 
 Prediction predict(Hardware& hardware, const Measurement& row) {

@@ -1,10 +1,11 @@
 #include "cli/validation/prediction.h"
 
 #include <sstream>
+#include <stdexcept>
+#include <utility>
 
 #include "mapper/collective_plan.h"
 #include "sim/system/placement.h"
-#include <utility>
 
 namespace tessel::validation {
 
@@ -46,17 +47,19 @@ Prediction predict_kernel(Hardware& hardware, const workloads::Op& op, arch::DTy
   return run(*hardware.device, op, dtype, describe(op, dtype));
 }
 
-Prediction predict_all_reduce(const Hardware& hardware, uint32_t devices, double bytes) {
+Prediction predict_all_reduce(const Hardware& hardware, uint32_t devices, double bytes,
+                              std::optional<arch::CollectiveAlgorithm> pinned) {
   sim::ParallelPlan plan;
   plan.tensor = devices;
-  arch::GroupSpan span;
+  arch::CollectiveCost cost;
   try {
-    span = sim::Placement(hardware.system, plan).tensor_span();
+    const arch::GroupSpan span = sim::Placement(hardware.system, plan).tensor_span();
+    cost = mapper::plan_collective(hardware.system.levels, arch::CollectiveKind::AllReduce, span, bytes, pinned);
   } catch (const sim::SettingError& error) {
     return skip(error.what());
+  } catch (const std::invalid_argument& error) {
+    return skip(error.what());
   }
-  const arch::CollectiveCost cost =
-      mapper::plan_collective(hardware.system.levels, arch::CollectiveKind::AllReduce, span, bytes);
   std::ostringstream model;
   model << arch::to_string(cost.algorithm) << " all-reduce of " << bytes / 1e6 << " MB on " << devices << " devices";
   return {cost.seconds(), model.str(), ""};

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <memory>
+#include <optional>
 
 #include "arch/system_spec.h"
 #include "sim/device.h"
@@ -36,7 +37,9 @@ Prediction predict_gemm(Hardware& hardware, uint64_t m, uint64_t n, uint64_t k, 
 // Any other operator: softmax, norms, activations, RoPE, fused attention, batched matmuls.
 Prediction predict_kernel(Hardware& hardware, const workloads::Op& op, arch::DType dtype);
 // An all-reduce of each device's `bytes` over `devices` devices of the system, by the fastest
-// algorithm (skipped where the system has too few).
-Prediction predict_all_reduce(const Hardware& hardware, uint32_t devices, double bytes);
+// algorithm or the pinned one (skipped where the system has too few devices, or where the
+// pinned algorithm does not apply).
+Prediction predict_all_reduce(const Hardware& hardware, uint32_t devices, double bytes,
+                              std::optional<arch::CollectiveAlgorithm> pinned = std::nullopt);
 
 }  // namespace tessel::validation

@@ -17,17 +17,36 @@ std::optional<uint64_t> digits_at(const std::string& text, size_t at) {
   return value;
 }
 
+// Where the value of the first `name=` at or after `from` that starts a word begins; npos when
+// there is none.
+size_t value_at(const std::string& text, const std::string& name, size_t from) {
+  const std::string key = name + "=";
+  for (size_t at = text.find(key, from); at != std::string::npos; at = text.find(key, at + 1)) {
+    if (at > 0 && (std::isalnum(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == '_')) continue;
+    return at + key.size();
+  }
+  return std::string::npos;
+}
+
 }  // namespace
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::optional<uint64_t> setting(const std::string& text, const std::string& name) {
-  const std::string key = name + "=";
-  for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
-    if (at > 0 && (std::isalnum(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == '_')) continue;
-    if (const auto value = digits_at(text, at + key.size())) return value;
+  for (size_t at = value_at(text, name, 0); at != std::string::npos; at = value_at(text, name, at)) {
+    if (const auto value = digits_at(text, at)) return value;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> word_setting(const std::string& text, const std::string& name) {
+  const size_t at = value_at(text, name, 0);
+  if (at == std::string::npos) return std::nullopt;
+  auto in_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+  size_t end = at;
+  while (end < text.size() && in_word(text[end])) ++end;
+  if (end == at) return std::nullopt;
+  return text.substr(at, end - at);
 }
 
 std::optional<uint64_t> number_after(const std::string& text, const std::string& words) {

@@ -16,6 +16,10 @@ bool contains(const std::string& text, const std::string& part);
 // The whole number after `name=` where `name` starts a word ("M=64 N=128", "TP=1").
 std::optional<uint64_t> setting(const std::string& text, const std::string& name);
 
+// The word (letters, digits, hyphens, underscores) after `name=` where `name` starts a word
+// ("algorithm=ring").
+std::optional<std::string> word_setting(const std::string& text, const std::string& name);
+
 // The whole number right after `words` ("batch 8", "seq 2048").
 std::optional<uint64_t> number_after(const std::string& text, const std::string& words);
 

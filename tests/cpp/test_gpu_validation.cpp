@@ -3,12 +3,14 @@
 // its exit codes and output columns.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "arch/config_system.h"
 #include "arch/load_arch.h"
 #include "cli_runner.h"
 #include "cli/validation/gpu_validation.h"
@@ -143,6 +145,28 @@ TEST(GpuValidation, A100AllReduceRows) {
   EXPECT_LE(mape(small), 5.0);
   EXPECT_LE(mape(large), 15.0);
   EXPECT_LE(mape(result.cases), 20.0);
+}
+
+// A row's `algorithm=` pins the all-reduce's algorithm: on an H100 node (NVLink SHARP) a
+// 1 GiB all-reduce costs more by ring than in the switch (ring moves 2(p-1)/p of the message
+// each way, the switch 1), and an algorithm the node lacks (a torus) skips the row.
+TEST(GpuValidation, CollectiveRowsMayPinTheAlgorithm) {
+  validation::Hardware h100_node(arch::load_system(std::string(TESSEL_SOURCE_DIR) + "/configs/systems/dgx_h100.yaml"));
+  auto row = [](const std::string& id, const std::string& algorithm) {
+    return Measurement{0, id, "collective", "8x H100-SXM5-80GB", "NCCL all_reduce",
+                       "dtype=float message_size=268435456" + algorithm, "latency", 1.0, "ms", ""};
+  };
+  const auto result = validation::validate(
+      h100_node, {row("best", ""), row("ring", " algorithm=ring"), row("switch", " algorithm=in-switch"),
+                  row("torus", " algorithm=torus"), row("typo", " algorithm=rnig")},
+      {});
+  ASSERT_EQ(result.cases.size(), 3u);
+  ASSERT_EQ(result.skipped.size(), 2u);
+  EXPECT_NE(result.skipped[1].reason.find("rnig"), std::string::npos);
+  const double ring = case_of(result, "ring").predicted_ms, in_switch = case_of(result, "switch").predicted_ms;
+  EXPECT_NE(case_of(result, "ring").model.find("ring"), std::string::npos);
+  EXPECT_GT(ring, 1.5 * in_switch);  // 2 * 7/8 = 1.75 times the bytes, less the switch's extra latency
+  EXPECT_DOUBLE_EQ(case_of(result, "best").predicted_ms, std::min(ring, in_switch));
 }
 
 // LLMCompass's GPT-3 175B layer split over 4 A100s, batch 8: each phase's total within 8%

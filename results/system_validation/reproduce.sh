@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Regenerates results/system_validation/{cases.csv,table.md}: tessel's predictions of the
+# public multi-device measurements in measurements.csv (sources in README.md).
+# Usage: results/system_validation/reproduce.sh   (after scripts/setup.sh; about a minute)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
+/usr/bin/python3 "$root/results/system_validation/predict.py"
+cat "$root/results/system_validation/table.md"
