@@ -1,6 +1,6 @@
-// A file of measurements of real hardware, one row a case, in the columns of
-// ../shared/validation/public_measurements.csv: id, category, hardware, workload, settings,
-// metric, value, unit, kind, source, notes (quoted fields may hold commas).
+// A file of measurements of real hardware, one row a case, in the columns of the files in
+// tests/data/validation and results/system_validation: id, category, hardware, workload,
+// settings, metric, value, unit, kind, source, notes (quoted fields may hold commas).
 #pragma once
 
 #include <string>
