@@ -14,10 +14,16 @@ using workloads::OpKind;
 
 constexpr uint64_t kQueriesPerBlock = 128;    // FlashAttention-2's query tile
 constexpr uint64_t kKeysPerDecodeBlock = 512;  // flash-decoding's split of the keys
+constexpr uint64_t kKeysPerBackwardBlock = 128;  // FlashAttention-2's backward key tile
 constexpr uint64_t kMatmulTile = 128;          // a batched matmul's output tile, each way
 
 uint64_t thread_blocks(const Op& op) {
   if (const auto* s = std::get_if<workloads::AttentionShape>(&op.shape)) {
+    // FlashAttention-2's backward gives each thread block a block of keys (it accumulates dK
+    // and dV on chip, dQ atomically); its forward a block of queries.
+    if (op.kind == OpKind::AttentionBackward) {
+      return s->batch * s->heads * arch::ceil_div(s->kv_len, kKeysPerBackwardBlock);
+    }
     const uint64_t query_blocks = arch::ceil_div(s->q_len, kQueriesPerBlock);
     const uint64_t key_blocks = s->q_len < kQueriesPerBlock ? arch::ceil_div(s->kv_len, kKeysPerDecodeBlock) : 1;
     return s->batch * s->heads * query_blocks * key_blocks;
@@ -29,14 +35,17 @@ uint64_t thread_blocks(const Op& op) {
 }
 
 // What a tensor-core thread block spends outside its main loop, the SMs all doing the same:
-// the first HBM latency, a fused-attention block's Q tile (it stays resident for the whole
-// loop) loaded at the SM's share of HBM, and its output tile stored at its share of L2, as a
-// GEMM block's epilogue (mapper/gpu_mapper).
+// the first HBM latency, a fused-attention block's resident tile (Q forward; K and V in the
+// backward pass) loaded at the SM's share of HBM, and its output tile (O; dK and dV) stored
+// at its share of L2, as a GEMM block's epilogue (mapper/gpu_mapper).
 double block_edge_cycles(const arch::GpuSpec& spec, const Op& op, arch::DType dtype, uint64_t active_sms) {
   const double bytes = arch::bytes_of(dtype);
   double q_tile = 0, out_tile = 0;
   if (const auto* a = std::get_if<workloads::AttentionShape>(&op.shape)) {
-    q_tile = static_cast<double>(std::min(a->q_len, kQueriesPerBlock) * a->head_dim) * bytes;
+    const uint64_t resident = op.kind == OpKind::AttentionBackward
+                                  ? 2 * std::min(a->kv_len, kKeysPerBackwardBlock) * a->head_dim
+                                  : std::min(a->q_len, kQueriesPerBlock) * a->head_dim;
+    q_tile = static_cast<double>(resident) * bytes;
     out_tile = q_tile;
   } else if (const auto* b = std::get_if<workloads::BatchedMatmulShape>(&op.shape)) {
     out_tile = static_cast<double>(std::min(b->m, kMatmulTile) * std::min(b->n, kMatmulTile)) * bytes;
@@ -60,9 +69,9 @@ GpuKernelPlan plan_gpu_kernel(const arch::GpuSpec& spec, const Op& op, arch::DTy
                                 "collectives)");
   }
   GpuKernelPlan plan;
-  const workloads::ElementCounts counts = op.elements();
-  plan.read_bytes = static_cast<double>(counts.read + workloads::cache_elements(op)) * arch::bytes_of(dtype);
-  plan.written_bytes = static_cast<double>(counts.written) * arch::bytes_of(dtype);
+  const workloads::ByteCounts bytes = op.bytes(dtype);
+  plan.read_bytes = static_cast<double>(bytes.read + workloads::cache_elements(op) * op.element_bytes(dtype));
+  plan.written_bytes = static_cast<double>(bytes.written);
   if (const auto work = op.vector_work()) {
     plan.alu_ops = static_cast<double>(work->alu_ops());
     plan.special_ops = static_cast<double>(work->special_ops());
@@ -80,8 +89,9 @@ GpuKernelPlan plan_gpu_kernel(const arch::GpuSpec& spec, const Op& op, arch::DTy
     const double per_block = 1.0 / static_cast<double>(blocks);
     const double block_macs = plan.macs * per_block;
     const double block_cycles =
-        (op.kind == OpKind::Attention ? arch::gpu::attention_tensor_cycles(spec, dtype, block_macs)
-                                      : arch::gpu::tensor_cycles(spec, dtype, block_macs)) +
+        (std::holds_alternative<workloads::AttentionShape>(op.shape)
+             ? arch::gpu::attention_tensor_cycles(spec, dtype, block_macs)
+             : arch::gpu::tensor_cycles(spec, dtype, block_macs)) +
         plan.alu_ops * per_block / spec.fp32_ops_per_cycle_per_sm +
         plan.special_ops * per_block / spec.special_ops_per_cycle_per_sm +
         block_edge_cycles(spec, op, dtype, std::min<uint64_t>(blocks, spec.sms));

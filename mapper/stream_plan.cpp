@@ -67,15 +67,15 @@ arch::VectorTask vector_task(const workloads::Op& op, arch::DType dtype) {
   task.elements = work->elements;
   task.alu_ops_per_element = static_cast<double>(work->alu_ops()) / elements;
   task.special_ops_per_element = static_cast<double>(work->special_ops()) / elements;
-  if (op.kind == OpKind::Attention) {
+  if (op.kind == OpKind::Attention || op.kind == OpKind::AttentionBackward) {
     task.element_bytes = arch::kAccumulatorBytes;
     task.passes = static_cast<double>(work->passes);
     task.bytes_written = work->elements * arch::kAccumulatorBytes;
   } else {
     const workloads::ElementCounts counts = op.elements();
-    task.element_bytes = arch::bytes_of(dtype);
+    task.element_bytes = op.element_bytes(dtype);
     task.passes = static_cast<double>(work->passes) * static_cast<double>(counts.read) / elements;
-    task.bytes_written = counts.written * arch::bytes_of(dtype);
+    task.bytes_written = op.bytes(dtype).written;
   }
   return task;
 }
@@ -87,13 +87,18 @@ constexpr uint64_t kBlockColumns = 512;
 
 uint64_t blocks(uint64_t columns) { return arch::ceil_div(columns, kBlockColumns); }
 
+// An optimizer step streams its parameters in units of this many: each parameter's update is
+// independent, so any split works; this one gives the cores even shares of large tensors.
+constexpr uint64_t kParametersPerUnit = 4096;
+
 uint64_t units_of(const workloads::Op& op) {
   switch (op.kind) {
     case OpKind::BatchedMatmul: {
       const auto& s = op.shape_as<workloads::BatchedMatmulShape>();
       return s.batch / s.b_shared_by * blocks(s.n);
     }
-    case OpKind::Attention: {
+    case OpKind::Attention:
+    case OpKind::AttentionBackward: {
       const auto& s = op.shape_as<workloads::AttentionShape>();
       return s.batch * s.kv_heads * blocks(s.kv_len);
     }
@@ -102,9 +107,15 @@ uint64_t units_of(const workloads::Op& op) {
       return s.batch * s.tokens;
     }
     case OpKind::Embedding:
+    case OpKind::EmbeddingBackward:
       return op.shape_as<workloads::EmbeddingShape>().tokens;
     case OpKind::Softmax:
+    case OpKind::SoftmaxBackward:
       return op.shape_as<workloads::SoftmaxShape>().rows;
+    case OpKind::AdamW:
+    case OpKind::GradientNorm:
+    case OpKind::GradientUnscale:
+      return arch::ceil_div(op.shape_as<workloads::OptimizerShape>().parameters, kParametersPerUnit);
     case OpKind::Rope: {
       const auto& s = op.shape_as<workloads::RopeShape>();
       return s.tokens * s.heads;
@@ -126,12 +137,17 @@ MatrixWork matrix_work_of(const arch::SystolicSpec& spec, const workloads::Op& o
     const uint64_t products[1][3] = {{s.m * s.b_shared_by, columns, s.k}};
     return unit_matrix_work(spec, dtype, search_dataflows, products);
   }
-  if (op.kind == OpKind::Attention) {
+  if (op.kind == OpKind::Attention || op.kind == OpKind::AttentionBackward) {
     const auto& s = op.shape_as<workloads::AttentionShape>();
     const uint64_t rows = s.q_len * (s.heads / s.kv_heads);
     const uint64_t keys = arch::ceil_div(s.kv_len, blocks(s.kv_len) * ways);
-    const uint64_t products[2][3] = {{rows, keys, s.head_dim}, {rows, s.head_dim, keys}};
-    MatrixWork work = unit_matrix_work(spec, dtype, search_dataflows, products);
+    // Forward: S = Q·Kᵀ and O = P·V. Backward (FlashAttention-2): S again, dP = dO·Vᵀ,
+    // dV = Pᵀ·dO, dQ = dS·K and dK = dSᵀ·Q.
+    const uint64_t forward[2][3] = {{rows, keys, s.head_dim}, {rows, s.head_dim, keys}};
+    const uint64_t backward[5][3] = {{rows, keys, s.head_dim}, {rows, keys, s.head_dim}, {keys, s.head_dim, rows},
+                                     {rows, s.head_dim, keys}, {keys, s.head_dim, rows}};
+    MatrixWork work = op.kind == OpKind::Attention ? unit_matrix_work(spec, dtype, search_dataflows, forward)
+                                                    : unit_matrix_work(spec, dtype, search_dataflows, backward);
     if (s.causal) {
       // Blocks wholly above the diagonal are skipped: the work scales with the visible pairs.
       const uint64_t pairs = workloads::causal_pairs(s.q_len, s.kv_len);
@@ -148,9 +164,9 @@ arch::VectorTask with_products(arch::VectorTask task, const workloads::Op& op, u
                                arch::DType dtype) {
   if (task.elements == 0) {
     task.elements = operand_elements;
-    task.element_bytes = arch::bytes_of(dtype);
+    task.element_bytes = op.element_bytes(dtype);
     task.passes = 1;
-    task.bytes_written = op.elements().written * arch::bytes_of(dtype);
+    task.bytes_written = op.bytes(dtype).written;
   }
   task.alu_ops_per_element += 2.0 * static_cast<double>(op.macs()) / static_cast<double>(task.elements);
   return task;
@@ -216,8 +232,9 @@ StreamPlan plan_stream(const arch::SystolicSpec& spec, const workloads::Op& op, 
   plan.units = units_of(op);
   plan.arrays_per_core = spec.arrays_per_core;
   const workloads::ElementCounts counts = op.elements();
-  plan.load_bytes = (counts.read + workloads::cache_elements(op)) * arch::bytes_of(dtype);
-  plan.store_bytes = counts.written * arch::bytes_of(dtype);
+  const workloads::ByteCounts bytes = op.bytes(dtype);
+  plan.load_bytes = bytes.read + workloads::cache_elements(op) * op.element_bytes(dtype);
+  plan.store_bytes = bytes.written;
   plan.macs = op.macs();
   plan.unit_array_cycles = matrix_work_of(spec, op, dtype, search_dataflows, 1).cycles;
   plan.unit_split_array_cycles = matrix_work_of(spec, op, dtype, search_dataflows, spec.arrays_per_core).cycles;

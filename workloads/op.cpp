@@ -15,6 +15,7 @@ bool holds_kinds_shape(OpKind kind, const OpShape& shape) {
     case OpKind::BatchedMatmul:
       return std::holds_alternative<BatchedMatmulShape>(shape);
     case OpKind::Softmax:
+    case OpKind::SoftmaxBackward:
       return std::holds_alternative<SoftmaxShape>(shape);
     case OpKind::LayerNorm:
     case OpKind::RmsNorm:
@@ -22,6 +23,13 @@ bool holds_kinds_shape(OpKind kind, const OpShape& shape) {
     case OpKind::Relu:
     case OpKind::SiluMul:
     case OpKind::ResidualAdd:
+    case OpKind::LayerNormBackward:
+    case OpKind::RmsNormBackward:
+    case OpKind::GeluBackward:
+    case OpKind::ReluBackward:
+    case OpKind::SiluMulBackward:
+    case OpKind::CrossEntropy:
+    case OpKind::CrossEntropyBackward:
       return std::holds_alternative<RowsShape>(shape);
     case OpKind::Rope:
       return std::holds_alternative<RopeShape>(shape);
@@ -29,9 +37,17 @@ bool holds_kinds_shape(OpKind kind, const OpShape& shape) {
     case OpKind::KvCacheRead:
       return std::holds_alternative<KvCacheShape>(shape);
     case OpKind::Embedding:
+    case OpKind::EmbeddingBackward:
       return std::holds_alternative<EmbeddingShape>(shape);
     case OpKind::Attention:
+    case OpKind::AttentionBackward:
       return std::holds_alternative<AttentionShape>(shape);
+    case OpKind::AdamW:
+    case OpKind::GradientNorm:
+    case OpKind::GradientUnscale:
+      return std::holds_alternative<OptimizerShape>(shape);
+    case OpKind::WaitComm:
+      return std::holds_alternative<WaitShape>(shape);
     case OpKind::AllReduce:
     case OpKind::AllGather:
     case OpKind::ReduceScatter:
@@ -82,8 +98,13 @@ std::string shape_problem(const OpShape& shape) {
     return need(s->devices >= 2, "a collective needs at least 2 devices");
   }
   if (const auto* s = std::get_if<SendShape>(&shape)) {
-    return need(all_positive({s->rows, s->cols}), "rows and cols must be positive");
+    if (!all_positive({s->rows, s->cols})) return "rows and cols must be positive";
+    return need(s->to != s->stage, "a stage sends to another stage");
   }
+  if (const auto* s = std::get_if<OptimizerShape>(&shape)) {
+    return need(s->parameters > 0, "parameters must be positive");
+  }
+  if (std::holds_alternative<WaitShape>(shape)) return "";
   if (const auto* s = std::get_if<EmbeddingShape>(&shape)) {
     return need(all_positive({s->tokens, s->hidden, s->vocab}),
                 "tokens, hidden and vocab must be positive");
@@ -150,6 +171,54 @@ VectorWork rows_work(OpKind kind, const RowsShape& s) {
       work.alu_per_element = 1;
       work.passes = 1;
       break;
+    case OpKind::LayerNormBackward:
+      // With the saved mean and rstd: x̂ = (x − mean)·rstd (2), g = dy·γ (1), Σg (1) and
+      // Σg·x̂ (2) in pass 1; dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) (4), γ's gradient dy·x̂
+      // summed (2) and β's dy summed (1) in pass 2. Per row: the two means (2 ALU).
+      work.alu_per_element = 13;
+      work.alu_per_row = 2;
+      work.passes = 2;
+      break;
+    case OpKind::RmsNormBackward:
+      // x̂ = x·rrms (1), g = dy·γ (1), Σg·x̂ (2); dx = rrms·(g − x̂·mean(g·x̂)) (3), γ's
+      // gradient dy·x̂ summed (2). Per row: the mean (1 ALU).
+      work.alu_per_element = 9;
+      work.alu_per_row = 1;
+      work.passes = 2;
+      break;
+    case OpKind::GeluBackward:
+      // The tanh form's inner value again (5 ALU) and its tanh; the derivative
+      // 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²) (9 ALU); times dy (1).
+      work.alu_per_element = 15;
+      work.special_per_element = 1;
+      work.passes = 1;
+      break;
+    case OpKind::ReluBackward:
+      work.alu_per_element = 1;  // dy where x > 0
+      work.passes = 1;
+      break;
+    case OpKind::SiluMulBackward:
+      // s = sigmoid(g) (negate, + 1; exp and reciprocal), silu = g·s, d(up) = dy·silu,
+      // d(gate) = dy·u·s·(1 + g·(1 − s)): 10 ALU and 2 special.
+      work.alu_per_element = 10;
+      work.special_per_element = 2;
+      work.passes = 1;
+      break;
+    case OpKind::CrossEntropy:
+      // The logits' softmax (max, x − max, exp, sum, ·1/sum) kept for the backward pass; per
+      // row the log of the sum and the target's logit make the loss.
+      work.alu_per_element = 4;
+      work.special_per_element = 1;
+      work.alu_per_row = 2;
+      work.special_per_row = 2;
+      work.passes = 3;
+      break;
+    case OpKind::CrossEntropyBackward:
+      // (softmax − one-hot) scaled by the loss's 1/tokens: a multiply each, a subtract a row.
+      work.alu_per_element = 1;
+      work.alu_per_row = 1;
+      work.passes = 1;
+      break;
     default:
       throw std::logic_error("rows_work: " + kind_name(kind) + " is not a rows op");
   }
@@ -167,6 +236,42 @@ VectorWork softmax_work(const SoftmaxShape& s) {
   work.special_per_element = 1;
   work.special_per_row = 1;
   work.passes = 3;
+  return work;
+}
+
+VectorWork softmax_backward_work(const SoftmaxShape& s) {
+  // Pass 1 sums dy·y along the row (mul, add); pass 2 writes y·(dy − sum) (sub, mul).
+  VectorWork work;
+  work.elements = s.rows * s.cols;
+  work.rows = s.rows;
+  work.alu_per_element = 4;
+  work.passes = 2;
+  return work;
+}
+
+VectorWork attention_backward_work(const AttentionShape& s) {
+  // FlashAttention-2's backward recomputes each unmasked score's probability from the saved
+  // log-sum-exp (scale, subtract; exp) and forms dS = P·(dP − D) (sub, mul) and its scale (mul).
+  // Per query row: D = Σ dO·O over head_dim (mul, add).
+  VectorWork work;
+  work.elements = attended_scores(s);
+  work.rows = s.batch * s.heads * s.q_len;
+  work.alu_per_element = 5;
+  work.special_per_element = 1;
+  work.alu_per_row = 2 * s.head_dim;
+  work.passes = 1;
+  return work;
+}
+
+VectorWork optimizer_work(const OptimizerShape& s) {
+  // AdamW on each parameter: m = β1·m + (1 − β1)·g (3), v = β2·v + (1 − β2)·g² (4), the bias
+  // corrections (2), m̂ / (√v̂ + ε) (1; sqrt and divide), w −= lr·(update + λ·w) (4) and the
+  // copy in the compute format (1).
+  VectorWork work;
+  work.elements = s.parameters;
+  work.alu_per_element = 15;
+  work.special_per_element = 2;
+  work.passes = 1;
   return work;
 }
 
@@ -196,8 +301,8 @@ std::string join_sizes(std::initializer_list<uint64_t> sizes) {
 
 }  // namespace
 
-Op::Op(std::string op_name, OpKind op_kind, OpShape op_shape)
-    : name(std::move(op_name)), kind(op_kind), shape(std::move(op_shape)) {
+Op::Op(std::string op_name, OpKind op_kind, OpShape op_shape, std::optional<arch::DType> op_format)
+    : name(std::move(op_name)), kind(op_kind), shape(std::move(op_shape)), format(op_format) {
   if (!holds_kinds_shape(kind, shape)) {
     throw std::invalid_argument("op '" + name + "': the shape is not a " + kind_name(kind) +
                                 " shape");
@@ -220,6 +325,12 @@ uint64_t Op::macs() const {
       // Q·Kᵀ and A·V each take head_dim MACs per attended score.
       const auto& s = shape_as<AttentionShape>();
       return 2 * attended_scores(s) * s.head_dim;
+    }
+    case OpKind::AttentionBackward: {
+      // Q·Kᵀ again, dP = dO·Vᵀ, dV = Pᵀ·dO, dQ = dS·K and dK = dSᵀ·Q: five products of
+      // head_dim MACs per attended score.
+      const auto& s = shape_as<AttentionShape>();
+      return 5 * attended_scores(s) * s.head_dim;
     }
     default:
       return 0;
@@ -315,8 +426,82 @@ ElementCounts Op::elements() const {
       const auto& s = shape_as<SendShape>();
       return {s.rows * s.cols, 0};
     }
+    case OpKind::SoftmaxBackward: {
+      const auto& s = shape_as<SoftmaxShape>();
+      return {2 * s.rows * s.cols, s.rows * s.cols};  // y and dy in, dx out
+    }
+    case OpKind::LayerNormBackward: {
+      // x and dy (and γ) in; dx, and γ's and β's gradients out. The saved mean and rstd, a
+      // float or two a row, are left out.
+      const auto& s = shape_as<RowsShape>();
+      return {2 * s.rows * s.cols + s.cols, s.rows * s.cols + 2 * s.cols};
+    }
+    case OpKind::RmsNormBackward: {
+      const auto& s = shape_as<RowsShape>();
+      return {2 * s.rows * s.cols + s.cols, s.rows * s.cols + s.cols};
+    }
+    case OpKind::GeluBackward:
+    case OpKind::ReluBackward: {
+      const auto& s = shape_as<RowsShape>();
+      return {2 * s.rows * s.cols, s.rows * s.cols};  // x and dy in, dx out
+    }
+    case OpKind::SiluMulBackward: {
+      const auto& s = shape_as<RowsShape>();
+      return {3 * s.rows * s.cols, 2 * s.rows * s.cols};  // gate, up and dy in; their gradients out
+    }
+    case OpKind::AttentionBackward: {
+      // Q, O and dO, and K and V in (the log-sum-exp, a float a query row, left out); dQ,
+      // dK and dV out.
+      const auto& s = shape_as<AttentionShape>();
+      const uint64_t q_or_out = s.batch * s.heads * s.q_len * s.head_dim;
+      const uint64_t kv = s.batch * s.kv_heads * s.kv_len * s.head_dim * 2;
+      return {3 * q_or_out + kv, q_or_out + kv};
+    }
+    case OpKind::EmbeddingBackward: {
+      // dy, and the gradient rows it adds into, in; those rows out.
+      const auto& s = shape_as<EmbeddingShape>();
+      return {2 * s.tokens * s.hidden, s.tokens * s.hidden};
+    }
+    case OpKind::CrossEntropy: {
+      const auto& s = shape_as<RowsShape>();
+      return {s.rows * s.cols, s.rows * s.cols + s.rows};  // the softmax and each token's loss
+    }
+    case OpKind::CrossEntropyBackward: {
+      const auto& s = shape_as<RowsShape>();
+      return {s.rows * s.cols, s.rows * s.cols};
+    }
+    case OpKind::AdamW: {
+      // Master weight, gradient and the two moments in; weight, moments and the weight's
+      // compute-format copy out (Op::bytes gives their formats).
+      const uint64_t p = shape_as<OptimizerShape>().parameters;
+      return {4 * p, 4 * p};
+    }
+    case OpKind::GradientNorm:
+      return {shape_as<OptimizerShape>().parameters, 0};
+    case OpKind::GradientUnscale: {
+      const uint64_t p = shape_as<OptimizerShape>().parameters;
+      return {p, p};
+    }
+    case OpKind::WaitComm:
+      return {};
   }
   return {};
+}
+
+ByteCounts Op::bytes(arch::DType compute) const {
+  if (kind == OpKind::AdamW) {
+    const uint64_t p = shape_as<OptimizerShape>().parameters;
+    const uint64_t fp32 = arch::bytes_of(arch::DType::Fp32);
+    return {4 * p * fp32, 3 * p * fp32 + p * arch::bytes_of(compute)};
+  }
+  if (kind == OpKind::EmbeddingBackward) {
+    const auto& s = shape_as<EmbeddingShape>();
+    const uint64_t rows = s.tokens * s.hidden * arch::bytes_of(arch::DType::Fp32);
+    return {s.tokens * s.hidden * element_bytes(compute) + rows, rows};
+  }
+  const ElementCounts counts = elements();
+  const uint64_t size = element_bytes(compute);
+  return {counts.read * size, counts.written * size};
 }
 
 std::optional<VectorWork> Op::vector_work() const {
@@ -342,6 +527,38 @@ std::optional<VectorWork> Op::vector_work() const {
     }
     case OpKind::Attention:
       return attention_softmax_work(shape_as<AttentionShape>());
+    case OpKind::SoftmaxBackward:
+      return softmax_backward_work(shape_as<SoftmaxShape>());
+    case OpKind::LayerNormBackward:
+    case OpKind::RmsNormBackward:
+    case OpKind::GeluBackward:
+    case OpKind::ReluBackward:
+    case OpKind::SiluMulBackward:
+    case OpKind::CrossEntropy:
+    case OpKind::CrossEntropyBackward:
+      return rows_work(kind, shape_as<RowsShape>());
+    case OpKind::AttentionBackward:
+      return attention_backward_work(shape_as<AttentionShape>());
+    case OpKind::EmbeddingBackward: {
+      const auto& s = shape_as<EmbeddingShape>();
+      VectorWork work;
+      work.elements = s.tokens * s.hidden;
+      work.rows = s.tokens;
+      work.alu_per_element = 1;
+      work.passes = 1;
+      return work;
+    }
+    case OpKind::AdamW:
+      return optimizer_work(shape_as<OptimizerShape>());
+    case OpKind::GradientNorm:
+    case OpKind::GradientUnscale: {
+      // g² summed (mul, add); or g·(1/scale) and a finiteness test (mul, compare).
+      VectorWork work;
+      work.elements = shape_as<OptimizerShape>().parameters;
+      work.alu_per_element = 2;
+      work.passes = 1;
+      return work;
+    }
     default:
       return std::nullopt;
   }
@@ -351,7 +568,7 @@ uint64_t Op::parameters() const {
   switch (kind) {
     case OpKind::Linear: {
       const auto& s = shape_as<LinearShape>();
-      if (s.tied_weight) return 0;
+      if (s.weight != WeightRole::Own) return 0;
       return (s.weights_held == 0 ? s.groups : s.weights_held) * (s.k * s.n + (s.bias ? s.n : 0));
     }
     case OpKind::LayerNorm:
@@ -390,12 +607,26 @@ std::string Op::shape_text() const {
     return join_sizes({s->rows, s->cols}) + " on " + std::to_string(s->devices) + " devices";
   }
   if (const auto* s = std::get_if<SendShape>(&shape)) {
-    return join_sizes({s->rows, s->cols}) + " from stage " + std::to_string(s->stage);
+    return join_sizes({s->rows, s->cols}) + " from stage " + std::to_string(s->stage) + " to " + std::to_string(s->to);
+  }
+  if (const auto* s = std::get_if<OptimizerShape>(&shape)) return std::to_string(s->parameters) + " parameters";
+  if (const auto* s = std::get_if<WaitShape>(&shape)) {
+    return "all but " + std::to_string(s->keep) + " of " + group_name(s->group) + " stream " +
+           std::to_string(s->stream);
   }
   // batch x heads:kv_heads x q_len x kv_len x head_dim
   const auto& s = std::get<AttentionShape>(shape);
   return std::to_string(s.batch) + "x" + std::to_string(s.heads) + ":" +
          std::to_string(s.kv_heads) + "x" + join_sizes({s.q_len, s.kv_len, s.head_dim});
+}
+
+std::string group_name(CollectiveGroup group) {
+  switch (group) {
+    case CollectiveGroup::Tensor: return "tensor";
+    case CollectiveGroup::Expert: return "expert";
+    case CollectiveGroup::Data: return "data";
+  }
+  return "tensor";
 }
 
 std::string kind_name(OpKind kind) {
@@ -438,13 +669,41 @@ std::string kind_name(OpKind kind) {
       return "Send";
     case OpKind::Attention:
       return "Attention";
+    case OpKind::SoftmaxBackward:
+      return "SoftmaxBackward";
+    case OpKind::LayerNormBackward:
+      return "LayerNormBackward";
+    case OpKind::RmsNormBackward:
+      return "RmsNormBackward";
+    case OpKind::GeluBackward:
+      return "GeluBackward";
+    case OpKind::ReluBackward:
+      return "ReluBackward";
+    case OpKind::SiluMulBackward:
+      return "SiluMulBackward";
+    case OpKind::AttentionBackward:
+      return "AttentionBackward";
+    case OpKind::EmbeddingBackward:
+      return "EmbeddingBackward";
+    case OpKind::CrossEntropy:
+      return "CrossEntropy";
+    case OpKind::CrossEntropyBackward:
+      return "CrossEntropyBackward";
+    case OpKind::AdamW:
+      return "AdamW";
+    case OpKind::GradientNorm:
+      return "GradientNorm";
+    case OpKind::GradientUnscale:
+      return "GradientUnscale";
+    case OpKind::WaitComm:
+      return "WaitComm";
   }
   return "unknown";
 }
 
 bool is_communication(OpKind kind) {
   return kind == OpKind::AllReduce || kind == OpKind::AllGather || kind == OpKind::ReduceScatter ||
-         kind == OpKind::AllToAll || kind == OpKind::Send;
+         kind == OpKind::AllToAll || kind == OpKind::Send || kind == OpKind::WaitComm;
 }
 
 uint64_t cache_elements(const Op& op) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <variant>
 
+#include "arch/types.h"
+
 namespace tessel::workloads {
 
 enum class OpKind {
@@ -28,8 +30,37 @@ enum class OpKind {
   AllGather,      // CollectiveShape: every device's shard, concatenated on every device
   ReduceScatter,  // CollectiveShape: every device's buffer summed, a 1/devices share of it on each
   AllToAll,       // CollectiveShape: every device sends its buffer's 1/devices share to each
-  Send,           // SendShape: activations to the next pipeline stage
+  Send,           // SendShape: activations to the next pipeline stage (gradients to the previous)
+  // Training: the gradients of the forward kinds, each of the forward op's shape.
+  SoftmaxBackward,       // SoftmaxShape: dx from the saved output and dy
+  LayerNormBackward,     // RowsShape: dx (and γ, β's gradients) from the saved input and dy
+  RmsNormBackward,       // RowsShape
+  GeluBackward,          // RowsShape
+  ReluBackward,          // RowsShape
+  SiluMulBackward,       // RowsShape: d(gate) and d(up) from the saved gate, up and dy
+  AttentionBackward,     // AttentionShape: dQ, dK, dV as FlashAttention-2 computes them
+  EmbeddingBackward,     // EmbeddingShape: dy's rows added into the table's gradient
+  CrossEntropy,          // RowsShape (tokens × vocabulary): softmax of the logits and the loss
+  CrossEntropyBackward,  // RowsShape: d(logits) = (softmax − one-hot) / tokens, from the saved softmax
+  AdamW,                 // OptimizerShape: one update of fp32 master weights and moments
+  GradientNorm,          // OptimizerShape: the sum of squares of the fp32 gradients (for clipping)
+  GradientUnscale,       // OptimizerShape: fp16 loss scaling undone, overflow checked
+  WaitComm,              // WaitShape: the device waits for its overlapped collectives
 };
+
+// What the B operand of a Linear is.
+enum class WeightRole {
+  Own,       // its own parameter
+  Borrowed,  // another op's parameter, read here but counted once: tied embeddings, and the
+             // backward product dX = dY·Wᵀ reading the forward's W
+  Gradient,  // none: B is an activation and C a weight's gradient (dW = Xᵀ·dY)
+};
+
+// How tensor parallelism splits a Linear's weight (Megatron): Column: each device holds the
+// whole input and computes a slice of the output's columns; Row: each holds a slice of the
+// input's columns and computes a partial sum of the whole output, which a collective after it
+// completes; Whole: not split.
+enum class TensorSplit { Whole, Column, Row };
 
 // C[m×n] = A[m×k]·W[k×n] (+ bias[n]); W is a weight. With groups > 1, that many such products
 // one after another, each with its own weight (the experts a device runs in a
@@ -40,10 +71,10 @@ struct LinearShape {
   uint64_t n = 0;
   uint64_t k = 0;
   bool bias = false;
-  // W is another op's table (tied embeddings): read here, but a parameter only once.
-  bool tied_weight = false;
+  WeightRole weight = WeightRole::Own;
   uint64_t groups = 1;
   uint64_t weights_held = 0;
+  TensorSplit split = TensorSplit::Whole;
 };
 
 // C[i] = A[i]·B[i] for i < batch, each m×n×k; A and B are activations.
@@ -113,35 +144,64 @@ struct AttentionShape {
   uint64_t kv_cached = 0;
 };
 
-// The devices a collective runs over: a tensor-parallel group (the shards of a layer) or an
-// expert-parallel group (the replicas whose experts a mixture-of-experts layer spreads over).
-enum class CollectiveGroup { Tensor, Expert };
+// The devices a collective runs over: a tensor-parallel group (the shards of a layer), an
+// expert-parallel group (the replicas whose experts a mixture-of-experts layer spreads over)
+// or a data-parallel group (the replicas of one shard, which sum their weight gradients).
+enum class CollectiveGroup { Tensor, Expert, Data };
+
+std::string group_name(CollectiveGroup group);  // "tensor", "expert", "data"
 
 // A collective over `devices` devices: rows × cols elements on each (AllReduce and
 // ReduceScatter: the buffer each holds; AllGather: the shard each adds; AllToAll: what each
-// sends in all, a 1/devices share to every member).
+// sends in all, a 1/devices share to every member). An overlapped one runs beside the
+// device's compute, after the earlier ones of its stream (its group's stream `stream`: NCCL
+// runs a communicator's collectives in order, and ZeRO-3 gathers parameters on a stream of
+// their own), until a WaitComm op waits for it.
 struct CollectiveShape {
   uint64_t rows = 0;
   uint64_t cols = 0;
   uint64_t devices = 0;
   CollectiveGroup group = CollectiveGroup::Tensor;
+  bool overlapped = false;
+  uint32_t stream = 0;
 };
 
-// rows × cols activations pipeline stage `stage` sends the next.
+// rows × cols activations (or, in a backward pass, gradients) pipeline stage `stage` sends
+// stage `to`.
 struct SendShape {
   uint64_t rows = 0;
   uint64_t cols = 0;
   uint64_t stage = 0;
+  uint64_t to = 0;
 };
 
-using OpShape = std::variant<LinearShape, BatchedMatmulShape, SoftmaxShape, RowsShape, RopeShape,
-                             KvCacheShape, EmbeddingShape, AttentionShape, CollectiveShape, SendShape>;
+// An optimizer step over `parameters` weights.
+struct OptimizerShape {
+  uint64_t parameters = 0;
+};
+
+// The device waits until the overlapped collectives of a stream (of `group`) are done, all
+// but the `keep` most recently started.
+struct WaitShape {
+  uint64_t keep = 0;
+  CollectiveGroup group = CollectiveGroup::Tensor;
+  uint32_t stream = 0;
+};
+
+using OpShape = std::variant<LinearShape, BatchedMatmulShape, SoftmaxShape, RowsShape, RopeShape, KvCacheShape,
+                             EmbeddingShape, AttentionShape, CollectiveShape, SendShape, OptimizerShape, WaitShape>;
 
 // Elements an op reads from and writes to memory when it runs as its own kernel, each operand
 // once (a row that must be streamed several times is VectorWork::passes' business). A caller
 // multiplies by its dtype's bytes. A tensor passed between two ops is counted as written by
 // one and read by the other; token ids are not elements and are not counted.
 struct ElementCounts {
+  uint64_t read = 0;
+  uint64_t written = 0;
+};
+
+// What an op reads from and writes to memory, in bytes.
+struct ByteCounts {
   uint64_t read = 0;
   uint64_t written = 0;
 };
@@ -164,11 +224,14 @@ struct VectorWork {
 
 struct Op {
   // Throws std::invalid_argument when the shape is not the kind's, or a size is zero.
-  Op(std::string op_name, OpKind op_kind, OpShape op_shape);
+  Op(std::string op_name, OpKind op_kind, OpShape op_shape, std::optional<arch::DType> op_format = std::nullopt);
 
   std::string name;
   OpKind kind;
   OpShape shape;
+  // The number format of its operands when not the run's: fp32 for gradients reduced in
+  // single precision, fp8 for the products of fp8 training.
+  std::optional<arch::DType> format;
 
   template <typename Shape>
   const Shape& shape_as() const {
@@ -180,6 +243,14 @@ struct Op {
   // 2 per MAC, plus one per bias add and one per vector ALU or special op.
   uint64_t flops() const;
   ElementCounts elements() const;
+  // The format its elements are in when the run computes in `compute`, and their bytes.
+  arch::DType format_in(arch::DType compute) const { return format.value_or(compute); }
+  uint32_t element_bytes(arch::DType compute) const { return arch::bytes_of(format_in(compute)); }
+  // Its elements in bytes: elements() at element_bytes, but for AdamW, which reads fp32
+  // master weights, gradients and two moments, writes the weights and moments back and the
+  // weights again in the compute format; and for EmbeddingBackward, whose table gradient rows
+  // are fp32.
+  ByteCounts bytes(arch::DType compute) const;
   // Set for the ops that run on a vector unit: the row- and element-wise kinds, and the
   // softmax inside Attention. Matrix products and pure data movement have none.
   std::optional<VectorWork> vector_work() const;
@@ -192,7 +263,8 @@ struct Op {
 
 std::string kind_name(OpKind kind);
 
-// Collectives and sends: data moved between devices, which a system's links carry.
+// Collectives and sends: data moved between devices, which a system's links carry; and the
+// waits for overlapped collectives.
 bool is_communication(OpKind kind);
 
 // Elements of the op's operands that come from the KV cache: a batched matmul's cached B

@@ -103,9 +103,9 @@ class LayerBuilder {
     ops_.emplace_back(std::move(name), kind, RowsShape{rows_, cols});
   }
 
-  void add_linear(std::string name, uint64_t n, uint64_t k) {
+  void add_linear(std::string name, uint64_t n, uint64_t k, TensorSplit split) {
     ops_.emplace_back(std::move(name), OpKind::Linear,
-                      LinearShape{rows_, n, k, config_.linear_bias, false});
+                      LinearShape{rows_, n, k, config_.linear_bias, WeightRole::Own, 1, 0, split});
   }
 
   void add_attention(AttentionImpl impl) {
@@ -116,7 +116,7 @@ class LayerBuilder {
     // Q, K and V as one GEMM: it reads the normalised input once and gives the array one
     // wide N instead of three narrow ones (GPT-2's c_attn, vLLM's QKVParallelLinear); the
     // weights and MACs are those of the three projections.
-    add_linear("attn.qkv_proj", (heads + 2 * kv_heads) * head_dim, config_.hidden_size);
+    add_linear("attn.qkv_proj", (heads + 2 * kv_heads) * head_dim, config_.hidden_size, TensorSplit::Column);
     if (config_.positional == Positional::Rope) {
       // Q and K rotated by one kernel, sharing each position's cos/sin reads.
       ops_.emplace_back("attn.rope", OpKind::Rope, RopeShape{rows_, heads + kv_heads, head_dim});
@@ -149,7 +149,7 @@ class LayerBuilder {
                         BatchedMatmulShape{matrices, phase_.q_len, head_dim, phase_.kv_len, group,
                                            cached * head_dim});
     }
-    add_linear("attn.o_proj", config_.hidden_size, heads * head_dim);
+    add_linear("attn.o_proj", config_.hidden_size, heads * head_dim, TensorSplit::Row);
     add_all_reduce("attn.all_reduce");
   }
 
@@ -167,19 +167,19 @@ class LayerBuilder {
       case Activation::SiluGated:
         // gate and up as one GEMM of 2 × intermediate columns, for the reason Q, K and V are
         // one; SiluMul reads both halves.
-        add_linear("mlp.gate_up_proj", 2 * intermediate, hidden);
+        add_linear("mlp.gate_up_proj", 2 * intermediate, hidden, TensorSplit::Column);
         add_rows("mlp.silu_mul", OpKind::SiluMul, intermediate);
         break;
       case Activation::Gelu:
-        add_linear("mlp.up_proj", intermediate, hidden);
+        add_linear("mlp.up_proj", intermediate, hidden, TensorSplit::Column);
         add_rows("mlp.gelu", OpKind::Gelu, intermediate);
         break;
       case Activation::Relu:
-        add_linear("mlp.up_proj", intermediate, hidden);
+        add_linear("mlp.up_proj", intermediate, hidden, TensorSplit::Column);
         add_rows("mlp.relu", OpKind::Relu, intermediate);
         break;
     }
-    add_linear("mlp.down_proj", hidden, intermediate);
+    add_linear("mlp.down_proj", hidden, intermediate, TensorSplit::Row);
     add_all_reduce("mlp.all_reduce");
   }
 
@@ -222,11 +222,12 @@ class LayerBuilder {
   void add_expert_mlp(const std::string& name, uint64_t tokens, uint64_t groups, uint64_t held, uint64_t width = 1) {
     const uint64_t hidden = config_.hidden_size;
     const uint64_t columns = width * config_.expert_intermediate_size;
-    ops_.emplace_back(name + ".gate_up_proj", OpKind::Linear,
-                      LinearShape{tokens, 2 * columns, hidden, false, false, groups, held});
+    ops_.emplace_back(
+        name + ".gate_up_proj", OpKind::Linear,
+        LinearShape{tokens, 2 * columns, hidden, false, WeightRole::Own, groups, held, TensorSplit::Column});
     ops_.emplace_back(name + ".silu_mul", OpKind::SiluMul, RowsShape{tokens * groups, columns});
     ops_.emplace_back(name + ".down_proj", OpKind::Linear,
-                      LinearShape{tokens, hidden, columns, false, false, groups, held});
+                      LinearShape{tokens, hidden, columns, false, WeightRole::Own, groups, held, TensorSplit::Row});
   }
 
   const ModelConfig& config_;
@@ -271,7 +272,8 @@ std::vector<Op> lm_head(const ModelConfig& config, const Phase& phase, uint64_t 
   }
   ops.emplace_back(
       "lm_head", OpKind::Linear,
-      LinearShape{rows, config.vocab_size, config.hidden_size, false, config.tied_embeddings});
+      LinearShape{rows, config.vocab_size, config.hidden_size, false,
+                  config.tied_embeddings ? WeightRole::Borrowed : WeightRole::Own, 1, 0, TensorSplit::Column});
   if (gpus > 1) {
     ops.emplace_back("lm_head.all_gather", OpKind::AllGather, CollectiveShape{rows, config.vocab_size, gpus});
   }
@@ -377,7 +379,7 @@ OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl
     graph.epilogue = lm_head(shard, phase, tp);
   } else {
     graph.epilogue.emplace_back("pipeline.send", OpKind::Send,
-                                SendShape{phase.batch * phase.q_len, config.hidden_size, slice.stage});
+                                SendShape{phase.batch * phase.q_len, config.hidden_size, slice.stage, slice.stage + 1});
   }
   return graph;
 }

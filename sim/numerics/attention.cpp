@@ -93,6 +93,8 @@ class OnlineSoftmax {
     }
   }
 
+  float log_sum_exp(uint64_t row) const { return max_[row] + std::log(sum_[row]); }
+
   std::vector<float> normalised() const {
     std::vector<float> out(accumulator_.size());
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = accumulator_[i] / sum_[i / head_dim_];
@@ -165,12 +167,18 @@ std::vector<float> attention_unfused(const std::vector<float>& q, const std::vec
 std::vector<float> attention_fused(const std::vector<float>& q, const std::vector<float>& k,
                                    const std::vector<float>& v, const AttentionShape& shape,
                                    uint64_t block_kv, arch::DType dtype) {
+  return attention_fused_saving_lse(q, k, v, shape, block_kv, dtype).out;
+}
+
+FusedAttentionResult attention_fused_saving_lse(const std::vector<float>& q, const std::vector<float>& k,
+                                                const std::vector<float>& v, const AttentionShape& shape,
+                                                uint64_t block_kv, arch::DType dtype) {
   require_floating_format(dtype, "attention_fused");
   require_attention_operands(q.size(), k.size(), v.size(), shape);
   if (block_kv == 0) throw std::invalid_argument("attention_fused: block_kv must be at least 1");
   const float scale = score_scale(shape.head_dim);
   const uint64_t d = shape.head_dim;
-  std::vector<float> out(q.size());
+  FusedAttentionResult result{std::vector<float>(q.size()), std::vector<float>(shape.q_len * shape.q_heads)};
   for (uint64_t head = 0; head < shape.q_heads; ++head) {
     const uint64_t kv_head = kv_head_of(shape, head);
     const std::vector<float> q_head = head_slice(q, shape.q_len, shape.q_heads, d, head);
@@ -192,9 +200,12 @@ std::vector<float> attention_fused(const std::vector<float>& q, const std::vecto
       state.accumulate(datapath_gemm_float(scores, row_block(v_head, d, first_key, keys),
                                            {shape.q_len, d, keys}, keys));
     }
-    store_head(state.normalised(), shape.q_len, shape.q_heads, d, head, dtype, out);
+    store_head(state.normalised(), shape.q_len, shape.q_heads, d, head, dtype, result.out);
+    for (uint64_t row = 0; row < shape.q_len; ++row) {
+      result.log_sum_exp[row * shape.q_heads + head] = state.log_sum_exp(row);
+    }
   }
-  return out;
+  return result;
 }
 
 std::vector<double> attention_reference(const std::vector<double>& q, const std::vector<double>& k,

@@ -65,6 +65,17 @@ std::vector<float> attention_fused(const std::vector<float>& q, const std::vecto
                                    const std::vector<float>& v, const AttentionShape& shape,
                                    uint64_t block_kv, arch::DType dtype);
 
+// The fused kernel's output and what FlashAttention-2 saves for its backward pass: each query
+// row's log-sum-exp of its scaled scores, max + log(sum) from the kernel's fp32 running max and
+// sum, [q_len × q_heads] row-major and kept in fp32.
+struct FusedAttentionResult {
+  std::vector<float> out;
+  std::vector<float> log_sum_exp;
+};
+FusedAttentionResult attention_fused_saving_lse(const std::vector<float>& q, const std::vector<float>& k,
+                                                const std::vector<float>& v, const AttentionShape& shape,
+                                                uint64_t block_kv, arch::DType dtype);
+
 // fp64 reference with Eigen: softmax(Q Kᵀ / sqrt(head_dim) + mask) V, never rounded.
 std::vector<double> attention_reference(const std::vector<double>& q, const std::vector<double>& k,
                                         const std::vector<double>& v, const AttentionShape& shape);

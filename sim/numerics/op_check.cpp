@@ -1,18 +1,16 @@
 #include "sim/numerics/op_check.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <random>
 #include <stdexcept>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "sim/numerics/attention.h"
 #include "sim/numerics/attention_check.h"
 #include "sim/numerics/formats.h"
+#include "sim/numerics/op_check_slice.h"
 #include "sim/numerics/op_error.h"
+#include "sim/numerics/training_op_check.h"
 #include "sim/numerics/vector_ops.h"
 #include "sim/numerics/vector_ops_check.h"
 
@@ -26,76 +24,6 @@ constexpr float kNormEps = 1e-5f;
 
 // rounded_output_bound covers RoPE angles of positions below 2^14 only (op_error.h).
 constexpr uint64_t kRopePositions = uint64_t{1} << 14;
-
-std::string dtype_name(arch::DType dtype) { return std::string(arch::to_string(dtype)); }
-
-NumericsReport not_checked(arch::DType dtype, std::string why) {
-  NumericsReport report;
-  report.dtype = dtype_name(dtype);
-  report.reference = std::move(why);
-  return report;
-}
-
-NumericsReport with_scope(NumericsReport report, const std::string& scope) {
-  report.reference = scope + ": " + report.reference;
-  return report;
-}
-
-std::string number_text(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3g", value);
-  return text;
-}
-
-// "rows 0-15 of 4096", or "all 16 rows" when the slice is the whole.
-std::string range_text(const std::string& units, uint64_t first, uint64_t count, uint64_t total) {
-  if (count == total) return "all " + std::to_string(total) + " " + units;
-  return units + " " + std::to_string(first) + "-" + std::to_string(first + count - 1) + " of " +
-         std::to_string(total);
-}
-
-// What one unit of a slice (a row, a batch entry, a KV-head group) costs the check.
-struct UnitCost {
-  uint64_t elements;
-  uint64_t macs = 0;  // weighted as OpCheckLimits::max_macs says
-};
-
-// How many of `total` units fit in the limits beside `fixed` elements every slice needs;
-// 0 when not even one does.
-uint64_t units_within(uint64_t total, UnitCost unit, uint64_t fixed, const OpCheckLimits& limits) {
-  if (fixed > limits.max_elements || unit.elements > limits.max_elements - fixed) return 0;
-  uint64_t units =
-      std::min(total, (limits.max_elements - fixed) / std::max<uint64_t>(unit.elements, 1));
-  if (unit.macs > 0) units = std::min(units, limits.max_macs / unit.macs);
-  return units;
-}
-
-NumericsReport too_large(arch::DType dtype, const std::string& unit_name, UnitCost unit,
-                         uint64_t fixed, const OpCheckLimits& limits) {
-  const bool elements = fixed + unit.elements > limits.max_elements;
-  return not_checked(dtype, "not checked: one " + unit_name + " needs " +
-                                std::to_string(elements ? fixed + unit.elements : unit.macs) +
-                                (elements ? " elements" : " MACs (weighted)") +
-                                ", over the check's limit of " +
-                                std::to_string(elements ? limits.max_elements : limits.max_macs));
-}
-
-// Normal draws rounded to the check's format: the inputs the datapath would read.
-class InputDraws {
- public:
-  InputDraws(uint64_t seed, arch::DType dtype) : engine_(seed), dtype_(dtype) {}
-
-  std::vector<float> normal(uint64_t count, float mean, float stddev) {
-    std::normal_distribution<float> distribution(mean, stddev);
-    std::vector<float> values(count);
-    for (float& value : values) value = round_to_format(distribution(engine_), dtype_);
-    return values;
-  }
-
- private:
-  std::mt19937_64 engine_;
-  arch::DType dtype_;
-};
 
 // ---- Row- and element-wise kinds -------------------------------------------------------
 
@@ -190,29 +118,14 @@ NumericsReport check_rows(OpKind kind, const workloads::RowsShape& op_shape, arc
 NumericsReport check_softmax(const workloads::SoftmaxShape& op_shape, arch::DType dtype,
                              uint64_t seed, const OpCheckLimits& limits) {
   const UnitCost row{2 * op_shape.cols};
-  uint64_t rows = units_within(op_shape.rows, row, 0, limits);
-  if (rows == 0) return too_large(dtype, "row", row, 0, limits);
+  const SoftmaxSlice slice = softmax_slice(op_shape, row, limits);
+  if (slice.rows == 0) return too_large(dtype, "row", row, 0, limits);
   const SoftmaxMask mask = op_shape.causal ? SoftmaxMask::Causal : SoftmaxMask::None;
-  // The causal mask is aligned to the end: row i of r rows sees cols - r + i + 1 keys. So r of
-  // the op's rows keep their own masks as a problem of r rows only if they are its last r.
-  // An op of more rows than keys stacks one masked matrix per sequence and head, whose query
-  // count the shape does not give; its last r <= cols rows are checked as the last r
-  // queries of one matrix, which they are whenever matrices have r queries or more.
-  if (op_shape.causal) rows = std::min(rows, op_shape.cols);
-  const uint64_t first = op_shape.causal ? op_shape.rows - rows : 0;
   InputDraws draws(seed, dtype);
-  // Attention logits spread over several units (stddev 3 here): rows get a few dominant
-  // entries and tails that underflow in fp16 and fp8, which a spread of 1 would not test.
-  const std::vector<float> x = draws.normal(rows * op_shape.cols, 0, 3);
-  const RowShape slice{rows, op_shape.cols};
-  const NumericsReport report =
-      compare_softmax_rows(x, slice, mask, softmax_rows(x, slice, mask, dtype), dtype);
-  std::string scope = range_text("rows", first, rows, op_shape.rows);
-  if (op_shape.causal) {
-    scope += " (causal: the last " + std::to_string(rows) + " queries of " +
-             std::to_string(op_shape.cols) + " keys)";
-  }
-  return with_scope(report, scope);
+  const std::vector<float> x = draws.normal(slice.rows * op_shape.cols, 0, kScoreSpread);
+  const RowShape shape{slice.rows, op_shape.cols};
+  return with_scope(compare_softmax_rows(x, shape, mask, softmax_rows(x, shape, mask, dtype), dtype),
+                    softmax_scope(op_shape, slice));
 }
 
 NumericsReport check_rope(const workloads::RopeShape& op_shape, arch::DType dtype, uint64_t seed,
@@ -236,24 +149,6 @@ NumericsReport check_rope(const workloads::RopeShape& op_shape, arch::DType dtyp
 
 // ---- Matrix products -------------------------------------------------------------------
 
-// NaN-keeping max and min: a NaN error must survive the aggregation.
-double worse_high(double current, double next) {
-  return (next > current || std::isnan(next)) ? next : current;
-}
-double worse_low(double current, double next) {
-  return (next < current || std::isnan(next)) ? next : current;
-}
-
-NumericsReport worst_of(NumericsReport total, const NumericsReport& next) {
-  total.passed = total.passed && next.passed;
-  total.max_abs_error = worse_high(total.max_abs_error, next.max_abs_error);
-  total.relative_error = worse_high(total.relative_error, next.relative_error);
-  total.sqnr_db = worse_low(total.sqnr_db, next.sqnr_db);
-  total.error_bound = worse_high(total.error_bound, next.error_bound);
-  total.quantization_sqnr_db = worse_low(total.quantization_sqnr_db, next.quantization_sqnr_db);
-  return total;
-}
-
 NumericsReport check_batched_matmul(const workloads::BatchedMatmulShape& op_shape,
                                     arch::DType dtype, uint64_t seed, const OpCheckLimits& limits) {
   const uint64_t m = op_shape.m, n = op_shape.n, k = op_shape.k;
@@ -274,12 +169,6 @@ NumericsReport check_batched_matmul(const workloads::BatchedMatmulShape& op_shap
 
 // ---- Attention -------------------------------------------------------------------------
 
-// 64 keys per tile, as flash kernels commonly use; a quarter of the keys when there are
-// fewer than 256, so that short sequences still take several tiles and their rescaling.
-uint64_t attention_block_kv(uint64_t kv_len) {
-  return std::min<uint64_t>(64, arch::ceil_div(kv_len, 4));
-}
-
 UnitCost group_cost(const workloads::AttentionShape& s) {
   const uint64_t group = s.heads / s.kv_heads;
   const uint64_t scores =
@@ -290,51 +179,13 @@ UnitCost group_cost(const workloads::AttentionShape& s) {
   return {elements, kAttentionMacCost * 2 * group * scores * s.head_dim};
 }
 
-std::string attention_scope(const workloads::AttentionShape& op_shape, uint64_t kv_groups, uint64_t queries) {
-  const uint64_t group = op_shape.heads / op_shape.kv_heads;
-  std::string scope = "batch entry 0 of " + std::to_string(op_shape.batch) + ", " +
-                      range_text("heads", 0, kv_groups * group, op_shape.heads) + " (" +
-                      range_text("KV heads", 0, kv_groups, op_shape.kv_heads) + ")";
-  if (queries < op_shape.q_len) {
-    scope += ", " + range_text("queries", op_shape.q_len - queries, queries, op_shape.q_len) +
-             " (the last: an end-aligned causal mask gives them the op's own)";
-  }
-  return scope;
-}
-
-// The most trailing queries of one KV-head group a check can afford, 0 if not even one.
-// Query i of the last r sees the keys it sees in the whole op (the mask is end-aligned), so
-// the slice is an attention of its own.
-uint64_t affordable_queries(const workloads::AttentionShape& op_shape, const OpCheckLimits& limits) {
-  uint64_t low = 0, high = op_shape.q_len;
-  while (low < high) {
-    const uint64_t mid = (low + high + 1) / 2;
-    workloads::AttentionShape slice = op_shape;
-    slice.q_len = mid;
-    if (units_within(1, group_cost(slice), 0, limits) == 1) {
-      low = mid;
-    } else {
-      high = mid - 1;
-    }
-  }
-  return low;
-}
-
 NumericsReport check_attention(const workloads::AttentionShape& op_shape, arch::DType dtype,
                                uint64_t seed, const OpCheckLimits& limits) {
   const uint64_t group = op_shape.heads / op_shape.kv_heads;
   const uint64_t kv_len = op_shape.kv_len, d = op_shape.head_dim;
-  uint64_t kv_groups = units_within(op_shape.kv_heads, group_cost(op_shape), 0, limits);
-  uint64_t q_len = op_shape.q_len;
-  if (kv_groups == 0) {
-    q_len = affordable_queries(op_shape, limits);
-    if (q_len == 0) {
-      workloads::AttentionShape one_query = op_shape;
-      one_query.q_len = 1;
-      return too_large(dtype, "query of a KV-head group", group_cost(one_query), 0, limits);
-    }
-    kv_groups = 1;
-  }
+  const AttentionSlice slice = attention_slice(op_shape, limits, group_cost);
+  if (slice.q_len == 0) return one_query_too_large(op_shape, dtype, limits, group_cost);
+  const uint64_t kv_groups = slice.kv_groups, q_len = slice.q_len;
   // Leading whole groups are an attention of their own: query head h still reads KV head
   // h / group. Batch entries only repeat the same computation on other data.
   const AttentionShape shape{q_len, kv_len, d, kv_groups * group, kv_groups, op_shape.causal};
@@ -355,7 +206,7 @@ NumericsReport check_attention(const workloads::AttentionShape& op_shape, arch::
   report.reference += "; and " + kernels.reference + " (largest difference " +
                       number_text(kernels.max_abs_error) + ", largest bound " +
                       number_text(kernels.error_bound) + ")";
-  return with_scope(report, attention_scope(op_shape, kv_groups, q_len));
+  return with_scope(report, attention_scope(op_shape, slice));
 }
 
 }  // namespace
@@ -365,7 +216,10 @@ NumericsReport check_attention(const workloads::AttentionShape& op_shape, arch::
 // Softmax, 1024 rows of 2048, 0.2-0.26 s; BatchedMatmul, 2 entries of 1024x1024x128 0.35 s,
 // one of 645^3 (2^28 MACs) 0.39 s; Attention, one causal 256-token head of 128 dims 0.16 s,
 // a decode step over 4096 keys (12 heads, 2^22 elements) 0.5 s. Per MAC, check_gemm costs
-// about 1.4 ns and a prefill attention check about 19 ns, hence kAttentionMacCost.
+// about 1.4 ns and a prefill attention check about 19 ns, hence kAttentionMacCost. The
+// training kinds, on a 7B model's ops of 4096 tokens: 0.16-0.51 s (tanh-GELU backward the
+// costliest, 85 rows of 16384; AttentionBackward, the last 6 queries of a 4096-token head or
+// the leading 113 tokens of an 8192-token GQA group, about 0.3 s).
 OpCheckLimits default_op_check_limits() { return {uint64_t{1} << 22, uint64_t{1} << 28}; }
 
 NumericsReport check_op(const Op& op, arch::DType dtype, uint64_t seed,
@@ -389,8 +243,25 @@ NumericsReport check_op(const Op& op, arch::DType dtype, uint64_t seed,
     case OpKind::ReduceScatter:
     case OpKind::AllToAll:
     case OpKind::Send:
+    case OpKind::WaitComm:
       return not_checked(dtype, "not checked: " + workloads::kind_name(op.kind) +
                                     " moves data between devices, which one device's run does not hold");
+    case OpKind::SoftmaxBackward:
+    case OpKind::LayerNormBackward:
+    case OpKind::RmsNormBackward:
+    case OpKind::GeluBackward:
+    case OpKind::ReluBackward:
+    case OpKind::SiluMulBackward:
+    case OpKind::AttentionBackward:
+    case OpKind::EmbeddingBackward:
+    case OpKind::CrossEntropy:
+    case OpKind::CrossEntropyBackward:
+    case OpKind::AdamW:
+      return check_training_op(op, dtype, seed, limits);
+    case OpKind::GradientNorm:
+    case OpKind::GradientUnscale:
+      return not_checked(dtype, "not checked: " + workloads::kind_name(op.kind) +
+                                    " scales or sums fp32 gradients, which AdamW's check covers");
     case OpKind::BatchedMatmul:
       return check_batched_matmul(op.shape_as<workloads::BatchedMatmulShape>(), dtype, seed,
                                   limits);

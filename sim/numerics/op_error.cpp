@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace tessel::sim {
@@ -54,6 +55,37 @@ void require_size(std::size_t size, std::size_t expected, const char* op) {
 
 std::vector<double> to_double(const std::vector<float>& values) {
   return std::vector<double>(values.begin(), values.end());
+}
+
+namespace {
+
+// NaN-keeping max and min: a NaN error must survive the aggregation.
+double worse_high(double current, double next) { return (next > current || std::isnan(next)) ? next : current; }
+double worse_low(double current, double next) { return (next < current || std::isnan(next)) ? next : current; }
+
+}  // namespace
+
+NumericsReport worst_of(NumericsReport total, const NumericsReport& next) {
+  total.passed = total.passed && next.passed;
+  total.max_abs_error = worse_high(total.max_abs_error, next.max_abs_error);
+  total.relative_error = worse_high(total.relative_error, next.relative_error);
+  total.sqnr_db = worse_low(total.sqnr_db, next.sqnr_db);
+  total.error_bound = worse_high(total.error_bound, next.error_bound);
+  total.quantization_sqnr_db = worse_low(total.quantization_sqnr_db, next.quantization_sqnr_db);
+  return total;
+}
+
+NumericsReport combine_outputs(const std::vector<std::pair<std::string, NumericsReport>>& outputs,
+                               const std::string& reference_line) {
+  if (outputs.empty()) throw std::invalid_argument("combine_outputs: no outputs");
+  NumericsReport total = outputs.front().second;
+  std::string failed;
+  for (const auto& [name, report] : outputs) {
+    total = worst_of(total, report);
+    if (!report.passed) failed += (failed.empty() ? "" : ", ") + name;
+  }
+  total.reference = reference_line + (failed.empty() ? "" : "; failed: " + failed);
+  return total;
 }
 
 void BoundedComparison::add(double value, double reference, double bound) {

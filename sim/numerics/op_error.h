@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arch/types.h"
@@ -56,6 +57,15 @@ void require_floating_format(arch::DType dtype, const char* op);
 void require_size(std::size_t size, std::size_t expected, const char* op);
 
 std::vector<double> to_double(const std::vector<float>& values);
+
+// The worse of two reports' figures, passed iff both passed (a NaN error survives); the
+// other fields are `total`'s. For checks that compare several outputs or slices.
+NumericsReport worst_of(NumericsReport total, const NumericsReport& next);
+
+// One report for several outputs each compared on its own (name, report): the worst figures,
+// passed iff all passed, and `reference_line` followed by the names of those that failed.
+NumericsReport combine_outputs(const std::vector<std::pair<std::string, NumericsReport>>& outputs,
+                               const std::string& reference_line);
 
 // Compares computed values with reference values, each within its own bound, and fills a
 // NumericsReport: passed iff every |value - reference| <= bound (a NaN fails).

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -37,6 +39,41 @@ inline arch::DType narrower(arch::DType dtype) {
     case arch::DType::Fp16: return arch::DType::Bf16;
     default: return arch::DType::Fp8;
   }
+}
+
+// Central differences of an fp64 function at x, one coordinate at a time: f's gradient to
+// about h^2 f''' (truncation) plus 1e-16 |f| / h (rounding).
+template <typename Function>
+std::vector<double> numeric_gradient(Function f, std::vector<double> x, double h) {
+  std::vector<double> gradient(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double saved = x[i];
+    x[i] = saved + h;
+    const double above = f(x);
+    x[i] = saved - h;
+    const double below = f(x);
+    x[i] = saved;
+    gradient[i] = (above - below) / (2 * h);
+  }
+  return gradient;
+}
+
+// ||a - b||_2 / ||b||_2.
+inline double relative_distance(const std::vector<double>& a, const std::vector<double>& b) {
+  double error = 0, energy = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    error += (a[i] - b[i]) * (a[i] - b[i]);
+    energy += b[i] * b[i];
+  }
+  return std::sqrt(error / energy);
+}
+
+// Σ w_i y_i: the scalar whose gradient with respect to y is w, for checking gradients by
+// finite differences.
+inline double weighted_sum(const std::vector<double>& weights, const std::vector<double>& y) {
+  double sum = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) sum += weights[i] * y[i];
+  return sum;
 }
 
 inline void expect_passes(const NumericsReport& report) {

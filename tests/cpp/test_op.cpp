@@ -17,7 +17,7 @@ void expect_elements(const Op& op, uint64_t read, uint64_t written) {
 }
 
 TEST(Op, LinearCountsWeightsBiasAndOutput) {
-  const Op op("proj", OpKind::Linear, LinearShape{2, 3, 4, true, false});
+  const Op op("proj", OpKind::Linear, LinearShape{2, 3, 4, true});
   EXPECT_EQ(op.macs(), 2u * 3 * 4);
   EXPECT_EQ(op.flops(), 2u * 24 + 2 * 3);  // 2 per MAC, one add per output for the bias
   expect_elements(op, 2 * 4 + 4 * 3 + 3, 2 * 3);
@@ -27,7 +27,7 @@ TEST(Op, LinearCountsWeightsBiasAndOutput) {
 }
 
 TEST(Op, TiedLinearReadsItsWeightButOwnsNoParameters) {
-  const Op op("lm_head", OpKind::Linear, LinearShape{2, 10, 4, false, true});
+  const Op op("lm_head", OpKind::Linear, LinearShape{2, 10, 4, false, WeightRole::Borrowed});
   EXPECT_EQ(op.parameters(), 0u);
   expect_elements(op, 2 * 4 + 4 * 10, 2 * 10);
   EXPECT_EQ(op.flops(), 2u * 2 * 10 * 4);

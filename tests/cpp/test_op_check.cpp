@@ -186,7 +186,7 @@ TEST(OpCheck, DataMovementComputesNothingToCheck) {
 }
 
 TEST(OpCheck, LinearThrows) {
-  const Op linear("proj", OpKind::Linear, workloads::LinearShape{4, 8, 16, false, false});
+  const Op linear("proj", OpKind::Linear, workloads::LinearShape{4, 8, 16, false});
   EXPECT_THROW(check_op(linear, DType::Fp16, 1, kNoLimit), std::invalid_argument);
   EXPECT_THROW(check_op(linear, DType::Int8, 1, kNoLimit), std::invalid_argument);
 }

@@ -221,7 +221,7 @@ TEST(Transformer, ModelHasEmbeddingsOneRepeatedLayerAndTheHead) {
   const LinearShape head = graph.epilogue[1].shape_as<LinearShape>();
   EXPECT_EQ(head.m, 4u);
   EXPECT_EQ(head.n, 32000u);
-  EXPECT_FALSE(head.tied_weight);
+  EXPECT_EQ(head.weight, WeightRole::Own);
   EXPECT_EQ(graph.epilogue[0].shape_as<RowsShape>().rows, 4u);
   // Decode computes them for every new token.
   const OpGraph decode = build_model(config, Phase::decode(4, 128), AttentionImpl::Fused);
@@ -238,7 +238,7 @@ TEST(Transformer, LearnedPositionsAndSegmentsJoinTheEmbedding) {
   const OpGraph gpt2 = build_model(model_preset("gpt2"), Phase::decode(1, 9), AttentionImpl::Fused);
   EXPECT_EQ(names(gpt2.prologue),
             (std::vector<std::string>{"embed.tokens", "embed.positions", "embed.add_positions"}));
-  EXPECT_TRUE(gpt2.epilogue.back().shape_as<LinearShape>().tied_weight);
+  EXPECT_EQ(gpt2.epilogue.back().shape_as<LinearShape>().weight, WeightRole::Borrowed);
   const OpGraph bert =
       build_model(model_preset("bert-base"), Phase::prefill(1, 128), AttentionImpl::Fused);
   EXPECT_EQ(names(bert.prologue),

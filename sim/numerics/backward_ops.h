@@ -1,0 +1,117 @@
+// The training operators (the gradients of the vector operators, the loss and the optimizer)
+// as the datapath's vector unit computes them, with the conventions of vector_ops.h: inputs hold
+// values of the storage format in floats, every step runs in fp32, and each activation gradient
+// is rounded to the format once. Parameter gradients (norm gains and shifts, the embedding
+// table) are sums over many rows: they accumulate and stay in fp32, the format AdamW reads.
+// Every function throws std::invalid_argument on int8 or on operands that do not match.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "arch/types.h"
+#include "sim/numerics/vector_ops.h"
+
+namespace tessel::sim {
+
+// dx = y (dy - Σ_k dy_k y_k) along each row, from the saved softmax output y. A masked entry
+// has y = 0 and so gets dx = 0, whatever the mask.
+std::vector<float> softmax_backward_rows(const std::vector<float>& y, const std::vector<float>& dy, RowShape shape,
+                                         arch::DType dtype);
+
+// A norm's gradients: dx [rows × cols] in the format, and the gain's (and for LayerNorm the
+// shift's) gradient [cols] in fp32, summed over the rows in order. d_beta is empty for RMSNorm.
+template <typename Value>
+struct NormGradients {
+  std::vector<Value> dx;
+  std::vector<Value> d_gamma;
+  std::vector<Value> d_beta;
+};
+
+// LayerNorm's backward with the mean and 1/std recomputed as layer_norm_rows computes them (what
+// its kernel saves): x̂ = (x - mean)·rstd, g = dy·gamma,
+// dx = rstd·((g - mean(g)) - x̂·mean(g·x̂)), d_gamma = Σ_rows dy·x̂, d_beta = Σ_rows dy.
+NormGradients<float> layer_norm_backward_rows(const std::vector<float>& x, const std::vector<float>& dy, RowShape shape,
+                                              const std::vector<float>& gamma, float eps, arch::DType dtype);
+
+// RMSNorm's: rrms as rms_norm_rows computes it, x̂ = x·rrms, g = dy·gamma,
+// dx = rrms·(g - x̂·mean(g·x̂)), d_gamma = Σ_rows dy·x̂.
+NormGradients<float> rms_norm_backward_rows(const std::vector<float>& x, const std::vector<float>& dy, RowShape shape,
+                                            const std::vector<float>& gamma, float eps, arch::DType dtype);
+
+// dy times the derivative of the tanh-form GELU x/2 (1 + tanh(b)), b = sqrt(2/pi) (x + 0.044715 x^3):
+// 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3·0.044715 x^2) with t = tanh(b).
+std::vector<float> gelu_tanh_backward(const std::vector<float>& x, const std::vector<float>& dy, arch::DType dtype);
+
+// dy where x > 0, else 0 (the derivative at 0 taken as 0, as PyTorch does).
+std::vector<float> relu_backward(const std::vector<float>& x, const std::vector<float>& dy, arch::DType dtype);
+
+// The gradients of silu(gate)·up: with s = sigmoid(gate) = 1 / (1 + exp(-gate)),
+// d_up = dy·(gate·s) and d_gate = dy·up·s·(1 + gate·(1 - s)). Valid for |gate| < 88.
+template <typename Value>
+struct SiluMulGradients {
+  std::vector<Value> d_gate;
+  std::vector<Value> d_up;
+};
+SiluMulGradients<float> silu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
+                                                   const std::vector<float>& dy, arch::DType dtype);
+
+// The gradient of rope_half_split: the rotation is orthogonal, so it is the rotation by the
+// opposite angles. Computed as rope_half_split of dy with the second half of each head negated,
+// negated back: negation is exact, so this is the inverse rotation's own fp32 arithmetic.
+std::vector<float> rope_half_split_backward(const std::vector<float>& dy, RowShape shape, const RopeLayout& layout,
+                                            arch::DType dtype);
+
+// Adds row t of dy [tokens × hidden] into row ids[t] of the fp32 table gradient
+// [vocab × hidden], token by token in fp32. Throws std::invalid_argument on an id past the table.
+void embedding_backward(const std::vector<uint64_t>& ids, const std::vector<float>& dy, uint64_t hidden,
+                        std::vector<float>& table_gradient);
+
+// The loss of each token (row) of logits [tokens × vocab]: the softmax, rounded to the format
+// and saved for the backward pass, and loss = log Σ exp(x - max) - (x_target - max) in fp32
+// (from the fp32 sum, not the rounded softmax, whose small entries underflow).
+template <typename Value>
+struct CrossEntropyOutputs {
+  std::vector<Value> softmax;
+  std::vector<Value> loss;
+};
+CrossEntropyOutputs<float> cross_entropy_rows(const std::vector<float>& logits, RowShape shape,
+                                              const std::vector<uint64_t>& targets, arch::DType dtype);
+
+// d(logits) of the mean loss over `tokens` tokens from the saved softmax p:
+// (p - one-hot(target)) · (1/tokens), rounded to the format. `tokens` is the whole batch's
+// count, which a slice of rows must not change.
+std::vector<float> cross_entropy_backward_rows(const std::vector<float>& softmax, RowShape shape,
+                                               const std::vector<uint64_t>& targets, uint64_t tokens,
+                                               arch::DType dtype);
+
+struct AdamWHyperparameters {
+  float learning_rate = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 0.01f;
+  uint64_t step = 1;  // the update's number t, from 1, for the bias corrections
+};
+
+// fp32 master weights and the two moments.
+template <typename Value>
+struct AdamWState {
+  std::vector<Value> weight;
+  std::vector<Value> m;
+  std::vector<Value> v;
+};
+
+// The new fp32 state and the new weights rounded to the compute format, the copy the next
+// forward pass reads.
+struct AdamWUpdate {
+  AdamWState<float> state;
+  std::vector<float> compute_copy;
+};
+
+// One AdamW update in fp32 of the fp32 gradient: m = β1 m + (1 - β1) g; v = β2 v + (1 - β2) g²;
+// m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t) with powf; w = w - lr (m̂ / (sqrt(v̂) + ε) + λ w).
+AdamWUpdate adamw_update(const AdamWState<float>& state, const std::vector<float>& gradient,
+                         const AdamWHyperparameters& hyper, arch::DType dtype);
+
+}  // namespace tessel::sim

@@ -1,0 +1,204 @@
+// Training graphs: the identities that follow from backpropagation (a linear's backward pass is
+// twice its forward, full recomputation adds one forward), the activations kept per layer
+// against Korthikanti et al.'s formula term by term, tensor and sequence parallelism's
+// collectives, pipeline sends, and LoRA's frozen weights.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "workloads/input_error.h"
+#include "workloads/model_config.h"
+#include "workloads/training.h"
+
+namespace tessel::workloads {
+namespace {
+
+constexpr arch::DType kBf16 = arch::DType::Bf16;
+
+// MACs of the ops a predicate picks, each block's counted for its layers.
+template <typename Pick>
+uint64_t macs_of(const OpGraph& graph, Pick pick) {
+  uint64_t macs = 0;
+  graph.for_each_op([&](const Op& op, uint64_t repeats) {
+    if (pick(op)) macs += op.macs() * repeats;
+  });
+  return macs;
+}
+
+bool is_linear(const Op& op) { return op.kind == OpKind::Linear; }
+bool recomputed(const Op& op) { return op.name.find(".recompute") != std::string::npos; }
+
+uint64_t count_kind(const std::vector<Op>& ops, OpKind kind) {
+  uint64_t n = 0;
+  for (const Op& op : ops) n += op.kind == kind ? 1 : 0;
+  return n;
+}
+
+TrainingGraphs step(const std::string& model, TrainingOptions options, uint64_t tp = 1) {
+  ModelSlice slice;
+  slice.tensor_parallel = tp;
+  return build_training_step(model_preset(model), options, slice, {});
+}
+
+TrainingOptions options(uint64_t micro_batch, uint64_t seq, AttentionImpl attention = AttentionImpl::Fused,
+                        Recompute recompute = Recompute::None, bool sequence_parallel = false) {
+  TrainingOptions o;
+  o.micro_batch = micro_batch;
+  o.seq = seq;
+  o.attention = attention;
+  o.recompute = recompute;
+  o.sequence_parallel = sequence_parallel;
+  return o;
+}
+
+// dX = dY·Wᵀ and dW = Xᵀ·dY each take a forward product's MACs; FlashAttention-2's backward
+// runs five products to the forward's two. Exact, for every model family.
+TEST(TrainingGraph, BackwardProductsAreTwiceTheForward) {
+  for (const char* model : {"llama2-7b", "gpt2", "mixtral-8x7b", "opt-1.3b"}) {
+    const TrainingGraphs g = step(model, options(2, 256));
+    EXPECT_EQ(macs_of(g.backward, is_linear), 2 * macs_of(g.forward, is_linear)) << model;
+    const auto attention = [](OpKind kind) { return [kind](const Op& op) { return op.kind == kind; }; };
+    EXPECT_EQ(2 * macs_of(g.backward, attention(OpKind::AttentionBackward)),
+              5 * macs_of(g.forward, attention(OpKind::Attention)))
+        << model;
+  }
+}
+
+// Full recomputation runs each layer's forward pass once more before its backward pass: its
+// backward graph is the plain one plus exactly the layers' forward MACs.
+TEST(TrainingGraph, FullRecomputationAddsOneForward) {
+  const TrainingGraphs plain = step("llama2-7b", options(1, 512));
+  const TrainingGraphs full = step("llama2-7b", options(1, 512, AttentionImpl::Fused, Recompute::Full));
+  const auto all = [](const Op&) { return true; };
+  uint64_t layer_macs = 0;
+  for (const LayerBlock& block : plain.forward.layers) {
+    for (const Op& op : block.ops) layer_macs += op.macs() * block.repeats;
+  }
+  EXPECT_EQ(macs_of(full.backward, all), macs_of(plain.backward, all) + layer_macs);
+  EXPECT_EQ(macs_of(full.backward, recomputed), layer_macs);
+  EXPECT_EQ(macs_of(full.forward, all), macs_of(plain.forward, all));
+}
+
+// Bytes one layer keeps, less the norms' fp32 statistics (which the formula leaves out).
+uint64_t kept_bytes(const TrainingGraphs& g) {
+  uint64_t bytes = 0;
+  for (const SavedTensor& t : g.layer_saved.at(0)) {
+    if (t.name.find(".stats") == std::string::npos) bytes += t.bytes(kBf16);
+  }
+  return bytes;
+}
+
+// Korthikanti et al. (2022), section 4: a GPT layer keeps sbh(34 + 5as/h) bytes in 16-bit
+// formats, sbh(10 + 24/t + 5as/(ht)) under t-way tensor parallelism, sbh/t·(34 + 5as/h) with
+// sequence parallelism, 34sbh/t with selective recomputation too, 2sbh/t with full. Their
+// terms include dropout (a byte-mask after attention and after the MLP, sbh each; a mask and
+// the dropped probabilities after the softmax, 3as²b), which these models do not train with:
+// without those, 32sbh + 2as²b, and so on. Exact.
+TEST(TrainingGraph, ActivationsKeptMatchKorthikantiTermByTerm) {
+  const ModelConfig gpt2 = model_preset("gpt2");
+  const uint64_t s = 256, b = 2, h = gpt2.hidden_size, a = gpt2.num_attention_heads, t = 4;
+  const uint64_t sbh = s * b * h, as2b = a * s * s * b;
+  const AttentionImpl unfused = AttentionImpl::Unfused;
+  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused))), 32 * sbh + 2 * as2b);
+  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused), t)), 8 * sbh + 24 * sbh / t + 2 * as2b / t);
+  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused, Recompute::None, true), t)), 32 * sbh / t + 2 * as2b / t);
+  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused, Recompute::Selective, true), t)), 32 * sbh / t);
+  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused, Recompute::Full, true), t)), 2 * sbh / t);
+  // FlashAttention keeps its output (which the projection needs anyway) and a float of
+  // log-sum-exp per query row per head instead of the probabilities.
+  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s))), 32 * sbh + s * b * a * 4);
+}
+
+// Without sequence parallelism a layer all-reduces twice forward (after the row-parallel
+// projections) and twice backward (the column-parallel inputs' gradients, overlapped); with
+// it each all-reduce becomes a reduce-scatter and an all-gather, the inputs gathered again
+// for the weight gradients. The bytes each device sends are the same either way.
+TEST(TrainingGraph, SequenceParallelismTradesAllReducesForGathersAndScatters) {
+  const TrainingGraphs plain = step("llama2-7b", options(1, 1024), 8);
+  const TrainingGraphs sp = step("llama2-7b", options(1, 1024, AttentionImpl::Fused, Recompute::None, true), 8);
+  const std::vector<Op>& f = plain.forward.layers.at(0).ops;
+  const std::vector<Op>& b = plain.backward.layers.at(0).ops;
+  EXPECT_EQ(count_kind(f, OpKind::AllReduce), 2u);
+  EXPECT_EQ(count_kind(b, OpKind::AllReduce), 2u);
+  const std::vector<Op>& fs = sp.forward.layers.at(0).ops;
+  const std::vector<Op>& bs = sp.backward.layers.at(0).ops;
+  EXPECT_EQ(count_kind(fs, OpKind::AllReduce), 0u);
+  EXPECT_EQ(count_kind(fs, OpKind::ReduceScatter), 2u);
+  EXPECT_EQ(count_kind(fs, OpKind::AllGather), 2u);
+  EXPECT_EQ(count_kind(bs, OpKind::ReduceScatter), 2u);
+  EXPECT_EQ(count_kind(bs, OpKind::AllGather), 4u);
+  // The norms see an eighth of the tokens.
+  for (const Op& op : fs) {
+    if (op.kind == OpKind::RmsNorm) {
+      EXPECT_EQ(op.shape_as<RowsShape>().rows, 1024u / 8) << op.name;
+    }
+  }
+  for (const Op& op : bs) {
+    if (op.kind == OpKind::AllReduce || op.kind == OpKind::ReduceScatter) {
+      EXPECT_TRUE(op.shape_as<CollectiveShape>().overlapped) << op.name;
+    }
+  }
+}
+
+// A stage between others receives its input and sends its output on; the backward pass sends
+// the input's gradient back. The first stage holds the embeddings, the last the head and loss.
+TEST(TrainingGraph, PipelineStagesSendBothWays) {
+  const ModelConfig llama = model_preset("llama2-7b");
+  ModelSlice middle;
+  middle.first_layer = 8;
+  middle.layers = 8;
+  middle.stage = 1;
+  const TrainingGraphs g = build_training_step(llama, options(2, 128), middle, {2, 0});
+  ASSERT_EQ(g.forward.epilogue.size(), 1u);
+  const auto& to_next = g.forward.epilogue.back().shape_as<SendShape>();
+  EXPECT_EQ(to_next.stage, 1u);
+  EXPECT_EQ(to_next.to, 2u);
+  EXPECT_EQ(to_next.rows * to_next.cols, 2u * 128 * llama.hidden_size);
+  const auto& to_previous = g.backward.epilogue.back().shape_as<SendShape>();
+  EXPECT_EQ(to_previous.to, 0u);
+  EXPECT_TRUE(g.forward.prologue.empty());
+  EXPECT_EQ(g.forward.layer_count(), 8u);
+
+  const TrainingGraphs whole = step("llama2-7b", options(2, 128));
+  EXPECT_EQ(whole.forward.prologue.front().kind, OpKind::Embedding);
+  EXPECT_EQ(whole.forward.epilogue.back().kind, OpKind::CrossEntropy);
+  EXPECT_EQ(whole.backward.prologue.front().kind, OpKind::CrossEntropyBackward);
+  EXPECT_EQ(whole.backward.epilogue.back().kind, OpKind::EmbeddingBackward);
+  // The loss covers every token's logits, not only the last one's.
+  EXPECT_EQ(whole.forward.epilogue.back().shape_as<RowsShape>().rows, 2u * 128);
+}
+
+// LoRA trains only its adapters, r·(k + n) for each linear of the layers; the frozen weights
+// get no weight-gradient products, but their input gradients still flow.
+TEST(TrainingGraph, LoraTrainsOnlyTheAdapters) {
+  TrainingOptions lora = options(1, 256);
+  lora.lora_rank = 16;
+  const TrainingGraphs g = step("llama2-7b", lora);
+  const TrainingGraphs full = step("llama2-7b", options(1, 256));
+  const ModelConfig m = model_preset("llama2-7b");
+  const uint64_t h = m.hidden_size, f = m.intermediate_size;
+  const uint64_t per_layer = 16 * ((h + 3 * h) + (h + h) + (h + 2 * f) + (f + h));
+  EXPECT_EQ(g.trainable(), per_layer * m.num_hidden_layers);
+  EXPECT_EQ(g.parameters(), full.parameters() + g.trainable());
+  uint64_t base_weight_grads = 0;
+  for (const Op& op : g.backward.layers.at(0).ops) {
+    const bool adapter = op.name.find("lora") != std::string::npos;
+    if (!adapter && op.kind == OpKind::Linear && op.shape_as<LinearShape>().weight == WeightRole::Gradient) {
+      ++base_weight_grads;
+    }
+  }
+  EXPECT_EQ(base_weight_grads, 0u);
+}
+
+TEST(TrainingGraph, RefusesWhatItCannotModel) {
+  EXPECT_THROW(step("bert-base", options(1, 128)), InputError);
+  EXPECT_THROW(step("llama2-7b", options(0, 128)), InputError);
+  // Sequence parallelism splits 1 × 100 tokens over 8 devices: they do not divide them.
+  EXPECT_THROW(step("llama2-7b", options(1, 100, AttentionImpl::Fused, Recompute::None, true), 8), InputError);
+  EXPECT_EQ(parse_recompute("selective"), Recompute::Selective);
+  EXPECT_EQ(parse_recompute("some"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace tessel::workloads
