@@ -1,7 +1,10 @@
 #include "cli/cli_common.h"
 
+#include <iostream>
 #include <optional>
+#include <sstream>
 
+#include "arch/config_system.h"
 #include "arch/load_arch.h"
 #include "workloads/gemm_arg.h"
 #include "workloads/hf_config.h"
@@ -54,6 +57,57 @@ workloads::ModelConfig load_model(const std::string& name_or_path) {
   const bool is_file = name_or_path.find('/') != std::string::npos ||
                        (name_or_path.size() > 5 && name_or_path.rfind(".json") == name_or_path.size() - 5);
   return is_file ? workloads::read_hf_config(name_or_path) : workloads::model_preset(name_or_path);
+}
+
+arch::SystemSpec load_hardware(const std::string& system, const std::string& arch, uint64_t devices) {
+  if (!system.empty()) return arch::load_system(system);
+  arch::SystemSpec node = arch::node_of(arch::load_arch(arch));
+  if (devices > 1 && node.device_count() == 1) {
+    throw FlagError("--tp/--pp/--dp: " + arch +
+                    " describes one device with no links to others; give a system of several with --system FILE");
+  }
+  return node;
+}
+
+std::vector<uint64_t> parse_stage_layers(const std::string& text) {
+  std::vector<uint64_t> layers;
+  std::stringstream items(text);
+  for (std::string item; std::getline(items, item, ',');) {
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos || item.size() > 9) {
+      throw FlagError("--stage-layers '" + text + "': give whole numbers separated by commas, e.g. 20,20,20,20");
+    }
+    layers.push_back(std::stoull(item));
+  }
+  return layers;
+}
+
+arch::CollectiveAlgorithm parse_collective(const std::string& text) {
+  const std::optional<arch::CollectiveAlgorithm> algorithm = arch::parse_collective_algorithm(text);
+  if (!algorithm || *algorithm == arch::CollectiveAlgorithm::Direct) {
+    throw FlagError("--collective '" + text + "': not one of ring, tree, hierarchical, torus, in-switch");
+  }
+  return *algorithm;
+}
+
+int finish_command(const sim::ReportBundle& reports, bool quiet, const std::string& out, const std::string& trace) {
+  if (!quiet) std::cout << reports.table;
+  if (!out.empty()) sim::write_report_files(reports, out);
+  if (!trace.empty()) sim::write_text_file(reports.trace, trace);
+  if (reports.numerics_passed) return 0;
+  std::cerr << "tessel: the numerics check failed: see the numerics entries in "
+            << (out.empty() ? "the table" : out + "/stats.json") << '\n';
+  return kExitNumericsFailed;
+}
+
+sim::RunObserver progress_observer(bool quiet, bool ops) {
+  sim::RunObserver observer;
+  if (quiet) return observer;
+  const auto progress = [](size_t i, size_t count, const std::string& what) {
+    std::cerr << "[" << i + 1 << "/" << count << "] " << what << '\n';
+  };
+  if (ops) observer.on_op = progress;
+  observer.on_step = progress;
+  return observer;
 }
 
 }  // namespace tessel::cli

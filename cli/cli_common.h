@@ -7,8 +7,12 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "arch/system_spec.h"
 #include "sim/device.h"
+#include "sim/report/common.h"
+#include "sim/run_workload.h"
 #include "workloads/gemm.h"
 #include "workloads/model_config.h"
 
@@ -45,5 +49,20 @@ sim::RunSettings target_settings(const TargetFlags& flags);
 workloads::Graph load_workload(const TargetFlags& flags);
 // A preset name, or a Hugging Face config.json (a path: it holds a '/' or ends in .json).
 workloads::ModelConfig load_model(const std::string& name_or_path);
+
+// What a model runs on: the --system file, or the node an --arch file implies (a GPU file's
+// nvlink section; else the one device), which must hold `devices`.
+arch::SystemSpec load_hardware(const std::string& system, const std::string& arch, uint64_t devices);
+// --stage-layers "20,20,20,20" and --collective ALG.
+std::vector<uint64_t> parse_stage_layers(const std::string& text);
+arch::CollectiveAlgorithm parse_collective(const std::string& text);
+// What `run` and `train` do with their reports: print the table (unless quiet), write the
+// files (--out DIR, --trace FILE), and return the exit status (kExitNumericsFailed when a
+// check failed).
+int finish_command(const sim::ReportBundle& reports, bool quiet, const std::string& out, const std::string& trace);
+
+// Progress on stderr: each step of several ("[2/5] decode batch 8, ..."), and with `ops` each
+// op of a GEMM list; nothing when `quiet`.
+sim::RunObserver progress_observer(bool quiet, bool ops);
 
 }  // namespace tessel::cli

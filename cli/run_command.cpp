@@ -151,18 +151,6 @@ sim::Workload workload_of(const RunFlags& flags) {
   return model;
 }
 
-std::vector<uint64_t> stage_layers(const std::string& text) {
-  std::vector<uint64_t> layers;
-  std::stringstream items(text);
-  for (std::string item; std::getline(items, item, ',');) {
-    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos || item.size() > 9) {
-      throw FlagError("--stage-layers '" + text + "': give whole numbers separated by commas, e.g. 20,20,20,20");
-    }
-    layers.push_back(std::stoull(item));
-  }
-  return layers;
-}
-
 sim::ParallelPlan parallel_plan(const RunFlags& flags) {
   sim::ParallelPlan plan;
   plan.tensor = flags.tp;
@@ -170,13 +158,8 @@ sim::ParallelPlan parallel_plan(const RunFlags& flags) {
   plan.data = flags.dp;
   plan.expert = flags.ep;
   plan.microbatches = flags.microbatches;
-  if (!flags.stage_layers.empty()) plan.stage_layers = stage_layers(flags.stage_layers);
-  if (!flags.collective.empty()) {
-    plan.collective = arch::parse_collective_algorithm(flags.collective);
-    if (!plan.collective || *plan.collective == arch::CollectiveAlgorithm::Direct) {
-      throw FlagError("--collective '" + flags.collective + "': not one of ring, tree, hierarchical, torus, in-switch");
-    }
-  }
+  if (!flags.stage_layers.empty()) plan.stage_layers = parse_stage_layers(flags.stage_layers);
+  if (!flags.collective.empty()) plan.collective = parse_collective(flags.collective);
   return plan;
 }
 
@@ -187,26 +170,6 @@ bool wants_system(const RunFlags& flags) {
          flags.ep > 1 || flags.microbatches > 0 || !flags.stage_layers.empty() || !flags.collective.empty();
 }
 
-arch::SystemSpec system_of(const RunFlags& flags, const sim::ParallelPlan& plan) {
-  if (!flags.system.empty()) return arch::load_system(flags.system);
-  arch::SystemSpec node = arch::node_of(arch::load_arch(flags.target.arch));
-  if (plan.devices() > 1 && node.device_count() == 1) {
-    throw FlagError("--tp/--pp/--dp: " + flags.target.arch +
-                    " describes one device with no links to others; give a system of several with --system FILE");
-  }
-  return node;
-}
-
-sim::RunObserver observer_of(const RunFlags& flags, bool gemms) {
-  sim::RunObserver observer;
-  if (flags.quiet) return observer;
-  const auto progress = [](size_t i, size_t count, const std::string& what) {
-    std::cerr << "[" << i + 1 << "/" << count << "] " << what << '\n';
-  };
-  if (gemms) observer.on_op = progress;
-  observer.on_step = progress;
-  return observer;
-}
 
 sim::ReportBundle execute_system_run(const RunFlags& flags, const sim::Workload& workload) {
   const auto* model = std::get_if<sim::ModelWorkload>(&workload);
@@ -215,13 +178,13 @@ sim::ReportBundle execute_system_run(const RunFlags& flags, const sim::Workload&
                     "--model");
   }
   const sim::ParallelPlan plan = parallel_plan(flags);
-  const arch::SystemSpec system = system_of(flags, plan);
+  const arch::SystemSpec system = load_hardware(flags.system, flags.target.arch, plan.devices());
   sim::SystemRunOptions options;
   // An --arch run warns when the model does not fit, as a one-device run does.
   options.require_fit = !flags.system.empty();
   options.record_events = !flags.trace.empty();
   const sim::SystemRunResult result =
-      sim::run_system(system, *model, plan, run_settings(flags), options, observer_of(flags, false));
+      sim::run_system(system, *model, plan, run_settings(flags), options, progress_observer(flags.quiet, false));
   for (const std::string& warning : result.warnings) std::cerr << "tessel: warning: " << warning << '\n';
   sim::ReportBundle reports = sim::report_bundle(result);
   if (options.record_events) reports.trace = sim::printed([&](std::ostream& out) { sim::write_trace(result, out); });
@@ -238,7 +201,7 @@ sim::ReportBundle execute_run(const RunFlags& flags) {
   if (wants_system(flags)) return execute_system_run(flags, workload);
   const std::unique_ptr<sim::Device> device = load_device(flags.target.arch);
   const sim::RunResult result = sim::run_workload(*device, workload, run_settings(flags),
-                                                  observer_of(flags, std::holds_alternative<sim::GemmWorkload>(workload)));
+                                                  progress_observer(flags.quiet, std::holds_alternative<sim::GemmWorkload>(workload)));
   if (result.model()) {
     const std::string warning = sim::dram_capacity_warning(result);
     if (!warning.empty()) std::cerr << "tessel: " << warning << '\n';
@@ -247,14 +210,7 @@ sim::ReportBundle execute_run(const RunFlags& flags) {
 }
 
 int run_command(const RunFlags& flags) {
-  const sim::ReportBundle reports = execute_run(flags);
-  if (!flags.quiet) std::cout << reports.table;
-  if (!flags.out.empty()) sim::write_report_files(reports, flags.out);
-  if (!flags.trace.empty()) sim::write_text_file(reports.trace, flags.trace);
-  if (reports.numerics_passed) return 0;
-  std::cerr << "tessel: the numerics check failed: see the numerics entries in "
-            << (flags.out.empty() ? "the table" : flags.out + "/stats.json") << '\n';
-  return kExitNumericsFailed;
+  return finish_command(execute_run(flags), flags.quiet, flags.out, flags.trace);
 }
 
 }  // namespace tessel::cli

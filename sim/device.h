@@ -126,6 +126,10 @@ struct OpResult {
   std::vector<StatGroup> details;
   // A collective or send: the phases it occupies the links for (the system timeline runs them).
   std::optional<arch::CollectiveCost> communication;
+  // Filled in by the driver: the stream (group, index) an overlapped collective runs on beside
+  // the device's compute, or a WaitComm waits for (all but its wait_keep latest).
+  std::optional<std::pair<workloads::CollectiveGroup, uint32_t>> stream;
+  uint64_t wait_keep = 0;
   NumericsReport numerics;
   bool reused = false;  // an identical op ran before: its result was reused
 

@@ -20,8 +20,9 @@ std::string op_identity(const Op& op) {
     id += (s->causal ? " causal" : "") + std::string(" cached ") + std::to_string(s->kv_cached);
   }
   if (const auto* s = std::get_if<workloads::CollectiveShape>(&op.shape)) {
-    id += s->group == workloads::CollectiveGroup::Tensor ? " tensor group" : " expert group";
+    id += " " + workloads::group_name(s->group) + " group";
   }
+  if (op.format) id += " in " + std::string(arch::to_string(*op.format));
   return id;
 }
 
@@ -78,6 +79,13 @@ void StepRunner::add(StepResult& step, const Op& op, uint64_t repeats, bool in_l
   result.in_layer = in_layer;
   result.flops = op.flops();
   result.macs = op.macs();
+  if (const auto* s = std::get_if<workloads::CollectiveShape>(&op.shape); s && s->overlapped) {
+    result.stream = std::make_pair(s->group, s->stream);
+  }
+  if (const auto* s = std::get_if<workloads::WaitShape>(&op.shape)) {
+    result.stream = std::make_pair(s->group, s->stream);
+    result.wait_keep = s->keep;
+  }
 
   step.cycles += result.cycles * repeats;
   step.roofline_cycles += result.roofline.cycles() * repeats;

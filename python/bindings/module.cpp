@@ -1,14 +1,16 @@
-// The native half of the tessel Python package: runs exactly what `tessel run` runs, from the
-// same flags, and hands back the same reports. Everything else (arch dicts, DataFrames,
+// The native half of the tessel Python package: runs exactly what `tessel run` and `tessel
+// train` run, from the same flags, and hands back the same reports. Everything else (arch dicts, DataFrames,
 // plots) lives in python/tessel.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 
 #include "cli/cli_common.h"
 #include "cli/run_command.h"
+#include "cli/train_command.h"
 #include "workloads/model_config.h"
 
 namespace py = pybind11;
@@ -16,26 +18,44 @@ namespace py = pybind11;
 namespace {
 
 using tessel::cli::RunFlags;
+using tessel::cli::TrainFlags;
 
 template <typename Value>
 void take(const py::dict& options, const char* key, Value& field) {
   if (options.contains(key) && !options[key].is_none()) field = options[key].cast<Value>();
 }
 
-// The keys are the long flags of `tessel run` with '-' as '_'; check is True (--check),
-// False (--no-check) or None (the default limits).
-RunFlags run_flags(const py::dict& options) {
+// Throws ValueError naming the first key not among `known`.
+void refuse_unknown(const py::dict& options, const char* command, std::initializer_list<const char*> known) {
   for (const auto& item : options) {
-    static const char* const known[] = {"arch",   "system", "gemm",   "topology",     "dataflow",     "dtype",
-                                        "objective", "model", "phase", "batch",     "seq",          "kv_len",
-                                        "input",  "output", "attention", "tp",      "pp",           "dp",
-                                        "ep",     "expert_skew", "microbatches", "stage_layers", "collective", "trace", "check",
-                                        "seed",   "confirm", "mapping", "progress"};
     const std::string key = item.first.cast<std::string>();
     bool found = false;
     for (const char* name : known) found = found || key == name;
-    if (!found) throw py::value_error("run: unknown option '" + key + "'");
+    if (!found) throw py::value_error(std::string(command) + ": unknown option '" + key + "'");
   }
+}
+
+// check is True (--check), False (--no-check) or None (the default limits); progress prints
+// what --quiet silences.
+template <typename Flags>
+void take_check_and_progress(const py::dict& options, Flags& flags) {
+  if (options.contains("check") && !options["check"].is_none()) {
+    const bool check = options["check"].cast<bool>();
+    flags.check = check;
+    flags.no_check = !check;
+  }
+  bool progress = false;
+  take(options, "progress", progress);
+  flags.quiet = !progress;
+}
+
+// The keys are the long flags of `tessel run` with '-' as '_'.
+RunFlags run_flags(const py::dict& options) {
+  refuse_unknown(options, "run",
+                 {"arch", "system", "gemm", "topology", "dataflow", "dtype", "objective", "model", "phase", "batch",
+                  "seq", "kv_len", "input", "output", "attention", "tp", "pp", "dp", "ep", "expert_skew",
+                  "microbatches", "stage_layers", "collective", "trace", "check", "seed", "confirm", "mapping",
+                  "progress"});
   RunFlags flags;
   take(options, "arch", flags.target.arch);
   take(options, "gemm", flags.target.gemm);
@@ -64,19 +84,46 @@ RunFlags run_flags(const py::dict& options) {
   take(options, "seed", flags.seed);
   take(options, "confirm", flags.confirm);
   take(options, "mapping", flags.mapping);
-  if (options.contains("check") && !options["check"].is_none()) {
-    const bool check = options["check"].cast<bool>();
-    flags.check = check;
-    flags.no_check = !check;
-  }
-  bool progress = false;
-  take(options, "progress", progress);
-  flags.quiet = !progress;
+  take_check_and_progress(options, flags);
   return flags;
 }
 
-py::dict run(const py::dict& options) {
-  const tessel::sim::ReportBundle reports = tessel::cli::execute_run(run_flags(options));
+// The keys are the long flags of `tessel train` with '-' as '_'.
+TrainFlags train_flags(const py::dict& options) {
+  refuse_unknown(options, "train",
+                 {"arch", "system", "model", "dtype", "global_batch", "micro_batch", "seq", "attention", "tp", "pp",
+                  "dp", "ep", "expert_skew", "sequence_parallel", "schedule", "chunks", "recompute", "zero",
+                  "lora_rank", "stage_layers", "collective", "trace", "check", "seed", "confirm", "progress"});
+  TrainFlags flags;
+  take(options, "arch", flags.arch);
+  take(options, "system", flags.system);
+  take(options, "model", flags.model);
+  take(options, "dtype", flags.dtype);
+  take(options, "global_batch", flags.global_batch);
+  take(options, "micro_batch", flags.micro_batch);
+  take(options, "seq", flags.seq);
+  take(options, "attention", flags.attention);
+  take(options, "tp", flags.tp);
+  take(options, "pp", flags.pp);
+  take(options, "dp", flags.dp);
+  take(options, "ep", flags.ep);
+  take(options, "expert_skew", flags.expert_skew);
+  take(options, "sequence_parallel", flags.sequence_parallel);
+  take(options, "schedule", flags.schedule);
+  take(options, "chunks", flags.chunks);
+  take(options, "recompute", flags.recompute);
+  take(options, "zero", flags.zero);
+  take(options, "lora_rank", flags.lora_rank);
+  take(options, "stage_layers", flags.stage_layers);
+  take(options, "collective", flags.collective);
+  take(options, "trace", flags.trace);
+  take(options, "seed", flags.seed);
+  take(options, "confirm", flags.confirm);
+  take_check_and_progress(options, flags);
+  return flags;
+}
+
+py::dict reports_dict(const tessel::sim::ReportBundle& reports) {
   py::dict out;
   out["summary"] = reports.summary.dump();
   out["layers_csv"] = reports.layers_csv;
@@ -86,6 +133,10 @@ py::dict run(const py::dict& options) {
   out["trace"] = reports.trace.empty() ? py::object(py::none()) : py::object(py::str(reports.trace));
   return out;
 }
+
+py::dict run(const py::dict& options) { return reports_dict(tessel::cli::execute_run(run_flags(options))); }
+
+py::dict train(const py::dict& options) { return reports_dict(tessel::cli::execute_train(train_flags(options))); }
 
 // The figures a roofline plot needs.
 py::dict arch_figures(const std::string& path) {
@@ -126,6 +177,7 @@ PYBIND11_MODULE(_tessel, m) {
   m.def("run", &run, py::arg("options"),
         "Runs what `tessel run` runs; returns summary (JSON text), layers_csv, stats (JSON text), table, "
         "numerics_passed and trace (JSON text of the timeline when asked for, else None)");
+  m.def("train", &train, py::arg("options"), "Runs what `tessel train` runs; returns what run returns");
   m.def("arch_figures", &arch_figures, py::arg("path"), "Clock, peak MACs a cycle per format, DRAM bytes a cycle");
   m.def("presets", &tessel::workloads::preset_names, "The model presets --model accepts");
 }

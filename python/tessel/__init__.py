@@ -4,9 +4,11 @@
     arch = tessel.Arch.load("configs/arch/tpu_v4_like.yaml")
     result = tessel.run(arch, tessel.Model("llama2-7b", phase="decode", kv_len=2048))
     result.summary["seconds"], result.ops.head()
+    step = tessel.train("configs/systems/dgx_a100.yaml", "llama2-7b", global_batch=32, tp=2, pp=2, dp=2, zero=1)
+    step.summary["iteration_s"], step.summary["mfu"]
 
-Every run is the one `tessel run` makes with the same flags; errors raise TesselError with
-the command line's message.
+Every run is the one `tessel run` (or `tessel train`) makes with the same flags; errors raise
+TesselError with the command line's message.
 """
 
 from _tessel import TesselError
@@ -16,8 +18,9 @@ from .result import Result
 from .run import run
 from .sweep import sweep
 from .system import System
+from .train import train
 from . import plots
 from .workloads import Gemm, Model, Topology, presets
 
 __all__ = ["Arch", "Gemm", "Model", "Result", "System", "TesselError", "Topology", "plots", "presets", "run",
-           "sweep"]
+           "sweep", "train"]

@@ -10,8 +10,9 @@ class Result:
     """One run's reports.
 
     summary: dict, summary.json.
-    layers / ops: DataFrame with the columns of layers.csv (one row per GEMM layer, or per
-        operator and step of a transformer run).
+    layers / ops: DataFrame with the columns of layers.csv (one row per GEMM layer, per
+        operator and step of a transformer run, or per operator of each stage's passes of a
+        training iteration).
     stats: dict, stats.json: every figure as {"value", "unit", "description"} under
         "stats", subgroups under "groups".
     table: the text `tessel run` prints.
@@ -39,5 +40,8 @@ class Result:
         return group["stats"][path[-1]]
 
     def __repr__(self):
+        if "iteration_s" in self.summary:
+            return f"Result({self.summary['model']} training on {self.summary['system']['name']}: " \
+                   f"{self.summary['iteration_s']:.6g} s an iteration)"
         return f"Result({self.summary.get('model', self.summary.get('workload'))} on {self.summary['arch']}: " \
                f"{self.summary['seconds']:.6g} s)"

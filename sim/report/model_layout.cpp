@@ -1,5 +1,6 @@
 #include "sim/report/model_layout.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
@@ -69,17 +70,30 @@ std::string check_text(const NumericsReport& n) {
 }
 
 void print_step(const RunResult& result, const StepResult& step, std::ostream& out) {
+  out << workloads::phase_text(*step.phase) << ", ";
+  print_op_table(step, result.device.clock_hz, out);
+}
+
+}  // namespace
+
+void print_op_table(const StepResult& step, double clock, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
-  const double clock = result.device.clock_hz;
-  out << workloads::phase_text(*step.phase) << ", " << step.layers << " identical layers: one simulated, counted "
-      << step.layers << " times\n";
-  out << std::left << std::setw(22) << "op" << std::setw(15) << "kind" << std::setw(24) << "shape" << std::right
+  out << step.layers << " identical layers: one simulated, counted " << step.layers << " times\n";
+  // Columns as wide as their longest entry, with a space after it.
+  int name_width = 22, kind_width = 15, shape_width = 24;
+  for (const OpResult& op : step.ops) {
+    name_width = std::max(name_width, static_cast<int>(op.name.size()) + 1);
+    kind_width = std::max(kind_width, static_cast<int>(workloads::kind_name(op.kind).size()) + 1);
+    shape_width = std::max(shape_width, static_cast<int>(op.shape.size()) + 1);
+  }
+  out << std::left << std::setw(name_width) << "op" << std::setw(kind_width) << "kind" << std::setw(shape_width)
+      << "shape" << std::right
       << std::setw(5) << "x" << std::setw(12) << "cycles" << std::setw(11) << "total ms" << std::setw(7) << "util"
       << std::setw(11) << "DRAM MB" << std::setw(11) << "energy uJ" << std::setw(9) << "bound" << std::setw(7)
       << "check" << '\n';
   for (const OpResult& op : step.ops) {
-    out << std::left << std::setw(22) << op.name << std::setw(15) << workloads::kind_name(op.kind) << std::setw(24)
-        << op.shape << std::right << std::setw(5) << op.repeats << std::setw(12) << op.cycles << std::fixed
+    out << std::left << std::setw(name_width) << op.name << std::setw(kind_width) << workloads::kind_name(op.kind)
+        << std::setw(shape_width) << op.shape << std::right << std::setw(5) << op.repeats << std::setw(12) << op.cycles << std::fixed
         << std::setprecision(3) << std::setw(11) << static_cast<double>(op.cycles * op.repeats) / clock * 1e3
         << std::setprecision(2) << std::setw(7) << op.utilization << std::setw(11)
         << static_cast<double>(dram_bytes(op.activity)) / 1e6 << std::setw(11) << op.energy.total_pj() / 1e6
@@ -93,8 +107,6 @@ void print_step(const RunResult& result, const StepResult& step, std::ostream& o
       << " GB DRAM\n";
   out.flags(flags);
 }
-
-}  // namespace
 
 nlohmann::json model_summary_json(const RunResult& result) {
   const DeviceFacts& device = result.device;
@@ -219,31 +231,34 @@ StatGroup model_stats_tree(const RunResult& result) {
 }
 
 void write_ops_csv(const RunResult& result, std::ostream& out, std::optional<uint64_t> stage, bool header) {
-  if (header) {
-    out << "step,phase,op,kind,shape,repeats,flops,bytes,dram_read_bytes,dram_write_bytes,sram_read_bytes,"
-         "sram_write_bytes,cycles,total_cycles,"
-         "roofline_cycles,bound,utilization,dram_utilization,energy_pj,total_energy_pj,mapping,reused,"
-         "numerics_checked,numerics_passed"
-        << (stage ? ",stage" : "") << '\n';
-  }
+  if (header) out << "step,phase," << op_csv_columns() << (stage ? ",stage" : "") << '\n';
   out << std::setprecision(10);
   for (size_t i = 0; i < result.steps.size(); ++i) {
     const StepResult& step = result.steps[i];
     for (const OpResult& op : step.ops) {
-      const arch::Activity& a = op.activity;
-      out << i << ',' << phase_name(*step.phase) << ',' << csv_field(op.name) << ',' << workloads::kind_name(op.kind)
-          << ',' << csv_field(op.shape) << ',' << op.repeats << ',' << op.flops << ',' << dram_bytes(a) << ','
-          << a.dram_read_bytes << ',' << a.dram_write_bytes << ',' << a.sram_read_bytes() << ','
-          << a.sram_write_bytes() << ',' << op.cycles << ',' << op.cycles * op.repeats
-          << ',' << op.roofline.cycles() << ',' << bound_of(op) << ',' << op.utilization << ','
-          << op.dram_utilization << ',' << op.energy.total_pj() << ','
-          << op.energy.total_pj() * static_cast<double>(op.repeats) << ',' << csv_field(op.mapping) << ','
-          << (op.reused ? 1 : 0) << ',' << (op.numerics.checked ? 1 : 0) << ','
-          << (op.numerics.checked && op.numerics.passed ? 1 : 0);
+      out << i << ',' << phase_name(*step.phase) << ',';
+      write_op_csv_fields(op, out);
       if (stage) out << ',' << *stage;
       out << '\n';
     }
   }
+}
+
+const char* op_csv_columns() {
+  return "op,kind,shape,repeats,flops,bytes,dram_read_bytes,dram_write_bytes,sram_read_bytes,sram_write_bytes,cycles,"
+         "total_cycles,roofline_cycles,bound,utilization,dram_utilization,energy_pj,total_energy_pj,mapping,reused,"
+         "numerics_checked,numerics_passed";
+}
+
+void write_op_csv_fields(const OpResult& op, std::ostream& out) {
+  const arch::Activity& a = op.activity;
+  out << csv_field(op.name) << ',' << workloads::kind_name(op.kind) << ',' << csv_field(op.shape) << ',' << op.repeats
+      << ',' << op.flops << ',' << dram_bytes(a) << ',' << a.dram_read_bytes << ',' << a.dram_write_bytes << ','
+      << a.sram_read_bytes() << ',' << a.sram_write_bytes() << ',' << op.cycles << ',' << op.cycles * op.repeats << ','
+      << op.roofline.cycles() << ',' << bound_of(op) << ',' << op.utilization << ',' << op.dram_utilization << ','
+      << op.energy.total_pj() << ',' << op.energy.total_pj() * static_cast<double>(op.repeats) << ','
+      << csv_field(op.mapping) << ',' << (op.reused ? 1 : 0) << ',' << (op.numerics.checked ? 1 : 0) << ','
+      << (op.numerics.checked && op.numerics.passed ? 1 : 0);
 }
 
 std::string dram_capacity_warning(const RunResult& result) {

@@ -25,6 +25,14 @@ void print_model_table(const RunResult& result, std::ostream& out);
 // The per-op tables alone: the first step's and, for generate, the last decode step's.
 void print_model_steps(const RunResult& result, std::ostream& out);
 
+// One op's columns of layers.csv (from `op` to `numerics_passed`), for the layouts that add
+// columns of their own before them.
+const char* op_csv_columns();
+void write_op_csv_fields(const OpResult& op, std::ostream& out);
+// A step's per-op table (op, kind, shape, repeats, cycles, time, utilization, DRAM, energy,
+// bound, check) and its per-layer and whole totals, after a line saying how its layers count.
+void print_op_table(const StepResult& step, double clock_hz, std::ostream& out);
+
 // When the weights and KV cache do not fit the architecture's DRAM, one line saying so and
 // what the figures then mean; else "".
 std::string dram_capacity_warning(const RunResult& result);

@@ -3,6 +3,7 @@
 #include "sim/report/gemm_layout.h"
 #include "sim/report/model_layout.h"
 #include "sim/report/system_layout.h"
+#include "sim/report/training_layout.h"
 
 namespace tessel::sim {
 
@@ -23,6 +24,13 @@ ReportBundle report_bundle(const SystemRunResult& result) {
   return {system_summary_json(result), printed([&](std::ostream& out) { write_system_ops_csv(result, out); }),
           system_stats_tree(result).to_json(), printed([&](std::ostream& out) { print_system_table(result, out); }),
           passed, ""};
+}
+
+ReportBundle report_bundle(const TrainingRunResult& result) {
+  const nlohmann::json summary = training_summary_json(result);
+  return {summary, printed([&](std::ostream& out) { write_training_ops_csv(result, out); }),
+          training_stats_tree(result).to_json(), printed([&](std::ostream& out) { print_training_table(result, out); }),
+          summary["numerics"]["passed"].get<bool>(), ""};
 }
 
 }  // namespace tessel::sim

@@ -100,17 +100,6 @@ nlohmann::json devices_json(const SystemRunResult& result) {
   return stages;
 }
 
-nlohmann::json links_json(const SystemRunResult& result) {
-  nlohmann::json links = nlohmann::json::array();
-  for (const LinkLevelUsage& level : result.links) {
-    links.push_back({{"level", level.name},
-                     {"bytes", level.bytes},
-                     {"busiest_link_busy_s", level.busiest_seconds},
-                     {"busiest_link_utilization", level.utilization}});
-  }
-  return links;
-}
-
 }  // namespace
 
 nlohmann::json system_summary_json(const SystemRunResult& result) {
@@ -163,7 +152,7 @@ nlohmann::json system_summary_json(const SystemRunResult& result) {
                        {"levels", result.level_names}};
   summary["plan"] = plan_json(result);
   summary["devices"] = devices_json(result);
-  summary["links"] = links_json(result);
+  summary["links"] = links_json(result.links);
   summary["warnings"] = result.warnings;
   return summary;
 }
@@ -191,13 +180,7 @@ StatGroup system_stats_tree(const SystemRunResult& result) {
         .add("memory_bytes", stage.footprint.total(), "bytes", "weights, KV cache and activations held");
     group.adopt(model_stats_tree(stage.run));
   }
-  StatGroup& links = root.child("links", "each level of links over the run");
-  for (const LinkLevelUsage& level : result.links) {
-    links.child(level.name, "links of level " + level.name)
-        .add("bytes", level.bytes, "bytes", "what crossed them, every device's")
-        .add("busiest_link_busy_s", level.busiest_seconds, "s", "the busiest link's busy time")
-        .add("busiest_link_utilization", level.utilization, "ratio", "its busy time / the run's");
-  }
+  add_link_stats(root, result.links);
   return root;
 }
 
@@ -223,11 +206,7 @@ void print_system_table(const SystemRunResult& result, std::ostream& out) {
     out << '\n';
     out.flags(flags);
   }
-  for (const LinkLevelUsage& level : result.links) {
-    out << "links " << level.name << ": " << std::fixed << std::setprecision(3) << level.bytes / 1e9
-        << " GB, busiest link busy " << std::setprecision(1) << 100.0 * level.utilization << "% of the run\n";
-    out.flags(flags);
-  }
+  print_link_lines(result.links, out);
   out << std::setprecision(6) << "time " << result.seconds() * 1e3 << " ms";
   if (result.workload.request.kind == ModelRequest::Generate) {
     out << "; TTFT " << result.ttft_s() * 1e3 << " ms, TPOT " << result.tpot_s() * 1e3 << " ms, "
@@ -239,12 +218,47 @@ void print_system_table(const SystemRunResult& result, std::ostream& out) {
   out.flags(flags);
 }
 
+nlohmann::json links_json(const std::vector<LinkLevelUsage>& links) {
+  nlohmann::json levels = nlohmann::json::array();
+  for (const LinkLevelUsage& level : links) {
+    levels.push_back({{"level", level.name},
+                      {"bytes", level.bytes},
+                      {"busiest_link_busy_s", level.busiest_seconds},
+                      {"busiest_link_utilization", level.utilization}});
+  }
+  return levels;
+}
+
+void add_link_stats(StatGroup& root, const std::vector<LinkLevelUsage>& links) {
+  StatGroup& group = root.child("links", "each level of links over the run");
+  for (const LinkLevelUsage& level : links) {
+    group.child(level.name, "links of level " + level.name)
+        .add("bytes", level.bytes, "bytes", "what crossed them, every device's")
+        .add("busiest_link_busy_s", level.busiest_seconds, "s", "the busiest link's busy time")
+        .add("busiest_link_utilization", level.utilization, "ratio", "its busy time / the run's");
+  }
+}
+
+void print_link_lines(const std::vector<LinkLevelUsage>& links, std::ostream& out) {
+  const std::ios::fmtflags flags = out.flags();
+  for (const LinkLevelUsage& level : links) {
+    out << "links " << level.name << ": " << std::fixed << std::setprecision(3) << level.bytes / 1e9
+        << " GB, busiest link busy " << std::setprecision(1) << 100.0 * level.utilization << "% of the run\n";
+    out.flags(flags);
+  }
+}
+
 void write_trace(const SystemRunResult& result, std::ostream& out) {
+  write_timeline_trace(result.timeline, result.system_name, result.device.clock_hz, out);
+}
+
+void write_timeline_trace(const TimelineResult& timeline, const std::string& process, double clock_hz,
+                          std::ostream& out) {
   std::map<std::string, size_t> tracks;
-  const double us_per_tick = 1e6 / (1000.0 * result.device.clock_hz);
+  const double us_per_tick = 1e6 / (1000.0 * clock_hz);
   const std::ios::fmtflags flags = out.flags();
   out << std::setprecision(15) << "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[";
-  for (const TimelineEvent& event : result.timeline.events) {
+  for (const TimelineEvent& event : timeline.events) {
     const size_t track = tracks.emplace(event.track, tracks.size()).first->second;
     out << "{\"name\":" << nlohmann::json(event.name).dump() << ",\"cat\":\"" << event.category
         << "\",\"ph\":\"X\",\"pid\":1,\"tid\":" << track
@@ -253,7 +267,7 @@ void write_trace(const SystemRunResult& result, std::ostream& out) {
         << ",\"microbatch\":" << event.microbatch << "}},\n";
   }
   out << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":"
-      << nlohmann::json(result.system_name).dump() << "}}";
+      << nlohmann::json(process).dump() << "}}";
   for (const auto& [name, track] : tracks) {
     out << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" << track
         << ",\"args\":{\"name\":" << nlohmann::json(name).dump() << "}}";

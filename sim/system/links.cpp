@@ -58,18 +58,25 @@ StatGroup cost_details(const std::vector<arch::LevelSpec>& levels, const arch::C
 
 OpResult SystemLinks::run(const workloads::Op& op, const RunSettings& settings) const {
   if (op.kind == OpKind::Send) return send(op, settings);
+  if (op.kind == OpKind::WaitComm) {
+    // Takes no time of its own: the timeline holds the device until the collectives are done.
+    OpResult result;
+    result.clock_hz = device_.facts().clock_hz;
+    result.mapping = "waits for the " + workloads::group_name(op.shape_as<workloads::WaitShape>().group) +
+                     " group's overlapped collectives";
+    return result;
+  }
   return collective(op, settings);
 }
 
 OpResult SystemLinks::collective(const workloads::Op& op, const RunSettings& settings) const {
   const auto& s = op.shape_as<workloads::CollectiveShape>();
-  const arch::GroupSpan& span =
-      s.group == workloads::CollectiveGroup::Tensor ? placement_.tensor_span() : placement_.expert_span();
+  const arch::GroupSpan span = placement_.span(s.group);
   if (span.size() != s.devices) {
     throw std::logic_error("op '" + op.name + "' runs over " + std::to_string(s.devices) + " devices, its group has " +
                            std::to_string(span.size()));
   }
-  const double bytes = static_cast<double>(s.rows * s.cols * arch::bytes_of(*settings.dtype));
+  const double bytes = static_cast<double>(s.rows * s.cols * op.element_bytes(*settings.dtype));
   arch::CollectiveCost cost = mapper::plan_collective(placement_.system().levels, kind_of(op.kind), span, bytes,
                                                       placement_.plan().collective);
   OpResult result = result_of(op, settings, cost);
@@ -80,16 +87,16 @@ OpResult SystemLinks::collective(const workloads::Op& op, const RunSettings& set
 
 OpResult SystemLinks::send(const workloads::Op& op, const RunSettings& settings) const {
   const auto& s = op.shape_as<workloads::SendShape>();
-  const double bytes = static_cast<double>(s.rows * s.cols * arch::bytes_of(*settings.dtype));
+  const double bytes = static_cast<double>(s.rows * s.cols * op.element_bytes(*settings.dtype));
   const uint64_t from = placement_.device(0, s.stage, 0);
-  const uint64_t to = placement_.device(0, s.stage + 1, 0);
+  const uint64_t to = placement_.device(0, s.to, 0);
   const arch::TransferCost transfer =
       arch::transfer_cost(placement_.system().levels, placement_.coordinates(from), placement_.coordinates(to), bytes);
   arch::CollectiveCost cost;
   cost.algorithm = arch::CollectiveAlgorithm::Direct;
   if (transfer.level) cost.phases.push_back({transfer.seconds, {{*transfer.level, std::nullopt, transfer.link_bytes, 1}}});
   OpResult result = result_of(op, settings, cost);
-  result.mapping = "to stage " + std::to_string(s.stage + 1) +
+  result.mapping = "to stage " + std::to_string(s.to) +
                    (transfer.level ? " over " + placement_.system().levels[*transfer.level].name + " (" +
                                          std::to_string(transfer.hops) + " hop" + (transfer.hops == 1 ? ")" : "s)")
                                    : " on the same device");
@@ -99,14 +106,13 @@ OpResult SystemLinks::send(const workloads::Op& op, const RunSettings& settings)
 OpResult SystemLinks::result_of(const workloads::Op& op, const RunSettings& settings, arch::CollectiveCost cost) const {
   const std::vector<arch::LevelSpec>& levels = placement_.system().levels;
   const DeviceFacts& facts = device_.facts();
-  const uint32_t element_bytes = arch::bytes_of(*settings.dtype);
-  const workloads::ElementCounts counts = op.elements();
+  const workloads::ByteCounts bytes = op.bytes(*settings.dtype);
   OpResult result;
   result.clock_hz = facts.clock_hz;
   result.cycles = static_cast<uint64_t>(std::ceil(cost.seconds() * facts.clock_hz));
   // Its buffers read from the device's memory and the result written back.
-  result.activity.dram_read_bytes = counts.read * element_bytes;
-  result.activity.dram_write_bytes = counts.written * element_bytes;
+  result.activity.dram_read_bytes = bytes.read;
+  result.activity.dram_write_bytes = bytes.written;
   result.energy = device_.energy(result.activity, *settings.dtype);
   double network = 0;  // the phases' bytes at the links' peak, one phase after another
   for (const arch::CollectivePhase& phase : cost.phases) {

@@ -29,6 +29,15 @@ Placement::Placement(const arch::SystemSpec& system, const ParallelPlan& plan) :
   expert_span_ = span_of(0, plan.pipeline * plan.tensor, plan.expert, "--ep");
 }
 
+arch::GroupSpan Placement::span(workloads::CollectiveGroup group) const {
+  switch (group) {
+    case workloads::CollectiveGroup::Tensor: return tensor_span_;
+    case workloads::CollectiveGroup::Expert: return expert_span_;
+    case workloads::CollectiveGroup::Data: return span_of(0, plan_.pipeline * plan_.tensor, plan_.data, "--dp");
+  }
+  return tensor_span_;
+}
+
 uint64_t Placement::device(uint64_t replica, uint64_t stage, uint64_t shard) const {
   return (replica * plan_.pipeline + stage) * plan_.tensor + shard;
 }

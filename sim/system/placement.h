@@ -10,6 +10,7 @@
 #include "arch/link/collective_cost.h"
 #include "arch/system_spec.h"
 #include "sim/system/parallel_plan.h"
+#include "workloads/op.h"
 
 namespace tessel::sim {
 
@@ -25,6 +26,9 @@ class Placement {
   std::vector<std::vector<uint32_t>> coordinates(uint64_t device) const { return system_.coordinates(device); }
   const arch::GroupSpan& tensor_span() const { return tensor_span_; }
   const arch::GroupSpan& expert_span() const { return expert_span_; }
+  // The span of a group's collectives; a data-parallel group's is worked out when a training
+  // step reduces gradients (inference replicas never talk, so they may straddle links).
+  arch::GroupSpan span(workloads::CollectiveGroup group) const;
 
  private:
   arch::GroupSpan span_of(uint64_t first, uint64_t stride, uint64_t members, const char* flag) const;

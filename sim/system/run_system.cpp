@@ -1,13 +1,13 @@
 #include "sim/system/run_system.h"
 
 #include <algorithm>
-#include <iomanip>
 #include <memory>
-#include <sstream>
 
 #include "sim/step_runner.h"
 #include "sim/system/links.h"
 #include "sim/system/placement.h"
+#include "sim/system/run_support.h"
+#include "sim/system/schedule.h"
 #include "workloads/transformer.h"
 
 namespace tessel::sim {
@@ -20,35 +20,6 @@ uint64_t even_split_at_most(uint64_t sequences, uint64_t limit) {
     if (sequences % m == 0) return m;
   }
   return 1;
-}
-
-std::vector<uint64_t> stage_layers(const ParallelPlan& plan, const workloads::ModelConfig& model) {
-  const uint64_t layers = model.num_hidden_layers;
-  if (!plan.stage_layers.empty()) {
-    uint64_t total = 0;
-    for (uint64_t count : plan.stage_layers) total += count;
-    if (plan.stage_layers.size() != plan.pipeline ||
-        std::find(plan.stage_layers.begin(), plan.stage_layers.end(), 0) != plan.stage_layers.end() ||
-        total != layers) {
-      throw SettingError("--stage-layers: give " + std::to_string(plan.pipeline) + " counts of at least 1 adding up to " +
-                         model.name + "'s " + std::to_string(layers) + " layers");
-    }
-    return plan.stage_layers;
-  }
-  if (plan.pipeline > layers) {
-    throw SettingError("--pp " + std::to_string(plan.pipeline) + ": " + model.name + " has " + std::to_string(layers) +
-                       " layers, fewer than the stages");
-  }
-  // Balanced: the first (layers mod stages) stages take one more.
-  std::vector<uint64_t> split(plan.pipeline, layers / plan.pipeline);
-  for (uint64_t s = 0; s < layers % plan.pipeline; ++s) ++split[s];
-  return split;
-}
-
-std::string gigabytes(uint64_t bytes) {
-  std::ostringstream text;
-  text << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1e9;
-  return text.str();
 }
 
 // What a stage's device holds: its slice's parameters, the replica's KV cache of its layers at
@@ -106,7 +77,8 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
     throw SettingError("--microbatches " + std::to_string(microbatches) + ": it must divide the " +
                        std::to_string(replica_batch) + " sequences each replica serves");
   }
-  result.plan.stage_layers = stage_layers(plan, model);
+  result.plan.stage_layers =
+      split_layers(plan.stage_layers, plan.pipeline, "--pp " + std::to_string(plan.pipeline), model);
 
   const SystemLinks links(placement, *device);
   const OpRunner run_op = [&](const workloads::Op& op, const RunSettings& op_settings) {
@@ -164,26 +136,16 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
   TimelineInput input;
   input.placement = &placement;
   input.clock_hz = result.device.clock_hz;
+  input.programs = inference_programs(plan.pipeline, phases.size(), microbatches, [&](uint64_t stage, size_t step) {
+    return &result.stages[stage].run.steps[step];
+  });
+  input.slots = phases.size() * microbatches;
   input.steps = phases.size();
   input.microbatches = microbatches;
-  input.work = [&result](size_t stage, size_t step) -> const StepResult& { return result.stages[stage].run.steps[step]; };
   input.record_events = options.record_events;
   result.timeline = run_timeline(input);
   for (size_t s = 0; s < result.stages.size(); ++s) result.stages[s].busy_ticks = result.timeline.busy_ticks[s];
-  for (size_t l = 0; l < system.levels.size(); ++l) {
-    LinkLevelUsage usage{system.levels[l].name, 0, 0, 0};
-    uint64_t busiest = 0;
-    for (const auto& [key, link] : result.timeline.links) {
-      if (key.level != l) continue;
-      usage.bytes += link.bytes * static_cast<double>(result.devices_per_stage());
-      busiest = std::max(busiest, link.busy_ticks);
-    }
-    usage.busiest_seconds = result.timeline.seconds(busiest, result.device.clock_hz);
-    usage.utilization = result.timeline.end_ticks == 0
-                            ? 0
-                            : static_cast<double>(busiest) / static_cast<double>(result.timeline.end_ticks);
-    result.links.push_back(usage);
-  }
+  result.links = link_usage(system, result.timeline, result.devices_per_stage(), result.device.clock_hz);
   return result;
 }
 

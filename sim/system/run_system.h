@@ -11,6 +11,7 @@
 #include "arch/system_spec.h"
 #include "sim/run_workload.h"
 #include "sim/system/parallel_plan.h"
+#include "sim/system/run_support.h"
 #include "sim/system/timeline.h"
 
 namespace tessel::sim {
@@ -29,14 +30,6 @@ struct StageRun {
   RunResult run;  // its device's steps, one micro-batch's each (every micro-batch does the same)
   Footprint footprint;
   uint64_t busy_ticks = 0;  // compute and collectives on the timeline
-};
-
-// One level of links over the run: what crossed it, and its busiest link.
-struct LinkLevelUsage {
-  std::string name;
-  double bytes = 0;              // every device's, each byte counted once a link it crosses
-  double busiest_seconds = 0;    // of its busiest link
-  double utilization = 0;        // the busiest link's busy time / the run's
 };
 
 struct SystemRunResult {

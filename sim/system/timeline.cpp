@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <tuple>
 
 #include "sim/sc_kernel.h"
@@ -25,19 +26,22 @@ struct Link {
   LinkUsage usage;
 };
 
+using Stream = std::pair<workloads::CollectiveGroup, uint32_t>;
+
 // What every stage's process shares: the links and the inputs each stage is waiting for.
 struct Shared {
   explicit Shared(const TimelineInput& in) : input(in) {
-    const uint64_t stages = in.placement->plan().pipeline;
-    arrivals.assign(stages, std::vector<uint64_t>(in.steps * in.microbatches, kUnknown));
-    for (uint64_t s = 0; s < stages; ++s) arrived.push_back(std::make_unique<sc_core::sc_event>());
+    const size_t stages = in.programs.size();
+    arrivals.assign(stages, std::vector<uint64_t>(in.slots, kUnknown));
+    for (size_t s = 0; s < stages; ++s) arrived.push_back(std::make_unique<sc_core::sc_event>());
     result.busy_ticks.assign(stages, 0);
+    result.communication_ticks.assign(stages, 0);
     result.finished.assign(in.steps, std::vector<uint64_t>(in.microbatches, 0));
   }
 
   const TimelineInput& input;
   std::map<LinkKey, Link> links;
-  std::vector<std::vector<uint64_t>> arrivals;  // [stage][step × microbatches + micro-batch]
+  std::vector<std::vector<uint64_t>> arrivals;  // [stage][slot]
   std::vector<std::unique_ptr<sc_core::sc_event>> arrived;
   TimelineResult result;
 };
@@ -112,49 +116,39 @@ class StageProcess : public sc_core::sc_module {
 
   StageProcess(const sc_core::sc_module_name& name, Shared& shared, uint64_t stage)
       : sc_core::sc_module(name), shared_(shared), stage_(stage),
-        device_(shared.input.placement->device(0, stage, 0)),
-        last_(stage + 1 == shared.input.placement->plan().pipeline), track_("stage " + std::to_string(stage)) {
+        device_(shared.input.placement->device(0, stage, 0)), track_("stage " + std::to_string(stage)) {
     SC_THREAD(run);
   }
 
  private:
   void run() {
-    const TimelineInput& in = shared_.input;
-    for (size_t step = 0; step < in.steps; ++step) {
-      for (uint64_t mb = 0; mb < in.microbatches; ++mb) {
-        wait_for_input(step, mb);
-        step_ = step;
-        microbatch_ = mb;
-        execute(in.work(stage_, step));
-        if (last_) finish(step, mb);
+    for (const TimelineAction& action : shared_.input.programs[stage_]) {
+      if (action.waits_for) wait_for_input(*action.waits_for);
+      action_ = &action;
+      sent_ = false;
+      execute(*action.work);
+      if (action.finishes) shared_.result.finished[action.finishes->first][action.finishes->second] = now();
+      if (action.delivers && !sent_) {
+        // A token back to the first stage: a few bytes, the link's latency.
+        const Placement& placement = *shared_.input.placement;
+        const arch::TransferCost back =
+            arch::transfer_cost(placement.system().levels, placement.coordinates(device_),
+                                placement.coordinates(placement.device(0, action.delivers->stage, 0)), 0.0);
+        arrive(*action.delivers, now() + to_ticks(back.seconds));
       }
     }
+    for (const auto& [stream, ends] : streams_) wait_for_stream(stream, 0);
   }
 
-  void wait_for_input(size_t step, uint64_t mb) {
-    if (stage_ == 0 && step == 0) return;
-    if (stage_ == 0 && last_) return;  // one stage: its own previous step, already done
-    const uint64_t slot = step * shared_.input.microbatches + mb;
+  void wait_for_input(size_t slot) {
     while (shared_.arrivals[stage_][slot] == kUnknown) wait(*shared_.arrived[stage_]);
     const uint64_t at = shared_.arrivals[stage_][slot];
     if (at > now()) wait(ticks(at - now()));
   }
 
-  void arrive(uint64_t stage, size_t step, uint64_t mb, uint64_t at) {
-    shared_.arrivals[stage][step * shared_.input.microbatches + mb] = at;
-    shared_.arrived[stage]->notify(ticks(at - now()));
-  }
-
-  // The last stage has its micro-batch's tokens: the first stage may start its next step once
-  // they are back (a few bytes: the link's latency).
-  void finish(size_t step, uint64_t mb) {
-    shared_.result.finished[step][mb] = now();
-    if (stage_ == 0 || step + 1 == shared_.input.steps) return;
-    const Placement& placement = *shared_.input.placement;
-    const arch::TransferCost back =
-        arch::transfer_cost(placement.system().levels, placement.coordinates(device_),
-                            placement.coordinates(placement.device(0, 0, 0)), 0.0);
-    arrive(0, step + 1, mb, now() + to_ticks(back.seconds));
+  void arrive(const Delivery& to, uint64_t at) {
+    shared_.arrivals[to.stage][to.slot] = at;
+    shared_.arrived[to.stage]->notify(ticks(at - now()));
   }
 
   uint64_t to_ticks(double seconds) const {
@@ -176,15 +170,19 @@ class StageProcess : public sc_core::sc_module {
   }
 
   void visit(const OpResult& op) {
-    if (!op.communication) {
+    if (!op.communication && op.kind != workloads::OpKind::WaitComm) {
       if (pending_ == 0) chunk_first_ = op.name;
       chunk_last_ = op.name;
       pending_ += op.cycles * kTicksPerCycle;
       return;
     }
     flush();
-    if (op.kind == workloads::OpKind::Send) {
+    if (op.kind == workloads::OpKind::WaitComm) {
+      wait_for_stream(*op.stream, op.wait_keep);
+    } else if (op.kind == workloads::OpKind::Send) {
       send(op);
+    } else if (op.stream) {
+      overlapped(op);
     } else {
       collective(op);
     }
@@ -204,42 +202,95 @@ class StageProcess : public sc_core::sc_module {
     wait(ticks(span));
   }
 
-  // Its fixed latency, then phase by phase on the links it needs, each as soon as they are free.
-  void collective(const OpResult& op) {
+  // The ticks at which each of a collective's parts ends, counted from its start: its fixed
+  // latency, then each phase, in whole ticks that add up to its cycles.
+  static std::vector<uint64_t> part_ends(const OpResult& op) {
     const arch::CollectiveCost& cost = *op.communication;
     const uint64_t total = op.cycles * kTicksPerCycle;
     const double seconds = cost.seconds();
+    std::vector<uint64_t> ends;
     double elapsed = cost.fixed_seconds;
     const auto boundary = [&](double at) {
       return seconds > 0 ? static_cast<uint64_t>(std::llround(at / seconds * static_cast<double>(total))) : 0;
     };
-    uint64_t done = boundary(elapsed);
-    record(track_, op.name, "collective", now(), done);
-    busy(done);
+    ends.push_back(boundary(elapsed));
     for (const arch::CollectivePhase& phase : cost.phases) {
       elapsed += phase.seconds;
-      const uint64_t end = boundary(elapsed);
-      const uint64_t span = end - done;
-      done = end;
-      const arch::SystemSpec& system = shared_.input.placement->system();
+      ends.push_back(boundary(elapsed));
+    }
+    return ends;
+  }
+
+  // Its fixed latency, then phase by phase on the links it needs, each as soon as they are free.
+  void collective(const OpResult& op) {
+    const std::vector<uint64_t> ends = part_ends(op);
+    record(track_, op.name, "collective", now(), ends[0]);
+    communicate(ends[0]);
+    const arch::SystemSpec& system = shared_.input.placement->system();
+    for (size_t p = 0; p < op.communication->phases.size(); ++p) {
+      const arch::CollectivePhase& phase = op.communication->phases[p];
+      const uint64_t span = ends[p + 1] - ends[p];
       uint64_t start = now();
       for (const arch::LinkUse& use : phase.uses) start = free_from(shared_, links_of(system, device_, use), start);
       for (const arch::LinkUse& use : phase.uses) {
         occupy(shared_, links_of(system, device_, use), start, span, use.bytes);
         record(link_track(static_cast<uint32_t>(use.level)), op.name, "collective", start, span);
       }
-      if (start > now()) wait(ticks(start - now()));
+      if (start > now()) {
+        shared_.result.communication_ticks[stage_] += start - now();
+        wait(ticks(start - now()));
+      }
       record(track_, op.name, "collective", start, span);
-      busy(span);
+      communicate(span);
     }
   }
 
-  // Activations to the next stage: the links of the route, from when they are free; the
-  // sender goes on.
+  void communicate(uint64_t span) {
+    shared_.result.communication_ticks[stage_] += span;
+    busy(span);
+  }
+
+  // The same on its group's stream, after the stream's earlier collectives, while the device
+  // goes on: its links are reserved now for when they will be used.
+  void overlapped(const OpResult& op) {
+    std::vector<uint64_t>& ends = streams_[*op.stream];
+    const std::vector<uint64_t> parts = part_ends(op);
+    const uint64_t begin = std::max(now(), ends.empty() ? 0 : ends.back());
+    uint64_t at = begin + parts[0];
+    const arch::SystemSpec& system = shared_.input.placement->system();
+    for (size_t p = 0; p < op.communication->phases.size(); ++p) {
+      const arch::CollectivePhase& phase = op.communication->phases[p];
+      const uint64_t span = parts[p + 1] - parts[p];
+      for (const arch::LinkUse& use : phase.uses) at = free_from(shared_, links_of(system, device_, use), at);
+      for (const arch::LinkUse& use : phase.uses) {
+        occupy(shared_, links_of(system, device_, use), at, span, use.bytes);
+        record(link_track(static_cast<uint32_t>(use.level)), op.name, "collective", at, span);
+      }
+      at += span;
+    }
+    record(stream_track(*op.stream), op.name, "collective", begin, at - begin);
+    ends.push_back(at);
+  }
+
+  // Until a stream's overlapped collectives are done, all but the `keep` latest.
+  void wait_for_stream(const Stream& stream, uint64_t keep) {
+    const std::vector<uint64_t>& ends = streams_[stream];
+    if (ends.size() <= keep) return;
+    const uint64_t until = ends[ends.size() - 1 - keep];
+    if (until <= now()) return;
+    record(track_, "wait for " + stream_track(stream), "wait", now(), until - now());
+    shared_.result.communication_ticks[stage_] += until - now();
+    wait(ticks(until - now()));
+  }
+
+  // Activations (or gradients) to another stage: the links of the route, from when they are
+  // free; the sender goes on.
   void send(const OpResult& op) {
+    if (!action_->delivers) throw std::logic_error("op '" + op.name + "' sends, but its action delivers nowhere");
+    const Delivery& to = *action_->delivers;
     const uint64_t span = op.cycles * kTicksPerCycle;
     const Placement& placement = *shared_.input.placement;
-    const std::vector<LinkKey> keys = route(placement, device_, placement.device(0, stage_ + 1, 0));
+    const std::vector<LinkKey> keys = route(placement, device_, placement.device(0, to.stage, 0));
     double bytes = 0;
     for (const arch::CollectivePhase& phase : op.communication->phases) {
       for (const arch::LinkUse& use : phase.uses) bytes += use.bytes;
@@ -247,7 +298,12 @@ class StageProcess : public sc_core::sc_module {
     const uint64_t start = free_from(shared_, keys, now());
     occupy(shared_, keys, start, span, bytes);
     if (!keys.empty()) record(link_track(keys.front().level), op.name, "send", start, span);
-    arrive(stage_ + 1, step_, microbatch_, start + span);
+    arrive(to, start + span);
+    sent_ = true;
+  }
+
+  std::string stream_track(const Stream& stream) const {
+    return track_ + " " + workloads::group_name(stream.first) + " stream " + std::to_string(stream.second);
   }
 
   std::string link_track(uint32_t level) const {
@@ -257,18 +313,19 @@ class StageProcess : public sc_core::sc_module {
   void record(const std::string& track, const std::string& name, const char* category, uint64_t start,
               uint64_t span) {
     if (!shared_.input.record_events || span == 0) return;
-    shared_.result.events.push_back({track, name, category, start, span, step_, microbatch_});
+    shared_.result.events.push_back({track, name, category, start, span, action_->step, action_->microbatch});
   }
 
   Shared& shared_;
   uint64_t stage_;
   uint64_t device_;
-  bool last_;
   std::string track_;
-  size_t step_ = 0;
-  uint64_t microbatch_ = 0;
+  const TimelineAction* action_ = nullptr;
+  bool sent_ = false;
   uint64_t pending_ = 0;  // compute ticks not yet waited
   std::string chunk_first_, chunk_last_;
+  // Each stream's overlapped collectives: when each ends, in the order they started.
+  std::map<Stream, std::vector<uint64_t>> streams_;
 };
 
 }  // namespace
@@ -285,7 +342,7 @@ TimelineResult run_timeline(const TimelineInput& input) {
   fresh_kernel();
   Shared shared(input);
   std::vector<std::unique_ptr<StageProcess>> stages;
-  for (uint64_t s = 0; s < input.placement->plan().pipeline; ++s) {
+  for (uint64_t s = 0; s < input.programs.size(); ++s) {
     stages.push_back(std::make_unique<StageProcess>(("stage" + std::to_string(s)).c_str(), shared, s));
   }
   sc_core::sc_start();

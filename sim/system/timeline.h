@@ -1,11 +1,11 @@
 // A system run's timeline (fidelity level 3 for systems): one SystemC process per pipeline
-// stage executes its device's work in schedule order, micro-batch by micro-batch and step by
-// step, each waiting for its input (the previous stage's activations; for the first stage of
-// a decode step, the token its micro-batch sampled at the last stage). Compute runs for the
-// device's time; a collective occupies the device and, phase by phase, its links; a send to
-// the next stage occupies the links of its route while the sender goes on. Links are shared
-// resources, taken first come first served, so bubbles, communication overlapped with compute
-// and link contention come out of the run rather than from formulas.
+// stage executes its device's program (sim/system/schedule.h: inference steps micro-batch by
+// micro-batch; a training schedule's forward and backward passes), each action waiting for its
+// input. Compute runs for the device's time; a collective occupies the device and, phase by
+// phase, its links; an overlapped collective occupies only the links, on its group's stream,
+// until a wait needs it done; a send occupies the links of its route while the sender goes
+// on. Links are shared resources, taken first come first served, so bubbles, communication
+// overlapped with compute and link contention come out of the run rather than from formulas.
 //
 // One process stands for each stage: the other members of its tensor-parallel group and the
 // other data-parallel replicas do the same work at the same time on links of their own.
@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/run_workload.h"
@@ -40,10 +42,29 @@ struct LinkUsage {
 struct TimelineEvent {
   std::string track;
   std::string name;
-  std::string category;  // compute, collective, send
+  std::string category;  // compute, collective, send, wait
   uint64_t start_ticks = 0;
   uint64_t duration_ticks = 0;
   uint64_t step = 0;
+  uint64_t microbatch = 0;
+};
+
+// Where an action's output arrives: one of a stage's numbered inputs.
+struct Delivery {
+  uint64_t stage = 0;
+  size_t slot = 0;
+};
+
+// One piece of a stage's work, in its program's order: it waits for an input (activations from
+// the stage before, gradients from the stage after, the token its micro-batch sampled), runs
+// its ops, and delivers its output (by its Send op; without one, a token of a few bytes).
+struct TimelineAction {
+  const StepResult* work = nullptr;
+  std::optional<size_t> waits_for;
+  std::optional<Delivery> delivers;
+  // The (step, micro-batch) whose end it marks: the last stage's, when every token is out.
+  std::optional<std::pair<size_t, uint64_t>> finishes;
+  size_t step = 0;  // for the trace: the step (inference), or the pass (training)
   uint64_t microbatch = 0;
 };
 
@@ -52,17 +73,18 @@ struct TimelineInput {
   // A tick is a thousandth of a cycle of the devices' clock, so every op's whole cycles are
   // exact and a one-device timeline adds up to the one-device run.
   double clock_hz = 0;
-  size_t steps = 0;
+  std::vector<std::vector<TimelineAction>> programs;  // one a pipeline stage
+  size_t slots = 0;                                   // inputs each stage numbers
+  size_t steps = 0;                                   // the finished table: steps × micro-batches
   uint64_t microbatches = 1;
-  // The work of `stage` for one micro-batch in `step` (every micro-batch of a step the same).
-  std::function<const StepResult&(size_t stage, size_t step)> work;
   bool record_events = false;
 };
 
 struct TimelineResult {
   uint64_t end_ticks = 0;
-  std::vector<uint64_t> busy_ticks;              // per stage: compute and collectives
-  std::vector<std::vector<uint64_t>> finished;  // [step][micro-batch]: when the last stage ended it
+  std::vector<uint64_t> busy_ticks;           // per stage: compute and blocking collectives
+  std::vector<uint64_t> communication_ticks;  // per stage: blocking collectives and waits for overlapped ones
+  std::vector<std::vector<uint64_t>> finished;  // [step][micro-batch]: when its finishing action ended
   std::map<LinkKey, LinkUsage> links;
   std::vector<TimelineEvent> events;
 

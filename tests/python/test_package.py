@@ -144,3 +144,19 @@ def test_system_run_equals_the_command_line(root, tessel_program, tmp_path):
     assert result.arch.figures()["name"] == "tpu_v4_like"
     with pytest.raises(tessel.TesselError, match="needs 128 devices"):
         tessel.run(system, tessel.Model("tiny", tp=8, pp=16))
+
+
+def test_training_equals_the_command_line(root, tessel_program, tmp_path):
+    system = root / "configs/systems/tpu_v4_4x4x4.yaml"
+    result = tessel.train(system, "tiny", global_batch=8, micro_batch=2, seq=32, tp=2, pp=2, dp=2, zero=1)
+    done = cli(tessel_program, root, "train", "--system", str(system), "--model", "tiny", "--global-batch", "8",
+               "--micro-batch", "2", "--seq", "32", "--tp", "2", "--pp", "2", "--dp", "2", "--zero", "1", "--quiet",
+               "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert result.summary == json.loads((tmp_path / "summary.json").read_text())
+    assert set(result.ops["pass"]) == {"forward", "backward", "backward_last", "optimizer"}
+    with pytest.raises(tessel.TesselError, match="interleaved"):
+        tessel.train(system, "tiny", chunks=2)
+    with pytest.raises(ValueError, match="unknown option"):
+        import _tessel
+        _tessel.train({"model": "tiny", "arch": "x", "batch": 2})
