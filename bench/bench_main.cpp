@@ -15,6 +15,8 @@
 #include "mapper/systolic_mapper.h"
 #include "sim/run_workload.h"
 #include "sim/system/run_system.h"
+#include "sim/system/plan_search.h"
+#include "sim/system/run_training.h"
 #include "workloads/topology_csv.h"
 
 namespace {
@@ -142,6 +144,62 @@ BENCHMARK(BM_Llama2_70B_Generate_DgxH100)
     ->Args({2, 4})
     ->Args({1, 8})
     ->Unit(benchmark::kMillisecond);
+
+// GPT-3 175B at Narayanan et al.'s (2021) global batch of 1536 sequences of 2048 tokens.
+sim::TrainingRequest gpt3_request() {
+  sim::TrainingRequest request;
+  request.model = workloads::model_preset("gpt3-175b");
+  request.global_batch = 1536;
+  request.seq = 2048;
+  return request;
+}
+
+const std::string kSuperPod = "/configs/systems/a100_superpod_128x8.yaml";
+
+// One training iteration of GPT-3 175B on 1,024 A100s (a SuperPOD of 128 nodes), tp 8 × pp 16
+// × dp 8 as Narayanan et al. ran it: micro-batches of 1, 1F1B, sequence parallelism and
+// selective recomputation, ZeRO-1: every stage's passes built, costed and run on the timeline
+// with their 192 micro-batches.
+void BM_Gpt3_175B_Train_SuperPod(benchmark::State& state) {
+  const arch::SystemSpec system = arch::load_system(kSource + kSuperPod);
+  sim::TrainingRequest request = gpt3_request();
+  request.sequence_parallel = true;
+  request.recompute = workloads::Recompute::Selective;
+  sim::TrainingPlan plan;
+  plan.parallel.tensor = 8;
+  plan.parallel.pipeline = 16;
+  plan.parallel.data = 8;
+  plan.zero = 1;
+  double iteration = 0, mfu = 0;
+  for (auto _ : state) {
+    const sim::TrainingRunResult result = sim::run_training(system, request, plan, timing_only());
+    iteration = result.iteration_s();
+    mfu = result.mfu();
+    benchmark::DoNotOptimize(iteration);
+  }
+  state.counters["simulated_iteration_s"] = iteration;
+  state.counters["simulated_mfu"] = mfu;
+}
+BENCHMARK(BM_Gpt3_175B_Train_SuperPod)->Unit(benchmark::kMillisecond);
+
+// `tessel train --search` on the same: every plan of tp × pp × dp over the 1,024 GPUs,
+// micro-batch 1-8, recomputation, sequence parallelism and ZeRO 0-1 (1,048 plans), each checked
+// for memory and those that fit timed, in two worker processes; the best five then in full.
+void BM_PlanSearch_Gpt3_SuperPod(benchmark::State& state) {
+  const arch::SystemSpec system = arch::load_system(kSource + kSuperPod);
+  const std::vector<sim::PlanOutcome> candidates =
+      sim::plan_candidates(system, gpt3_request(), sim::TrainingPlan{}, sim::PlanSpace{});
+  size_t fitting = 0;
+  for (auto _ : state) {
+    const std::vector<sim::PlanOutcome> ranked = sim::search_plans(system, candidates, timing_only(), 5, 2);
+    fitting = 0;
+    for (const sim::PlanOutcome& plan : ranked) fitting += plan.fits ? 1 : 0;
+    benchmark::DoNotOptimize(fitting);
+  }
+  state.counters["plans"] = static_cast<double>(candidates.size());
+  state.counters["fitting"] = static_cast<double>(fitting);
+}
+BENCHMARK(BM_PlanSearch_Gpt3_SuperPod)->Unit(benchmark::kSecond)->Iterations(1);
 
 // Every A100 row the tests keep (tests/data/validation: GEMMs, context attention, vector
 // operators, all-reduces, the GPT-3 layer) predicted, as `tessel validate` does.

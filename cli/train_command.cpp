@@ -1,5 +1,11 @@
 #include "cli/train_command.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "sim/report/plan_layout.h"
 #include "sim/report/report.h"
 #include "sim/report/training_layout.h"
 #include "sim/system/run_training.h"
@@ -72,8 +78,24 @@ CLI::App* add_train_command(CLI::App& app, TrainFlags& flags) {
                     "Write the iteration's timeline in the Trace Event Format (Perfetto, chrome://tracing)");
   train->add_option("--out", flags.out, "Write summary.json, layers.csv and stats.json into this directory");
   train->add_flag("--quiet", flags.quiet, "Print neither the table nor progress");
-  train->callback([&flags] {
+  train->add_flag("--search", flags.search,
+                  "Rank every plan that fits the system and --global-batch, fastest first: tp x pp x dp over all the "
+                  "devices, micro-batch 1-8, recomputation, sequence parallelism, ZeRO 0-1 (writes plans.csv and "
+                  "summary.json to --out)");
+  train->add_option("--search-full", flags.search_full,
+                    "With --search: time the best N plans in full (the others from two shortened runs)")
+      ->capture_default_str();
+  train->add_option("--search-show", flags.search_show, "With --search: plans to print")->capture_default_str();
+  train->add_option("--jobs", flags.jobs, "With --search: worker processes (default: one a core)");
+  train->callback([&flags, train] {
     if (flags.arch.empty() && flags.system.empty()) throw CLI::RequiredError("--system or --arch");
+    if (!flags.search) return;
+    for (const char* chosen : {"--tp", "--pp", "--dp", "--micro-batch", "--recompute", "--sequence-parallel", "--zero",
+                               "--stage-layers", "--trace"}) {
+      if (train->count(chosen) > 0) {
+        throw CLI::ValidationError(std::string("--search chooses the plan: leave out ") + chosen);
+      }
+    }
   });
   train->footer(
       "Exit status: 0 success, 1 bad input (the message names file, line and key), 2 bad usage,\n"
@@ -153,8 +175,29 @@ sim::ReportBundle execute_train(const TrainFlags& flags) {
   return reports;
 }
 
+std::vector<sim::PlanOutcome> execute_search(const TrainFlags& flags) {
+  const sim::TrainingPlan fixed = training_plan(flags);
+  const arch::SystemSpec system = load_hardware(flags.system, flags.arch, 1);
+  const std::vector<sim::PlanOutcome> candidates =
+      sim::plan_candidates(system, training_request(flags), fixed, sim::PlanSpace{});
+  const sim::RunObserver progress = progress_observer(flags.quiet, false);
+  const size_t jobs = flags.jobs > 0 ? flags.jobs : std::max(1u, std::thread::hardware_concurrency());
+  return sim::search_plans(system, candidates, training_settings(flags, system), flags.search_full, jobs,
+                           progress.on_step);
+}
+
 int train_command(const TrainFlags& flags) {
-  return finish_command(execute_train(flags), flags.quiet, flags.out, flags.trace);
+  if (!flags.search) return finish_command(execute_train(flags), flags.quiet, flags.out, flags.trace);
+  const std::vector<sim::PlanOutcome> plans = execute_search(flags);
+  if (!flags.quiet) sim::print_plans_table(plans, flags.search_show, std::cout);
+  if (!flags.out.empty()) {
+    std::filesystem::create_directories(flags.out);
+    sim::write_text_file(sim::printed([&](std::ostream& out) { sim::write_plans_csv(plans, out); }),
+                         (std::filesystem::path(flags.out) / "plans.csv").string());
+    sim::write_text_file(sim::plans_summary_json(plans).dump(2) + "\n",
+                         (std::filesystem::path(flags.out) / "summary.json").string());
+  }
+  return 0;
 }
 
 }  // namespace tessel::cli

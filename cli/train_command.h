@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cli/cli_common.h"
 #include "sim/report/common.h"
+#include "sim/system/plan_search.h"
 
 namespace tessel::cli {
 
@@ -42,12 +44,18 @@ struct TrainFlags {
   std::string out;
   std::string trace;
   bool quiet = false;
+  bool search = false;     // rank the plans that fit instead of running one
+  size_t search_full = 5;  // the best plans timed in full
+  size_t search_show = 20;
+  size_t jobs = 0;  // --search's worker processes; 0: one a core
 };
 
 CLI::App* add_train_command(CLI::App& app, TrainFlags& flags);
 // Loads, runs and builds the reports (progress on stderr unless quiet); throws on bad input
 // with the message the command line prints. The Python module calls it too.
 sim::ReportBundle execute_train(const TrainFlags& flags);
+// --search: every plan's outcome, fastest first (progress on stderr unless quiet).
+std::vector<sim::PlanOutcome> execute_search(const TrainFlags& flags);
 int train_command(const TrainFlags& flags);
 
 }  // namespace tessel::cli

@@ -29,8 +29,8 @@ std::string op_identity(const Op& op) {
 }  // namespace
 
 StepRunner::StepRunner(const DeviceFacts& facts, OpRunner run, const RunSettings& settings,
-                       const RunObserver& observer)
-    : facts_(facts), run_(std::move(run)), settings_(settings), observer_(observer) {}
+                       const RunObserver& observer, OpCostCache* device_cache)
+    : facts_(facts), run_(std::move(run)), settings_(settings), observer_(observer), device_cache_(device_cache) {}
 
 StepResult StepRunner::run(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase) {
   StepResult step;
@@ -62,15 +62,16 @@ StepResult StepRunner::run(const workloads::OpGraph& graph, std::optional<worklo
 
 void StepRunner::add(StepResult& step, const Op& op, uint64_t repeats, bool in_layer) {
   const std::string id = op_identity(op);
-  auto seen = simulated_.find(id);
+  OpCostCache& cache = device_cache_ && !workloads::is_communication(op.kind) ? *device_cache_ : simulated_;
+  auto seen = cache.find(id);
   OpResult result;
-  if (seen != simulated_.end()) {
+  if (seen != cache.end()) {
     result = seen->second;
     result.reused = true;
   } else {
     result = run_(op, settings_);
     result.dram_utilization = dram_utilization(facts_, result.activity, result.cycles);
-    simulated_.emplace(id, result);
+    cache.emplace(id, result);
   }
   result.name = op.name;
   result.kind = op.kind;

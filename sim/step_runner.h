@@ -17,9 +17,15 @@ namespace tessel::sim {
 // What costs one op: the device, or for a system the links that run its collectives.
 using OpRunner = std::function<OpResult(const workloads::Op&, const RunSettings&)>;
 
+// Device ops' results by identity, for runs that share a device and its settings (a search of
+// plans): what an op costs the device depends on nothing else.
+using OpCostCache = std::map<std::string, OpResult>;
+
 class StepRunner {
  public:
-  StepRunner(const DeviceFacts& facts, OpRunner run, const RunSettings& settings, const RunObserver& observer);
+  // `device_cache`, when given, holds the device ops' results beyond this runner's life.
+  StepRunner(const DeviceFacts& facts, OpRunner run, const RunSettings& settings, const RunObserver& observer,
+             OpCostCache* device_cache = nullptr);
 
   // Ops not run before are timing-only from now on.
   void stop_checking() { settings_.check = CheckMode::Never; }
@@ -33,7 +39,8 @@ class StepRunner {
   OpRunner run_;
   RunSettings settings_;
   const RunObserver& observer_;
-  std::map<std::string, OpResult> simulated_;
+  OpCostCache simulated_;
+  OpCostCache* device_cache_;
 };
 
 }  // namespace tessel::sim

@@ -11,6 +11,7 @@
 #include "cli/cli_common.h"
 #include "cli/run_command.h"
 #include "cli/train_command.h"
+#include "sim/report/plan_layout.h"
 #include "workloads/model_config.h"
 
 namespace py = pybind11;
@@ -93,7 +94,8 @@ TrainFlags train_flags(const py::dict& options) {
   refuse_unknown(options, "train",
                  {"arch", "system", "model", "dtype", "global_batch", "micro_batch", "seq", "attention", "tp", "pp",
                   "dp", "ep", "expert_skew", "sequence_parallel", "schedule", "chunks", "recompute", "zero",
-                  "lora_rank", "stage_layers", "collective", "trace", "check", "seed", "confirm", "progress"});
+                  "lora_rank", "stage_layers", "collective", "trace", "check", "seed", "confirm", "progress",
+                  "search_full", "jobs"});
   TrainFlags flags;
   take(options, "arch", flags.arch);
   take(options, "system", flags.system);
@@ -119,6 +121,8 @@ TrainFlags train_flags(const py::dict& options) {
   take(options, "trace", flags.trace);
   take(options, "seed", flags.seed);
   take(options, "confirm", flags.confirm);
+  take(options, "search_full", flags.search_full);
+  take(options, "jobs", flags.jobs);
   take_check_and_progress(options, flags);
   return flags;
 }
@@ -137,6 +141,15 @@ py::dict reports_dict(const tessel::sim::ReportBundle& reports) {
 py::dict run(const py::dict& options) { return reports_dict(tessel::cli::execute_run(run_flags(options))); }
 
 py::dict train(const py::dict& options) { return reports_dict(tessel::cli::execute_train(train_flags(options))); }
+
+// `tessel train --search`: plans.csv and summary.json.
+py::dict search_plans(const py::dict& options) {
+  const std::vector<tessel::sim::PlanOutcome> plans = tessel::cli::execute_search(train_flags(options));
+  py::dict out;
+  out["plans_csv"] = tessel::sim::printed([&](std::ostream& csv) { tessel::sim::write_plans_csv(plans, csv); });
+  out["summary"] = tessel::sim::plans_summary_json(plans).dump();
+  return out;
+}
 
 // The figures a roofline plot needs.
 py::dict arch_figures(const std::string& path) {
@@ -178,6 +191,8 @@ PYBIND11_MODULE(_tessel, m) {
         "Runs what `tessel run` runs; returns summary (JSON text), layers_csv, stats (JSON text), table, "
         "numerics_passed and trace (JSON text of the timeline when asked for, else None)");
   m.def("train", &train, py::arg("options"), "Runs what `tessel train` runs; returns what run returns");
+  m.def("search_plans", &search_plans, py::arg("options"),
+        "Runs what `tessel train --search` runs; returns plans_csv and summary (JSON text)");
   m.def("arch_figures", &arch_figures, py::arg("path"), "Clock, peak MACs a cycle per format, DRAM bytes a cycle");
   m.def("presets", &tessel::workloads::preset_names, "The model presets --model accepts");
 }

@@ -18,9 +18,9 @@ from .result import Result
 from .run import run
 from .sweep import sweep
 from .system import System
-from .train import train
+from .train import search_plans, train
 from . import plots
 from .workloads import Gemm, Model, Topology, presets
 
 __all__ = ["Arch", "Gemm", "Model", "Result", "System", "TesselError", "Topology", "plots", "presets", "run",
-           "sweep", "train"]
+           "search_plans", "sweep", "train"]

@@ -1,6 +1,9 @@
-"""Training a model on a system (or one device)."""
+"""Training a model on a system (or one device), and searching for the plan to train it with."""
+
+import io
 
 import _tessel
+import pandas
 
 from .arch import Arch
 from .result import Result
@@ -30,3 +33,21 @@ def train(hardware, model, *, global_batch=8, micro_batch=1, seq=2048, tp=1, pp=
         with open(trace, "w", encoding="utf-8") as file:
             file.write(native["trace"])
     return Result(native, hardware)
+
+
+def search_plans(hardware, model, *, global_batch=8, seq=2048, ep=1, expert_skew=1.0, schedule="1f1b", chunks=1,
+                 dtype=None, attention="fused", lora_rank=0, collective=None, full=5, jobs=None, progress=False):
+    """`tessel train --search`: every plan of tp × pp × dp over the hardware's devices,
+    micro-batch 1-8, recomputation, sequence parallelism and ZeRO 0-1 that runs `model` at
+    `global_batch`, as a DataFrame with the columns of plans.csv, fastest first (those that
+    do not fit last); the best `full` timed in full, the others from two shortened runs
+    (`estimated`). jobs: worker processes (None: one a core)."""
+    if not isinstance(hardware, (Arch, System)):
+        hardware = System.load(hardware) if System.describes(hardware) else Arch.load(hardware)
+    options = {"model": model, "global_batch": global_batch, "seq": seq, "ep": ep, "expert_skew": expert_skew,
+               "schedule": schedule, "chunks": chunks, "dtype": dtype, "attention": attention,
+               "lora_rank": lora_rank, "collective": collective, "search_full": full, "jobs": jobs,
+               "progress": progress}
+    options["system" if isinstance(hardware, System) else "arch"] = hardware.path()
+    native = _tessel.search_plans(options)
+    return pandas.read_csv(io.StringIO(native["plans_csv"]))

@@ -156,12 +156,13 @@ TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingReq
     if (options.require_fit) throw SettingError(message);
     result.warnings.push_back(message);
   }
+  if (options.memory_only) return result;
 
   const SystemLinks links(placement, *device);
   const OpRunner run_op = [&](const Op& op, const RunSettings& op_settings) {
     return workloads::is_communication(op.kind) ? links.run(op, op_settings) : device->run(op, op_settings);
   };
-  StepRunner runner(result.device, run_op, result.settings, observer);
+  StepRunner runner(result.device, run_op, result.settings, observer, options.op_cache);
   for (uint64_t s = 0; s < stages; ++s) {
     TrainingStage& stage = result.stages[s];
     std::vector<const workloads::TrainingGraphs*> held;

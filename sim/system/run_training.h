@@ -11,6 +11,7 @@
 
 #include "arch/system_spec.h"
 #include "sim/run_workload.h"
+#include "sim/step_runner.h"
 #include "sim/system/parallel_plan.h"
 #include "sim/system/run_support.h"
 #include "sim/system/schedule.h"
@@ -115,6 +116,10 @@ struct TrainingRunResult {
 struct TrainingRunOptions {
   bool require_fit = true;     // a device whose memory is too small is an error (else a warning)
   bool record_events = false;  // for --trace
+  // Stop once every stage's memory is known: no op is costed and no timeline run.
+  bool memory_only = false;
+  // Device ops' results shared with other runs of the same device and settings.
+  OpCostCache* op_cache = nullptr;
 };
 
 // Throws SettingError for a plan the system cannot hold or run (devices, sizes that do not

@@ -110,14 +110,140 @@ void occupy(Shared& shared, const std::vector<LinkKey>& keys, uint64_t start, ui
   }
 }
 
-class StageProcess : public sc_core::sc_module {
+// What a stage's process and its streams' processes share: running a collective's parts on
+// the links, each phase as soon as the links it needs are free, and recording the trace.
+class LinkUser : public sc_core::sc_module {
+ protected:
+  LinkUser(const sc_core::sc_module_name& name, Shared& shared, uint64_t stage, std::string track)
+      : sc_core::sc_module(name), shared_(shared), stage_(stage),
+        device_(shared.input.placement->device(0, stage, 0)), track_(std::move(track)) {}
+
+  // The ticks at which each of a collective's parts ends, counted from its start: its fixed
+  // latency, then each phase, in whole ticks that add up to its cycles.
+  static std::vector<uint64_t> part_ends(const OpResult& op) {
+    const arch::CollectiveCost& cost = *op.communication;
+    const uint64_t total = op.cycles * kTicksPerCycle;
+    const double seconds = cost.seconds();
+    std::vector<uint64_t> ends;
+    double elapsed = cost.fixed_seconds;
+    const auto boundary = [&](double at) {
+      return seconds > 0 ? static_cast<uint64_t>(std::llround(at / seconds * static_cast<double>(total))) : 0;
+    };
+    ends.push_back(boundary(elapsed));
+    for (const arch::CollectivePhase& phase : cost.phases) {
+      elapsed += phase.seconds;
+      ends.push_back(boundary(elapsed));
+    }
+    return ends;
+  }
+
+  // Its fixed latency, then phase by phase on the links it needs, each as soon as they are
+  // free; `occupied(span)` passes the parts' time, `waited(span)` the waits for links.
+  template <typename Occupied, typename Waited>
+  void run_collective(const OpResult& op, Occupied occupied, Waited waited) {
+    const std::vector<uint64_t> ends = part_ends(op);
+    record(track_, op.name, "collective", now(), ends[0]);
+    occupied(ends[0]);
+    const arch::SystemSpec& system = shared_.input.placement->system();
+    for (size_t p = 0; p < op.communication->phases.size(); ++p) {
+      const arch::CollectivePhase& phase = op.communication->phases[p];
+      const uint64_t span = ends[p + 1] - ends[p];
+      uint64_t start = now();
+      for (const arch::LinkUse& use : phase.uses) start = free_from(shared_, links_of(system, device_, use), start);
+      for (const arch::LinkUse& use : phase.uses) {
+        occupy(shared_, links_of(system, device_, use), start, span, use.bytes);
+        record(link_track(static_cast<uint32_t>(use.level)), op.name, "collective", start, span);
+      }
+      if (start > now()) waited(start - now());
+      record(track_, op.name, "collective", start, span);
+      occupied(span);
+    }
+  }
+
+  std::string link_track(uint32_t level) const {
+    return "stage " + std::to_string(stage_) + " " + shared_.input.placement->system().levels[level].name;
+  }
+
+  void record(const std::string& track, const std::string& name, const char* category, uint64_t start,
+              uint64_t span) {
+    if (!shared_.input.record_events || span == 0) return;
+    shared_.result.events.push_back({track, name, category, start, span, step_, microbatch_});
+  }
+
+  Shared& shared_;
+  uint64_t stage_;
+  uint64_t device_;
+  std::string track_;
+  size_t step_ = 0;  // the labels of what runs, for the trace
+  uint64_t microbatch_ = 0;
+};
+
+// One stream of a stage's overlapped collectives (NCCL's communicator of a group): it runs them
+// one after another, each when the one before is done, on the links as they come free, while
+// the stage's device computes.
+class StreamProcess : public LinkUser {
+ public:
+  SC_HAS_PROCESS(StreamProcess);
+
+  StreamProcess(const sc_core::sc_module_name& name, Shared& shared, uint64_t stage, const Stream& stream)
+      : LinkUser(name, shared, stage,
+                 "stage " + std::to_string(stage) + " " + workloads::group_name(stream.first) + " stream " +
+                     std::to_string(stream.second)) {
+    SC_THREAD(run);
+  }
+
+  void enqueue(const OpResult& op, size_t step, uint64_t microbatch) {
+    queue_.push_back({&op, step, microbatch});
+    queued_.notify(sc_core::SC_ZERO_TIME);
+  }
+
+  size_t issued() const { return queue_.size(); }
+  size_t completed() const { return completed_; }
+  const sc_core::sc_event& done() const { return done_; }
+
+ private:
+  struct Item {
+    const OpResult* op;
+    size_t step;
+    uint64_t microbatch;
+  };
+
+  void run() {
+    for (;;) {
+      while (completed_ == queue_.size()) wait(queued_);
+      const Item item = queue_[completed_];
+      step_ = item.step;
+      microbatch_ = item.microbatch;
+      const auto pass = [this](uint64_t span) { wait(ticks(span)); };
+      run_collective(*item.op, pass, pass);
+      ++completed_;
+      done_.notify(sc_core::SC_ZERO_TIME);
+    }
+  }
+
+  std::vector<Item> queue_;
+  size_t completed_ = 0;
+  sc_core::sc_event queued_;
+  sc_core::sc_event done_;
+};
+
+class StageProcess : public LinkUser {
  public:
   SC_HAS_PROCESS(StageProcess);
 
   StageProcess(const sc_core::sc_module_name& name, Shared& shared, uint64_t stage)
-      : sc_core::sc_module(name), shared_(shared), stage_(stage),
-        device_(shared.input.placement->device(0, stage, 0)), track_("stage " + std::to_string(stage)) {
+      : LinkUser(name, shared, stage, "stage " + std::to_string(stage)) {
     SC_THREAD(run);
+    // A process for each stream the stage's program uses, made before the simulation starts.
+    for (const TimelineAction& action : shared.input.programs[stage]) {
+      for (const OpResult& op : action.work->ops) {
+        if (op.stream && streams_.count(*op.stream) == 0) {
+          const std::string stream_name = "stream_" + workloads::group_name(op.stream->first) + "_" +
+                                          std::to_string(op.stream->second);
+          streams_.emplace(*op.stream, std::make_unique<StreamProcess>(stream_name.c_str(), shared, stage, *op.stream));
+        }
+      }
+    }
   }
 
  private:
@@ -125,6 +251,8 @@ class StageProcess : public sc_core::sc_module {
     for (const TimelineAction& action : shared_.input.programs[stage_]) {
       if (action.waits_for) wait_for_input(*action.waits_for);
       action_ = &action;
+      step_ = action.step;
+      microbatch_ = action.microbatch;
       sent_ = false;
       execute(*action.work);
       if (action.finishes) shared_.result.finished[action.finishes->first][action.finishes->second] = now();
@@ -137,7 +265,7 @@ class StageProcess : public sc_core::sc_module {
         arrive(*action.delivers, now() + to_ticks(back.seconds));
       }
     }
-    for (const auto& [stream, ends] : streams_) wait_for_stream(stream, 0);
+    for (const auto& [stream, process] : streams_) wait_for_stream(stream, 0);
   }
 
   void wait_for_input(size_t slot) {
@@ -182,9 +310,15 @@ class StageProcess : public sc_core::sc_module {
     } else if (op.kind == workloads::OpKind::Send) {
       send(op);
     } else if (op.stream) {
-      overlapped(op);
+      streams_.at(*op.stream)->enqueue(op, step_, microbatch_);
     } else {
-      collective(op);
+      // The device takes part in it: busy while it runs, waiting while its links are taken.
+      run_collective(
+          op, [this](uint64_t span) { communicate(span); },
+          [this](uint64_t span) {
+            shared_.result.communication_ticks[stage_] += span;
+            wait(ticks(span));
+          });
     }
   }
 
@@ -202,85 +336,23 @@ class StageProcess : public sc_core::sc_module {
     wait(ticks(span));
   }
 
-  // The ticks at which each of a collective's parts ends, counted from its start: its fixed
-  // latency, then each phase, in whole ticks that add up to its cycles.
-  static std::vector<uint64_t> part_ends(const OpResult& op) {
-    const arch::CollectiveCost& cost = *op.communication;
-    const uint64_t total = op.cycles * kTicksPerCycle;
-    const double seconds = cost.seconds();
-    std::vector<uint64_t> ends;
-    double elapsed = cost.fixed_seconds;
-    const auto boundary = [&](double at) {
-      return seconds > 0 ? static_cast<uint64_t>(std::llround(at / seconds * static_cast<double>(total))) : 0;
-    };
-    ends.push_back(boundary(elapsed));
-    for (const arch::CollectivePhase& phase : cost.phases) {
-      elapsed += phase.seconds;
-      ends.push_back(boundary(elapsed));
-    }
-    return ends;
-  }
-
-  // Its fixed latency, then phase by phase on the links it needs, each as soon as they are free.
-  void collective(const OpResult& op) {
-    const std::vector<uint64_t> ends = part_ends(op);
-    record(track_, op.name, "collective", now(), ends[0]);
-    communicate(ends[0]);
-    const arch::SystemSpec& system = shared_.input.placement->system();
-    for (size_t p = 0; p < op.communication->phases.size(); ++p) {
-      const arch::CollectivePhase& phase = op.communication->phases[p];
-      const uint64_t span = ends[p + 1] - ends[p];
-      uint64_t start = now();
-      for (const arch::LinkUse& use : phase.uses) start = free_from(shared_, links_of(system, device_, use), start);
-      for (const arch::LinkUse& use : phase.uses) {
-        occupy(shared_, links_of(system, device_, use), start, span, use.bytes);
-        record(link_track(static_cast<uint32_t>(use.level)), op.name, "collective", start, span);
-      }
-      if (start > now()) {
-        shared_.result.communication_ticks[stage_] += start - now();
-        wait(ticks(start - now()));
-      }
-      record(track_, op.name, "collective", start, span);
-      communicate(span);
-    }
-  }
-
   void communicate(uint64_t span) {
     shared_.result.communication_ticks[stage_] += span;
     busy(span);
   }
 
-  // The same on its group's stream, after the stream's earlier collectives, while the device
-  // goes on: its links are reserved now for when they will be used.
-  void overlapped(const OpResult& op) {
-    std::vector<uint64_t>& ends = streams_[*op.stream];
-    const std::vector<uint64_t> parts = part_ends(op);
-    const uint64_t begin = std::max(now(), ends.empty() ? 0 : ends.back());
-    uint64_t at = begin + parts[0];
-    const arch::SystemSpec& system = shared_.input.placement->system();
-    for (size_t p = 0; p < op.communication->phases.size(); ++p) {
-      const arch::CollectivePhase& phase = op.communication->phases[p];
-      const uint64_t span = parts[p + 1] - parts[p];
-      for (const arch::LinkUse& use : phase.uses) at = free_from(shared_, links_of(system, device_, use), at);
-      for (const arch::LinkUse& use : phase.uses) {
-        occupy(shared_, links_of(system, device_, use), at, span, use.bytes);
-        record(link_track(static_cast<uint32_t>(use.level)), op.name, "collective", at, span);
-      }
-      at += span;
-    }
-    record(stream_track(*op.stream), op.name, "collective", begin, at - begin);
-    ends.push_back(at);
-  }
-
   // Until a stream's overlapped collectives are done, all but the `keep` latest.
   void wait_for_stream(const Stream& stream, uint64_t keep) {
-    const std::vector<uint64_t>& ends = streams_[stream];
-    if (ends.size() <= keep) return;
-    const uint64_t until = ends[ends.size() - 1 - keep];
-    if (until <= now()) return;
-    record(track_, "wait for " + stream_track(stream), "wait", now(), until - now());
-    shared_.result.communication_ticks[stage_] += until - now();
-    wait(ticks(until - now()));
+    const auto it = streams_.find(stream);
+    if (it == streams_.end() || it->second->issued() <= keep) return;
+    const StreamProcess& process = *it->second;
+    const size_t target = process.issued() - keep;
+    const uint64_t from = now();
+    while (process.completed() < target) wait(process.done());
+    if (now() == from) return;
+    record(track_, "wait for " + workloads::group_name(stream.first) + " stream " + std::to_string(stream.second),
+           "wait", from, now() - from);
+    shared_.result.communication_ticks[stage_] += now() - from;
   }
 
   // Activations (or gradients) to another stage: the links of the route, from when they are
@@ -302,30 +374,11 @@ class StageProcess : public sc_core::sc_module {
     sent_ = true;
   }
 
-  std::string stream_track(const Stream& stream) const {
-    return track_ + " " + workloads::group_name(stream.first) + " stream " + std::to_string(stream.second);
-  }
-
-  std::string link_track(uint32_t level) const {
-    return track_ + " " + shared_.input.placement->system().levels[level].name;
-  }
-
-  void record(const std::string& track, const std::string& name, const char* category, uint64_t start,
-              uint64_t span) {
-    if (!shared_.input.record_events || span == 0) return;
-    shared_.result.events.push_back({track, name, category, start, span, action_->step, action_->microbatch});
-  }
-
-  Shared& shared_;
-  uint64_t stage_;
-  uint64_t device_;
-  std::string track_;
   const TimelineAction* action_ = nullptr;
   bool sent_ = false;
   uint64_t pending_ = 0;  // compute ticks not yet waited
   std::string chunk_first_, chunk_last_;
-  // Each stream's overlapped collectives: when each ends, in the order they started.
-  std::map<Stream, std::vector<uint64_t>> streams_;
+  std::map<Stream, std::unique_ptr<StreamProcess>> streams_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "arch/config_system.h"
 #include "cli_runner.h"
 #include "run_helpers.h"
+#include "sim/system/plan_search.h"
 #include "sim/system/run_training.h"
 #include "test_files.h"
 
@@ -190,6 +191,47 @@ TEST(TrainingRun, PlansThatDoNotFitNameWhatIsShort) {
                SettingError);
 }
 
+// The search tries every split of the devices the model allows and ranks those that fit,
+// fastest first; a plan timed from two shortened runs (2p and 4p micro-batches) is within
+// 0.5% of its full run, its steady state being one micro-batch's passes a micro-batch.
+TEST(TrainingRun, PlanSearchRanksWhatFitsFastestFirst) {
+  const arch::SystemSpec node = system("configs/systems/dgx_a100.yaml");
+  TrainingRequest base = request("llama2-7b", 64, 1, 2048);
+  PlanSpace space;
+  space.micro_batches = {1, 2};
+  const std::vector<PlanOutcome> candidates = plan_candidates(node, base, plan(1, 1, 1), space);
+  for (const PlanOutcome& c : candidates) {
+    const ParallelPlan& p = c.plan.parallel;
+    EXPECT_EQ(p.tensor * p.pipeline * p.data, 8u) << plan_text(c);
+    EXPECT_NE(c.request.recompute, workloads::Recompute::Selective) << "the same as none with FlashAttention";
+    EXPECT_FALSE(c.request.sequence_parallel && p.tensor == 1);
+  }
+  // The 10 splits with tp · pp = 8 / dp, each with 2 micro-batch sizes and 2 recomputations,
+  // times 2 for sequence parallelism when tp > 1 and 2 for ZeRO 0-1 when dp > 1:
+  // tp 1: pp 1, 2, 4 (dp > 1) and 8; tp 2: pp 1, 2 (dp > 1) and 4; tp 4: pp 1 (dp 2) and 2; tp 8.
+  const uint64_t tp1 = 3 * 2 + 1, tp2 = 2 * 4 + 2, tp4 = 4 + 2, tp8 = 2;
+  EXPECT_EQ(candidates.size(), 2u * 2 * (tp1 + tp2 + tp4 + tp8));
+  const std::vector<PlanOutcome> ranked = search_plans(node, candidates, testing::timing_only(arch::DType::Bf16), 3);
+  ASSERT_TRUE(ranked.front().fits);
+  for (size_t i = 1; i < ranked.size(); ++i) {
+    if (ranked[i].fits) {
+      EXPECT_LE(ranked[i - 1].iteration_s, ranked[i].iteration_s);
+    }
+    if (!ranked[i - 1].fits) {
+      EXPECT_FALSE(ranked[i].fits) << "those that fit come first";
+    }
+  }
+  const PlanOutcome* estimated = nullptr;
+  for (const PlanOutcome& p : ranked) {
+    if (p.fits && p.estimated) estimated = &p;
+  }
+  ASSERT_NE(estimated, nullptr);
+  const TrainingRunResult full = run_training(node, estimated->request, estimated->plan,
+                                              testing::timing_only(arch::DType::Bf16));
+  EXPECT_NEAR(estimated->iteration_s, full.iteration_s(), 0.005 * full.iteration_s()) << plan_text(*estimated);
+  EXPECT_NEAR(estimated->mfu, full.mfu(), 0.005 * full.mfu());
+}
+
 // `tessel train` writes the reports its contract names and exits 1 with the message for plans
 // it cannot run, 2 for flags that do not parse.
 TEST(TrainingRun, CommandLine) {
@@ -227,6 +269,9 @@ TEST(TrainingRun, CommandLine) {
   EXPECT_NE(bad_schedule.output.find("--schedule '2f2b'"), std::string::npos) << bad_schedule.output;
   EXPECT_EQ(testing::run_tessel("train --model tiny").exit_code, 2);
   EXPECT_EQ(testing::run_tessel("train --arch configs/arch/a100_sxm.yaml --model tiny --zero 4").exit_code, 2);
+  const auto search_and_plan = testing::run_tessel("train --arch configs/arch/a100_sxm.yaml --model tiny --search --tp 2");
+  EXPECT_EQ(search_and_plan.exit_code, 2);
+  EXPECT_NE(search_and_plan.output.find("leave out --tp"), std::string::npos) << search_and_plan.output;
 }
 
 }  // namespace

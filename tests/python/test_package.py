@@ -160,3 +160,16 @@ def test_training_equals_the_command_line(root, tessel_program, tmp_path):
     with pytest.raises(ValueError, match="unknown option"):
         import _tessel
         _tessel.train({"model": "tiny", "arch": "x", "batch": 2})
+
+
+def test_plan_search_equals_the_command_line(root, tessel_program, tmp_path):
+    node = root / "configs/systems/dgx_a100.yaml"
+    plans = tessel.search_plans(node, "tiny", global_batch=16, seq=64, jobs=2)
+    done = cli(tessel_program, root, "train", "--system", str(node), "--model", "tiny", "--global-batch", "16", "--seq",
+               "64", "--search", "--jobs", "1", "--quiet", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    from_cli = pandas.read_csv(tmp_path / "plans.csv")
+    assert list(plans.columns) == list(from_cli.columns)
+    assert plans.equals(from_cli), "the worker processes change nothing"
+    assert plans["fits"].iloc[0] == 1
+    assert (plans[plans["fits"] == 1]["iteration_s"].diff().dropna() >= 0).all()
