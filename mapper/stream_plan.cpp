@@ -112,6 +112,9 @@ uint64_t units_of(const workloads::Op& op) {
     case OpKind::Softmax:
     case OpKind::SoftmaxBackward:
       return op.shape_as<workloads::SoftmaxShape>().rows;
+    case OpKind::Dropout:
+    case OpKind::DropoutBackward:
+      return op.shape_as<workloads::DropoutShape>().rows;
     case OpKind::AdamW:
     case OpKind::GradientNorm:
     case OpKind::GradientUnscale:

@@ -22,6 +22,7 @@ std::string op_identity(const Op& op) {
   if (const auto* s = std::get_if<workloads::CollectiveShape>(&op.shape)) {
     id += " " + workloads::group_name(s->group) + " group";
   }
+  if (const auto* s = std::get_if<workloads::DropoutShape>(&op.shape)) id += " p " + std::to_string(s->probability);
   if (op.format) id += " in " + std::string(arch::to_string(*op.format));
   return id;
 }

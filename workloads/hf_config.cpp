@@ -123,6 +123,16 @@ class ConfigFile {
     return value->get<std::string>();
   }
 
+  // A probability in [0, 1), or nothing when no key is present.
+  std::optional<double> probability(const std::string& field, std::initializer_list<const char*> keys) {
+    const json* value = find(field, keys);
+    if (!value) return std::nullopt;
+    if (!value->is_number() || value->get<double>() < 0 || value->get<double>() >= 1) {
+      fail(key_read(field), "must be a probability in [0, 1), got " + value->dump());
+    }
+    return value->get<double>();
+  }
+
   std::optional<bool> flag(const char* key) {
     const json* value = find(key, {key});
     if (!value) return std::nullopt;
@@ -206,6 +216,19 @@ void read_experts(ConfigFile& file, const Family& family, ModelConfig& config) {
   }
 }
 
+// The families' names for the dropout probabilities (GPT-2's *_pdrop, BERT's *_prob, OPT's and
+// Llama's attention_dropout and dropout); the embeddings take the hidden states' where the
+// family names no probability of their own.
+void read_dropout(ConfigFile& file, ModelConfig& config) {
+  config.attention_dropout =
+      file.probability("attention_dropout", {"attn_pdrop", "attention_dropout", "attention_probs_dropout_prob"})
+          .value_or(0);
+  config.hidden_dropout =
+      file.probability("hidden_dropout", {"resid_pdrop", "hidden_dropout_prob", "hidden_dropout", "dropout"})
+          .value_or(0);
+  config.embedding_dropout = file.probability("embedding_dropout", {"embd_pdrop"}).value_or(config.hidden_dropout);
+}
+
 bool read_linear_bias(ConfigFile& file, const Family& family) {
   if (family.gated_mlp) {
     const bool attention_bias = file.flag("attention_bias").value_or(false);
@@ -261,6 +284,7 @@ ModelConfig read_hf_config(const std::string& path) {
   config.linear_bias = read_linear_bias(file, family);
   config.causal = family.causal;
   read_experts(file, family, config);
+  read_dropout(file, config);
   if (is(family, "opt")) {
     const auto projection = file.size("word_embed_proj_dim", {"word_embed_proj_dim"});
     if (projection && *projection != config.hidden_size) {

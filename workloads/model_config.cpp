@@ -29,6 +29,10 @@ ModelConfig gpt2_like(std::string name, uint64_t hidden, uint64_t layers, uint64
   config.position_table_size = positions;
   config.tied_embeddings = true;
   config.linear_bias = true;
+  // GPT-2's attn_pdrop, resid_pdrop and embd_pdrop (BERT's dropout probabilities are the same).
+  config.attention_dropout = 0.1;
+  config.hidden_dropout = 0.1;
+  config.embedding_dropout = 0.1;
   return config;
 }
 
@@ -87,7 +91,9 @@ std::vector<ModelConfig> make_presets() {
   // facebook/opt-1.3b: hidden_size 2048, ffn_dim 8192, 24 layers, 32 heads, vocab_size 50272,
   // relu, do_layer_norm_before true, tied; the position table has max_position_embeddings
   // 2048 + 2 rows (OPTLearnedPositionalEmbedding's offset).
+  // dropout 0.1 (on the embeddings and each residual branch), attention_dropout 0.
   ModelConfig opt = gpt2_like("opt-1.3b", 2048, 24, 32, 2048 + 2);
+  opt.attention_dropout = 0;
   opt.intermediate_size = 8192;
   opt.vocab_size = 50272;
   opt.activation = Activation::Relu;

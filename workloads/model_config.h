@@ -51,6 +51,11 @@ struct ModelConfig {
   uint64_t shared_experts = 0;
   uint64_t expert_intermediate_size = 0;
   uint64_t first_dense_layers = 0;
+  // Dropout probabilities, which only training applies: of the attention probabilities, of each
+  // sub-block's output before its residual add, and of the embeddings.
+  double attention_dropout = 0;
+  double hidden_dropout = 0;
+  double embedding_dropout = 0;
 
   bool mixture_of_experts() const { return experts > 0; }
 };

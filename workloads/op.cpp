@@ -48,6 +48,9 @@ bool holds_kinds_shape(OpKind kind, const OpShape& shape) {
       return std::holds_alternative<OptimizerShape>(shape);
     case OpKind::WaitComm:
       return std::holds_alternative<WaitShape>(shape);
+    case OpKind::Dropout:
+    case OpKind::DropoutBackward:
+      return std::holds_alternative<DropoutShape>(shape);
     case OpKind::AllReduce:
     case OpKind::AllGather:
     case OpKind::ReduceScatter:
@@ -105,6 +108,10 @@ std::string shape_problem(const OpShape& shape) {
     return need(s->parameters > 0, "parameters must be positive");
   }
   if (std::holds_alternative<WaitShape>(shape)) return "";
+  if (const auto* s = std::get_if<DropoutShape>(&shape)) {
+    if (!all_positive({s->rows, s->cols})) return "rows and cols must be positive";
+    return need(s->probability > 0 && s->probability < 1, "the probability must be in (0, 1)");
+  }
   if (const auto* s = std::get_if<EmbeddingShape>(&shape)) {
     return need(all_positive({s->tokens, s->hidden, s->vocab}),
                 "tokens, hidden and vocab must be positive");
@@ -482,6 +489,12 @@ ElementCounts Op::elements() const {
       const uint64_t p = shape_as<OptimizerShape>().parameters;
       return {p, p};
     }
+    case OpKind::Dropout:
+    case OpKind::DropoutBackward: {
+      // x in, y out (dy in, dx out); the mask, in bytes, is Op::bytes' business.
+      const auto& s = shape_as<DropoutShape>();
+      return {s.rows * s.cols, s.rows * s.cols};
+    }
     case OpKind::WaitComm:
       return {};
   }
@@ -493,6 +506,11 @@ ByteCounts Op::bytes(arch::DType compute) const {
     const uint64_t p = shape_as<OptimizerShape>().parameters;
     const uint64_t fp32 = arch::bytes_of(arch::DType::Fp32);
     return {4 * p * fp32, 3 * p * fp32 + p * arch::bytes_of(compute)};
+  }
+  if (const auto* s = std::get_if<DropoutShape>(&shape)) {
+    const uint64_t elements = s->rows * s->cols, mask = elements;
+    const uint64_t values = elements * element_bytes(compute);
+    return kind == OpKind::Dropout ? ByteCounts{values, values + mask} : ByteCounts{values + mask, values};
   }
   if (kind == OpKind::EmbeddingBackward) {
     const auto& s = shape_as<EmbeddingShape>();
@@ -550,6 +568,18 @@ std::optional<VectorWork> Op::vector_work() const {
     }
     case OpKind::AdamW:
       return optimizer_work(shape_as<OptimizerShape>());
+    case OpKind::Dropout:
+    case OpKind::DropoutBackward: {
+      // Forward: a counter-based random number (Philox-4x32-10 makes four in about 100 integer
+      // operations), its compare with the probability, the mask stored and x·1/(1 − p) kept;
+      // backward: dy times the mask and the scale.
+      const auto& s = shape_as<DropoutShape>();
+      VectorWork work;
+      work.elements = s.rows * s.cols;
+      work.alu_per_element = kind == OpKind::Dropout ? 28 : 2;
+      work.passes = 1;
+      return work;
+    }
     case OpKind::GradientNorm:
     case OpKind::GradientUnscale: {
       // g² summed (mul, add); or g·(1/scale) and a finiteness test (mul, compare).
@@ -610,6 +640,7 @@ std::string Op::shape_text() const {
     return join_sizes({s->rows, s->cols}) + " from stage " + std::to_string(s->stage) + " to " + std::to_string(s->to);
   }
   if (const auto* s = std::get_if<OptimizerShape>(&shape)) return std::to_string(s->parameters) + " parameters";
+  if (const auto* s = std::get_if<DropoutShape>(&shape)) return join_sizes({s->rows, s->cols});
   if (const auto* s = std::get_if<WaitShape>(&shape)) {
     return "all but " + std::to_string(s->keep) + " of " + group_name(s->group) + " stream " +
            std::to_string(s->stream);
@@ -695,6 +726,10 @@ std::string kind_name(OpKind kind) {
       return "GradientNorm";
     case OpKind::GradientUnscale:
       return "GradientUnscale";
+    case OpKind::Dropout:
+      return "Dropout";
+    case OpKind::DropoutBackward:
+      return "DropoutBackward";
     case OpKind::WaitComm:
       return "WaitComm";
   }

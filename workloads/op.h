@@ -45,6 +45,8 @@ enum class OpKind {
   AdamW,                 // OptimizerShape: one update of fp32 master weights and moments
   GradientNorm,          // OptimizerShape: the sum of squares of the fp32 gradients (for clipping)
   GradientUnscale,       // OptimizerShape: fp16 loss scaling undone, overflow checked
+  Dropout,               // DropoutShape: elements zeroed at random, the rest scaled; its mask kept
+  DropoutBackward,       // DropoutShape: the gradient through the kept mask
   WaitComm,              // WaitShape: the device waits for its overlapped collectives
 };
 
@@ -175,6 +177,13 @@ struct SendShape {
   uint64_t to = 0;
 };
 
+// rows × cols elements, each dropped with `probability` (a mask of one byte each).
+struct DropoutShape {
+  uint64_t rows = 0;
+  uint64_t cols = 0;
+  double probability = 0;
+};
+
 // An optimizer step over `parameters` weights.
 struct OptimizerShape {
   uint64_t parameters = 0;
@@ -189,7 +198,8 @@ struct WaitShape {
 };
 
 using OpShape = std::variant<LinearShape, BatchedMatmulShape, SoftmaxShape, RowsShape, RopeShape, KvCacheShape,
-                             EmbeddingShape, AttentionShape, CollectiveShape, SendShape, OptimizerShape, WaitShape>;
+                             EmbeddingShape, AttentionShape, CollectiveShape, SendShape, OptimizerShape, WaitShape,
+                             DropoutShape>;
 
 // Elements an op reads from and writes to memory when it runs as its own kernel, each operand
 // once (a row that must be streamed several times is VectorWork::passes' business). A caller
@@ -248,8 +258,8 @@ struct Op {
   uint32_t element_bytes(arch::DType compute) const { return arch::bytes_of(format_in(compute)); }
   // Its elements in bytes: elements() at element_bytes, but for AdamW, which reads fp32
   // master weights, gradients and two moments, writes the weights and moments back and the
-  // weights again in the compute format; and for EmbeddingBackward, whose table gradient rows
-  // are fp32.
+  // weights again in the compute format; for EmbeddingBackward, whose table gradient rows
+  // are fp32; and for the dropouts, whose mask is a byte an element.
   ByteCounts bytes(arch::DType compute) const;
   // Set for the ops that run on a vector unit: the row- and element-wise kinds, and the
   // softmax inside Attention. Matrix products and pure data movement have none.

@@ -19,7 +19,8 @@ constexpr std::string_view kRecompute = ".recompute";  // the suffix of an op ru
 // ops (the attention's output, which the output projection also needs) counts once.
 class PassBuilder {
  public:
-  PassBuilder(const TrainingOptions& options, uint64_t tp) : options_(options), tp_(tp) {}
+  PassBuilder(const ModelConfig& config, const TrainingOptions& options, uint64_t tp)
+      : config_(config), options_(options), tp_(tp) {}
 
   // Starts a pass of ops (a layer, the embeddings, the head) whose first op reads `input`.
   void start(std::string input, bool sharded) {
@@ -61,8 +62,14 @@ class PassBuilder {
         return;
       }
       case OpKind::ResidualAdd: {
-        // Its backward pass hands dy to both branches; where they met, their gradients add.
+        // Its backward pass hands dy to both branches; where they met, their gradients add. A
+        // sub-block's output is dropped out before it joins the residual stream.
         const Op add = sharded_rows(op);
+        if (op.name == "attn.residual" || op.name == "mlp.residual") {
+          const auto& rows = add.shape_as<RowsShape>();
+          const std::string block = op.name.substr(0, op.name.find('.'));
+          add_dropout(block + ".output_dropout", rows.rows, rows.cols, config_.hidden_dropout);
+        }
         forward(add);
         backward({Op(op.name + ".grad", OpKind::ResidualAdd, add.shape)});
         return;
@@ -96,6 +103,7 @@ class PassBuilder {
         if (!attention_core(op) || options_.recompute == Recompute::None) save(op.name, s.rows * s.cols);
         forward(op);
         backward({Op(op.name + ".grad", OpKind::SoftmaxBackward, op.shape)});
+        if (attention_core(op)) add_dropout("attn.dropout", s.rows, s.cols, config_.attention_dropout);
         return;
       }
       case OpKind::Embedding: {
@@ -146,6 +154,24 @@ class PassBuilder {
 
   uint64_t adapters() const { return adapters_; }
 
+  // Dropout with probability p (none when p is 0) of the last op's rows × cols output; its
+  // mask, a byte an element, kept for the backward pass (unless the attention core's, which
+  // selective recomputation draws again).
+  void add_dropout(const std::string& name, uint64_t rows, uint64_t cols, double p) {
+    if (p == 0) return;
+    const Op dropout(name, OpKind::Dropout, DropoutShape{rows, cols, p});
+    if (!attention_core(dropout) || options_.recompute == Recompute::None) {
+      save(name + ".mask", rows * cols, arch::DType::Int8);
+    }
+    forward(dropout);
+    backward({Op(name + ".grad", OpKind::DropoutBackward, dropout.shape)});
+  }
+
+  // The embeddings' dropout, after their sum.
+  void add_embedding_dropout(uint64_t tokens, uint64_t hidden, double p) {
+    add_dropout("embed.dropout", sharded_ && sequence_parallel() ? tokens / tp_ : tokens, hidden, p);
+  }
+
  private:
   bool sequence_parallel() const { return options_.sequence_parallel && tp_ > 1; }
 
@@ -172,8 +198,11 @@ class PassBuilder {
     return Op(op.name, op.kind, EmbeddingShape{e.tokens / tp_, e.hidden, e.vocab});
   }
 
-  // Whether selective recomputation recomputes the op: unfused attention's scores and softmax.
-  static bool attention_core(const Op& op) { return op.name == "attn.scores" || op.name == "attn.softmax"; }
+  // Whether selective recomputation recomputes the op: unfused attention's scores, softmax and
+  // dropout.
+  static bool attention_core(const Op& op) {
+    return op.name == "attn.scores" || op.name == "attn.softmax" || op.name == "attn.dropout";
+  }
 
   // A row-parallel projection's partial sums completed: an all-reduce, or under sequence
   // parallelism a reduce-scatter that leaves each device its tokens (and an all-gather of
@@ -282,7 +311,8 @@ class PassBuilder {
     const uint64_t a = s.batch * s.m * s.k;
     const uint64_t b = s.batch / s.b_shared_by * s.k * s.n;
     const bool scores = op.name == "attn.scores";
-    const bool recompute = options_.recompute != Recompute::None;
+    // Full recomputation runs the whole layer again anyway; selective runs the core here.
+    const bool recompute = options_.recompute == Recompute::Selective;
     if (scores) {
       save(qk_ + ".q", a);
       save(qk_ + ".k", b);
@@ -304,6 +334,7 @@ class PassBuilder {
     backward(std::move(grads));
   }
 
+  const ModelConfig& config_;
   const TrainingOptions& options_;
   uint64_t tp_;
   std::vector<Op> forward_;
@@ -405,13 +436,14 @@ TrainingGraphs build_training_step(const ModelConfig& config, const TrainingOpti
   TrainingGraphs graphs;
   graphs.forward.name = config.name + " training step, forward";
   graphs.backward.name = config.name + " training step, backward";
-  PassBuilder pass(options, tp);
+  PassBuilder pass(config, options, tp);
 
   // The embeddings, or the hidden states from the stage before; in the backward pass, the
   // embeddings' gradients, or the input's gradient sent back.
   pass.start("tokens", false);
   if (first) {
     for (const Op& op : inference.prologue) pass.add(op, false);
+    pass.add_embedding_dropout(tokens, hidden, config.embedding_dropout);
     graphs.forward.prologue = pass.forward_ops();
     graphs.backward.epilogue = pass.backward_ops();
     graphs.edge_saved = pass.saved();

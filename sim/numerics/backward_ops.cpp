@@ -142,6 +142,16 @@ std::vector<float> relu_backward(const std::vector<float>& x, const std::vector<
                       [](float value, float gradient) { return value > 0.0f ? gradient : 0.0f; });
 }
 
+std::vector<float> dropout(const std::vector<float>& x, const std::vector<uint8_t>& keep, double probability,
+                           arch::DType dtype) {
+  require_floating_format(dtype, "dropout");
+  require_size(keep.size(), x.size(), "dropout");
+  const float scale = 1.0f / (1.0f - static_cast<float>(probability));
+  std::vector<float> y(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) y[i] = keep[i] != 0 ? round_to_format(x[i] * scale, dtype) : 0.0f;
+  return y;
+}
+
 SiluMulGradients<float> silu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
                                                    const std::vector<float>& dy, arch::DType dtype) {
   require_floating_format(dtype, "silu_and_multiply_backward");

@@ -46,6 +46,11 @@ std::vector<float> gelu_tanh_backward(const std::vector<float>& x, const std::ve
 // dy where x > 0, else 0 (the derivative at 0 taken as 0, as PyTorch does).
 std::vector<float> relu_backward(const std::vector<float>& x, const std::vector<float>& dy, arch::DType dtype);
 
+// Dropout with its mask (1: kept): x·(1/(1 - p)) where kept, else 0, the scale computed in
+// fp32. Its backward is the same map of dy through the same mask.
+std::vector<float> dropout(const std::vector<float>& x, const std::vector<uint8_t>& keep, double probability,
+                           arch::DType dtype);
+
 // The gradients of silu(gate)·up: with s = sigmoid(gate) = 1 / (1 + exp(-gate)),
 // d_up = dy·(gate·s) and d_gate = dy·up·s·(1 + gate·(1 - s)). Valid for |gate| < 88.
 template <typename Value>

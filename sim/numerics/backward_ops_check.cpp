@@ -156,6 +156,18 @@ NumericsReport compare_relu_backward(const std::vector<float>& x, const std::vec
                                  " inputs; passed iff every element is exact");
 }
 
+NumericsReport compare_dropout(const std::vector<float>& x, const std::vector<uint8_t>& keep, double probability,
+                               const std::vector<float>& y, arch::DType dtype) {
+  require_floating_format(dtype, "compare_dropout");
+  const std::vector<double> reference = dropout_reference(to_double(x), keep, probability);
+  const Bounded scale = kOne / (kOne - constant(static_cast<float>(probability), probability));
+  std::vector<Bounded> replay(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) replay[i] = keep[i] != 0 ? rounded(exact(x[i]) * scale, dtype) : exact(0);
+  return compare_with_replay(y, reference, replay, dtype,
+                             "fp64 dropout of the same " + std::string(arch::to_string(dtype)) +
+                                 " inputs and mask; passed iff every element is within its bound");
+}
+
 NumericsReport compare_silu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
                                                   const std::vector<float>& dy, const SiluMulGradients<float>& output,
                                                   arch::DType dtype) {

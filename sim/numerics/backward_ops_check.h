@@ -37,6 +37,10 @@ NumericsReport compare_gelu_tanh_backward(const std::vector<float>& x, const std
 NumericsReport compare_relu_backward(const std::vector<float>& x, const std::vector<float>& dy,
                                      const std::vector<float>& dx, arch::DType dtype);
 
+// The fp32 scale's rounding, the product's and the format's.
+NumericsReport compare_dropout(const std::vector<float>& x, const std::vector<uint8_t>& keep, double probability,
+                               const std::vector<float>& y, arch::DType dtype);
+
 NumericsReport compare_silu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
                                                   const std::vector<float>& dy, const SiluMulGradients<float>& output,
                                                   arch::DType dtype);

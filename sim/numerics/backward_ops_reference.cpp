@@ -103,6 +103,14 @@ std::vector<double> relu_backward_reference(const std::vector<double>& x, const 
   return to_vector(Eigen::ArrayXd((as_array(x) > 0).select(as_array(dy), 0.0)));
 }
 
+std::vector<double> dropout_reference(const std::vector<double>& x, const std::vector<uint8_t>& keep,
+                                      double probability) {
+  require_size(keep.size(), x.size(), "dropout_reference");
+  std::vector<double> y(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) y[i] = keep[i] != 0 ? x[i] / (1.0 - probability) : 0.0;
+  return y;
+}
+
 SiluMulGradients<double> silu_and_multiply_backward_reference(const std::vector<double>& gate,
                                                               const std::vector<double>& up,
                                                               const std::vector<double>& dy) {

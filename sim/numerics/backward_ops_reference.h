@@ -25,6 +25,8 @@ NormGradients<double> rms_norm_backward_rows_reference(const std::vector<double>
 std::vector<double> gelu_tanh_backward_reference(const std::vector<double>& x, const std::vector<double>& dy);
 
 std::vector<double> relu_backward_reference(const std::vector<double>& x, const std::vector<double>& dy);
+std::vector<double> dropout_reference(const std::vector<double>& x, const std::vector<uint8_t>& keep,
+                                      double probability);
 
 SiluMulGradients<double> silu_and_multiply_backward_reference(const std::vector<double>& gate,
                                                               const std::vector<double>& up,

@@ -257,6 +257,8 @@ NumericsReport check_op(const Op& op, arch::DType dtype, uint64_t seed,
     case OpKind::CrossEntropy:
     case OpKind::CrossEntropyBackward:
     case OpKind::AdamW:
+    case OpKind::Dropout:
+    case OpKind::DropoutBackward:
       return check_training_op(op, dtype, seed, limits);
     case OpKind::GradientNorm:
     case OpKind::GradientUnscale:

@@ -118,6 +118,26 @@ NumericsReport check_softmax_backward(const workloads::SoftmaxShape& op_shape, a
                     softmax_scope(op_shape, slice));
 }
 
+// Forward and backward run the same map (x through the mask, or dy): one check for both. The
+// mask is drawn with the op's probability.
+NumericsReport check_dropout(const workloads::DropoutShape& op_shape, arch::DType dtype, uint64_t seed,
+                             const OpCheckLimits& limits) {
+  const UnitCost row{3 * op_shape.cols};  // x, its mask and y
+  const uint64_t rows = units_within(op_shape.rows, row, 0, limits);
+  if (rows == 0) return too_large(dtype, "row", row, 0, limits);
+  const uint64_t count = rows * op_shape.cols;
+  InputDraws draws(seed, dtype);
+  const std::vector<float> x = draws.normal(count, 0, 1);
+  const std::vector<uint64_t> uniform = draws.indices(count, 1u << 20);
+  std::vector<uint8_t> keep(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    keep[i] = static_cast<double>(uniform[i]) >= op_shape.probability * static_cast<double>(1u << 20) ? 1 : 0;
+  }
+  return with_scope(compare_dropout(x, keep, op_shape.probability, dropout(x, keep, op_shape.probability, dtype),
+                                    dtype),
+                    range_text("rows", 0, rows, op_shape.rows));
+}
+
 // ---- Embedding and optimizer -----------------------------------------------------------
 
 NumericsReport check_embedding_backward(const workloads::EmbeddingShape& op_shape, arch::DType dtype, uint64_t seed,
@@ -235,6 +255,9 @@ NumericsReport check_training_op(const workloads::Op& op, arch::DType dtype, uin
       return check_embedding_backward(op.shape_as<workloads::EmbeddingShape>(), dtype, seed, limits);
     case OpKind::AdamW:
       return check_adamw(op.shape_as<workloads::OptimizerShape>(), dtype, seed, limits);
+    case OpKind::Dropout:
+    case OpKind::DropoutBackward:
+      return check_dropout(op.shape_as<workloads::DropoutShape>(), dtype, seed, limits);
     default:
       throw std::invalid_argument("check_training_op: " + workloads::kind_name(op.kind) + " is not a training kind");
   }

@@ -242,6 +242,29 @@ TEST(BackwardNumericsActivations, ReferencesAreTheGradientsOfTheActivations) {
   expect_gradient_of(relu_loss, x, relu_backward_reference(x, dy));
 }
 
+// Dropout keeps x·1/(1 - p) where the mask says so: one fp32 scale and one rounding, in every
+// format; a scale of 1/p (the probability mixed up with the keep rate) or a mask applied the
+// wrong way round fails.
+TEST(BackwardNumericsDropout, PassesInEveryFormatAndCatchesAWrongScaleOrMask) {
+  const double p = 0.1;
+  const std::vector<uint64_t> draws = random_indices(2048, 1000, 21);
+  std::vector<uint8_t> keep(draws.size()), flipped(draws.size());
+  for (std::size_t i = 0; i < draws.size(); ++i) {
+    keep[i] = draws[i] >= 100 ? 1 : 0;
+    flipped[i] = 1 - keep[i];
+  }
+  for (DType dtype : kFloatDtypes) {
+    SCOPED_TRACE(arch::to_string(dtype));
+    const std::vector<float> x = random_values(2048, 1.0f, 22, dtype);
+    expect_passes(compare_dropout(x, keep, p, dropout(x, keep, p, dtype), dtype));
+  }
+  for (DType dtype : kTrainingDtypes) {
+    const std::vector<float> x = random_values(2048, 1.0f, 22, dtype);
+    EXPECT_FALSE(compare_dropout(x, keep, p, dropout(x, keep, 1 - p, dtype), dtype).passed) << arch::to_string(dtype);
+    EXPECT_FALSE(compare_dropout(x, keep, p, dropout(x, flipped, p, dtype), dtype).passed) << arch::to_string(dtype);
+  }
+}
+
 TEST(BackwardNumericsRope, TheGradientIsTheInverseRotation) {
   const RowShape shape{5, 32};
   const RopeLayout layout{16, 3};

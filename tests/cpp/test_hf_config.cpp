@@ -42,6 +42,9 @@ void expect_same_model(const ModelConfig& read, const ModelConfig& preset) {
   EXPECT_EQ(read.tied_embeddings, preset.tied_embeddings);
   EXPECT_EQ(read.linear_bias, preset.linear_bias);
   EXPECT_EQ(read.causal, preset.causal);
+  EXPECT_EQ(read.attention_dropout, preset.attention_dropout);
+  EXPECT_EQ(read.hidden_dropout, preset.hidden_dropout);
+  EXPECT_EQ(read.embedding_dropout, preset.embedding_dropout);
 }
 
 TEST(HfConfig, Llama2ReadsAsItsPreset) {
@@ -75,6 +78,27 @@ TEST(HfConfig, BertIsAPostNormEncoder) {
   EXPECT_FALSE(config.causal);
   EXPECT_EQ(config.norm_placement, NormPlacement::Post);
   expect_same_model(config, model_preset("bert-base"));
+}
+
+// Each family's names for its dropout probabilities: GPT-2's *_pdrop, BERT's *_prob, OPT's
+// dropout and attention_dropout (its embeddings take dropout's); Llama has none.
+TEST(HfConfig, DropoutProbabilitiesUnderEachFamilysNames) {
+  const ModelConfig gpt2 = read_hf_config(kHfDir + "/gpt2/config.json");
+  EXPECT_EQ(gpt2.attention_dropout, 0.1);
+  EXPECT_EQ(gpt2.hidden_dropout, 0.1);
+  EXPECT_EQ(gpt2.embedding_dropout, 0.1);
+  const ModelConfig opt = read_hf_config(kHfDir + "/opt-1.3b/config.json");
+  EXPECT_EQ(opt.attention_dropout, 0.0);
+  EXPECT_EQ(opt.hidden_dropout, 0.1);
+  EXPECT_EQ(opt.embedding_dropout, 0.1);
+  const ModelConfig bert = read_hf_config(kHfDir + "/bert-base/config.json");
+  EXPECT_EQ(bert.attention_dropout, 0.1);
+  EXPECT_EQ(bert.hidden_dropout, 0.1);
+  EXPECT_EQ(read_hf_config(kHfDir + "/llama-2-7b/config.json").hidden_dropout, 0.0);
+  const TempFile certain("dropout_one.json", R"({"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4,
+                                                 "vocab_size": 100, "n_positions": 32, "resid_pdrop": 1.0})");
+  EXPECT_NE(read_error(certain.path).find("field 'resid_pdrop': must be a probability in [0, 1), got 1.0"),
+            std::string::npos);
 }
 
 TEST(HfConfig, AbsentKeyValueHeadsMeanMultiHeadAndHeadDimMayBeGiven) {

@@ -68,16 +68,19 @@ TEST(TrainingGraph, BackwardProductsAreTwiceTheForward) {
 // Full recomputation runs each layer's forward pass once more before its backward pass: its
 // backward graph is the plain one plus exactly the layers' forward MACs.
 TEST(TrainingGraph, FullRecomputationAddsOneForward) {
-  const TrainingGraphs plain = step("llama2-7b", options(1, 512));
-  const TrainingGraphs full = step("llama2-7b", options(1, 512, AttentionImpl::Fused, Recompute::Full));
-  const auto all = [](const Op&) { return true; };
-  uint64_t layer_macs = 0;
-  for (const LayerBlock& block : plain.forward.layers) {
-    for (const Op& op : block.ops) layer_macs += op.macs() * block.repeats;
+  for (const AttentionImpl attention : {AttentionImpl::Fused, AttentionImpl::Unfused}) {
+    const TrainingGraphs plain = step("llama2-7b", options(1, 512, attention));
+    const TrainingGraphs full = step("llama2-7b", options(1, 512, attention, Recompute::Full));
+    const auto all = [](const Op&) { return true; };
+    uint64_t layer_macs = 0;
+    for (const LayerBlock& block : plain.forward.layers) {
+      for (const Op& op : block.ops) layer_macs += op.macs() * block.repeats;
+    }
+    EXPECT_EQ(macs_of(full.backward, all), macs_of(plain.backward, all) + layer_macs);
+    EXPECT_EQ(macs_of(full.backward, recomputed), layer_macs);
+    EXPECT_EQ(full.recomputed_macs, layer_macs);
+    EXPECT_EQ(macs_of(full.forward, all), macs_of(plain.forward, all));
   }
-  EXPECT_EQ(macs_of(full.backward, all), macs_of(plain.backward, all) + layer_macs);
-  EXPECT_EQ(macs_of(full.backward, recomputed), layer_macs);
-  EXPECT_EQ(macs_of(full.forward, all), macs_of(plain.forward, all));
 }
 
 // Bytes one layer keeps, less the norms' fp32 statistics (which the formula leaves out).
@@ -90,24 +93,28 @@ uint64_t kept_bytes(const TrainingGraphs& g) {
 }
 
 // Korthikanti et al. (2022), section 4: a GPT layer keeps sbh(34 + 5as/h) bytes in 16-bit
-// formats, sbh(10 + 24/t + 5as/(ht)) under t-way tensor parallelism, sbh/t·(34 + 5as/h) with
-// sequence parallelism, 34sbh/t with selective recomputation too, 2sbh/t with full. Their
-// terms include dropout (a byte-mask after attention and after the MLP, sbh each; a mask and
-// the dropped probabilities after the softmax, 3as²b), which these models do not train with:
-// without those, 32sbh + 2as²b, and so on. Exact.
+// formats (dropout included: a byte of mask after attention and after the MLP, and after the
+// softmax a mask and the dropped probabilities beside the probabilities), sbh(10 + 24/t +
+// 5as/(ht)) under t-way tensor parallelism, sbh/t·(34 + 5as/h) with sequence parallelism,
+// 34sbh/t with selective recomputation too, 2sbh/t with full. The gpt2 preset trains with
+// dropout 0.1, as GPT-2's config does. Exact.
 TEST(TrainingGraph, ActivationsKeptMatchKorthikantiTermByTerm) {
   const ModelConfig gpt2 = model_preset("gpt2");
   const uint64_t s = 256, b = 2, h = gpt2.hidden_size, a = gpt2.num_attention_heads, t = 4;
   const uint64_t sbh = s * b * h, as2b = a * s * s * b;
   const AttentionImpl unfused = AttentionImpl::Unfused;
-  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused))), 32 * sbh + 2 * as2b);
-  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused), t)), 8 * sbh + 24 * sbh / t + 2 * as2b / t);
-  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused, Recompute::None, true), t)), 32 * sbh / t + 2 * as2b / t);
-  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused, Recompute::Selective, true), t)), 32 * sbh / t);
+  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused))), 34 * sbh + 5 * as2b);
+  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused), t)), 10 * sbh + 24 * sbh / t + 5 * as2b / t);
+  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused, Recompute::None, true), t)), 34 * sbh / t + 5 * as2b / t);
+  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused, Recompute::Selective, true), t)), 34 * sbh / t);
   EXPECT_EQ(kept_bytes(step("gpt2", options(b, s, unfused, Recompute::Full, true), t)), 2 * sbh / t);
   // FlashAttention keeps its output (which the projection needs anyway) and a float of
-  // log-sum-exp per query row per head instead of the probabilities.
-  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s))), 32 * sbh + s * b * a * 4);
+  // log-sum-exp per query row per head instead of the probabilities, and draws its dropout
+  // mask again in its backward pass.
+  EXPECT_EQ(kept_bytes(step("gpt2", options(b, s))), 34 * sbh + s * b * a * 4);
+  // Without dropout (Llama's shape, as its config says), the masks' terms go.
+  const TrainingGraphs llama = step("llama2-7b", options(b, s, unfused));
+  for (const SavedTensor& saved : llama.layer_saved.at(0)) EXPECT_EQ(saved.name.find(".mask"), std::string::npos);
 }
 
 // Without sequence parallelism a layer all-reduces twice forward (after the row-parallel
