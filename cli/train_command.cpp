@@ -29,8 +29,9 @@ CLI::App* add_train_command(CLI::App& app, TrainFlags& flags) {
       ->check(CLI::PositiveNumber);
   train->add_option("--seq", flags.seq, "Tokens a sequence")->capture_default_str()->check(CLI::PositiveNumber);
   train->add_option("--dtype", flags.dtype,
-                    "Compute format: bf16 | fp16 (with loss scaling) | fp32 (default: bf16 where the device has it); "
-                    "master weights, gradients and optimizer states are fp32");
+                    "Compute format: bf16 | fp16 (with loss scaling) | fp32 | fp8 (the layers' linears in fp8 with "
+                    "per-tensor scales, the rest in bf16; devices with an fp8 rate) (default: bf16 where the device "
+                    "has it); master weights, gradients and optimizer states are fp32");
   train->add_option("--attention", flags.attention, "fused (FlashAttention) | unfused")->capture_default_str();
   train->add_option("--tp", flags.tp, "Devices sharing every layer (Megatron tensor parallelism)")
       ->capture_default_str()
@@ -63,6 +64,9 @@ CLI::App* add_train_command(CLI::App& app, TrainFlags& flags) {
   train->add_option("--lora-rank", flags.lora_rank,
                     "LoRA: freeze the layers' weights and train adapters of this rank on each of their linears")
       ->capture_default_str();
+  train->add_option("--teacher", flags.teacher,
+                    "Distillation: a frozen teacher (preset name or HF config.json, the student's vocabulary) whose "
+                    "forward pass runs beside each micro-batch's on the same devices, its probabilities a second loss");
   train->add_option("--stage-layers", flags.stage_layers,
                     "Layers of each (virtual) stage, e.g. 20,20,20,20 (default: balanced)");
   train->add_option("--collective", flags.collective,
@@ -126,6 +130,7 @@ sim::TrainingRequest training_request(const TrainFlags& flags) {
       parsed(workloads::parse_recompute(flags.recompute), "--recompute", flags.recompute, "none, selective, full");
   request.sequence_parallel = flags.sequence_parallel;
   request.lora_rank = flags.lora_rank;
+  if (!flags.teacher.empty()) request.teacher = load_model(flags.teacher);
   request.expert_skew = flags.expert_skew;
   return request;
 }

@@ -35,6 +35,7 @@ struct TrainFlags {
   std::string recompute = "none";
   uint64_t zero = 0;
   uint64_t lora_rank = 0;
+  std::string teacher;
   std::string stage_layers;
   std::string collective;
   bool check = false;

@@ -42,12 +42,21 @@ arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> r
   return *requested;
 }
 
-OpResult grouped_linear(const workloads::Op& op, const std::function<OpResult(const workloads::Op&)>& run_one) {
+OpResult grouped_linear(const workloads::Op& op, const DeviceFacts& facts, const RunSettings& settings,
+                        const std::function<OpResult(const workloads::Op&, const RunSettings&)>& run_one) {
+  RunSettings product = settings;
+  if (op.format) {
+    if (!facts.supports(*op.format)) {
+      throw SettingError("op '" + op.name + "' multiplies in " + std::string(arch::to_string(*op.format)) + ", which " +
+                         facts.name + " (" + facts.source_file + ") gives no rate for");
+    }
+    product.dtype = op.format;
+  }
   workloads::LinearShape one = op.shape_as<workloads::LinearShape>();
   const uint64_t groups = one.groups;
   one.groups = 1;
   one.weights_held = 0;
-  OpResult result = run_one(workloads::Op(op.name, op.kind, one));
+  OpResult result = run_one(workloads::Op(op.name, op.kind, one, op.format), product);
   if (groups == 1) return result;
   result.cycles *= groups;
   result.array_busy_cycles *= groups;

@@ -177,8 +177,11 @@ std::unique_ptr<Device> make_device(const arch::ArchSpec& spec);
 arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> requested, const std::string& why_not);
 
 // A linear of several groups (a device's experts) as its kernels run, one group after another:
-// `run_one` costs one group, and the op costs that many times it.
-OpResult grouped_linear(const workloads::Op& op, const std::function<OpResult(const workloads::Op&)>& run_one);
+// `run_one` costs one group in the settings given, and the op costs that many times it. A
+// linear with a format of its own (fp8 training's products) runs in it; throws SettingError
+// when the device has no rate for it.
+OpResult grouped_linear(const workloads::Op& op, const DeviceFacts& facts, const RunSettings& settings,
+                        const std::function<OpResult(const workloads::Op&, const RunSettings&)>& run_one);
 
 // Throws std::invalid_argument for an op that moves data between devices: the system's links
 // run those.

@@ -86,6 +86,25 @@ RunResult run_workload(Device& device, const Workload& workload, const RunSettin
   return result;
 }
 
+StepResult join_steps(StepResult first, const StepResult& then) {
+  const size_t offset = first.ops.size();
+  const uint64_t layer_cycles = first.layer_cycles * first.layers + then.layer_cycles * then.layers;
+  first.ops.insert(first.ops.end(), then.ops.begin(), then.ops.end());
+  for (StepBlock block : then.blocks) {
+    block.first += offset;
+    first.blocks.push_back(block);
+  }
+  first.cycles += then.cycles;
+  first.layers += then.layers;
+  first.layer_cycles = first.layers == 0 ? 0 : layer_cycles / first.layers;
+  first.roofline_cycles += then.roofline_cycles;
+  first.flops += then.flops;
+  first.macs += then.macs;
+  first.activity += then.activity;
+  first.energy += then.energy;
+  return first;
+}
+
 uint64_t RunResult::cycles() const {
   uint64_t total = 0;
   for (const StepResult& step : steps) total += step.cycles;

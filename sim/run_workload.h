@@ -74,6 +74,10 @@ struct StepResult {
   arch::EnergyBreakdown energy;
 };
 
+// `then` run after `first` as one step: its ops appended, its blocks moved past first's ops,
+// the totals summed.
+StepResult join_steps(StepResult first, const StepResult& then);
+
 struct RunResult {
   DeviceFacts device;
   Workload workload;

@@ -132,18 +132,27 @@ OpGraph optimizer_step(const std::vector<const TrainingGraphs*>& chunks, const D
     ops.emplace_back("zero.param_all_gather", OpKind::AllGather,
                      CollectiveShape{shard, 1, replicas, CollectiveGroup::Data});
   }
+  // fp8 products read fp8 copies of the updated weights and their transposes, cast once an
+  // iteration (Transformer Engine caches them over the micro-batches).
+  uint64_t fp8 = 0;
+  for (const TrainingGraphs* chunk : chunks) fp8 += chunk->fp8_parameters();
+  if (fp8 > 0) {
+    ops.emplace_back("optimizer.fp8_weight_cast", OpKind::Quantize,
+                     RowsShape{options.zero == 3 ? share(fp8, replicas) : fp8, 1});
+  }
   return graph;
 }
 
-ModelStateBytes model_state_bytes(uint64_t parameters, uint64_t trainable, const DataParallelOptions& options,
-                                  arch::DType compute) {
+ModelStateBytes model_state_bytes(uint64_t parameters, uint64_t trainable, uint64_t fp8_parameters,
+                                  const DataParallelOptions& options, arch::DType compute) {
   const uint64_t r = options.replicas;
   const auto sharded_from = [&](uint64_t stage, uint64_t count) {
     return options.zero >= stage ? share(count, r) : count;
   };
   const uint64_t fp32 = arch::bytes_of(kFp32);
   ModelStateBytes bytes;
-  bytes.weights = sharded_from(3, parameters) * arch::bytes_of(compute);
+  bytes.weights = sharded_from(3, parameters) * arch::bytes_of(compute) +
+                  sharded_from(3, fp8_parameters) * 2 * arch::bytes_of(arch::DType::Fp8);
   bytes.master_weights = sharded_from(1, trainable) * fp32;
   bytes.gradients = sharded_from(2, trainable) * fp32;
   bytes.optimizer_moments = sharded_from(1, trainable) * 2 * fp32;

@@ -37,21 +37,23 @@ DataParallelPasses data_parallel_passes(const TrainingGraphs& graphs, const Data
 
 // The optimizer step of a device holding `chunks` (the model chunks of its pipeline stage):
 // the reductions waited for, the gradients unscaled (fp16) and their norm taken for clipping,
-// AdamW on the device's share of the trained parameters, and under ZeRO 1 and 2 the updated
-// parameters all-gathered.
+// AdamW on the device's share of the trained parameters, under ZeRO 1 and 2 the updated
+// parameters all-gathered, and under fp8 the fp8 copies of the weights cast.
 OpGraph optimizer_step(const std::vector<const TrainingGraphs*>& chunks, const DataParallelOptions& options);
 
 // What one device keeps in memory for the model's state under ZeRO, in bytes: the parameters in
-// the compute format, the fp32 master weights and gradients, and AdamW's two fp32 moments.
+// the compute format (and those of fp8 products in fp8 too, with their transposes), the fp32
+// master weights and gradients, and AdamW's two fp32 moments.
 struct ModelStateBytes {
   uint64_t weights = 0;
   uint64_t master_weights = 0;
   uint64_t gradients = 0;
   uint64_t optimizer_moments = 0;
-  uint64_t total() const { return weights + master_weights + gradients + optimizer_moments; }
+  uint64_t teacher_weights = 0;  // distillation's frozen teacher, in the compute format, not sharded
+  uint64_t total() const { return weights + master_weights + gradients + optimizer_moments + teacher_weights; }
 };
 
-ModelStateBytes model_state_bytes(uint64_t parameters, uint64_t trainable, const DataParallelOptions& options,
-                                  arch::DType compute);
+ModelStateBytes model_state_bytes(uint64_t parameters, uint64_t trainable, uint64_t fp8_parameters,
+                                  const DataParallelOptions& options, arch::DType compute);
 
 }  // namespace tessel::workloads

@@ -30,6 +30,7 @@ bool holds_kinds_shape(OpKind kind, const OpShape& shape) {
     case OpKind::SiluMulBackward:
     case OpKind::CrossEntropy:
     case OpKind::CrossEntropyBackward:
+    case OpKind::Quantize:
       return std::holds_alternative<RowsShape>(shape);
     case OpKind::Rope:
       return std::holds_alternative<RopeShape>(shape);
@@ -224,6 +225,11 @@ VectorWork rows_work(OpKind kind, const RowsShape& s) {
       // (softmax − one-hot) scaled by the loss's 1/tokens: a multiply each, a subtract a row.
       work.alu_per_element = 1;
       work.alu_per_row = 1;
+      work.passes = 1;
+      break;
+    case OpKind::Quantize:
+      // |x| into the running maximum (abs, max), x·scale, and the saturating conversion.
+      work.alu_per_element = 4;
       work.passes = 1;
       break;
     default:
@@ -477,6 +483,10 @@ ElementCounts Op::elements() const {
       const auto& s = shape_as<RowsShape>();
       return {s.rows * s.cols, s.rows * s.cols};
     }
+    case OpKind::Quantize: {
+      const auto& s = shape_as<RowsShape>();
+      return {s.rows * s.cols, 2 * s.rows * s.cols};  // the tensor and its transpose
+    }
     case OpKind::AdamW: {
       // Master weight, gradient and the two moments in; weight, moments and the weight's
       // compute-format copy out (Op::bytes gives their formats).
@@ -511,6 +521,10 @@ ByteCounts Op::bytes(arch::DType compute) const {
     const uint64_t elements = s->rows * s->cols, mask = elements;
     const uint64_t values = elements * element_bytes(compute);
     return kind == OpKind::Dropout ? ByteCounts{values, values + mask} : ByteCounts{values + mask, values};
+  }
+  if (kind == OpKind::Quantize) {
+    const ElementCounts counts = elements();
+    return {counts.read * element_bytes(compute), counts.written * arch::bytes_of(arch::DType::Fp8)};
   }
   if (kind == OpKind::EmbeddingBackward) {
     const auto& s = shape_as<EmbeddingShape>();
@@ -554,6 +568,7 @@ std::optional<VectorWork> Op::vector_work() const {
     case OpKind::SiluMulBackward:
     case OpKind::CrossEntropy:
     case OpKind::CrossEntropyBackward:
+    case OpKind::Quantize:
       return rows_work(kind, shape_as<RowsShape>());
     case OpKind::AttentionBackward:
       return attention_backward_work(shape_as<AttentionShape>());
@@ -730,6 +745,8 @@ std::string kind_name(OpKind kind) {
       return "Dropout";
     case OpKind::DropoutBackward:
       return "DropoutBackward";
+    case OpKind::Quantize:
+      return "Quantize";
     case OpKind::WaitComm:
       return "WaitComm";
   }

@@ -47,6 +47,10 @@ enum class OpKind {
   GradientUnscale,       // OptimizerShape: fp16 loss scaling undone, overflow checked
   Dropout,               // DropoutShape: elements zeroed at random, the rest scaled; its mask kept
   DropoutBackward,       // DropoutShape: the gradient through the kept mask
+  // RowsShape: fp8 training's cast (Transformer Engine): a tensor's absolute maximum taken for
+  // its per-tensor scale, and the tensor scaled into fp8 together with its transpose, which the
+  // other backward product reads.
+  Quantize,
   WaitComm,              // WaitShape: the device waits for its overlapped collectives
 };
 

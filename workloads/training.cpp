@@ -150,6 +150,13 @@ class PassBuilder {
       }
     }
     backward({Op("loss.grad", OpKind::CrossEntropyBackward, logits)});
+    if (!options_.teacher) return;
+    // Distillation's loss, KL(teacher ‖ student): the student's log-softmax against the
+    // teacher's probabilities, summed a token over the vocabulary's shards; its gradient is the
+    // student's softmax less the teacher's probabilities.
+    forward(Op("distill.loss", OpKind::CrossEntropy, logits));
+    if (tp_ > 1) forward(Op("distill.loss_all_reduce", OpKind::AllReduce, CollectiveShape{tokens, 1, tp_}, kFp32));
+    backward({Op("distill.loss.grad", OpKind::CrossEntropyBackward, logits)});
   }
 
   uint64_t adapters() const { return adapters_; }
@@ -223,13 +230,16 @@ class PassBuilder {
   // bias gradients, a column sum of dY, left out). A column-parallel linear's input gradient
   // is summed over the tensor-parallel devices (reduce-scattered under sequence parallelism,
   // whose all-gathered input the backward pass gathers again); both overlap the products, as
-  // Megatron does.
+  // Megatron does. Under fp8 a layer's linear casts X before its product and dY before its
+  // backward products, and keeps X's fp8 transpose rather than X.
   void add_linear(const Op& op, bool in_layer) {
     const auto& s = op.shape_as<LinearShape>();
     const bool column = s.split == TensorSplit::Column && tp_ > 1;
     const bool gather = column && sequence_parallel();
     const bool lora = in_layer && options_.lora_rank > 0 && s.groups == 1 && s.split != TensorSplit::Whole;
     const bool trains = !(in_layer && options_.lora_rank > 0) && s.weight != WeightRole::Gradient;
+    const std::optional<arch::DType> product =
+        in_layer && options_.fp8 ? std::optional<arch::DType>(arch::DType::Fp8) : std::nullopt;
     const uint64_t input_rows = gather ? s.m / tp_ : s.m;
     if (gather) {
       forward(Op(op.name + ".all_gather", OpKind::AllGather, CollectiveShape{input_rows, s.k, tp_}));
@@ -237,15 +247,17 @@ class PassBuilder {
       sharded_ = false;
     }
     const std::string input = last_;
-    if (trains || lora) save(input, input_rows * s.k * s.groups);
-    forward(op);
+    if (product) forward(Op(op.name + ".input_cast", OpKind::Quantize, RowsShape{s.m * s.groups, s.k}));
+    if (trains || lora) save(product ? op.name + ".input_cast" : input, input_rows * s.k * s.groups, product);
+    forward(Op(op.name, op.kind, op.shape, product));
     std::vector<Op> grads;
     if (gather) {
       grads.emplace_back(op.name + ".input_all_gather", OpKind::AllGather,
                          CollectiveShape{input_rows, s.k, tp_, CollectiveGroup::Tensor, true});
     }
+    if (product) grads.emplace_back(op.name + ".grad_output_cast", OpKind::Quantize, RowsShape{s.m * s.groups, s.n});
     grads.emplace_back(op.name + ".grad_input", OpKind::Linear,
-                       LinearShape{s.m, s.k, s.n, false, WeightRole::Borrowed, s.groups, 0, s.split});
+                       LinearShape{s.m, s.k, s.n, false, WeightRole::Borrowed, s.groups, 0, s.split}, product);
     if (gather) grads.emplace_back(op.name + ".wait", OpKind::WaitComm, WaitShape{0});
     if (lora) add_adapter(op, grads);
     if (column) {
@@ -255,7 +267,7 @@ class PassBuilder {
     }
     if (trains) {
       grads.emplace_back(op.name + ".grad_weight", OpKind::Linear,
-                         LinearShape{s.k, s.n, s.m, false, WeightRole::Gradient, s.groups, 0, s.split});
+                         LinearShape{s.k, s.n, s.m, false, WeightRole::Gradient, s.groups, 0, s.split}, product);
     }
     if (column) grads.emplace_back(op.name + ".grad_wait", OpKind::WaitComm, WaitShape{0});
     backward(std::move(grads));
@@ -363,6 +375,72 @@ void check(const ModelConfig& config, const TrainingOptions& options, uint64_t t
   }
 }
 
+// The teacher's forward pass on the devices of `slice`: its layers in proportion to the
+// student's of the slice, its embeddings on the first stage, and on the last its logits of every
+// token and their vocabulary-parallel softmax, the soft targets. No tensor is kept and no
+// gradient taken; its KV cache is not written.
+OpGraph teacher_forward(const ModelConfig& teacher, const ModelConfig& student, const TrainingOptions& options,
+                        const ModelSlice& slice, uint64_t slice_layers, bool first, bool last) {
+  const uint64_t student_layers = student.num_hidden_layers, teacher_layers = teacher.num_hidden_layers;
+  const uint64_t begin = slice.first_layer * teacher_layers / student_layers;
+  const uint64_t end = last ? teacher_layers : (slice.first_layer + slice_layers) * teacher_layers / student_layers;
+  if (end == begin) {
+    throw InputError("teacher " + teacher.name + ": its " + std::to_string(teacher_layers) +
+                     " layers, split over the stages as the student's " + std::to_string(student_layers) +
+                     " are, leave stage " + std::to_string(slice.stage) + " none");
+  }
+  ModelSlice share = slice;
+  share.first_layer = begin;
+  share.layers = end - begin;
+  const uint64_t tp = slice.tensor_parallel;
+  const uint64_t tokens = options.micro_batch * options.seq;
+  const OpGraph inference = build_model(teacher, Phase::prefill(options.micro_batch, options.seq), options.attention,
+                                        share);
+  const auto named = [](const Op& op) { return Op("teacher." + op.name, op.kind, op.shape, op.format); };
+  const auto computed = [&](const std::vector<Op>& ops) {
+    std::vector<Op> kept;
+    for (const Op& op : ops) {
+      if (op.kind != OpKind::KvCacheAppend && op.kind != OpKind::KvCacheRead) kept.push_back(named(op));
+    }
+    return kept;
+  };
+  OpGraph graph;
+  graph.name = teacher.name + " teacher, forward";
+  graph.prologue = computed(inference.prologue);
+  if (!first && tp > 1) {
+    graph.prologue.emplace_back("teacher.pipeline.all_gather", OpKind::AllGather,
+                                CollectiveShape{tokens / tp, teacher.hidden_size, tp});
+  }
+  for (const LayerBlock& block : inference.layers) graph.layers.push_back({computed(block.ops), block.repeats});
+  if (!last) return graph;
+  const ModelConfig shard = tensor_parallel_shard(teacher, tp);
+  if (shard.norm_placement == NormPlacement::Pre) {
+    graph.epilogue.emplace_back("teacher.final_norm", shard.norm == Norm::RmsNorm ? OpKind::RmsNorm : OpKind::LayerNorm,
+                                RowsShape{tokens, shard.hidden_size});
+  }
+  const WeightRole table = teacher.tied_embeddings && first ? WeightRole::Borrowed : WeightRole::Own;
+  graph.epilogue.emplace_back(
+      "teacher.lm_head", OpKind::Linear,
+      LinearShape{tokens, shard.vocab_size, shard.hidden_size, false, table, 1, 0, TensorSplit::Column});
+  graph.epilogue.emplace_back("distill.teacher_softmax", OpKind::Softmax, SoftmaxShape{tokens, shard.vocab_size});
+  if (tp > 1) {
+    for (const char* what : {"distill.teacher_max_all_reduce", "distill.teacher_sum_all_reduce"}) {
+      graph.epilogue.emplace_back(what, OpKind::AllReduce, CollectiveShape{tokens, 1, tp}, kFp32);
+    }
+  }
+  return graph;
+}
+
+void check_teacher(const ModelConfig& student, const ModelConfig& teacher) {
+  validate(teacher);
+  if (!teacher.causal) throw InputError("teacher " + teacher.name + ": distillation is modelled for decoders");
+  if (teacher.vocab_size != student.vocab_size) {
+    throw InputError("teacher " + teacher.name + ": its vocabulary of " + std::to_string(teacher.vocab_size) +
+                     " tokens is not the student's " + std::to_string(student.vocab_size) +
+                     "; its probabilities must be over the same tokens");
+  }
+}
+
 bool is_recomputation(const Op& op) {
   return op.name.size() > kRecompute.size() &&
          op.name.compare(op.name.size() - kRecompute.size(), kRecompute.size(), kRecompute) == 0;
@@ -401,6 +479,14 @@ uint64_t TrainingGraphs::parameters() const {
 uint64_t TrainingGraphs::trainable() const {
   uint64_t total = edge_trainable;
   for (size_t b = 0; b < layer_trainable.size(); ++b) total += layer_trainable[b] * forward.layers[b].repeats;
+  return total;
+}
+
+uint64_t TrainingGraphs::fp8_parameters() const {
+  uint64_t total = 0;
+  forward.for_each_op([&](const Op& op, uint64_t repeats) {
+    if (op.kind == OpKind::Linear && op.format == arch::DType::Fp8) total += op.parameters() * repeats;
+  });
   return total;
 }
 
@@ -494,6 +580,20 @@ TrainingGraphs build_training_step(const ModelConfig& config, const TrainingOpti
     if (gather_boundary) graphs.backward.prologue.push_back(boundary_gather("pipeline.grad_all_gather"));
   }
   graphs.edge_trainable = options.lora_rank > 0 ? 0 : graphs.edge_parameters;
+  if (options.teacher) {
+    check_teacher(config, *options.teacher);
+    graphs.teacher = teacher_forward(*options.teacher, config, options, slice, inference.layer_count(), first, last);
+    graphs.teacher_parameters = graphs.teacher.total_parameters();
+    if (last) graphs.edge_saved.push_back({"distill.teacher_softmax", tokens * shard.vocab_size, std::nullopt});
+    // The teacher's hidden states travel with the student's.
+    for (std::vector<Op>* ops : {&graphs.forward.prologue, &graphs.forward.epilogue}) {
+      for (Op& op : *ops) {
+        if (auto* send = std::get_if<SendShape>(&op.shape); send && op.name == "pipeline.send") {
+          send->cols += options.teacher->hidden_size;
+        }
+      }
+    }
+  }
   graphs.backward.for_each_op([&](const Op& op, uint64_t repeats) {
     if (is_recomputation(op)) graphs.recomputed_macs += op.macs() * repeats;
   });

@@ -37,6 +37,15 @@ struct TrainingOptions {
   // LoRA: the layers' weights frozen, each linear of the layers gaining trained adapters
   // A[k×r]·B[r×n]; 0: every weight trains.
   uint64_t lora_rank = 0;
+  // fp8 training as Transformer Engine runs it: the layers' linears multiply in fp8 (forward
+  // and both backward products), each operand cast with a per-tensor scale together with its
+  // transpose; their inputs are kept in fp8; everything else computes in the run's format.
+  bool fp8 = false;
+  // Knowledge distillation: a frozen teacher's forward pass beside the student's, on the same
+  // devices (its layers split over the same stages in proportion, its tensors over the same
+  // tensor-parallel devices), its probabilities the soft targets of a second loss. Its
+  // vocabulary must be the student's.
+  std::optional<ModelConfig> teacher;
 };
 
 // A tensor the forward pass keeps until the backward pass has used it.
@@ -68,8 +77,15 @@ struct TrainingGraphs {
   // MACs the backward pass spends recomputing the forward pass (one micro-batch).
   uint64_t recomputed_macs = 0;
 
+  // Distillation: the teacher's forward pass on this device for one micro-batch (run before
+  // the student's; its soft targets, on the last stage, are kept in edge_saved), and the
+  // teacher's parameters it holds, frozen in the compute format.
+  OpGraph teacher;
+  uint64_t teacher_parameters = 0;
+
   uint64_t parameters() const;
   uint64_t trainable() const;
+  uint64_t fp8_parameters() const;  // of those, the weights of fp8 products: held as fp8 copies too
   uint64_t saved_bytes(arch::DType compute) const;  // one micro-batch, all of the device's layers
 };
 

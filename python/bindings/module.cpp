@@ -94,8 +94,8 @@ TrainFlags train_flags(const py::dict& options) {
   refuse_unknown(options, "train",
                  {"arch", "system", "model", "dtype", "global_batch", "micro_batch", "seq", "attention", "tp", "pp",
                   "dp", "ep", "expert_skew", "sequence_parallel", "schedule", "chunks", "recompute", "zero",
-                  "lora_rank", "stage_layers", "collective", "trace", "check", "seed", "confirm", "progress",
-                  "search_full", "jobs"});
+                  "lora_rank", "teacher", "stage_layers", "collective", "trace", "check", "seed", "confirm",
+                  "progress", "search_full", "jobs"});
   TrainFlags flags;
   take(options, "arch", flags.arch);
   take(options, "system", flags.system);
@@ -116,6 +116,7 @@ TrainFlags train_flags(const py::dict& options) {
   take(options, "recompute", flags.recompute);
   take(options, "zero", flags.zero);
   take(options, "lora_rank", flags.lora_rank);
+  take(options, "teacher", flags.teacher);
   take(options, "stage_layers", flags.stage_layers);
   take(options, "collective", flags.collective);
   take(options, "trace", flags.trace);

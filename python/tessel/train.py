@@ -12,11 +12,12 @@ from .system import System
 
 def train(hardware, model, *, global_batch=8, micro_batch=1, seq=2048, tp=1, pp=1, dp=1, ep=1, expert_skew=1.0,
           sequence_parallel=False, schedule="1f1b", chunks=1, recompute="none", zero=0, dtype=None,
-          attention="fused", lora_rank=0, stage_layers=None, collective=None, check=None, seed=1, confirm=3,
-          trace=None, progress=False):
+          attention="fused", lora_rank=0, teacher=None, stage_layers=None, collective=None, check=None, seed=1,
+          confirm=3, trace=None, progress=False):
     """One training iteration of `model` (a preset name or a config.json path) on `hardware` (a
     System, an Arch, or a path to either), as `tessel train` runs it with the same flags; check
-    is True (--check), False (--no-check) or None (the default limits); trace, a path, gets the
+    is True (--check), False (--no-check) or None (the default limits); teacher, a preset or config.json,
+    distils it into `model`; trace, a path, gets the
     timeline. Returns a Result whose summary holds iteration_s, tokens_per_s, mfu, hfu,
     phases_s and each stage's memory_bytes. Raises TesselError with the command line's message."""
     if not isinstance(hardware, (Arch, System)):
@@ -24,7 +25,7 @@ def train(hardware, model, *, global_batch=8, micro_batch=1, seq=2048, tp=1, pp=
     options = {"model": model, "global_batch": global_batch, "micro_batch": micro_batch, "seq": seq, "tp": tp,
                "pp": pp, "dp": dp, "ep": ep, "expert_skew": expert_skew, "sequence_parallel": sequence_parallel,
                "schedule": schedule, "chunks": chunks, "recompute": recompute, "zero": zero, "dtype": dtype,
-               "attention": attention, "lora_rank": lora_rank, "stage_layers": stage_layers,
+               "attention": attention, "lora_rank": lora_rank, "teacher": teacher, "stage_layers": stage_layers,
                "collective": collective, "check": check, "seed": seed, "confirm": confirm,
                "trace": None if trace is None else str(trace), "progress": progress}
     options["system" if isinstance(hardware, System) else "arch"] = hardware.path()

@@ -63,9 +63,9 @@ OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
   refuse_communication(op);
   switch (op.kind) {
     case OpKind::Linear:
-      return grouped_linear(op, [&](const Op& one) {
+      return grouped_linear(op, facts_, settings, [&](const Op& one, const RunSettings& product) {
         const auto& s = one.shape_as<workloads::LinearShape>();
-        return linear_result(choose_gpu_gemm(spec_, {s.m, s.n, s.k, *settings.dtype}, settings.confirm), one, settings);
+        return linear_result(choose_gpu_gemm(spec_, {s.m, s.n, s.k, *product.dtype}, product.confirm), one, product);
       });
     case OpKind::KvCacheRead: return kv_cache_read_by_attention(spec_.clock_hz);
     default: return run_kernel(op, settings);

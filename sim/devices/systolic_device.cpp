@@ -166,7 +166,8 @@ OpResult SystolicDevice::run(const Op& op, const RunSettings& settings) {
   refuse_communication(op);
   switch (op.kind) {
     case OpKind::Linear:
-      return grouped_linear(op, [&](const Op& one) { return run_linear(one, settings); });
+      return grouped_linear(op, facts_, settings,
+                            [&](const Op& one, const RunSettings& product) { return run_linear(one, product); });
     case OpKind::KvCacheRead: return kv_cache_read_by_attention(spec_.clock_hz);
     default: return run_streamed(op, settings);
   }

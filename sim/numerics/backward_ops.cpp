@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "sim/numerics/formats.h"
@@ -268,6 +269,42 @@ AdamWUpdate adamw_update(const AdamWState<float>& state, const std::vector<float
     out.compute_copy[i] = round_to_format(w, dtype);
   }
   return out;
+}
+
+UnscaledGradients<float> unscale_gradients(const std::vector<float>& scaled, float loss_scale) {
+  const float inverse_scale = 1.0f / loss_scale;
+  UnscaledGradients<float> out{std::vector<float>(scaled.size()), false};
+  for (std::size_t i = 0; i < scaled.size(); ++i) {
+    out.found_inf = out.found_inf || !std::isfinite(scaled[i]);
+    out.gradient[i] = scaled[i] * inverse_scale;
+  }
+  return out;
+}
+
+float gradient_square_sum(const std::vector<float>& gradient) {
+  float total = 0.0f;
+  for (std::size_t first = 0; first < gradient.size(); first += kGradientNormBlock) {
+    const std::size_t end = std::min<std::size_t>(gradient.size(), first + kGradientNormBlock);
+    float partial = 0.0f;
+    for (std::size_t i = first; i < end; ++i) partial += gradient[i] * gradient[i];
+    total += partial;
+  }
+  return total;
+}
+
+Fp8Tensor quantize_fp8_e4m3(const std::vector<float>& x, arch::DType dtype) {
+  require_floating_format(dtype, "quantize_fp8_e4m3");
+  float amax = 0.0f;
+  for (float value : x) amax = std::max(amax, std::fabs(value));
+  // An amax below 448 / FLT_MAX would make the scale inf, and 0·inf NaN.
+  const float scale = amax == 0.0f ? 1.0f : std::min(kFp8E4M3Max / amax, std::numeric_limits<float>::max());
+  return {cast_fp8_e4m3(x, scale), amax, scale};
+}
+
+std::vector<uint8_t> cast_fp8_e4m3(const std::vector<float>& x, float scale) {
+  std::vector<uint8_t> codes(x.size());
+  std::transform(x.begin(), x.end(), codes.begin(), [&](float value) { return fp8_e4m3_bits(value * scale).bits; });
+  return codes;
 }
 
 }  // namespace tessel::sim

@@ -1,9 +1,10 @@
-// The training operators (the gradients of the vector operators, the loss and the optimizer)
-// as the datapath's vector unit computes them, with the conventions of vector_ops.h: inputs hold
-// values of the storage format in floats, every step runs in fp32, and each activation gradient
-// is rounded to the format once. Parameter gradients (norm gains and shifts, the embedding
-// table) are sums over many rows: they accumulate and stay in fp32, the format AdamW reads.
-// Every function throws std::invalid_argument on int8 or on operands that do not match.
+// The training operators (the gradients of the vector operators, the loss, the optimizer's
+// steps and fp8 training's cast) as the datapath's vector unit computes them, with the
+// conventions of vector_ops.h: inputs hold values of the storage format in floats, every step
+// runs in fp32, and each activation gradient is rounded to the format once. Parameter
+// gradients (norm gains and shifts, the embedding table) are sums over many rows: they
+// accumulate and stay in fp32, the format AdamW reads. Every function throws
+// std::invalid_argument on int8 or on operands that do not match.
 #pragma once
 
 #include <cstdint>
@@ -118,5 +119,37 @@ struct AdamWUpdate {
 // m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t) with powf; w = w - lr (m̂ / (sqrt(v̂) + ε) + λ w).
 AdamWUpdate adamw_update(const AdamWState<float>& state, const std::vector<float>& gradient,
                          const AdamWHyperparameters& hyper, arch::DType dtype);
+
+// fp16 loss scaling undone, as PyTorch's _amp_foreach_non_finite_check_and_unscale_ does it:
+// each fp32 gradient times the fp32 reciprocal 1/loss_scale, and found_inf set when any scaled
+// gradient is inf or NaN (the optimizer then skips the step and the scale backs off).
+template <typename Value>
+struct UnscaledGradients {
+  std::vector<Value> gradient;
+  bool found_inf;
+};
+UnscaledGradients<float> unscale_gradients(const std::vector<float>& scaled, float loss_scale);
+
+// Σ g² of the fp32 gradients in fp32 (for global-norm clipping), as a two-stage GPU reduction
+// orders it: each block of kGradientNormBlock consecutive gradients summed in order into a
+// partial sum, then the partial sums in order. A term passes through at most
+// min(n, block) + ceil(n / block) - 1 roundings, its square's included.
+inline constexpr uint64_t kGradientNormBlock = 1024;
+float gradient_square_sum(const std::vector<float>& gradient);
+
+// Transformer Engine's fp8 cast with the current tensor's scale: amax = max |x| over the
+// tensor (x finite, held in `dtype`), scale = 448 / amax in fp32 (1 when amax is 0, the largest
+// float when 448 / amax overflows), codes fp8_e4m3(x·scale) rounded to nearest even and
+// saturated to ±448; code / scale dequantizes. Its transpose holds the same codes.
+struct Fp8Tensor {
+  std::vector<uint8_t> codes;
+  float amax;
+  float scale;
+};
+Fp8Tensor quantize_fp8_e4m3(const std::vector<float>& x, arch::DType dtype);
+
+// The cast with a given scale, such as delayed scaling's from an earlier amax, under which x·scale
+// may pass 448 and saturate.
+std::vector<uint8_t> cast_fp8_e4m3(const std::vector<float>& x, float scale);
 
 }  // namespace tessel::sim

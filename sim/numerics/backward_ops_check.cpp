@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "sim/numerics/backward_ops_reference.h"
+#include "sim/numerics/formats.h"
 #include "sim/numerics/op_error.h"
 #include "sim/numerics/running_error.h"
 
@@ -44,6 +45,19 @@ void replay_norm_row(const std::vector<Bounded>& normalised, const float* dy, co
     dx[j] = rounded(scale * (centred - normalised[j] * mean_gx), dtype);
     d_gamma[j] = d_gamma[j] + exact(dy[j]) * normalised[j];
   }
+}
+
+// |code / scale - x| for code = fp8_e4m3(fl32(x·scale)), as compare_quantize_fp8_e4m3 states it.
+double fp8_cast_bound(double x, double scale) {
+  const double magnitude = std::fabs(x);
+  if (magnitude * scale >= kFp8E4M3MinNormal) return unit_roundoff(arch::DType::Fp8) * magnitude;
+  return underflow_error(arch::DType::Fp8) / scale + 0x1p-24 * magnitude;
+}
+
+NumericsReport exact_flag_report(bool flag, bool reference) {
+  BoundedComparison comparison;
+  comparison.add(flag ? 1 : 0, reference ? 1 : 0, 0);
+  return comparison.report(arch::DType::Fp32, "found_inf");
 }
 
 void require_gradient_sizes(const NormGradients<float>& output, RowShape shape, bool shift, const char* op) {
@@ -269,6 +283,58 @@ NumericsReport compare_adamw_update(const AdamWState<float>& state, const std::v
       "fp64 AdamW update of the same fp32 state and gradient; every element of the fp32 weights and moments "
       "within the running error bound of the datapath's fp32 steps, the " +
           std::string(arch::to_string(dtype)) + " copy within that plus its rounding");
+}
+
+NumericsReport compare_unscale_gradients(const std::vector<float>& scaled, float loss_scale,
+                                         const UnscaledGradients<float>& output) {
+  require_size(output.gradient.size(), scaled.size(), "compare_unscale_gradients");
+  const UnscaledGradients<double> reference = unscale_gradients_reference(to_double(scaled), loss_scale);
+  const Bounded inverse_scale = kOne / exact(loss_scale);
+  BoundedComparison values;
+  for (std::size_t i = 0; i < scaled.size(); ++i) {
+    if (std::isfinite(scaled[i])) {
+      values.add(output.gradient[i], reference.gradient[i], (exact(scaled[i]) * inverse_scale).error);
+    }
+  }
+  return combine_outputs({{"gradients", values.report(arch::DType::Fp32, "gradients")},
+                          {"found_inf", exact_flag_report(output.found_inf, reference.found_inf)}},
+                         "fp64 scaled / loss scale of the same fp32 gradients; every finite one within the rounding of "
+                         "the fp32 reciprocal and of the product, found_inf exact");
+}
+
+NumericsReport compare_gradient_square_sum(const std::vector<float>& gradient, float sum) {
+  const double reference = gradient_square_sum_reference(to_double(gradient));
+  const uint64_t n = gradient.size();
+  const uint64_t blocks = (n + kGradientNormBlock - 1) / kGradientNormBlock;
+  const uint64_t roundings = n == 0 ? 0 : std::min(n, kGradientNormBlock) + blocks - 1;
+  // Σ g² itself is at most the reference / (1 - gamma_m(u64)), the reference's own error.
+  const double sum_at_most = reference / (1 - gamma(roundings, 0x1p-53));
+  BoundedComparison comparison;
+  comparison.add(sum, reference,
+                 gamma(roundings, kComputeRoundoff) * sum_at_most + static_cast<double>(n) * kStepUnderflow);
+  return comparison.report(arch::DType::Fp32,
+                           "fp64 sum of squares of the same fp32 gradients; passed iff within gamma_" +
+                               std::to_string(roundings) + "(u) of it (fp32 sums of non-negative terms)");
+}
+
+NumericsReport compare_quantize_fp8_e4m3(const std::vector<float>& x, const Fp8Tensor& output, arch::DType dtype) {
+  require_floating_format(dtype, "compare_quantize_fp8_e4m3");
+  require_size(output.codes.size(), x.size(), "compare_quantize_fp8_e4m3");
+  const Fp8Scaling reference = fp8_scaling_reference(to_double(x));
+  BoundedComparison amax, scale, dequantized;
+  amax.add(output.amax, reference.amax, 0);
+  // One fp32 rounding errs by u / (1 + u) relative: the rest of u covers the fp64 quotient's.
+  scale.add(output.scale, reference.scale, kComputeRoundoff * reference.scale);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double value = double{fp8_e4m3_value(output.codes[i])} / output.scale;
+    dequantized.add(value, x[i], fp8_cast_bound(x[i], output.scale));
+  }
+  return combine_outputs({{"amax", amax.report(dtype, "amax")},
+                          {"scale", scale.report(dtype, "scale")},
+                          {"dequantized", dequantized.report(dtype, "dequantized")}},
+                         "fp64 amax and 448 / amax of the same " + std::string(arch::to_string(dtype)) +
+                             " tensor, and the tensor itself; amax exact, the fp32 scale within its rounding, every "
+                             "code / scale within E4M3's rounding of x (2^-4 |x|, or 2^-10 / scale below its normals)");
 }
 
 }  // namespace tessel::sim

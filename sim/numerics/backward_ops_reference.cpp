@@ -1,9 +1,12 @@
 #include "sim/numerics/backward_ops_reference.h"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
+#include "sim/numerics/formats.h"
 #include "sim/numerics/op_error.h"
 #include "sim/numerics/vector_ops_reference.h"
 
@@ -204,6 +207,26 @@ AdamWState<double> adamw_update_reference(const AdamWState<double>& state, const
   const Eigen::ArrayXd updated =
       w - double{hyper.learning_rate} * (m_hat / (v_hat.sqrt() + double{hyper.eps}) + double{hyper.weight_decay} * w);
   return {to_vector(updated), to_vector(m), to_vector(v)};
+}
+
+UnscaledGradients<double> unscale_gradients_reference(const std::vector<double>& scaled, double loss_scale) {
+  const Eigen::ArrayXd values = as_array(scaled);
+  return {to_vector(Eigen::ArrayXd(values / loss_scale)), !values.isFinite().all()};
+}
+
+double gradient_square_sum_reference(const std::vector<double>& gradient) {
+  double total = 0;
+  for (std::size_t first = 0; first < gradient.size(); first += kGradientNormBlock) {
+    const auto count = static_cast<Eigen::Index>(std::min<std::size_t>(kGradientNormBlock, gradient.size() - first));
+    total += as_array(gradient).segment(static_cast<Eigen::Index>(first), count).square().sum();
+  }
+  return total;
+}
+
+Fp8Scaling fp8_scaling_reference(const std::vector<double>& x) {
+  const double amax = x.empty() ? 0.0 : as_array(x).abs().maxCoeff();
+  const double largest = std::numeric_limits<float>::max();
+  return {amax, amax == 0 ? 1.0 : std::min(double{kFp8E4M3Max} / amax, largest)};
 }
 
 AttentionGradients<double> attention_backward_reference(const std::vector<double>& q, const std::vector<double>& k,

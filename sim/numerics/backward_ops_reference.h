@@ -49,6 +49,21 @@ std::vector<double> cross_entropy_backward_rows_reference(const std::vector<doub
 AdamWState<double> adamw_update_reference(const AdamWState<double>& state, const std::vector<double>& gradient,
                                           const AdamWHyperparameters& hyper);
 
+// scaled / loss_scale, and whether any scaled gradient is inf or NaN.
+UnscaledGradients<double> unscale_gradients_reference(const std::vector<double>& scaled, double loss_scale);
+
+// Σ g² in fp64, block by block as gradient_square_sum groups it (any order within a block), so
+// that no term passes through more roundings than in the datapath's sum.
+double gradient_square_sum_reference(const std::vector<double>& gradient);
+
+// amax = max |x| and the scale 448 / amax (1 when amax is 0), clamped to the largest float as
+// the datapath's is. The dequantized tensor's reference is x itself.
+struct Fp8Scaling {
+  double amax;
+  double scale;
+};
+Fp8Scaling fp8_scaling_reference(const std::vector<double>& x);
+
 // The exact gradient of attention_reference with respect to Q, K and V for the output gradient
 // dO: with P the exact probabilities, dV = Pᵀ dO, dP = dO Vᵀ, dS = P (dP - rowsum(dP P)),
 // dQ = dS K / sqrt(d), dK = dSᵀ Q / sqrt(d), a KV head's dK and dV summed over its group.

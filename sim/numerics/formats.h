@@ -29,6 +29,11 @@ struct Fp8Encoding {
 Fp8Encoding fp8_e4m3_bits(float value);
 float fp8_e4m3_value(uint8_t bits);
 
+// E4M3's largest finite value, which a per-tensor scale maps a tensor's amax to, and its
+// smallest normal, below which its rounding errs by an absolute half subnormal, 2^-10.
+inline constexpr float kFp8E4M3Max = 448.0f;
+inline constexpr float kFp8E4M3MinNormal = 0x1p-6f;
+
 // The value `value` takes in a floating format (fp32 is the identity).
 // Throws std::invalid_argument for int8, which needs a tensor-wide scale.
 float round_to_format(float value, arch::DType dtype);

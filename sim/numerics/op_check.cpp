@@ -259,11 +259,10 @@ NumericsReport check_op(const Op& op, arch::DType dtype, uint64_t seed,
     case OpKind::AdamW:
     case OpKind::Dropout:
     case OpKind::DropoutBackward:
-      return check_training_op(op, dtype, seed, limits);
+    case OpKind::Quantize:
     case OpKind::GradientNorm:
     case OpKind::GradientUnscale:
-      return not_checked(dtype, "not checked: " + workloads::kind_name(op.kind) +
-                                    " scales or sums fp32 gradients, which AdamW's check covers");
+      return check_training_op(op, dtype, seed, limits);
     case OpKind::BatchedMatmul:
       return check_batched_matmul(op.shape_as<workloads::BatchedMatmulShape>(), dtype, seed,
                                   limits);

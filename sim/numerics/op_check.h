@@ -56,14 +56,17 @@ OpCheckLimits default_op_check_limits();
 //     not even one group fits, its last queries that do: the end-aligned causal mask gives
 //     them the keys they see in the op), on both the fused and the unfused kernel; passed iff the fused output is within its bound
 //     of the fp64 reference and within both kernels' bounds of the unfused output.
-//   The backward, loss and optimizer kinds, each within the bound of its check:
+//   The backward, loss, optimizer and fp8 cast kinds, each within the bound of its check:
 //     SoftmaxBackward as Softmax, y the datapath's softmax of the drawn logits; the RowsShape
 //     kinds on leading rows, CrossEntropyBackward dividing by the op's rows (its tokens), not
-//     the slice's; EmbeddingBackward on leading tokens, their ids drawn from a table of as
-//     many rows as tokens (so that they repeat) added into a drawn fp32 gradient; AdamW on
-//     leading parameters at step kAdamWCheckStep; AttentionBackward sliced as Attention, the
-//     forward's O and log-sum-exp from the fused kernel, and a causal self-attention of which
-//     not even one query fits on its leading tokens, queries and keys alike.
+//     the slice's, and Quantize with the slice's own amax and scale; EmbeddingBackward on
+//     leading tokens, their ids drawn from a table of as many rows as tokens (so that they
+//     repeat) added into a drawn fp32 gradient; AdamW on leading parameters at step
+//     kAdamWCheckStep; GradientNorm and GradientUnscale (at loss scale kUnscaleCheckLossScale)
+//     on leading parameters, their reports fp32 whatever `dtype`; AttentionBackward sliced as
+//     Attention, the forward's O and log-sum-exp from the fused kernel, and a causal
+//     self-attention of which not even one query fits on its leading tokens, queries and keys
+//     alike.
 // The report's `reference` line starts with what was checked, e.g. "rows 0-15 of 4096: ".
 // checked = false (and `reference` says why) for the kinds that compute nothing
 // (KvCacheAppend, KvCacheRead, Embedding), for the communication kinds, for the vector kinds,

@@ -39,6 +39,8 @@ RowsCost rows_cost(OpKind kind, uint64_t cols) {
       return {5 * cols, 0};
     case OpKind::CrossEntropy:
       return {2 * cols + 1, 0};
+    case OpKind::Quantize:
+      return {2 * cols, 0};  // x and its codes; the transpose holds the same codes
     default:
       return {3 * cols, 0};
   }
@@ -86,6 +88,11 @@ NumericsReport check_rows_slice(OpKind kind, RowShape shape, uint64_t op_rows, a
       return compare_cross_entropy_backward_rows(
           forward.softmax, shape, targets, op_rows,
           cross_entropy_backward_rows(forward.softmax, shape, targets, op_rows, dtype), dtype);
+    }
+    case OpKind::Quantize: {
+      // The slice is a tensor of its own: its amax and scale are its rows'.
+      const std::vector<float> x = draws.normal(count, 0, 1);
+      return compare_quantize_fp8_e4m3(x, quantize_fp8_e4m3(x, dtype), dtype);
     }
     default:
       throw std::logic_error("check_rows_slice: " + workloads::kind_name(kind) + " is not a RowsShape training kind");
@@ -183,6 +190,36 @@ NumericsReport check_adamw(const workloads::OptimizerShape& op_shape, arch::DTyp
       range_text("parameters", 0, count, op_shape.parameters) + " at step " + std::to_string(kAdamWCheckStep));
 }
 
+// fp32 gradients of a trained model's scale, as check_adamw draws them.
+std::vector<float> draw_gradients(uint64_t count, uint64_t seed) {
+  return InputDraws(seed, arch::DType::Fp32).normal(count, 0, 1e-3f);
+}
+
+NumericsReport check_gradient_unscale(const workloads::OptimizerShape& op_shape, uint64_t seed,
+                                      const OpCheckLimits& limits) {
+  const UnitCost parameter{2};  // the scaled gradient and the unscaled one
+  const uint64_t count = units_within(op_shape.parameters, parameter, 0, limits);
+  if (count == 0) return too_large(arch::DType::Fp32, "parameter", parameter, 0, limits);
+  // What the backward pass left: gradients times the loss scale, a power of two as dynamic
+  // loss scaling keeps it, all finite (a step that overflowed is skipped, not checked).
+  std::vector<float> scaled = draw_gradients(count, seed);
+  for (float& g : scaled) g *= kUnscaleCheckLossScale;
+  return with_scope(compare_unscale_gradients(scaled, kUnscaleCheckLossScale,
+                                              unscale_gradients(scaled, kUnscaleCheckLossScale)),
+                    range_text("parameters", 0, count, op_shape.parameters) + " at loss scale " +
+                        std::to_string(static_cast<uint64_t>(kUnscaleCheckLossScale)));
+}
+
+NumericsReport check_gradient_norm(const workloads::OptimizerShape& op_shape, uint64_t seed,
+                                   const OpCheckLimits& limits) {
+  const UnitCost parameter{1};  // the gradient; the sum is one number
+  const uint64_t count = units_within(op_shape.parameters, parameter, 0, limits);
+  if (count == 0) return too_large(arch::DType::Fp32, "parameter", parameter, 0, limits);
+  const std::vector<float> gradient = draw_gradients(count, seed);
+  return with_scope(compare_gradient_square_sum(gradient, gradient_square_sum(gradient)),
+                    range_text("parameters", 0, count, op_shape.parameters));
+}
+
 // ---- Attention -------------------------------------------------------------------------
 
 UnitCost backward_group_cost(const workloads::AttentionShape& s) {
@@ -248,6 +285,7 @@ NumericsReport check_training_op(const workloads::Op& op, arch::DType dtype, uin
     case OpKind::SiluMulBackward:
     case OpKind::CrossEntropy:
     case OpKind::CrossEntropyBackward:
+    case OpKind::Quantize:
       return check_rows(op.kind, op.shape_as<workloads::RowsShape>(), dtype, seed, limits);
     case OpKind::AttentionBackward:
       return check_attention_backward(op.shape_as<workloads::AttentionShape>(), dtype, seed, limits);
@@ -255,6 +293,10 @@ NumericsReport check_training_op(const workloads::Op& op, arch::DType dtype, uin
       return check_embedding_backward(op.shape_as<workloads::EmbeddingShape>(), dtype, seed, limits);
     case OpKind::AdamW:
       return check_adamw(op.shape_as<workloads::OptimizerShape>(), dtype, seed, limits);
+    case OpKind::GradientUnscale:
+      return check_gradient_unscale(op.shape_as<workloads::OptimizerShape>(), seed, limits);
+    case OpKind::GradientNorm:
+      return check_gradient_norm(op.shape_as<workloads::OptimizerShape>(), seed, limits);
     case OpKind::Dropout:
     case OpKind::DropoutBackward:
       return check_dropout(op.shape_as<workloads::DropoutShape>(), dtype, seed, limits);

@@ -62,6 +62,7 @@ nlohmann::json memory_json(const TrainingMemory& m) {
           {"master_weights", m.state.master_weights},
           {"gradients", m.state.gradients},
           {"optimizer_moments", m.state.optimizer_moments},
+          {"teacher_weights", m.state.teacher_weights},
           {"activations", m.activations},
           {"working", m.working},
           {"total", m.total()}};
@@ -85,6 +86,7 @@ nlohmann::json plan_json(const TrainingRunResult& result) {
           {"microbatches", result.microbatches},
           {"seq", r.seq},
           {"lora_rank", r.lora_rank},
+          {"teacher", r.teacher ? nlohmann::json(r.teacher->name) : nlohmann::json(nullptr)},
           {"stage_layers", pp.stage_layers},
           {"collective", pp.collective ? std::string(arch::to_string(*pp.collective)) : std::string("fastest")}};
 }
@@ -135,7 +137,7 @@ nlohmann::json training_summary_json(const TrainingRunResult& result) {
   const Numerics numerics = numerics_of(result);
   return {{"model", result.request.model.name},
           {"device", result.device.name},
-          {"dtype", std::string(arch::to_string(*result.settings.dtype))},
+          {"dtype", std::string(arch::to_string(result.fp8 ? arch::DType::Fp8 : *result.settings.dtype))},
           {"attention", result.request.attention == workloads::AttentionImpl::Fused ? "fused" : "unfused"},
           {"system",
            {{"name", result.system_name},
@@ -224,7 +226,7 @@ void print_training_table(const TrainingRunResult& result, std::ostream& out) {
       << (p.chunks > 1 ? " × " + std::to_string(p.chunks) + " chunks" : "") << ", ZeRO " << p.zero << ", recompute "
       << workloads::to_string(r.recompute) << (r.sequence_parallel ? ", sequence parallel" : "") << "; "
       << result.microbatches << " micro-batches of " << r.micro_batch << " × " << r.seq << " tokens a replica ("
-      << arch::to_string(*result.settings.dtype) << ")\n";
+      << (result.fp8 ? "fp8 products, bf16" : arch::to_string(*result.settings.dtype)) << ")\n";
   const TrainingChunk& first = result.stages.front().chunks.front();
   out << "stage 0, one micro-batch's forward pass: ";
   print_op_table(first.forward, result.device.clock_hz, out);

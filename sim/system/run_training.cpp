@@ -42,6 +42,20 @@ uint64_t compute_cycles(const StepResult& step) {
   return cycles;
 }
 
+// fp8 training computes in bf16 but for the layers' products, which need fp8 rates.
+RunSettings fp8_training_settings(const RunSettings& settings, const DeviceFacts& facts) {
+  for (const arch::DType needed : {arch::DType::Fp8, arch::DType::Bf16}) {
+    if (!facts.supports(needed)) {
+      throw SettingError("--dtype fp8: fp8 training multiplies in fp8 and computes the rest in bf16, and " +
+                         facts.name + " (" + facts.source_file + ") gives no " + std::string(arch::to_string(needed)) +
+                         " rate");
+    }
+  }
+  RunSettings compute = settings;
+  compute.dtype = arch::DType::Bf16;
+  return compute;
+}
+
 void check_request(const TrainingRequest& request, const TrainingPlan& plan) {
   const uint64_t dp = plan.parallel.data;
   const auto refuse = [](const std::string& message) { throw SettingError(message); };
@@ -70,7 +84,8 @@ TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingReq
   check_request(request, plan);
   const std::unique_ptr<Device> device = make_device(system.device);
   TrainingRunResult result;
-  result.settings = device->configure(settings);
+  result.fp8 = settings.dtype == arch::DType::Fp8;
+  result.settings = device->configure(result.fp8 ? fp8_training_settings(settings, device->facts()) : settings);
   result.device = device->facts();
   result.system_name = system.name;
   result.system_file = system.source_file;
@@ -99,6 +114,8 @@ TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingReq
   training.recompute = request.recompute;
   training.sequence_parallel = request.sequence_parallel;
   training.lora_rank = request.lora_rank;
+  training.fp8 = result.fp8;
+  training.teacher = request.teacher;
 
   // Every chunk's graphs first: what each device holds is known, and checked, before any op
   // is costed.
@@ -107,6 +124,8 @@ TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingReq
   for (uint64_t s = 0; s < stages; ++s) {
     TrainingStage& stage = result.stages.emplace_back();
     uint64_t working = 0;
+    uint64_t fp8_parameters = 0;
+    uint64_t teacher_parameters = 0;
     for (uint64_t c = 0; c < chunks; ++c) {
       const uint64_t position = c * stages + s;  // its virtual stage
       workloads::ModelSlice slice;
@@ -130,6 +149,9 @@ TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingReq
       chunk.recomputed_macs = g.recomputed_macs;
       stage.parameters += g.parameters();
       stage.trainable += g.trainable();
+      fp8_parameters += g.fp8_parameters();
+      teacher_parameters += g.teacher_parameters;
+      working = std::max(working, largest_transient(g.teacher, dtype));
       working = std::max({working, largest_transient(dp.forward, dtype), largest_transient(dp.backward_last, dtype)});
       if (plan.zero == 3 && parallel.data > 1) {
         // The layer being computed and the one gathered ahead of it, whole.
@@ -137,7 +159,9 @@ TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingReq
       }
     }
     const std::vector<ScheduledPass> order = pipeline_order(plan.schedule, stages, s, microbatches, chunks);
-    stage.memory.state = workloads::model_state_bytes(stage.parameters, stage.trainable, result.data_parallel, dtype);
+    stage.memory.state =
+        workloads::model_state_bytes(stage.parameters, stage.trainable, fp8_parameters, result.data_parallel, dtype);
+    stage.memory.state.teacher_weights = teacher_parameters * arch::bytes_of(dtype);
     stage.memory.activations = peak_held(order, [&](uint64_t c) { return stage.chunks[c].saved_bytes; });
     stage.memory.working = working;
     stage.peak_microbatches = peak_held(order, [](uint64_t) { return uint64_t{1}; });
@@ -150,7 +174,9 @@ TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingReq
         "stage " + std::to_string(s) + "'s devices (" + result.device.name + ") each need " + gigabytes(m.total()) +
         " GB (weights " + gigabytes(m.state.weights) + ", master weights " + gigabytes(m.state.master_weights) +
         ", gradients " + gigabytes(m.state.gradients) + ", optimizer moments " +
-        gigabytes(m.state.optimizer_moments) + ", activations " + gigabytes(m.activations) + ", working " +
+        gigabytes(m.state.optimizer_moments) +
+        (m.state.teacher_weights > 0 ? ", teacher weights " + gigabytes(m.state.teacher_weights) : "") +
+        ", activations " + gigabytes(m.activations) + ", working " +
         gigabytes(m.working) + ") and hold " + gigabytes(*capacity) + " GB: " + gigabytes(m.total() - *capacity) +
         " GB short; shard more (--tp, --pp, --zero), recompute (--recompute) or shrink --micro-batch";
     if (options.require_fit) throw SettingError(message);
@@ -173,6 +199,7 @@ TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingReq
       }
       TrainingChunk& chunk = stage.chunks[c];
       chunk.forward = runner.run(passes[s][c].forward, std::nullopt);
+      if (request.teacher) chunk.forward = join_steps(runner.run(graphs[s][c].teacher, std::nullopt), chunk.forward);
       chunk.backward = runner.run(passes[s][c].backward, std::nullopt);
       chunk.backward_last = runner.run(passes[s][c].backward_last, std::nullopt);
       held.push_back(&graphs[s][c]);
@@ -228,8 +255,10 @@ double TrainingRunResult::model_flops() const {
   return hardware_flops() - 2 * recomputed * static_cast<double>(devices_per_stage());
 }
 
+arch::DType TrainingRunResult::product_format() const { return fp8 ? arch::DType::Fp8 : *settings.dtype; }
+
 double TrainingRunResult::mfu() const {
-  const double peak = 2 * device.peak_macs_per_cycle(*settings.dtype) * device.clock_hz;
+  const double peak = 2 * device.peak_macs_per_cycle(product_format()) * device.clock_hz;
   return model_flops() / (iteration_s() * static_cast<double>(devices_used()) * peak);
 }
 

@@ -31,6 +31,7 @@ struct TrainingRequest {
   bool sequence_parallel = false;
   uint64_t lora_rank = 0;
   double expert_skew = 1.0;
+  std::optional<workloads::ModelConfig> teacher;  // distillation's, on the same devices
 };
 
 struct TrainingPlan {
@@ -89,7 +90,9 @@ struct TrainingRunResult {
   TrainingRequest request;
   uint64_t microbatches = 0;  // per replica an iteration
   DeviceFacts device;
-  RunSettings settings;
+  RunSettings settings;  // its dtype the compute format
+  // fp8 training (asked for as dtype fp8): the layers' products in fp8, the rest in bf16.
+  bool fp8 = false;
   workloads::DataParallelOptions data_parallel;
   std::vector<TrainingStage> stages;
   std::vector<LinkLevelUsage> links;
@@ -104,7 +107,9 @@ struct TrainingRunResult {
   // the model needs (forward and backward), and with recomputation (what the hardware does).
   double model_flops() const;
   double hardware_flops() const;
-  // Those over the iteration at every device's peak in the compute format.
+  // The format of the layers' products: fp8 under fp8 training, else the compute format.
+  arch::DType product_format() const;
+  // Those over the iteration at every device's peak in the products' format.
   double mfu() const;
   double hfu() const;
   IterationPhases phases(size_t stage) const;

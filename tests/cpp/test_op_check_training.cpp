@@ -47,6 +47,9 @@ std::vector<Op> small_training_ops() {
       Op("cross_entropy", OpKind::CrossEntropy, RowsShape{6, 100}),
       Op("cross_entropy_backward", OpKind::CrossEntropyBackward, RowsShape{6, 100}),
       Op("adamw", OpKind::AdamW, OptimizerShape{1000}),
+      Op("grad_norm", OpKind::GradientNorm, OptimizerShape{3000}),
+      Op("unscale", OpKind::GradientUnscale, OptimizerShape{1000}),
+      Op("fp8_cast", OpKind::Quantize, RowsShape{6, 48}),
   };
 }
 
@@ -56,7 +59,9 @@ TEST(OpCheckTraining, EveryKindPassesWholeInEveryFloatFormat) {
       SCOPED_TRACE(testing::Message() << arch::to_string(dtype) << " " << op.name);
       const NumericsReport report = check_op(op, dtype, 7, kNoLimit);
       expect_passes(report);
-      EXPECT_EQ(report.dtype, arch::to_string(dtype));
+      // The optimizer's gradient steps run in fp32 whatever the run's format.
+      const bool fp32_only = op.kind == OpKind::GradientNorm || op.kind == OpKind::GradientUnscale;
+      EXPECT_EQ(report.dtype, arch::to_string(fp32_only ? DType::Fp32 : dtype));
       if (op.kind != OpKind::ReluBackward) {  // ReLU's bound is 0
         EXPECT_GT(report.error_bound, 0.0);
       }
@@ -122,6 +127,30 @@ TEST(OpCheckTraining, EmbeddingAndAdamWCheckLeadingTokensAndParameters) {
   EXPECT_TRUE(starts_with(adamw.reference, "parameters 0-499 of 1000000 at step 10: ")) << adamw.reference;
 }
 
+TEST(OpCheckTraining, GradientStepsCheckLeadingParameters) {
+  const NumericsReport norm =
+      check_op(Op("grad_norm", OpKind::GradientNorm, OptimizerShape{1000000}), DType::Bf16, 2, {5000});
+  expect_passes(norm);
+  EXPECT_TRUE(starts_with(norm.reference, "parameters 0-4999 of 1000000: ")) << norm.reference;
+  // Two fp32 elements a parameter: the scaled gradient and the unscaled one.
+  const NumericsReport unscale =
+      check_op(Op("unscale", OpKind::GradientUnscale, OptimizerShape{1000000}), DType::Fp16, 2, {2 * 500});
+  expect_passes(unscale);
+  EXPECT_TRUE(starts_with(unscale.reference, "parameters 0-499 of 1000000 at loss scale 65536: "))
+      << unscale.reference;
+}
+
+TEST(OpCheckTraining, ALargeQuantizeChecksLeadingRowsAsATensorOfTheirOwn) {
+  // x and its codes: 2 · 64 elements a row, 20 rows in 2560. Their amax and scale are theirs,
+  // so the slice is the 20-row op.
+  const NumericsReport slice = check_op(Op("cast", OpKind::Quantize, RowsShape{4096, 64}), DType::Bf16, 5, {2560});
+  expect_passes(slice);
+  EXPECT_TRUE(starts_with(slice.reference, "rows 0-19 of 4096: ")) << slice.reference;
+  const NumericsReport whole = check_op(Op("cast", OpKind::Quantize, RowsShape{20, 64}), DType::Bf16, 5, kNoLimit);
+  EXPECT_EQ(slice.max_abs_error, whole.max_abs_error);
+  EXPECT_EQ(slice.sqnr_db, whole.sqnr_db);
+}
+
 TEST(OpCheckTraining, ALargeAttentionBackwardChecksKvHeadGroupsOrTheirLastQueries) {
   // 8 query heads in 2 groups of 4 over 20 keys, 6 queries, d = 8: a group needs Q, O, dO, dQ,
   // K, V, dK, dV, L and one head's replayed S and P, 4·4·6·8 + 4·20·8 + 4·6 + 2·6·20 = 1672.
@@ -160,15 +189,19 @@ void expect_checked_on_a_slice(const Op& op) {
   EXPECT_EQ(report.reference.find("all "), std::string::npos) << op.name << ": " << report.reference;
 }
 
-TEST(OpCheckTraining, AModelSizedRowsOpIsCheckedWithinTheDefaultLimits) {
+TEST(OpCheckTraining, ModelSizedRowsOpsAreCheckedWithinTheDefaultLimits) {
   expect_checked_on_a_slice(Op("rms_norm_backward", OpKind::RmsNormBackward, RowsShape{4096, 4096}));
+  // The fp8 cast of a 7B model's MLP down projection's input: 4096 tokens of 11008.
+  expect_checked_on_a_slice(Op("mlp.down.input_cast", OpKind::Quantize, RowsShape{4096, 11008}));
 }
 
-TEST(OpCheckTraining, ModelSizedAttentionAndOptimizerAreCheckedWithinTheDefaultLimits) {
+TEST(OpCheckTraining, ModelSizedAttentionAndOptimizerStepsAreCheckedWithinTheDefaultLimits) {
   // At 8192 tokens K, V and their gradients alone exceed the elements: the leading tokens.
   expect_checked_on_a_slice(
       Op("attention_backward", OpKind::AttentionBackward, AttentionShape{1, 32, 8, 8192, 8192, 128, true, 0}));
   expect_checked_on_a_slice(Op("adamw", OpKind::AdamW, OptimizerShape{6738415616}));
+  expect_checked_on_a_slice(Op("grad_norm", OpKind::GradientNorm, OptimizerShape{6738415616}));
+  expect_checked_on_a_slice(Op("unscale", OpKind::GradientUnscale, OptimizerShape{6738415616}));
 }
 
 }  // namespace

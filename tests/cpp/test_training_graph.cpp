@@ -198,6 +198,89 @@ TEST(TrainingGraph, LoraTrainsOnlyTheAdapters) {
   EXPECT_EQ(base_weight_grads, 0u);
 }
 
+// Transformer Engine's fp8: each of a layer's linears casts its input before its product and
+// dY before its two backward products, all three products in fp8; the head stays in the
+// compute format. The inputs kept for dW are fp8, a byte each where bf16 kept two.
+TEST(TrainingGraph, Fp8CastsEachLinearsOperandsAndKeepsItsInputInFp8) {
+  TrainingOptions fp8 = options(2, 256);
+  fp8.fp8 = true;
+  const TrainingGraphs g = step("llama2-7b", fp8);
+  const TrainingGraphs plain = step("llama2-7b", options(2, 256));
+  const std::vector<Op>& forward = g.forward.layers.at(0).ops;
+  const std::vector<Op>& backward = g.backward.layers.at(0).ops;
+  const uint64_t linears = count_kind(forward, OpKind::Linear);
+  ASSERT_EQ(linears, 4u) << "qkv, o, gate-up and down projections";
+  EXPECT_EQ(count_kind(forward, OpKind::Quantize), linears);
+  EXPECT_EQ(count_kind(backward, OpKind::Quantize), linears);
+  for (const std::vector<Op>* ops : {&forward, &backward}) {
+    for (const Op& op : *ops) {
+      if (op.kind == OpKind::Linear) {
+        EXPECT_EQ(op.format, arch::DType::Fp8) << op.name;
+      }
+    }
+  }
+  for (const Op& op : g.forward.epilogue) {
+    if (op.kind == OpKind::Linear) {
+      EXPECT_EQ(op.format, std::nullopt) << op.name;
+    }
+  }
+  // The products' MACs do not change, only their format.
+  EXPECT_EQ(macs_of(g.backward, is_linear), macs_of(plain.backward, is_linear));
+  // Each linear's input kept in fp8 rather than bf16 saves a byte an element: qkv's and gate-up's
+  // (the norms' outputs, h wide) and down's (SiLU's output, f wide). o's input is the attention's
+  // output, which the attention keeps in bf16 anyway: its fp8 copy costs a byte more.
+  const ModelConfig m = model_preset("llama2-7b");
+  const uint64_t tokens = 2 * 256, h = m.hidden_size, f = m.intermediate_size;
+  uint64_t fp8_layer = 0, bf16_layer = 0;
+  for (const SavedTensor& t : g.layer_saved.at(0)) fp8_layer += t.bytes(kBf16);
+  for (const SavedTensor& t : plain.layer_saved.at(0)) bf16_layer += t.bytes(kBf16);
+  EXPECT_EQ(bf16_layer - fp8_layer, tokens * (h + h + f - h));
+  // The fp8 copies: the layers' linear weights, not the embeddings', norms' or head's.
+  EXPECT_EQ(g.fp8_parameters(), m.num_hidden_layers * (h * 3 * h + h * h + h * 2 * f + f * h));
+  EXPECT_EQ(plain.fp8_parameters(), 0u);
+}
+
+// Distillation: the teacher's whole forward pass, frozen (no backward op, no kept tensor but its
+// probabilities), with every parameter it has; split over stages, its layers go in proportion
+// and its hidden states travel with the student's.
+TEST(TrainingGraph, DistillationRunsTheTeachersForwardBesideTheStudent) {
+  TrainingOptions kd = options(1, 512);
+  kd.teacher = model_preset("llama2-13b");
+  const TrainingGraphs g = step("llama2-7b", kd);
+  const TrainingGraphs plain = step("llama2-7b", options(1, 512));
+  const TrainingGraphs teacher_alone = step("llama2-13b", options(1, 512));
+  EXPECT_EQ(g.teacher_parameters, teacher_alone.parameters());
+  EXPECT_EQ(g.teacher.layer_count(), 40u);
+  EXPECT_EQ(macs_of(g.teacher, is_linear), macs_of(teacher_alone.forward, is_linear));
+  EXPECT_EQ(macs_of(g.backward, is_linear), macs_of(plain.backward, is_linear)) << "no gradient of the teacher";
+  EXPECT_EQ(g.parameters(), plain.parameters());
+  // The teacher's probabilities kept for the loss's backward pass, the only tensor it adds.
+  EXPECT_EQ(g.saved_bytes(kBf16) - plain.saved_bytes(kBf16), 512u * 32000 * 2);
+  g.teacher.for_each_op([](const Op& op, uint64_t) {
+    EXPECT_NE(op.kind, OpKind::KvCacheAppend) << "training keeps no cache";
+  });
+
+  // Two stages of 16 student layers each: the teacher's 40 split 20 and 20.
+  const ModelConfig student = model_preset("llama2-7b");
+  ModelSlice first;
+  first.layers = 16;
+  ModelSlice second = first;
+  second.first_layer = 16;
+  second.stage = 1;
+  const TrainingGraphs front = build_training_step(student, kd, first, {1, std::nullopt});
+  const TrainingGraphs back = build_training_step(student, kd, second, {std::nullopt, 0});
+  EXPECT_EQ(front.teacher.layer_count(), 20u);
+  EXPECT_EQ(back.teacher.layer_count(), 20u);
+  EXPECT_EQ(front.teacher_parameters + back.teacher_parameters, teacher_alone.parameters());
+  const Op& send = front.forward.epilogue.back();
+  ASSERT_EQ(send.kind, OpKind::Send);
+  EXPECT_EQ(send.shape_as<SendShape>().cols, 4096u + 5120u);
+
+  TrainingOptions other_vocabulary = kd;
+  other_vocabulary.teacher = model_preset("llama3-70b");  // 128,256 tokens to the student's 32,000
+  EXPECT_THROW(step("llama2-7b", other_vocabulary), InputError);
+}
+
 TEST(TrainingGraph, RefusesWhatItCannotModel) {
   EXPECT_THROW(step("bert-base", options(1, 128)), InputError);
   EXPECT_THROW(step("llama2-7b", options(0, 128)), InputError);

@@ -175,6 +175,74 @@ TEST(TrainingRun, RecomputationRaisesHardwareButNotModelFlops) {
   }
 }
 
+// fp8 training on an H100 node: the layers' products run at the fp8 rate, so the iteration is
+// faster than bf16's but not twice (the rest stays in bf16 and the casts are added); the
+// weights' fp8 copies and transposes add two bytes a layer weight; the optimizer casts them.
+// An A100, which has no fp8 rate, refuses it naming its file.
+TEST(TrainingRun, Fp8TrainingMultipliesInFp8AndHoldsFp8WeightCopies) {
+  const std::string node = "configs/systems/dgx_h100.yaml";
+  const TrainingRequest r = request("llama2-7b", 64, 1, 2048);  // 8 micro-batches a replica
+  const TrainingPlan zero1 = plan(1, 1, 8, PipelineSchedule::OneFOneB, 1, 1);
+  const TrainingRunResult bf16 = train(node, r, zero1);
+  const TrainingRunResult fp8 = run_training(system(node), r, zero1, testing::timing_only(arch::DType::Fp8));
+  EXPECT_TRUE(fp8.fp8);
+  EXPECT_EQ(fp8.settings.dtype, arch::DType::Bf16) << "everything but the layers' products computes in bf16";
+  EXPECT_EQ(fp8.product_format(), arch::DType::Fp8);
+  EXPECT_LT(fp8.iteration_s(), 0.85 * bf16.iteration_s());
+  EXPECT_GT(fp8.iteration_s(), 0.5 * bf16.iteration_s());
+  EXPECT_DOUBLE_EQ(fp8.model_flops(), bf16.model_flops());
+  EXPECT_LE(fp8.mfu(), 1.0);
+  const workloads::ModelStateBytes& state = fp8.stages[0].memory.state;
+  const workloads::ModelStateBytes& plain = bf16.stages[0].memory.state;
+  const workloads::ModelConfig& m = r.model;
+  const uint64_t h = m.hidden_size, f = m.intermediate_size;
+  const uint64_t layer_weights = m.num_hidden_layers * (4 * h * h + 3 * h * f);
+  EXPECT_EQ(state.weights, plain.weights + 2 * layer_weights);
+  EXPECT_EQ(state.master_weights, plain.master_weights);
+  bool cast = false;
+  for (const OpResult& op : fp8.stages[0].optimizer.ops) cast |= op.name == "optimizer.fp8_weight_cast";
+  EXPECT_TRUE(cast);
+  try {
+    run_training(system("configs/systems/dgx_a100.yaml"), r, zero1, testing::timing_only(arch::DType::Fp8));
+    FAIL() << "an A100 has no fp8 rate";
+  } catch (const SettingError& error) {
+    EXPECT_NE(std::string(error.what()).find("a100_sxm"), std::string::npos) << error.what();
+  }
+}
+
+// Distillation on two pipeline stages: each stage's forward pass is the teacher's share then the
+// student's, to the cycle; the backward passes and the optimizer step are the student's but for
+// the soft targets' loss; each device holds its share of the teacher's weights in bf16.
+TEST(TrainingRun, DistillationAddsTheTeachersForwardPassAndWeights) {
+  TrainingRequest r = request("gpt2-medium", 8, 1, 512);
+  const TrainingRunResult plain = train(kIdeal, r, plan(1, 2, 1));
+  r.teacher = workloads::model_preset("gpt2-xl");
+  const TrainingRunResult kd = train(kIdeal, r, plan(1, 2, 1));
+  uint64_t teacher_bytes = 0;
+  for (size_t s = 0; s < 2; ++s) {
+    const TrainingChunk& with = kd.stages[s].chunks[0];
+    const TrainingChunk& without = plain.stages[s].chunks[0];
+    uint64_t teacher_cycles = 0, distill_cycles = 0;
+    for (const OpResult& op : with.forward.ops) {
+      if (op.name.rfind("teacher.", 0) == 0 || op.name == "distill.teacher_softmax") {
+        teacher_cycles += op.cycles * op.repeats;
+      } else if (op.name.rfind("distill.", 0) == 0) {
+        distill_cycles += op.cycles * op.repeats;
+      }
+    }
+    EXPECT_GT(teacher_cycles, cycles_of(without.forward)) << "a 1.5B teacher outweighs a 0.35B student";
+    EXPECT_EQ(cycles_of(with.forward), cycles_of(without.forward) + teacher_cycles + distill_cycles) << "stage " << s;
+    EXPECT_EQ(cycles_of(kd.stages[s].optimizer), cycles_of(plain.stages[s].optimizer));
+    teacher_bytes += kd.stages[s].memory.state.teacher_weights;
+    EXPECT_EQ(kd.stages[s].memory.state.weights, plain.stages[s].memory.state.weights);
+  }
+  // GPT-2 ties its head to its embeddings: the last stage holds a copy of the table, as for the student.
+  const workloads::ModelConfig& t = *r.teacher;
+  const uint64_t alone = workloads::build_training_step(t, {}, {}, {}).parameters();
+  EXPECT_EQ(teacher_bytes, 2 * (alone + t.vocab_size * t.hidden_size));
+  EXPECT_GT(kd.iteration_s(), 1.5 * plain.iteration_s());
+}
+
 // A plan that does not fit names the stage, what it holds and how much is short.
 TEST(TrainingRun, PlansThatDoNotFitNameWhatIsShort) {
   try {

@@ -155,6 +155,13 @@ def test_training_equals_the_command_line(root, tessel_program, tmp_path):
     assert done.returncode == 0, done.stderr
     assert result.summary == json.loads((tmp_path / "summary.json").read_text())
     assert set(result.ops["pass"]) == {"forward", "backward", "backward_last", "optimizer"}
+    distilled = tessel.train(system, "tiny", global_batch=8, micro_batch=2, seq=32, tp=2, pp=2, dp=2, zero=1,
+                             teacher="tiny")
+    assert distilled.summary["plan"]["teacher"] == "tiny"
+    assert all(stage["memory_bytes"]["teacher_weights"] > 0 for stage in distilled.summary["devices"])
+    assert distilled.summary["iteration_s"] > result.summary["iteration_s"]
+    with pytest.raises(tessel.TesselError, match="gives no fp8 rate"):
+        tessel.train(root / "configs/arch/a100_sxm.yaml", "tiny", seq=32, dtype="fp8")
     with pytest.raises(tessel.TesselError, match="interleaved"):
         tessel.train(system, "tiny", chunks=2)
     with pytest.raises(ValueError, match="unknown option"):
