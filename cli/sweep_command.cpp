@@ -167,9 +167,10 @@ int sweep_command(const SweepFlags& flags) {
     }
     const nlohmann::json summary = nlohmann::json::parse(summary_file);
     for (const char* figure : kFigures) csv << ',' << csv_value(summary.value(figure, nlohmann::json()));
-    const bool passed = summary["numerics"].value("passed", true);
-    if (!passed && status == 0) status = kExitNumericsFailed;
-    csv << ',' << (passed ? 1 : 0) << ",\n";
+    // Empty when the point checked nothing (no-check), 1 or 0 when it did.
+    const nlohmann::json& passed = summary["numerics"]["passed"];
+    if (passed == false && status == 0) status = kExitNumericsFailed;
+    csv << ',' << (passed.is_boolean() ? (passed.get<bool>() ? "1" : "0") : "") << ",\n";
   }
   if (temporary) {
     std::cout << csv.str();

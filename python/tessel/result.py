@@ -16,6 +16,7 @@ class Result:
     stats: dict, stats.json: every figure as {"value", "unit", "description"} under
         "stats", subgroups under "groups".
     table: the text `tessel run` prints.
+    numerics_passed: True or False, or None when the run checked nothing.
     """
 
     def __init__(self, native, arch):
@@ -23,7 +24,7 @@ class Result:
         self.layers = pandas.read_csv(io.StringIO(native["layers_csv"]))
         self.stats = json.loads(native["stats"])
         self.table = native["table"]
-        self.numerics_passed = native["numerics_passed"]
+        self.numerics_passed = self.summary["numerics"]["passed"]
         self.arch = arch
 
     @property

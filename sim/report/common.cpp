@@ -45,6 +45,10 @@ void add_resources_json(nlohmann::json& summary, const std::vector<arch::Resourc
   summary["resources"] = resources;
 }
 
+nlohmann::json numerics_passed_json(bool checked, bool passed) {
+  return checked ? nlohmann::json(passed) : nlohmann::json();
+}
+
 void add_numerics_stats(StatGroup& group, const NumericsReport& n) {
   group.add("checked", uint64_t{n.checked}, "count", "1 when the datapath values were checked against Eigen");
   if (!n.checked) return;

@@ -22,6 +22,10 @@ void add_activity_stats(StatGroup& group, const arch::Activity& activity);
 void add_energy_stats(StatGroup& group, const arch::EnergyBreakdown& energy);
 void add_numerics_stats(StatGroup& group, const NumericsReport& numerics);
 
+// summary.json's numerics.passed: null when nothing was checked, so that an unchecked run never
+// reads as a passed one.
+nlohmann::json numerics_passed_json(bool checked, bool passed);
+
 // What a run reports, ready to print or to write: the same for the command line and Python.
 struct ReportBundle {
   nlohmann::json summary;  // summary.json

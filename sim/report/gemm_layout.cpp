@@ -135,7 +135,7 @@ nlohmann::json gemm_summary_json(const RunResult& result) {
       {"area_mm2", optional_json(device.area_mm2)},
       {"numerics",
        {{"checked", numerics_checked(result)},
-        {"passed", result.numerics_passed()},
+        {"passed", numerics_passed_json(numerics_checked(result), result.numerics_passed())},
         {"layers_checked", numerics.layers_checked},
         {"max_abs_error", numerics.max_abs_error},
         {"max_relative_error", numerics.max_relative_error},

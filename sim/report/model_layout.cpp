@@ -169,7 +169,7 @@ nlohmann::json model_summary_json(const RunResult& result) {
       {"fits_in_dram", result.fits_in_dram() ? nlohmann::json(*result.fits_in_dram()) : nlohmann::json()},
       {"numerics",
        {{"checked", result.ops_checked() > 0},
-        {"passed", result.numerics_passed()},
+        {"passed", numerics_passed_json(result.ops_checked() > 0, result.numerics_passed())},
         {"ops_checked", result.ops_checked()}}},
   };
   add_resources_json(summary, device.resources);

@@ -161,7 +161,9 @@ nlohmann::json training_summary_json(const TrainingRunResult& result) {
           {"devices", stages},
           {"links", links_json(result.links)},
           {"numerics",
-           {{"checked", numerics.checked > 0}, {"passed", numerics.passed}, {"ops_checked", numerics.checked}}},
+           {{"checked", numerics.checked > 0},
+            {"passed", numerics_passed_json(numerics.checked > 0, numerics.passed)},
+            {"ops_checked", numerics.checked}}},
           {"warnings", result.warnings}};
 }
 

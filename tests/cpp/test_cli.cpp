@@ -55,6 +55,7 @@ TEST(Cli, NoCheckSkipsTheNumerics) {
   EXPECT_TRUE(result.output.empty()) << "--quiet prints nothing: " << result.output;
   const nlohmann::json summary = nlohmann::json::parse(testing::read_text(out / "summary.json"));
   EXPECT_FALSE(summary["numerics"]["checked"].get<bool>());
+  EXPECT_TRUE(summary["numerics"]["passed"].is_null()) << "an unchecked run has not passed a check";
   fs::remove_all(out);
 }
 

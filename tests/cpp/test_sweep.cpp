@@ -54,6 +54,10 @@ TEST(Sweep, EveryCombinationRunsAndMoreBandwidthNeverSlowsAGemm) {
   EXPECT_EQ(point["array"]["rows"].as<int>(), 8);
   const auto summary = nlohmann::json::parse(testing::read_text(out / "points" / "3" / "summary.json"));
   EXPECT_EQ(std::to_string(summary["total_cycles"].get<uint64_t>()), cycles[3]);
+  // The points ran with no-check: their numerics_passed is empty, neither 1 nor 0.
+  const std::vector<std::string> passed = column(lines, 14);
+  EXPECT_EQ(passed, std::vector<std::string>(6, ""));
+  EXPECT_EQ(column({lines[0], lines[0]}, 14).front(), "numerics_passed");
   std::filesystem::remove_all(out);
 }
 
