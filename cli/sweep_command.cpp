@@ -74,7 +74,10 @@ void run_point(const SweepSpec& spec, const RunFlags& base, uint64_t point, cons
     write_text(dir / "arch.yaml", std::string(yaml.c_str()) + "\n");
     RunFlags flags = base;
     flags.target.arch = (dir / "arch.yaml").string();
-    sim::write_report_files(execute_run(flags), dir.string());
+    sim::ReportBundle reports = execute_run(flags);
+    // Named from the sweep's directory, so that a point's reports are the same wherever it is.
+    reports.summary["arch_file"] = (fs::path("points") / std::to_string(point) / "arch.yaml").string();
+    sim::write_report_files(reports, dir.string());
   } catch (const std::exception& error) {
     write_text(dir / "error.txt", std::string(error.what()) + "\n");
   }

@@ -70,6 +70,27 @@ TEST(Sweep, WorkerProcessesGiveTheSameTable) {
   EXPECT_NE(one.output.find("\n5,8,8,"), std::string::npos) << one.output;
 }
 
+// Determinism: the same sweep written by one process and by three, into two directories, gives
+// byte-identical files (a point's summary names its architecture from the sweep's directory).
+TEST(Sweep, EveryFileIsTheSameWhateverTheWorkersAndDirectory) {
+  const testing::TempFile spec("sweep_same.yaml", spec_text("  array.rows: [2, 4, 8]\n", "  gemm: 16,24,8\n"));
+  const auto one = testing::fresh_dir("sweep_same_one");
+  const auto three = testing::fresh_dir("sweep_same_three");
+  ASSERT_EQ(testing::run_tessel("sweep --quiet --spec " + spec.path + " --out " + one.string()).exit_code, 0);
+  ASSERT_EQ(testing::run_tessel("sweep --quiet --jobs 3 --spec " + spec.path + " --out " + three.string()).exit_code,
+            0);
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(one)) {
+    if (!entry.is_regular_file()) continue;
+    const std::filesystem::path relative = std::filesystem::relative(entry.path(), one);
+    EXPECT_EQ(testing::read_text(entry.path()), testing::read_text(three / relative)) << relative;
+    ++files;
+  }
+  EXPECT_EQ(files, 1u + 3 * 4) << "sweep.csv, and each point's arch.yaml, summary.json, layers.csv and stats.json";
+  std::filesystem::remove_all(one);
+  std::filesystem::remove_all(three);
+}
+
 TEST(Sweep, AFailingPointSaysWhyInItsRow) {
   const testing::TempFile spec("sweep_fail.yaml", spec_text("  array.rows: [0, 8]\n"));
   const auto result = testing::run_tessel("sweep --quiet --spec " + spec.path);
