@@ -23,7 +23,7 @@ namespace {
 constexpr double kClockHz = 1e9;        // assumed: seconds for .cfg runs assume a 1 GHz clock
 constexpr uint32_t kWordBytes = 1;      // SCALE-Sim single_layer_sim.py: word_size = 1 byte
 constexpr uint64_t kBytesPerKb = 1024;  // SCALE-Sim: buf_size_bytes = 1024 * <Operand>SramSzkB
-// Energies: Horowitz, ISSCC 2014, 45 nm (notes/energy_reference.csv). Only int8: one byte a word.
+// Energies: Horowitz, ISSCC 2014, 45 nm (configs/energy/energy_reference.csv). Only int8: one byte a word.
 constexpr double kInt8MacEnergyPj = 0.2 + 0.1;       // int8 multiply 0.2 + int32 add 0.1
 constexpr double kSramEnergyPjPerByte = 10.0 / 8.0;  // 8 KB SRAM: 10 pJ per 64-bit access
 // DRAM: 1.3-2.6 nJ per 64-bit access; the midpoint, per byte.
