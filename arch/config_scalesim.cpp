@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "arch/config_error.h"
+#include "arch/value_spans.h"
 
 namespace tessel::arch {
 
@@ -267,6 +268,11 @@ uint32_t positive_int(const CfgFile& cfg, const Value& value) {
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || parsed == 0 ||
       parsed > std::numeric_limits<uint32_t>::max()) {
     cfg.fail(value, "must be a positive integer, got '" + text + "'");
+  }
+  // Array sides, SRAM kB and words a cycle are all counts: no hardware has more than that span.
+  const ValueSpan span = value_span(value.key->name);
+  if (static_cast<double>(parsed) > span.most) {
+    cfg.fail(value, "'" + text + "' is beyond what hardware spans: at most " + span.what);
   }
   return static_cast<uint32_t>(parsed);
 }

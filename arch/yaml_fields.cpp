@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "arch/config_error.h"
+#include "arch/value_spans.h"
 
 namespace tessel::arch::yaml {
 
@@ -82,30 +83,38 @@ bool Reader::boolean(const Field& field) const {
   fail(field, "must be true or false, got " + describe(field.node));
 }
 
+double Reader::within_span(const Field& field, double value) const {
+  const ValueSpan span = value_span(field.key);
+  if (value > span.most) {
+    fail(field, describe(field.node) + " is beyond what hardware spans: at most " + span.what);
+  }
+  return value;
+}
+
 uint32_t Reader::count(const Field& field) const {
   const std::optional<int64_t> value = parse_integer(field.node);
   if (!value || *value < 1 || *value > std::numeric_limits<uint32_t>::max()) {
     fail(field, "must be a positive integer, got " + describe(field.node));
   }
-  return static_cast<uint32_t>(*value);
+  return static_cast<uint32_t>(within_span(field, static_cast<double>(*value)));
 }
 
 uint64_t Reader::whole(const Field& field) const {
   const std::optional<int64_t> value = parse_integer(field.node);
   if (!value || *value < 0) fail(field, "must be an integer >= 0, got " + describe(field.node));
-  return static_cast<uint64_t>(*value);
+  return static_cast<uint64_t>(within_span(field, static_cast<double>(*value)));
 }
 
 double Reader::above_zero(const Field& field) const {
   const std::optional<double> value = parse_number(field.node);
   if (!value || *value <= 0.0) fail(field, "must be a number > 0, got " + describe(field.node));
-  return *value;
+  return within_span(field, *value);
 }
 
 double Reader::at_least_zero(const Field& field) const {
   const std::optional<double> value = parse_number(field.node);
   if (!value || *value < 0.0) fail(field, "must be a number >= 0, got " + describe(field.node));
-  return *value;
+  return within_span(field, *value);
 }
 
 double Reader::fraction(const Field& field) const {

@@ -40,6 +40,7 @@ class Reader {
 
   std::string text(const Field& field) const;
   bool boolean(const Field& field) const;
+  // Numbers within what hardware spans for the key's unit (value_spans.h).
   uint32_t count(const Field& field) const;  // an integer >= 1
   uint64_t whole(const Field& field) const;  // an integer >= 0
   double above_zero(const Field& field) const;
@@ -61,6 +62,9 @@ class Reader {
   const std::string& file() const { return file_; }
 
  private:
+  // The value, or a failure when it is past what hardware spans for the key's unit (value_spans.h).
+  double within_span(const Field& field, double value) const;
+
   std::string file_;
 };
 
