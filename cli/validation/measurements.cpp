@@ -41,7 +41,9 @@ std::vector<Measurement> read_measurements(const std::string& path) {
   } catch (const io::error::can_not_open_file&) {
     throw std::runtime_error(path + ": cannot open");
   } catch (const io::error::base& error) {
-    throw std::runtime_error(path + ": " + error.what());
+    // The parser's errors carry the line where they have one; the header's have none: line 1.
+    const auto* at = dynamic_cast<const io::error::with_file_line*>(&error);
+    fail(path, at && at->file_line > 0 ? static_cast<unsigned>(at->file_line) : 1, error.what());
   }
   return rows;
 }
