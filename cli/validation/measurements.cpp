@@ -3,6 +3,7 @@
 #include <libfccp/csv.h>
 
 #include <cstdlib>
+#include <set>
 #include <stdexcept>
 
 namespace tessel::validation {
@@ -30,9 +31,13 @@ std::vector<Measurement> read_measurements(const std::string& path) {
     }
     Measurement row{};
     std::string value, kind, notes;
+    std::set<std::string> ids;
     while (csv.read_row(row.id, row.category, row.hardware, row.workload, row.settings, row.metric, value, row.unit,
                         kind, row.source, notes)) {
       row.line = static_cast<int>(csv.get_file_line());
+      // The id names the row in every output; a row without one, or with another's, could not be told apart.
+      if (row.id.empty()) fail(path, csv.get_file_line(), "column 'id' is empty: every measurement needs one");
+      if (!ids.insert(row.id).second) fail(path, csv.get_file_line(), "id '" + row.id + "' appears twice");
       char* end = nullptr;
       row.value = std::strtod(value.c_str(), &end);
       if (value.empty() || *end != '\0') fail(path, csv.get_file_line(), "value '" + value + "' is not a number");

@@ -81,6 +81,27 @@ TEST(GpuValidation, OnlyHostTimedRowsCarryTheTimersOverhead) {
   EXPECT_NE(result.cases[0].model.find("host-timed torch.matmul"), std::string::npos);
 }
 
+// Every row is named by its id in the outputs: a row without one, or with another row's, is
+// refused at its line.
+TEST(GpuValidation, RowsNeedIdsOfTheirOwn) {
+  const std::string header = "id,category,hardware,workload,settings,metric,value,unit,kind,source,notes\n";
+  const std::string row = ",GEMM,A100,gemm,M=64 N=64 K=64,latency,1.0,ms,measured,paper,\n";
+  const testing::TempFile missing("no_id.csv", header + "a" + row + row);
+  try {
+    validation::read_measurements(missing.path);
+    FAIL() << "a row without an id loaded";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()).rfind(missing.path + ":3: column 'id' is empty", 0), 0u) << error.what();
+  }
+  const testing::TempFile twice("same_id.csv", header + "a" + row + "a" + row);
+  try {
+    validation::read_measurements(twice.path);
+    FAIL() << "two rows with one id loaded";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()).rfind(twice.path + ":3: id 'a' appears twice", 0), 0u) << error.what();
+  }
+}
+
 // Softmax, layernorm and GELU sweeps from 1K to 512M elements, timed around one PyTorch call:
 // the category must stay within the 20% (reached 10.6%), and each operator near what
 // it reaches, 2-3 points above: softmax 22% (19.6%; PyTorch's block softmax re-reads rows
