@@ -77,16 +77,13 @@ void refuse_communication(const workloads::Op& op) {
   }
 }
 
-bool wants_gemm_check(const RunSettings& settings, uint64_t m, uint64_t n, uint64_t k) {
+NumericsReport check_linear(const RunSettings& settings, const GemmCheckRequest& gemm) {
   switch (settings.check) {
-    case CheckMode::Always: return true;
-    case CheckMode::Never: return false;
-    case CheckMode::Auto: {
-      const uint64_t elements = m * k + k * n + m * n;
-      return m * n * k <= settings.check_limit_macs && elements <= settings.check_limit_elements;
-    }
+    case CheckMode::Always: return check_gemm(gemm);
+    case CheckMode::Never: return {};
+    case CheckMode::Auto: return check_gemm_block(gemm, settings.check_limit_macs, settings.check_limit_elements);
   }
-  return false;
+  return {};
 }
 
 NumericsReport check_non_linear_op(const workloads::Op& op, const RunSettings& settings) {

@@ -187,8 +187,10 @@ OpResult grouped_linear(const workloads::Op& op, const DeviceFacts& facts, const
 // run those.
 void refuse_communication(const workloads::Op& op);
 
-// Whether settings.check asks for this GEMM's numerics check (Auto: within both limits).
-bool wants_gemm_check(const RunSettings& settings, uint64_t m, uint64_t n, uint64_t k);
+// A GEMM's numerics check per settings.check: the whole for Always; for Auto the whole within
+// both limits, and a larger one on its largest block of rows and columns over the whole of K
+// within them (gemm_check_block), which the report names; none for Never.
+NumericsReport check_linear(const RunSettings& settings, const GemmCheckRequest& gemm);
 
 // The numerics check of an op other than a Linear per settings.check (op_check's limits for
 // Auto, no limits for Always); not checked for Never.

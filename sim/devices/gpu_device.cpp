@@ -102,9 +102,7 @@ OpResult GpuDevice::linear_result(const GpuGemmChoice& choice, const Op& op, con
   result.mapping_efficiency = static_cast<double>(s.m * s.n * s.k) / slots;
   result.mapping = plan.describe();
   result.details.push_back(plan_details(plan, result.mapping));
-  if (wants_gemm_check(settings, s.m, s.n, s.k)) {
-    result.numerics = check_gemm({s.m, s.n, s.k, dtype, plan.tile.k, settings.seed});
-  }
+  result.numerics = check_linear(settings, {s.m, s.n, s.k, dtype, plan.tile.k, settings.seed});
   return result;
 }
 

@@ -205,9 +205,7 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   result.mapping_efficiency = macs / static_cast<double>(pe_slots);
   result.mapping = map.mapping.describe();
   result.details = gemm_details(spec_, map, simulated);
-  if (wants_gemm_check(settings, s.m, s.n, s.k)) {
-    result.numerics = check_gemm({s.m, s.n, s.k, dtype, map.mapping.tile.k, settings.seed});
-  }
+  result.numerics = check_linear(settings, {s.m, s.n, s.k, dtype, map.mapping.tile.k, settings.seed});
   return result;
 }
 

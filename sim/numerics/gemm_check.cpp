@@ -1,12 +1,14 @@
 #include "sim/numerics/gemm_check.h"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
 #include <stdexcept>
 
 #include "sim/numerics/formats.h"
+#include "sim/numerics/op_check_slice.h"
 
 namespace tessel::sim {
 namespace {
@@ -212,6 +214,45 @@ NumericsReport check_gemm(const GemmCheckRequest& request) {
   }
   report.dtype = std::string(arch::to_string(request.dtype));
   report.quantization_sqnr_db = format_cost.sqnr_db();
+  return report;
+}
+
+GemmShape gemm_check_block(const GemmShape& shape, uint64_t limit_macs, uint64_t limit_elements) {
+  const uint64_t k = shape.k;
+  // The most columns a block of `rows` rows may have: rows·n·k MACs, rows·k + k·n + rows·n
+  // elements.
+  const auto columns_for = [&](uint64_t rows) {
+    const uint64_t by_macs = limit_macs / (rows * k);
+    const uint64_t by_elements = limit_elements > rows * k ? (limit_elements - rows * k) / (k + rows) : 0;
+    return std::max<uint64_t>(1, std::min({shape.n, by_macs, by_elements}));
+  };
+  // A square side s with s²k MACs and s² + 2sk elements within the limits.
+  const double side_by_macs = std::sqrt(static_cast<double>(limit_macs) / static_cast<double>(k));
+  const double kd = static_cast<double>(k);
+  const double side_by_elements = std::sqrt(kd * kd + static_cast<double>(limit_elements)) - kd;
+  const uint64_t side = std::max<uint64_t>(1, static_cast<uint64_t>(std::min(side_by_macs, side_by_elements)));
+  GemmShape block{std::min(shape.m, side), 0, k};
+  block.n = columns_for(block.m);
+  // All the columns, fewer than the square allowed: the rows take what is left.
+  if (block.n == shape.n) {
+    const uint64_t by_macs = limit_macs / (shape.n * k);
+    const uint64_t by_elements =
+        limit_elements > shape.n * k ? (limit_elements - shape.n * k) / (k + shape.n) : 0;
+    block.m = std::max(block.m, std::min({shape.m, by_macs, by_elements}));
+  }
+  return block;
+}
+
+NumericsReport check_gemm_block(const GemmCheckRequest& request, uint64_t limit_macs, uint64_t limit_elements) {
+  const GemmShape block = gemm_check_block({request.m, request.n, request.k}, limit_macs, limit_elements);
+  if (block.m == request.m && block.n == request.n) return check_gemm(request);
+  GemmCheckRequest sliced = request;
+  sliced.m = block.m;
+  sliced.n = block.n;
+  NumericsReport report = check_gemm(sliced);
+  report.reference = range_text("rows", 0, block.m, request.m) + ", " +
+                     range_text("columns", 0, block.n, request.n) + ", all of K = " + std::to_string(request.k) +
+                     ": " + report.reference;
   return report;
 }
 

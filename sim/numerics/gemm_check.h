@@ -41,6 +41,17 @@ NumericsReport check_gemm(const GemmCheckRequest& request);
 uint64_t default_check_limit_macs();      // M·N·K: 2^28, about 0.4 s
 uint64_t default_check_limit_elements();  // M·K + K·N + M·N: 2^23, about 0.6 s
 
+// The largest block of C, its first rows and columns over the whole of K, whose check stays
+// within both limits (as square as the shape allows, then grown along the longer side). Each
+// element of C is a row of A times a column of B, summed in the same order whatever the block,
+// so the block's check is the whole GEMM's on those elements. At least 1 × 1.
+GemmShape gemm_check_block(const GemmShape& shape, uint64_t limit_macs, uint64_t limit_elements);
+
+// check_gemm on gemm_check_block's block of the request's shape; when that is not the whole, the
+// reference line says which block ("rows 0-127 of 4096, columns 0-255 of 12288, all of K =
+// 12288: ...").
+NumericsReport check_gemm_block(const GemmCheckRequest& request, uint64_t limit_macs, uint64_t limit_elements);
+
 // The pieces of check_gemm, exposed so tests can compare results of their own making.
 
 // The real inputs: row-major A (m×k) and B (k×n) drawn from normal(0, 1) by a

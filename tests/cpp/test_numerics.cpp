@@ -196,6 +196,34 @@ TEST(NumericsCheck, IsDeterministicInTheSeed) {
   EXPECT_EQ(report.max_abs_error, check_gemm({4, 5, 6, DType::Bf16, 2, 9}).max_abs_error);
 }
 
+// A GEMM past the check's limits is checked on its largest block of rows and columns over the
+// whole K within them: the block fits both limits, cannot grow by a row or a column, and its
+// report is the same as the sub-GEMM's own check (each element depends on its row and column
+// only), naming the block.
+TEST(NumericsCheck, ALargeGemmIsCheckedOnABlockOverTheWholeK) {
+  const uint64_t macs = uint64_t{1} << 28, elements = uint64_t{1} << 23;
+  for (const GemmShape shape : {GemmShape{4096, 12288, 12288}, GemmShape{8, 1 << 20, 4096},
+                                GemmShape{1 << 20, 16, 256}, GemmShape{3, 5, 1 << 22}}) {
+    const GemmShape block = gemm_check_block(shape, macs, elements);
+    const auto fits = [&](uint64_t m, uint64_t n) {
+      return m * n * shape.k <= macs && m * shape.k + shape.k * n + m * n <= elements;
+    };
+    EXPECT_EQ(block.k, shape.k);
+    EXPECT_TRUE(fits(block.m, block.n) || (block.m == 1 && block.n == 1)) << block.m << "x" << block.n;
+    EXPECT_TRUE(block.m == shape.m || !fits(block.m + 1, block.n)) << shape.m << " rows";
+    EXPECT_TRUE(block.n == shape.n || !fits(block.m, block.n + 1)) << shape.n << " columns";
+  }
+  const GemmCheckRequest whole{4096, 12288, 12288, DType::Bf16, 256, 3};
+  const NumericsReport report = check_gemm_block(whole, macs, elements);
+  const GemmShape block = gemm_check_block({4096, 12288, 12288}, macs, elements);
+  const NumericsReport own = check_gemm({block.m, block.n, 12288, DType::Bf16, 256, 3});
+  EXPECT_TRUE(report.checked && report.passed);
+  EXPECT_EQ(report.max_abs_error, own.max_abs_error);
+  EXPECT_EQ(report.reference.rfind("rows 0-" + std::to_string(block.m - 1) + " of 4096, columns 0-", 0), 0u)
+      << report.reference;
+  EXPECT_NE(report.reference.find("all of K = 12288: " + own.reference), std::string::npos) << report.reference;
+}
+
 TEST(NumericsCheck, CatchesAccumulationInFp16) {
   const GemmShape shape{8, 8, 256};
   const RealOperands real = draw_real_operands(shape, 12);
