@@ -114,7 +114,7 @@ std::vector<double> dropout_reference(const std::vector<double>& x, const std::v
   return y;
 }
 
-SiluMulGradients<double> silu_and_multiply_backward_reference(const std::vector<double>& gate,
+GatedGradients<double> silu_and_multiply_backward_reference(const std::vector<double>& gate,
                                                               const std::vector<double>& up,
                                                               const std::vector<double>& dy) {
   require_size(up.size(), gate.size(), "silu_and_multiply_backward_reference");
@@ -124,6 +124,27 @@ SiluMulGradients<double> silu_and_multiply_backward_reference(const std::vector<
   // silu'(g) = s + g s (1 - s).
   return {to_vector(Eigen::ArrayXd(as_array(dy) * as_array(up) * (s + g * s * (1 - s)))),
           to_vector(Eigen::ArrayXd(as_array(dy) * g * s))};
+}
+
+GatedGradients<double> gelu_and_multiply_backward_reference(const std::vector<double>& gate,
+                                                           const std::vector<double>& up,
+                                                           const std::vector<double>& dy) {
+  require_size(up.size(), gate.size(), "gelu_and_multiply_backward_reference");
+  require_size(dy.size(), gate.size(), "gelu_and_multiply_backward_reference");
+  const double sqrt_2_over_pi = std::sqrt(2 / std::acos(-1.0));
+  const Eigen::ArrayXd g = as_array(gate);
+  const Eigen::ArrayXd t = (sqrt_2_over_pi * (g + 0.044715 * g.cube())).tanh();
+  const Eigen::ArrayXd slope =
+      0.5 * (1 + t) + 0.5 * g * (1 - t.square()) * sqrt_2_over_pi * (1 + 3 * 0.044715 * g.square());
+  return {to_vector(Eigen::ArrayXd(as_array(dy) * as_array(up) * slope)),
+          to_vector(Eigen::ArrayXd(as_array(dy) * 0.5 * g * (1 + t)))};
+}
+
+std::vector<double> softcap_backward_reference(const std::vector<double>& y, const std::vector<double>& dy,
+                                               double cap) {
+  require_size(dy.size(), y.size(), "softcap_backward_reference");
+  if (!(cap > 0)) throw std::invalid_argument("softcap_backward_reference: the cap must be positive");
+  return to_vector(Eigen::ArrayXd(as_array(dy) * (1 - (as_array(y) / cap).square())));
 }
 
 std::vector<double> rope_half_split_backward_reference(const std::vector<double>& dy, RowShape shape,

@@ -48,6 +48,8 @@ std::vector<Op> small_ops() {
       Op("gelu", OpKind::Gelu, RowsShape{6, 48}),
       Op("relu", OpKind::Relu, RowsShape{6, 48}),
       Op("silu_mul", OpKind::SiluMul, RowsShape{6, 48}),
+      Op("gelu_mul", OpKind::GeluMul, RowsShape{6, 48}),
+      Op("softcap", OpKind::Softcap, workloads::SoftcapShape{6, 48, 30}),
       Op("residual", OpKind::ResidualAdd, RowsShape{6, 48}),
       Op("rope", OpKind::Rope, RopeShape{5, 3, 16}),
       // GQA, a chunk of queries at the end of the keys; and a plain multi-head, unmasked one.

@@ -41,6 +41,8 @@ std::vector<Op> small_training_ops() {
       Op("gelu_backward", OpKind::GeluBackward, RowsShape{6, 48}),
       Op("relu_backward", OpKind::ReluBackward, RowsShape{6, 48}),
       Op("silu_mul_backward", OpKind::SiluMulBackward, RowsShape{6, 48}),
+      Op("gelu_mul_backward", OpKind::GeluMulBackward, RowsShape{6, 48}),
+      Op("softcap_backward", OpKind::SoftcapBackward, workloads::SoftcapShape{6, 48, 30}),
       Op("attention_backward", OpKind::AttentionBackward, AttentionShape{2, 4, 2, 5, 23, 16, true, 0}),
       Op("attention_backward_mha", OpKind::AttentionBackward, AttentionShape{1, 3, 3, 7, 12, 8, false, 0}),
       Op("embedding_backward", OpKind::EmbeddingBackward, EmbeddingShape{40, 16, 100}),
