@@ -265,19 +265,22 @@ AttentionGradients<double> attention_backward_reference(const std::vector<double
   const ConstRows values(v.data(), kv_len, kv_heads * d);
   const ConstRows out_gradient(d_out.data(), q_len, q_heads * d);
   const double scale = 1 / std::sqrt(static_cast<double>(shape.head_dim));
-  const SoftmaxMask mask = shape.causal ? SoftmaxMask::Causal : SoftmaxMask::None;
   RowMatrix dq(q_len, q_heads * d);
   RowMatrix dk = RowMatrix::Zero(kv_len, kv_heads * d);
   RowMatrix dv = RowMatrix::Zero(kv_len, kv_heads * d);
   for (Eigen::Index head = 0; head < q_heads; ++head) {
     const Eigen::Index kv_head = head / (q_heads / kv_heads);
     const RowMatrix scores = queries.middleCols(head * d, d) * keys.middleCols(kv_head * d, d).transpose() * scale;
+    std::vector<double> capped = capped_scores_reference(to_vector(scores), shape);
+    mask_invisible(capped, shape);
     const std::vector<double> probabilities =
-        softmax_rows_reference(to_vector(scores), {shape.q_len, shape.kv_len}, mask);
+        softmax_rows_reference(capped, {shape.q_len, shape.kv_len}, SoftmaxMask::None);
     const ConstRows p(probabilities.data(), q_len, kv_len);
     const RowMatrix dp = out_gradient.middleCols(head * d, d) * values.middleCols(kv_head * d, d).transpose();
     const Eigen::VectorXd delta = (dp.array() * p.array()).rowwise().sum();
-    const RowMatrix ds = p.array() * (dp.colwise() - delta).array();
+    RowMatrix ds = p.array() * (dp.colwise() - delta).array();
+    // Through the cap: d(c·tanh(s/c))/ds = 1 - tanh²(s/c).
+    if (shape.softcap > 0) ds.array() *= 1 - (scores.array() / double{shape.softcap}).tanh().square();
     dv.middleCols(kv_head * d, d) += p.transpose() * out_gradient.middleCols(head * d, d);
     dq.middleCols(head * d, d) = ds * keys.middleCols(kv_head * d, d) * scale;
     dk.middleCols(kv_head * d, d) += ds.transpose() * queries.middleCols(head * d, d) * scale;

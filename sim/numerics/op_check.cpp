@@ -189,8 +189,7 @@ NumericsReport check_batched_matmul(const workloads::BatchedMatmulShape& op_shap
 
 UnitCost group_cost(const workloads::AttentionShape& s) {
   const uint64_t group = s.heads / s.kv_heads;
-  const uint64_t scores =
-      s.causal ? workloads::causal_pairs(s.q_len, s.kv_len) : s.q_len * s.kv_len;
+  const uint64_t scores = workloads::attended_pairs(s);
   // Q and O of the group's query heads, its K and V, and their S and P.
   const uint64_t elements =
       2 * group * s.q_len * s.head_dim + 2 * s.kv_len * s.head_dim + 2 * group * s.q_len * s.kv_len;
@@ -206,7 +205,8 @@ NumericsReport check_attention(const workloads::AttentionShape& op_shape, arch::
   const uint64_t kv_groups = slice.kv_groups, q_len = slice.q_len;
   // Leading whole groups are an attention of their own: query head h still reads KV head
   // h / group. Batch entries only repeat the same computation on other data.
-  const AttentionShape shape{q_len, kv_len, d, kv_groups * group, kv_groups, op_shape.causal};
+  const AttentionShape shape{q_len,           kv_len,           d, kv_groups * group, kv_groups,
+                             op_shape.causal, op_shape.window, static_cast<float>(op_shape.softcap)};
   InputDraws draws(seed, dtype);
   const std::vector<float> q = draws.normal(q_len * shape.q_heads * d, 0, 1);
   const std::vector<float> k = draws.normal(kv_len * kv_groups * d, 0, 1);

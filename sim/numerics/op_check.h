@@ -54,9 +54,10 @@ OpCheckLimits default_op_check_limits();
 //     Softcap draws inputs spread as widely as its cap, so that tanh saturates in some.
 //   BatchedMatmul: check_gemm on the leading batch entries that fit, each with k_tile = k.
 //   Attention: one batch entry, all heads or the leading whole KV-head groups that fit (when
-//     not even one group fits, its last queries that do: the end-aligned causal mask gives
-//     them the keys they see in the op), on both the fused and the unfused kernel; passed iff the fused output is within its bound
-//     of the fp64 reference and within both kernels' bounds of the unfused output.
+//     not even one group fits, its last queries that do: the end-aligned causal mask, and a
+//     sliding window, give them the keys they see in the op), its soft cap included, on both
+//     the fused and the unfused kernel; passed iff the fused output is within its bound of the
+//     fp64 reference and within both kernels' bounds of the unfused output.
 //   The backward, loss, optimizer and fp8 cast kinds, each within the bound of its check:
 //     SoftmaxBackward as Softmax, y the datapath's softmax of the drawn logits; SoftcapBackward
 //     as Softcap, y the datapath's soft cap of the drawn inputs; the RowsShape

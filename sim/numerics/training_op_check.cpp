@@ -245,7 +245,7 @@ NumericsReport check_gradient_norm(const workloads::OptimizerShape& op_shape, ui
 
 UnitCost backward_group_cost(const workloads::AttentionShape& s) {
   const uint64_t group = s.heads / s.kv_heads;
-  const uint64_t scores = s.causal ? workloads::causal_pairs(s.q_len, s.kv_len) : s.q_len * s.kv_len;
+  const uint64_t scores = workloads::attended_pairs(s);
   // Q, O, dO and dQ of the group's query heads; its K, V, dK and dV; L; and the replayed
   // scores and probabilities the check keeps for a head.
   const uint64_t elements =
@@ -254,8 +254,9 @@ UnitCost backward_group_cost(const workloads::AttentionShape& s) {
 }
 
 // The most leading tokens of one KV-head group of a causal self-attention (q_len = kv_len) that
-// fit: queries 0 .. r - 1 see keys 0 .. r - 1 only, so they are a causal attention of their own
-// over r keys, where one query of all the keys (a group's least slice otherwise) may not fit.
+// fit: queries 0 .. r - 1 see keys 0 .. r - 1 only (a window's of them), so they are a causal
+// attention of their own over r keys, where one query of all the keys (a group's least slice
+// otherwise) may not fit.
 uint64_t affordable_leading_tokens(const workloads::AttentionShape& op_shape, const OpCheckLimits& limits) {
   if (!op_shape.causal || op_shape.q_len != op_shape.kv_len) return 0;
   return largest_fitting(op_shape.q_len, limits, [&](uint64_t tokens) {
@@ -278,7 +279,8 @@ NumericsReport check_attention_backward(const workloads::AttentionShape& op_shap
     scope = attention_scope(op_shape, {1, op_shape.q_len}) + ", " + range_text("tokens", 0, q_len, op_shape.q_len) +
             " (the leading queries and the keys they see: a causal attention of its own)";
   }
-  const AttentionShape shape{q_len, kv_len, d, slice.kv_groups * group, slice.kv_groups, op_shape.causal};
+  const AttentionShape shape{q_len,           kv_len,           d, slice.kv_groups * group, slice.kv_groups,
+                             op_shape.causal, op_shape.window, static_cast<float>(op_shape.softcap)};
   InputDraws draws(seed, dtype);
   const std::vector<float> q = draws.normal(shape.q_len * shape.q_heads * d, 0, 1);
   const std::vector<float> k = draws.normal(kv_len * shape.kv_heads * d, 0, 1);

@@ -55,6 +55,8 @@ std::vector<Op> small_ops() {
       // GQA, a chunk of queries at the end of the keys; and a plain multi-head, unmasked one.
       Op("attention", OpKind::Attention, AttentionShape{2, 4, 2, 5, 23, 16, true, 0}),
       Op("attention_mha", OpKind::Attention, AttentionShape{1, 3, 3, 7, 12, 8, false, 0}),
+      // A sliding window of 6 keys and scores capped at 2.
+      Op("attention_windowed", OpKind::Attention, AttentionShape{2, 4, 2, 5, 23, 16, true, 0, 6, 2.0}),
   };
 }
 

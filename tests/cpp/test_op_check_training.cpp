@@ -45,6 +45,7 @@ std::vector<Op> small_training_ops() {
       Op("softcap_backward", OpKind::SoftcapBackward, workloads::SoftcapShape{6, 48, 30}),
       Op("attention_backward", OpKind::AttentionBackward, AttentionShape{2, 4, 2, 5, 23, 16, true, 0}),
       Op("attention_backward_mha", OpKind::AttentionBackward, AttentionShape{1, 3, 3, 7, 12, 8, false, 0}),
+      Op("attention_backward_windowed", OpKind::AttentionBackward, AttentionShape{2, 4, 2, 5, 23, 16, true, 0, 6, 2.0}),
       Op("embedding_backward", OpKind::EmbeddingBackward, EmbeddingShape{40, 16, 100}),
       Op("cross_entropy", OpKind::CrossEntropy, RowsShape{6, 100}),
       Op("cross_entropy_backward", OpKind::CrossEntropyBackward, RowsShape{6, 100}),
