@@ -1,6 +1,7 @@
 #include "workloads/hf_families.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,9 +67,8 @@ void every_layer_windowed(ConfigFile& file, ModelConfig& config) {
 
 // ---- Families -------------------------------------------------------------------------------
 
-void read_bert(ConfigFile&, ModelConfig& config) { config.linear_bias = true; }
-
-void read_gpt2(ConfigFile&, ModelConfig& config) { config.linear_bias = true; }
+// GPT-2 and BERT: biases on every linear.
+void read_biased(ConfigFile&, ModelConfig& config) { config.linear_bias = true; }
 
 // do_layer_norm_before may make an OPT model post-norm; enable_bias, project_in/out.
 void read_opt(ConfigFile& file, ModelConfig& config) {
@@ -228,8 +228,8 @@ constexpr Positional kLearned = Positional::Learned;
 const Family kFamilies[] = {
     // model_type, gated, norm, placement, positions, causal, activation, tied, offset, 4 × hidden,
     // rotary share, activation key, particulars
-    {"bert", false, kLayerNorm, NormPlacement::Post, kLearned, false, "gelu", true, 0, false, 1, nullptr, read_bert},
-    {"gpt2", false, kLayerNorm, kPre, kLearned, true, "gelu_new", true, 0, true, 1, nullptr, read_gpt2},
+    {"bert", false, kLayerNorm, NormPlacement::Post, kLearned, false, "gelu", true, 0, false, 1, nullptr, read_biased},
+    {"gpt2", false, kLayerNorm, kPre, kLearned, true, "gelu_new", true, 0, true, 1, nullptr, read_biased},
     {"llama", true, kRmsNorm, kPre, kRope, true, "silu", false, 0, false, 1, nullptr, read_llama},
     {"mistral", true, kRmsNorm, kPre, kRope, true, "silu", false, 0, false, 1, nullptr, read_mistral},
     {"mixtral", true, kRmsNorm, kPre, kRope, true, "silu", false, 0, false, 1, nullptr, read_mixtral},

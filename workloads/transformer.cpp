@@ -281,7 +281,7 @@ class LayerBuilder {
   std::vector<Op> ops_;
 };
 
-// Layers [first, end) as blocks: each run of one kind of layer, or of a short pattern of kinds
+// Layers of the given kinds, in order, as blocks: each run of one kind, or of a short pattern of kinds
 // (Gemma 2's sliding and global layers in turn), held once and repeated. At each layer the
 // period covering the most layers wins, the shortest on a tie.
 std::vector<LayerBlock> layer_blocks(const std::vector<LayerKind>& kinds,
