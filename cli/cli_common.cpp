@@ -99,6 +99,15 @@ int finish_command(const sim::ReportBundle& reports, bool quiet, const std::stri
   return kExitNumericsFailed;
 }
 
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const std::string& warning : warnings) std::cerr << "tessel: warning: " << warning << '\n';
+}
+
+void print_warnings(const nlohmann::json& summary) {
+  // A GEMM run's summary has no warnings.
+  print_warnings(summary.value("warnings", std::vector<std::string>()));
+}
+
 sim::RunObserver progress_observer(bool quiet, bool ops) {
   sim::RunObserver observer;
   if (quiet) return observer;

@@ -61,6 +61,10 @@ arch::CollectiveAlgorithm parse_collective(const std::string& text);
 // check failed).
 int finish_command(const sim::ReportBundle& reports, bool quiet, const std::string& out, const std::string& trace);
 
+// The summary's "warnings" (the model config's, capacities exceeded), each on a line of stderr.
+void print_warnings(const nlohmann::json& summary);
+void print_warnings(const std::vector<std::string>& warnings);
+
 // Progress on stderr: each step of several ("[2/5] decode batch 8, ..."), and with `ops` each
 // op of a GEMM list; nothing when `quiet`.
 sim::RunObserver progress_observer(bool quiet, bool ops);

@@ -185,7 +185,6 @@ sim::ReportBundle execute_system_run(const RunFlags& flags, const sim::Workload&
   options.record_events = !flags.trace.empty();
   const sim::SystemRunResult result =
       sim::run_system(system, *model, plan, run_settings(flags), options, progress_observer(flags.quiet, false));
-  for (const std::string& warning : result.warnings) std::cerr << "tessel: warning: " << warning << '\n';
   sim::ReportBundle reports = sim::report_bundle(result);
   if (options.record_events) reports.trace = sim::printed([&](std::ostream& out) { sim::write_trace(result, out); });
   return reports;
@@ -210,7 +209,9 @@ sim::ReportBundle execute_run(const RunFlags& flags) {
 }
 
 int run_command(const RunFlags& flags) {
-  return finish_command(execute_run(flags), flags.quiet, flags.out, flags.trace);
+  const sim::ReportBundle reports = execute_run(flags);
+  print_warnings(reports.summary);
+  return finish_command(reports, flags.quiet, flags.out, flags.trace);
 }
 
 }  // namespace tessel::cli

@@ -139,6 +139,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
 int sweep_command(const SweepFlags& flags) {
   const SweepSpec spec = read_sweep_spec(flags.spec);
   const RunFlags base = parse_run_flags(spec);
+  // Once for the sweep; each point's summary.json lists them too.
+  if (!base.model.empty()) print_warnings(load_model(base.model).warnings);
   const bool temporary = flags.out.empty();
   const fs::path out =
       temporary ? fs::temp_directory_path() / ("tessel_sweep_" + std::to_string(getpid())) : fs::path(flags.out);

@@ -191,15 +191,25 @@ std::vector<sim::PlanOutcome> execute_search(const TrainFlags& flags) {
                            progress.on_step);
 }
 
+std::vector<std::string> training_warnings(const TrainFlags& flags) {
+  return sim::config_warnings(training_request(flags));
+}
+
 int train_command(const TrainFlags& flags) {
-  if (!flags.search) return finish_command(execute_train(flags), flags.quiet, flags.out, flags.trace);
+  if (!flags.search) {
+    const sim::ReportBundle reports = execute_train(flags);
+    print_warnings(reports.summary);
+    return finish_command(reports, flags.quiet, flags.out, flags.trace);
+  }
   const std::vector<sim::PlanOutcome> plans = execute_search(flags);
+  const std::vector<std::string> warnings = training_warnings(flags);
+  print_warnings(warnings);
   if (!flags.quiet) sim::print_plans_table(plans, flags.search_show, std::cout);
   if (!flags.out.empty()) {
     std::filesystem::create_directories(flags.out);
     sim::write_text_file(sim::printed([&](std::ostream& out) { sim::write_plans_csv(plans, out); }),
                          (std::filesystem::path(flags.out) / "plans.csv").string());
-    sim::write_text_file(sim::plans_summary_json(plans).dump(2) + "\n",
+    sim::write_text_file(sim::plans_summary_json(plans, warnings).dump(2) + "\n",
                          (std::filesystem::path(flags.out) / "summary.json").string());
   }
   return 0;

@@ -57,6 +57,9 @@ CLI::App* add_train_command(CLI::App& app, TrainFlags& flags);
 sim::ReportBundle execute_train(const TrainFlags& flags);
 // --search: every plan's outcome, fastest first (progress on stderr unless quiet).
 std::vector<sim::PlanOutcome> execute_search(const TrainFlags& flags);
+// What the model's (and the teacher's) configs ask for that tessel does not model, as a
+// training summary lists them.
+std::vector<std::string> training_warnings(const TrainFlags& flags);
 int train_command(const TrainFlags& flags);
 
 }  // namespace tessel::cli

@@ -115,6 +115,9 @@ uint64_t units_of(const workloads::Op& op) {
     case OpKind::Dropout:
     case OpKind::DropoutBackward:
       return op.shape_as<workloads::DropoutShape>().rows;
+    case OpKind::Softcap:
+    case OpKind::SoftcapBackward:
+      return op.shape_as<workloads::SoftcapShape>().rows;
     case OpKind::AdamW:
     case OpKind::GradientNorm:
     case OpKind::GradientUnscale:
@@ -152,9 +155,9 @@ MatrixWork matrix_work_of(const arch::SystolicSpec& spec, const workloads::Op& o
     MatrixWork work = op.kind == OpKind::Attention ? unit_matrix_work(spec, dtype, search_dataflows, forward)
                                                     : unit_matrix_work(spec, dtype, search_dataflows, backward);
     if (s.causal) {
-      // Blocks wholly above the diagonal are skipped: the work scales with the visible pairs.
-      const uint64_t pairs = workloads::causal_pairs(s.q_len, s.kv_len);
-      work.cycles = arch::ceil_div(work.cycles * pairs, s.q_len * s.kv_len);
+      // Blocks wholly above the diagonal (or before a sliding window) are skipped: the work
+      // scales with the visible pairs.
+      work.cycles = arch::ceil_div(work.cycles * workloads::attended_pairs(s), s.q_len * s.kv_len);
     }
     return work;
   }

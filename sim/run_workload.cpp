@@ -23,9 +23,9 @@ void run_model(const ModelWorkload& workload, StepRunner& runner, const RunObser
   result.weight_bytes = workloads::build_model(model, phases.front(), workload.attention, whole).total_parameters() *
                         element_bytes;
   if (model.causal) {
-    const uint64_t positions = phases.back().kv_len;
-    result.kv_cache_bytes = workload.request.batch * positions * model.num_key_value_heads * model.head_dim * 2 *
-                            model.num_hidden_layers * element_bytes;
+    result.kv_cache_bytes = workloads::kv_cache_elements(model, workload.request.batch, phases.back().kv_len, 0,
+                                                         model.num_hidden_layers) *
+                            element_bytes;
   }
   for (size_t i = 0; i < phases.size(); ++i) {
     if (observer.on_step && phases.size() > 1) observer.on_step(i, phases.size(), workloads::phase_text(phases[i]));
@@ -84,6 +84,12 @@ RunResult run_workload(Device& device, const Workload& workload, const RunSettin
   if (const auto* gemms = std::get_if<GemmWorkload>(&workload)) run_gemms(*gemms, runner, result);
   if (const auto* model = std::get_if<ModelWorkload>(&workload)) run_model(*model, runner, observer, result);
   return result;
+}
+
+uint64_t StepResult::simulated_layers() const {
+  uint64_t simulated = 0;
+  for (const StepBlock& block : blocks) simulated += block.layers;
+  return simulated;
 }
 
 StepResult join_steps(StepResult first, const StepResult& then) {

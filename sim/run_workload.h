@@ -52,11 +52,13 @@ struct ModelWorkload {
 
 using Workload = std::variant<GemmWorkload, ModelWorkload>;
 
-// Ops [first, first + count) of a step are a block of `repeats` identical layers.
+// Ops [first, first + count) of a step are a block of `repeats` identical runs of `layers`
+// layers (workloads::LayerBlock).
 struct StepBlock {
   size_t first = 0;
   size_t count = 0;
   uint64_t repeats = 1;
+  uint64_t layers = 1;
 };
 
 struct StepResult {
@@ -67,6 +69,9 @@ struct StepResult {
   uint64_t cycles = 0;
   uint64_t layers = 0;        // the step's layers
   uint64_t layer_cycles = 0;  // their mean (one layer when they are identical)
+
+  // Layers simulated: one of each run of identical ones (one for a dense model).
+  uint64_t simulated_layers() const;
   uint64_t roofline_cycles = 0;
   uint64_t flops = 0;
   uint64_t macs = 0;

@@ -8,7 +8,8 @@ namespace {
 
 using workloads::Op;
 
-// What makes two ops cost the same: kind, sizes and the flags that change their work.
+// What makes two ops cost the same: kind, sizes (an attention's window and softcap among them)
+// and the flags that change their work.
 std::string op_identity(const Op& op) {
   std::string id = workloads::kind_name(op.kind) + " " + op.shape_text();
   if (const auto* s = std::get_if<workloads::LinearShape>(&op.shape)) id += s->bias ? " bias" : "";
@@ -49,7 +50,7 @@ StepResult StepRunner::run(const workloads::OpGraph& graph, std::optional<worklo
   add_all(graph.prologue, 1, false);
   uint64_t layer_cycles = 0;  // every layer's
   for (const workloads::LayerBlock& block : graph.layers) {
-    step.blocks.push_back({step.ops.size(), block.ops.size(), block.repeats});
+    step.blocks.push_back({step.ops.size(), block.ops.size(), block.repeats, block.layers_per_repeat()});
     add_all(block.ops, block.repeats, true);
     for (size_t i = step.ops.size() - block.ops.size(); i < step.ops.size(); ++i) {
       layer_cycles += step.ops[i].cycles * block.repeats;

@@ -1,5 +1,6 @@
 #include "workloads/data_parallel.h"
 
+#include <initializer_list>
 #include <utility>
 
 #include "workloads/input_error.h"
@@ -18,6 +19,17 @@ uint64_t parameters_of(const std::vector<Op>& ops) {
   uint64_t total = 0;
   for (const Op& op : ops) total += op.parameters();
   return total;
+}
+
+// Ops added before a block's first layer's ops, or after its last layer's.
+void prepend(LayerBlock& block, std::initializer_list<Op> ops) {
+  block.ops.insert(block.ops.begin(), ops);
+  if (!block.layer_sizes.empty()) block.layer_sizes.front() += ops.size();
+}
+
+void append(LayerBlock& block, Op op) {
+  block.ops.push_back(std::move(op));
+  if (!block.layer_sizes.empty()) ++block.layer_sizes.back();
 }
 
 class Passes {
@@ -51,8 +63,7 @@ class Passes {
     prologue.push_back(wait_for_gathers(graph.layers.empty() ? 0 : 1));
     graph.prologue.insert(graph.prologue.begin(), prologue.begin(), prologue.end());
     for (size_t b = 0; b < graph.layers.size(); ++b) {
-      std::vector<Op>& ops = graph.layers[b].ops;
-      ops.insert(ops.begin(), {gather(graphs_.layer_parameters[b]), wait_for_gathers(1)});
+      prepend(graph.layers[b], {gather(graphs_.layer_parameters[b]), wait_for_gathers(1)});
     }
     graph.epilogue.insert(graph.epilogue.begin(), wait_for_gathers(0));
     return graph;
@@ -71,9 +82,9 @@ class Passes {
     }
     for (size_t i = 0; i < blocks; ++i) {
       const size_t b = blocks - 1 - i;  // the backward pass runs the blocks in reverse
-      std::vector<Op>& ops = graph.layers[i].ops;
-      if (gathers) ops.insert(ops.begin(), {gather(graphs_.layer_parameters[b]), wait_for_gathers(1)});
-      if (reduce && graphs_.layer_trainable[b] > 0) ops.push_back(reduction(graphs_.layer_trainable[b]));
+      LayerBlock& block = graph.layers[i];
+      if (gathers) prepend(block, {gather(graphs_.layer_parameters[b]), wait_for_gathers(1)});
+      if (reduce && graphs_.layer_trainable[b] > 0) append(block, reduction(graphs_.layer_trainable[b]));
     }
     if (reduce && graphs_.edge_trainable > 0) {
       const uint64_t head = parameters_of(graphs_.forward.epilogue);

@@ -70,6 +70,68 @@ ModelConfig llama_like(std::string name, uint64_t hidden, uint64_t intermediate,
   return config;
 }
 
+// Qwen2's shape: Llama's with biases on Q, K and V only.
+ModelConfig qwen2_like(std::string name, uint64_t hidden, uint64_t intermediate, uint64_t layers, uint64_t heads,
+                       uint64_t kv_heads, uint64_t vocab) {
+  ModelConfig config = llama_like(std::move(name), hidden, intermediate, layers, heads, kv_heads, vocab);
+  config.qkv_bias = true;
+  return config;
+}
+
+// Gemma's shape: Llama's with a GeGLU MLP, heads of 256 whatever the width, a 256000-token
+// vocabulary and the LM head tied to it.
+ModelConfig gemma_like(std::string name, uint64_t hidden, uint64_t intermediate, uint64_t layers, uint64_t heads,
+                       uint64_t kv_heads, uint64_t head_dim) {
+  ModelConfig config = llama_like(std::move(name), hidden, intermediate, layers, heads, kv_heads, 256000);
+  config.head_dim = head_dim;
+  config.activation = Activation::GeluGated;
+  config.tied_embeddings = true;
+  return config;
+}
+
+// Gemma 2: Gemma's with four norms a layer, scores capped at 50 and logits at 30, and a
+// 4096-token window on every other layer, from the first.
+ModelConfig gemma2_like(std::string name, uint64_t hidden, uint64_t intermediate, uint64_t layers, uint64_t heads,
+                        uint64_t kv_heads, uint64_t head_dim) {
+  ModelConfig config = gemma_like(std::move(name), hidden, intermediate, layers, heads, kv_heads, head_dim);
+  config.post_sublayer_norms = true;
+  config.attention_softcap = 50;
+  config.logit_softcap = 30;
+  config.sliding_window = 4096;
+  for (uint64_t layer = 0; layer < layers; ++layer) config.sliding_layers.push_back(layer % 2 == 0);
+  return config;
+}
+
+// Falcon's shape: LayerNorm, RoPE, a 4 × hidden GELU MLP beside the attention, no biases, heads
+// of 64, a 65024-token vocabulary tied to the LM head.
+ModelConfig falcon_like(std::string name, uint64_t hidden, uint64_t layers, uint64_t heads, uint64_t kv_heads,
+                        BlockLayout layout) {
+  ModelConfig config = llama_like(std::move(name), hidden, 4 * hidden, layers, heads, kv_heads, 65024);
+  config.activation = Activation::Gelu;
+  config.norm = Norm::LayerNorm;
+  config.tied_embeddings = true;
+  config.block_layout = layout;
+  return config;
+}
+
+// GPT-NeoX's shape: LayerNorm, RoPE on a quarter of each head, attention and MLP in parallel
+// with a norm each, biases everywhere, an untied LM head over a 50432-token vocabulary.
+ModelConfig neox_like(std::string name, uint64_t hidden, uint64_t layers, uint64_t heads) {
+  ModelConfig config = llama_like(std::move(name), hidden, 4 * hidden, layers, heads, heads, 50432);
+  config.activation = Activation::Gelu;
+  config.norm = Norm::LayerNorm;
+  config.linear_bias = true;
+  config.rotary_fraction = 0.25;
+  config.block_layout = BlockLayout::Parallel;
+  return config;
+}
+
+ModelConfig with_window(ModelConfig config, uint64_t window) {
+  config.sliding_window = window;
+  config.sliding_layers.assign(config.num_hidden_layers, true);
+  return config;
+}
+
 std::vector<ModelConfig> make_presets() {
   // Hub addresses are huggingface.co/<repo>/blob/main/config.json.
   std::vector<ModelConfig> presets;
@@ -106,9 +168,9 @@ std::vector<ModelConfig> make_presets() {
   // heads.
   presets.push_back(llama_like("llama3-8b", 4096, 14336, 32, 32, 8, 128256));
   presets.push_back(llama_like("llama3-70b", 8192, 28672, 80, 64, 8, 128256));
-  // mistralai/Mistral-7B-v0.1: Llama's shape with GQA. Its 4096-token sliding window is not
-  // modelled: attention spans the whole context.
-  presets.push_back(llama_like("mistral-7b", 4096, 14336, 32, 32, 8, 32000));
+  // mistralai/Mistral-7B-v0.1: Llama's shape with GQA and a 4096-token sliding window on every
+  // layer.
+  presets.push_back(with_window(llama_like("mistral-7b", 4096, 14336, 32, 32, 8, 32000), 4096));
   // mistralai/Mixtral-8x7B-v0.1: Mistral's shape with every MLP replaced by 8 experts of
   // 14336, 2 a token (num_local_experts, num_experts_per_tok).
   ModelConfig mixtral = llama_like("mixtral-8x7b", 4096, 14336, 32, 32, 8, 32000);
@@ -126,6 +188,35 @@ std::vector<ModelConfig> make_presets() {
   deepseek.expert_intermediate_size = 1408;
   deepseek.first_dense_layers = 1;
   presets.push_back(deepseek);
+  // Qwen/Qwen2-7B and Qwen/Qwen2.5-7B, the same shape: 28 heads of 128 with 4 K/V heads, a
+  // 152064-token vocabulary, untied; use_sliding_window false.
+  presets.push_back(qwen2_like("qwen2-7b", 3584, 18944, 28, 28, 4, 152064));
+  presets.push_back(qwen2_like("qwen2.5-7b", 3584, 18944, 28, 28, 4, 152064));
+  // Qwen/Qwen1.5-MoE-A2.7B: every layer 60 experts of 1408 (moe_intermediate_size), 4 a token,
+  // beside a gated shared expert of 5632 (shared_expert_intermediate_size: 4 experts' width).
+  ModelConfig qwen_moe = qwen2_like("qwen1.5-moe-a2.7b", 2048, 5632, 24, 16, 16, 151936);
+  qwen_moe.experts = 60;
+  qwen_moe.experts_per_token = 4;
+  qwen_moe.expert_intermediate_size = 1408;
+  qwen_moe.shared_experts = 4;
+  qwen_moe.shared_expert_gate = true;
+  presets.push_back(qwen_moe);
+  // google/gemma-2b (multi-query) and gemma-7b.
+  presets.push_back(gemma_like("gemma-2b", 2048, 16384, 18, 8, 1, 256));
+  presets.push_back(gemma_like("gemma-7b", 3072, 24576, 28, 16, 16, 256));
+  // google/gemma-2-9b and gemma-2-27b.
+  presets.push_back(gemma2_like("gemma2-9b", 3584, 14336, 42, 16, 8, 256));
+  presets.push_back(gemma2_like("gemma2-27b", 4608, 36864, 46, 32, 16, 128));
+  // microsoft/Phi-3-mini-4k-instruct: Llama's shape over a 32064-token vocabulary, with a
+  // 2047-token sliding window on every layer.
+  presets.push_back(with_window(llama_like("phi3-mini", 3072, 8192, 32, 32, 32, 32064), 2047));
+  // tiiuae/falcon-7b: 71 heads sharing one K/V head, one norm feeding attention and MLP.
+  // tiiuae/falcon-40b: the new decoder architecture, 8 K/V heads and a norm each.
+  presets.push_back(falcon_like("falcon-7b", 4544, 32, 71, 1, BlockLayout::ParallelSharedNorm));
+  presets.push_back(falcon_like("falcon-40b", 8192, 60, 128, 8, BlockLayout::Parallel));
+  // EleutherAI/pythia-6.9b and gpt-neox-20b.
+  presets.push_back(neox_like("pythia-6.9b", 4096, 32, 32));
+  presets.push_back(neox_like("gpt-neox-20b", 6144, 44, 64));
   // Not a published model: small enough to run every op through the numerics check.
   presets.push_back(llama_like("tiny", 64, 128, 2, 4, 2, 256));
   // A tiny mixture of experts: 4 experts of 32, 2 a token, one shared, the first layer dense.
@@ -173,6 +264,28 @@ std::optional<ConfigProblem> first_config_problem(const ModelConfig& config) {
   if (config.positional == Positional::Learned && config.position_table_size == 0) {
     return ConfigProblem{"position_table_size", "learned positions need a table of some rows"};
   }
+  if (config.rotary_fraction <= 0 || config.rotary_fraction > 1) {
+    return ConfigProblem{"rotary_fraction", "must be in (0, 1]"};
+  }
+  if (config.positional == Positional::Rope && (config.rotary_dim() < 2 || config.rotary_dim() % 2 != 0)) {
+    return ConfigProblem{"rotary_fraction", "rotates " + std::to_string(config.rotary_dim()) + " of the " +
+                                                std::to_string(config.head_dim) +
+                                                " dims of a head; RoPE rotates pairs, an even number of at least 2"};
+  }
+  if (config.norm_placement == NormPlacement::Post &&
+      (config.block_layout != BlockLayout::Sequential || config.post_sublayer_norms)) {
+    return ConfigProblem{"norm_placement", "parallel sub-blocks and post-sub-block norms are modelled pre-norm"};
+  }
+  if (config.attention_softcap < 0) return ConfigProblem{"attention_softcap", "must be positive, or 0 for none"};
+  if (config.logit_softcap < 0) return ConfigProblem{"logit_softcap", "must be positive, or 0 for none"};
+  if (config.sliding_window > 0 && !config.causal) {
+    return ConfigProblem{"sliding_window", "a sliding window narrows a decoder's causal mask; this is an encoder"};
+  }
+  const uint64_t windowed_entries = config.sliding_window > 0 ? config.num_hidden_layers : 0;
+  if (config.sliding_layers.size() != windowed_entries) {
+    return ConfigProblem{"sliding_layers", "has " + std::to_string(config.sliding_layers.size()) +
+                                               " entries; it needs one a layer with a sliding window, none without"};
+  }
   if (config.mixture_of_experts()) {
     if (config.experts_per_token == 0 || config.experts_per_token > config.experts) {
       return ConfigProblem{"experts_per_token", "must be between 1 and the " + std::to_string(config.experts) +
@@ -185,6 +298,12 @@ std::optional<ConfigProblem> first_config_problem(const ModelConfig& config) {
     if (config.activation != Activation::SiluGated) {
       return ConfigProblem{"activation", "experts are modelled as gated (SwiGLU) MLPs"};
     }
+  }
+  if (config.mixture_of_experts() && config.block_layout != BlockLayout::Sequential) {
+    return ConfigProblem{"block_layout", "experts are modelled in sequential layers, not beside the attention"};
+  }
+  if (config.shared_expert_gate && config.shared_experts == 0) {
+    return ConfigProblem{"shared_expert_gate", "gates shared experts, and there are none"};
   }
   return std::nullopt;
 }

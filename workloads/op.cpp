@@ -1,6 +1,8 @@
 #include "workloads/op.h"
 
+#include <algorithm>
 #include <initializer_list>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -22,16 +24,21 @@ bool holds_kinds_shape(OpKind kind, const OpShape& shape) {
     case OpKind::Gelu:
     case OpKind::Relu:
     case OpKind::SiluMul:
+    case OpKind::GeluMul:
     case OpKind::ResidualAdd:
     case OpKind::LayerNormBackward:
     case OpKind::RmsNormBackward:
     case OpKind::GeluBackward:
     case OpKind::ReluBackward:
     case OpKind::SiluMulBackward:
+    case OpKind::GeluMulBackward:
     case OpKind::CrossEntropy:
     case OpKind::CrossEntropyBackward:
     case OpKind::Quantize:
       return std::holds_alternative<RowsShape>(shape);
+    case OpKind::Softcap:
+    case OpKind::SoftcapBackward:
+      return std::holds_alternative<SoftcapShape>(shape);
     case OpKind::Rope:
       return std::holds_alternative<RopeShape>(shape);
     case OpKind::KvCacheAppend:
@@ -90,8 +97,8 @@ std::string shape_problem(const OpShape& shape) {
     return need(all_positive({s->rows, s->cols}), "rows and cols must be positive");
   }
   if (const auto* s = std::get_if<RopeShape>(&shape)) {
-    return need(all_positive({s->tokens, s->heads, s->head_dim}),
-                "tokens, heads and head_dim must be positive");
+    return need(all_positive({s->tokens, s->heads, s->rotary_dim}),
+                "tokens, heads and rotary_dim must be positive");
   }
   if (const auto* s = std::get_if<KvCacheShape>(&shape)) {
     return need(all_positive({s->batch, s->tokens, s->kv_heads, s->head_dim}),
@@ -117,19 +124,22 @@ std::string shape_problem(const OpShape& shape) {
     return need(all_positive({s->tokens, s->hidden, s->vocab}),
                 "tokens, hidden and vocab must be positive");
   }
+  if (const auto* s = std::get_if<SoftcapShape>(&shape)) {
+    if (!all_positive({s->rows, s->cols})) return "rows and cols must be positive";
+    return need(s->cap > 0, "the cap must be positive");
+  }
   const auto& s = std::get<AttentionShape>(shape);
   if (!all_positive({s.batch, s.heads, s.kv_heads, s.q_len, s.kv_len, s.head_dim})) {
     return "batch, heads, kv_heads, q_len, kv_len and head_dim must be positive";
   }
   if (s.heads % s.kv_heads != 0) return "kv_heads must divide heads";
+  if (s.window > 0 && !s.causal) return "a sliding window narrows a causal mask: it needs causal";
+  if (s.softcap < 0) return "the softcap must be positive, or 0 for none";
   return need(s.kv_cached <= s.kv_len, "kv_cached exceeds kv_len");
 }
 
 // Scores each query attends to, over all batch entries and heads.
-uint64_t attended_scores(const AttentionShape& s) {
-  const uint64_t pairs = s.causal ? causal_pairs(s.q_len, s.kv_len) : s.q_len * s.kv_len;
-  return s.batch * s.heads * pairs;
-}
+uint64_t attended_scores(const AttentionShape& s) { return s.batch * s.heads * attended_pairs(s); }
 
 uint64_t kv_elements(const KvCacheShape& s) {
   return s.batch * s.tokens * s.kv_heads * s.head_dim * 2;
@@ -175,6 +185,12 @@ VectorWork rows_work(OpKind kind, const RowsShape& s) {
       work.special_per_element = 2;
       work.passes = 1;
       break;
+    case OpKind::GeluMul:
+      // The tanh-form GELU of g (8 ALU and a tanh, as Gelu), times u (1).
+      work.alu_per_element = 9;
+      work.special_per_element = 1;
+      work.passes = 1;
+      break;
     case OpKind::ResidualAdd:
       work.alu_per_element = 1;
       work.passes = 1;
@@ -212,6 +228,13 @@ VectorWork rows_work(OpKind kind, const RowsShape& s) {
       work.special_per_element = 2;
       work.passes = 1;
       break;
+    case OpKind::GeluMulBackward:
+      // The inner value (5 ALU) and its tanh t; gelu(g) = 0.5·g·(1 + t) (3) for d(up) = dy·gelu
+      // (1); GeluBackward's derivative (9) for d(gate) = dy·u·gelu'(g) (2).
+      work.alu_per_element = 20;
+      work.special_per_element = 1;
+      work.passes = 1;
+      break;
     case OpKind::CrossEntropy:
       // The logits' softmax (max, x − max, exp, sum, ·1/sum) kept for the backward pass; per
       // row the log of the sum and the target's logit make the loss.
@@ -235,6 +258,17 @@ VectorWork rows_work(OpKind kind, const RowsShape& s) {
     default:
       throw std::logic_error("rows_work: " + kind_name(kind) + " is not a rows op");
   }
+  return work;
+}
+
+VectorWork softcap_work(OpKind kind, const SoftcapShape& s) {
+  // Forward: x·(1/c), tanh, ·c. Backward, from the saved y: t = y·(1/c), 1 − t², ·dy.
+  VectorWork work;
+  work.elements = s.rows * s.cols;
+  work.rows = s.rows;
+  work.alu_per_element = kind == OpKind::Softcap ? 2 : 4;
+  work.special_per_element = kind == OpKind::Softcap ? 1 : 0;
+  work.passes = 1;
   return work;
 }
 
@@ -266,11 +300,13 @@ VectorWork attention_backward_work(const AttentionShape& s) {
   // FlashAttention-2's backward recomputes each unmasked score's probability from the saved
   // log-sum-exp (scale, subtract; exp) and forms dS = P·(dP − D) (sub, mul) and its scale (mul).
   // Per query row: D = Σ dO·O over head_dim (mul, add).
+  // With a softcap the capped score is recomputed too (scale, tanh, scale) and dS passes through
+  // its derivative 1 − t² (square, subtract, multiply).
   VectorWork work;
   work.elements = attended_scores(s);
   work.rows = s.batch * s.heads * s.q_len;
-  work.alu_per_element = 5;
-  work.special_per_element = 1;
+  work.alu_per_element = 5 + (s.softcap > 0 ? 5 : 0);
+  work.special_per_element = 1 + (s.softcap > 0 ? 1 : 0);
   work.alu_per_row = 2 * s.head_dim;
   work.passes = 1;
   return work;
@@ -292,16 +328,24 @@ VectorWork attention_softmax_work(const AttentionShape& s) {
   // Online softmax in one sweep over the unmasked scores only (masked blocks are skipped):
   // running max (compare), x − max, ·(1/√d), exp, sum add. Per query row: 1/sum and the
   // head_dim multiplies that normalise the output row. The rescale of the running sums per
-  // K/V block depends on the block size, a mapping choice, and is left to the mapper.
+  // K/V block depends on the block size, a mapping choice, and is left to the mapper. A softcap
+  // adds c·tanh(x/c) to each score: two multiplies and a tanh.
   VectorWork work;
   work.elements = attended_scores(s);
   work.rows = s.batch * s.heads * s.q_len;
-  work.alu_per_element = 4;
-  work.special_per_element = 1;
+  work.alu_per_element = 4 + (s.softcap > 0 ? 2 : 0);
+  work.special_per_element = 1 + (s.softcap > 0 ? 1 : 0);
   work.alu_per_row = s.head_dim;
   work.special_per_row = 1;
   work.passes = 1;
   return work;
+}
+
+// A cap or softcap as written in a config: 30, 50, 0.5.
+std::string number_text(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
 }
 
 std::string join_sizes(std::initializer_list<uint64_t> sizes) {
@@ -389,15 +433,24 @@ ElementCounts Op::elements() const {
       return {s.rows * s.cols, s.rows * s.cols};
     }
     case OpKind::SiluMul:
+    case OpKind::GeluMul:
     case OpKind::ResidualAdd: {
       const auto& s = shape_as<RowsShape>();
       return {2 * s.rows * s.cols, s.rows * s.cols};
     }
+    case OpKind::Softcap: {
+      const auto& s = shape_as<SoftcapShape>();
+      return {s.rows * s.cols, s.rows * s.cols};
+    }
+    case OpKind::SoftcapBackward: {
+      const auto& s = shape_as<SoftcapShape>();
+      return {2 * s.rows * s.cols, s.rows * s.cols};  // y and dy in, dx out
+    }
     case OpKind::Rope: {
-      // cos and sin of each token's position: head_dim / 2 of each, shared by its heads.
+      // cos and sin of each token's position: rotary_dim / 2 of each, shared by its heads.
       const auto& s = shape_as<RopeShape>();
-      const uint64_t vectors = s.tokens * s.heads * s.head_dim;
-      return {vectors + s.tokens * s.head_dim, vectors};
+      const uint64_t vectors = s.tokens * s.heads * s.rotary_dim;
+      return {vectors + s.tokens * s.rotary_dim, vectors};
     }
     case OpKind::KvCacheAppend: {
       // Reads the new K/V the projections wrote and stores them into the cache.
@@ -458,7 +511,8 @@ ElementCounts Op::elements() const {
       const auto& s = shape_as<RowsShape>();
       return {2 * s.rows * s.cols, s.rows * s.cols};  // x and dy in, dx out
     }
-    case OpKind::SiluMulBackward: {
+    case OpKind::SiluMulBackward:
+    case OpKind::GeluMulBackward: {
       const auto& s = shape_as<RowsShape>();
       return {3 * s.rows * s.cols, 2 * s.rows * s.cols};  // gate, up and dy in; their gradients out
     }
@@ -545,13 +599,17 @@ std::optional<VectorWork> Op::vector_work() const {
     case OpKind::Gelu:
     case OpKind::Relu:
     case OpKind::SiluMul:
+    case OpKind::GeluMul:
     case OpKind::ResidualAdd:
       return rows_work(kind, shape_as<RowsShape>());
+    case OpKind::Softcap:
+    case OpKind::SoftcapBackward:
+      return softcap_work(kind, shape_as<SoftcapShape>());
     case OpKind::Rope: {
       // x·cos + rotate_half(x)·sin: 2 mul and 1 add (rotate_half's sign folds into a sub).
       const auto& s = shape_as<RopeShape>();
       VectorWork work;
-      work.elements = s.tokens * s.heads * s.head_dim;
+      work.elements = s.tokens * s.heads * s.rotary_dim;
       work.rows = s.tokens * s.heads;
       work.alu_per_element = 3;
       work.passes = 1;
@@ -566,6 +624,7 @@ std::optional<VectorWork> Op::vector_work() const {
     case OpKind::GeluBackward:
     case OpKind::ReluBackward:
     case OpKind::SiluMulBackward:
+    case OpKind::GeluMulBackward:
     case OpKind::CrossEntropy:
     case OpKind::CrossEntropyBackward:
     case OpKind::Quantize:
@@ -640,7 +699,10 @@ std::string Op::shape_text() const {
   if (const auto* s = std::get_if<SoftmaxShape>(&shape)) return join_sizes({s->rows, s->cols});
   if (const auto* s = std::get_if<RowsShape>(&shape)) return join_sizes({s->rows, s->cols});
   if (const auto* s = std::get_if<RopeShape>(&shape)) {
-    return join_sizes({s->tokens, s->heads, s->head_dim});
+    return join_sizes({s->tokens, s->heads, s->rotary_dim});
+  }
+  if (const auto* s = std::get_if<SoftcapShape>(&shape)) {
+    return join_sizes({s->rows, s->cols}) + " cap " + number_text(s->cap);
   }
   if (const auto* s = std::get_if<KvCacheShape>(&shape)) {
     return join_sizes({s->batch, s->tokens, s->kv_heads, s->head_dim, 2});
@@ -662,8 +724,9 @@ std::string Op::shape_text() const {
   }
   // batch x heads:kv_heads x q_len x kv_len x head_dim
   const auto& s = std::get<AttentionShape>(shape);
-  return std::to_string(s.batch) + "x" + std::to_string(s.heads) + ":" +
-         std::to_string(s.kv_heads) + "x" + join_sizes({s.q_len, s.kv_len, s.head_dim});
+  return std::to_string(s.batch) + "x" + std::to_string(s.heads) + ":" + std::to_string(s.kv_heads) + "x" +
+         join_sizes({s.q_len, s.kv_len, s.head_dim}) + (s.window > 0 ? " window " + std::to_string(s.window) : "") +
+         (s.softcap > 0 ? " softcap " + number_text(s.softcap) : "");
 }
 
 std::string group_name(CollectiveGroup group) {
@@ -693,6 +756,10 @@ std::string kind_name(OpKind kind) {
       return "Relu";
     case OpKind::SiluMul:
       return "SiluMul";
+    case OpKind::GeluMul:
+      return "GeluMul";
+    case OpKind::Softcap:
+      return "Softcap";
     case OpKind::ResidualAdd:
       return "ResidualAdd";
     case OpKind::Rope:
@@ -727,6 +794,10 @@ std::string kind_name(OpKind kind) {
       return "ReluBackward";
     case OpKind::SiluMulBackward:
       return "SiluMulBackward";
+    case OpKind::GeluMulBackward:
+      return "GeluMulBackward";
+    case OpKind::SoftcapBackward:
+      return "SoftcapBackward";
     case OpKind::AttentionBackward:
       return "AttentionBackward";
     case OpKind::EmbeddingBackward:
@@ -762,6 +833,17 @@ uint64_t cache_elements(const Op& op) {
   if (const auto* s = std::get_if<BatchedMatmulShape>(&op.shape)) return s->batch / s->b_shared_by * s->b_from_cache;
   if (const auto* s = std::get_if<AttentionShape>(&op.shape)) return s->batch * s->kv_heads * s->kv_cached * s->head_dim * 2;
   return 0;
+}
+
+uint64_t attended_pairs(const AttentionShape& s) {
+  if (!s.causal) return s.q_len * s.kv_len;
+  if (s.window == 0) return causal_pairs(s.q_len, s.kv_len);
+  // The query at position p (from 0) sees min(p + 1, window) keys; the queries are positions
+  // kv_len − q_len .. kv_len − 1, so their sum is seen(kv_len) − seen(kv_len − q_len), where
+  // seen(n) sums min(i, window) over i = 1 .. n.
+  const uint64_t w = s.window;
+  const auto seen = [w](uint64_t n) { return n <= w ? n * (n + 1) / 2 : w * (w + 1) / 2 + (n - w) * w; };
+  return seen(s.kv_len) - seen(s.kv_len - std::min(s.q_len, s.kv_len));
 }
 
 uint64_t causal_pairs(uint64_t q_len, uint64_t kv_len) {

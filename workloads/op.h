@@ -20,6 +20,8 @@ enum class OpKind {
   Gelu,
   Relu,
   SiluMul,        // SwiGLU: silu(gate) · up; cols = the width of one of the two
+  GeluMul,        // GeGLU: gelu(gate) · up, GELU's tanh form (Gemma); cols as SiluMul's
+  Softcap,        // SoftcapShape: c·tanh(x/c), Gemma 2's cap on attention scores and logits
   ResidualAdd,    // the element-wise sum of two tensors (residuals, embedding sums)
   Rope,           // RopeShape
   KvCacheAppend,  // KvCacheShape
@@ -38,6 +40,8 @@ enum class OpKind {
   GeluBackward,          // RowsShape
   ReluBackward,          // RowsShape
   SiluMulBackward,       // RowsShape: d(gate) and d(up) from the saved gate, up and dy
+  GeluMulBackward,       // RowsShape: likewise for GeGLU
+  SoftcapBackward,       // SoftcapShape: dx = dy·(1 − (y/c)²) from the saved output y
   AttentionBackward,     // AttentionShape: dQ, dK, dV as FlashAttention-2 computes them
   EmbeddingBackward,     // EmbeddingShape: dy's rows added into the table's gradient
   CrossEntropy,          // RowsShape (tokens × vocabulary): softmax of the logits and the loss
@@ -110,12 +114,21 @@ struct RowsShape {
   uint64_t cols = 0;
 };
 
-// Rotary embedding of `heads` vectors of head_dim for each of `tokens` tokens
-// (rows = tokens × heads, cols = head_dim).
+// Rotary embedding of `heads` vectors for each of `tokens` tokens, rotating rotary_dim dims of
+// each (rows = tokens × heads, cols = rotary_dim): the whole head, or with a partial rotary
+// embedding (GPT-NeoX's rotary_pct) its leading share, the rest left in place untouched.
 struct RopeShape {
   uint64_t tokens = 0;
   uint64_t heads = 0;
-  uint64_t head_dim = 0;
+  uint64_t rotary_dim = 0;
+};
+
+// c·tanh(x/c) over rows × cols (the attention scores of unfused attention, the LM head's
+// logits), cap = c.
+struct SoftcapShape {
+  uint64_t rows = 0;
+  uint64_t cols = 0;
+  double cap = 0;
 };
 
 // K and V of `tokens` tokens of each of `batch` sequences: batch × tokens × kv_heads ×
@@ -136,7 +149,9 @@ struct EmbeddingShape {
 
 // softmax(Q·Kᵀ/√d)·V as one kernel whose scores never leave the chip. `heads` query heads
 // share kv_heads K/V heads. The q_len queries are the last q_len of the kv_len positions
-// (a causal mask is aligned to the end).
+// (a causal mask is aligned to the end). A sliding window limits each query to the `window`
+// latest positions up to its own (Mistral, Gemma 2): masked blocks beyond it are skipped.
+// Gemma 2 caps each score at softcap·tanh(score/softcap) before the softmax.
 struct AttentionShape {
   uint64_t batch = 0;
   uint64_t heads = 0;
@@ -148,6 +163,8 @@ struct AttentionShape {
   // Leading positions whose K/V come from the KV cache; the KvCacheRead op carries their
   // traffic, so only the other kv_len − kv_cached positions are counted here.
   uint64_t kv_cached = 0;
+  uint64_t window = 0;  // keys a query sees at most, its own included; 0: no window (causal only)
+  double softcap = 0;   // 0: scores uncapped
 };
 
 // The devices a collective runs over: a tensor-parallel group (the shards of a layer), an
@@ -203,7 +220,7 @@ struct WaitShape {
 
 using OpShape = std::variant<LinearShape, BatchedMatmulShape, SoftmaxShape, RowsShape, RopeShape, KvCacheShape,
                              EmbeddingShape, AttentionShape, CollectiveShape, SendShape, OptimizerShape, WaitShape,
-                             DropoutShape>;
+                             DropoutShape, SoftcapShape>;
 
 // Elements an op reads from and writes to memory when it runs as its own kernel, each operand
 // once (a row that must be streamed several times is VectorWork::passes' business). A caller
@@ -289,5 +306,9 @@ uint64_t cache_elements(const Op& op);
 // (query, key) pairs a causal mask leaves unmasked when q_len queries are the last q_len of
 // kv_len positions: query i sees keys j ≤ kv_len − q_len + i.
 uint64_t causal_pairs(uint64_t q_len, uint64_t kv_len);
+
+// The (query, key) pairs one head of one sequence of the attention computes: all of them, the
+// causal mask's, or with a sliding window those within `window` positions of the query too.
+uint64_t attended_pairs(const AttentionShape& s);
 
 }  // namespace tessel::workloads

@@ -4,9 +4,20 @@
 
 namespace tessel::workloads {
 
+std::vector<std::vector<Op>> LayerBlock::layer_ops() const {
+  if (layer_sizes.empty()) return {ops};
+  std::vector<std::vector<Op>> layers;
+  auto begin = ops.begin();
+  for (const size_t size : layer_sizes) {
+    layers.emplace_back(begin, begin + static_cast<std::ptrdiff_t>(size));
+    begin += static_cast<std::ptrdiff_t>(size);
+  }
+  return layers;
+}
+
 uint64_t OpGraph::layer_count() const {
   uint64_t count = 0;
-  for (const LayerBlock& block : layers) count += block.repeats;
+  for (const LayerBlock& block : layers) count += block.repeats * block.layers_per_repeat();
   return count;
 }
 

@@ -1,6 +1,7 @@
 // The operators of one model phase, with each run of identical layers held once.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,17 +10,23 @@
 
 namespace tessel::workloads {
 
-// `repeats` identical layers, held once: a simulator simulates one and counts it `repeats`
-// times.
+// `repeats` identical runs of layers, held once: a simulator simulates one and counts it
+// `repeats` times. A run is one layer, or with layer_sizes several different ones (a layer of
+// sliding-window attention and a global one, in turn), their ops one after another.
 struct LayerBlock {
   std::vector<Op> ops;
   uint64_t repeats = 1;
+  std::vector<size_t> layer_sizes;  // each layer's ops in a run of several; empty: a run is one layer
+
+  uint64_t layers_per_repeat() const { return layer_sizes.empty() ? 1 : layer_sizes.size(); }
+  // Each layer's ops of the run, in order.
+  std::vector<std::vector<Op>> layer_ops() const;
 };
 
 // prologue, then each block of layers in order, then epilogue. The layers of a dense
 // transformer are one block of num_hidden_layers; a mixture-of-experts model whose first
-// layers are dense has two. A plain list of ops (the linears of a GEMM workload) is a graph
-// with only a prologue.
+// layers are dense has two; alternating layers are a block of a run of both. A plain list of
+// ops (the linears of a GEMM workload) is a graph with only a prologue.
 struct OpGraph {
   std::string name;
   std::vector<Op> prologue;

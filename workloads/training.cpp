@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "workloads/input_error.h"
@@ -31,9 +32,20 @@ class PassBuilder {
     qk_ = "attn.qkv_proj";
     sharded_ = sharded;
     adapters_ = 0;
+    pass_input_ = {last_, sharded_};
+    qkv_input_ = pass_input_;
+    mlp_branched_ = false;
   }
 
   void add(const Op& op, bool in_layer) {
+    if (in_layer && starts_parallel_mlp(op)) {
+      // The MLP of a parallel layer reads the layer's input (its own norm of it), or with one
+      // norm for both what the QKV projection read, gathered already under sequence
+      // parallelism.
+      const bool shared = config_.block_layout == BlockLayout::ParallelSharedNorm;
+      std::tie(last_, sharded_) = shared ? qkv_input_ : pass_input_;
+      mlp_branched_ = true;
+    }
     switch (op.kind) {
       case OpKind::KvCacheAppend:
       case OpKind::KvCacheRead:
@@ -76,14 +88,26 @@ class PassBuilder {
       }
       case OpKind::Gelu:
       case OpKind::Relu:
-      case OpKind::SiluMul: {
+      case OpKind::SiluMul:
+      case OpKind::GeluMul: {
         const auto& s = op.shape_as<RowsShape>();
-        save(last_, s.rows * s.cols * (op.kind == OpKind::SiluMul ? 2 : 1));
+        const bool gated = op.kind == OpKind::SiluMul || op.kind == OpKind::GeluMul;
+        save(last_, s.rows * s.cols * (gated ? 2 : 1));
         forward(op);
-        const OpKind grad = op.kind == OpKind::Gelu   ? OpKind::GeluBackward
-                            : op.kind == OpKind::Relu ? OpKind::ReluBackward
-                                                      : OpKind::SiluMulBackward;
+        const OpKind grad = op.kind == OpKind::Gelu      ? OpKind::GeluBackward
+                            : op.kind == OpKind::Relu    ? OpKind::ReluBackward
+                            : op.kind == OpKind::SiluMul ? OpKind::SiluMulBackward
+                                                         : OpKind::GeluMulBackward;
         backward({Op(op.name + ".grad", grad, op.shape)});
+        return;
+      }
+      case OpKind::Softcap: {
+        // Its gradient reads its output (of unfused attention's scores, selective recomputation
+        // runs it again instead).
+        const auto& s = op.shape_as<SoftcapShape>();
+        if (!attention_core(op) || options_.recompute == Recompute::None) save(op.name, s.rows * s.cols);
+        forward(op);
+        backward({Op(op.name + ".grad", OpKind::SoftcapBackward, op.shape)});
         return;
       }
       case OpKind::Rope:
@@ -139,6 +163,9 @@ class PassBuilder {
                   LinearShape{tokens, shard.vocab_size, shard.hidden_size, false,
                               owns_table ? WeightRole::Own : WeightRole::Borrowed, 1, 0, TensorSplit::Column}),
                false);
+    if (shard.logit_softcap > 0) {
+      add(Op("lm_head.softcap", OpKind::Softcap, SoftcapShape{tokens, shard.vocab_size, shard.logit_softcap}), false);
+    }
     const RowsShape logits{tokens, shard.vocab_size};
     save("loss.softmax", tokens * shard.vocab_size);
     forward(Op("loss", OpKind::CrossEntropy, logits));
@@ -205,10 +232,16 @@ class PassBuilder {
     return Op(op.name, op.kind, EmbeddingShape{e.tokens / tp_, e.hidden, e.vocab});
   }
 
-  // Whether selective recomputation recomputes the op: unfused attention's scores, softmax and
-  // dropout.
+  // Whether selective recomputation recomputes the op: unfused attention's scores, their soft
+  // cap, softmax and dropout.
   static bool attention_core(const Op& op) {
-    return op.name == "attn.scores" || op.name == "attn.softmax" || op.name == "attn.dropout";
+    return op.name == "attn.scores" || op.name == "attn.softcap" || op.name == "attn.softmax" ||
+           op.name == "attn.dropout";
+  }
+
+  // The first op of a parallel layer's MLP branch.
+  bool starts_parallel_mlp(const Op& op) const {
+    return config_.block_layout != BlockLayout::Sequential && !mlp_branched_ && op.name.rfind("mlp.", 0) == 0;
   }
 
   // A row-parallel projection's partial sums completed: an all-reduce, or under sequence
@@ -235,7 +268,7 @@ class PassBuilder {
   void add_linear(const Op& op, bool in_layer) {
     const auto& s = op.shape_as<LinearShape>();
     const bool column = s.split == TensorSplit::Column && tp_ > 1;
-    const bool gather = column && sequence_parallel();
+    const bool gather = column && sequence_parallel() && sharded_;
     const bool lora = in_layer && options_.lora_rank > 0 && s.groups == 1 && s.split != TensorSplit::Whole;
     const bool trains = !(in_layer && options_.lora_rank > 0) && s.weight != WeightRole::Gradient;
     const std::optional<arch::DType> product =
@@ -247,6 +280,7 @@ class PassBuilder {
       sharded_ = false;
     }
     const std::string input = last_;
+    if (op.name == "attn.qkv_proj") qkv_input_ = {input, sharded_};
     if (product) forward(Op(op.name + ".input_cast", OpKind::Quantize, RowsShape{s.m * s.groups, s.k}));
     if (trains || lora) save(product ? op.name + ".input_cast" : input, input_rows * s.k * s.groups, product);
     forward(Op(op.name, op.kind, op.shape, product));
@@ -356,6 +390,11 @@ class PassBuilder {
   std::string qk_ = "attn.qkv_proj";  // where Q and K come from: the projection, or RoPE
   bool sharded_ = false;         // tokens split over the tensor-parallel devices
   uint64_t adapters_ = 0;        // LoRA parameters added so far
+  // What the pass's first op and the QKV projection read (last_ and sharded_ then), where a
+  // parallel layer's MLP branch starts from; and whether it has started.
+  std::pair<std::string, bool> pass_input_;
+  std::pair<std::string, bool> qkv_input_;
+  bool mlp_branched_ = false;
 };
 
 void check(const ModelConfig& config, const TrainingOptions& options, uint64_t tp) {
@@ -411,7 +450,15 @@ OpGraph teacher_forward(const ModelConfig& teacher, const ModelConfig& student, 
     graph.prologue.emplace_back("teacher.pipeline.all_gather", OpKind::AllGather,
                                 CollectiveShape{tokens / tp, teacher.hidden_size, tp});
   }
-  for (const LayerBlock& block : inference.layers) graph.layers.push_back({computed(block.ops), block.repeats});
+  for (const LayerBlock& block : inference.layers) {
+    LayerBlock kept{{}, block.repeats, {}};
+    for (const std::vector<Op>& layer : block.layer_ops()) {
+      const std::vector<Op> ops = computed(layer);
+      if (!block.layer_sizes.empty()) kept.layer_sizes.push_back(ops.size());
+      kept.ops.insert(kept.ops.end(), ops.begin(), ops.end());
+    }
+    graph.layers.push_back(std::move(kept));
+  }
   if (!last) return graph;
   const ModelConfig shard = tensor_parallel_shard(teacher, tp);
   if (shard.norm_placement == NormPlacement::Pre) {
@@ -422,6 +469,10 @@ OpGraph teacher_forward(const ModelConfig& teacher, const ModelConfig& student, 
   graph.epilogue.emplace_back(
       "teacher.lm_head", OpKind::Linear,
       LinearShape{tokens, shard.vocab_size, shard.hidden_size, false, table, 1, 0, TensorSplit::Column});
+  if (shard.logit_softcap > 0) {
+    graph.epilogue.emplace_back("teacher.lm_head.softcap", OpKind::Softcap,
+                                SoftcapShape{tokens, shard.vocab_size, shard.logit_softcap});
+  }
   graph.epilogue.emplace_back("distill.teacher_softmax", OpKind::Softmax, SoftmaxShape{tokens, shard.vocab_size});
   if (tp > 1) {
     for (const char* what : {"distill.teacher_max_all_reduce", "distill.teacher_sum_all_reduce"}) {
@@ -542,25 +593,40 @@ TrainingGraphs build_training_step(const ModelConfig& config, const TrainingOpti
 
   std::vector<LayerBlock> backward_layers;
   for (const LayerBlock& block : inference.layers) {
-    pass.start("layer.input", sp);
-    for (const Op& op : block.ops) pass.add(op, true);
-    std::vector<Op> backward = pass.backward_ops();
-    std::vector<SavedTensor> saved = pass.saved();
-    if (options.recompute == Recompute::Full) {
-      // Only the layer's input is kept; its whole forward pass runs again first.
-      std::vector<Op> again;
-      for (const Op& op : pass.forward_ops()) {
-        again.emplace_back(op.name + std::string(kRecompute), op.kind, op.shape, op.format);
+    // A run of several layers: each a pass of its own, their backward passes in reverse.
+    LayerBlock forward{{}, block.repeats, {}};
+    LayerBlock backward{{}, block.repeats, {}};
+    std::vector<SavedTensor> saved;
+    uint64_t parameters = 0, adapters = 0;
+    for (const std::vector<Op>& layer : block.layer_ops()) {
+      pass.start("layer.input", sp);
+      for (const Op& op : layer) pass.add(op, true);
+      std::vector<Op> layer_backward = pass.backward_ops();
+      std::vector<SavedTensor> layer_saved = pass.saved();
+      if (options.recompute == Recompute::Full) {
+        // Only the layer's input is kept; its whole forward pass runs again first.
+        std::vector<Op> again;
+        for (const Op& op : pass.forward_ops()) {
+          again.emplace_back(op.name + std::string(kRecompute), op.kind, op.shape, op.format);
+        }
+        layer_backward.insert(layer_backward.begin(), again.begin(), again.end());
+        layer_saved = {{"layer.input", pass.sharded_rows_of(tokens) * hidden, std::nullopt}};
       }
-      backward.insert(backward.begin(), again.begin(), again.end());
-      saved = {{"layer.input", pass.sharded_rows_of(tokens) * hidden, std::nullopt}};
+      if (!block.layer_sizes.empty()) {
+        forward.layer_sizes.push_back(pass.forward_ops().size());
+        backward.layer_sizes.insert(backward.layer_sizes.begin(), layer_backward.size());
+      }
+      forward.ops.insert(forward.ops.end(), pass.forward_ops().begin(), pass.forward_ops().end());
+      backward.ops.insert(backward.ops.begin(), layer_backward.begin(), layer_backward.end());
+      saved.insert(saved.end(), layer_saved.begin(), layer_saved.end());
+      parameters += parameters_of(pass.forward_ops());
+      adapters += pass.adapters();
     }
-    const uint64_t parameters = parameters_of(pass.forward_ops());
-    graphs.forward.layers.push_back({pass.forward_ops(), block.repeats});
-    backward_layers.push_back({std::move(backward), block.repeats});
+    graphs.forward.layers.push_back(std::move(forward));
+    backward_layers.push_back(std::move(backward));
     graphs.layer_saved.push_back(std::move(saved));
     graphs.layer_parameters.push_back(parameters);
-    graphs.layer_trainable.push_back(options.lora_rank > 0 ? pass.adapters() : parameters);
+    graphs.layer_trainable.push_back(options.lora_rank > 0 ? adapters : parameters);
   }
   graphs.backward.layers.assign(backward_layers.rbegin(), backward_layers.rend());
 

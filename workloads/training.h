@@ -63,11 +63,11 @@ struct TrainingGraphs {
   // The head's gradients, each block of layers' in reverse, then the embeddings'; a stage that
   // is not the first ends by sending the gradient of its input to the stage before.
   OpGraph backward;
-  // For each block of forward.layers, what one of its layers keeps for one micro-batch; and
-  // what the embeddings and the head keep.
+  // For each block of forward.layers, what one repeat of its layers keeps for one micro-batch;
+  // and what the embeddings and the head keep.
   std::vector<std::vector<SavedTensor>> layer_saved;
   std::vector<SavedTensor> edge_saved;
-  // Parameters the device holds: per block one layer's, and the embeddings' and head's.
+  // Parameters the device holds: per block one repeat's, and the embeddings' and head's.
   std::vector<uint64_t> layer_parameters;
   uint64_t edge_parameters = 0;
   // Of those, the ones the optimizer updates (LoRA: the adapters only).

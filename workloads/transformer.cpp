@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -69,6 +70,15 @@ ExpertLoad expert_load(const ModelConfig& config, uint64_t tokens, uint64_t ep, 
   return load;
 }
 
+// What sets a layer's ops apart from another's in one phase: experts or a dense MLP, and a
+// sliding window that narrows its attention (only where the phase reaches past the window).
+struct LayerKind {
+  bool experts = false;
+  bool windowed = false;
+
+  bool operator==(const LayerKind& other) const { return experts == other.experts && windowed == other.windowed; }
+};
+
 // Appends the ops of one layer for one model and phase.
 class LayerBuilder {
  public:
@@ -76,19 +86,33 @@ class LayerBuilder {
       : config_(config), phase_(phase), rows_(phase.batch * phase.q_len), gpus_(slice.tensor_parallel),
         slice_(slice) {}
 
-  // `experts`: the MLP is a mixture of experts.
-  std::vector<Op> build(AttentionImpl impl, bool experts) {
+  std::vector<Op> build(AttentionImpl impl, LayerKind kind) {
+    ops_.clear();
     const bool pre_norm = config_.norm_placement == NormPlacement::Pre;
+    const bool parallel = config_.block_layout != BlockLayout::Sequential;
     if (pre_norm) add_norm("attn.norm");
-    add_attention(impl);
+    add_attention(impl, kind.windowed);
+    if (parallel) {
+      // Both sub-blocks read the layer's input (or the one norm of it); their partial sums meet
+      // before the one all-reduce and the residual add.
+      if (config_.block_layout == BlockLayout::Parallel) add_norm("mlp.norm");
+      add_mlp(false);
+      add_rows("mlp.attn_sum", OpKind::ResidualAdd, config_.hidden_size);
+      add_all_reduce("mlp.all_reduce");
+      add_rows("mlp.residual", OpKind::ResidualAdd, config_.hidden_size);
+      return std::move(ops_);
+    }
+    add_all_reduce("attn.all_reduce");
+    if (config_.post_sublayer_norms) add_norm("attn.post_norm");
     add_rows("attn.residual", OpKind::ResidualAdd, config_.hidden_size);
     if (!pre_norm) add_norm("attn.norm");
     if (pre_norm) add_norm("mlp.norm");
-    if (experts) {
+    if (kind.experts) {
       add_experts();
     } else {
-      add_mlp();
+      add_mlp(true);
     }
+    if (config_.post_sublayer_norms) add_norm("mlp.post_norm");
     add_rows("mlp.residual", OpKind::ResidualAdd, config_.hidden_size);
     if (!pre_norm) add_norm("mlp.norm");
     return std::move(ops_);
@@ -103,27 +127,34 @@ class LayerBuilder {
     ops_.emplace_back(std::move(name), kind, RowsShape{rows_, cols});
   }
 
-  void add_linear(std::string name, uint64_t n, uint64_t k, TensorSplit split) {
-    ops_.emplace_back(std::move(name), OpKind::Linear,
-                      LinearShape{rows_, n, k, config_.linear_bias, WeightRole::Own, 1, 0, split});
+  void add_linear(std::string name, uint64_t n, uint64_t k, TensorSplit split, bool bias) {
+    ops_.emplace_back(std::move(name), OpKind::Linear, LinearShape{rows_, n, k, bias, WeightRole::Own, 1, 0, split});
   }
 
-  void add_attention(AttentionImpl impl) {
+  // A windowed layer keeps the window's latest positions: a query sees at most `window`
+  // positions up to its own, so of the cache it reads the window − 1 before the first new
+  // token at most, and a prompt longer than the window leaves only its last `window` in the
+  // cache (a rolling buffer, as HF's sliding-window cache).
+  void add_attention(AttentionImpl impl, bool windowed) {
     const uint64_t heads = config_.num_attention_heads;
     const uint64_t kv_heads = config_.num_key_value_heads;
     const uint64_t head_dim = config_.head_dim;
-    const uint64_t cached = phase_.cached_len();
+    const uint64_t window = windowed ? config_.sliding_window : 0;
+    const uint64_t cached = windowed ? std::min(phase_.cached_len(), window - 1) : phase_.cached_len();
+    const uint64_t kv_len = cached + phase_.q_len;
     // Q, K and V as one GEMM: it reads the normalised input once and gives the array one
     // wide N instead of three narrow ones (GPT-2's c_attn, vLLM's QKVParallelLinear); the
     // weights and MACs are those of the three projections.
-    add_linear("attn.qkv_proj", (heads + 2 * kv_heads) * head_dim, config_.hidden_size, TensorSplit::Column);
+    add_linear("attn.qkv_proj", (heads + 2 * kv_heads) * head_dim, config_.hidden_size, TensorSplit::Column,
+               config_.linear_bias || config_.qkv_bias);
     if (config_.positional == Positional::Rope) {
       // Q and K rotated by one kernel, sharing each position's cos/sin reads.
-      ops_.emplace_back("attn.rope", OpKind::Rope, RopeShape{rows_, heads + kv_heads, head_dim});
+      ops_.emplace_back("attn.rope", OpKind::Rope, RopeShape{rows_, heads + kv_heads, config_.rotary_dim()});
     }
     if (config_.causal) {
       ops_.emplace_back("attn.kv_cache_append", OpKind::KvCacheAppend,
-                        KvCacheShape{phase_.batch, phase_.q_len, kv_heads, head_dim});
+                        KvCacheShape{phase_.batch, windowed ? std::min(phase_.q_len, window) : phase_.q_len,
+                                     kv_heads, head_dim});
     }
     if (cached > 0) {
       ops_.emplace_back("attn.kv_cache_read", OpKind::KvCacheRead,
@@ -131,26 +162,27 @@ class LayerBuilder {
     }
     // A single query per sequence sees every position: its causal mask hides nothing.
     const bool masked = config_.causal && phase_.q_len > 1;
+    const double softcap = config_.attention_softcap;
     if (impl == AttentionImpl::Fused) {
       ops_.emplace_back("attn.attention", OpKind::Attention,
-                        AttentionShape{phase_.batch, heads, kv_heads, phase_.q_len, phase_.kv_len,
-                                       head_dim, masked, cached});
+                        AttentionShape{phase_.batch, heads, kv_heads, phase_.q_len, kv_len, head_dim, masked, cached,
+                                       kv_len > window ? window : 0, softcap});
     } else {
       // One batch entry per (sequence, query head); the heads/kv_heads consecutive query
-      // heads of a group share one K/V head.
+      // heads of a group share one K/V head. The scores are computed whole and masked, the
+      // window's as the causal mask's, as eager attention does.
       const uint64_t matrices = phase_.batch * heads;
       const uint64_t group = heads / kv_heads;
       ops_.emplace_back("attn.scores", OpKind::BatchedMatmul,
-                        BatchedMatmulShape{matrices, phase_.q_len, phase_.kv_len, head_dim, group,
-                                           head_dim * cached});
-      ops_.emplace_back("attn.softmax", OpKind::Softmax,
-                        SoftmaxShape{matrices * phase_.q_len, phase_.kv_len, masked});
+                        BatchedMatmulShape{matrices, phase_.q_len, kv_len, head_dim, group, head_dim * cached});
+      if (softcap > 0) {
+        ops_.emplace_back("attn.softcap", OpKind::Softcap, SoftcapShape{matrices * phase_.q_len, kv_len, softcap});
+      }
+      ops_.emplace_back("attn.softmax", OpKind::Softmax, SoftmaxShape{matrices * phase_.q_len, kv_len, masked});
       ops_.emplace_back("attn.context", OpKind::BatchedMatmul,
-                        BatchedMatmulShape{matrices, phase_.q_len, head_dim, phase_.kv_len, group,
-                                           cached * head_dim});
+                        BatchedMatmulShape{matrices, phase_.q_len, head_dim, kv_len, group, cached * head_dim});
     }
-    add_linear("attn.o_proj", config_.hidden_size, heads * head_dim, TensorSplit::Row);
-    add_all_reduce("attn.all_reduce");
+    add_linear("attn.o_proj", config_.hidden_size, heads * head_dim, TensorSplit::Row, config_.linear_bias);
   }
 
   // Sums the GPUs' partial products of a row-parallel projection.
@@ -160,27 +192,35 @@ class LayerBuilder {
     }
   }
 
-  void add_mlp() {
+  // `reduce`: the all-reduce after the down projection (a parallel layer reduces both
+  // sub-blocks at once, after their sum).
+  void add_mlp(bool reduce) {
     const uint64_t hidden = config_.hidden_size;
     const uint64_t intermediate = config_.intermediate_size;
+    const bool bias = config_.linear_bias;
     switch (config_.activation) {
       case Activation::SiluGated:
+      case Activation::GeluGated:
         // gate and up as one GEMM of 2 × intermediate columns, for the reason Q, K and V are
-        // one; SiluMul reads both halves.
-        add_linear("mlp.gate_up_proj", 2 * intermediate, hidden, TensorSplit::Column);
-        add_rows("mlp.silu_mul", OpKind::SiluMul, intermediate);
+        // one; the gated activation reads both halves.
+        add_linear("mlp.gate_up_proj", 2 * intermediate, hidden, TensorSplit::Column, bias);
+        if (config_.activation == Activation::SiluGated) {
+          add_rows("mlp.silu_mul", OpKind::SiluMul, intermediate);
+        } else {
+          add_rows("mlp.gelu_mul", OpKind::GeluMul, intermediate);
+        }
         break;
       case Activation::Gelu:
-        add_linear("mlp.up_proj", intermediate, hidden, TensorSplit::Column);
+        add_linear("mlp.up_proj", intermediate, hidden, TensorSplit::Column, bias);
         add_rows("mlp.gelu", OpKind::Gelu, intermediate);
         break;
       case Activation::Relu:
-        add_linear("mlp.up_proj", intermediate, hidden, TensorSplit::Column);
+        add_linear("mlp.up_proj", intermediate, hidden, TensorSplit::Column, bias);
         add_rows("mlp.relu", OpKind::Relu, intermediate);
         break;
     }
-    add_linear("mlp.down_proj", hidden, intermediate, TensorSplit::Row);
-    add_all_reduce("mlp.all_reduce");
+    add_linear("mlp.down_proj", hidden, intermediate, TensorSplit::Row, bias);
+    if (reduce) add_all_reduce("mlp.all_reduce");
   }
 
   // Route, send each token to its experts' devices, run the experts (and the shared ones),
@@ -203,6 +243,9 @@ class LayerBuilder {
     if (hot) add_expert_mlp("moe.hot_expert", load.hot_tokens, 1, load.even_experts > 0 ? 1 : load.held);
     const uint64_t shared = config_.shared_experts;
     if (shared > 0) add_expert_mlp("moe.shared", rows_, 1, 1, shared);
+    // Qwen-MoE's gate of the shared experts, one logit a token; its sigmoid scales their
+    // output inside the weighted sum below.
+    if (config_.shared_expert_gate) ops_.emplace_back("moe.shared_gate", OpKind::Linear, LinearShape{rows_, 1, hidden});
     if (gpus_ > 1) {
       ops_.emplace_back("moe.all_reduce", OpKind::AllReduce,
                         CollectiveShape{load.assignments + (shared > 0 ? rows_ : 0), hidden, gpus_});
@@ -237,6 +280,37 @@ class LayerBuilder {
   const ModelSlice& slice_;
   std::vector<Op> ops_;
 };
+
+// Layers of the given kinds, in order, as blocks: each run of one kind, or of a short pattern of kinds
+// (Gemma 2's sliding and global layers in turn), held once and repeated. At each layer the
+// period covering the most layers wins, the shortest on a tie.
+std::vector<LayerBlock> layer_blocks(const std::vector<LayerKind>& kinds,
+                                     const std::function<std::vector<Op>(LayerKind)>& layer_ops) {
+  constexpr size_t kLongestPattern = 8;
+  std::vector<LayerBlock> blocks;
+  for (size_t i = 0; i < kinds.size();) {
+    size_t best_period = 1, best_cover = 0;
+    for (size_t period = 1; period <= kLongestPattern && i + period <= kinds.size(); ++period) {
+      size_t cover = period;
+      while (i + cover < kinds.size() && kinds[i + cover] == kinds[i + cover % period]) ++cover;
+      cover -= cover % period;
+      if (cover > best_cover && (period == 1 || cover >= 2 * period)) {
+        best_period = period;
+        best_cover = cover;
+      }
+    }
+    LayerBlock block;
+    block.repeats = best_cover / best_period;
+    for (size_t j = 0; j < best_period; ++j) {
+      std::vector<Op> ops = layer_ops(kinds[i + j]);
+      if (best_period > 1) block.layer_sizes.push_back(ops.size());
+      block.ops.insert(block.ops.end(), ops.begin(), ops.end());
+    }
+    blocks.push_back(std::move(block));
+    i += best_cover;
+  }
+  return blocks;
+}
 
 std::vector<Op> embeddings(const ModelConfig& config, const Phase& phase, uint64_t gpus) {
   const uint64_t tokens = phase.batch * phase.q_len;
@@ -274,6 +348,10 @@ std::vector<Op> lm_head(const ModelConfig& config, const Phase& phase, uint64_t 
       "lm_head", OpKind::Linear,
       LinearShape{rows, config.vocab_size, config.hidden_size, false,
                   config.tied_embeddings ? WeightRole::Borrowed : WeightRole::Own, 1, 0, TensorSplit::Column});
+  // Element-wise, so each GPU caps its own share of the vocabulary.
+  if (config.logit_softcap > 0) {
+    ops.emplace_back("lm_head.softcap", OpKind::Softcap, SoftcapShape{rows, config.vocab_size, config.logit_softcap});
+  }
   if (gpus > 1) {
     ops.emplace_back("lm_head.all_gather", OpKind::AllGather, CollectiveShape{rows, config.vocab_size, gpus});
   }
@@ -327,13 +405,22 @@ ModelConfig tensor_parallel_shard(const ModelConfig& config, uint64_t gpus) {
   return shard;
 }
 
+uint64_t kv_cache_elements(const ModelConfig& shard, uint64_t batch, uint64_t positions, uint64_t first_layer,
+                           uint64_t layers) {
+  uint64_t kept = 0;  // positions summed over the layers
+  for (uint64_t layer = first_layer; layer < first_layer + layers; ++layer) {
+    kept += shard.sliding(layer) ? std::min(positions, shard.sliding_window) : positions;
+  }
+  return batch * kept * shard.num_key_value_heads * shard.head_dim * 2;
+}
+
 OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl impl, uint64_t tensor_parallel) {
   check(config, phase);
   const ModelConfig shard = tensor_parallel_shard(config, tensor_parallel);
   OpGraph graph;
   graph.name = config.name + " layer, " + phase_text(phase) + ", " + impl_text(impl) + parallel_text(tensor_parallel);
   const ModelSlice slice{tensor_parallel, 0, 0, 0, 1, 1.0};
-  graph.layers.push_back({LayerBuilder(shard, phase, slice).build(impl, false), 1});
+  graph.layers.push_back({LayerBuilder(shard, phase, slice).build(impl, LayerKind{}), 1, {}});
   return graph;
 }
 
@@ -364,17 +451,12 @@ OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl
   }
   if (slice.expert_skew < 1.0) throw InputError(config.name + ": the expert skew must be at least 1 (uniform)");
   if (first) graph.prologue = embeddings(shard, phase, tp);
-  // The first dense layers of a mixture of experts, then its expert layers.
-  const uint64_t dense_end = config.mixture_of_experts() ? config.first_dense_layers : total;
-  const uint64_t end = slice.first_layer + layers;
-  if (slice.first_layer < dense_end) {
-    graph.layers.push_back(
-        {LayerBuilder(shard, phase, slice).build(impl, false), std::min(end, dense_end) - slice.first_layer});
+  std::vector<LayerKind> kinds;
+  for (uint64_t layer = slice.first_layer; layer < slice.first_layer + layers; ++layer) {
+    kinds.push_back({config.expert_layer(layer), config.sliding(layer) && phase.kv_len > config.sliding_window});
   }
-  if (end > dense_end) {
-    graph.layers.push_back(
-        {LayerBuilder(shard, phase, slice).build(impl, true), end - std::max(slice.first_layer, dense_end)});
-  }
+  LayerBuilder builder(shard, phase, slice);
+  graph.layers = layer_blocks(kinds, [&](LayerKind kind) { return builder.build(impl, kind); });
   if (last) {
     graph.epilogue = lm_head(shard, phase, tp);
   } else {

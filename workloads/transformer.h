@@ -44,14 +44,18 @@ enum class AttentionImpl {
 ModelConfig tensor_parallel_shard(const ModelConfig& config, uint64_t gpus);
 
 // The ops of ONE layer (decoder, or encoder for BERT) in execution order, named "attn.*" and
-// "mlp.*", in a graph of one block of one layer. Token-wise ops have batch × q_len rows.
-// With tensor_parallel > 1, one GPU's shard (tensor_parallel_shard) and an all-reduce of the
-// hidden state after the attention output projection and after the MLP's down projection.
+// "mlp.*", in a graph of one block of one layer: a dense layer attending over the whole
+// context. Token-wise ops have batch × q_len rows. With tensor_parallel > 1, one GPU's shard
+// (tensor_parallel_shard) and an all-reduce of the hidden state after the attention output
+// projection and after the MLP's down projection (one after both when they run in parallel).
 // Throws InputError for an invalid config or phase, or a decode phase of an encoder.
 OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl impl, uint64_t tensor_parallel = 1);
 
-// The whole step: the embeddings ("embed.*"), ONE layer repeated num_hidden_layers times, then
-// for a decoder the final norm (pre-norm models) and the LM head.
+// The whole step: the embeddings ("embed.*"), the layers, then for a decoder the final norm
+// (pre-norm models) and the LM head. Layers that run the same ops are one block, built once
+// and repeated: all of a dense model's; a mixture of experts' dense and expert layers; where
+// a sliding window narrows some layers' attention in this phase, the runs of windowed and
+// global layers, or one block of a run of both when they alternate (Gemma 2).
 // Logits are computed only for the tokens whose next token is sampled: in a decode step every
 // new token, in prefill only each sequence's last one (HF generate computes all prefill
 // positions' logits and keeps the last; computing only the last is the efficient kernel's
@@ -78,5 +82,11 @@ struct ModelSlice {
 
 // build_model for a slice; throws InputError when its layers are not the model's.
 OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl, const ModelSlice& slice);
+
+// Elements of K and V that `batch` sequences of `positions` tokens keep in layers
+// [first_layer, first_layer + layers) of `shard` (a tensor-parallel shard's K/V heads): every
+// position, but at most sliding_window of them in a windowed layer.
+uint64_t kv_cache_elements(const ModelConfig& shard, uint64_t batch, uint64_t positions, uint64_t first_layer,
+                           uint64_t layers);
 
 }  // namespace tessel::workloads

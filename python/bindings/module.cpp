@@ -148,7 +148,7 @@ py::dict search_plans(const py::dict& options) {
   const std::vector<tessel::sim::PlanOutcome> plans = tessel::cli::execute_search(train_flags(options));
   py::dict out;
   out["plans_csv"] = tessel::sim::printed([&](std::ostream& csv) { tessel::sim::write_plans_csv(plans, csv); });
-  out["summary"] = tessel::sim::plans_summary_json(plans).dump();
+  out["summary"] = tessel::sim::plans_summary_json(plans, tessel::cli::training_warnings(train_flags(options))).dump();
   return out;
 }
 

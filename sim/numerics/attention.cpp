@@ -43,11 +43,6 @@ void store_head(const std::vector<float>& head_values, uint64_t rows, uint64_t h
 
 float score_scale(uint64_t head_dim) { return 1.0f / std::sqrt(static_cast<float>(head_dim)); }
 
-uint64_t visible_keys(const AttentionShape& shape, uint64_t query) {
-  return visible_columns({shape.q_len, shape.kv_len},
-                         shape.causal ? SoftmaxMask::Causal : SoftmaxMask::None, query);
-}
-
 // The fused kernel's fp32 state for the query rows of one head across the key tiles.
 class OnlineSoftmax {
  public:
@@ -59,25 +54,27 @@ class OnlineSoftmax {
         corrections_(rows),
         tile_sums_(rows) {}
 
-  // Turns a tile's scaled scores [rows × keys], of which row r sees the first visible[r],
+  // Turns a tile's scaled scores [rows × keys], of which row r sees visible[r] (tile-local),
   // into the weights exp(s - new max) in place (0 where masked), and moves each row's max.
-  void weigh(std::vector<float>& scores, uint64_t keys, const std::vector<uint64_t>& visible) {
+  void weigh(std::vector<float>& scores, uint64_t keys, const std::vector<KeyRange>& visible) {
     for (uint64_t row = 0; row < max_.size(); ++row) {
       float* weights = scores.data() + row * keys;
+      const KeyRange seen = visible[row];
       corrections_[row] = 1.0f;
       tile_sums_[row] = 0.0f;
-      if (visible[row] > 0) {
+      if (seen.end > seen.first) {
         const float new_max =
-            std::max(max_[row], *std::max_element(weights, weights + visible[row]));
+            std::max(max_[row], *std::max_element(weights + seen.first, weights + seen.end));
         // exp(-inf) = 0 on the first tile, when the sum and accumulator are still 0.
         corrections_[row] = std::exp(max_[row] - new_max);
-        for (uint64_t j = 0; j < visible[row]; ++j) {
+        for (uint64_t j = seen.first; j < seen.end; ++j) {
           weights[j] = std::exp(weights[j] - new_max);
           tile_sums_[row] += weights[j];
         }
         max_[row] = new_max;
       }
-      std::fill(weights + visible[row], weights + keys, 0.0f);
+      std::fill(weights, weights + seen.first, 0.0f);
+      std::fill(weights + std::max(seen.first, seen.end), weights + keys, 0.0f);
     }
   }
 
@@ -130,6 +127,9 @@ void require_attention_operands(std::size_t q_size, std::size_t k_size, std::siz
   if (shape.causal && shape.q_len > shape.kv_len) {
     throw std::invalid_argument("attention: a causal mask needs q_len <= kv_len");
   }
+  if ((shape.window > 0 && !shape.causal) || shape.softcap < 0) {
+    throw std::invalid_argument("attention: a window narrows a causal mask; a soft cap is positive or 0");
+  }
   require_size(q_size, shape.q_len * shape.q_heads * shape.head_dim, "attention Q");
   require_size(k_size, shape.kv_len * shape.kv_heads * shape.head_dim, "attention K");
   require_size(v_size, shape.kv_len * shape.kv_heads * shape.head_dim, "attention V");
@@ -139,13 +139,21 @@ uint64_t kv_head_of(const AttentionShape& shape, uint64_t q_head) {
   return q_head / (shape.q_heads / shape.kv_heads);
 }
 
+KeyRange visible_keys(const AttentionShape& shape, uint64_t query) {
+  const uint64_t end = shape.causal ? shape.kv_len - shape.q_len + query + 1 : shape.kv_len;
+  return {shape.window > 0 && end > shape.window ? end - shape.window : 0, end};
+}
+
+float capped_score(float score, float softcap) {
+  return softcap > 0.0f ? softcap * std::tanh(score * (1.0f / softcap)) : score;
+}
+
 std::vector<float> attention_unfused(const std::vector<float>& q, const std::vector<float>& k,
                                      const std::vector<float>& v, const AttentionShape& shape,
                                      arch::DType dtype) {
   require_floating_format(dtype, "attention_unfused");
   require_attention_operands(q.size(), k.size(), v.size(), shape);
   const float scale = score_scale(shape.head_dim);
-  const SoftmaxMask mask = shape.causal ? SoftmaxMask::Causal : SoftmaxMask::None;
   std::vector<float> out(q.size());
   for (uint64_t head = 0; head < shape.q_heads; ++head) {
     const uint64_t kv_head = kv_head_of(shape, head);
@@ -154,8 +162,12 @@ std::vector<float> attention_unfused(const std::vector<float>& q, const std::vec
         transposed_head(k, shape.kv_len, shape.kv_heads, shape.head_dim, kv_head),
         {shape.q_len, shape.kv_len, shape.head_dim}, shape.head_dim);
     for (float& score : scores) score = round_to_format(score * scale, dtype);
+    if (shape.softcap > 0) {
+      for (float& score : scores) score = round_to_format(capped_score(score, shape.softcap), dtype);
+    }
+    mask_invisible(scores, shape);
     const std::vector<float> probabilities =
-        softmax_rows(scores, {shape.q_len, shape.kv_len}, mask, dtype);
+        softmax_rows(scores, {shape.q_len, shape.kv_len}, SoftmaxMask::None, dtype);
     const std::vector<float> head_out = datapath_gemm_float(
         probabilities, head_slice(v, shape.kv_len, shape.kv_heads, shape.head_dim, kv_head),
         {shape.q_len, shape.head_dim, shape.kv_len}, shape.kv_len);
@@ -185,16 +197,18 @@ FusedAttentionResult attention_fused_saving_lse(const std::vector<float>& q, con
     const std::vector<float> k_head = head_slice(k, shape.kv_len, shape.kv_heads, d, kv_head);
     const std::vector<float> v_head = head_slice(v, shape.kv_len, shape.kv_heads, d, kv_head);
     OnlineSoftmax state(shape.q_len, d);
-    std::vector<uint64_t> visible(shape.q_len);
+    std::vector<KeyRange> visible(shape.q_len);
     for (uint64_t first_key = 0; first_key < shape.kv_len; first_key += block_kv) {
       const uint64_t keys = std::min(block_kv, shape.kv_len - first_key);
       std::vector<float> scores = datapath_gemm_float(
           q_head, transposed_head(row_block(k_head, d, first_key, keys), keys, 1, d, 0),
           {shape.q_len, keys, d}, d);
-      for (float& score : scores) score *= scale;
+      for (float& score : scores) score = capped_score(score * scale, shape.softcap);
       for (uint64_t row = 0; row < shape.q_len; ++row) {
-        const uint64_t row_visible = visible_keys(shape, row);
-        visible[row] = row_visible > first_key ? std::min(keys, row_visible - first_key) : 0;
+        // The row's keys within this tile, tile-local; empty when it sees none of them.
+        const KeyRange seen = visible_keys(shape, row);
+        const uint64_t first = std::clamp(seen.first, first_key, first_key + keys) - first_key;
+        visible[row] = {first, std::max(first, std::clamp(seen.end, first_key, first_key + keys) - first_key)};
       }
       state.weigh(scores, keys, visible);
       state.accumulate(datapath_gemm_float(scores, row_block(v_head, d, first_key, keys),
@@ -206,6 +220,14 @@ FusedAttentionResult attention_fused_saving_lse(const std::vector<float>& q, con
     }
   }
   return result;
+}
+
+std::vector<double> capped_scores_reference(std::vector<double> scores, const AttentionShape& shape) {
+  if (shape.softcap > 0) {
+    const double cap = shape.softcap;
+    for (double& score : scores) score = cap * std::tanh(score / cap);
+  }
+  return scores;
 }
 
 std::vector<double> attention_reference(const std::vector<double>& q, const std::vector<double>& k,
@@ -226,9 +248,10 @@ std::vector<double> attention_reference(const std::vector<double>& q, const std:
     const Eigen::Index kv_head = head / (q_heads / kv_heads);
     const RowMatrix scores =
         queries.middleCols(head * d, d) * keys.middleCols(kv_head * d, d).transpose() * scale;
-    const std::vector<double> probabilities = softmax_rows_reference(
-        {scores.data(), scores.data() + scores.size()}, {shape.q_len, shape.kv_len},
-        shape.causal ? SoftmaxMask::Causal : SoftmaxMask::None);
+    std::vector<double> capped = capped_scores_reference({scores.data(), scores.data() + scores.size()}, shape);
+    mask_invisible(capped, shape);
+    const std::vector<double> probabilities =
+        softmax_rows_reference(capped, {shape.q_len, shape.kv_len}, SoftmaxMask::None);
     out.middleCols(head * d, d) = Eigen::Map<const RowMatrix>(probabilities.data(), q_len, kv_len) *
                                   values.middleCols(kv_head * d, d);
   }

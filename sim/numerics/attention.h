@@ -4,8 +4,10 @@
 // differs and so, slightly, do their values; attention_check.h bounds both.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "arch/types.h"
@@ -16,7 +18,9 @@ namespace tessel::sim {
 // is shaped like Q, all row-major with head h in columns h·head_dim .. (h+1)·head_dim - 1.
 // Grouped-query attention: query head h reads KV head h / (q_heads / kv_heads). The scores
 // are scaled by 1/sqrt(head_dim). The causal mask is aligned to the end: query i sees keys
-// 0 .. kv_len - q_len + i (a decode step's queries are the last positions).
+// 0 .. kv_len - q_len + i (a decode step's queries are the last positions); a sliding window
+// leaves it the `window` latest of them. A soft cap makes each scaled score s
+// softcap·tanh(s/softcap) before the softmax (Gemma 2).
 struct AttentionShape {
   uint64_t q_len;
   uint64_t kv_len;
@@ -24,13 +28,38 @@ struct AttentionShape {
   uint64_t q_heads;
   uint64_t kv_heads;
   bool causal;
+  uint64_t window = 0;  // 0: none
+  float softcap = 0;    // 0: none
 };
 
 // Throws std::invalid_argument unless the shape is usable (positive kv_len, head_dim and
-// head counts, q_heads a multiple of kv_heads, q_len <= kv_len when causal) and the operands
-// match it.
+// head counts, q_heads a multiple of kv_heads, q_len <= kv_len when causal, a window only
+// with the causal mask, a soft cap of at least 0) and the operands match it.
 void require_attention_operands(std::size_t q_size, std::size_t k_size, std::size_t v_size,
                                 const AttentionShape& shape);
+
+// The keys query `query` sees: first .. end - 1.
+struct KeyRange {
+  uint64_t first;
+  uint64_t end;
+};
+KeyRange visible_keys(const AttentionShape& shape, uint64_t query);
+
+// A scaled score as the kernels cap it, in fp32: the score times the fp32 reciprocal of the
+// cap, tanhf, times the cap; the score itself without a cap.
+float capped_score(float score, float softcap);
+
+// Scores [q_len × kv_len] with each row's keys outside visible_keys set to -inf, which a softmax
+// weighs exactly 0.
+template <typename Value>
+void mask_invisible(std::vector<Value>& scores, const AttentionShape& shape) {
+  for (uint64_t row = 0; row < shape.q_len; ++row) {
+    const KeyRange seen = visible_keys(shape, row);
+    Value* in = scores.data() + row * shape.kv_len;
+    std::fill(in, in + seen.first, -std::numeric_limits<Value>::infinity());
+    std::fill(in + seen.end, in + shape.kv_len, -std::numeric_limits<Value>::infinity());
+  }
+}
 
 // The KV head that query head `q_head` reads.
 uint64_t kv_head_of(const AttentionShape& shape, uint64_t q_head);
@@ -49,18 +78,19 @@ std::vector<Value> head_slice(const std::vector<Value>& x, uint64_t rows, uint64
 }
 
 // Unfused: S = Q Kᵀ on the GEMM datapath (fp32 accumulation), scaled in fp32 and rounded to
-// the format (S goes to memory); P = softmax_rows(S) rounded to the format; O = P V on the
-// GEMM datapath, rounded to the format.
+// the format (S goes to memory); with a soft cap, a kernel of its own caps S and rounds it
+// again; P = softmax_rows(S) over each row's visible keys, rounded to the format; O = P V on
+// the GEMM datapath, rounded to the format.
 std::vector<float> attention_unfused(const std::vector<float>& q, const std::vector<float>& k,
                                      const std::vector<float>& v, const AttentionShape& shape,
                                      arch::DType dtype);
 
 // Fused, FlashAttention-2 style: for each tile of block_kv keys, S = Q Kᵀ on the GEMM datapath
-// and scaled in fp32; each query row keeps a running max and running sum in fp32, rescales
-// its accumulator and sum by exp(old max - new max) when the max changes, and adds
+// and scaled (and capped) in fp32; each query row keeps a running max and running sum in fp32,
+// rescales its accumulator and sum by exp(old max - new max) when the max changes, and adds
 // exp(S - max) V (P in fp32, on the GEMM datapath). Scores and probabilities never leave fp32;
-// O is divided by the running sum at the end and rounded to the format once. Tiles past a
-// row's last visible key add nothing to it. Throws std::invalid_argument on a block_kv of 0.
+// O is divided by the running sum at the end and rounded to the format once. Tiles outside a
+// row's visible keys add nothing to it. Throws std::invalid_argument on a block_kv of 0.
 std::vector<float> attention_fused(const std::vector<float>& q, const std::vector<float>& k,
                                    const std::vector<float>& v, const AttentionShape& shape,
                                    uint64_t block_kv, arch::DType dtype);
@@ -76,7 +106,10 @@ FusedAttentionResult attention_fused_saving_lse(const std::vector<float>& q, con
                                                 const std::vector<float>& v, const AttentionShape& shape,
                                                 uint64_t block_kv, arch::DType dtype);
 
-// fp64 reference with Eigen: softmax(Q Kᵀ / sqrt(head_dim) + mask) V, never rounded.
+// The scaled scores capped in fp64 (unchanged without a cap).
+std::vector<double> capped_scores_reference(std::vector<double> scores, const AttentionShape& shape);
+
+// fp64 reference with Eigen: softmax(cap(Q Kᵀ / sqrt(head_dim)) + mask) V, never rounded.
 std::vector<double> attention_reference(const std::vector<double>& q, const std::vector<double>& k,
                                         const std::vector<double>& v, const AttentionShape& shape);
 

@@ -55,7 +55,6 @@ AttentionGradients<float> attention_backward_fused(const std::vector<float>& q, 
   if (block_kv == 0) throw std::invalid_argument("attention_backward_fused: block_kv must be at least 1");
   const uint64_t d = shape.head_dim, q_len = shape.q_len, group = shape.q_heads / shape.kv_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  const SoftmaxMask mask = shape.causal ? SoftmaxMask::Causal : SoftmaxMask::None;
   AttentionGradients<float> gradients{std::vector<float>(q.size()), std::vector<float>(k.size()),
                                       std::vector<float>(v.size())};
   for (uint64_t kv_head = 0; kv_head < shape.kv_heads; ++kv_head) {
@@ -79,12 +78,19 @@ AttentionGradients<float> attention_backward_fused(const std::vector<float>& q, 
         const std::vector<float> dp = datapath_gemm_float(do_head, transposed(v_tile, keys, d), {q_len, keys, d}, d);
         std::vector<float> ds(p.size());
         for (uint64_t row = 0; row < q_len; ++row) {
-          const uint64_t visible = visible_columns({q_len, shape.kv_len}, mask, row);
+          const KeyRange seen = visible_keys(shape, row);
           const float lse = log_sum_exp[row * shape.q_heads + head];
           for (uint64_t j = 0; j < keys; ++j) {
             const uint64_t index = row * keys + j;
-            p[index] = first_key + j < visible ? std::exp(p[index] * scale - lse) : 0.0f;
+            const bool visible = first_key + j >= seen.first && first_key + j < seen.end;
+            const float scaled = p[index] * scale;
+            p[index] = visible ? std::exp(capped_score(scaled, shape.softcap) - lse) : 0.0f;
             ds[index] = p[index] * (dp[index] - delta[row]);
+            // Through the cap: d(c·tanh(s/c))/ds = 1 - tanh²(s/c).
+            if (shape.softcap > 0.0f) {
+              const float t = std::tanh(scaled * (1.0f / shape.softcap));
+              ds[index] *= 1.0f - t * t;
+            }
           }
         }
         add_into(dv_head, first_key * d,

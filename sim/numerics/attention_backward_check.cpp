@@ -15,49 +15,59 @@
 namespace tessel::sim {
 namespace {
 
-// The replayed forward of one query head: its scaled scores and recomputed probabilities
-// [q_len × kv_len] (the visible entries only) and how many keys each row sees.
+// The replayed forward of one query head: its scaled (and capped) scores and recomputed
+// probabilities [q_len × kv_len] (the visible entries only), each row's visible keys, and with
+// a soft cap the derivative 1 - t² of each visible score's cap, t = tanh(s/cap).
 struct HeadReplay {
   std::vector<Bounded> scores;
   std::vector<Bounded> probabilities;
-  std::vector<uint64_t> visible;
+  std::vector<Bounded> cap_slopes;
+  std::vector<KeyRange> visible;
 };
 
-// The fused forward kernel's L = max + log(sum) for one row: per tile of block_kv keys the
-// running max moves, the sum is rescaled by exp(old max - new max) and the tile's weights
-// exp(s - new max) are added in order (OnlineSoftmax in attention.cpp).
-Bounded replay_log_sum_exp(const Bounded* scores, uint64_t visible, uint64_t block_kv) {
+// The fused forward kernel's L = max + log(sum) for one row seeing keys [first, end): per tile
+// of block_kv keys from key 0 that holds some of them, the running max moves, the sum is
+// rescaled by exp(old max - new max) and the tile's weights exp(s - new max) are added in
+// order (OnlineSoftmax in attention.cpp).
+Bounded replay_log_sum_exp(const Bounded* scores, KeyRange seen, uint64_t block_kv) {
   Bounded running_max, sum;
-  for (uint64_t first = 0; first < visible; first += block_kv) {
-    const uint64_t end = std::min(visible, first + block_kv);
+  bool first_tile = true;
+  for (uint64_t tile = seen.first / block_kv * block_kv; tile < seen.end; tile += block_kv) {
+    const uint64_t first = std::max(tile, seen.first), end = std::min(seen.end, tile + block_kv);
     Bounded new_max = scores[first];
     for (uint64_t j = first + 1; j < end; ++j) new_max = max(new_max, scores[j]);
-    if (first > 0) new_max = max(running_max, new_max);
+    if (!first_tile) new_max = max(running_max, new_max);
     Bounded tile_sum;
     for (uint64_t j = first; j < end; ++j) tile_sum = tile_sum + exp(scores[j] - new_max);
     // The first tile's correction is exp(-inf) = 0 exactly, so its sum is the tile's.
-    sum = first == 0 ? tile_sum : sum * exp(running_max - new_max) + tile_sum;
+    sum = first_tile ? tile_sum : sum * exp(running_max - new_max) + tile_sum;
     running_max = new_max;
+    first_tile = false;
   }
   return running_max + log(sum);
 }
 
 HeadReplay replay_head(const std::vector<float>& q_head, const std::vector<float>& k_head, const AttentionShape& shape,
                        uint64_t block_kv, Bounded scale) {
-  const uint64_t d = shape.head_dim;
-  const SoftmaxMask mask = shape.causal ? SoftmaxMask::Causal : SoftmaxMask::None;
-  HeadReplay head{std::vector<Bounded>(shape.q_len * shape.kv_len), std::vector<Bounded>(shape.q_len * shape.kv_len),
-                  std::vector<uint64_t>(shape.q_len)};
+  const uint64_t d = shape.head_dim, scores_size = shape.q_len * shape.kv_len;
+  const Bounded cap = exact(shape.softcap);
+  HeadReplay head{std::vector<Bounded>(scores_size), std::vector<Bounded>(scores_size),
+                  std::vector<Bounded>(scores_size), std::vector<KeyRange>(shape.q_len)};
   for (uint64_t row = 0; row < shape.q_len; ++row) {
-    head.visible[row] = visible_columns({shape.q_len, shape.kv_len}, mask, row);
+    const KeyRange seen = head.visible[row] = visible_keys(shape, row);
     Bounded* scores = head.scores.data() + row * shape.kv_len;
-    for (uint64_t j = 0; j < head.visible[row]; ++j) {
+    for (uint64_t j = seen.first; j < seen.end; ++j) {
       AnyOrderDot dot;
       for (uint64_t t = 0; t < d; ++t) dot.add(exact(q_head[row * d + t]), exact(k_head[j * d + t]));
       scores[j] = dot.result() * scale;
+      if (shape.softcap > 0) {
+        const Bounded t = tanh(scores[j] * (exact(1) / cap));
+        scores[j] = cap * t;
+        head.cap_slopes[row * shape.kv_len + j] = exact(1) - t * t;
+      }
     }
-    const Bounded lse = replay_log_sum_exp(scores, head.visible[row], block_kv);
-    for (uint64_t j = 0; j < head.visible[row]; ++j) head.probabilities[row * shape.kv_len + j] = exp(scores[j] - lse);
+    const Bounded lse = replay_log_sum_exp(scores, seen, block_kv);
+    for (uint64_t j = seen.first; j < seen.end; ++j) head.probabilities[row * shape.kv_len + j] = exp(scores[j] - lse);
   }
   return head;
 }
@@ -105,11 +115,12 @@ NumericsReport compare_attention_backward(const std::vector<float>& q, const std
           const uint64_t index = (row * shape.q_heads + head) * d + t;
           delta = delta + exact(do_head[row * d + t]) * Bounded{out[index], out_bounds[index]};
         }
-        for (uint64_t j = 0; j < replay.visible[row]; ++j) {
+        for (uint64_t j = replay.visible[row].first; j < replay.visible[row].end; ++j) {
           AnyOrderDot dp;
           for (uint64_t t = 0; t < d; ++t) dp.add(exact(do_head[row * d + t]), exact(v_head[j * d + t]));
           const Bounded p = replay.probabilities[row * kv_len + j];
-          const Bounded ds = p * (dp.result() - delta);
+          Bounded ds = p * (dp.result() - delta);
+          if (shape.softcap > 0) ds = ds * replay.cap_slopes[row * kv_len + j];
           for (uint64_t t = 0; t < d; ++t) {
             dv_sums[j * d + t].add(p, exact(do_head[row * d + t]));
             dk_sums[j * d + t].add(ds, exact(q_head[row * d + t]));

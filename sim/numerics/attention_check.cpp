@@ -16,26 +16,29 @@ constexpr double u = kComputeRoundoff;
 
 // The exact scores, probabilities and score magnitudes of one query row's visible keys.
 struct RowReference {
-  std::vector<double> scores;
+  std::vector<double> scaled;      // Q·Kᵀ/sqrt(d)
+  std::vector<double> scores;      // the softmax's inputs: the scaled scores, capped where the shape caps them
   std::vector<double> magnitudes;  // (|q|·|k|) / sqrt(d): the scale of each dot product's error
   std::vector<double> probabilities;
   double span = 0;  // max - min score
 };
 
 RowReference row_reference(const std::vector<float>& q_head, const std::vector<float>& k_head,
-                           uint64_t row, uint64_t visible, uint64_t d) {
+                           uint64_t row, KeyRange visible, const AttentionShape& shape) {
+  const uint64_t d = shape.head_dim;
   const double scale = 1 / std::sqrt(static_cast<double>(d));
   RowReference reference;
-  for (uint64_t j = 0; j < visible; ++j) {
+  for (uint64_t j = visible.first; j < visible.end; ++j) {
     double score = 0, magnitude = 0;
     for (uint64_t t = 0; t < d; ++t) {
       const double product = static_cast<double>(q_head[row * d + t]) * k_head[j * d + t];
       score += product;
       magnitude += std::fabs(product);
     }
-    reference.scores.push_back(score * scale);
+    reference.scaled.push_back(score * scale);
     reference.magnitudes.push_back(magnitude * scale);
   }
+  reference.scores = capped_scores_reference(reference.scaled, shape);
   const auto [min, max] = std::minmax_element(reference.scores.begin(), reference.scores.end());
   reference.span = *max - *min;
   double sum = 0;
@@ -47,14 +50,38 @@ RowReference row_reference(const std::vector<float>& q_head, const std::vector<f
   return reference;
 }
 
-// |P_j - p_j| for the unfused kernel's probabilities, rounded to the format.
-std::vector<double> unfused_probability_errors(const RowReference& row, uint64_t d,
+// The error of a capped score c = cap·tanh(s/cap) computed in fp32 from a scaled score s
+// that errs by `error`: tanh is 1-Lipschitz, so c errs by s's error, carried through the
+// multiply by the fp32 reciprocal of the cap (two roundings of s/cap, 2u·|s| after the cap's
+// factor), tanhf's relative error and the final multiply's u, each on |c| and what it may be off.
+double capped_error(double error, double scaled, double capped) {
+  const double argument = (error + 2 * u * std::fabs(scaled)) * (1 + 3 * u);
+  return argument + (kLibmError + u) * (std::fabs(capped) + argument) * (1 + u);
+}
+
+// The fused kernel's fp32 error of each softmax input (the scaled, and capped, score).
+std::vector<double> fused_score_errors(const RowReference& row, const AttentionShape& shape) {
+  std::vector<double> errors(row.scores.size());
+  for (std::size_t j = 0; j < errors.size(); ++j) {
+    errors[j] = gamma(shape.head_dim + 3, u) * row.magnitudes[j];
+    if (shape.softcap > 0) errors[j] = capped_error(errors[j], row.scaled[j], row.scores[j]);
+  }
+  return errors;
+}
+
+// |P_j - p_j| for the unfused kernel's probabilities, rounded to the format: S rounded to the
+// format, and again after its cap.
+std::vector<double> unfused_probability_errors(const RowReference& row, const AttentionShape& shape,
                                                arch::DType dtype) {
   const std::size_t visible = row.scores.size();
   std::vector<double> score_error(visible);
   for (std::size_t j = 0; j < visible; ++j) {
     score_error[j] =
-        rounded_output_bound(row.scores[j], gamma(d + 3, u) * row.magnitudes[j], dtype);
+        rounded_output_bound(row.scaled[j], gamma(shape.head_dim + 3, u) * row.magnitudes[j], dtype);
+    if (shape.softcap > 0) {
+      score_error[j] =
+          rounded_output_bound(row.scores[j], capped_error(score_error[j], row.scaled[j], row.scores[j]), dtype);
+    }
   }
   const double largest = *std::max_element(score_error.begin(), score_error.end());
   const double max_score = *std::max_element(row.scores.begin(), row.scores.end());
@@ -71,14 +98,10 @@ std::vector<double> unfused_probability_errors(const RowReference& row, uint64_t
 
 // The fused kernel's bound on each weight's relative error, as a log: exp(s - max) errs by
 // its score's error, the subtractions' and one libm error per tile.
-std::vector<double> fused_weight_log_errors(const RowReference& row, uint64_t d, uint64_t tiles) {
-  const std::size_t visible = row.scores.size();
-  std::vector<double> errors(visible);
+std::vector<double> fused_weight_log_errors(const RowReference& row, const AttentionShape& shape, uint64_t tiles) {
+  std::vector<double> errors = fused_score_errors(row, shape);
   double largest_score_error = 0;
-  for (std::size_t j = 0; j < visible; ++j) {
-    errors[j] = gamma(d + 3, u) * row.magnitudes[j];
-    largest_score_error = std::max(largest_score_error, errors[j]);
-  }
+  for (const double error : errors) largest_score_error = std::max(largest_score_error, error);
   const double span = row.span + 2 * largest_score_error;
   for (double& error : errors) {
     error += 2 * u * span + static_cast<double>(tiles) * kLibmError;
@@ -98,7 +121,6 @@ std::vector<double> attention_error_bounds(const std::vector<float>& q, const st
     throw std::invalid_argument("attention_error_bounds: block_kv must be at least 1");
   }
   const uint64_t d = shape.head_dim;
-  const SoftmaxMask mask = shape.causal ? SoftmaxMask::Causal : SoftmaxMask::None;
   std::vector<double> bounds(q.size());
   for (uint64_t head = 0; head < shape.q_heads; ++head) {
     const uint64_t kv_head = kv_head_of(shape, head);
@@ -106,12 +128,14 @@ std::vector<double> attention_error_bounds(const std::vector<float>& q, const st
     const std::vector<float> k_head = head_slice(k, shape.kv_len, shape.kv_heads, d, kv_head);
     const std::vector<float> v_head = head_slice(v, shape.kv_len, shape.kv_heads, d, kv_head);
     for (uint64_t row = 0; row < shape.q_len; ++row) {
-      const uint64_t visible = visible_columns({shape.q_len, shape.kv_len}, mask, row);
-      const RowReference reference = row_reference(q_head, k_head, row, visible, d);
-      const uint64_t tiles = fused ? (visible + kernel.block_kv - 1) / kernel.block_kv : 0;
-      const std::vector<double> weight_errors =
-          fused ? fused_weight_log_errors(reference, d, tiles)
-                : unfused_probability_errors(reference, d, dtype);
+      const KeyRange seen = visible_keys(shape, row);
+      const uint64_t visible = seen.end - seen.first;
+      const RowReference reference = row_reference(q_head, k_head, row, seen, shape);
+      // The tiles of block_kv keys, from key 0, that hold some of the row's keys.
+      const uint64_t tiles =
+          fused ? (seen.end + kernel.block_kv - 1) / kernel.block_kv - seen.first / kernel.block_kv : 0;
+      const std::vector<double> weight_errors = fused ? fused_weight_log_errors(reference, shape, tiles)
+                                                      : unfused_probability_errors(reference, shape, dtype);
       const double largest_weight_error =
           *std::max_element(weight_errors.begin(), weight_errors.end());
       const double sum_error =
@@ -120,8 +144,9 @@ std::vector<double> attention_error_bounds(const std::vector<float>& q, const st
         double output = 0, error = 0;
         for (uint64_t j = 0; j < visible; ++j) {
           const double p = reference.probabilities[j];
-          const double magnitude = std::fabs(v_head[j * d + t]);
-          output += p * v_head[j * d + t];
+          const double value = v_head[(seen.first + j) * d + t];
+          const double magnitude = std::fabs(value);
+          output += p * value;
           if (fused) {
             // Normalising by the sum of the same erring weights: each probability errs by
             // at most exp(its error + the largest) - 1 relative.

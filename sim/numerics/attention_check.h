@@ -21,14 +21,16 @@ struct AttentionKernel {
 // Per output element, the largest |O - O_ref| the kernel may show in `dtype`.
 // Unfused: the scores err by Higham's dot-product bound gamma_{d+3} (|q|·|k|)/sqrt(d) (d
 // products summed, the scale's sqrt, division and multiply) and then by their rounding to the
-// format; softmax turns score errors d_j into relative probability errors of at most
-// exp(d_j + max d) - 1, to which its fp32 steps and the rounding of P add theirs; P V adds
-// sum_j |P_j - p_j| |v_j| and the GEMM's gamma_{kv_len} sum_j |P_j| |v_j|; O rounds once.
-// Fused: the same score error without any rounding to the format; each weight exp(s - max)
-// also errs through the subtractions (u times the row's score span, twice: its own exponent
-// and the chain of rescalings) and one libm error per tile; the sums and the accumulator
-// take gamma_{block_kv + 2 tiles} (in-tile sums, then a multiply and an add per tile) and
-// the final division u; O rounds once.
+// format; a soft cap passes that error on (tanh is 1-Lipschitz), adds its own fp32 steps' and
+// a second rounding to the format; softmax turns score errors d_j into relative probability
+// errors of at most exp(d_j + max d) - 1, to which its fp32 steps and the rounding of P add
+// theirs; P V adds sum_j |P_j - p_j| |v_j| and the GEMM's gamma_{kv_len} sum_j |P_j| |v_j|;
+// O rounds once. Only a row's visible keys (its window's, under a sliding window) count.
+// Fused: the same score error (capped alike) without any rounding to the format; each weight
+// exp(s - max) also errs through the subtractions (u times the row's score span, twice: its
+// own exponent and the chain of rescalings) and one libm error per tile holding some of the
+// row's keys; the sums and the accumulator take gamma_{block_kv + 2 tiles} (in-tile sums, then
+// a multiply and an add per tile) and the final division u; O rounds once.
 // Throws std::invalid_argument as the kernels do.
 std::vector<double> attention_error_bounds(const std::vector<float>& q, const std::vector<float>& k,
                                            const std::vector<float>& v, const AttentionShape& shape,

@@ -128,13 +128,45 @@ NormGradients<float> rms_norm_backward_rows(const std::vector<float>& x, const s
   return out;
 }
 
+// tanh(√(2/π)·(x + 0.044715·x³)), the tanh-form GELU's inner value.
+float gelu_tanh_t(float value) {
+  const float inner = value + kCubicCoefficient * value * value * value;
+  return std::tanh(kSqrt2OverPi * inner);
+}
+
+// The tanh-form GELU's derivative at x given t = gelu_tanh_t(x).
+float gelu_tanh_slope(float value, float t) {
+  return 0.5f * (1.0f + t) + 0.5f * value * (1.0f - t * t) * kSqrt2OverPi * (1.0f + kCubicSlope * value * value);
+}
+
 std::vector<float> gelu_tanh_backward(const std::vector<float>& x, const std::vector<float>& dy, arch::DType dtype) {
   return zip_gradient(x, dy, dtype, "gelu_tanh_backward", [](float value, float gradient) {
-    const float inner = value + kCubicCoefficient * value * value * value;
-    const float t = std::tanh(kSqrt2OverPi * inner);
-    const float slope =
-        0.5f * (1.0f + t) + 0.5f * value * (1.0f - t * t) * kSqrt2OverPi * (1.0f + kCubicSlope * value * value);
-    return gradient * slope;
+    return gradient * gelu_tanh_slope(value, gelu_tanh_t(value));
+  });
+}
+
+GatedGradients<float> gelu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
+                                                 const std::vector<float>& dy, arch::DType dtype) {
+  require_floating_format(dtype, "gelu_and_multiply_backward");
+  require_size(up.size(), gate.size(), "gelu_and_multiply_backward");
+  require_size(dy.size(), gate.size(), "gelu_and_multiply_backward");
+  GatedGradients<float> out{std::vector<float>(gate.size()), std::vector<float>(gate.size())};
+  for (std::size_t i = 0; i < gate.size(); ++i) {
+    const float g = gate[i];
+    const float t = gelu_tanh_t(g);
+    out.d_up[i] = round_to_format(dy[i] * (0.5f * g * (1.0f + t)), dtype);
+    out.d_gate[i] = round_to_format(dy[i] * up[i] * gelu_tanh_slope(g, t), dtype);
+  }
+  return out;
+}
+
+std::vector<float> softcap_backward(const std::vector<float>& y, const std::vector<float>& dy, float cap,
+                                    arch::DType dtype) {
+  if (!(cap > 0.0f)) throw std::invalid_argument("softcap_backward: the cap must be positive");
+  const float inverse = 1.0f / cap;
+  return zip_gradient(y, dy, dtype, "softcap_backward", [&](float value, float gradient) {
+    const float t = value * inverse;
+    return gradient * (1.0f - t * t);
   });
 }
 
@@ -153,12 +185,12 @@ std::vector<float> dropout(const std::vector<float>& x, const std::vector<uint8_
   return y;
 }
 
-SiluMulGradients<float> silu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
+GatedGradients<float> silu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
                                                    const std::vector<float>& dy, arch::DType dtype) {
   require_floating_format(dtype, "silu_and_multiply_backward");
   require_size(up.size(), gate.size(), "silu_and_multiply_backward");
   require_size(dy.size(), gate.size(), "silu_and_multiply_backward");
-  SiluMulGradients<float> out{std::vector<float>(gate.size()), std::vector<float>(gate.size())};
+  GatedGradients<float> out{std::vector<float>(gate.size()), std::vector<float>(gate.size())};
   for (std::size_t i = 0; i < gate.size(); ++i) {
     const float g = gate[i];
     const float sigmoid = 1.0f / (1.0f + std::exp(-g));

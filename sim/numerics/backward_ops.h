@@ -52,15 +52,26 @@ std::vector<float> relu_backward(const std::vector<float>& x, const std::vector<
 std::vector<float> dropout(const std::vector<float>& x, const std::vector<uint8_t>& keep, double probability,
                            arch::DType dtype);
 
-// The gradients of silu(gate)·up: with s = sigmoid(gate) = 1 / (1 + exp(-gate)),
-// d_up = dy·(gate·s) and d_gate = dy·up·s·(1 + gate·(1 - s)). Valid for |gate| < 88.
+// The gradients of a gated activation's act(gate)·up.
 template <typename Value>
-struct SiluMulGradients {
+struct GatedGradients {
   std::vector<Value> d_gate;
   std::vector<Value> d_up;
 };
-SiluMulGradients<float> silu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
-                                                   const std::vector<float>& dy, arch::DType dtype);
+
+// silu(gate)·up's: with s = sigmoid(gate) = 1 / (1 + exp(-gate)), d_up = dy·(gate·s) and
+// d_gate = dy·up·s·(1 + gate·(1 - s)). Valid for |gate| < 88.
+GatedGradients<float> silu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
+                                                 const std::vector<float>& dy, arch::DType dtype);
+
+// gelu(gate)·up's with GELU's tanh form: d_up = dy·gelu(gate), d_gate = dy·up·gelu'(gate), the
+// derivative as gelu_tanh_backward computes it.
+GatedGradients<float> gelu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
+                                                 const std::vector<float>& dy, arch::DType dtype);
+
+// The soft cap's gradient from its saved output y = c·tanh(x/c): dx = dy·(1 - t²), t = y·(1/c).
+std::vector<float> softcap_backward(const std::vector<float>& y, const std::vector<float>& dy, float cap,
+                                    arch::DType dtype);
 
 // The gradient of rope_half_split: the rotation is orthogonal, so it is the rotation by the
 // opposite angles. Computed as rope_half_split of dy with the second half of each head negated,

@@ -183,10 +183,10 @@ NumericsReport compare_dropout(const std::vector<float>& x, const std::vector<ui
 }
 
 NumericsReport compare_silu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
-                                                  const std::vector<float>& dy, const SiluMulGradients<float>& output,
+                                                  const std::vector<float>& dy, const GatedGradients<float>& output,
                                                   arch::DType dtype) {
   require_floating_format(dtype, "compare_silu_and_multiply_backward");
-  const SiluMulGradients<double> reference =
+  const GatedGradients<double> reference =
       silu_and_multiply_backward_reference(to_double(gate), to_double(up), to_double(dy));
   std::vector<Bounded> d_gate(gate.size()), d_up(gate.size());
   for (std::size_t i = 0; i < gate.size(); ++i) {
@@ -198,6 +198,42 @@ NumericsReport compare_silu_and_multiply_backward(const std::vector<float>& gate
   return combine_outputs({output_report("d_gate", output.d_gate, reference.d_gate, d_gate, dtype),
                           output_report("d_up", output.d_up, reference.d_up, d_up, dtype)},
                          reference_line("SiLU-and-multiply backward (d_gate, d_up)", dtype));
+}
+
+NumericsReport compare_gelu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
+                                                  const std::vector<float>& dy, const GatedGradients<float>& output,
+                                                  arch::DType dtype) {
+  require_floating_format(dtype, "compare_gelu_and_multiply_backward");
+  const GatedGradients<double> reference =
+      gelu_and_multiply_backward_reference(to_double(gate), to_double(up), to_double(dy));
+  const Bounded cubic = constant(0.044715f, 0.044715);
+  const Bounded cubic_slope = constant(3 * 0.044715f, 3 * 0.044715);
+  const Bounded root = constant(0.79788456080286536f, std::sqrt(2 / std::acos(-1.0)));
+  const Bounded half = exact(0.5);
+  std::vector<Bounded> d_gate(gate.size()), d_up(gate.size());
+  for (std::size_t i = 0; i < gate.size(); ++i) {
+    const Bounded g = exact(gate[i]);
+    const Bounded t = tanh(root * (g + cubic * g * g * g));
+    const Bounded slope = half * (kOne + t) + half * g * (kOne - t * t) * root * (kOne + cubic_slope * g * g);
+    d_up[i] = rounded(exact(dy[i]) * (half * g * (kOne + t)), dtype);
+    d_gate[i] = rounded(exact(dy[i]) * exact(up[i]) * slope, dtype);
+  }
+  return combine_outputs({output_report("d_gate", output.d_gate, reference.d_gate, d_gate, dtype),
+                          output_report("d_up", output.d_up, reference.d_up, d_up, dtype)},
+                         reference_line("GELU-and-multiply backward (d_gate, d_up)", dtype));
+}
+
+NumericsReport compare_softcap_backward(const std::vector<float>& y, const std::vector<float>& dy, float cap,
+                                        const std::vector<float>& dx, arch::DType dtype) {
+  require_floating_format(dtype, "compare_softcap_backward");
+  const std::vector<double> reference = softcap_backward_reference(to_double(y), to_double(dy), cap);
+  const Bounded inverse = kOne / exact(cap);
+  std::vector<Bounded> replay(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const Bounded t = exact(y[i]) * inverse;
+    replay[i] = rounded(exact(dy[i]) * (kOne - t * t), dtype);
+  }
+  return compare_with_replay(dx, reference, replay, dtype, reference_line("soft cap backward", dtype));
 }
 
 NumericsReport compare_embedding_backward(const std::vector<uint64_t>& ids, const std::vector<float>& dy,

@@ -43,8 +43,16 @@ NumericsReport compare_dropout(const std::vector<float>& x, const std::vector<ui
                                const std::vector<float>& y, arch::DType dtype);
 
 NumericsReport compare_silu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
-                                                  const std::vector<float>& dy, const SiluMulGradients<float>& output,
+                                                  const std::vector<float>& dy, const GatedGradients<float>& output,
                                                   arch::DType dtype);
+
+NumericsReport compare_gelu_and_multiply_backward(const std::vector<float>& gate, const std::vector<float>& up,
+                                                  const std::vector<float>& dy, const GatedGradients<float>& output,
+                                                  arch::DType dtype);
+
+// y is the saved soft-capped output the datapath's backward read.
+NumericsReport compare_softcap_backward(const std::vector<float>& y, const std::vector<float>& dy, float cap,
+                                        const std::vector<float>& dx, arch::DType dtype);
 
 // `initial` is the table gradient before the op, `output` after; dy is in `dtype`.
 NumericsReport compare_embedding_backward(const std::vector<uint64_t>& ids, const std::vector<float>& dy,

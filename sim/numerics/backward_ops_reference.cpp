@@ -114,7 +114,7 @@ std::vector<double> dropout_reference(const std::vector<double>& x, const std::v
   return y;
 }
 
-SiluMulGradients<double> silu_and_multiply_backward_reference(const std::vector<double>& gate,
+GatedGradients<double> silu_and_multiply_backward_reference(const std::vector<double>& gate,
                                                               const std::vector<double>& up,
                                                               const std::vector<double>& dy) {
   require_size(up.size(), gate.size(), "silu_and_multiply_backward_reference");
@@ -124,6 +124,27 @@ SiluMulGradients<double> silu_and_multiply_backward_reference(const std::vector<
   // silu'(g) = s + g s (1 - s).
   return {to_vector(Eigen::ArrayXd(as_array(dy) * as_array(up) * (s + g * s * (1 - s)))),
           to_vector(Eigen::ArrayXd(as_array(dy) * g * s))};
+}
+
+GatedGradients<double> gelu_and_multiply_backward_reference(const std::vector<double>& gate,
+                                                           const std::vector<double>& up,
+                                                           const std::vector<double>& dy) {
+  require_size(up.size(), gate.size(), "gelu_and_multiply_backward_reference");
+  require_size(dy.size(), gate.size(), "gelu_and_multiply_backward_reference");
+  const double sqrt_2_over_pi = std::sqrt(2 / std::acos(-1.0));
+  const Eigen::ArrayXd g = as_array(gate);
+  const Eigen::ArrayXd t = (sqrt_2_over_pi * (g + 0.044715 * g.cube())).tanh();
+  const Eigen::ArrayXd slope =
+      0.5 * (1 + t) + 0.5 * g * (1 - t.square()) * sqrt_2_over_pi * (1 + 3 * 0.044715 * g.square());
+  return {to_vector(Eigen::ArrayXd(as_array(dy) * as_array(up) * slope)),
+          to_vector(Eigen::ArrayXd(as_array(dy) * 0.5 * g * (1 + t)))};
+}
+
+std::vector<double> softcap_backward_reference(const std::vector<double>& y, const std::vector<double>& dy,
+                                               double cap) {
+  require_size(dy.size(), y.size(), "softcap_backward_reference");
+  if (!(cap > 0)) throw std::invalid_argument("softcap_backward_reference: the cap must be positive");
+  return to_vector(Eigen::ArrayXd(as_array(dy) * (1 - (as_array(y) / cap).square())));
 }
 
 std::vector<double> rope_half_split_backward_reference(const std::vector<double>& dy, RowShape shape,
@@ -244,19 +265,22 @@ AttentionGradients<double> attention_backward_reference(const std::vector<double
   const ConstRows values(v.data(), kv_len, kv_heads * d);
   const ConstRows out_gradient(d_out.data(), q_len, q_heads * d);
   const double scale = 1 / std::sqrt(static_cast<double>(shape.head_dim));
-  const SoftmaxMask mask = shape.causal ? SoftmaxMask::Causal : SoftmaxMask::None;
   RowMatrix dq(q_len, q_heads * d);
   RowMatrix dk = RowMatrix::Zero(kv_len, kv_heads * d);
   RowMatrix dv = RowMatrix::Zero(kv_len, kv_heads * d);
   for (Eigen::Index head = 0; head < q_heads; ++head) {
     const Eigen::Index kv_head = head / (q_heads / kv_heads);
     const RowMatrix scores = queries.middleCols(head * d, d) * keys.middleCols(kv_head * d, d).transpose() * scale;
+    std::vector<double> capped = capped_scores_reference(to_vector(scores), shape);
+    mask_invisible(capped, shape);
     const std::vector<double> probabilities =
-        softmax_rows_reference(to_vector(scores), {shape.q_len, shape.kv_len}, mask);
+        softmax_rows_reference(capped, {shape.q_len, shape.kv_len}, SoftmaxMask::None);
     const ConstRows p(probabilities.data(), q_len, kv_len);
     const RowMatrix dp = out_gradient.middleCols(head * d, d) * values.middleCols(kv_head * d, d).transpose();
     const Eigen::VectorXd delta = (dp.array() * p.array()).rowwise().sum();
-    const RowMatrix ds = p.array() * (dp.colwise() - delta).array();
+    RowMatrix ds = p.array() * (dp.colwise() - delta).array();
+    // Through the cap: d(c·tanh(s/c))/ds = 1 - tanh²(s/c).
+    if (shape.softcap > 0) ds.array() *= 1 - (scores.array() / double{shape.softcap}).tanh().square();
     dv.middleCols(kv_head * d, d) += p.transpose() * out_gradient.middleCols(head * d, d);
     dq.middleCols(head * d, d) = ds * keys.middleCols(kv_head * d, d) * scale;
     dk.middleCols(kv_head * d, d) += ds.transpose() * queries.middleCols(head * d, d) * scale;

@@ -28,9 +28,16 @@ std::vector<double> relu_backward_reference(const std::vector<double>& x, const 
 std::vector<double> dropout_reference(const std::vector<double>& x, const std::vector<uint8_t>& keep,
                                       double probability);
 
-SiluMulGradients<double> silu_and_multiply_backward_reference(const std::vector<double>& gate,
+GatedGradients<double> silu_and_multiply_backward_reference(const std::vector<double>& gate,
                                                               const std::vector<double>& up,
                                                               const std::vector<double>& dy);
+
+GatedGradients<double> gelu_and_multiply_backward_reference(const std::vector<double>& gate,
+                                                           const std::vector<double>& up,
+                                                           const std::vector<double>& dy);
+
+std::vector<double> softcap_backward_reference(const std::vector<double>& y, const std::vector<double>& dy,
+                                               double cap);
 
 std::vector<double> rope_half_split_backward_reference(const std::vector<double>& dy, RowShape shape,
                                                        const RopeLayout& layout);

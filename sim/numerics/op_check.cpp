@@ -74,6 +74,11 @@ NumericsReport check_rows_slice(OpKind kind, RowShape shape, arch::DType dtype, 
       const std::vector<float> up = draws.normal(count, 0, 1);
       return compare_silu_and_multiply(gate, up, silu_and_multiply(gate, up, dtype), dtype);
     }
+    case OpKind::GeluMul: {
+      const std::vector<float> gate = draws.normal(count, 0, 1);
+      const std::vector<float> up = draws.normal(count, 0, 1);
+      return compare_gelu_and_multiply(gate, up, gelu_and_multiply(gate, up, dtype), dtype);
+    }
     case OpKind::ResidualAdd: {
       const std::vector<float> a = draws.normal(count, 0, 1);
       const std::vector<float> b = draws.normal(count, 0, 1);
@@ -98,6 +103,7 @@ RowsCost rows_cost(OpKind kind, uint64_t cols) {
     case OpKind::RmsNorm:
       return {2 * cols, cols};
     case OpKind::SiluMul:
+    case OpKind::GeluMul:
     case OpKind::ResidualAdd:
       return {3 * cols, 0};
     default:
@@ -128,16 +134,28 @@ NumericsReport check_softmax(const workloads::SoftmaxShape& op_shape, arch::DTyp
                     softmax_scope(op_shape, slice));
 }
 
+// Inputs spread as widely as the cap, so that the check crosses tanh's bend into saturation.
+NumericsReport check_softcap(const workloads::SoftcapShape& op_shape, arch::DType dtype, uint64_t seed,
+                             const OpCheckLimits& limits) {
+  const UnitCost row{2 * op_shape.cols};
+  const uint64_t rows = units_within(op_shape.rows, row, 0, limits);
+  if (rows == 0) return too_large(dtype, "row", row, 0, limits);
+  const auto cap = static_cast<float>(op_shape.cap);
+  InputDraws draws(seed, dtype);
+  const std::vector<float> x = draws.normal(rows * op_shape.cols, 0, cap);
+  return with_scope(compare_softcap(x, cap, softcap(x, cap, dtype), dtype), range_text("rows", 0, rows, op_shape.rows));
+}
+
 NumericsReport check_rope(const workloads::RopeShape& op_shape, arch::DType dtype, uint64_t seed,
                           const OpCheckLimits& limits) {
-  const uint64_t cols = op_shape.heads * op_shape.head_dim;
+  const uint64_t cols = op_shape.heads * op_shape.rotary_dim;
   const UnitCost token{2 * cols};
   uint64_t tokens = units_within(op_shape.tokens, token, 0, limits);
   if (tokens == 0) return too_large(dtype, "token", token, 0, limits);
   tokens = std::min(tokens, kRopePositions);
   // The shape does not say where its tokens sit in their sequences (a decode step's follow
   // the cache): the slice is taken as positions 0 .. tokens - 1, a prefill's.
-  const RopeLayout layout{op_shape.head_dim, 0};
+  const RopeLayout layout{op_shape.rotary_dim, 0};
   const RowShape slice{tokens, cols};
   InputDraws draws(seed, dtype);
   const std::vector<float> x = draws.normal(tokens * cols, 0, 1);
@@ -171,8 +189,7 @@ NumericsReport check_batched_matmul(const workloads::BatchedMatmulShape& op_shap
 
 UnitCost group_cost(const workloads::AttentionShape& s) {
   const uint64_t group = s.heads / s.kv_heads;
-  const uint64_t scores =
-      s.causal ? workloads::causal_pairs(s.q_len, s.kv_len) : s.q_len * s.kv_len;
+  const uint64_t scores = workloads::attended_pairs(s);
   // Q and O of the group's query heads, its K and V, and their S and P.
   const uint64_t elements =
       2 * group * s.q_len * s.head_dim + 2 * s.kv_len * s.head_dim + 2 * group * s.q_len * s.kv_len;
@@ -188,7 +205,8 @@ NumericsReport check_attention(const workloads::AttentionShape& op_shape, arch::
   const uint64_t kv_groups = slice.kv_groups, q_len = slice.q_len;
   // Leading whole groups are an attention of their own: query head h still reads KV head
   // h / group. Batch entries only repeat the same computation on other data.
-  const AttentionShape shape{q_len, kv_len, d, kv_groups * group, kv_groups, op_shape.causal};
+  const AttentionShape shape{q_len,           kv_len,           d, kv_groups * group, kv_groups,
+                             op_shape.causal, op_shape.window, static_cast<float>(op_shape.softcap)};
   InputDraws draws(seed, dtype);
   const std::vector<float> q = draws.normal(q_len * shape.q_heads * d, 0, 1);
   const std::vector<float> k = draws.normal(kv_len * kv_groups * d, 0, 1);
@@ -252,6 +270,8 @@ NumericsReport check_op(const Op& op, arch::DType dtype, uint64_t seed,
     case OpKind::GeluBackward:
     case OpKind::ReluBackward:
     case OpKind::SiluMulBackward:
+    case OpKind::GeluMulBackward:
+    case OpKind::SoftcapBackward:
     case OpKind::AttentionBackward:
     case OpKind::EmbeddingBackward:
     case OpKind::CrossEntropy:
@@ -272,11 +292,14 @@ NumericsReport check_op(const Op& op, arch::DType dtype, uint64_t seed,
       return check_softmax(op.shape_as<workloads::SoftmaxShape>(), dtype, seed, limits);
     case OpKind::Rope:
       return check_rope(op.shape_as<workloads::RopeShape>(), dtype, seed, limits);
+    case OpKind::Softcap:
+      return check_softcap(op.shape_as<workloads::SoftcapShape>(), dtype, seed, limits);
     case OpKind::LayerNorm:
     case OpKind::RmsNorm:
     case OpKind::Gelu:
     case OpKind::Relu:
     case OpKind::SiluMul:
+    case OpKind::GeluMul:
     case OpKind::ResidualAdd:
       return check_rows(op.kind, op.shape_as<workloads::RowsShape>(), dtype, seed, limits);
     case OpKind::Linear:

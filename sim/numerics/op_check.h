@@ -47,17 +47,20 @@ OpCheckLimits default_op_check_limits();
 
 // Checks `op` on the datapath in `dtype` with inputs drawn from normal distributions by a
 // std::mt19937_64 seeded with `seed`, against its fp64 reference.
-//   Row- and element-wise kinds (Softmax, the RowsShape kinds, Rope): a leading slice of
-//     whole rows (tokens, for Rope) when the op exceeds the limits. A causal Softmax checks
+//   Row- and element-wise kinds (Softmax, the RowsShape kinds, Softcap, Rope): a leading slice
+//     of whole rows (tokens, for Rope) when the op exceeds the limits. A causal Softmax checks
 //     its last rows instead, at most cols of them, whose end-aligned mask is the op's own;
-//     Rope checks at most 2^14 tokens, at positions from 0 (the shape gives no offset).
+//     Rope checks at most 2^14 tokens, at positions from 0 (the shape gives no offset);
+//     Softcap draws inputs spread as widely as its cap, so that tanh saturates in some.
 //   BatchedMatmul: check_gemm on the leading batch entries that fit, each with k_tile = k.
 //   Attention: one batch entry, all heads or the leading whole KV-head groups that fit (when
-//     not even one group fits, its last queries that do: the end-aligned causal mask gives
-//     them the keys they see in the op), on both the fused and the unfused kernel; passed iff the fused output is within its bound
-//     of the fp64 reference and within both kernels' bounds of the unfused output.
+//     not even one group fits, its last queries that do: the end-aligned causal mask, and a
+//     sliding window, give them the keys they see in the op), its soft cap included, on both
+//     the fused and the unfused kernel; passed iff the fused output is within its bound of the
+//     fp64 reference and within both kernels' bounds of the unfused output.
 //   The backward, loss, optimizer and fp8 cast kinds, each within the bound of its check:
-//     SoftmaxBackward as Softmax, y the datapath's softmax of the drawn logits; the RowsShape
+//     SoftmaxBackward as Softmax, y the datapath's softmax of the drawn logits; SoftcapBackward
+//     as Softcap, y the datapath's soft cap of the drawn inputs; the RowsShape
 //     kinds on leading rows, CrossEntropyBackward dividing by the op's rows (its tokens), not
 //     the slice's, and Quantize with the slice's own amax and scale; EmbeddingBackward on
 //     leading tokens, their ids drawn from a table of as many rows as tokens (so that they

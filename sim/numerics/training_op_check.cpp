@@ -36,6 +36,7 @@ RowsCost rows_cost(OpKind kind, uint64_t cols) {
     case OpKind::RmsNormBackward:
       return {3 * cols, 2 * cols};
     case OpKind::SiluMulBackward:
+    case OpKind::GeluMulBackward:
       return {5 * cols, 0};
     case OpKind::CrossEntropy:
       return {2 * cols + 1, 0};
@@ -78,6 +79,12 @@ NumericsReport check_rows_slice(OpKind kind, RowShape shape, uint64_t op_rows, a
       const std::vector<float> dy = draws.normal(count, 0, 1);
       return compare_silu_and_multiply_backward(gate, up, dy, silu_and_multiply_backward(gate, up, dy, dtype), dtype);
     }
+    case OpKind::GeluMulBackward: {
+      const std::vector<float> gate = draws.normal(count, 0, 1);
+      const std::vector<float> up = draws.normal(count, 0, 1);
+      const std::vector<float> dy = draws.normal(count, 0, 1);
+      return compare_gelu_and_multiply_backward(gate, up, dy, gelu_and_multiply_backward(gate, up, dy, dtype), dtype);
+    }
     case OpKind::CrossEntropy:
     case OpKind::CrossEntropyBackward: {
       const std::vector<float> logits = draws.normal(count, 0, kScoreSpread);
@@ -106,6 +113,20 @@ NumericsReport check_rows(OpKind kind, const workloads::RowsShape& op_shape, arc
   if (rows == 0) return too_large(dtype, "row", {cost.per_row}, cost.fixed, limits);
   InputDraws draws(seed, dtype);
   return with_scope(check_rows_slice(kind, {rows, op_shape.cols}, op_shape.rows, dtype, draws),
+                    range_text("rows", 0, rows, op_shape.rows));
+}
+
+// y is what the forward kernel saved: the datapath's soft cap of inputs spread as widely as the cap.
+NumericsReport check_softcap_backward(const workloads::SoftcapShape& op_shape, arch::DType dtype, uint64_t seed,
+                                      const OpCheckLimits& limits) {
+  const UnitCost row{4 * op_shape.cols};  // x, y, dy and dx
+  const uint64_t rows = units_within(op_shape.rows, row, 0, limits);
+  if (rows == 0) return too_large(dtype, "row", row, 0, limits);
+  const auto cap = static_cast<float>(op_shape.cap);
+  InputDraws draws(seed, dtype);
+  const std::vector<float> y = softcap(draws.normal(rows * op_shape.cols, 0, cap), cap, dtype);
+  const std::vector<float> dy = draws.normal(rows * op_shape.cols, 0, 1);
+  return with_scope(compare_softcap_backward(y, dy, cap, softcap_backward(y, dy, cap, dtype), dtype),
                     range_text("rows", 0, rows, op_shape.rows));
 }
 
@@ -224,7 +245,7 @@ NumericsReport check_gradient_norm(const workloads::OptimizerShape& op_shape, ui
 
 UnitCost backward_group_cost(const workloads::AttentionShape& s) {
   const uint64_t group = s.heads / s.kv_heads;
-  const uint64_t scores = s.causal ? workloads::causal_pairs(s.q_len, s.kv_len) : s.q_len * s.kv_len;
+  const uint64_t scores = workloads::attended_pairs(s);
   // Q, O, dO and dQ of the group's query heads; its K, V, dK and dV; L; and the replayed
   // scores and probabilities the check keeps for a head.
   const uint64_t elements =
@@ -233,8 +254,9 @@ UnitCost backward_group_cost(const workloads::AttentionShape& s) {
 }
 
 // The most leading tokens of one KV-head group of a causal self-attention (q_len = kv_len) that
-// fit: queries 0 .. r - 1 see keys 0 .. r - 1 only, so they are a causal attention of their own
-// over r keys, where one query of all the keys (a group's least slice otherwise) may not fit.
+// fit: queries 0 .. r - 1 see keys 0 .. r - 1 only (a window's of them), so they are a causal
+// attention of their own over r keys, where one query of all the keys (a group's least slice
+// otherwise) may not fit.
 uint64_t affordable_leading_tokens(const workloads::AttentionShape& op_shape, const OpCheckLimits& limits) {
   if (!op_shape.causal || op_shape.q_len != op_shape.kv_len) return 0;
   return largest_fitting(op_shape.q_len, limits, [&](uint64_t tokens) {
@@ -257,7 +279,8 @@ NumericsReport check_attention_backward(const workloads::AttentionShape& op_shap
     scope = attention_scope(op_shape, {1, op_shape.q_len}) + ", " + range_text("tokens", 0, q_len, op_shape.q_len) +
             " (the leading queries and the keys they see: a causal attention of its own)";
   }
-  const AttentionShape shape{q_len, kv_len, d, slice.kv_groups * group, slice.kv_groups, op_shape.causal};
+  const AttentionShape shape{q_len,           kv_len,           d, slice.kv_groups * group, slice.kv_groups,
+                             op_shape.causal, op_shape.window, static_cast<float>(op_shape.softcap)};
   InputDraws draws(seed, dtype);
   const std::vector<float> q = draws.normal(shape.q_len * shape.q_heads * d, 0, 1);
   const std::vector<float> k = draws.normal(kv_len * shape.kv_heads * d, 0, 1);
@@ -283,10 +306,13 @@ NumericsReport check_training_op(const workloads::Op& op, arch::DType dtype, uin
     case OpKind::GeluBackward:
     case OpKind::ReluBackward:
     case OpKind::SiluMulBackward:
+    case OpKind::GeluMulBackward:
     case OpKind::CrossEntropy:
     case OpKind::CrossEntropyBackward:
     case OpKind::Quantize:
       return check_rows(op.kind, op.shape_as<workloads::RowsShape>(), dtype, seed, limits);
+    case OpKind::SoftcapBackward:
+      return check_softcap_backward(op.shape_as<workloads::SoftcapShape>(), dtype, seed, limits);
     case OpKind::AttentionBackward:
       return check_attention_backward(op.shape_as<workloads::AttentionShape>(), dtype, seed, limits);
     case OpKind::EmbeddingBackward:

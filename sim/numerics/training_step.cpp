@@ -105,7 +105,7 @@ class DatapathOps {
   std::vector<float> silu_mul(const std::vector<float>& gate, const std::vector<float>& up) const {
     return silu_and_multiply(gate, up, dtype_);
   }
-  SiluMulGradients<float> silu_mul_backward(const std::vector<float>& gate, const std::vector<float>& up,
+  GatedGradients<float> silu_mul_backward(const std::vector<float>& gate, const std::vector<float>& up,
                                             const std::vector<float>& dy) const {
     return silu_and_multiply_backward(gate, up, dy, dtype_);
   }
@@ -189,7 +189,7 @@ class ReferenceOps {
   std::vector<double> silu_mul(const std::vector<double>& gate, const std::vector<double>& up) const {
     return silu_and_multiply_reference(gate, up);
   }
-  SiluMulGradients<double> silu_mul_backward(const std::vector<double>& gate, const std::vector<double>& up,
+  GatedGradients<double> silu_mul_backward(const std::vector<double>& gate, const std::vector<double>& up,
                                              const std::vector<double>& dy) const {
     return silu_and_multiply_backward_reference(gate, up, dy);
   }
@@ -314,7 +314,7 @@ class Step {
     const auto gradient = [&](LayerTensor tensor) -> Tensor& { return gradients[index(layer, tensor)]; };
     // MLP: out = x1 + (silu(h2 Wg) * h2 Wu) Wd.
     gradient(kWDown) = ops_.weight_gradient(a.gated, d_out, inter, hidden);
-    const SiluMulGradients<Value> d_gated =
+    const GatedGradients<Value> d_gated =
         ops_.silu_mul_backward(a.gate, a.up, ops_.input_gradient(d_out, parameter(layer, kWDown), inter, hidden));
     gradient(kWGate) = ops_.weight_gradient(a.h2, d_gated.d_gate, hidden, inter);
     gradient(kWUp) = ops_.weight_gradient(a.h2, d_gated.d_up, hidden, inter);

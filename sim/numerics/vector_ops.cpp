@@ -49,6 +49,14 @@ std::vector<float> zip_elements(const std::vector<float>& a, const std::vector<f
 
 float silu_fp32(float x) { return x / (1.0f + std::exp(-x)); }
 
+constexpr float kSqrt2OverPi = 0.79788456080286536f;
+constexpr float kCubicCoefficient = 0.044715f;
+
+float gelu_tanh_fp32(float x) {
+  const float inner = x + kCubicCoefficient * x * x * x;
+  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * inner));
+}
+
 }  // namespace
 
 uint64_t visible_columns(RowShape shape, SoftmaxMask mask, uint64_t row) {
@@ -109,17 +117,12 @@ std::vector<float> rms_norm_rows(const std::vector<float>& x, RowShape shape,
 
 std::vector<float> gelu(const std::vector<float>& x, GeluForm form, arch::DType dtype) {
   constexpr float kInverseSqrt2 = 0.70710678118654752f;
-  constexpr float kSqrt2OverPi = 0.79788456080286536f;
-  constexpr float kCubicCoefficient = 0.044715f;
   if (form == GeluForm::Erf) {
     return map_elements(x, dtype, "gelu", [](float value) {
       return 0.5f * value * (1.0f + std::erf(value * kInverseSqrt2));
     });
   }
-  return map_elements(x, dtype, "gelu", [](float value) {
-    const float inner = value + kCubicCoefficient * value * value * value;
-    return 0.5f * value * (1.0f + std::tanh(kSqrt2OverPi * inner));
-  });
+  return map_elements(x, dtype, "gelu", gelu_tanh_fp32);
 }
 
 std::vector<float> silu(const std::vector<float>& x, arch::DType dtype) {
@@ -130,6 +133,17 @@ std::vector<float> silu_and_multiply(const std::vector<float>& gate, const std::
                                      arch::DType dtype) {
   return zip_elements(gate, up, dtype, "silu_and_multiply",
                       [](float g, float u) { return silu_fp32(g) * u; });
+}
+
+std::vector<float> gelu_and_multiply(const std::vector<float>& gate, const std::vector<float>& up,
+                                     arch::DType dtype) {
+  return zip_elements(gate, up, dtype, "gelu_and_multiply", [](float g, float u) { return gelu_tanh_fp32(g) * u; });
+}
+
+std::vector<float> softcap(const std::vector<float>& x, float cap, arch::DType dtype) {
+  if (!(cap > 0.0f)) throw std::invalid_argument("softcap: the cap must be positive");
+  const float inverse = 1.0f / cap;
+  return map_elements(x, dtype, "softcap", [&](float value) { return cap * std::tanh(value * inverse); });
 }
 
 std::vector<float> rope_half_split(const std::vector<float>& x, RowShape shape,

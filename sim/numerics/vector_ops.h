@@ -54,6 +54,14 @@ std::vector<float> silu(const std::vector<float>& x, arch::DType dtype);
 std::vector<float> silu_and_multiply(const std::vector<float>& gate, const std::vector<float>& up,
                                      arch::DType dtype);
 
+// The GeGLU gate: gelu(gate) * up with GELU's tanh form (Gemma's gelu_pytorch_tanh), fused as
+// silu_and_multiply is.
+std::vector<float> gelu_and_multiply(const std::vector<float>& gate, const std::vector<float>& up,
+                                     arch::DType dtype);
+
+// Gemma 2's soft cap c * tanh(x / c): x times the fp32 reciprocal of c, tanhf, times c.
+std::vector<float> softcap(const std::vector<float>& x, float cap, arch::DType dtype);
+
 // Rotary position embedding, half-split convention (Hugging Face Llama's rotate_half): in a
 // head of head_dim values, element i < head_dim/2 pairs with i + head_dim/2, rotated by
 // position * base^(-2i/head_dim). Row r of x is position position_offset + r (decode passes

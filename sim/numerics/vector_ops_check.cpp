@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sim/numerics/op_error.h"
+#include "sim/numerics/running_error.h"
 #include "sim/numerics/vector_ops_reference.h"
 
 namespace tessel::sim {
@@ -187,6 +188,38 @@ NumericsReport compare_silu_and_multiply(const std::vector<float>& gate,
   const double relative = compound(kLibm + 3 * u);  // SiLU's steps and the multiply by up
   return compare_elements(output, reference, dtype, "SiLU-and-multiply",
                           [&](std::size_t i) { return relative * std::fabs(reference[i]); });
+}
+
+NumericsReport compare_gelu_and_multiply(const std::vector<float>& gate, const std::vector<float>& up,
+                                         const std::vector<float>& output, arch::DType dtype) {
+  require_floating_format(dtype, "compare_gelu_and_multiply");
+  require_size(up.size(), gate.size(), "compare_gelu_and_multiply");
+  const std::vector<double> reference = gelu_and_multiply_reference(to_double(gate), to_double(up));
+  const Bounded cubic = constant(0.044715f, 0.044715);
+  const Bounded root = constant(0.79788456080286536f, std::sqrt(2 / std::acos(-1.0)));
+  std::vector<Bounded> replay(gate.size());
+  for (std::size_t i = 0; i < gate.size(); ++i) {
+    const Bounded g = exact(gate[i]);
+    const Bounded t = tanh(root * (g + cubic * g * g * g));
+    replay[i] = rounded(exact(0.5) * g * (exact(1) + t) * exact(up[i]), dtype);
+  }
+  return compare_with_replay(output, reference, replay, dtype,
+                             "fp64 tanh-form GELU-and-multiply of the same " + std::string(arch::to_string(dtype)) +
+                                 " inputs; every element within the running error bound of the datapath's fp32 "
+                                 "steps");
+}
+
+NumericsReport compare_softcap(const std::vector<float>& x, float cap, const std::vector<float>& output,
+                               arch::DType dtype) {
+  require_floating_format(dtype, "compare_softcap");
+  const std::vector<double> reference = softcap_reference(to_double(x), cap);
+  const Bounded inverse = exact(1) / exact(cap);
+  std::vector<Bounded> replay(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) replay[i] = rounded(exact(cap) * tanh(exact(x[i]) * inverse), dtype);
+  return compare_with_replay(output, reference, replay, dtype,
+                             "fp64 soft cap c·tanh(x/c) of the same " + std::string(arch::to_string(dtype)) +
+                                 " inputs; every element within the running error bound of the datapath's fp32 "
+                                 "steps");
 }
 
 NumericsReport compare_rope_half_split(const std::vector<float>& x, RowShape shape,

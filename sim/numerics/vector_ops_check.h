@@ -47,6 +47,14 @@ NumericsReport compare_silu_and_multiply(const std::vector<float>& gate,
                                          const std::vector<float>& up,
                                          const std::vector<float>& output, arch::DType dtype);
 
+// GeGLU and the soft cap are checked by running error analysis (running_error.h): the fp32
+// steps replayed in fp64, each carrying a rigorous bound, then the rounding to the format.
+NumericsReport compare_gelu_and_multiply(const std::vector<float>& gate, const std::vector<float>& up,
+                                         const std::vector<float>& output, arch::DType dtype);
+
+NumericsReport compare_softcap(const std::vector<float>& x, float cap, const std::vector<float>& output,
+                               arch::DType dtype);
+
 NumericsReport compare_rope_half_split(const std::vector<float>& x, RowShape shape,
                                        const RopeLayout& layout, const std::vector<float>& output,
                                        arch::DType dtype);

@@ -104,6 +104,16 @@ std::vector<double> silu_and_multiply_reference(const std::vector<double>& gate,
   return array_to_vector(as_array(gate).unaryExpr(&silu_exact) * as_array(up));
 }
 
+std::vector<double> gelu_and_multiply_reference(const std::vector<double>& gate, const std::vector<double>& up) {
+  require_size(up.size(), gate.size(), "gelu_and_multiply_reference");
+  return array_to_vector(as_array(gelu_reference(gate, GeluForm::Tanh)) * as_array(up));
+}
+
+std::vector<double> softcap_reference(const std::vector<double>& x, double cap) {
+  if (!(cap > 0)) throw std::invalid_argument("softcap_reference: the cap must be positive");
+  return array_to_vector(as_array(x).unaryExpr([cap](double value) { return cap * std::tanh(value / cap); }));
+}
+
 std::vector<double> rope_half_split_reference(const std::vector<double>& x, RowShape shape,
                                               const RopeLayout& layout) {
   if (layout.head_dim == 0 || layout.head_dim % 2 != 0 || shape.cols % layout.head_dim != 0) {

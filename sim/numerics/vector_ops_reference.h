@@ -29,6 +29,10 @@ std::vector<double> silu_reference(const std::vector<double>& x);
 std::vector<double> silu_and_multiply_reference(const std::vector<double>& gate,
                                                 const std::vector<double>& up);
 
+std::vector<double> gelu_and_multiply_reference(const std::vector<double>& gate, const std::vector<double>& up);
+
+std::vector<double> softcap_reference(const std::vector<double>& x, double cap);
+
 std::vector<double> rope_half_split_reference(const std::vector<double>& x, RowShape shape,
                                               const RopeLayout& layout);
 

@@ -65,6 +65,16 @@ nlohmann::json request_json(const ModelRequest& r) {
 // read, whose bytes and time its attention kernels count).
 std::string bound_of(const OpResult& op) { return op.cycles == 0 ? "none" : op.roofline.bound(); }
 
+std::string layers_note(const StepResult& step, uint64_t layers) {
+  if (step.simulated_layers() <= 1) {
+    return "the " + std::to_string(layers) + " layers are identical in shape: one is simulated per step and counted " +
+           std::to_string(layers) + " times";
+  }
+  return "the " + std::to_string(layers) + " layers differ in shape (dense and expert MLPs, or sliding-window and "
+         "global attention): " + std::to_string(step.simulated_layers()) +
+         " are simulated per step, one of each run of layers alike, and counted for the run";
+}
+
 std::string check_text(const NumericsReport& n) {
   return !n.checked ? "-" : n.passed ? "pass" : "FAIL";
 }
@@ -78,7 +88,12 @@ void print_step(const RunResult& result, const StepResult& step, std::ostream& o
 
 void print_op_table(const StepResult& step, double clock, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
-  out << step.layers << " identical layers: one simulated, counted " << step.layers << " times\n";
+  if (step.simulated_layers() <= 1) {
+    out << step.layers << " identical layers: one simulated, counted " << step.layers << " times\n";
+  } else {
+    out << step.layers << " layers, " << step.simulated_layers()
+        << " simulated: one of each run of layers alike, counted for the run\n";
+  }
   // Columns as wide as their longest entry, with a space after it.
   int name_width = 22, kind_width = 15, shape_width = 24;
   for (const OpResult& op : step.ops) {
@@ -139,10 +154,7 @@ nlohmann::json model_summary_json(const RunResult& result) {
       {"attention", attention_name(model_of(result).attention)},
       {"clock_hz", device.clock_hz},
       {"layers", layers},
-      {"layers_note", "the " + std::to_string(layers) +
-                          " layers are identical in shape: one is simulated per step "
-                          "and counted " +
-                          std::to_string(layers) + " times"},
+      {"layers_note", layers_note(result.steps.front(), layers)},
       {"steps", result.steps.size()},
       {"total_cycles", result.cycles()},
       {"roofline_cycles", roofline_cycles},
@@ -171,6 +183,7 @@ nlohmann::json model_summary_json(const RunResult& result) {
        {{"checked", result.ops_checked() > 0},
         {"passed", numerics_passed_json(result.ops_checked() > 0, result.numerics_passed())},
         {"ops_checked", result.ops_checked()}}},
+      {"warnings", model_of(result).model.warnings},
   };
   add_resources_json(summary, device.resources);
   const workloads::ModelConfig& config = model_of(result).model;

@@ -65,12 +65,13 @@ void print_plans_table(const std::vector<PlanOutcome>& plans, size_t rows, std::
   out.flags(flags);
 }
 
-nlohmann::json plans_summary_json(const std::vector<PlanOutcome>& plans) {
+nlohmann::json plans_summary_json(const std::vector<PlanOutcome>& plans, const std::vector<std::string>& warnings) {
   size_t fitting = 0;
   for (const PlanOutcome& p : plans) fitting += p.fits ? 1 : 0;
   return {{"plans", plans.size()},
           {"fitting", fitting},
-          {"best", fitting > 0 ? plan_json(plans.front()) : nlohmann::json()}};
+          {"best", fitting > 0 ? plan_json(plans.front()) : nlohmann::json()},
+          {"warnings", warnings}};
 }
 
 }  // namespace tessel::sim

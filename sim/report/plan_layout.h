@@ -14,7 +14,7 @@ namespace tessel::sim {
 
 void write_plans_csv(const std::vector<PlanOutcome>& plans, std::ostream& out);
 void print_plans_table(const std::vector<PlanOutcome>& plans, size_t rows, std::ostream& out);
-// plans, fitting, and the best plan's figures (null when none fits).
-nlohmann::json plans_summary_json(const std::vector<PlanOutcome>& plans);
+// plans, fitting, the best plan's figures (null when none fits), and the model's warnings.
+nlohmann::json plans_summary_json(const std::vector<PlanOutcome>& plans, const std::vector<std::string>& warnings);
 
 }  // namespace tessel::sim

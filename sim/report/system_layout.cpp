@@ -134,8 +134,8 @@ nlohmann::json system_summary_json(const SystemRunResult& result) {
     summary["kv_cache_bytes"] = cache;
     summary["numerics"] = {
         {"checked", checked > 0}, {"passed", numerics_passed_json(checked > 0, passed)}, {"ops_checked", checked}};
-    summary["layers_note"] = "each stage's layers are identical in shape: one is simulated per step and stage and "
-                             "counted for each of them; figures are one device's on average";
+    summary["layers_note"] = "each stage simulates one layer of each run of its layers alike per step and counts it "
+                             "for the run; figures are one device's on average";
   }
   summary["total_cycles"] = makespan_cycles(result);
   summary["seconds"] = result.seconds();

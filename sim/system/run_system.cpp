@@ -27,13 +27,13 @@ uint64_t even_split_at_most(uint64_t sequences, uint64_t limit) {
 // and the hidden states of the micro-batches waiting for it.
 Footprint footprint_of(const workloads::ModelConfig& model, const workloads::OpGraph& largest_step,
                        const workloads::Phase& last, uint64_t replica_batch, uint64_t microbatches, uint64_t tp,
-                       uint64_t layers, uint32_t element_bytes) {
+                       uint64_t first_layer, uint64_t layers, uint32_t element_bytes) {
   Footprint footprint;
   footprint.weight_bytes = largest_step.total_parameters() * element_bytes;
   if (model.causal) {
-    const uint64_t kv_heads = workloads::tensor_parallel_shard(model, tp).num_key_value_heads;
-    footprint.kv_cache_bytes =
-        replica_batch * last.kv_len * kv_heads * model.head_dim * 2 * layers * element_bytes;
+    footprint.kv_cache_bytes = workloads::kv_cache_elements(workloads::tensor_parallel_shard(model, tp), replica_batch,
+                                                            last.kv_len, first_layer, layers) *
+                               element_bytes;
   }
   uint64_t working = 0;
   uint64_t rows = 0;
@@ -54,6 +54,7 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
   const Placement placement(system, plan);
   const std::unique_ptr<Device> device = make_device(system.device);
   SystemRunResult result;
+  result.warnings = workload.model.warnings;
   result.settings = device->configure(settings);
   result.device = device->facts();
   result.system_name = system.name;
@@ -112,8 +113,8 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
       if (i == 0) {
         workloads::Phase last = phases.back();
         last.batch = replica_batch;
-        stage.footprint = footprint_of(model, graph, last, replica_batch, microbatches, plan.tensor, stage.layers,
-                                       element_bytes);
+        stage.footprint = footprint_of(model, graph, last, replica_batch, microbatches, plan.tensor, stage.first_layer,
+                                       stage.layers, element_bytes);
         stage.run.weight_bytes = stage.footprint.weight_bytes;
         stage.run.kv_cache_bytes = stage.footprint.kv_cache_bytes;
       }

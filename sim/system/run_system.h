@@ -44,7 +44,9 @@ struct SystemRunResult {
   std::vector<StageRun> stages;
   std::vector<LinkLevelUsage> links;
   TimelineResult timeline;
-  std::vector<std::string> warnings;  // footprints over capacity, when fitting is not required
+  // The model's (what its config asks for that tessel does not model), then footprints over
+  // capacity when fitting is not required.
+  std::vector<std::string> warnings;
 
   uint64_t devices_used() const { return plan.devices(); }
   uint64_t devices_per_stage() const { return plan.tensor * plan.data; }

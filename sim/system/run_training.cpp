@@ -76,6 +76,14 @@ void check_request(const TrainingRequest& request, const TrainingPlan& plan) {
 
 }  // namespace
 
+std::vector<std::string> config_warnings(const TrainingRequest& request) {
+  std::vector<std::string> warnings = request.model.warnings;
+  if (request.teacher) {
+    for (const std::string& warning : request.teacher->warnings) warnings.push_back("teacher: " + warning);
+  }
+  return warnings;
+}
+
 TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingRequest& request, const TrainingPlan& plan,
                                const RunSettings& settings, const TrainingRunOptions& options,
                                const RunObserver& observer) {
@@ -92,6 +100,7 @@ TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingReq
   result.system_devices = system.device_count();
   for (const arch::LevelSpec& level : system.levels) result.level_names.push_back(level.name);
   result.request = request;
+  result.warnings = config_warnings(request);
   result.plan = plan;
   const arch::DType dtype = *result.settings.dtype;
   const uint64_t stages = parallel.pipeline;

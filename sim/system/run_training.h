@@ -97,7 +97,9 @@ struct TrainingRunResult {
   std::vector<TrainingStage> stages;
   std::vector<LinkLevelUsage> links;
   TimelineResult timeline;
-  std::vector<std::string> warnings;  // footprints over capacity, when fitting is not required
+  // The model's and the teacher's (what their configs ask for that tessel does not model), then
+  // footprints over capacity when fitting is not required.
+  std::vector<std::string> warnings;
 
   uint64_t devices_used() const { return plan.parallel.devices(); }
   uint64_t devices_per_stage() const { return plan.parallel.tensor * plan.parallel.data; }
@@ -126,6 +128,10 @@ struct TrainingRunOptions {
   // Device ops' results shared with other runs of the same device and settings.
   OpCostCache* op_cache = nullptr;
 };
+
+// What the model's and the teacher's configs ask for that tessel does not model, the teacher's
+// marked as such: the first warnings of a run of the request.
+std::vector<std::string> config_warnings(const TrainingRequest& request);
 
 // Throws SettingError for a plan the system cannot hold or run (devices, sizes that do not
 // divide, a schedule that cannot run, memory when fitting is required); InputError for an

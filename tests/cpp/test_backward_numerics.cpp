@@ -199,6 +199,33 @@ TEST(BackwardNumericsActivations, CatchesADroppedGeluTerm) {
   }
 }
 
+// GeGLU's gradients with the tanh-form GELU; SwiGLU's in their place fail.
+TEST(BackwardNumericsActivations, GegluPassesInEveryFormatAndCatchesSwiGluInItsPlace) {
+  for (DType dtype : kFloatDtypes) {
+    SCOPED_TRACE(arch::to_string(dtype));
+    const std::vector<float> gate = random_values(2048, 2.0f, 40, dtype);
+    const std::vector<float> up = random_values(2048, 1.0f, 41, dtype);
+    const std::vector<float> dy = random_values(2048, 1.0f, 42, dtype);
+    expect_passes(
+        compare_gelu_and_multiply_backward(gate, up, dy, gelu_and_multiply_backward(gate, up, dy, dtype), dtype));
+    EXPECT_FALSE(
+        compare_gelu_and_multiply_backward(gate, up, dy, silu_and_multiply_backward(gate, up, dy, dtype), dtype)
+            .passed);
+  }
+}
+
+// The soft cap's gradient from its saved output; dy passed straight through (the cap taken as
+// the identity) fails.
+TEST(BackwardNumericsSoftcap, PassesInEveryFormatAndCatchesAnUncappedGradient) {
+  for (DType dtype : kFloatDtypes) {
+    SCOPED_TRACE(arch::to_string(dtype));
+    const std::vector<float> y = softcap(random_values(2048, 30.0f, 43, dtype), 30.0f, dtype);
+    const std::vector<float> dy = random_values(2048, 1.0f, 44, dtype);
+    expect_passes(compare_softcap_backward(y, dy, 30.0f, softcap_backward(y, dy, 30.0f, dtype), dtype));
+    EXPECT_FALSE(compare_softcap_backward(y, dy, 30.0f, dy, dtype).passed);
+  }
+}
+
 TEST(BackwardNumericsActivations, CatchesAReluGradientThatPassesNegativeInputs) {
   for (DType dtype : kTrainingDtypes) {
     const std::vector<float> x = random_values(512, 1.0f, 17, dtype);
@@ -212,7 +239,7 @@ TEST(BackwardNumericsActivations, CatchesSwappedSwiGluGradients) {
     const std::vector<float> gate = random_values(512, 1.0f, 19, dtype);
     const std::vector<float> up = random_values(512, 1.0f, 20, dtype);
     const std::vector<float> dy = random_values(512, 1.0f, 21, dtype);
-    const SiluMulGradients<float> right = silu_and_multiply_backward(gate, up, dy, dtype);
+    const GatedGradients<float> right = silu_and_multiply_backward(gate, up, dy, dtype);
     EXPECT_FALSE(compare_silu_and_multiply_backward(gate, up, dy, {right.d_up, right.d_gate}, dtype).passed)
         << arch::to_string(dtype);
   }
@@ -225,7 +252,18 @@ TEST(BackwardNumericsActivations, ReferencesAreTheGradientsOfTheActivations) {
   expect_gradient_of(
       [&](const std::vector<double>& at) { return weighted_sum(dy, gelu_reference(at, GeluForm::Tanh)); }, x,
       gelu_tanh_backward_reference(x, dy));
-  const SiluMulGradients<double> silu = silu_and_multiply_backward_reference(x, up, dy);
+  const GatedGradients<double> geglu = gelu_and_multiply_backward_reference(x, up, dy);
+  expect_gradient_of(
+      [&](const std::vector<double>& at) { return weighted_sum(dy, gelu_and_multiply_reference(at, up)); }, x,
+      geglu.d_gate);
+  expect_gradient_of(
+      [&](const std::vector<double>& at) { return weighted_sum(dy, gelu_and_multiply_reference(x, at)); }, up,
+      geglu.d_up);
+  const std::vector<double> scaled = to_double(random_values(64, 30.0f, 45, DType::Fp32));
+  const std::vector<double> capped = softcap_reference(scaled, 30);
+  expect_gradient_of([&](const std::vector<double>& at) { return weighted_sum(dy, softcap_reference(at, 30)); },
+                     scaled, softcap_backward_reference(capped, dy, 30));
+  const GatedGradients<double> silu = silu_and_multiply_backward_reference(x, up, dy);
   expect_gradient_of(
       [&](const std::vector<double>& at) { return weighted_sum(dy, silu_and_multiply_reference(at, up)); }, x,
       silu.d_gate);

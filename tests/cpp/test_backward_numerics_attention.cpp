@@ -47,6 +47,7 @@ const AttentionShape kShapes[] = {
     {5, 23, 16, 4, 1, true},   // a chunk of queries at the end of the keys, one KV head
     {1, 37, 32, 2, 2, true},   // a decode step, multi-head
     {7, 12, 8, 3, 3, false},   // no mask
+    {16, 16, 16, 4, 2, true, 5, 2.0f},  // a sliding window of 5 keys, scores capped at 2
 };
 
 // The backward of the datapath's own forward, as training runs it.
@@ -157,10 +158,31 @@ TEST(BackwardNumericsAttention, CatchesAMissingCausalMaskAndSwappedKeyGradients)
   }
 }
 
+// A backward pass that forgets the cap's derivative (1 - tanh²) fails.
+TEST(BackwardNumericsAttention, CatchesAGradientThatSkipsTheCap) {
+  const AttentionShape shape = kShapes[4];
+  AttentionShape uncapped = shape;
+  uncapped.softcap = 0;
+  for (DType dtype : kTrainingDtypes) {
+    const Inputs in = draw_inputs(shape, 56, dtype);
+    const FusedAttentionResult forward = attention_fused_saving_lse(in.q, in.k, in.v, shape, 4, dtype);
+    // The uncapped pass recomputes uncapped probabilities: give it their log-sum-exp.
+    const std::vector<float> uncapped_lse =
+        attention_fused_saving_lse(in.q, in.k, in.v, uncapped, 4, dtype).log_sum_exp;
+    EXPECT_FALSE(compare_attention_backward(in.q, in.k, in.v, in.d_out, shape, 4,
+                                            attention_backward_fused(in.q, in.k, in.v, forward.out, in.d_out,
+                                                                     uncapped_lse, uncapped, 4, dtype),
+                                            dtype)
+                     .passed)
+        << arch::to_string(dtype);
+  }
+}
+
 TEST(BackwardNumericsAttention, ReferenceIsTheGradientOfAttention) {
   // h = 1e-5 on O(1) inputs: central differences agree to about 1e-9; 1e-7 still fails any
-  // dropped term, wrong scale or group summed into the wrong KV head.
-  for (const AttentionShape& shape : {AttentionShape{4, 6, 4, 4, 2, true}, AttentionShape{3, 5, 4, 2, 1, false}}) {
+  // dropped term, wrong scale or group summed into the wrong KV head (or the cap's derivative).
+  for (const AttentionShape& shape : {AttentionShape{4, 6, 4, 4, 2, true}, AttentionShape{3, 5, 4, 2, 1, false},
+                                      AttentionShape{5, 7, 4, 2, 1, true, 3, 1.5f}}) {
     const Inputs in = draw_inputs(shape, 54, DType::Fp32);
     const std::vector<double> q = to_double(in.q), k = to_double(in.k), v = to_double(in.v);
     const std::vector<double> d_out = to_double(in.d_out);

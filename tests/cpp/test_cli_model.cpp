@@ -113,5 +113,42 @@ TEST(CliModel, HuggingFaceConfigRuns) {
   fs::remove_all(out.string() + "_preset");
 }
 
+// What a config asks for that tessel does not model is warned of on stderr and listed in every
+// summary of a run of the model: one device, a system, a training iteration, a plan search and
+// each point of a sweep (whose stderr says it once).
+TEST(CliModel, ConfigWarningsReachStderrAndEverySummary) {
+  const std::string model = "tests/data/hf/tiny-awq/config.json";
+  const std::string warning = model + ": field 'quantization_config': ";
+  const auto expect_warned = [&](const testing::CliResult& result, const fs::path& summary, const std::string& what) {
+    ASSERT_EQ(result.exit_code, 0) << what << ": " << result.output;
+    EXPECT_NE(result.output.find("tessel: warning: " + warning), std::string::npos) << what << ": " << result.output;
+    const nlohmann::json warnings = nlohmann::json::parse(testing::read_text(summary))["warnings"];
+    ASSERT_EQ(warnings.size(), 1u) << what;
+    EXPECT_EQ(warnings[0].get<std::string>().rfind(warning, 0), 0u) << what << ": " << warnings[0];
+  };
+  const fs::path out = testing::fresh_dir("cli_model_warnings");
+  const std::string system = "tests/data/systems/ideal_links_x8.yaml";
+  expect_warned(testing::run_tessel("run --arch " + kTpu + " --model " + model + " --no-check --quiet --out " +
+                                    (out / "run").string()),
+                out / "run" / "summary.json", "run");
+  expect_warned(testing::run_tessel("run --system " + system + " --tp 2 --model " + model +
+                                    " --no-check --quiet --out " + (out / "system").string()),
+                out / "system" / "summary.json", "run --system");
+  const std::string train = "train --system " + system + " --model " + model + " --global-batch 4 --seq 16 ";
+  expect_warned(testing::run_tessel(train + "--tp 2 --no-check --quiet --out " + (out / "train").string()),
+                out / "train" / "summary.json", "train");
+  expect_warned(testing::run_tessel(train + "--search --jobs 1 --quiet --out " + (out / "search").string()),
+                out / "search" / "summary.json", "train --search");
+  const testing::TempFile spec("warned_sweep.yaml", "arch: " + std::string(TESSEL_SOURCE_DIR) + "/" + kTpu +
+                                                        "\nvary:\n  dram.bandwidth_gb_s: [100, 200]\nrun:\n  model: " +
+                                                        model + "\n  no-check: true\n");
+  const auto sweep = testing::run_tessel("sweep --quiet --spec " + spec.path + " --out " + (out / "sweep").string());
+  expect_warned(sweep, out / "sweep" / "points" / "1" / "summary.json", "sweep");
+  size_t said = 0;
+  for (size_t at = sweep.output.find(warning); at != std::string::npos; at = sweep.output.find(warning, at + 1)) ++said;
+  EXPECT_EQ(said, 1u) << sweep.output;
+  fs::remove_all(out);
+}
+
 }  // namespace
 }  // namespace tessel

@@ -68,11 +68,12 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(Models, PresetNamesAreTheAskedForModelsAndValid) {
-  const std::vector<std::string> expected = {"gpt2",       "gpt2-medium", "gpt2-large", "gpt2-xl",
-                                             "bert-base",  "bert-large",  "gpt3-175b",  "opt-1.3b",
-                                             "llama2-7b",  "llama2-13b",  "llama2-70b", "llama3-8b",
-                                             "llama3-70b", "mistral-7b",  "mixtral-8x7b", "deepseek-moe-16b",
-                                             "tiny",       "tiny-moe"};
+  const std::vector<std::string> expected = {
+      "gpt2",       "gpt2-medium", "gpt2-large",  "gpt2-xl",      "bert-base",         "bert-large",
+      "gpt3-175b",  "opt-1.3b",    "llama2-7b",   "llama2-13b",   "llama2-70b",        "llama3-8b",
+      "llama3-70b", "mistral-7b",  "mixtral-8x7b", "deepseek-moe-16b", "qwen2-7b",      "qwen2.5-7b",
+      "qwen1.5-moe-a2.7b", "gemma-2b", "gemma-7b", "gemma2-9b",    "gemma2-27b",        "phi3-mini",
+      "falcon-7b",  "falcon-40b",  "pythia-6.9b", "gpt-neox-20b", "tiny",              "tiny-moe"};
   EXPECT_EQ(preset_names(), expected);
   for (const std::string& name : preset_names()) {
     const ModelConfig config = model_preset(name);
@@ -171,6 +172,23 @@ TEST(Models, ValidationNamesTheField) {
   config = model_preset("gpt2");
   config.position_table_size = 0;
   EXPECT_NE(validation_error(config).find("field 'position_table_size'"), std::string::npos);
+
+  config = model_preset("mistral-7b");
+  config.sliding_layers.pop_back();
+  EXPECT_EQ(validation_error(config), "mistral-7b: field 'sliding_layers': has 31 entries; it needs one a layer with "
+                                      "a sliding window, none without");
+
+  config = model_preset("pythia-6.9b");
+  config.rotary_fraction = 0.2;  // 25.6 of 128 dims
+  EXPECT_EQ(validation_error(config), "pythia-6.9b: field 'rotary_fraction': rotates 25 of the 128 dims of a head; "
+                                      "RoPE rotates pairs, an even number of at least 2");
+  config.rotary_fraction = 0.5;
+  config.norm_placement = NormPlacement::Post;
+  EXPECT_NE(validation_error(config).find("field 'norm_placement': parallel sub-blocks"), std::string::npos);
+
+  config = model_preset("qwen1.5-moe-a2.7b");
+  config.shared_experts = 0;
+  EXPECT_NE(validation_error(config).find("field 'shared_expert_gate'"), std::string::npos);
 }
 
 }  // namespace

@@ -104,6 +104,40 @@ TEST(Op, ElementWiseOpsCountPerElement) {
   EXPECT_EQ(add.shape_text(), "2x8");
 }
 
+TEST(Op, GeGluAndSoftCapsCountPerElement) {
+  const Op gelu_mul("gelu_mul", OpKind::GeluMul, RowsShape{2, 8});
+  expect_elements(gelu_mul, 2 * 16, 16);  // gate and up
+  EXPECT_EQ(gelu_mul.flops(), 16u * (9 + 1));  // the tanh-form GELU and the multiply; one tanh
+
+  const Op cap("cap", OpKind::Softcap, SoftcapShape{2, 8, 30});
+  expect_elements(cap, 16, 16);
+  EXPECT_EQ(cap.flops(), 16u * (2 + 1));  // x·(1/c), tanh, ·c
+  EXPECT_EQ(cap.shape_text(), "2x8 cap 30");
+  const Op cap_grad("cap.grad", OpKind::SoftcapBackward, SoftcapShape{2, 8, 30});
+  expect_elements(cap_grad, 2 * 16, 16);  // y and dy
+  EXPECT_EQ(cap_grad.flops(), 16u * 4);
+  EXPECT_THROW(Op("x", OpKind::Softcap, SoftcapShape{2, 8, 0}), std::invalid_argument);
+}
+
+// A capped score costs a tanh and two multiplies more; a window leaves its pairs only.
+TEST(Op, AttentionCapsAndWindowsItsScores) {
+  const AttentionShape plain{1, 4, 2, 6, 6, 8, true, 0};
+  AttentionShape capped = plain;
+  capped.softcap = 50;
+  const Op a("attn", OpKind::Attention, plain), b("attn", OpKind::Attention, capped);
+  const uint64_t scores = 4 * 21;
+  EXPECT_EQ(b.vector_work()->alu_ops() - a.vector_work()->alu_ops(), 2 * scores);
+  EXPECT_EQ(b.vector_work()->special_ops() - a.vector_work()->special_ops(), scores);
+  EXPECT_EQ(b.macs(), a.macs());
+  AttentionShape windowed = capped;
+  windowed.window = 2;  // each of 6 queries sees itself and the key before: 1 + 5 × 2 pairs
+  const Op w("attn", OpKind::Attention, windowed);
+  EXPECT_EQ(w.macs(), 2u * 4 * 11 * 8);
+  EXPECT_EQ(w.shape_text(), "1x4:2x6x6x8 window 2 softcap 50");
+  windowed.causal = false;
+  EXPECT_THROW(Op("x", OpKind::Attention, windowed), std::invalid_argument);
+}
+
 TEST(Op, RopeReadsOneCosSinRowPerToken) {
   const Op rope("rope", OpKind::Rope, RopeShape{3, 2, 4});
   expect_elements(rope, 3 * 2 * 4 + 3 * 4, 3 * 2 * 4);

@@ -48,11 +48,15 @@ std::vector<Op> small_ops() {
       Op("gelu", OpKind::Gelu, RowsShape{6, 48}),
       Op("relu", OpKind::Relu, RowsShape{6, 48}),
       Op("silu_mul", OpKind::SiluMul, RowsShape{6, 48}),
+      Op("gelu_mul", OpKind::GeluMul, RowsShape{6, 48}),
+      Op("softcap", OpKind::Softcap, workloads::SoftcapShape{6, 48, 30}),
       Op("residual", OpKind::ResidualAdd, RowsShape{6, 48}),
       Op("rope", OpKind::Rope, RopeShape{5, 3, 16}),
       // GQA, a chunk of queries at the end of the keys; and a plain multi-head, unmasked one.
       Op("attention", OpKind::Attention, AttentionShape{2, 4, 2, 5, 23, 16, true, 0}),
       Op("attention_mha", OpKind::Attention, AttentionShape{1, 3, 3, 7, 12, 8, false, 0}),
+      // A sliding window of 6 keys and scores capped at 2.
+      Op("attention_windowed", OpKind::Attention, AttentionShape{2, 4, 2, 5, 23, 16, true, 0, 6, 2.0}),
   };
 }
 

@@ -42,6 +42,9 @@ const AttentionShape kShapes[] = {
     {5, 23, 16, 4, 1, true},   // a chunk of queries at the end of the keys, one KV head
     {1, 37, 32, 2, 2, true},   // a decode step, multi-head
     {7, 12, 8, 3, 3, false},   // no mask
+    {16, 16, 16, 4, 2, true, 5},        // a sliding window of 5 keys
+    {5, 23, 16, 4, 1, true, 9, 2.0f},   // a window and scores capped at 2 (saturating some)
+    {1, 37, 32, 2, 2, true, 0, 1.5f},   // a decode step's capped scores
 };
 
 TEST(OpNumericsAttention, BothKernelsPassInEveryFormat) {
@@ -229,6 +232,30 @@ TEST(OpNumericsAttention, CatchesAMissingCausalMask) {
         compare_attention(in.q, in.k, in.v, shape, {AttentionKernel::Kind::Fused, 4}, out, dtype)
             .passed)
         << arch::to_string(dtype);
+  }
+}
+
+// A kernel that ignores the window, or the cap, is caught by the check of the shape that has it
+// (unfused, in the formats whose bound is narrower than the fault).
+TEST(OpNumericsAttention, CatchesAnIgnoredWindowOrCap) {
+  const AttentionShape shape = kShapes[5];
+  for (DType dtype : kFloatDtypes) {
+    const AttentionInputs in = draw_inputs(shape, 46, dtype);
+    AttentionShape unwindowed = shape, uncapped = shape;
+    unwindowed.window = 0;
+    uncapped.softcap = 0;
+    for (const AttentionShape& wrong : {unwindowed, uncapped}) {
+      EXPECT_FALSE(compare_attention(in.q, in.k, in.v, shape, {AttentionKernel::Kind::Fused, 4},
+                                     attention_fused(in.q, in.k, in.v, wrong, 4, dtype), dtype)
+                       .passed)
+          << arch::to_string(dtype);
+      // fp8's unfused bound, S and P stored in E4M3, is wider than what these faults change.
+      if (dtype == DType::Fp8) continue;
+      EXPECT_FALSE(
+          compare_attention(in.q, in.k, in.v, shape, kUnfused, attention_unfused(in.q, in.k, in.v, wrong, dtype), dtype)
+              .passed)
+          << arch::to_string(dtype);
+    }
   }
 }
 

@@ -197,6 +197,29 @@ TEST(OpNumericsRope, CatchesADecodeStepThatForgetsThePositionOffset) {
   }
 }
 
+// ---- GeGLU and the soft cap ------------------------------------------------------------
+
+TEST(OpNumericsGeglu, PassesInEveryFormatAndCatchesSwiGluInItsPlace) {
+  for (DType dtype : kFloatDtypes) {
+    SCOPED_TRACE(arch::to_string(dtype));
+    const std::vector<float> gate = random_values(4096, 3.0f, 30, dtype);
+    const std::vector<float> up = random_values(4096, 1.0f, 31, dtype);
+    expect_passes(compare_gelu_and_multiply(gate, up, gelu_and_multiply(gate, up, dtype), dtype));
+    EXPECT_FALSE(compare_gelu_and_multiply(gate, up, silu_and_multiply(gate, up, dtype), dtype).passed);
+  }
+}
+
+// c·tanh(x/c): the identity near 0, ±c far out; a cap applied as another value fails.
+TEST(OpNumericsSoftcap, PassesInEveryFormatAndCatchesAnotherCap) {
+  for (DType dtype : kFloatDtypes) {
+    SCOPED_TRACE(arch::to_string(dtype));
+    const std::vector<float> x = random_values(4096, 30.0f, 32, dtype);
+    expect_passes(compare_softcap(x, 30.0f, softcap(x, 30.0f, dtype), dtype));
+    EXPECT_FALSE(compare_softcap(x, 30.0f, softcap(x, 50.0f, dtype), dtype).passed);
+    EXPECT_EQ(softcap({0.0f, 384.0f}, 30.0f, dtype), in_format({0.0f, 30.0f}, dtype));
+  }
+}
+
 TEST(OpNumericsResidual, PassesInEveryFormat) {
   for (DType dtype : kFloatDtypes) {
     const std::vector<float> a = random_values(2048, 1.0f, 26, dtype);

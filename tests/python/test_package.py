@@ -169,6 +169,17 @@ def test_training_equals_the_command_line(root, tessel_program, tmp_path):
         _tessel.train({"model": "tiny", "arch": "x", "batch": 2})
 
 
+def test_config_warnings_reach_the_summaries(root):
+    model = str(root / "tests/data/hf/tiny-awq/config.json")
+    warning = model + ": field 'quantization_config': "
+    run = tessel.run(root / "configs/arch/tpu_v4_like.yaml", tessel.Model(model), check=False)
+    trained = tessel.train(root / "tests/data/systems/ideal_links_x8.yaml", model, global_batch=4, seq=16, check=False)
+    for summary in (run.summary, trained.summary):
+        assert len(summary["warnings"]) == 1 and summary["warnings"][0].startswith(warning)
+    preset = tessel.run(root / "configs/arch/tpu_v4_like.yaml", tessel.Model("tiny"), check=False)
+    assert preset.summary["warnings"] == []
+
+
 def test_plan_search_equals_the_command_line(root, tessel_program, tmp_path):
     node = root / "configs/systems/dgx_a100.yaml"
     plans = tessel.search_plans(node, "tiny", global_batch=16, seq=64, jobs=2)
