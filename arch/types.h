@@ -9,7 +9,8 @@
 namespace tessel::arch {
 
 // Whole tiles, folds or chunks of size b needed to cover a: sizes here are never zero.
-constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+// Written without a + b - 1, which wraps to a small number when a is near 2^64.
+constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
 
 // How a GEMM C[M×N] = A[M×K]·B[K×N] is laid onto a systolic array.
 //   os: M on rows, N on cols, K in time; C stays in the PEs.

@@ -6,7 +6,7 @@
 
 #include "arch/config_system.h"
 #include "arch/load_arch.h"
-#include "workloads/gemm_arg.h"
+#include "cli/flag_bounds.h"
 #include "workloads/hf_config.h"
 #include "workloads/topology_csv.h"
 
@@ -16,7 +16,8 @@ void add_target_flags(CLI::App& command, TargetFlags& flags, bool arch_required)
   CLI::Option* arch =
       command.add_option("--arch", flags.arch, "Architecture: tessel YAML (configs/arch/*.yaml) or SCALE-Sim .cfg");
   if (arch_required) arch->required();
-  CLI::Option* gemm = command.add_option("--gemm", flags.gemm, "One GEMM M,N,K: C[MxN] = A[MxK]·B[KxN]");
+  CLI::Option* gemm =
+      command.add_option("--gemm", flags.gemm, "One GEMM M,N,K: C[MxN] = A[MxK]·B[KxN]")->check(gemm_check());
   CLI::Option* topology =
       command.add_option("--topology", flags.topology, "SCALE-Sim topology CSV (conv or GEMM layout)");
   gemm->excludes(topology);
@@ -48,7 +49,7 @@ sim::RunSettings target_settings(const TargetFlags& flags) {
 }
 
 workloads::Graph load_workload(const TargetFlags& flags) {
-  if (!flags.gemm.empty()) return {"gemm", {workloads::parse_gemm_arg(flags.gemm)}};
+  if (!flags.gemm.empty()) return {"gemm", {gemm_flag(flags.gemm)}};
   if (!flags.topology.empty()) return workloads::read_topology_csv(flags.topology);
   throw FlagError("give a workload with --gemm M,N,K or --topology FILE");
 }

@@ -9,10 +9,14 @@
 #include "cli/sweep_command.h"
 #include "cli/train_command.h"
 #include "cli/validate_command.h"
+#include "sim/report/build_info.h"
 
 extern "C" int sc_main(int argc, char* argv[]) {
   using namespace tessel::cli;
   CLI::App app{"tessel: a cycle-approximate simulator of accelerators for transformer workloads"};
+  app.set_version_flag("--version",
+                       "tessel " + tessel::sim::tessel_version() + " (commit " + tessel::sim::tessel_commit() + ")",
+                       "Print the version and the git commit tessel was built from, and exit");
   app.require_subcommand(1);
   RunFlags run_flags;
   MapFlags map_flags;

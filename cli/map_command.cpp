@@ -4,6 +4,7 @@
 #include <iostream>
 #include <optional>
 
+#include "cli/flag_bounds.h"
 #include "workloads/model_config.h"
 #include "workloads/transformer.h"
 
@@ -67,11 +68,12 @@ CLI::App* add_map_command(CLI::App& app, MapFlags& flags) {
                                        "A transformer instead of --gemm/--topology: preset name or HF config.json");
   map->add_option("--op", flags.op, "With --model: the operator, e.g. mlp.up_proj or attn.qkv_proj")->needs(model);
   map->add_option("--phase", flags.phase, "With --model: prefill | decode")->capture_default_str();
-  map->add_option("--batch", flags.batch, "With --model: sequences")->capture_default_str();
-  map->add_option("--seq", flags.seq, "With --model, prefill: tokens per sequence")->capture_default_str();
-  map->add_option("--kv-len", flags.kv_len, "With --model, decode: tokens already cached")->capture_default_str();
-  map->add_option("--seed", flags.seed, "Seed of the sampled search (large mapspaces only)")->capture_default_str();
-  map->add_option("--top", flags.top, "Runners-up to list")->capture_default_str();
+  add_bounded(*map, bounds::kBatch, flags.batch, "With --model: sequences")->capture_default_str();
+  add_bounded(*map, bounds::kSeq, flags.seq, "With --model, prefill: tokens per sequence")->capture_default_str();
+  add_bounded(*map, bounds::kKvLen, flags.kv_len, "With --model, decode: tokens already cached")->capture_default_str();
+  add_bounded(*map, bounds::kSeed, flags.seed, "Seed of the sampled search (large mapspaces only)")
+      ->capture_default_str();
+  add_bounded(*map, bounds::kTop, flags.top, "Runners-up to list")->capture_default_str();
   map->add_option("--json", flags.json,
                   "Also write the result as JSON to this file (a systolic mapping: `tessel run --mapping` reads it)");
   return map;

@@ -7,6 +7,7 @@
 
 #include "arch/config_system.h"
 #include "arch/load_arch.h"
+#include "cli/flag_bounds.h"
 #include "mapper/mapping_json.h"
 #include "sim/numerics/gemm_check.h"
 #include "sim/numerics/op_check.h"
@@ -30,40 +31,35 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
                   "With --model: prefill (--seq) | decode (one step, --kv-len) | generate (--input, then --output "
                   "decode steps)")
       ->capture_default_str();
-  run->add_option("--batch", flags.batch, "With --model: sequences")->capture_default_str();
-  run->add_option("--seq", flags.seq, "With --model, prefill: tokens per sequence")->capture_default_str();
-  run->add_option("--kv-len", flags.kv_len, "With --model, decode: tokens already in the KV cache")
+  add_bounded(*run, bounds::kBatch, flags.batch, "With --model: sequences")->capture_default_str();
+  add_bounded(*run, bounds::kSeq, flags.seq, "With --model, prefill: tokens per sequence")->capture_default_str();
+  add_bounded(*run, bounds::kKvLen, flags.kv_len, "With --model, decode: tokens already in the KV cache")
       ->capture_default_str();
-  run->add_option("--input", flags.input, "With --model, generate: prompt tokens")->capture_default_str();
-  run->add_option("--output", flags.output, "With --model, generate: decode steps, one output token each")
+  add_bounded(*run, bounds::kInput, flags.input, "With --model, generate: prompt tokens")->capture_default_str();
+  add_bounded(*run, bounds::kOutput, flags.output,
+              "With --model, generate: decode steps, one output token each (each simulated and reported)")
       ->capture_default_str();
   run->add_option("--attention", flags.attention,
                   "With --model: fused (flash-style, scores stay on chip) | unfused (scores cross DRAM)")
       ->capture_default_str();
-  run->add_option("--tp", flags.tp,
-                  "With --model: devices sharing every layer (Megatron tensor parallelism), of a --system or of the "
-                  "node a GPU file's nvlink section describes")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 65536));
-  run->add_option("--pp", flags.pp, "With --model: pipeline stages, each a run of consecutive layers")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 65536));
-  run->add_option("--dp", flags.dp, "With --model: data-parallel replicas, each serving --batch / dp sequences")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 65536));
-  run->add_option("--ep", flags.ep,
-                  "With --model (mixture of experts): replicas whose devices share each MoE layer's experts; divides "
-                  "--dp")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 65536));
-  run->add_option("--expert-skew", flags.expert_skew,
-                  "With a mixture-of-experts --model: the busiest expert gets this many times the mean of the tokens "
-                  "(1: uniform routing)")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 1e6));
-  run->add_option("--microbatches", flags.microbatches,
-                  "With --pp: groups of a replica's sequences flowing through the stages (default: one a stage)")
-      ->check(CLI::Range(1, 65536));
+  add_bounded(*run, bounds::kTp, flags.tp,
+              "With --model: devices sharing every layer (Megatron tensor parallelism), of a --system or of the "
+              "node a GPU file's nvlink section describes")
+      ->capture_default_str();
+  add_bounded(*run, bounds::kPp, flags.pp, "With --model: pipeline stages, each a run of consecutive layers")
+      ->capture_default_str();
+  add_bounded(*run, bounds::kDp, flags.dp, "With --model: data-parallel replicas, each serving --batch / dp sequences")
+      ->capture_default_str();
+  add_bounded(*run, bounds::kEp, flags.ep,
+              "With --model (mixture of experts): replicas whose devices share each MoE layer's experts; divides "
+              "--dp")
+      ->capture_default_str();
+  add_bounded(*run, bounds::kExpertSkew, flags.expert_skew,
+              "With a mixture-of-experts --model: the busiest expert gets this many times the mean of the tokens "
+              "(1: uniform routing)")
+      ->capture_default_str();
+  add_bounded(*run, bounds::kMicrobatches, flags.microbatches,
+              "With --pp: groups of a replica's sequences flowing through the stages (default: one a stage)");
   run->add_option("--stage-layers", flags.stage_layers,
                   "With --pp: layers of each stage, e.g. 20,20,20,20 (default: balanced)");
   run->add_option("--collective", flags.collective,
@@ -81,11 +77,11 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
           std::to_string(sim::default_op_check_limits().max_elements) + " elements)");
   CLI::Option* no_check = run->add_flag("--no-check", flags.no_check, "Timing only: skip the numerics check");
   check->excludes(no_check);
-  run->add_option("--seed", flags.seed, "Seed of the random operands of the numerics check")->capture_default_str();
-  run->add_option("--confirm", flags.confirm,
-                  "Simulate the mapper's best N mappings of each layer and keep the best (1: trust the analytic ranking)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_bounded(*run, bounds::kSeed, flags.seed, "Seed of the random operands of the numerics check")
+      ->capture_default_str();
+  add_bounded(*run, bounds::kConfirm, flags.confirm,
+              "Simulate the mapper's best N mappings of each layer and keep the best (1: trust the analytic ranking)")
+      ->capture_default_str();
   run->add_option("--mapping", flags.mapping,
                   "Pin this mapping (a `tessel map --json` file) for every layer instead of searching")
       ->excludes(model);

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
+#include "cli/flag_bounds.h"
 #include "cli/run_command.h"
 #include "cli/sweep_spec.h"
 #include "sim/report/common.h"
@@ -127,9 +128,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
   sweep->add_option("--out", flags.out,
                     "Write sweep.csv and points/<i>/{arch.yaml,summary.json,layers.csv,stats.json} here "
                     "(default: the CSV to stdout)");
-  sweep->add_option("--jobs", flags.jobs, "Worker processes running points at once")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
+  add_bounded(*sweep, bounds::kSweepJobs, flags.jobs, "Worker processes running points at once")
+      ->capture_default_str();
   sweep->add_flag("--quiet", flags.quiet, "No per-point progress on stderr");
   sweep->footer("Exit status: 0 every point ran, 1 bad input or a point failed (its row says why), 2 bad usage,\n"
                 "3 a point's numerics check failed.");

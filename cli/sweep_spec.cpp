@@ -68,6 +68,9 @@ std::vector<std::string> read_run_args(const Reader& reader, const Field& run) {
     if (flag == "arch" || flag == "out" || flag == "quiet") {
       reader.fail(field, "is set by the sweep itself (the point's architecture, --out, --quiet)");
     }
+    if (flag == "help" || flag == "h") {
+      reader.fail(field, "asks for `tessel run`'s help, which a sweep point cannot run");
+    }
     if (!item.second.IsScalar()) reader.fail(field, "must be one value, got " + arch::yaml::describe(item.second));
     const std::string value = item.second.Scalar();
     if (value == "true") {

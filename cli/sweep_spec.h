@@ -41,7 +41,7 @@ struct SweepSpec {
 
 // Throws arch::ConfigError naming the file, line and key: an unknown key, a vary key the
 // architecture file does not have or that is not a scalar there, an empty or non-scalar
-// value list, a run flag that the sweep sets itself (arch, out, quiet).
+// value list, a run flag that the sweep sets itself (arch, out, quiet), or help.
 SweepSpec read_sweep_spec(const std::string& path);
 
 // The architecture at `point`: a copy of spec.arch with each axis's value set.

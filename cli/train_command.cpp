@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/flag_bounds.h"
 #include "sim/report/plan_layout.h"
 #include "sim/report/report.h"
 #include "sim/report/training_layout.h"
@@ -21,48 +22,41 @@ CLI::App* add_train_command(CLI::App& app, TrainFlags& flags) {
       "--arch", flags.arch, "Instead of --system: one device, or the node a GPU file's nvlink section describes");
   system->excludes(arch);
   train->add_option("--model", flags.model, "A decoder: preset name or HF config.json")->required();
-  train->add_option("--global-batch", flags.global_batch, "Sequences an iteration, over every replica")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  train->add_option("--micro-batch", flags.micro_batch, "Sequences a forward and backward pass")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  train->add_option("--seq", flags.seq, "Tokens a sequence")->capture_default_str()->check(CLI::PositiveNumber);
+  add_bounded(*train, bounds::kGlobalBatch, flags.global_batch, "Sequences an iteration, over every replica")
+      ->capture_default_str();
+  add_bounded(*train, bounds::kMicroBatch, flags.micro_batch, "Sequences a forward and backward pass")
+      ->capture_default_str();
+  add_bounded(*train, bounds::kSeq, flags.seq, "Tokens a sequence")->capture_default_str();
   train->add_option("--dtype", flags.dtype,
                     "Compute format: bf16 | fp16 (with loss scaling) | fp32 | fp8 (the layers' linears in fp8 with "
                     "per-tensor scales, the rest in bf16; devices with an fp8 rate) (default: bf16 where the device "
                     "has it); master weights, gradients and optimizer states are fp32");
   train->add_option("--attention", flags.attention, "fused (FlashAttention) | unfused")->capture_default_str();
-  train->add_option("--tp", flags.tp, "Devices sharing every layer (Megatron tensor parallelism)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 65536));
-  train->add_option("--pp", flags.pp, "Pipeline stages")->capture_default_str()->check(CLI::Range(1, 65536));
-  train->add_option("--dp", flags.dp, "Data-parallel replicas, each taking --global-batch / dp sequences")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 65536));
-  train->add_option("--ep", flags.ep, "Mixture of experts: replicas sharing each MoE layer's experts; divides --dp")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 65536));
-  train->add_option("--expert-skew", flags.expert_skew,
-                    "Mixture of experts: the busiest expert gets this many times the mean of the tokens")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 1e6));
+  add_bounded(*train, bounds::kTp, flags.tp, "Devices sharing every layer (Megatron tensor parallelism)")
+      ->capture_default_str();
+  add_bounded(*train, bounds::kPp, flags.pp, "Pipeline stages")->capture_default_str();
+  add_bounded(*train, bounds::kDp, flags.dp, "Data-parallel replicas, each taking --global-batch / dp sequences")
+      ->capture_default_str();
+  add_bounded(*train, bounds::kEp, flags.ep,
+              "Mixture of experts: replicas sharing each MoE layer's experts; divides --dp")
+      ->capture_default_str();
+  add_bounded(*train, bounds::kExpertSkew, flags.expert_skew,
+              "Mixture of experts: the busiest expert gets this many times the mean of the tokens")
+      ->capture_default_str();
   train->add_flag("--sequence-parallel", flags.sequence_parallel,
                   "With --tp: split the norms' and residuals' tokens over the devices (Megatron sequence parallelism)");
   train->add_option("--schedule", flags.schedule, "Pipeline schedule: gpipe | 1f1b | interleaved")
       ->capture_default_str();
-  train->add_option("--chunks", flags.chunks, "With --schedule interleaved: model chunks each stage holds")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1024));
+  add_bounded(*train, bounds::kChunks, flags.chunks, "With --schedule interleaved: model chunks each stage holds")
+      ->capture_default_str();
   train->add_option("--recompute", flags.recompute,
                     "Activation recomputation: none | selective (the attention core) | full (each layer)")
       ->capture_default_str();
-  train->add_option("--zero", flags.zero,
-                    "ZeRO stage: 0 | 1 (optimizer states sharded over --dp) | 2 (and gradients) | 3 (and parameters)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 3));
-  train->add_option("--lora-rank", flags.lora_rank,
-                    "LoRA: freeze the layers' weights and train adapters of this rank on each of their linears")
+  add_bounded(*train, bounds::kZero, flags.zero,
+              "ZeRO stage: 0 | 1 (optimizer states sharded over --dp) | 2 (and gradients) | 3 (and parameters)")
+      ->capture_default_str();
+  add_bounded(*train, bounds::kLoraRank, flags.lora_rank,
+              "LoRA: freeze the layers' weights and train adapters of this rank on each of their linears (0: none)")
       ->capture_default_str();
   train->add_option("--teacher", flags.teacher,
                     "Distillation: a frozen teacher (preset name or HF config.json, the student's vocabulary) whose "
@@ -74,10 +68,10 @@ CLI::App* add_train_command(CLI::App& app, TrainFlags& flags) {
   CLI::Option* check = train->add_flag("--check", flags.check, "Check every op's values against Eigen, however large");
   CLI::Option* no_check = train->add_flag("--no-check", flags.no_check, "Timing only: skip the numerics check");
   check->excludes(no_check);
-  train->add_option("--seed", flags.seed, "Seed of the numerics check's random operands")->capture_default_str();
-  train->add_option("--confirm", flags.confirm, "Simulate the mapper's best N mappings of each GEMM, keep the best")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_bounded(*train, bounds::kSeed, flags.seed, "Seed of the numerics check's random operands")->capture_default_str();
+  add_bounded(*train, bounds::kConfirm, flags.confirm,
+              "Simulate the mapper's best N mappings of each GEMM, keep the best")
+      ->capture_default_str();
   train->add_option("--trace", flags.trace,
                     "Write the iteration's timeline in the Trace Event Format (Perfetto, chrome://tracing)");
   train->add_option("--out", flags.out, "Write summary.json, layers.csv and stats.json into this directory");
@@ -86,11 +80,11 @@ CLI::App* add_train_command(CLI::App& app, TrainFlags& flags) {
                   "Rank every plan that fits the system and --global-batch, fastest first: tp x pp x dp over all the "
                   "devices, micro-batch 1-8, recomputation, sequence parallelism, ZeRO 0-1 (writes plans.csv and "
                   "summary.json to --out)");
-  train->add_option("--search-full", flags.search_full,
-                    "With --search: time the best N plans in full (the others from two shortened runs)")
+  add_bounded(*train, bounds::kSearchFull, flags.search_full,
+              "With --search: time the best N plans in full (the others from two shortened runs)")
       ->capture_default_str();
-  train->add_option("--search-show", flags.search_show, "With --search: plans to print")->capture_default_str();
-  train->add_option("--jobs", flags.jobs, "With --search: worker processes (default: one a core)");
+  add_bounded(*train, bounds::kSearchShow, flags.search_show, "With --search: plans to print")->capture_default_str();
+  add_bounded(*train, bounds::kSearchJobs, flags.jobs, "With --search: worker processes (default, or 0: one a core)");
   train->callback([&flags, train] {
     if (flags.arch.empty() && flags.system.empty()) throw CLI::RequiredError("--system or --arch");
     if (!flags.search) return;

@@ -12,6 +12,7 @@
 #include "arch/load_arch.h"
 #include "cli/cli_common.h"
 #include "cli/validation/gpu_validation.h"
+#include "sim/report/build_info.h"
 
 namespace tessel::cli {
 
@@ -97,6 +98,7 @@ void write_outputs(const validation::ValidationResult& result, const ValidateFla
     skipped.push_back({{"category", key.first}, {"reason", key.second}, {"rows", count}});
   }
   summary["skipped_reasons"] = skipped;
+  sim::add_build_info(summary);
   std::ofstream(std::filesystem::path(flags.out) / "summary.json") << summary.dump(2) << '\n';
 }
 

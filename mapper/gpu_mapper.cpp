@@ -15,7 +15,7 @@ constexpr uint32_t kOverheadRegisters = 64;  // A/B fragments, addresses, loop c
 constexpr uint32_t kAccumulatorBytes = 4;    // fp32 partial sums
 constexpr uint32_t kSplits[] = {1, 2, 3, 4, 6, 8, 12, 16};
 
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+using arch::ceil_div;
 
 // HBM bytes of A and B after L2 reuse. When both fit in L2 each byte crosses HBM once.
 // Otherwise each wave of thread blocks (raster order along N) reads the rows of A and the

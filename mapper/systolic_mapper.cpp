@@ -70,7 +70,8 @@ class Search {
       : spec_(spec),
         gemm_(gemm),
         options_(options),
-        keep_(options.alternatives + 1),
+        // The best and its runners-up; saturating, since alternatives may be SIZE_MAX.
+        keep_(options.alternatives < SIZE_MAX ? options.alternatives + 1 : SIZE_MAX),
         compulsory_bytes_(compulsory_dram_bytes(gemm, options.dtype)) {}
 
   BoundedTile bound(const TileChoice& choice) const {

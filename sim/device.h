@@ -132,6 +132,7 @@ struct OpResult {
   uint64_t wait_keep = 0;
   NumericsReport numerics;
   bool reused = false;  // an identical op ran before: its result was reused
+  uint64_t transactions = 0;  // what its SystemC runs simulated (simulation_limit.h)
 
   // Cycles beyond the busiest array's: waiting on memory or ports.
   uint64_t stall_cycles() const { return cycles - std::min(cycles, array_busy_cycles); }
@@ -151,6 +152,11 @@ class Device {
   // Runs one operator (mapped, simulated, costed and, per settings.check, checked). Operators
   // that move data between devices (collectives, sends) are the system's: a device refuses them.
   virtual OpResult run(const workloads::Op& op, const RunSettings& settings) = 0;
+
+  // The transactions run(op) would simulate with the op's best mapping or plan
+  // (simulation_limit.h), found without simulating: what lets a run refuse an op too large to
+  // simulate before any starts.
+  virtual uint64_t transactions(const workloads::Op& op, const RunSettings& settings) = 0;
 
   // What the device's energy table charges for `activity` in `dtype` (the memory traffic of a
   // collective the links run, say).

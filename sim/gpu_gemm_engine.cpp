@@ -9,6 +9,7 @@
 #include "arch/memory/dram.h"
 #include "arch/memory/sim_time.h"
 #include "sim/sc_kernel.h"
+#include "sim/simulation_limit.h"
 
 namespace tessel::sim {
 
@@ -85,16 +86,22 @@ GpuGemmRun simulate_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemmPla
   return run;
 }
 
+uint64_t gpu_gemm_transactions(const mapper::GpuGemmPlan& plan) {
+  return plan.thread_blocks * std::min(kChunksPerBlock, plan.k_steps);
+}
+
 GpuGemmChoice choose_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemm& gemm, size_t confirm) {
   const std::vector<mapper::GpuGemmPlan> plans = mapper::rank_gpu_gemm(spec, gemm);
   GpuGemmChoice best{plans.front(), {}, 0};
   for (size_t i = 0; i < std::min(std::max<size_t>(confirm, 1), plans.size()); ++i) {
+    if (i > 0 && gpu_gemm_transactions(plans[i]) > kMaxSimulatedTransactions) continue;
     const GpuGemmRun run = simulate_gpu_gemm(spec, plans[i]);
+    best.transactions += gpu_gemm_transactions(plans[i]);
     if (i == 0 || run.cycles < best.run.cycles) {
       best.plan = plans[i];
       best.run = run;
     }
-    best.confirmed = i + 1;
+    ++best.confirmed;
   }
   return best;
 }

@@ -24,12 +24,17 @@ GpuGemmRun simulate_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemmPla
 struct GpuGemmChoice {
   mapper::GpuGemmPlan plan;
   GpuGemmRun run;
-  size_t confirmed = 0;  // plans simulated to choose it
+  size_t confirmed = 0;      // plans simulated to choose it
+  uint64_t transactions = 0;  // their runs' thread-block chunks (simulation_limit.h)
 };
 
 // The mapper's `confirm` best plans simulated and the fastest kept (the first in the
 // analytic order among equals), as the systolic runs confirm theirs: the closed form cannot
-// see every stall of SMs queueing at one HBM. confirm = 1 trusts the analytic ranking.
+// see every stall of SMs queueing at one HBM. confirm = 1 trusts the analytic ranking; runners-up
+// too large to simulate (simulation_limit.h) are passed over.
 GpuGemmChoice choose_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemm& gemm, size_t confirm);
+
+// The transactions of the plan's simulation: each SM's thread blocks, chunk by chunk.
+uint64_t gpu_gemm_transactions(const mapper::GpuGemmPlan& plan);
 
 }  // namespace tessel::sim

@@ -3,6 +3,7 @@
 #include <map>
 #include <variant>
 
+#include "sim/simulation_limit.h"
 #include "sim/step_runner.h"
 #include "workloads/input_error.h"
 #include "workloads/op_graph.h"
@@ -15,9 +16,23 @@ void run_gemms(const GemmWorkload& workload, StepRunner& runner, RunResult& resu
   result.steps.push_back(runner.run(workloads::linear_graph(workload.graph), std::nullopt));
 }
 
+// The new ops of each later decode step (attention over a longer cache) grow in work linearly
+// to the last step's: a generate run whose steps would pass kMaxRunTransactions is refused
+// here, after its prefill and first decode step, rather than minutes later.
+void check_decode_steps(const workloads::ModelConfig& model, const std::vector<workloads::Phase>& phases,
+                        workloads::AttentionImpl attention, StepRunner& runner) {
+  const workloads::ModelSlice whole{1, 0, 0, 0, 1, 1.0};
+  const uint64_t next = runner.new_transactions(workloads::build_model(model, phases[2], attention, whole));
+  const uint64_t last = runner.new_transactions(workloads::build_model(model, phases.back(), attention, whole));
+  const std::string steps = std::to_string(phases.size() - 2) + " decode steps";
+  check_run_size(runner.transactions() + (phases.size() - 2) * ((next + last) / 2),
+                 "the " + steps + " after " + workloads::phase_text(phases[1]));
+}
+
 void run_model(const ModelWorkload& workload, StepRunner& runner, const RunObserver& observer, RunResult& result) {
   const workloads::ModelConfig& model = workload.model;
   const std::vector<workloads::Phase> phases = phases_of(workload.request);
+  workloads::check_steps_size(model, phases);
   const uint32_t element_bytes = arch::bytes_of(result.dtype());
   const workloads::ModelSlice whole{1, 0, 0, 0, 1, workload.expert_skew};
   result.weight_bytes = workloads::build_model(model, phases.front(), workload.attention, whole).total_parameters() *
@@ -32,7 +47,13 @@ void run_model(const ModelWorkload& workload, StepRunner& runner, const RunObser
     // Decode steps after the first differ from it only in the cache length: their new
     // operators run timing-only, so a long generate run is not dominated by checks.
     if (i == 2) runner.stop_checking();
+    if (i == 2 && phases.size() > 3) check_decode_steps(model, phases, workload.attention, runner);
     result.steps.push_back(runner.run(workloads::build_model(model, phases[i], workload.attention, whole), phases[i]));
+    // The reports list the devices' own figures of the first and last steps' ops only: a step
+    // between them drops its copies, so memory grows slowly with the steps.
+    if (i >= 2) {
+      for (OpResult& op : result.steps[i - 1].ops) op.details = {};
+    }
   }
 }
 
@@ -80,7 +101,10 @@ RunResult run_workload(Device& device, const Workload& workload, const RunSettin
   const OpRunner run_on_device = [&device](const workloads::Op& op, const RunSettings& op_settings) {
     return device.run(op, op_settings);
   };
-  StepRunner runner(device.facts(), run_on_device, result.settings, observer);
+  const OpSizer size_on_device = [&device](const workloads::Op& op, const RunSettings& op_settings) {
+    return device.transactions(op, op_settings);
+  };
+  StepRunner runner(device.facts(), run_on_device, size_on_device, result.settings, observer);
   if (const auto* gemms = std::get_if<GemmWorkload>(&workload)) run_gemms(*gemms, runner, result);
   if (const auto* model = std::get_if<ModelWorkload>(&workload)) run_model(*model, runner, observer, result);
   return result;

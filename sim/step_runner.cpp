@@ -1,6 +1,9 @@
 #include "sim/step_runner.h"
 
+#include <set>
 #include <utility>
+
+#include "sim/simulation_limit.h"
 
 namespace tessel::sim {
 
@@ -30,11 +33,34 @@ std::string op_identity(const Op& op) {
 
 }  // namespace
 
-StepRunner::StepRunner(const DeviceFacts& facts, OpRunner run, const RunSettings& settings,
+StepRunner::StepRunner(const DeviceFacts& facts, OpRunner run, OpSizer size, const RunSettings& settings,
                        const RunObserver& observer, OpCostCache* device_cache)
-    : facts_(facts), run_(std::move(run)), settings_(settings), observer_(observer), device_cache_(device_cache) {}
+    : facts_(facts),
+      run_(std::move(run)),
+      size_(std::move(size)),
+      settings_(settings),
+      observer_(observer),
+      device_cache_(device_cache) {}
+
+OpCostCache& StepRunner::cache_of(const Op& op) {
+  return device_cache_ && !workloads::is_communication(op.kind) ? *device_cache_ : simulated_;
+}
+
+uint64_t StepRunner::new_transactions(const workloads::OpGraph& graph) {
+  std::set<std::string> sized;
+  uint64_t transactions = 0;
+  graph.for_each_op([&](const Op& op, uint64_t) {
+    const std::string id = op_identity(op);
+    if (cache_of(op).count(id) > 0 || !sized.insert(id).second) return;
+    const uint64_t op_transactions = size_(op, settings_);
+    check_simulation_size(op.name + " (" + op.shape_text() + ")", op_transactions);
+    transactions += op_transactions;
+  });
+  return transactions;
+}
 
 StepResult StepRunner::run(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase) {
+  check_run_size(transactions_ + new_transactions(graph), phase ? workloads::phase_text(*phase) : graph.name);
   StepResult step;
   step.phase = phase;
   size_t index = 0;
@@ -64,7 +90,7 @@ StepResult StepRunner::run(const workloads::OpGraph& graph, std::optional<worklo
 
 void StepRunner::add(StepResult& step, const Op& op, uint64_t repeats, bool in_layer) {
   const std::string id = op_identity(op);
-  OpCostCache& cache = device_cache_ && !workloads::is_communication(op.kind) ? *device_cache_ : simulated_;
+  OpCostCache& cache = cache_of(op);
   auto seen = cache.find(id);
   OpResult result;
   if (seen != cache.end()) {
@@ -72,6 +98,7 @@ void StepRunner::add(StepResult& step, const Op& op, uint64_t repeats, bool in_l
     result.reused = true;
   } else {
     result = run_(op, settings_);
+    transactions_ += result.transactions;
     result.dram_utilization = dram_utilization(facts_, result.activity, result.cycles);
     cache.emplace(id, result);
   }

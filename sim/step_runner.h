@@ -16,6 +16,8 @@ namespace tessel::sim {
 
 // What costs one op: the device, or for a system the links that run its collectives.
 using OpRunner = std::function<OpResult(const workloads::Op&, const RunSettings&)>;
+// The transactions costing it would simulate (Device::transactions; 0 for what the links run).
+using OpSizer = std::function<uint64_t(const workloads::Op&, const RunSettings&)>;
 
 // Device ops' results by identity, for runs that share a device and its settings (a search of
 // plans): what an op costs the device depends on nothing else.
@@ -24,23 +26,34 @@ using OpCostCache = std::map<std::string, OpResult>;
 class StepRunner {
  public:
   // `device_cache`, when given, holds the device ops' results beyond this runner's life.
-  StepRunner(const DeviceFacts& facts, OpRunner run, const RunSettings& settings, const RunObserver& observer,
-             OpCostCache* device_cache = nullptr);
+  StepRunner(const DeviceFacts& facts, OpRunner run, OpSizer size, const RunSettings& settings,
+             const RunObserver& observer, OpCostCache* device_cache = nullptr);
 
   // Ops not run before are timing-only from now on.
   void stop_checking() { settings_.check = CheckMode::Never; }
 
+  // Throws InputError before simulating anything of the step when one of its new ops, or the
+  // run with them, would pass simulation_limit.h's limits.
   StepResult run(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase);
 
+  // What running the graph's ops not run before would simulate, from their mappings; throws
+  // InputError for one past kMaxSimulatedTransactions.
+  uint64_t new_transactions(const workloads::OpGraph& graph);
+  // What the ops run so far simulated.
+  uint64_t transactions() const { return transactions_; }
+
  private:
+  OpCostCache& cache_of(const workloads::Op& op);
   void add(StepResult& step, const workloads::Op& op, uint64_t repeats, bool in_layer);
 
   const DeviceFacts& facts_;
   OpRunner run_;
+  OpSizer size_;
   RunSettings settings_;
   const RunObserver& observer_;
   OpCostCache simulated_;
   OpCostCache* device_cache_;
+  uint64_t transactions_ = 0;  // what the ops run so far simulated
 };
 
 }  // namespace tessel::sim

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "workloads/counts.h"
 #include "workloads/input_error.h"
 
 namespace tessel::workloads {
@@ -151,6 +152,18 @@ void read_rows(const Topology& topology, const std::array<const char*, kColumns>
   }
 }
 
+// Depthwise layers become a GEMM a channel: a bound on them bounds the run's GEMMs.
+constexpr uint64_t kMaxDepthwiseChannels = 65'536;
+
+void add_gemm(const Topology& topology, unsigned line, Gemm gemm, Graph& graph) {
+  const uint64_t flops = gemm_flops(gemm);
+  if (flops > kMaxFlops) {
+    topology.fail(line, "layer '" + gemm.name + "' (" + std::to_string(gemm.m) + "x" + std::to_string(gemm.n) + "x" +
+                            std::to_string(gemm.k) + ") is " + too_many_flops(flops));
+  }
+  graph.gemms.push_back(std::move(gemm));
+}
+
 // SCALE-Sim's lowering: output pixels E_h = ceil((H - R + stride) / stride) (likewise E_w);
 // M = E_h * E_w, N = Num Filter, K = R * S * Channels.
 void add_conv_layer(const Topology& topology, unsigned line,
@@ -180,16 +193,19 @@ void add_conv_layer(const Topology& topology, unsigned line,
   // SCALE-Sim reads a layer whose name contains "DP" as depthwise: one single-channel
   // convolution per channel, named <name>Channel_<i>.
   if (name.find("DP") != std::string::npos) {
+    if (channels > kMaxDepthwiseChannels) {
+      topology.fail(line, "column 'Channels': a depthwise layer of more than " + std::to_string(kMaxDepthwiseChannels) +
+                              " channels (one GEMM each)");
+    }
     for (uint64_t channel = 0; channel < channels; ++channel) {
-      graph.gemms.push_back(
-          {name + "Channel_" + std::to_string(channel), out_h * out_w, filters, window});
+      add_gemm(topology, line, {name + "Channel_" + std::to_string(channel), out_h * out_w, filters, window}, graph);
     }
     return;
   }
   if (window > std::numeric_limits<uint64_t>::max() / channels) {
     topology.fail(line, "Filter Height x Filter Width x Channels does not fit in 64 bits");
   }
-  graph.gemms.push_back({name, out_h * out_w, filters, window * channels});
+  add_gemm(topology, line, {name, out_h * out_w, filters, window * channels}, graph);
 }
 
 }  // namespace
@@ -205,9 +221,10 @@ Graph read_topology_csv(const std::string& path) {
       });
     } else {
       read_rows(topology, kGemmColumns, [&](unsigned line, const auto& fields) {
-        graph.gemms.push_back({fields[0], topology.size(line, "M", fields[1]),
-                               topology.size(line, "N", fields[2]),
-                               topology.size(line, "K", fields[3])});
+        add_gemm(topology, line,
+                 {fields[0], topology.size(line, "M", fields[1]), topology.size(line, "N", fields[2]),
+                  topology.size(line, "K", fields[3])},
+                 graph);
       });
     }
   } catch (const io::error::can_not_open_file&) {

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "workloads/counts.h"
 #include "workloads/input_error.h"
 
 namespace tessel::workloads {
@@ -14,6 +15,14 @@ namespace {
 
 std::string impl_text(AttentionImpl impl) {
   return impl == AttentionImpl::Fused ? "fused attention" : "unfused attention";
+}
+
+void check_step_size(const ModelConfig& config, const Phase& phase) {
+  const uint64_t flops = step_flops_bound(config, phase);
+  if (flops > kMaxFlops) {
+    throw InputError(config.name + ": " + phase_text(phase) + ": " + too_many_flops(flops) +
+                     "; give fewer sequences or tokens");
+  }
 }
 
 void check(const ModelConfig& config, const Phase& phase) {
@@ -29,6 +38,7 @@ void check(const ModelConfig& config, const Phase& phase) {
     throw InputError(config.name + " is an encoder: it has no KV cache and no decode phase (" +
                      phase_text(phase) + ")");
   }
+  check_step_size(config, phase);
 }
 
 OpKind norm_kind(const ModelConfig& config) {
@@ -381,6 +391,35 @@ std::string phase_text(const Phase& phase) {
   return std::string(phase.kind == Phase::Decode ? "decode" : "prefill") + " batch " +
          std::to_string(phase.batch) + ", " + std::to_string(phase.q_len) + " new tokens, " +
          std::to_string(phase.kv_len) + " positions";
+}
+
+uint64_t step_flops_bound(const ModelConfig& config, const Phase& phase) {
+  const auto mul = [](uint64_t a, uint64_t b) { return saturating_mul(a, b); };
+  const auto add = [](uint64_t a, uint64_t b) { return saturating_add(a, b); };
+  const uint64_t tokens = mul(phase.batch, phase.q_len);
+  const uint64_t layers = config.num_hidden_layers;
+  const uint64_t heads_width = mul(config.num_attention_heads, config.head_dim);
+  // Weights a layer's linears hold per hidden unit: Q, K, V and the output projection, the
+  // MLP (gated: three matrices) and the experts a token takes beside the shared ones.
+  const uint64_t qkv = mul(add(config.num_attention_heads, mul(2, config.num_key_value_heads)), config.head_dim);
+  const uint64_t experts = add(config.experts_per_token, config.shared_experts);
+  const uint64_t mlp = mul(3, add(config.intermediate_size, mul(experts, config.expert_intermediate_size)));
+  const uint64_t width = add(mul(add(add(qkv, heads_width), mlp), layers), config.vocab_size);
+  const uint64_t linears = mul(mul(2, tokens), mul(config.hidden_size, width));
+  const uint64_t attention = mul(mul(4, mul(tokens, phase.kv_len)), mul(heads_width, layers));
+  return add(linears, attention);
+}
+
+void check_steps_size(const ModelConfig& config, const std::vector<Phase>& phases) {
+  uint64_t flops = 0;
+  for (const Phase& phase : phases) {
+    check_step_size(config, phase);
+    flops = saturating_add(flops, step_flops_bound(config, phase));
+  }
+  if (flops > kMaxFlops) {
+    throw InputError(config.name + ": the request's " + std::to_string(phases.size()) + " steps together are " +
+                     too_many_flops(flops) + "; give fewer sequences, tokens or steps");
+  }
 }
 
 ModelConfig tensor_parallel_shard(const ModelConfig& config, uint64_t gpus) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "workloads/model_config.h"
 #include "workloads/op_graph.h"
@@ -29,6 +30,14 @@ struct Phase {
 
 // e.g. "prefill batch 8, 2048 tokens" or "decode batch 8, 2047 cached".
 std::string phase_text(const Phase& phase);
+
+// One step's FLOPs over every layer (its linears, the LM head and attention) estimated from
+// above, saturated at UINT64_MAX rather than wrapped. build_layer and build_model refuse a step
+// past kMaxFlops (workloads/counts.h), so no count of its ops overflows.
+uint64_t step_flops_bound(const ModelConfig& config, const Phase& phase);
+// Throws InputError when the steps of a request (a generate run's prefill and decode steps)
+// pass kMaxFlops together, so that their sums do not overflow either.
+void check_steps_size(const ModelConfig& config, const std::vector<Phase>& phases);
 
 enum class AttentionImpl {
   Unfused,  // scores BatchedMatmul, Softmax, context BatchedMatmul: scores cross memory

@@ -4,11 +4,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <optional>
 #include <string>
 
 #include "cli/cli_common.h"
+#include "cli/flag_bounds.h"
 #include "cli/run_command.h"
 #include "cli/train_command.h"
 #include "sim/report/plan_layout.h"
@@ -21,9 +23,41 @@ namespace {
 using tessel::cli::RunFlags;
 using tessel::cli::TrainFlags;
 
+using tessel::cli::CountBound;
+using tessel::cli::RealBound;
+namespace bounds = tessel::cli::bounds;
+
 template <typename Value>
 void take(const py::dict& options, const char* key, Value& field) {
   if (options.contains(key) && !options[key].is_none()) field = options[key].cast<Value>();
+}
+
+// The keyword of a flag: "--kv-len" is kv_len.
+std::string keyword(const char* flag) {
+  std::string key(flag + 2);
+  std::replace(key.begin(), key.end(), '-', '_');
+  return key;
+}
+
+// A number is checked against its flag's bound as the command line checks it, so that -1
+// raises TesselError instead of wrapping to 2^64 - 1.
+template <typename Count>
+void take(const py::dict& options, const CountBound& bound, Count& field) {
+  const std::string key = keyword(bound.flag);
+  if (!options.contains(key) || options[key.c_str()].is_none()) return;
+  std::string text = py::str(options[key.c_str()]);
+  const std::string problem = tessel::cli::count_problem(bound, text);
+  if (!problem.empty()) throw tessel::cli::FlagError(std::string(bound.flag) + ": " + problem);
+  field = static_cast<Count>(std::stoull(text));
+}
+
+void take(const py::dict& options, const RealBound& bound, double& field) {
+  const std::string key = keyword(bound.flag);
+  if (!options.contains(key) || options[key.c_str()].is_none()) return;
+  const double value = options[key.c_str()].cast<double>();
+  const std::string problem = tessel::cli::real_problem(bound, value);
+  if (!problem.empty()) throw tessel::cli::FlagError(std::string(bound.flag) + ": " + problem);
+  field = value;
 }
 
 // Throws ValueError naming the first key not among `known`.
@@ -66,24 +100,24 @@ RunFlags run_flags(const py::dict& options) {
   take(options, "objective", flags.target.objective);
   take(options, "model", flags.model);
   take(options, "phase", flags.phase);
-  take(options, "batch", flags.batch);
-  take(options, "seq", flags.seq);
-  take(options, "kv_len", flags.kv_len);
-  take(options, "input", flags.input);
-  take(options, "output", flags.output);
+  take(options, bounds::kBatch, flags.batch);
+  take(options, bounds::kSeq, flags.seq);
+  take(options, bounds::kKvLen, flags.kv_len);
+  take(options, bounds::kInput, flags.input);
+  take(options, bounds::kOutput, flags.output);
   take(options, "attention", flags.attention);
   take(options, "system", flags.system);
-  take(options, "tp", flags.tp);
-  take(options, "pp", flags.pp);
-  take(options, "dp", flags.dp);
-  take(options, "ep", flags.ep);
-  take(options, "expert_skew", flags.expert_skew);
-  take(options, "microbatches", flags.microbatches);
+  take(options, bounds::kTp, flags.tp);
+  take(options, bounds::kPp, flags.pp);
+  take(options, bounds::kDp, flags.dp);
+  take(options, bounds::kEp, flags.ep);
+  take(options, bounds::kExpertSkew, flags.expert_skew);
+  take(options, bounds::kMicrobatches, flags.microbatches);
   take(options, "stage_layers", flags.stage_layers);
   take(options, "collective", flags.collective);
   take(options, "trace", flags.trace);
-  take(options, "seed", flags.seed);
-  take(options, "confirm", flags.confirm);
+  take(options, bounds::kSeed, flags.seed);
+  take(options, bounds::kConfirm, flags.confirm);
   take(options, "mapping", flags.mapping);
   take_check_and_progress(options, flags);
   return flags;
@@ -101,29 +135,29 @@ TrainFlags train_flags(const py::dict& options) {
   take(options, "system", flags.system);
   take(options, "model", flags.model);
   take(options, "dtype", flags.dtype);
-  take(options, "global_batch", flags.global_batch);
-  take(options, "micro_batch", flags.micro_batch);
-  take(options, "seq", flags.seq);
+  take(options, bounds::kGlobalBatch, flags.global_batch);
+  take(options, bounds::kMicroBatch, flags.micro_batch);
+  take(options, bounds::kSeq, flags.seq);
   take(options, "attention", flags.attention);
-  take(options, "tp", flags.tp);
-  take(options, "pp", flags.pp);
-  take(options, "dp", flags.dp);
-  take(options, "ep", flags.ep);
-  take(options, "expert_skew", flags.expert_skew);
+  take(options, bounds::kTp, flags.tp);
+  take(options, bounds::kPp, flags.pp);
+  take(options, bounds::kDp, flags.dp);
+  take(options, bounds::kEp, flags.ep);
+  take(options, bounds::kExpertSkew, flags.expert_skew);
   take(options, "sequence_parallel", flags.sequence_parallel);
   take(options, "schedule", flags.schedule);
-  take(options, "chunks", flags.chunks);
+  take(options, bounds::kChunks, flags.chunks);
   take(options, "recompute", flags.recompute);
-  take(options, "zero", flags.zero);
-  take(options, "lora_rank", flags.lora_rank);
+  take(options, bounds::kZero, flags.zero);
+  take(options, bounds::kLoraRank, flags.lora_rank);
   take(options, "teacher", flags.teacher);
   take(options, "stage_layers", flags.stage_layers);
   take(options, "collective", flags.collective);
   take(options, "trace", flags.trace);
-  take(options, "seed", flags.seed);
-  take(options, "confirm", flags.confirm);
-  take(options, "search_full", flags.search_full);
-  take(options, "jobs", flags.jobs);
+  take(options, bounds::kSeed, flags.seed);
+  take(options, bounds::kConfirm, flags.confirm);
+  take(options, bounds::kSearchFull, flags.search_full);
+  take(options, bounds::kSearchJobs, flags.jobs);
   take_check_and_progress(options, flags);
   return flags;
 }

@@ -72,6 +72,13 @@ OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
   }
 }
 
+uint64_t GpuDevice::transactions(const Op& op, const RunSettings& settings) {
+  refuse_communication(op);
+  if (op.kind != OpKind::Linear) return 0;  // the other kernels are costed in closed form
+  const auto& s = op.shape_as<workloads::LinearShape>();
+  return gpu_gemm_transactions(mapper::rank_gpu_gemm(spec_, {s.m, s.n, s.k, *settings.dtype}).front());
+}
+
 OpResult GpuDevice::linear_result(const GpuGemmChoice& choice, const Op& op, const RunSettings& settings) const {
   const auto& s = op.shape_as<workloads::LinearShape>();
   const arch::DType dtype = *settings.dtype;
@@ -102,6 +109,7 @@ OpResult GpuDevice::linear_result(const GpuGemmChoice& choice, const Op& op, con
   result.mapping_efficiency = static_cast<double>(s.m * s.n * s.k) / slots;
   result.mapping = plan.describe();
   result.details.push_back(plan_details(plan, result.mapping));
+  result.transactions = choice.transactions;
   result.numerics = check_linear(settings, {s.m, s.n, s.k, dtype, plan.tile.k, settings.seed});
   return result;
 }

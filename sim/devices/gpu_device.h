@@ -16,6 +16,7 @@ class GpuDevice : public Device {
   const DeviceFacts& facts() const override { return facts_; }
   RunSettings configure(RunSettings settings) override;
   OpResult run(const workloads::Op& op, const RunSettings& settings) override;
+  uint64_t transactions(const workloads::Op& op, const RunSettings& settings) override;
   arch::EnergyBreakdown energy(const arch::Activity& activity, arch::DType dtype) const override;
   void describe(std::ostream& out) const override;
   MappingReport explain_mapping(const workloads::Gemm& gemm, const RunSettings& settings, size_t top,

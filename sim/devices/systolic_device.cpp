@@ -9,6 +9,7 @@
 #include "mapper/cost_model.h"
 #include "mapper/stream_plan.h"
 #include "sim/engine.h"
+#include "sim/simulation_limit.h"
 #include "sim/stream_engine.h"
 
 namespace tessel::sim {
@@ -46,17 +47,20 @@ double simulated_objective(const arch::SystolicSpec& spec, const RunSettings& se
 
 struct SimulatedGemm {
   GemmRun run;
-  size_t confirmed = 0;  // mappings simulated to choose it
+  size_t confirmed = 0;      // mappings simulated to choose it
+  uint64_t transactions = 0;  // their runs' tiles
 };
 
-// Simulates the mapper's best mappings (up to settings.confirm) and keeps the best run;
-// `map` ends up holding the mapping that ran.
+// Simulates the mapper's best mappings (up to settings.confirm; runners-up too large to
+// simulate are passed over) and keeps the best run; `map` ends up holding the mapping that ran.
 SimulatedGemm simulate_best(const arch::SystolicSpec& spec, const mapper::Extents& extents,
                             const RunSettings& settings, mapper::MapResult& map) {
-  SimulatedGemm best{simulate_gemm(spec, extents, map.mapping), 1};
+  SimulatedGemm best{simulate_gemm(spec, extents, map.mapping), 1, map.cost.tiles};
   for (const mapper::RankedMapping& other : map.alternatives) {
     if (best.confirmed >= settings.confirm) break;
+    if (other.cost.tiles > kMaxSimulatedTransactions) continue;
     ++best.confirmed;
+    best.transactions += other.cost.tiles;
     GemmRun run = simulate_gemm(spec, extents, other.mapping);
     if (simulated_objective(spec, settings, run) < simulated_objective(spec, settings, best.run)) {
       best.run = std::move(run);
@@ -107,6 +111,11 @@ std::vector<StatGroup> gemm_details(const arch::SystolicSpec& spec, const mapper
         .add("macs", a.macs, "count", "useful multiply-accumulates");
   }
   return groups;
+}
+
+// The transactions of a streamed op's simulation: its chunks over every core.
+uint64_t stream_chunks(const mapper::StreamPlan& plan) {
+  return plan.units == 0 ? 0 : arch::ceil_div(plan.units, plan.units_per_chunk);
 }
 
 // Floors no simulation of a streamed op can beat: the MACs at every array's peak, the vector
@@ -177,16 +186,33 @@ arch::EnergyBreakdown SystolicDevice::energy(const arch::Activity& activity, arc
   return arch::energy_of(spec_, dtype, activity);
 }
 
+uint64_t SystolicDevice::transactions(const Op& op, const RunSettings& settings) {
+  refuse_communication(op);
+  switch (op.kind) {
+    case OpKind::Linear: {
+      const auto& s = op.shape_as<workloads::LinearShape>();
+      return linear_mapping({op.name, s.m, s.n, s.k}, settings).cost.tiles;
+    }
+    case OpKind::KvCacheRead: return 0;
+    default: return stream_chunks(mapper::plan_stream(spec_, op, *settings.dtype, settings.search_dataflows));
+  }
+}
+
+mapper::MapResult SystolicDevice::linear_mapping(const workloads::Gemm& gemm, const RunSettings& settings) {
+  if (settings.pinned) return pinned_mapping(spec_, gemm, settings);
+  mapper::MapperOptions options;
+  options.dtype = *settings.dtype;
+  options.objective = settings.objective;
+  options.search_dataflows = settings.search_dataflows;
+  options.alternatives = std::max<size_t>(options.alternatives, settings.confirm);
+  return mappings_->map(gemm, options);
+}
+
 OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   const auto& s = op.shape_as<workloads::LinearShape>();
   const workloads::Gemm gemm{op.name, s.m, s.n, s.k};
   const arch::DType dtype = *settings.dtype;
-  mapper::MapperOptions options;
-  options.dtype = dtype;
-  options.objective = settings.objective;
-  options.search_dataflows = settings.search_dataflows;
-  options.alternatives = std::max<size_t>(options.alternatives, settings.confirm);
-  mapper::MapResult map = settings.pinned ? pinned_mapping(spec_, gemm, settings) : mappings_->map(gemm, options);
+  mapper::MapResult map = linear_mapping(gemm, settings);
   const SimulatedGemm simulated = simulate_best(spec_, {gemm.m, gemm.n, gemm.k}, settings, map);
   const GemmRun& run = simulated.run;
 
@@ -205,6 +231,7 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   result.mapping_efficiency = macs / static_cast<double>(pe_slots);
   result.mapping = map.mapping.describe();
   result.details = gemm_details(spec_, map, simulated);
+  result.transactions = simulated.transactions;
   result.numerics = check_linear(settings, {s.m, s.n, s.k, dtype, map.mapping.tile.k, settings.seed});
   return result;
 }
@@ -233,6 +260,7 @@ OpResult SystolicDevice::run_streamed(const Op& op, const RunSettings& settings)
                    " cores in chunks of " + std::to_string(plan.units_per_chunk) +
                    (plan.matrix_on_vector_unit ? "; products on the vector unit" : "");
   result.numerics = check_non_linear_op(op, settings);
+  result.transactions = stream_chunks(plan);
   return result;
 }
 

@@ -23,6 +23,7 @@ class SystolicDevice : public Device {
   const DeviceFacts& facts() const override { return facts_; }
   RunSettings configure(RunSettings settings) override;
   OpResult run(const workloads::Op& op, const RunSettings& settings) override;
+  uint64_t transactions(const workloads::Op& op, const RunSettings& settings) override;
   arch::EnergyBreakdown energy(const arch::Activity& activity, arch::DType dtype) const override;
   void describe(std::ostream& out) const override;
   MappingReport explain_mapping(const workloads::Gemm& gemm, const RunSettings& settings, size_t top,
@@ -31,6 +32,8 @@ class SystolicDevice : public Device {
   const arch::SystolicSpec& spec() const { return spec_; }
 
  private:
+  // The mapping a linear's GEMM runs with: the pinned one, or the mapper's (memoised).
+  mapper::MapResult linear_mapping(const workloads::Gemm& gemm, const RunSettings& settings);
   OpResult run_linear(const workloads::Op& op, const RunSettings& settings);
   OpResult run_streamed(const workloads::Op& op, const RunSettings& settings) const;
   void refresh_facts();

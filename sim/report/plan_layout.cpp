@@ -5,6 +5,8 @@
 #include <ostream>
 #include <string>
 
+#include "sim/report/build_info.h"
+
 namespace tessel::sim {
 
 namespace {
@@ -68,10 +70,12 @@ void print_plans_table(const std::vector<PlanOutcome>& plans, size_t rows, std::
 nlohmann::json plans_summary_json(const std::vector<PlanOutcome>& plans, const std::vector<std::string>& warnings) {
   size_t fitting = 0;
   for (const PlanOutcome& p : plans) fitting += p.fits ? 1 : 0;
-  return {{"plans", plans.size()},
-          {"fitting", fitting},
-          {"best", fitting > 0 ? plan_json(plans.front()) : nlohmann::json()},
-          {"warnings", warnings}};
+  nlohmann::json summary = {{"plans", plans.size()},
+                            {"fitting", fitting},
+                            {"best", fitting > 0 ? plan_json(plans.front()) : nlohmann::json()},
+                            {"warnings", warnings}};
+  add_build_info(summary);
+  return summary;
 }
 
 }  // namespace tessel::sim

@@ -66,6 +66,7 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
 
   const workloads::ModelConfig& model = workload.model;
   const std::vector<workloads::Phase> phases = phases_of(workload.request);
+  workloads::check_steps_size(model, phases);
   const uint64_t batch = workload.request.batch;
   if (batch % plan.data != 0) {
     throw SettingError("--dp " + std::to_string(plan.data) + ": the replicas serve equal shares of --batch " +
@@ -85,7 +86,10 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
   const OpRunner run_op = [&](const workloads::Op& op, const RunSettings& op_settings) {
     return workloads::is_communication(op.kind) ? links.run(op, op_settings) : device->run(op, op_settings);
   };
-  StepRunner runner(result.device, run_op, result.settings, observer);
+  const OpSizer size_op = [&](const workloads::Op& op, const RunSettings& op_settings) {
+    return workloads::is_communication(op.kind) ? uint64_t{0} : device->transactions(op, op_settings);
+  };
+  StepRunner runner(result.device, run_op, size_op, result.settings, observer);
   uint64_t first_layer = 0;
   for (uint64_t s = 0; s < plan.pipeline; ++s) {
     StageRun& stage = result.stages.emplace_back();

@@ -197,7 +197,10 @@ TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingReq
   const OpRunner run_op = [&](const Op& op, const RunSettings& op_settings) {
     return workloads::is_communication(op.kind) ? links.run(op, op_settings) : device->run(op, op_settings);
   };
-  StepRunner runner(result.device, run_op, result.settings, observer, options.op_cache);
+  const OpSizer size_op = [&](const Op& op, const RunSettings& op_settings) {
+    return workloads::is_communication(op.kind) ? uint64_t{0} : device->transactions(op, op_settings);
+  };
+  StepRunner runner(result.device, run_op, size_op, result.settings, observer, options.op_cache);
   for (uint64_t s = 0; s < stages; ++s) {
     TrainingStage& stage = result.stages[s];
     std::vector<const workloads::TrainingGraphs*> held;

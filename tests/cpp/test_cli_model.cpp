@@ -89,7 +89,7 @@ TEST(CliModel, BadRequestsExitWithInputError) {
   EXPECT_EQ(both.exit_code, 1);
   EXPECT_NE(both.output.find("--gemm"), std::string::npos) << both.output;
   const auto zero = run("--model tiny --phase prefill --seq 0");
-  EXPECT_EQ(zero.exit_code, 1);
+  EXPECT_EQ(zero.exit_code, 2) << "outside --seq's range, a usage error";
   EXPECT_NE(zero.output.find("--seq"), std::string::npos) << zero.output;
   const auto encoder = run("--model bert-base --phase decode");
   EXPECT_EQ(encoder.exit_code, 1) << encoder.output;

@@ -61,7 +61,7 @@ TEST(SystemRun, OneDeviceOfASystemIsTheSingleDeviceRun) {
   // Equal but for the order of the sums (components first, or steps first).
   EXPECT_NEAR(system_run.energy().total_pj(), energy, 1e-12 * energy);
   EXPECT_EQ(system_run.energy().link_pj, 0.0) << "no links crossed";
-  const nlohmann::json system_summary = system_summary_json(system_run);
+  const nlohmann::json system_summary = report_bundle(system_run).summary;
   const nlohmann::json summary = report_bundle(alone).summary;
   for (const auto& [key, value] : summary.items()) {
     if (key != "arch_file" && key != "energy_pj" && key != "energy_breakdown_pj" && key != "group_energy_pj") {

@@ -191,3 +191,11 @@ def test_plan_search_equals_the_command_line(root, tessel_program, tmp_path):
     assert plans.equals(from_cli), "the worker processes change nothing"
     assert plans["fits"].iloc[0] == 1
     assert (plans[plans["fits"] == 1]["iteration_s"].diff().dropna() >= 0).all()
+
+
+def test_summaries_record_the_version_and_commit(root, tessel_program):
+    done = subprocess.run([str(tessel_program), "--version"], capture_output=True, text=True)
+    assert done.returncode == 0
+    result = tessel.run(root / "configs/arch/array_8x8.yaml", tessel.Gemm(8, 8, 8))
+    version, commit = result.summary["tessel_version"], result.summary["tessel_commit"]
+    assert done.stdout == f"tessel {version} (commit {commit})\n"
