@@ -42,7 +42,7 @@ TEST(Version, EverySummaryRecordsIt) {
     EXPECT_EQ(summary["tessel_commit"], sim::tessel_commit()) << dir;
     fs::remove_all(dir);
   }
-  const nlohmann::json plans = sim::plans_summary_json({});
+  const nlohmann::json plans = sim::plans_summary_json({}, {});
   EXPECT_EQ(plans["tessel_version"], sim::tessel_version());
   EXPECT_EQ(plans["tessel_commit"], sim::tessel_commit());
 }
