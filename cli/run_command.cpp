@@ -87,8 +87,17 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
       ->excludes(model);
   system->needs(model);
   system->excludes(run->get_option("--arch"));
-  run->callback([&flags] {
+  run->callback([&flags, run] {
     if (flags.target.arch.empty() && flags.system.empty()) throw CLI::RequiredError("--arch or --system");
+    std::set<std::string> given;
+    for (const CLI::Option* option : run->get_options()) {
+      if (option->count() > 0 && !option->get_lnames().empty()) given.insert(option->get_lnames().front());
+    }
+    try {
+      refuse_inapplicable_flags(flags, given);
+    } catch (const FlagError& error) {
+      throw CLI::ValidationError(error.what());
+    }
   });
   run->add_option("--out", flags.out, "Write summary.json, layers.csv and stats.json into this directory");
   run->add_flag("--quiet", flags.quiet, "Print neither the table nor progress");
@@ -187,6 +196,25 @@ sim::ReportBundle execute_system_run(const RunFlags& flags, const sim::Workload&
 }
 
 }  // namespace
+
+void refuse_inapplicable_flags(const RunFlags& flags, const std::set<std::string>& given) {
+  if (flags.model.empty()) {
+    const std::string workload = flags.target.topology.empty() ? "--gemm" : "--topology";
+    for (const char* name : {"phase", "batch", "seq", "kv-len", "input", "output", "attention", "tp", "pp", "dp", "ep",
+                             "expert-skew", "microbatches", "stage-layers", "collective", "trace"}) {
+      if (given.count(name) > 0) throw FlagError("--" + std::string(name) + " applies to a --model run, not to " + workload);
+    }
+    return;
+  }
+  // The tokens each phase reads: prefill --seq, decode --kv-len, generate --input and --output.
+  const std::pair<const char*, const char*> phase_of[] = {
+      {"seq", "prefill"}, {"kv-len", "decode"}, {"input", "generate"}, {"output", "generate"}};
+  for (const auto& [name, phase] : phase_of) {
+    if (given.count(name) > 0 && flags.phase != phase) {
+      throw FlagError("--" + std::string(name) + " applies to --phase " + phase + ", not to --phase " + flags.phase);
+    }
+  }
+}
 
 sim::ReportBundle execute_run(const RunFlags& flags) {
   if (flags.target.arch.empty() == flags.system.empty()) {

@@ -4,6 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <set>
+#include <string>
+
 #include "cli/cli_common.h"
 #include "sim/report/common.h"
 
@@ -41,6 +44,9 @@ struct RunFlags {
 };
 
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags);
+// Throws FlagError for a flag given (by its long name: "seq", "kv-len") that the run would
+// ignore: a --model flag with --gemm or --topology, or a phase's flag with another phase.
+void refuse_inapplicable_flags(const RunFlags& flags, const std::set<std::string>& given);
 // Loads, runs and builds the reports (progress to stderr unless flags.quiet); throws on bad
 // input with the message the command line prints. The Python module calls it too.
 sim::ReportBundle execute_run(const RunFlags& flags);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "cli/cli_common.h"
@@ -120,6 +121,14 @@ RunFlags run_flags(const py::dict& options) {
   take(options, bounds::kConfirm, flags.confirm);
   take(options, "mapping", flags.mapping);
   take_check_and_progress(options, flags);
+  std::set<std::string> given;
+  for (const auto& item : options) {
+    if (item.second.is_none()) continue;
+    std::string name = item.first.cast<std::string>();
+    std::replace(name.begin(), name.end(), '_', '-');
+    given.insert(name);
+  }
+  tessel::cli::refuse_inapplicable_flags(flags, given);
   return flags;
 }
 

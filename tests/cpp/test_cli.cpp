@@ -59,6 +59,23 @@ TEST(Cli, NoCheckSkipsTheNumerics) {
   fs::remove_all(out);
 }
 
+// A flag the run would ignore is a usage error naming it, not a silent exit 0.
+TEST(Cli, AFlagThatDoesNotApplyIsRefused) {
+  const std::string arch = kSource + "/configs/arch/array_8x8.yaml";
+  const auto batch = testing::run_tessel("run --arch " + arch + " --gemm 16,16,16 --batch 4 --quiet");
+  EXPECT_EQ(batch.exit_code, 2);
+  EXPECT_NE(batch.output.find("--batch applies to a --model run, not to --gemm"), std::string::npos) << batch.output;
+  const auto seq = testing::run_tessel("run --arch " + arch + " --model tiny --phase decode --seq 64 --quiet");
+  EXPECT_EQ(seq.exit_code, 2);
+  EXPECT_NE(seq.output.find("--seq applies to --phase prefill, not to --phase decode"), std::string::npos)
+      << seq.output;
+  const auto output = testing::run_tessel("run --arch " + arch + " --model tiny --seq 8 --output 4 --quiet");
+  EXPECT_EQ(output.exit_code, 2) << "--output applies to --phase generate";
+  EXPECT_EQ(testing::run_tessel("run --arch " + arch + " --model tiny --phase decode --kv-len 8 --no-check --quiet")
+                .exit_code,
+            0);
+}
+
 TEST(Cli, BadInputExitsOneNamingTheProblem) {
   const auto missing = testing::run_tessel("run --arch /nonexistent/arch.yaml --gemm 4,4,4");
   EXPECT_EQ(missing.exit_code, 1);

@@ -146,6 +146,13 @@ def test_system_run_equals_the_command_line(root, tessel_program, tmp_path):
         tessel.run(system, tessel.Model("tiny", tp=8, pp=16))
 
 
+def test_a_flag_that_does_not_apply_is_refused(root):
+    arch = root / "configs/arch/array_8x8.yaml"
+    with pytest.raises(tessel.TesselError, match="--seq applies to --phase prefill, not to --phase decode"):
+        tessel.run(arch, tessel.Model("tiny", phase="decode", seq=64))
+    assert tessel.run(arch, tessel.Model("tiny", phase="decode", kv_len=8), check=False).summary["steps"]
+
+
 def test_training_equals_the_command_line(root, tessel_program, tmp_path):
     system = root / "configs/systems/tpu_v4_4x4x4.yaml"
     result = tessel.train(system, "tiny", global_batch=8, micro_batch=2, seq=32, tp=2, pp=2, dp=2, zero=1)
