@@ -53,20 +53,34 @@ const json* ConfigFile::find(const std::string& field, std::initializer_list<con
   return found;
 }
 
+// No model has a width, a layer count, a vocabulary, an expert count or a window past 2^24
+// (16,777,216): the largest vocabularies hold about 256K tokens, the widest layers about 50K
+// features, the deepest stacks a few hundred layers. Past it a value is a typo, and sizes derived
+// from it (layers times widths) would run to gigabytes before any check of the run's size.
+constexpr uint64_t kLargestSize = uint64_t{1} << 24;
+
+uint64_t ConfigFile::within_span(const std::string& field, const json& value) {
+  const uint64_t number = value.get<uint64_t>();
+  if (number > kLargestSize) {
+    fail(key_read(field), value.dump() + " is beyond any model: at most 2^24 (16777216)");
+  }
+  return number;
+}
+
 std::optional<uint64_t> ConfigFile::size(const std::string& field, std::initializer_list<const char*> keys) {
   const json* value = find(field, keys);
   if (!value) return std::nullopt;
   if (!value->is_number_unsigned() || value->get<uint64_t>() == 0) {
     fail(key_read(field), "must be a positive integer, got " + value->dump());
   }
-  return value->get<uint64_t>();
+  return within_span(field, *value);
 }
 
 std::optional<uint64_t> ConfigFile::count(const std::string& field, std::initializer_list<const char*> keys) {
   const json* value = find(field, keys);
   if (!value) return std::nullopt;
   if (!value->is_number_unsigned()) fail(key_read(field), "must be an integer >= 0, got " + value->dump());
-  return value->get<uint64_t>();
+  return within_span(field, *value);
 }
 
 uint64_t ConfigFile::required_size(const std::string& field, std::initializer_list<const char*> keys) {

@@ -33,8 +33,9 @@ class ConfigFile {
   // read is remembered for `field`.
   const nlohmann::json* find(const std::string& field, std::initializer_list<const char*> keys);
 
-  // A positive integer, an integer of at least 0, text, a number, true or false: nothing when
-  // no key is present; InputError naming the key for a value of another type.
+  // A positive integer, an integer of at least 0 (both at most 2^24, past any model), text, a
+  // number, true or false: nothing when no key is present; InputError naming the key for a
+  // value of another type or size.
   std::optional<uint64_t> size(const std::string& field, std::initializer_list<const char*> keys);
   std::optional<uint64_t> count(const std::string& field, std::initializer_list<const char*> keys);
   uint64_t required_size(const std::string& field, std::initializer_list<const char*> keys);
@@ -58,6 +59,7 @@ class ConfigFile {
   const nlohmann::json& value(const std::string& key) const { return root_.at(key); }
 
  private:
+  uint64_t within_span(const std::string& field, const nlohmann::json& value);
   std::string path_;
   nlohmann::json root_;
   std::map<std::string, std::string> keys_read_;  // ModelConfig field -> key in the file

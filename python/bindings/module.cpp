@@ -28,9 +28,21 @@ using tessel::cli::CountBound;
 using tessel::cli::RealBound;
 namespace bounds = tessel::cli::bounds;
 
+// The value under `key`, of the field's type; TesselError naming the key for another type.
+template <typename Value>
+Value cast_option(const py::dict& options, const char* key) {
+  const py::object value = options[key];
+  try {
+    return value.cast<Value>();
+  } catch (const py::cast_error&) {
+    throw tessel::cli::FlagError(std::string(key) + ": " + std::string(py::str(py::repr(value))) + " is a " +
+                                 std::string(py::str(value.get_type().attr("__name__"))) + ", not of this key's type");
+  }
+}
+
 template <typename Value>
 void take(const py::dict& options, const char* key, Value& field) {
-  if (options.contains(key) && !options[key].is_none()) field = options[key].cast<Value>();
+  if (options.contains(key) && !options[key].is_none()) field = cast_option<Value>(options, key);
 }
 
 // The keyword of a flag: "--kv-len" is kv_len.
@@ -55,7 +67,7 @@ void take(const py::dict& options, const CountBound& bound, Count& field) {
 void take(const py::dict& options, const RealBound& bound, double& field) {
   const std::string key = keyword(bound.flag);
   if (!options.contains(key) || options[key.c_str()].is_none()) return;
-  const double value = options[key.c_str()].cast<double>();
+  const double value = cast_option<double>(options, key.c_str());
   const std::string problem = tessel::cli::real_problem(bound, value);
   if (!problem.empty()) throw tessel::cli::FlagError(std::string(bound.flag) + ": " + problem);
   field = value;
@@ -76,7 +88,7 @@ void refuse_unknown(const py::dict& options, const char* command, std::initializ
 template <typename Flags>
 void take_check_and_progress(const py::dict& options, Flags& flags) {
   if (options.contains("check") && !options["check"].is_none()) {
-    const bool check = options["check"].cast<bool>();
+    const bool check = cast_option<bool>(options, "check");
     flags.check = check;
     flags.no_check = !check;
   }

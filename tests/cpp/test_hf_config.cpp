@@ -207,6 +207,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"fractional_heads.json", "num_attention_heads",
                 "must be a positive integer, got 32.5"},
         BadFile{"zero_kv_heads.json", "num_key_value_heads", "must be a positive integer, got 0"},
+        // Fuzzing found it: a list of 2^64 - 1 layers' attention kinds was allocated and crashed.
+        BadFile{"huge_layers.json", "num_hidden_layers",
+                "18446744073709551615 is beyond any model: at most 2^24 (16777216)"},
         BadFile{"gated_relu.json", "hidden_act", "'relu': a llama MLP is gated"},
         BadFile{"tie_as_text.json", "tie_word_embeddings", "must be true or false"}),
     [](const ::testing::TestParamInfo<BadFile>& param_info) {

@@ -21,6 +21,7 @@
 
 #include "arch/config_system.h"
 #include "arch/load_arch.h"
+#include "cli/run_command.h"
 #include "cli/sweep_spec.h"
 #include "cli/validation/measurements.h"
 #include "mapper/mapping_json.h"
@@ -212,6 +213,62 @@ std::vector<Target> targets(const fs::path& source) {
   };
 }
 
+// `tessel run` command lines, mutated: a value swapped for an extreme, an argument dropped or
+// doubled, two swapped. Each must run, or be refused: by the parser (its messages name the flag
+// or argument), or naming a flag (a message with "--") or a value of the command (a file, a
+// model). Runs are timing-only unless a mutation drops --no-check; the workloads are tiny.
+const std::vector<std::vector<std::string>> kRunCommands = {
+    {"--arch", "configs/arch/array_8x8.yaml", "--gemm", "16,24,8", "--no-check"},
+    {"--arch", "configs/arch/tpu_v4_like.yaml", "--model", "tiny", "--seq", "16", "--batch", "2", "--no-check"},
+    {"--arch", "configs/arch/a100_sxm.yaml", "--model", "tiny", "--phase", "decode", "--kv-len", "32", "--tp", "2",
+     "--no-check"},
+    {"--arch", "configs/arch/u280_int8.yaml", "--topology", "configs/topologies/gemm_example.csv", "--confirm", "2",
+     "--no-check"},
+    {"--system", "configs/systems/tpu_v4_4x4x4.yaml", "--model", "tiny", "--phase", "generate", "--input", "8",
+     "--output", "2", "--pp", "2", "--tp", "2", "--no-check"},
+};
+
+const char* const kFlagValues[] = {"0", "-1", "18446744073709551615", "4294967296", "1e308", "nan", "", "x",
+                                   "2", "65537", "3,3", "1,1,1,1", "--quiet"};
+
+std::vector<std::string> mutate_command(std::vector<std::string> args, std::mt19937_64& random) {
+  const auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(random); };
+  const int rounds = 1 + static_cast<int>(pick(2));
+  for (int i = 0; i < rounds && !args.empty(); ++i) {
+    const size_t at = pick(args.size());
+    switch (pick(4)) {
+      case 0: args[at] = kFlagValues[pick(std::size(kFlagValues))]; break;
+      case 1: args.erase(args.begin() + static_cast<long>(at)); break;
+      case 2: args.insert(args.begin() + static_cast<long>(at), args[at]); break;
+      default: std::swap(args[at], args[pick(args.size())]); break;
+    }
+  }
+  return args;
+}
+
+// Parses and runs one command line as `tessel run` does: false when the parser refuses it;
+// throws what the command line reports for a refused run.
+bool run_command_line(const std::vector<std::string>& args, const fs::path& source) {
+  CLI::App app;
+  cli::RunFlags flags;
+  add_run_command(app, flags);
+  std::vector<std::string> full = {"tessel", "run"};
+  for (const std::string& arg : args) {
+    full.push_back(arg.rfind("configs/", 0) == 0 ? (source / arg).string() : arg);
+  }
+  std::vector<const char*> argv;
+  for (const std::string& arg : full) argv.push_back(arg.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError&) {
+    return false;  // CLI11's messages name the flag or argument; the program prints them with its usage
+  }
+  flags.quiet = true;
+  flags.out.clear();
+  cli::execute_run(flags);
+  return true;
+}
+
 struct Options {
   uint64_t inputs = 10000;  // per reader
   uint64_t seed = 1;
@@ -285,6 +342,33 @@ extern "C" int sc_main(int argc, char* argv[]) {
               << std::endl;
     clean = clean && tally.unnamed == 0;
   }
+  // The command line: a rejection must name a flag or a file of the command.
+  Tally runs;
+  std::mt19937_64 random(options.seed);
+  const uint64_t commands = std::max<uint64_t>(1, options.inputs / 20);  // a run costs 20 to 100 reads
+  const fs::path last = fs::path(options.work) / "run-command.txt";
+  for (uint64_t i = 0; i < commands; ++i) {
+    const std::vector<std::string> args = mutate_command(kRunCommands[i % kRunCommands.size()], random);
+    std::string line;
+    for (const std::string& arg : args) line += "'" + arg + "' ";
+    write_text(last.string(), line + "\n");
+    ++runs.tried;
+    try {
+      ++(run_command_line(args, options.source) ? runs.accepted : runs.rejected);
+    } catch (const std::exception& error) {
+      ++runs.rejected;
+      const std::string message = error.what();
+      bool named = message.find("--") != std::string::npos;
+      for (const std::string& arg : args) {
+        named = named || (!arg.empty() && arg.rfind("--", 0) != 0 && message.find(arg) != std::string::npos);
+      }
+      if (!named && runs.unnamed++ == 0) runs.first_unnamed = line + ": " + message;
+    }
+  }
+  std::cout << "run-command-line: " << runs.tried << " inputs, " << runs.accepted << " accepted, " << runs.rejected
+            << " rejected, " << runs.unnamed << " naming no place"
+            << (runs.unnamed ? " (first: " + runs.first_unnamed + ")" : "") << std::endl;
+  clean = clean && runs.unnamed == 0;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << "seconds: " << seconds << std::endl;
