@@ -124,7 +124,7 @@ GemmMapping read_mapping_file(const std::string& path) {
   json j;
   try {
     j = json::parse(in);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {  // a syntax error, or a number past a double's range
     throw std::runtime_error(path + ": not JSON: " + error.what());
   }
   return mapping_from_json(j.is_object() && j.contains("mapping") ? j.at("mapping") : j, path);

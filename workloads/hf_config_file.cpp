@@ -17,7 +17,7 @@ json parse_file(const std::string& path) {
   json root;
   try {
     root = json::parse(stream);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {  // a syntax error, or a number past a double's range
     throw InputError(path + ": not valid JSON: " + error.what());
   }
   if (!root.is_object()) throw InputError(path + ": the top level must be a JSON object");

@@ -223,6 +223,10 @@ TEST(HfConfig, MalformedFilesNameTheFile) {
       << read_error(truncated);
   const std::string not_object = kHfDir + "/bad/not_an_object.json";
   EXPECT_EQ(read_error(not_object), not_object + ": the top level must be a JSON object");
+  // Fuzzing found it: a number past a double's range left the parser without the file's name.
+  const TempFile overflow("overflow.json", R"({"model_type": "llama", "hidden_size": 3E522})");
+  EXPECT_EQ(read_error(overflow.path).rfind(overflow.path + ": not valid JSON: ", 0), 0u)
+      << read_error(overflow.path);
   const std::string missing = kHfDir + "/no_such/config.json";
   EXPECT_EQ(read_error(missing), missing + ": cannot open the file");
 }
