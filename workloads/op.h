@@ -310,5 +310,7 @@ uint64_t causal_pairs(uint64_t q_len, uint64_t kv_len);
 // The (query, key) pairs one head of one sequence of the attention computes: all of them, the
 // causal mask's, or with a sliding window those within `window` positions of the query too.
 uint64_t attended_pairs(const AttentionShape& s);
+// Those pairs over every batch entry and head.
+uint64_t attended_scores(const AttentionShape& s);
 
 }  // namespace tessel::workloads
