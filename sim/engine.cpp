@@ -57,7 +57,7 @@ GemmRun simulate_gemm(const arch::SystolicSpec& spec, const mapper::Extents& gem
                                                         *acc.dmas.back(), *acc.arrays.back(), buffer_of, input_leader));
   }
 
-  sc_core::sc_start();
+  run_kernel();
 
   GemmRun run{};
   for (size_t i = 0; i < acc.arrays.size(); ++i) {

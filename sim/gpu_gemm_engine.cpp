@@ -77,7 +77,7 @@ GpuGemmRun simulate_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemmPla
     sms.push_back(std::make_unique<SmRunner>(("sm" + std::to_string(sm)).c_str(), plan, blocks, plan.launch_cycles,
                                              edge_cycles, hbm));
   }
-  sc_core::sc_start();
+  run_kernel();
   GpuGemmRun run;
   for (const auto& sm : sms) run.cycles = std::max(run.cycles, sm->finish_cycle());
   run.hbm_bytes = hbm.read_bytes();

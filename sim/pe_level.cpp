@@ -41,7 +41,7 @@ PeLevelResult run_pe_level(const arch::ArraySpec& array, const Int8Matrix& a, co
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
                                           sc_core::SC_DO_NOTHING);
   arch::PeArray pe_array("pe_array", array, std::move(gemm), cycle_limit);
-  sc_core::sc_start();
+  run_kernel();
   const Eigen::Map<const RowMajorInt32> c(pe_array.c().data(), a.rows(), b.cols());
   return {pe_array.cycles(), pe_array.finished(), c};
 }

@@ -49,7 +49,7 @@ StreamRun simulate_stream(const arch::SystolicSpec& spec, const mapper::StreamPl
         *core.dma, *core.vector, holder(spec, core, arch::Operand::Input), holder(spec, core, arch::Operand::Output));
   }
 
-  sc_core::sc_start();
+  run_kernel();
 
   StreamRun run;
   run.activity.macs = plan.matrix_on_vector_unit ? 0 : plan.macs;  // else counted as vector ops

@@ -398,7 +398,7 @@ TimelineResult run_timeline(const TimelineInput& input) {
   for (uint64_t s = 0; s < input.programs.size(); ++s) {
     stages.push_back(std::make_unique<StageProcess>(("stage" + std::to_string(s)).c_str(), shared, s));
   }
-  sc_core::sc_start();
+  run_kernel();
   shared.result.end_ticks = now();
   for (const auto& [key, link] : shared.links) shared.result.links[key] = link.usage;
   return std::move(shared.result);

@@ -37,7 +37,7 @@ struct RunResult {
 RunResult run_counter() {
   fresh_kernel();
   EdgeCounter counter("counter");
-  sc_core::sc_start(sc_core::sc_time(25.0, sc_core::SC_NS));
+  run_kernel(sc_core::sc_time(25.0, sc_core::SC_NS));
   return {counter.count.read(), sc_core::sc_time_stamp().value()};
 }
 

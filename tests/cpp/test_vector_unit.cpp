@@ -54,7 +54,7 @@ TEST(VectorUnit, TasksBackToBackTakeTheSumOfTheirCycles) {
   sim::fresh_kernel();
   VectorUnit unit("vector_unit", kUnit);
   Driver driver("driver", unit, {kAluBound, kSpecialBound});
-  sc_core::sc_start();
+  sim::run_kernel();
 
   EXPECT_EQ(driver.finished_at, (std::vector<uint64_t>{13, 23}));
   EXPECT_EQ(sc_core::sc_time_stamp().value(), 23 * kTicksPerCycle);
@@ -67,7 +67,7 @@ TEST(VectorUnit, CountersAddUpOverTasks) {
   sim::fresh_kernel();
   VectorUnit unit("vector_unit", kUnit);
   Driver driver("driver", unit, {kAluBound, kSpecialBound, kAluBound});
-  sc_core::sc_start();
+  sim::run_kernel();
 
   EXPECT_EQ(unit.tasks(), 3u);
   EXPECT_EQ(unit.busy_cycles(), 13u + 10u + 13u);
@@ -86,7 +86,7 @@ TEST(VectorUnit, UnitsOfTwoCoresRunAtTheSameTime) {
   VectorUnit second("vector_unit_1", kUnit);
   Driver first_driver("driver_0", first, {kAluBound});
   Driver second_driver("driver_1", second, {kSpecialBound});
-  sc_core::sc_start();
+  sim::run_kernel();
 
   EXPECT_EQ(first_driver.finished_at, (std::vector<uint64_t>{13}));
   EXPECT_EQ(second_driver.finished_at, (std::vector<uint64_t>{10}));
