@@ -17,11 +17,12 @@ using arch::ceil_div;
 bool same_extents(const Extents& a, const Extents& b) { return a.m == b.m && a.n == b.n && a.k == b.k; }
 
 // Tiles along one dimension fall into at most three classes that cost the same: the first
-// (which for K starts the sums), the full ones after it, and a smaller edge tile.
+// (which for K starts the sums), the full ones after it, and the last, which may be smaller.
 struct TileClass {
   uint64_t size;
   uint64_t count;
-  bool first;
+  uint64_t index;  // of a tile of the class along the dimension
+  bool first() const { return index == 0; }
 };
 
 struct TileClasses {
@@ -34,27 +35,38 @@ struct TileClasses {
 TileClasses tile_classes(uint64_t extent, uint64_t tile) {
   const uint64_t tiles = ceil_div(extent, tile);
   TileClasses classes;
-  classes.items[classes.size++] = {std::min(tile, extent), 1, true};
-  if (tiles > 2) classes.items[classes.size++] = {tile, tiles - 2, false};
-  if (tiles >= 2) classes.items[classes.size++] = {extent - (tiles - 1) * tile, 1, false};
+  classes.items[classes.size++] = {std::min(tile, extent), 1, 0};
+  if (tiles > 2) classes.items[classes.size++] = {tile, tiles - 2, 1};
+  if (tiles >= 2) classes.items[classes.size++] = {extent - (tiles - 1) * tile, 1, tiles - 1};
   return classes;
 }
 
-TileCost::Slice slice_tiles(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping) {
+TileCost::Slice slice_tiles(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping,
+                            bool runs) {
   TileCost::Slice cost;
   if (slice.m == 0 || slice.n == 0 || slice.k == 0) return cost;
   const double rate = spec.find_dtype(mapping.dtype)->macs_per_pe_per_cycle;
   const uint32_t operand_bytes = arch::bytes_of(mapping.dtype);
   arch::ArraySpec array = spec.array;
   array.dataflow = mapping.dataflow;
+  const auto streamed = static_cast<size_t>(streamed_dim(mapping.dataflow));
+  const uint64_t streamed_tiles[3] = {ceil_div(slice.m, mapping.tile.m), ceil_div(slice.n, mapping.tile.n),
+                                      ceil_div(slice.k, mapping.tile.k)};
   for (const TileClass& m : tile_classes(slice.m, mapping.tile.m)) {
     for (const TileClass& n : tile_classes(slice.n, mapping.tile.n)) {
       for (const TileClass& k : tile_classes(slice.k, mapping.tile.k)) {
         const uint64_t count = m.count * n.count * k.count;
-        const arch::TileWork work = arch::tile_work(array, rate, operand_bytes, m.size, n.size, k.size, !k.first);
+        const uint64_t index[3] = {m.index, n.index, k.index};  // by Dim
+        const arch::StreamRun run = runs ? stream_run(index[streamed], streamed_tiles[streamed]) : arch::StreamRun{};
+        const arch::TileWork work =
+            arch::tile_work(array, rate, operand_bytes, m.size, n.size, k.size, !k.first(), run);
         const uint64_t ports = arch::buffer_port_cycles(spec, work.accesses);
         cost.compute_cycles += count * work.compute_cycles;
         cost.port_cycles += count * std::max(work.compute_cycles, ports);
+        if (run.continued && arch::single_fold(array, m.size, n.size, k.size)) {
+          cost.continued_tiles += count;
+          cost.continued_port_cycles += count * std::max(work.compute_cycles, ports);
+        }
         cost.tiles += count;
         cost.folds += count * work.folds;
         cost.pe_slots += count * work.pe_slots;
@@ -165,15 +177,21 @@ TileCost tile_cost(const arch::SystolicSpec& spec, const Extents& gemm, const Ge
   TileCost cost;
   const Extents full = part_extents(gemm, mapping, 0);
   const Extents last = part_extents(gemm, mapping, mapping.parts - 1);
-  cost.full = slice_tiles(spec, full, mapping);
-  cost.last = same_extents(full, last) ? cost.full : slice_tiles(spec, last, mapping);
+  for (bool runs : {false, true}) {
+    TileCost::Slices& walk = cost.walks[runs];
+    walk.full = slice_tiles(spec, full, mapping, runs);
+    walk.last = same_extents(full, last) ? walk.full : slice_tiles(spec, last, mapping, runs);
+  }
   return cost;
 }
 
 MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping,
-                          const TileCost& tiles) {
+                          const TileCost& tile_costs) {
   const Extents full_extents = part_extents(gemm, mapping, 0);
   const Extents last_extents = part_extents(gemm, mapping, mapping.parts - 1);
+  const bool full_runs = forms_stream_runs(LoopNest(full_extents, mapping), mapping.dataflow);
+  const bool last_runs = forms_stream_runs(LoopNest(last_extents, mapping), mapping.dataflow);
+  const TileCost::Slices tiles{tile_costs.walks[full_runs].full, tile_costs.walks[last_runs].last};
   const SliceTraffic full = slice_traffic(full_extents, mapping, true);
   const SliceTraffic last = same_extents(full_extents, last_extents) ? full : slice_traffic(last_extents, mapping, true);
   // Arrays whose core's first array fetches the input for them (equal slices only).
@@ -217,15 +235,42 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
     const double first_load = dram_transfer_cycles(
         dram, full.first_load_bytes * fetching + follower.first_load_bytes * followers);
     const double last_store = dram_transfer_cycles(dram, full.last_store_bytes * mapping.parts);
-    const double compute_per_tile = port / tiles_per_array;
+    // A step overlaps the transfers of the next tile with the compute of the one before. In a
+    // walk of stream runs, the steps that follow a tile the run goes on from (one-fold tiles
+    // that do not drain: fold_timing.h) all advance the streamed dimension's loop.
+    const TileCost::Slice& busiest = tiles.full.port_cycles >= tiles.last.port_cycles ? tiles.full : tiles.last;
+    const double continued = static_cast<double>(busiest.continued_tiles);
+    const double after_continued = continued > 0 ? static_cast<double>(busiest.continued_port_cycles) / continued : 0.0;
+    const double compute_per_tile =
+        (port - static_cast<double>(busiest.continued_port_cycles)) / (tiles_per_array - continued);
+    const LoopNest nest(full_extents, mapping);
     double overlapped = 0;
-    for (size_t level = 0; level < 3; ++level) {
+    double inner_transfer = 0;  // of a step of the innermost loop that moves
+    double inner_compute = compute_per_tile;
+    for (uint32_t level = 0; level < 3; ++level) {
+      const bool in_run = full_runs && nest.dim_at(level) == streamed_dim(mapping.dataflow);
+      const double steps = static_cast<double>(full.steps_at_level[level]);
+      const double steps_after_continued = in_run ? std::min(continued, steps) : 0.0;
       const double bytes = full.bytes_at_level[level] * static_cast<double>(fetching) +
                            follower.bytes_at_level[level] * static_cast<double>(followers);
       const double own_bytes = full.bytes_at_level[level];
       const double own = own_bytes > 0 ? own_bytes / dram.bytes_per_cycle + latency : 0.0;
       const double transfer = std::max(bytes / dram.bytes_per_cycle, own);
-      overlapped += static_cast<double>(full.steps_at_level[level]) * std::max(transfer, compute_per_tile);
+      overlapped += steps_after_continued * std::max(transfer, after_continued) +
+                    (steps - steps_after_continued) * std::max(transfer, compute_per_tile);
+      if (steps > 0) {
+        inner_transfer = transfer;
+        inner_compute = steps_after_continued > 0 ? after_continued : compute_per_tile;
+      }
+    }
+    // A tile's buffer slot takes the load two tiles on only once the tile's output block has
+    // left (the engine's ArrayRunner): each store but the last holds that load up by its own
+    // time, which shows where a step's compute is short (the first tiles of stream runs).
+    const double stores = static_cast<double>(full.store_events) - 1.0;
+    if (stores > 0) {
+      const double store_own = static_cast<double>(full.last_store_bytes) / dram.bytes_per_cycle + latency;
+      overlapped += stores * (std::max(store_own + inner_transfer, inner_compute) -
+                              std::max(inner_transfer, inner_compute));
     }
     estimate = latency + first_load + overlapped + compute_per_tile + last_store + latency;
   } else {

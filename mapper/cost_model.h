@@ -13,8 +13,9 @@
 namespace tessel::mapper {
 
 // What the arrays do, which depends only on the split, the tile, the dataflow and the
-// format, not on loop order, residency or buffering: the mapper computes it once per tile
-// and reuses it across every nest of that tile.
+// format, and of the loop order only on whether the walk forms stream runs (loop_nest.h), not
+// on residency or buffering: the mapper computes it once per tile and reuses it across every
+// nest of that tile.
 struct TileCost {
   struct Slice {
     uint64_t compute_cycles = 0;
@@ -22,10 +23,18 @@ struct TileCost {
     uint64_t tiles = 0;
     uint64_t folds = 0;
     uint64_t pe_slots = 0;
+    // Tiles a stream run goes on from (they do not drain) and their port cycles.
+    uint64_t continued_tiles = 0;
+    uint64_t continued_port_cycles = 0;
     arch::Activity array;  // MACs and the array's own buffer accesses
   };
-  Slice full;  // every slice but the last
-  Slice last;  // the last slice (the same as full when there is one part)
+  struct Slices {
+    Slice full;  // every slice but the last
+    Slice last;  // the last slice (the same as full when there is one part)
+  };
+  Slices walks[2];  // indexed by whether the walk forms stream runs
+  // The cheaper walk's, a floor under every nest of the tile: runs only save fills and drains.
+  const Slices& floor() const { return walks[1]; }
 };
 
 struct MappingCost {

@@ -18,6 +18,30 @@ bool indexes(arch::Operand operand, Dim dim) {
   return false;
 }
 
+Dim streamed_dim(arch::Dataflow dataflow) {
+  switch (dataflow) {
+    case arch::Dataflow::OutputStationary: return Dim::K;
+    case arch::Dataflow::WeightStationary: return Dim::M;
+    case arch::Dataflow::InputStationary: return Dim::N;
+  }
+  return Dim::K;
+}
+
+bool LoopNest::steps_along(Dim dim) const {
+  uint32_t level = 2;
+  while (dim_at(level) != dim) {
+    if (trips_at(level) != 1) return false;
+    --level;
+  }
+  return true;
+}
+
+bool forms_stream_runs(const LoopNest& nest, arch::Dataflow dataflow) {
+  return nest.steps_along(streamed_dim(dataflow));
+}
+
+arch::StreamRun stream_run(uint64_t index, uint64_t tiles) { return {index > 0, index + 1 < tiles}; }
+
 LoopNest::LoopNest(const Extents& slice, const GemmMapping& mapping)
     : order_(mapping.order),
       trips_{ceil_div(slice.m, mapping.tile.m), ceil_div(slice.n, mapping.tile.n), ceil_div(slice.k, mapping.tile.k)} {

@@ -30,9 +30,10 @@ struct TileChoice {
   Extents tile;
 };
 
-// Mappings rank by the objective, then by time, DRAM traffic and energy.
-std::tuple<double, uint64_t, uint64_t, double> rank(Objective objective, const MappingCost& cost) {
-  return {objective_value(objective, cost), cost.estimated_cycles, cost.dram_bytes(), cost.energy_pj};
+// Mappings rank by the objective, then by time, DRAM traffic, energy and the fewest tiles (of
+// equal cost, the larger tile: stream runs make a K split cost nothing, not gain anything).
+std::tuple<double, uint64_t, uint64_t, double, uint64_t> rank(Objective objective, const MappingCost& cost) {
+  return {objective_value(objective, cost), cost.estimated_cycles, cost.dram_bytes(), cost.energy_pj, cost.tiles};
 }
 
 uint64_t block_bytes(const Extents& block, Operand operand, arch::DType dtype) {
@@ -80,11 +81,12 @@ class Search {
     // The arrays' cycles and the DRAM traffic every operand needs at least once bound the
     // time; their energy and that traffic's bound the energy.
     MappingCost floor;
-    floor.activity = tile.cost.last.array;
-    for (uint32_t i = 0; i + 1 < mapping.parts; ++i) floor.activity += tile.cost.full.array;
+    const TileCost::Slices& cheapest = tile.cost.floor();
+    floor.activity = cheapest.last.array;
+    for (uint32_t i = 0; i + 1 < mapping.parts; ++i) floor.activity += cheapest.full.array;
     floor.activity.dram_read_bytes = compulsory_bytes_;
     floor.estimated_cycles =
-        std::max({tile.cost.full.port_cycles, tile.cost.last.port_cycles,
+        std::max({cheapest.full.port_cycles, cheapest.last.port_cycles,
                   static_cast<uint64_t>(dram_transfer_cycles(spec_.dram, compulsory_bytes_))});
     floor.energy_pj = arch::energy_of(spec_, options_.dtype, floor.activity).total_pj();
     tile.floor = objective_value(options_.objective, floor);

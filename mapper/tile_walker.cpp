@@ -85,7 +85,11 @@ bool TileWalker::next(TileStep& step) {
   const uint64_t output_elements = block_elements(Operand::Output, index_);
   step.load_partial_bytes =
       arrives(Operand::Output) && spills && k_index > 0 ? output_elements * arch::kAccumulatorBytes : 0;
-  step.work = arch::tile_work(array_, macs_per_pe_per_cycle_, operand_bytes_, m, n, k, step.continues_sum);
+  const Dim streamed = streamed_dim(mapping_.dataflow);
+  const arch::StreamRun run = forms_stream_runs(nest_, mapping_.dataflow)
+                                  ? stream_run(index_[at(streamed)], nest_.trips(streamed))
+                                  : arch::StreamRun{};
+  step.work = arch::tile_work(array_, macs_per_pe_per_cycle_, operand_bytes_, m, n, k, step.continues_sum, run);
 
   const bool leaves = last || new_block(Operand::Output, index_, following);
   const bool final_sums = !spills || k_index + 1 == nest_.trips(Dim::K);

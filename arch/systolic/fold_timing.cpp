@@ -27,4 +27,10 @@ uint64_t folds_cycles(const ArraySpec& array, uint64_t folds, uint64_t temporal,
   return fill + (folds - 1) * std::max(stream, uint64_t{array.rows}) + stream + skew;
 }
 
+uint64_t run_fold_cycles(const ArraySpec& array, uint64_t temporal, double macs_per_pe_per_cycle, StreamRun run) {
+  const uint64_t fill = run.continues ? 0 : fill_cycles(array);
+  const uint64_t skew = run.continued ? 0 : uint64_t{array.rows} + array.cols - 2;
+  return fill + stream_cycles(temporal, macs_per_pe_per_cycle) + skew;
+}
+
 }  // namespace tessel::arch

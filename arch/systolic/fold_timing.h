@@ -18,6 +18,13 @@
 // shadow registers have turned over, which takes `rows` cycles (ws/is: the next stationary
 // tile shifts in; os: the previous results shift out):
 //   fill + (folds - 1) × max(stream, rows) + stream + skew
+//
+// A run of one-fold tiles that differ only along the streamed dimension (buffer tiles of K
+// for os, of M for ws, of N for is) is one fold to the array: its stationary state (os: the
+// partial sums in the PEs; ws/is: the loaded tile) stays, and the next tile's operands enter
+// right behind the last one's. Only the run's first tile fills and only its last drains:
+//   first: fill + stream, middle: stream, last: stream + skew.
+// SCALE-Sim's folds assume this: its compute cycles do not depend on the buffer sizes.
 #pragma once
 
 #include <cstdint>
@@ -41,5 +48,15 @@ uint64_t stream_cycles(uint64_t temporal, double macs_per_pe_per_cycle);
 // Cycles for `folds` consecutive folds of temporal extent `temporal`.
 uint64_t folds_cycles(const ArraySpec& array, uint64_t folds, uint64_t temporal,
                       double macs_per_pe_per_cycle);
+
+// Where a one-fold tile sits in a run the array streams without a break (see above).
+struct StreamRun {
+  bool continues = false;  // the tile before streamed into this one: no fill
+  bool continued = false;  // the next tile streams on from this one: no drain
+  bool any() const { return continues || continued; }
+};
+
+// Cycles of one fold that is part of a run.
+uint64_t run_fold_cycles(const ArraySpec& array, uint64_t temporal, double macs_per_pe_per_cycle, StreamRun run);
 
 }  // namespace tessel::arch

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "arch/systolic/fold_timing.h"
-
 namespace tessel::arch {
 
 SpatialShape spatial_shape(Dataflow dataflow, uint64_t m, uint64_t n, uint64_t k) {
@@ -29,13 +27,20 @@ void accumulate_at_bottom_edge(TileAccesses& accesses, uint64_t outputs, uint64_
 
 }  // namespace
 
+bool single_fold(const ArraySpec& array, uint64_t m, uint64_t n, uint64_t k) {
+  const SpatialShape shape = spatial_shape(array.dataflow, m, n, k);
+  return fold_grid(array, shape.rows, shape.cols).folds() == 1;
+}
+
 TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, uint32_t operand_bytes,
-                   uint64_t m, uint64_t n, uint64_t k, bool continues_sum) {
+                   uint64_t m, uint64_t n, uint64_t k, bool continues_sum, StreamRun run) {
   const SpatialShape shape = spatial_shape(array.dataflow, m, n, k);
   const FoldGrid grid = fold_grid(array, shape.rows, shape.cols);
+  if (grid.folds() != 1) run = {};
   TileWork work{};
   work.folds = grid.folds();
-  work.compute_cycles = folds_cycles(array, work.folds, shape.temporal, macs_per_pe_per_cycle);
+  work.compute_cycles = run.any() ? run_fold_cycles(array, shape.temporal, macs_per_pe_per_cycle, run)
+                                  : folds_cycles(array, work.folds, shape.temporal, macs_per_pe_per_cycle);
   work.pe_slots = work.folds * array.rows * array.cols * shape.temporal;
 
   const uint64_t a = m * k * operand_bytes;
@@ -44,20 +49,20 @@ TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, uint32_
   switch (array.dataflow) {
     case Dataflow::OutputStationary:
       // A's row slab streams once per column fold, B's column slab once per row fold;
-      // sums stay in the PEs across K and are written out once per tile.
+      // sums stay in the PEs across K and are written out once per tile (once per run).
       work.accesses.input_read = a * grid.col_folds;
       work.accesses.weight_read = b * grid.row_folds;
-      work.accesses.output_write = outputs * kAccumulatorBytes;
-      work.accesses.output_read = continues_sum ? outputs * kAccumulatorBytes : 0;
+      work.accesses.output_write = run.continued ? 0 : outputs * kAccumulatorBytes;
+      work.accesses.output_read = continues_sum && !run.continues ? outputs * kAccumulatorBytes : 0;
       break;
     case Dataflow::WeightStationary:
       accumulate_at_bottom_edge(work.accesses, outputs, grid.row_folds, continues_sum);
-      work.accesses.weight_read = b;
+      work.accesses.weight_read = run.continues ? 0 : b;
       work.accesses.input_read = a * grid.col_folds;
       break;
     case Dataflow::InputStationary:
       accumulate_at_bottom_edge(work.accesses, outputs, grid.row_folds, continues_sum);
-      work.accesses.input_read = a;
+      work.accesses.input_read = run.continues ? 0 : a;
       work.accesses.weight_read = b * grid.col_folds;
       break;
   }

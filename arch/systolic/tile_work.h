@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "arch/spec.h"
+#include "arch/systolic/fold_timing.h"
 
 namespace tessel::arch {
 
@@ -31,10 +32,15 @@ struct TileWork {
   TileAccesses accesses;
 };
 
+// Whether a tile of m × n × k is one fold on the array under its dataflow.
+bool single_fold(const ArraySpec& array, uint64_t m, uint64_t n, uint64_t k);
+
 // `continues_sum` is true when the tile's outputs add onto partial sums of an earlier K
-// chunk already in the output buffer.
+// chunk. `run` places a one-fold tile in a run streamed without a break (fold_timing.h): the
+// run fills and drains once, and what stays in the array is not read or written again (os:
+// the partial sums; ws: the weights; is: the inputs). A tile of several folds ignores it.
 TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, uint32_t operand_bytes,
-                   uint64_t m, uint64_t n, uint64_t k, bool continues_sum);
+                   uint64_t m, uint64_t n, uint64_t k, bool continues_sum, StreamRun run = {});
 
 }  // namespace tessel::arch
 

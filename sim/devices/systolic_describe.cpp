@@ -68,6 +68,11 @@ void print_nest(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, con
   out << "  array " << array.rows << "x" << array.cols << " (" << arch::to_string(m.dataflow) << "), per tile: "
       << grid.row_folds << " row fold(s) x " << grid.col_folds << " column fold(s), " << shape.temporal
       << " streamed in time; " << (m.double_buffered ? "double" : "single") << "-buffered\n";
+  const mapper::Dim streamed = mapper::streamed_dim(m.dataflow);
+  if (grid.folds() == 1 && nest.trips(streamed) > 1 && mapper::forms_stream_runs(nest, m.dataflow)) {
+    out << "  stream runs: the " << nest.trips(streamed) << " tiles along " << mapper::to_string(streamed)
+        << " go through the array as one fold, filling and draining once\n";
+  }
 }
 
 nlohmann::json result_json(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, const mapper::MapResult& r,
