@@ -1,14 +1,21 @@
 #include "cli/sweep_command.h"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <sstream>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +24,8 @@
 #include "cli/flag_bounds.h"
 #include "cli/run_command.h"
 #include "cli/sweep_spec.h"
+#include "cli/sweep_store.h"
+#include "sim/report/build_info.h"
 #include "sim/report/common.h"
 
 namespace tessel::cli {
@@ -65,10 +74,11 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!file) throw std::runtime_error("cannot write " + path.string());
 }
 
-// Runs one point into its folder: arch.yaml, the run's reports, or error.txt with the reason.
-void run_point(const SweepSpec& spec, const RunFlags& base, uint64_t point, const fs::path& dir, bool quiet) {
+// Runs one point into its scratch folder (arch.yaml, the run's reports, or error.txt with the
+// reason), then commits it as points/<i>.
+void run_point(const SweepSpec& spec, const RunFlags& base, uint64_t point, const SweepStore& store, bool quiet) {
   if (!quiet) std::cerr << "[" << point + 1 << "/" << spec.points() << "] " << point_text(spec, point) << std::endl;
-  fs::create_directories(dir);
+  const fs::path dir = store.scratch(point);
   try {
     YAML::Emitter yaml;
     yaml << arch_at(spec, point);
@@ -82,34 +92,145 @@ void run_point(const SweepSpec& spec, const RunFlags& base, uint64_t point, cons
   } catch (const std::exception& error) {
     write_text(dir / "error.txt", std::string(error.what()) + "\n");
   }
+  store.commit(point);
 }
 
-// Points j, j + jobs, j + 2 jobs, ... in worker j; SystemC runs one simulation at a time per
-// process, so parallel points need processes.
-void run_points(const SweepSpec& spec, const RunFlags& base, const fs::path& out, size_t jobs, bool quiet) {
-  const uint64_t points = spec.points();
-  const auto dir = [&](uint64_t point) { return out / "points" / std::to_string(point); };
-  if (jobs <= 1 || points <= 1) {
-    for (uint64_t point = 0; point < points; ++point) run_point(spec, base, point, dir(point), quiet);
-    return;
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_interrupt(int) { g_interrupted = 1; }
+
+// SIGINT and SIGTERM stop the sweep between polls (the workers are killed and the temporary
+// directory removed); the previous handlers come back when it ends.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_interrupted = 0;
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_int_);
+    sigaction(SIGTERM, &action, &previous_term_);
   }
+  ~InterruptGuard() {
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction previous_int_ {};
+  struct sigaction previous_term_ {};
+};
+
+// The points not finished by an earlier run, in worker processes (SystemC runs one
+// simulation at a time per process): worker j takes the j-th, (j + jobs)-th, ... of them. A
+// worker dies with the sweep. The sweep polls its workers, and says on stderr how many points
+// are done and how long the rest should take.
+void run_points(const SweepSpec& spec, const RunFlags& base, const SweepStore& store, size_t jobs, bool quiet) {
+  std::vector<uint64_t> todo;
+  for (uint64_t point = 0; point < spec.points(); ++point) {
+    if (store.finished(point)) continue;
+    todo.push_back(point);
+    fs::remove_all(store.point_dir(point));  // an earlier attempt's error, run again
+  }
+  const uint64_t total = spec.points();
+  const uint64_t done_before = total - todo.size();
+  if (!quiet && done_before > 0) {
+    std::cerr << "tessel: sweep: " << done_before << " of " << total << " points finished by an earlier run\n";
+  }
+  if (todo.empty()) return;
   std::cout.flush();
   std::cerr.flush();
+  const pid_t sweep_pid = getpid();
   std::vector<pid_t> workers;
-  for (size_t worker = 0; worker < std::min<uint64_t>(jobs, points); ++worker) {
+  const auto stop_workers = [&] {  // those not reaped yet (a reaped worker's pid is negated)
+    for (const pid_t pid : workers) {
+      if (pid > 0) kill(pid, SIGKILL);
+    }
+    for (const pid_t pid : workers) {
+      if (pid > 0) waitpid(pid, nullptr, 0);
+    }
+  };
+  const size_t count = std::min<size_t>(std::max<size_t>(jobs, 1), todo.size());
+  for (size_t worker = 0; worker < count; ++worker) {
     const pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("sweep: cannot start a worker process");
+    if (pid < 0) {
+      stop_workers();
+      throw std::runtime_error("sweep: cannot start a worker process");
+    }
     if (pid == 0) {
-      for (uint64_t point = worker; point < points; point += jobs) run_point(spec, base, point, dir(point), quiet);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != sweep_pid) _exit(1);
+      signal(SIGINT, SIG_DFL);
+      signal(SIGTERM, SIG_DFL);
+      // A worker never returns into the sweep's code, whatever happens to it.
+      try {
+        for (size_t i = worker; i < todo.size(); i += count) run_point(spec, base, todo[i], store, quiet);
+      } catch (const std::exception& error) {
+        std::cerr << "tessel: sweep worker: " << error.what() << std::endl;
+        _exit(1);
+      }
       std::cerr.flush();
       _exit(0);
     }
     workers.push_back(pid);
   }
-  for (const pid_t pid : workers) {
-    int status = 0;
-    waitpid(pid, &status, 0);
+  const auto start = std::chrono::steady_clock::now();
+  size_t running = workers.size();
+  uint64_t reported = 0;
+  while (running > 0) {
+    if (g_interrupted) {
+      stop_workers();
+      throw std::runtime_error(
+          "sweep interrupted (with --out, the finished points are kept and the same command goes on)");
+    }
+    for (pid_t& pid : workers) {
+      if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == pid) {
+        pid = -pid;  // reaped
+        --running;
+      }
+    }
+    uint64_t done = 0;
+    for (const uint64_t point : todo) done += fs::exists(store.point_dir(point)) ? 1 : 0;
+    if (!quiet && done > reported) {
+      reported = done;
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double left = elapsed / static_cast<double>(done) * static_cast<double>(todo.size() - done);
+      std::cerr << "tessel: sweep: " << done_before + done << " of " << total << " points done in " << std::fixed
+                << std::setprecision(1) << elapsed << " s, about " << left << " s left" << std::endl;
+    }
+    if (running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+// A sweep without --out works in a temporary directory, removed however the sweep ends.
+class TemporaryDirectory {
+ public:
+  explicit TemporaryDirectory(fs::path path) : path_(std::move(path)) { fs::remove_all(path_); }
+  ~TemporaryDirectory() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// What a sweep's results depend on besides the points' own values: a rerun into the same
+// directory must be of the same sweep, architecture and tessel build.
+std::string fingerprint(const SweepSpec& spec) {
+  const auto text = [](const std::string& path) {
+    std::ifstream file(path);
+    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  };
+  const nlohmann::json record = {{"sweep_file", text(spec.file)},
+                                 {"arch_file", text(spec.arch_file)},
+                                 {"tessel_version", sim::tessel_version()},
+                                 {"tessel_commit", sim::tessel_commit()}};
+  return record.dump(2) + "\n";
 }
 
 std::string csv_value(const nlohmann::json& value) {
@@ -126,8 +247,9 @@ CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
   sweep->add_option("--spec", flags.spec, "Sweep file: arch, vary (dotted key: [values]), run (tessel run flags)")
       ->required();
   sweep->add_option("--out", flags.out,
-                    "Write sweep.csv and points/<i>/{arch.yaml,summary.json,layers.csv,stats.json} here "
-                    "(default: the CSV to stdout)");
+                    "Write sweep.csv and points/<i>/{arch.yaml,summary.json,layers.csv,stats.json} here, each "
+                    "point as it finishes; the same command again runs only the points not finished, and "
+                    "another sweep into it is refused (default: the CSV to stdout)");
   add_bounded(*sweep, bounds::kSweepJobs, flags.jobs, "Worker processes running points at once")
       ->capture_default_str();
   sweep->add_flag("--quiet", flags.quiet, "No per-point progress on stderr");
@@ -142,10 +264,13 @@ int sweep_command(const SweepFlags& flags) {
   // Once for the sweep; each point's summary.json lists them too.
   if (!base.model.empty()) print_warnings(load_model(base.model).warnings);
   const bool temporary = flags.out.empty();
-  const fs::path out =
-      temporary ? fs::temp_directory_path() / ("tessel_sweep_" + std::to_string(getpid())) : fs::path(flags.out);
-  if (temporary) fs::remove_all(out);
-  run_points(spec, base, out, flags.jobs, flags.quiet);
+  std::optional<TemporaryDirectory> scratch;
+  if (temporary) scratch.emplace(fs::temp_directory_path() / ("tessel_sweep_" + std::to_string(getpid())));
+  const SweepStore store(temporary ? scratch->path() : fs::path(flags.out), fingerprint(spec));
+  {
+    const InterruptGuard interrupts;
+    run_points(spec, base, store, flags.jobs, flags.quiet);
+  }
 
   std::ostringstream csv;
   csv << "point";
@@ -154,7 +279,7 @@ int sweep_command(const SweepFlags& flags) {
   csv << ",numerics_passed,error\n";
   int status = 0;
   for (uint64_t point = 0; point < spec.points(); ++point) {
-    const fs::path dir = out / "points" / std::to_string(point);
+    const fs::path dir = store.point_dir(point);
     csv << point;
     const std::vector<size_t> index = spec.coordinates(point);
     for (size_t i = 0; i < spec.axes.size(); ++i) csv << ',' << sim::csv_field(spec.axes[i].labels[index[i]]);
@@ -179,12 +304,11 @@ int sweep_command(const SweepFlags& flags) {
   }
   if (temporary) {
     std::cout << csv.str();
-    fs::remove_all(out);
   } else {
-    write_text(out / "sweep.csv", csv.str());
+    store.write_table(csv.str());
     if (!flags.quiet) {
-      std::cerr << "tessel: " << spec.points() << " points of " << spec.name << " in " << (out / "sweep.csv").string()
-                << '\n';
+      std::cerr << "tessel: " << spec.points() << " points of " << spec.name << " in "
+                << (store.dir() / "sweep.csv").string() << '\n';
     }
   }
   return status;

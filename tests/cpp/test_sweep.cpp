@@ -86,7 +86,8 @@ TEST(Sweep, EveryFileIsTheSameWhateverTheWorkersAndDirectory) {
     EXPECT_EQ(testing::read_text(entry.path()), testing::read_text(three / relative)) << relative;
     ++files;
   }
-  EXPECT_EQ(files, 1u + 3 * 4) << "sweep.csv, and each point's arch.yaml, summary.json, layers.csv and stats.json";
+  EXPECT_EQ(files, 2u + 3 * 4)
+      << "sweep.json, sweep.csv, and each point's arch.yaml, summary.json, layers.csv and stats.json";
   std::filesystem::remove_all(one);
   std::filesystem::remove_all(three);
 }

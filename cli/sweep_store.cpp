@@ -1,0 +1,74 @@
+#include "cli/sweep_store.h"
+
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <utility>
+
+namespace tessel::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kRecord = "sweep.json";
+constexpr const char* kScratchPrefix = ".partial-";
+
+std::string read_text(const fs::path& path) {
+  std::ifstream file(path);
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+// Written beside the target and renamed over it, so a reader sees the old file or the new.
+void replace_file(const fs::path& path, const std::string& text) {
+  const fs::path staged = path.parent_path() / (kScratchPrefix + path.filename().string());
+  {
+    std::ofstream file(staged);
+    file << text;
+    file.flush();
+    if (!file) throw std::runtime_error("cannot write " + staged.string());
+  }
+  fs::rename(staged, path);
+}
+
+}  // namespace
+
+SweepStore::SweepStore(fs::path dir, const std::string& fingerprint) : dir_(std::move(dir)) {
+  const fs::path record = dir_ / kRecord;
+  if (fs::exists(record)) {
+    if (read_text(record) != fingerprint) {
+      throw std::runtime_error(dir_.string() + " holds the points of another sweep (its " + kRecord +
+                               " differs: another sweep file, architecture or tessel build); "
+                               "choose another --out or remove it");
+    }
+  } else if (fs::exists(dir_) && !fs::is_empty(dir_)) {
+    throw std::runtime_error(dir_.string() + " is not empty and holds no " + kRecord +
+                             ": choose an empty or new --out");
+  }
+  fs::create_directories(dir_ / "points");
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir_ / "points")) {
+    if (entry.path().filename().string().rfind(kScratchPrefix, 0) == 0) fs::remove_all(entry.path());
+  }
+  if (!fs::exists(record)) replace_file(record, fingerprint);
+}
+
+fs::path SweepStore::point_dir(uint64_t point) const { return dir_ / "points" / std::to_string(point); }
+
+bool SweepStore::finished(uint64_t point) const { return fs::exists(point_dir(point) / "summary.json"); }
+
+fs::path SweepStore::scratch(uint64_t point) const {
+  const fs::path path = dir_ / "points" / (kScratchPrefix + std::to_string(point));
+  fs::remove_all(path);
+  fs::create_directories(path);
+  return path;
+}
+
+void SweepStore::commit(uint64_t point) const {
+  const fs::path target = point_dir(point);
+  fs::remove_all(target);
+  fs::rename(dir_ / "points" / (kScratchPrefix + std::to_string(point)), target);
+}
+
+void SweepStore::write_table(const std::string& csv) const { replace_file(dir_ / "sweep.csv", csv); }
+
+}  // namespace tessel::cli

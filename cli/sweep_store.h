@@ -1,0 +1,35 @@
+// The output directory of a sweep, made so that a rerun can trust what it finds after a run
+// was killed at any moment: a point's files are written into a scratch folder and renamed
+// into points/<i> once complete, so a point folder is always whole; sweep.json records the
+// sweep it belongs to, so a rerun of another sweep into it is refused; sweep.csv is replaced
+// whole.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace tessel::cli {
+
+class SweepStore {
+ public:
+  // Creates `dir`, or opens the one a run of the same sweep (`fingerprint`) left, clearing
+  // the scratch of points it did not finish. Throws std::runtime_error naming the directory
+  // when it holds another sweep or is not a sweep's.
+  SweepStore(std::filesystem::path dir, const std::string& fingerprint);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path point_dir(uint64_t point) const;
+  // Whether the point ran to its reports (a point that failed runs again).
+  bool finished(uint64_t point) const;
+  // An empty folder for the point's files, until commit().
+  std::filesystem::path scratch(uint64_t point) const;
+  // Makes the scratch the point's folder, replacing what an earlier attempt left.
+  void commit(uint64_t point) const;
+  void write_table(const std::string& csv) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+}  // namespace tessel::cli
