@@ -22,13 +22,17 @@ def _run_case(case):
 def sweep(cases, processes=1):
     """Runs each case, a dict with "arch" (an Arch or a path), "workload", optionally run()'s
     keyword arguments (dtype, check, ...), and any other keys as labels, and returns a
-    DataFrame: the labels, then the summary's figures (SUMMARY_KEYS; None where a run has
-    none). With processes > 1 the cases run in that many worker processes, in order.
-    A failing case raises its TesselError here."""
+    DataFrame: the labels, then the summary's figures (SUMMARY_KEYS), numeric columns (floats
+    with NaN where a run has no such figure). With processes > 1 the cases run in that many
+    worker processes, in order. A failing case raises its TesselError here."""
     cases = list(cases)
     if processes <= 1:
         rows = [_run_case(case) for case in cases]
     else:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             rows = pool.map(_run_case, cases, chunksize=1)
-    return pandas.DataFrame(rows)
+    frame = pandas.DataFrame(rows)
+    for key in SUMMARY_KEYS:
+        if key in frame:
+            frame[key] = pandas.to_numeric(frame[key])
+    return frame

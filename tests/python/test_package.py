@@ -123,6 +123,8 @@ def test_sweep_in_worker_processes_equals_one_by_one(root):
     assert list(sequential["side"]) == [4, 8, 16]
     assert sequential["total_cycles"].is_monotonic_decreasing, "bigger arrays finish sooner"
     assert sequential["ttft_s"].isna().all(), "a GEMM run has no time to first token"
+    assert sequential["ttft_s"].dtype == "float64", "missing figures are NaN in a numeric column, not None"
+    assert sequential["total_cycles"].dtype == "int64"
     bad = [{"arch": arch, "workload": tessel.Model("llama9")}]
     with pytest.raises(tessel.TesselError, match="unknown model preset"):
         tessel.sweep(bad, processes=2)
