@@ -41,15 +41,20 @@ SweepStore::SweepStore(fs::path dir, const std::string& fingerprint) : dir_(std:
                                " differs: another sweep file, architecture or tessel build); "
                                "choose another --out or remove it");
     }
-  } else if (fs::exists(dir_) && !fs::is_empty(dir_)) {
-    throw std::runtime_error(dir_.string() + " is not empty and holds no " + kRecord +
-                             ": choose an empty or new --out");
+  } else if (fs::exists(dir_)) {
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir_)) {
+      if (entry.path().filename().string().rfind(kScratchPrefix, 0) == 0) continue;  // a record half written
+      throw std::runtime_error(dir_.string() + " is not empty and holds no " + kRecord +
+                               ": choose an empty or new --out");
+    }
   }
+  // The record first: a directory with anything else in it is a sweep's.
+  fs::create_directories(dir_);
+  if (!fs::exists(record)) replace_file(record, fingerprint);
   fs::create_directories(dir_ / "points");
   for (const fs::directory_entry& entry : fs::directory_iterator(dir_ / "points")) {
     if (entry.path().filename().string().rfind(kScratchPrefix, 0) == 0) fs::remove_all(entry.path());
   }
-  if (!fs::exists(record)) replace_file(record, fingerprint);
 }
 
 fs::path SweepStore::point_dir(uint64_t point) const { return dir_ / "points" / std::to_string(point); }
