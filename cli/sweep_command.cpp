@@ -25,7 +25,6 @@
 #include "cli/run_command.h"
 #include "cli/sweep_spec.h"
 #include "cli/sweep_store.h"
-#include "sim/report/build_info.h"
 #include "sim/report/common.h"
 
 namespace tessel::cli {
@@ -177,6 +176,10 @@ void run_points(const SweepSpec& spec, const RunFlags& base, const SweepStore& s
   }
   const auto start = std::chrono::steady_clock::now();
   size_t running = workers.size();
+  // Each worker commits its points in order: only the next of each can have appeared.
+  std::vector<size_t> next_of_worker(count);
+  for (size_t worker = 0; worker < count; ++worker) next_of_worker[worker] = worker;
+  uint64_t done = 0;
   uint64_t reported = 0;
   while (running > 0) {
     if (g_interrupted) {
@@ -190,8 +193,9 @@ void run_points(const SweepSpec& spec, const RunFlags& base, const SweepStore& s
         --running;
       }
     }
-    uint64_t done = 0;
-    for (const uint64_t point : todo) done += fs::exists(store.point_dir(point)) ? 1 : 0;
+    for (size_t& next : next_of_worker) {
+      for (; next < todo.size() && fs::exists(store.point_dir(todo[next])); next += count) ++done;
+    }
     if (!quiet && done > reported) {
       reported = done;
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -218,20 +222,6 @@ class TemporaryDirectory {
  private:
   fs::path path_;
 };
-
-// What a sweep's results depend on besides the points' own values: a rerun into the same
-// directory must be of the same sweep, architecture and tessel build.
-std::string fingerprint(const SweepSpec& spec) {
-  const auto text = [](const std::string& path) {
-    std::ifstream file(path);
-    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-  };
-  const nlohmann::json record = {{"sweep_file", text(spec.file)},
-                                 {"arch_file", text(spec.arch_file)},
-                                 {"tessel_version", sim::tessel_version()},
-                                 {"tessel_commit", sim::tessel_commit()}};
-  return record.dump(2) + "\n";
-}
 
 std::string csv_value(const nlohmann::json& value) {
   if (value.is_null()) return "";
@@ -266,7 +256,8 @@ int sweep_command(const SweepFlags& flags) {
   const bool temporary = flags.out.empty();
   std::optional<TemporaryDirectory> scratch;
   if (temporary) scratch.emplace(fs::temp_directory_path() / ("tessel_sweep_" + std::to_string(getpid())));
-  const SweepStore store(temporary ? scratch->path() : fs::path(flags.out), fingerprint(spec));
+  const SweepStore store(temporary ? scratch->path() : fs::path(flags.out),
+                         sweep_fingerprint(spec.file, spec.arch_file));
   {
     const InterruptGuard interrupts;
     run_points(spec, base, store, flags.jobs, flags.quiet);

@@ -5,6 +5,10 @@
 #include <stdexcept>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
+#include "sim/report/build_info.h"
+
 namespace tessel::cli {
 
 namespace fs = std::filesystem;
@@ -32,6 +36,14 @@ void replace_file(const fs::path& path, const std::string& text) {
 }
 
 }  // namespace
+
+std::string sweep_fingerprint(const std::string& sweep_file, const std::string& arch_file) {
+  const nlohmann::json record = {{"sweep_file", read_text(sweep_file)},
+                                 {"arch_file", read_text(arch_file)},
+                                 {"tessel_version", sim::tessel_version()},
+                                 {"tessel_commit", sim::tessel_commit()}};
+  return record.dump(2) + "\n";
+}
 
 SweepStore::SweepStore(fs::path dir, const std::string& fingerprint) : dir_(std::move(dir)) {
   const fs::path record = dir_ / kRecord;

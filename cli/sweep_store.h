@@ -11,6 +11,10 @@
 
 namespace tessel::cli {
 
+// What a sweep's results depend on besides its points' own values, as sweep.json records it:
+// the sweep file's and the architecture file's text and the tessel build.
+std::string sweep_fingerprint(const std::string& sweep_file, const std::string& arch_file);
+
 class SweepStore {
  public:
   // Creates `dir`, or opens the one a run of the same sweep (`fingerprint`) left, clearing

@@ -49,21 +49,21 @@ TileCost::Slice slice_tiles(const arch::SystolicSpec& spec, const Extents& slice
   const uint32_t operand_bytes = arch::bytes_of(mapping.dtype);
   arch::ArraySpec array = spec.array;
   array.dataflow = mapping.dataflow;
-  const auto streamed = static_cast<size_t>(streamed_dim(mapping.dataflow));
-  const uint64_t streamed_tiles[3] = {ceil_div(slice.m, mapping.tile.m), ceil_div(slice.n, mapping.tile.n),
-                                      ceil_div(slice.k, mapping.tile.k)};
+  const Dim streamed = streamed_dim(mapping.dataflow);
+  const uint64_t streamed_tiles = ceil_div(slice.along(streamed), mapping.tile.along(streamed));
   for (const TileClass& m : tile_classes(slice.m, mapping.tile.m)) {
     for (const TileClass& n : tile_classes(slice.n, mapping.tile.n)) {
       for (const TileClass& k : tile_classes(slice.k, mapping.tile.k)) {
         const uint64_t count = m.count * n.count * k.count;
         const uint64_t index[3] = {m.index, n.index, k.index};  // by Dim
-        const arch::StreamRun run = runs ? stream_run(index[streamed], streamed_tiles[streamed]) : arch::StreamRun{};
+        const arch::StreamRun run =
+            runs ? stream_run(index[static_cast<size_t>(streamed)], streamed_tiles) : arch::StreamRun{};
         const arch::TileWork work =
             arch::tile_work(array, rate, operand_bytes, m.size, n.size, k.size, !k.first(), run);
         const uint64_t ports = arch::buffer_port_cycles(spec, work.accesses);
         cost.compute_cycles += count * work.compute_cycles;
         cost.port_cycles += count * std::max(work.compute_cycles, ports);
-        if (run.continued && arch::single_fold(array, m.size, n.size, k.size)) {
+        if (work.run.continued) {
           cost.continued_tiles += count;
           cost.continued_port_cycles += count * std::max(work.compute_cycles, ports);
         }
@@ -189,7 +189,8 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
                           const TileCost& tile_costs) {
   const Extents full_extents = part_extents(gemm, mapping, 0);
   const Extents last_extents = part_extents(gemm, mapping, mapping.parts - 1);
-  const bool full_runs = forms_stream_runs(LoopNest(full_extents, mapping), mapping.dataflow);
+  const LoopNest full_nest(full_extents, mapping);
+  const bool full_runs = forms_stream_runs(full_nest, mapping.dataflow);
   const bool last_runs = forms_stream_runs(LoopNest(last_extents, mapping), mapping.dataflow);
   const TileCost::Slices tiles{tile_costs.walks[full_runs].full, tile_costs.walks[last_runs].last};
   const SliceTraffic full = slice_traffic(full_extents, mapping, true);
@@ -243,12 +244,11 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
     const double after_continued = continued > 0 ? static_cast<double>(busiest.continued_port_cycles) / continued : 0.0;
     const double compute_per_tile =
         (port - static_cast<double>(busiest.continued_port_cycles)) / (tiles_per_array - continued);
-    const LoopNest nest(full_extents, mapping);
     double overlapped = 0;
     double inner_transfer = 0;  // of a step of the innermost loop that moves
     double inner_compute = compute_per_tile;
     for (uint32_t level = 0; level < 3; ++level) {
-      const bool in_run = full_runs && nest.dim_at(level) == streamed_dim(mapping.dataflow);
+      const bool in_run = full_runs && full_nest.dim_at(level) == streamed_dim(mapping.dataflow);
       const double steps = static_cast<double>(full.steps_at_level[level]);
       const double steps_after_continued = in_run ? std::min(continued, steps) : 0.0;
       const double bytes = full.bytes_at_level[level] * static_cast<double>(fetching) +

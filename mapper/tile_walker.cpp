@@ -19,7 +19,9 @@ TileWalker::TileWalker(const arch::SystolicSpec& spec, const Extents& slice, con
       nest_(slice, mapping),
       macs_per_pe_per_cycle_(spec.find_dtype(mapping.dtype)->macs_per_pe_per_cycle),
       operand_bytes_(arch::bytes_of(mapping.dtype)),
-      fetches_input_(fetches_input) {
+      fetches_input_(fetches_input),
+      streamed_(streamed_dim(mapping.dataflow)),
+      forms_runs_(forms_stream_runs(nest_, mapping.dataflow)) {
   array_.dataflow = mapping.dataflow;
   done_ = slice.m == 0 || slice.n == 0 || slice.k == 0;
 }
@@ -85,10 +87,8 @@ bool TileWalker::next(TileStep& step) {
   const uint64_t output_elements = block_elements(Operand::Output, index_);
   step.load_partial_bytes =
       arrives(Operand::Output) && spills && k_index > 0 ? output_elements * arch::kAccumulatorBytes : 0;
-  const Dim streamed = streamed_dim(mapping_.dataflow);
-  const arch::StreamRun run = forms_stream_runs(nest_, mapping_.dataflow)
-                                  ? stream_run(index_[at(streamed)], nest_.trips(streamed))
-                                  : arch::StreamRun{};
+  const arch::StreamRun run =
+      forms_runs_ ? stream_run(index_[at(streamed_)], nest_.trips(streamed_)) : arch::StreamRun{};
   step.work = arch::tile_work(array_, macs_per_pe_per_cycle_, operand_bytes_, m, n, k, step.continues_sum, run);
 
   const bool leaves = last || new_block(Operand::Output, index_, following);

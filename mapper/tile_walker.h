@@ -50,6 +50,8 @@ class TileWalker {
   double macs_per_pe_per_cycle_;
   uint32_t operand_bytes_;
   bool fetches_input_;
+  Dim streamed_;
+  bool forms_runs_;  // see stream_run in loop_nest.h
   Index index_{};
   Index prev_{};
   bool started_ = false;

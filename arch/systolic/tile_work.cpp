@@ -27,17 +27,13 @@ void accumulate_at_bottom_edge(TileAccesses& accesses, uint64_t outputs, uint64_
 
 }  // namespace
 
-bool single_fold(const ArraySpec& array, uint64_t m, uint64_t n, uint64_t k) {
-  const SpatialShape shape = spatial_shape(array.dataflow, m, n, k);
-  return fold_grid(array, shape.rows, shape.cols).folds() == 1;
-}
-
 TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, uint32_t operand_bytes,
                    uint64_t m, uint64_t n, uint64_t k, bool continues_sum, StreamRun run) {
   const SpatialShape shape = spatial_shape(array.dataflow, m, n, k);
   const FoldGrid grid = fold_grid(array, shape.rows, shape.cols);
   if (grid.folds() != 1) run = {};
   TileWork work{};
+  work.run = run;
   work.folds = grid.folds();
   work.compute_cycles = run.any() ? run_fold_cycles(array, shape.temporal, macs_per_pe_per_cycle, run)
                                   : folds_cycles(array, work.folds, shape.temporal, macs_per_pe_per_cycle);

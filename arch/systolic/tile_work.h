@@ -29,11 +29,9 @@ struct TileWork {
   uint64_t folds;
   uint64_t compute_cycles;
   uint64_t pe_slots;  // folds × rows × cols × temporal: PE-operations the folds offer
+  StreamRun run;      // the run the tile is part of: none unless it is one fold
   TileAccesses accesses;
 };
-
-// Whether a tile of m × n × k is one fold on the array under its dataflow.
-bool single_fold(const ArraySpec& array, uint64_t m, uint64_t n, uint64_t k);
 
 // `continues_sum` is true when the tile's outputs add onto partial sums of an earlier K
 // chunk. `run` places a one-fold tile in a run streamed without a break (fold_timing.h): the

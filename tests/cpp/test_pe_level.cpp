@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "arch/systolic/fold_timing.h"
+#include "random_int8.h"
 #include "sim/pe_level.h"
 
 namespace tessel::sim {
@@ -22,12 +23,7 @@ arch::ArraySpec array_of(uint32_t rows, uint32_t cols, Dataflow dataflow,
   return {rows, cols, dataflow, double_buffered, 100.0};
 }
 
-Int8Matrix random_int8(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng) {
-  std::uniform_int_distribution<int> value(-128, 127);
-  Int8Matrix matrix(rows, cols);
-  for (Eigen::Index i = 0; i < matrix.size(); ++i) matrix(i) = static_cast<int8_t>(value(rng));
-  return matrix;
-}
+using testing::random_int8;
 
 Int32Matrix eigen_product(const Int8Matrix& a, const Int8Matrix& b) {
   return a.cast<int32_t>() * b.cast<int32_t>();

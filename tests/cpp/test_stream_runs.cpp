@@ -13,6 +13,7 @@
 #include "arch/systolic/tile_work.h"
 #include "mapper/cost_model.h"
 #include "mapper/systolic_mapper.h"
+#include "random_int8.h"
 #include "sim/engine.h"
 #include "sim/pe_level.h"
 #include "test_specs.h"
@@ -25,12 +26,7 @@ using arch::Dataflow;
 using mapper::Dim;
 using sim::Int8Matrix;
 
-Int8Matrix random_int8(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng) {
-  std::uniform_int_distribution<int> value(-128, 127);
-  Int8Matrix matrix(rows, cols);
-  for (Eigen::Index i = 0; i < matrix.size(); ++i) matrix(i) = static_cast<int8_t>(value(rng));
-  return matrix;
-}
+using testing::random_int8;
 
 struct SplitCase {
   Dataflow dataflow;

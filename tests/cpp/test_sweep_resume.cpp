@@ -71,9 +71,7 @@ size_t processes_naming(const std::string& text) {
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos || name == std::to_string(getpid())) continue;
-    std::ifstream file(entry.path() / "cmdline");
-    const std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    count += cmdline.find(text) != std::string::npos ? 1 : 0;
+    count += testing::read_text(entry.path() / "cmdline").find(text) != std::string::npos ? 1 : 0;
   }
   return count;
 }
