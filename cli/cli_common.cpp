@@ -1,6 +1,8 @@
 #include "cli/cli_common.h"
 
+#include <chrono>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -91,9 +93,9 @@ arch::CollectiveAlgorithm parse_collective(const std::string& text) {
 }
 
 int finish_command(const sim::ReportBundle& reports, bool quiet, const std::string& out, const std::string& trace) {
-  if (!quiet) std::cout << reports.table;
+  if (!quiet) reports.print_table(std::cout);
   if (!out.empty()) sim::write_report_files(reports, out);
-  if (!trace.empty()) sim::write_text_file(reports.trace, trace);
+  if (!trace.empty()) sim::write_file(reports.write_trace, trace);
   if (reports.numerics_passed) return 0;
   std::cerr << "tessel: the numerics check failed: see the numerics entries in "
             << (out.empty() ? "the table" : out + "/stats.json") << '\n';
@@ -112,7 +114,13 @@ void print_warnings(const nlohmann::json& summary) {
 sim::RunObserver progress_observer(bool quiet, bool ops) {
   sim::RunObserver observer;
   if (quiet) return observer;
-  const auto progress = [](size_t i, size_t count, const std::string& what) {
+  // The first and last of each count, and between them a line every half second: a long
+  // generate run has as many steps as output tokens.
+  const auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  const auto progress = [last](size_t i, size_t count, const std::string& what) {
+    const auto now = std::chrono::steady_clock::now();
+    if (i != 0 && i + 1 != count && now - *last < std::chrono::milliseconds(500)) return;
+    *last = now;
     std::cerr << "[" << i + 1 << "/" << count << "] " << what << '\n';
   };
   if (ops) observer.on_op = progress;

@@ -31,8 +31,9 @@ inline constexpr CountBound kBatch{"--batch", 1, 1'000'000};  // sequences
 inline constexpr CountBound kSeq{"--seq", 1, 10'000'000};     // tokens a sequence
 inline constexpr CountBound kKvLen{"--kv-len", 0, 10'000'000};
 inline constexpr CountBound kInput{"--input", 1, 10'000'000};
-// Each decode step is simulated and reported (a row of layers.csv per op, a step of stats.json).
+// Each decode step is reported (a row of layers.csv per op, a step of stats.json).
 inline constexpr CountBound kOutput{"--output", 1, 100'000};
+inline constexpr CountBound kDecodeStride{"--decode-stride", 1, 10'000'000};
 inline constexpr CountBound kGemmSize{"--gemm", 1, 10'000'000};  // each of M, N and K
 inline constexpr CountBound kConfirm{"--confirm", 1, 1'000};
 inline constexpr CountBound kTop{"--top", 0, 1'000};

@@ -37,7 +37,11 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
       ->capture_default_str();
   add_bounded(*run, bounds::kInput, flags.input, "With --model, generate: prompt tokens")->capture_default_str();
   add_bounded(*run, bounds::kOutput, flags.output,
-              "With --model, generate: decode steps, one output token each (each simulated and reported)")
+              "With --model, generate: decode steps, one output token each (each reported)")
+      ->capture_default_str();
+  add_bounded(*run, bounds::kDecodeStride, flags.decode_stride,
+              "With --model, generate: simulate the first and last decode steps and those whose cache length is a "
+              "multiple of this, and interpolate the steps between (1: simulate every step)")
       ->capture_default_str();
   run->add_option("--attention", flags.attention,
                   "With --model: fused (flash-style, scores stay on chip) | unfused (scores cross DRAM)")
@@ -113,6 +117,7 @@ sim::RunSettings run_settings(const RunFlags& flags) {
   sim::RunSettings settings = target_settings(flags.target);
   settings.check = flags.check ? sim::CheckMode::Always : flags.no_check ? sim::CheckMode::Never : sim::CheckMode::Auto;
   settings.seed = flags.seed;
+  settings.decode_stride = flags.decode_stride;
   settings.confirm = flags.confirm;
   if (!flags.mapping.empty()) settings.pinned = mapper::read_mapping_file(flags.mapping);
   return settings;
@@ -188,11 +193,8 @@ sim::ReportBundle execute_system_run(const RunFlags& flags, const sim::Workload&
   // An --arch run warns when the model does not fit, as a one-device run does.
   options.require_fit = !flags.system.empty();
   options.record_events = !flags.trace.empty();
-  const sim::SystemRunResult result =
-      sim::run_system(system, *model, plan, run_settings(flags), options, progress_observer(flags.quiet, false));
-  sim::ReportBundle reports = sim::report_bundle(result);
-  if (options.record_events) reports.trace = sim::printed([&](std::ostream& out) { sim::write_trace(result, out); });
-  return reports;
+  return sim::report_bundle(
+      sim::run_system(system, *model, plan, run_settings(flags), options, progress_observer(flags.quiet, false)));
 }
 
 }  // namespace
@@ -200,7 +202,8 @@ sim::ReportBundle execute_system_run(const RunFlags& flags, const sim::Workload&
 void refuse_inapplicable_flags(const RunFlags& flags, const std::set<std::string>& given) {
   if (flags.model.empty()) {
     const std::string workload = flags.target.topology.empty() ? "--gemm" : "--topology";
-    for (const char* name : {"phase", "batch", "seq", "kv-len", "input", "output", "attention", "tp", "pp", "dp", "ep",
+    for (const char* name : {"phase", "batch", "seq", "kv-len", "input", "output", "decode-stride", "attention", "tp",
+                             "pp", "dp", "ep",
                              "expert-skew", "microbatches", "stage-layers", "collective", "trace"}) {
       if (given.count(name) > 0) throw FlagError("--" + std::string(name) + " applies to a --model run, not to " + workload);
     }
@@ -208,7 +211,8 @@ void refuse_inapplicable_flags(const RunFlags& flags, const std::set<std::string
   }
   // The tokens each phase reads: prefill --seq, decode --kv-len, generate --input and --output.
   const std::pair<const char*, const char*> phase_of[] = {
-      {"seq", "prefill"}, {"kv-len", "decode"}, {"input", "generate"}, {"output", "generate"}};
+      {"seq", "prefill"}, {"kv-len", "decode"}, {"input", "generate"}, {"output", "generate"},
+      {"decode-stride", "generate"}};
   for (const auto& [name, phase] : phase_of) {
     if (given.count(name) > 0 && flags.phase != phase) {
       throw FlagError("--" + std::string(name) + " applies to --phase " + phase + ", not to --phase " + flags.phase);
@@ -223,13 +227,13 @@ sim::ReportBundle execute_run(const RunFlags& flags) {
   const sim::Workload workload = workload_of(flags);
   if (wants_system(flags)) return execute_system_run(flags, workload);
   const std::unique_ptr<sim::Device> device = load_device(flags.target.arch);
-  const sim::RunResult result = sim::run_workload(*device, workload, run_settings(flags),
+  sim::RunResult result = sim::run_workload(*device, workload, run_settings(flags),
                                                   progress_observer(flags.quiet, std::holds_alternative<sim::GemmWorkload>(workload)));
   if (result.model()) {
     const std::string warning = sim::dram_capacity_warning(result);
     if (!warning.empty()) std::cerr << "tessel: " << warning << '\n';
   }
-  return sim::report_bundle(result);
+  return sim::report_bundle(std::move(result));
 }
 
 int run_command(const RunFlags& flags) {

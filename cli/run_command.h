@@ -28,6 +28,7 @@ struct RunFlags {
   uint64_t seq = 2048;     // prefill: tokens per sequence
   uint64_t kv_len = 2048;  // decode: tokens already cached
   uint64_t input = 2048;   // generate: prompt tokens
+  uint64_t decode_stride = 64;  // generate: decode steps simulated every this many cache positions
   uint64_t output = 128;   // generate: decode steps
   std::string attention = "fused";
   // A system of devices, and how the model is spread over it.

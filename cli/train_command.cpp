@@ -164,14 +164,8 @@ sim::ReportBundle execute_train(const TrainFlags& flags) {
   const arch::SystemSpec system = load_hardware(flags.system, flags.arch, plan.parallel.devices());
   sim::TrainingRunOptions options;
   options.record_events = !flags.trace.empty();
-  const sim::TrainingRunResult result = sim::run_training(system, training_request(flags), plan,
-                                                          training_settings(flags, system), options,
-                                                          progress_observer(flags.quiet, false));
-  sim::ReportBundle reports = sim::report_bundle(result);
-  if (options.record_events) {
-    reports.trace = sim::printed([&](std::ostream& out) { sim::write_training_trace(result, out); });
-  }
-  return reports;
+  return sim::report_bundle(sim::run_training(system, training_request(flags), plan, training_settings(flags, system),
+                                              options, progress_observer(flags.quiet, false)));
 }
 
 std::vector<sim::PlanOutcome> execute_search(const TrainFlags& flags) {
@@ -201,10 +195,10 @@ int train_command(const TrainFlags& flags) {
   if (!flags.quiet) sim::print_plans_table(plans, flags.search_show, std::cout);
   if (!flags.out.empty()) {
     std::filesystem::create_directories(flags.out);
-    sim::write_text_file(sim::printed([&](std::ostream& out) { sim::write_plans_csv(plans, out); }),
-                         (std::filesystem::path(flags.out) / "plans.csv").string());
-    sim::write_text_file(sim::plans_summary_json(plans, warnings).dump(2) + "\n",
-                         (std::filesystem::path(flags.out) / "summary.json").string());
+    sim::write_file([&](std::ostream& out) { sim::write_plans_csv(plans, out); },
+                    (std::filesystem::path(flags.out) / "plans.csv").string());
+    sim::write_file([&](std::ostream& out) { out << sim::plans_summary_json(plans, warnings).dump(2) << '\n'; },
+                    (std::filesystem::path(flags.out) / "summary.json").string());
   }
   return 0;
 }

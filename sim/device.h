@@ -47,6 +47,10 @@ struct RunSettings {
   uint64_t check_limit_macs = default_check_limit_macs();
   uint64_t check_limit_elements = default_check_limit_elements();
   uint64_t seed = 1;  // --seed: of the numerics check's random operands
+  // --decode-stride: a generate run simulates the decode steps whose cache length is a
+  // multiple of this (and its first and last step) and interpolates those between; 1
+  // simulates every step.
+  uint64_t decode_stride = 64;
 };
 
 // A setting this kind of hardware cannot honour; what() reads like a flag error:

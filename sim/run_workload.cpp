@@ -1,8 +1,10 @@
 #include "sim/run_workload.h"
 
+#include <algorithm>
 #include <map>
 #include <variant>
 
+#include "sim/decode_steps.h"
 #include "sim/simulation_limit.h"
 #include "sim/step_runner.h"
 #include "workloads/input_error.h"
@@ -16,45 +18,89 @@ void run_gemms(const GemmWorkload& workload, StepRunner& runner, RunResult& resu
   result.steps.push_back(runner.run(workloads::linear_graph(workload.graph), std::nullopt));
 }
 
-// The new ops of each later decode step (attention over a longer cache) grow in work linearly
-// to the last step's: a generate run whose steps would pass kMaxRunTransactions is refused
-// here, after its prefill and first decode step, rather than minutes later.
+// The new ops of each later simulated decode step (attention over a longer cache) grow in
+// work linearly to the last step's: a generate run whose steps would pass kMaxRunTransactions
+// is refused here, after its prefill and first decode step, rather than minutes later.
 void check_decode_steps(const workloads::ModelConfig& model, const std::vector<workloads::Phase>& phases,
-                        workloads::AttentionImpl attention, StepRunner& runner) {
+                        size_t simulated, workloads::AttentionImpl attention, StepRunner& runner) {
   const workloads::ModelSlice whole{1, 0, 0, 0, 1, 1.0};
   const uint64_t next = runner.new_transactions(workloads::build_model(model, phases[2], attention, whole));
   const uint64_t last = runner.new_transactions(workloads::build_model(model, phases.back(), attention, whole));
   const std::string steps = std::to_string(phases.size() - 2) + " decode steps";
-  check_run_size(runner.transactions() + (phases.size() - 2) * ((next + last) / 2),
+  check_run_size(runner.transactions() + simulated * ((next + last) / 2),
                  "the " + steps + " after " + workloads::phase_text(phases[1]));
 }
 
-void run_model(const ModelWorkload& workload, StepRunner& runner, const RunObserver& observer, RunResult& result) {
+void run_model(const ModelWorkload& workload, const std::shared_ptr<StepRunner>& runner, const RunObserver& observer,
+               RunResult& result) {
   const workloads::ModelConfig& model = workload.model;
   const std::vector<workloads::Phase> phases = phases_of(workload.request);
   workloads::check_steps_size(model, phases);
   const uint32_t element_bytes = arch::bytes_of(result.dtype());
   const workloads::ModelSlice whole{1, 0, 0, 0, 1, workload.expert_skew};
-  result.weight_bytes = workloads::build_model(model, phases.front(), workload.attention, whole).total_parameters() *
-                        element_bytes;
+  const auto graph_of = [&](size_t i) { return workloads::build_model(model, phases[i], workload.attention, whole); };
+  result.weight_bytes = graph_of(0).total_parameters() * element_bytes;
   if (model.causal) {
     result.kv_cache_bytes = workloads::kv_cache_elements(model, workload.request.batch, phases.back().kv_len, 0,
                                                          model.num_hidden_layers) *
                             element_bytes;
   }
-  for (size_t i = 0; i < phases.size(); ++i) {
+  const auto announce = [&](size_t i) {
     if (observer.on_step && phases.size() > 1) observer.on_step(i, phases.size(), workloads::phase_text(phases[i]));
-    // Decode steps after the first differ from it only in the cache length: their new
-    // operators run timing-only, so a long generate run is not dominated by checks.
-    if (i == 2) runner.stop_checking();
-    if (i == 2 && phases.size() > 3) check_decode_steps(model, phases, workload.attention, runner);
-    result.steps.push_back(runner.run(workloads::build_model(model, phases[i], workload.attention, whole), phases[i]));
-    // The reports list the devices' own figures of the first and last steps' ops only: a step
-    // between them drops its copies, so memory grows slowly with the steps.
-    if (i >= 2) {
-      for (OpResult& op : result.steps[i - 1].ops) op.details = {};
+  };
+  // The prefill, the first decode step and the last keep their ops (the reports list them in
+  // full, and the device's own figures of the prefill's and the last step's), a step between
+  // them its totals only, so memory stays flat however many steps run.
+  const auto keep = [&](StepResult step) {
+    const size_t i = result.steps.size();
+    if (i >= 2 && i + 1 < phases.size()) {
+      step.ops = std::vector<OpResult>();  // (= {} would keep the capacity)
+      step.blocks = std::vector<StepBlock>();
     }
+    if (i == 2) {
+      for (OpResult& op : result.steps[1].ops) op.details = {};
+    }
+    result.steps.push_back(std::move(step));
+  };
+  for (size_t i = 0; i < std::min<size_t>(phases.size(), 2); ++i) {
+    announce(i);
+    keep(runner->run(graph_of(i), phases[i]));
   }
+  if (phases.size() <= 2) return;
+  // Decode steps after the first differ from it only in the cache length: they run
+  // timing-only, so a long generate run is not dominated by checks, and only some of them
+  // are simulated, those between interpolated.
+  runner->stop_checking();
+  const uint64_t stride = result.settings.decode_stride;
+  // Each span of the stride simulates its end and its midpoint at least.
+  check_decode_steps(model, phases, 2 * stride_decode_steps(phases, stride).size(), workload.attention, *runner);
+  std::map<size_t, std::vector<size_t>> fresh;  // the ops each simulated step simulated
+  std::map<size_t, workloads::OpGraph> graphs;  // of the simulated steps around the step interpolated last
+  const auto graph_at = [&](size_t i) -> const workloads::OpGraph& {
+    auto found = graphs.find(i);
+    if (found == graphs.end()) found = graphs.emplace(i, graph_of(i)).first;
+    return found->second;
+  };
+  DecodeStepper stepper;
+  stepper.simulate = [&](size_t i) {
+    StepResult step = runner->run(graph_at(i), phases[i]);
+    for (size_t j = 0; j < step.ops.size() && i + 1 < phases.size(); ++j) {
+      if (!step.ops[j].reused) fresh[i].push_back(j);
+    }
+    return StageSteps{std::move(step)};
+  };
+  stepper.interpolate = [&](size_t i, size_t lo, size_t hi) {
+    graphs.erase(graphs.begin(), graphs.lower_bound(lo));
+    return StageSteps{runner->run_between(graph_of(i), phases[i], graph_at(lo), graph_at(hi),
+                                          fraction_between(phases, lo, hi, i))};
+  };
+  stepper.keep = [&](size_t i, StageSteps steps) {
+    announce(i);
+    keep(std::move(steps.front()));
+  };
+  const std::vector<size_t> simulated = run_decode_steps(phases, stride, stepper);
+  runner->detach();
+  result.replay = std::make_shared<DecodeReplay>(runner, workload, phases, simulated, std::move(fresh));
 }
 
 }  // namespace
@@ -104,8 +150,9 @@ RunResult run_workload(Device& device, const Workload& workload, const RunSettin
   const OpSizer size_on_device = [&device](const workloads::Op& op, const RunSettings& op_settings) {
     return device.transactions(op, op_settings);
   };
-  StepRunner runner(device.facts(), run_on_device, size_on_device, result.settings, observer);
-  if (const auto* gemms = std::get_if<GemmWorkload>(&workload)) run_gemms(*gemms, runner, result);
+  const auto runner =
+      std::make_shared<StepRunner>(device.facts(), run_on_device, size_on_device, result.settings, observer);
+  if (const auto* gemms = std::get_if<GemmWorkload>(&workload)) run_gemms(*gemms, *runner, result);
   if (const auto* model = std::get_if<ModelWorkload>(&workload)) run_model(*model, runner, observer, result);
   return result;
 }
@@ -119,6 +166,8 @@ uint64_t StepResult::simulated_layers() const {
 StepResult join_steps(StepResult first, const StepResult& then) {
   const size_t offset = first.ops.size();
   const uint64_t layer_cycles = first.layer_cycles * first.layers + then.layer_cycles * then.layers;
+  const double layer_energy = first.layer_energy_pj * static_cast<double>(first.layers) +
+                              then.layer_energy_pj * static_cast<double>(then.layers);
   first.ops.insert(first.ops.end(), then.ops.begin(), then.ops.end());
   for (StepBlock block : then.blocks) {
     block.first += offset;
@@ -127,6 +176,7 @@ StepResult join_steps(StepResult first, const StepResult& then) {
   first.cycles += then.cycles;
   first.layers += then.layers;
   first.layer_cycles = first.layers == 0 ? 0 : layer_cycles / first.layers;
+  first.layer_energy_pj = first.layers == 0 ? 0 : layer_energy / static_cast<double>(first.layers);
   first.roofline_cycles += then.roofline_cycles;
   first.flops += then.flops;
   first.macs += then.macs;
@@ -163,6 +213,16 @@ std::optional<bool> RunResult::fits_in_dram() const {
   const std::optional<uint64_t> capacity = device.dram_capacity_bytes();
   if (!capacity) return std::nullopt;
   return footprint_bytes() <= *capacity;
+}
+
+void RunResult::for_each_step(const std::function<void(size_t, const StepResult&)>& visit) const {
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (replay && i >= 2 && i + 1 < steps.size()) {
+      visit(i, replay->step(i));
+    } else {
+      visit(i, steps[i]);
+    }
+  }
 }
 
 uint64_t RunResult::ops_checked() const {

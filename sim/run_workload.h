@@ -1,11 +1,13 @@
 // The one driver: a workload (a list of GEMMs, or a transformer phase) run op by op on one
 // device, kernel after kernel. Each op is run by the device (sim/device.h) once per identity:
 // an op identical to one already run, in this step or an earlier one, reuses its result, and
-// a model's repeated layer is run once and counted num_hidden_layers times.
+// a model's repeated layer is run once and counted num_hidden_layers times. A generate run
+// simulates some of its decode steps and interpolates the others (sim/decode_steps.h).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -17,6 +19,8 @@
 #include "workloads/transformer.h"
 
 namespace tessel::sim {
+
+class DecodeReplay;
 
 struct ModelRequest {
   enum Kind { Prefill, Decode, Generate };
@@ -69,6 +73,7 @@ struct StepResult {
   uint64_t cycles = 0;
   uint64_t layers = 0;        // the step's layers
   uint64_t layer_cycles = 0;  // their mean (one layer when they are identical)
+  double layer_energy_pj = 0;  // their mean
 
   // Layers simulated: one of each run of identical ones (one for a dense model).
   uint64_t simulated_layers() const;
@@ -87,7 +92,11 @@ struct RunResult {
   DeviceFacts device;
   Workload workload;
   RunSettings settings;  // as the device configured them: the format is resolved
-  std::vector<StepResult> steps;  // a GEMM workload: one; generate: the prefill, then one per decode step
+  // A GEMM workload: one; generate: the prefill, then one per decode step. Every step's totals;
+  // a generate run keeps the ops of its prefill and its first and last decode steps only, and
+  // for_each_step rebuilds the others' (sim/decode_steps.h).
+  std::vector<StepResult> steps;
+  std::shared_ptr<const DecodeReplay> replay;
   // A model's footprint in the device's main memory (one device's share when
   // tensor-parallel): every parameter and the KV cache at its longest.
   uint64_t weight_bytes = 0;
@@ -109,6 +118,8 @@ struct RunResult {
   // stated. Timing never depends on it: a model too large for one device is simulated as if
   // it fitted.
   std::optional<bool> fits_in_dram() const;
+  // visit(i, step i with its ops) for each step in order.
+  void for_each_step(const std::function<void(size_t, const StepResult&)>& visit) const;
   uint64_t ops_checked() const;   // checked ops, each counted once (reuses not)
   bool numerics_passed() const;   // every checked op passed (true when none was checked)
 };

@@ -3,6 +3,7 @@
 #include <set>
 #include <utility>
 
+#include "sim/op_interpolation.h"
 #include "sim/simulation_limit.h"
 
 namespace tessel::sim {
@@ -61,6 +62,76 @@ uint64_t StepRunner::new_transactions(const workloads::OpGraph& graph) {
 
 StepResult StepRunner::run(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase) {
   check_run_size(transactions_ + new_transactions(graph), phase ? workloads::phase_text(*phase) : graph.name);
+  return assemble(graph, phase, [this](const Op& op, size_t) { return cost(op); });
+}
+
+StepResult StepRunner::run_between(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase,
+                                   const workloads::OpGraph& low, const workloads::OpGraph& high, double t) {
+  std::vector<const Op*> lows;
+  std::vector<const Op*> highs;
+  low.for_each_op([&](const Op& op, uint64_t) { lows.push_back(&op); });
+  high.for_each_op([&](const Op& op, uint64_t) { highs.push_back(&op); });
+  const auto ran = [this](const Op& op) -> const OpResult& {
+    const OpResult* result = ran_before(op);
+    if (!result) throw std::logic_error("run_between: " + op.name + " (" + op.shape_text() + ") did not run before");
+    return *result;
+  };
+  return assemble(graph, phase, [&](const Op& op, size_t index) {
+    if (ran_before(op) || workloads::is_communication(op.kind)) return cost(op, false);
+    if (index >= lows.size() || index >= highs.size() || lows[index]->name != op.name ||
+        highs[index]->name != op.name) {
+      throw std::logic_error("run_between: " + op.name + " has no counterpart in the steps around it");
+    }
+    const OpResult& low_result = ran(*lows[index]);
+    const OpResult& high_result = ran(*highs[index]);
+    OpResult result = interpolate(low_result, high_result, t);
+    result.mapping = (low_result.mapping == high_result.mapping ? low_result.mapping + "; " : std::string()) +
+                     "interpolated between " + lows[index]->shape_text() + " and " + highs[index]->shape_text();
+    return result;
+  });
+}
+
+const OpResult* StepRunner::ran_before(const Op& op) {
+  const OpCostCache& cache = cache_of(op);
+  const auto seen = cache.find(op_identity(op));
+  return seen == cache.end() ? nullptr : &seen->second;
+}
+
+void StepRunner::detach() {
+  run_ = [](const Op& op, const RunSettings&) -> OpResult {
+    throw std::logic_error(op.name + " (" + op.shape_text() + ") did not run before and the device is gone");
+  };
+  size_ = [](const Op&, const RunSettings&) { return uint64_t{0}; };
+  observer_ = {};
+}
+
+OpResult StepRunner::cost(const Op& op, bool details) {
+  const std::string id = op_identity(op);
+  OpCostCache& cache = cache_of(op);
+  auto seen = cache.find(id);
+  if (seen != cache.end()) {
+    OpResult& kept = seen->second;
+    OpResult result;
+    if (details) {
+      result = kept;
+    } else {
+      // Copied without the device's figures, the bulk of a result: set aside for the copy.
+      std::vector<StatGroup> set_aside = std::move(kept.details);
+      result = kept;
+      kept.details = std::move(set_aside);
+    }
+    result.reused = true;
+    return result;
+  }
+  OpResult result = run_(op, settings_);
+  transactions_ += result.transactions;
+  result.dram_utilization = dram_utilization(facts_, result.activity, result.cycles);
+  cache.emplace(id, result);
+  return result;
+}
+
+StepResult StepRunner::assemble(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase,
+                                const OpCost& cost_of) {
   StepResult step;
   step.phase = phase;
   size_t index = 0;
@@ -69,39 +140,29 @@ StepResult StepRunner::run(const workloads::OpGraph& graph, std::optional<worklo
   const auto add_all = [&](const std::vector<Op>& ops, uint64_t repeats, bool in_layer) {
     for (const Op& op : ops) {
       if (observer_.on_op && count > 1) observer_.on_op(index, count, op.name);
+      add(step, op, cost_of(op, index), repeats, in_layer);
       ++index;
-      add(step, op, repeats, in_layer);
     }
   };
   add_all(graph.prologue, 1, false);
   uint64_t layer_cycles = 0;  // every layer's
+  double layer_energy = 0;
   for (const workloads::LayerBlock& block : graph.layers) {
     step.blocks.push_back({step.ops.size(), block.ops.size(), block.repeats, block.layers_per_repeat()});
     add_all(block.ops, block.repeats, true);
     for (size_t i = step.ops.size() - block.ops.size(); i < step.ops.size(); ++i) {
       layer_cycles += step.ops[i].cycles * block.repeats;
+      layer_energy += step.ops[i].energy.total_pj() * static_cast<double>(block.repeats);
     }
   }
   add_all(graph.epilogue, 1, false);
   step.layers = graph.layer_count();
   step.layer_cycles = step.layers == 0 ? 0 : layer_cycles / step.layers;
+  step.layer_energy_pj = step.layers == 0 ? 0 : layer_energy / static_cast<double>(step.layers);
   return step;
 }
 
-void StepRunner::add(StepResult& step, const Op& op, uint64_t repeats, bool in_layer) {
-  const std::string id = op_identity(op);
-  OpCostCache& cache = cache_of(op);
-  auto seen = cache.find(id);
-  OpResult result;
-  if (seen != cache.end()) {
-    result = seen->second;
-    result.reused = true;
-  } else {
-    result = run_(op, settings_);
-    transactions_ += result.transactions;
-    result.dram_utilization = dram_utilization(facts_, result.activity, result.cycles);
-    cache.emplace(id, result);
-  }
+void StepRunner::add(StepResult& step, const Op& op, OpResult result, uint64_t repeats, bool in_layer) {
   result.name = op.name;
   result.kind = op.kind;
   result.shape = op.shape_text();

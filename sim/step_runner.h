@@ -31,10 +31,20 @@ class StepRunner {
 
   // Ops not run before are timing-only from now on.
   void stop_checking() { settings_.check = CheckMode::Never; }
+  // Nothing is simulated from now on (the device may be gone): an op not run before throws
+  // std::logic_error. What ran stays, for steps rebuilt from it.
+  void detach();
 
   // Throws InputError before simulating anything of the step when one of its new ops, or the
   // run with them, would pass simulation_limit.h's limits.
   StepResult run(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase);
+
+  // A step between two steps run before, `low` and `high`, whose graphs have the same ops in
+  // the same order and differ from `graph` only in sizes (a decode step's cache length): an op
+  // run before is reused, any other is interpolated (sim/op_interpolation.h) at the fraction t
+  // between its counterparts in low and high. Simulates nothing.
+  StepResult run_between(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase,
+                         const workloads::OpGraph& low, const workloads::OpGraph& high, double t);
 
   // What running the graph's ops not run before would simulate, from their mappings; throws
   // InputError for one past kMaxSimulatedTransactions.
@@ -43,14 +53,21 @@ class StepRunner {
   uint64_t transactions() const { return transactions_; }
 
  private:
+  // An op's result, by the op and its position in the step.
+  using OpCost = std::function<OpResult(const workloads::Op&, size_t index)>;
   OpCostCache& cache_of(const workloads::Op& op);
-  void add(StepResult& step, const workloads::Op& op, uint64_t repeats, bool in_layer);
+  // The op's cost: reused when it ran before (marked so), else simulated and kept. `details`:
+  // with the device's own figures (the reports keep those of the first and last steps only).
+  OpResult cost(const workloads::Op& op, bool details = true);
+  const OpResult* ran_before(const workloads::Op& op);
+  StepResult assemble(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase, const OpCost& cost_of);
+  void add(StepResult& step, const workloads::Op& op, OpResult result, uint64_t repeats, bool in_layer);
 
-  const DeviceFacts& facts_;
+  DeviceFacts facts_;
   OpRunner run_;
   OpSizer size_;
   RunSettings settings_;
-  const RunObserver& observer_;
+  RunObserver observer_;
   OpCostCache simulated_;
   OpCostCache* device_cache_;
   uint64_t transactions_ = 0;  // what the ops run so far simulated

@@ -101,9 +101,9 @@ void take_check_and_progress(const py::dict& options, Flags& flags) {
 RunFlags run_flags(const py::dict& options) {
   refuse_unknown(options, "run",
                  {"arch", "system", "gemm", "topology", "dataflow", "dtype", "objective", "model", "phase", "batch",
-                  "seq", "kv_len", "input", "output", "attention", "tp", "pp", "dp", "ep", "expert_skew",
-                  "microbatches", "stage_layers", "collective", "trace", "check", "seed", "confirm", "mapping",
-                  "progress"});
+                  "seq", "kv_len", "input", "output", "decode_stride", "attention", "tp", "pp", "dp", "ep",
+                  "expert_skew", "microbatches", "stage_layers", "collective", "trace", "check", "seed", "confirm",
+                  "mapping", "progress"});
   RunFlags flags;
   take(options, "arch", flags.target.arch);
   take(options, "gemm", flags.target.gemm);
@@ -118,6 +118,7 @@ RunFlags run_flags(const py::dict& options) {
   take(options, bounds::kKvLen, flags.kv_len);
   take(options, bounds::kInput, flags.input);
   take(options, bounds::kOutput, flags.output);
+  take(options, bounds::kDecodeStride, flags.decode_stride);
   take(options, "attention", flags.attention);
   take(options, "system", flags.system);
   take(options, bounds::kTp, flags.tp);
@@ -186,11 +187,11 @@ TrainFlags train_flags(const py::dict& options) {
 py::dict reports_dict(const tessel::sim::ReportBundle& reports) {
   py::dict out;
   out["summary"] = reports.summary.dump();
-  out["layers_csv"] = reports.layers_csv;
-  out["stats"] = reports.stats.dump();
-  out["table"] = reports.table;
+  out["layers_csv"] = tessel::sim::printed(reports.write_layers_csv);
+  out["stats"] = reports.stats().dump();
+  out["table"] = tessel::sim::printed(reports.print_table);
   out["numerics_passed"] = reports.numerics_passed;
-  out["trace"] = reports.trace.empty() ? py::object(py::none()) : py::object(py::str(reports.trace));
+  out["trace"] = reports.write_trace ? py::object(py::str(tessel::sim::printed(reports.write_trace))) : py::object(py::none());
   return out;
 }
 

@@ -64,20 +64,15 @@ void add_numerics_stats(StatGroup& group, const NumericsReport& n) {
 
 void write_report_files(const ReportBundle& reports, const std::string& directory) {
   std::filesystem::create_directories(directory);
-  const auto write = [&](const char* name, const std::string& text) {
-    const std::filesystem::path path = std::filesystem::path(directory) / name;
-    std::ofstream file(path);
-    file << text;
-    if (!file) throw std::runtime_error("cannot write " + path.string());
-  };
-  write("summary.json", reports.summary.dump(2) + "\n");
-  write("layers.csv", reports.layers_csv);
-  write("stats.json", reports.stats.dump(2) + "\n");
+  const auto path = [&](const char* name) { return (std::filesystem::path(directory) / name).string(); };
+  write_file([&](std::ostream& out) { out << reports.summary.dump(2) << '\n'; }, path("summary.json"));
+  write_file(reports.write_layers_csv, path("layers.csv"));
+  write_file([&](std::ostream& out) { out << reports.stats().dump(2) << '\n'; }, path("stats.json"));
 }
 
-void write_text_file(const std::string& text, const std::string& path) {
+void write_file(const std::function<void(std::ostream&)>& write, const std::string& path) {
   std::ofstream file(path);
-  file << text;
+  write(file);
   if (!file) throw std::runtime_error("cannot write " + path);
 }
 

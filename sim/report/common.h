@@ -26,25 +26,29 @@ void add_numerics_stats(StatGroup& group, const NumericsReport& numerics);
 // reads as a passed one.
 nlohmann::json numerics_passed_json(bool checked, bool passed);
 
-// What a run reports, ready to print or to write: the same for the command line and Python.
+// What a run reports, the same for the command line and Python. The summary is made at once;
+// the rest is written when asked for (a long generate run's layers.csv is large, and a quiet run
+// without --out needs none of it), from the run's result, which the writers hold.
 struct ReportBundle {
+  using Writer = std::function<void(std::ostream&)>;
   nlohmann::json summary;  // summary.json
-  std::string layers_csv;  // layers.csv
-  nlohmann::json stats;    // stats.json
-  std::string table;       // what `tessel run` prints
   bool numerics_passed = true;
-  std::string trace;       // the timeline (--trace) in the Trace Event Format; empty when not recorded
+  Writer write_layers_csv;                // layers.csv
+  std::function<nlohmann::json()> stats;  // stats.json
+  Writer print_table;                     // what `tessel run` prints
+  Writer write_trace;                     // the timeline (--trace) in the Trace Event Format; empty when not recorded
 };
 
-// What `write` prints, as a string (the CSV and the table of a bundle).
+// What `write` prints, as a string.
 std::string printed(const std::function<void(std::ostream&)>& write);
 
 // Writes summary.json, layers.csv and stats.json into `directory`, creating it; throws
 // std::runtime_error naming a file it cannot write.
 void write_report_files(const ReportBundle& reports, const std::string& directory);
 
-// Writes `text` into the file at `path`; throws std::runtime_error naming it when it cannot.
-void write_text_file(const std::string& text, const std::string& path);
+// Writes what `write` prints into the file at `path`; throws std::runtime_error naming it when
+// it cannot.
+void write_file(const std::function<void(std::ostream&)>& write, const std::string& path);
 
 // Adds "resources" (each resource's name, used, available, utilization) to a summary, for
 // architectures built on a device's fixed resources (FPGA designs); adds nothing otherwise.

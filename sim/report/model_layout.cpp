@@ -25,22 +25,12 @@ const char* attention_name(workloads::AttentionImpl impl) {
 
 uint64_t dram_bytes(const arch::Activity& a) { return a.dram_read_bytes + a.dram_write_bytes; }
 
-// The mean layer's.
-double layer_energy_pj(const StepResult& step) {
-  double energy = 0;
-  const double layers = static_cast<double>(step.layers);
-  for (const OpResult& op : step.ops) {
-    if (op.in_layer) energy += op.energy.total_pj() * (static_cast<double>(op.repeats) / layers);
-  }
-  return energy;
-}
-
 nlohmann::json layer_json(const RunResult& result, size_t first, size_t end) {
   double cycles = 0;
   double energy = 0;
   for (size_t i = first; i < end; ++i) {
     cycles += static_cast<double>(result.steps[i].layer_cycles);
-    energy += layer_energy_pj(result.steps[i]);
+    energy += result.steps[i].layer_energy_pj;
   }
   const double steps = static_cast<double>(end - first);
   return {{"cycles", cycles / steps},
@@ -116,7 +106,7 @@ void print_op_table(const StepResult& step, double clock, std::ostream& out) {
     out.flags(flags);
   }
   out << std::fixed << std::setprecision(4) << "one layer " << static_cast<double>(step.layer_cycles) / clock * 1e3
-      << " ms, " << std::setprecision(2) << layer_energy_pj(step) / 1e6 << " uJ;  whole model "
+      << " ms, " << std::setprecision(2) << step.layer_energy_pj / 1e6 << " uJ;  whole model "
       << std::setprecision(4) << static_cast<double>(step.cycles) / clock * 1e3 << " ms, " << std::setprecision(2)
       << step.energy.total_pj() / 1e6 << " uJ, " << static_cast<double>(dram_bytes(step.activity)) / 1e9
       << " GB DRAM\n";
@@ -246,15 +236,14 @@ StatGroup model_stats_tree(const RunResult& result) {
 void write_ops_csv(const RunResult& result, std::ostream& out, std::optional<uint64_t> stage, bool header) {
   if (header) out << "step,phase," << op_csv_columns() << (stage ? ",stage" : "") << '\n';
   out << std::setprecision(10);
-  for (size_t i = 0; i < result.steps.size(); ++i) {
-    const StepResult& step = result.steps[i];
+  result.for_each_step([&](size_t i, const StepResult& step) {
     for (const OpResult& op : step.ops) {
       out << i << ',' << phase_name(*step.phase) << ',';
       write_op_csv_fields(op, out);
       if (stage) out << ',' << *stage;
       out << '\n';
     }
-  }
+  });
 }
 
 const char* op_csv_columns() {

@@ -1,5 +1,8 @@
 #include "sim/report/report.h"
 
+#include <memory>
+#include <utility>
+
 #include "sim/report/build_info.h"
 #include "sim/report/gemm_layout.h"
 #include "sim/report/model_layout.h"
@@ -18,31 +21,39 @@ ReportBundle stamped(ReportBundle reports) {
 
 }  // namespace
 
-ReportBundle report_bundle(const RunResult& result) {
-  if (std::holds_alternative<GemmWorkload>(result.workload)) {
-    return stamped({gemm_summary_json(result), printed([&](std::ostream& out) { write_gemm_layers_csv(result, out); }),
-                    gemm_stats_tree(result).to_json(),
-                    printed([&](std::ostream& out) { print_gemm_table(result, out); }), result.numerics_passed(), ""});
+ReportBundle report_bundle(RunResult result) {
+  const auto run = std::make_shared<const RunResult>(std::move(result));
+  if (std::holds_alternative<GemmWorkload>(run->workload)) {
+    return stamped({gemm_summary_json(*run), run->numerics_passed(),
+                    [run](std::ostream& out) { write_gemm_layers_csv(*run, out); },
+                    [run] { return gemm_stats_tree(*run).to_json(); },
+                    [run](std::ostream& out) { print_gemm_table(*run, out); }, {}});
   }
-  return stamped({model_summary_json(result), printed([&](std::ostream& out) { write_ops_csv(result, out); }),
-                  model_stats_tree(result).to_json(),
-                  printed([&](std::ostream& out) { print_model_table(result, out); }), result.numerics_passed(), ""});
+  return stamped({model_summary_json(*run), run->numerics_passed(), [run](std::ostream& out) { write_ops_csv(*run, out); },
+                  [run] { return model_stats_tree(*run).to_json(); },
+                  [run](std::ostream& out) { print_model_table(*run, out); }, {}});
 }
 
-ReportBundle report_bundle(const SystemRunResult& result) {
+ReportBundle report_bundle(SystemRunResult result) {
+  const auto run = std::make_shared<const SystemRunResult>(std::move(result));
   bool passed = true;
-  for (const StageRun& stage : result.stages) passed = passed && stage.run.numerics_passed();
-  return stamped({system_summary_json(result), printed([&](std::ostream& out) { write_system_ops_csv(result, out); }),
-                  system_stats_tree(result).to_json(),
-                  printed([&](std::ostream& out) { print_system_table(result, out); }), passed, ""});
+  for (const StageRun& stage : run->stages) passed = passed && stage.run.numerics_passed();
+  ReportBundle::Writer trace;
+  if (!run->timeline.events.empty()) trace = [run](std::ostream& out) { write_trace(*run, out); };
+  return stamped({system_summary_json(*run), passed, [run](std::ostream& out) { write_system_ops_csv(*run, out); },
+                  [run] { return system_stats_tree(*run).to_json(); },
+                  [run](std::ostream& out) { print_system_table(*run, out); }, trace});
 }
 
-ReportBundle report_bundle(const TrainingRunResult& result) {
-  const nlohmann::json summary = training_summary_json(result);
-  return stamped({summary, printed([&](std::ostream& out) { write_training_ops_csv(result, out); }),
-                  training_stats_tree(result).to_json(),
-                  printed([&](std::ostream& out) { print_training_table(result, out); }),
-                  summary["numerics"]["passed"] != false, ""});
+ReportBundle report_bundle(TrainingRunResult result) {
+  const auto run = std::make_shared<const TrainingRunResult>(std::move(result));
+  nlohmann::json summary = training_summary_json(*run);
+  const bool passed = summary["numerics"]["passed"] != false;
+  ReportBundle::Writer trace;
+  if (!run->timeline.events.empty()) trace = [run](std::ostream& out) { write_training_trace(*run, out); };
+  return stamped({std::move(summary), passed, [run](std::ostream& out) { write_training_ops_csv(*run, out); },
+                  [run] { return training_stats_tree(*run).to_json(); },
+                  [run](std::ostream& out) { print_training_table(*run, out); }, trace});
 }
 
 }  // namespace tessel::sim

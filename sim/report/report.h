@@ -11,10 +11,12 @@
 
 namespace tessel::sim {
 
-ReportBundle report_bundle(const RunResult& result);
+// Each bundle keeps its result for the writers it holds. A system run's or a training
+// iteration's bundle writes the trace when the timeline recorded its events.
+ReportBundle report_bundle(RunResult result);
 // A model on a system: the model layout with the system's figures (sim/report/system_layout.h).
-ReportBundle report_bundle(const SystemRunResult& result);
+ReportBundle report_bundle(SystemRunResult result);
 // A training iteration (sim/report/training_layout.h).
-ReportBundle report_bundle(const TrainingRunResult& result);
+ReportBundle report_bundle(TrainingRunResult result);
 
 }  // namespace tessel::sim

@@ -1,8 +1,10 @@
 #include "sim/system/run_system.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 
+#include "sim/decode_steps.h"
 #include "sim/step_runner.h"
 #include "sim/system/links.h"
 #include "sim/system/placement.h"
@@ -101,19 +103,26 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
     stage.run.settings = result.settings;
   }
   const uint32_t element_bytes = arch::bytes_of(*result.settings.dtype);
-  for (size_t i = 0; i < phases.size(); ++i) {
-    if (observer.on_step && phases.size() > 1) observer.on_step(i, phases.size(), workloads::phase_text(phases[i]));
-    // As in a one-device run: later decode steps differ only in the cache and run timing-only.
-    if (i == 2) runner.stop_checking();
+  const auto phase_of = [&](size_t i) {
     workloads::Phase phase = phases[i];
     phase.batch = replica_batch / microbatches;
+    return phase;
+  };
+  const auto graph_of = [&](uint64_t s, size_t i) {
+    const StageRun& stage = result.stages[s];
+    return workloads::build_model(model, phase_of(i), workload.attention,
+                                  workloads::ModelSlice{plan.tensor, stage.first_layer, stage.layers, s, plan.expert,
+                                                        workload.expert_skew});
+  };
+  const auto announce = [&](size_t i) {
+    if (observer.on_step && phases.size() > 1) observer.on_step(i, phases.size(), workloads::phase_text(phases[i]));
+  };
+  for (size_t i = 0; i < std::min<size_t>(phases.size(), 2); ++i) {
+    announce(i);
     for (uint64_t s = 0; s < plan.pipeline; ++s) {
       StageRun& stage = result.stages[s];
-      const workloads::OpGraph graph =
-          workloads::build_model(model, phase, workload.attention,
-                                 workloads::ModelSlice{plan.tensor, stage.first_layer, stage.layers, s, plan.expert,
-                                                       workload.expert_skew});
-      stage.run.steps.push_back(runner.run(graph, phase));
+      const workloads::OpGraph graph = graph_of(s, i);
+      stage.run.steps.push_back(runner.run(graph, phase_of(i)));
       if (i == 0) {
         workloads::Phase last = phases.back();
         last.batch = replica_batch;
@@ -124,6 +133,35 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
       }
     }
   }
+  // As in a one-device run: later decode steps differ only in the cache, run timing-only, and
+  // only some are simulated (sim/decode_steps.h). The timeline needs every step's ops: all are kept.
+  runner.stop_checking();
+  std::map<std::pair<uint64_t, size_t>, workloads::OpGraph> graphs;  // (stage, step): simulated steps' graphs
+  const auto graph_at = [&](uint64_t s, size_t i) -> const workloads::OpGraph& {
+    auto found = graphs.find({s, i});
+    if (found == graphs.end()) found = graphs.emplace(std::make_pair(s, i), graph_of(s, i)).first;
+    return found->second;
+  };
+  DecodeStepper stepper;
+  stepper.simulate = [&](size_t i) {
+    StageSteps steps;
+    for (uint64_t s = 0; s < plan.pipeline; ++s) steps.push_back(runner.run(graph_at(s, i), phase_of(i)));
+    return steps;
+  };
+  stepper.interpolate = [&](size_t i, size_t lo, size_t hi) {
+    for (auto it = graphs.begin(); it != graphs.end();) it = it->first.second < lo ? graphs.erase(it) : std::next(it);
+    StageSteps steps;
+    for (uint64_t s = 0; s < plan.pipeline; ++s) {
+      steps.push_back(runner.run_between(graph_of(s, i), phase_of(i), graph_at(s, lo), graph_at(s, hi),
+                                         fraction_between(phases, lo, hi, i)));
+    }
+    return steps;
+  };
+  stepper.keep = [&](size_t i, StageSteps steps) {
+    announce(i);
+    for (uint64_t s = 0; s < plan.pipeline; ++s) result.stages[s].run.steps.push_back(std::move(steps[s]));
+  };
+  if (phases.size() > 2) run_decode_steps(phases, result.settings.decode_stride, stepper);
 
   const std::optional<uint64_t> capacity = result.device.dram_capacity_bytes();
   for (size_t s = 0; s < result.stages.size() && capacity; ++s) {

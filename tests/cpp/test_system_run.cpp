@@ -52,10 +52,10 @@ TEST(SystemRun, OneDeviceOfASystemIsTheSingleDeviceRun) {
   EXPECT_EQ(system_run.tpot_s(), alone.tpot_s());
   const RunResult& stage = system_run.stages.at(0).run;
   ASSERT_EQ(stage.steps.size(), alone.steps.size());
-  for (size_t i = 0; i < alone.steps.size(); ++i) {
-    ASSERT_EQ(stage.steps[i].ops.size(), alone.steps[i].ops.size());
-    for (size_t j = 0; j < alone.steps[i].ops.size(); ++j) EXPECT_EQ(stage.steps[i].ops[j].cycles, alone.steps[i].ops[j].cycles);
-  }
+  alone.for_each_step([&](size_t i, const StepResult& step) {
+    ASSERT_EQ(stage.steps[i].ops.size(), step.ops.size());
+    for (size_t j = 0; j < step.ops.size(); ++j) EXPECT_EQ(stage.steps[i].ops[j].cycles, step.ops[j].cycles);
+  });
   double energy = 0;
   for (const StepResult& step : alone.steps) energy += step.energy.total_pj();
   // Equal but for the order of the sums (components first, or steps first).
