@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <iterator>
@@ -125,14 +126,15 @@ class InterruptGuard {
 // simulation at a time per process): worker j takes the j-th, (j + jobs)-th, ... of them. A
 // worker dies with the sweep. The sweep polls its workers, and says on stderr how many points
 // are done and how long the rest should take.
-void run_points(const SweepSpec& spec, const RunFlags& base, const SweepStore& store, size_t jobs, bool quiet) {
+void run_points(const SweepSpec& spec, const RunFlags& base, const std::vector<uint64_t>& points,
+                const SweepStore& store, size_t jobs, bool quiet) {
   std::vector<uint64_t> todo;
-  for (uint64_t point = 0; point < spec.points(); ++point) {
+  for (const uint64_t point : points) {
     if (store.finished(point)) continue;
     todo.push_back(point);
     fs::remove_all(store.point_dir(point));  // an earlier attempt's error, run again
   }
-  const uint64_t total = spec.points();
+  const uint64_t total = points.size();
   const uint64_t done_before = total - todo.size();
   if (!quiet && done_before > 0) {
     std::cerr << "tessel: sweep: " << done_before << " of " << total << " points finished by an earlier run\n";
@@ -229,48 +231,33 @@ std::string csv_value(const nlohmann::json& value) {
   return value.dump();
 }
 
-}  // namespace
-
-CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
-  CLI::App* sweep = app.add_subcommand(
-      "sweep", "Run every point of a design-space sweep file (architecture keys x values) and tabulate the figures");
-  sweep->add_option("--spec", flags.spec, "Sweep file: arch, vary (dotted key: [values]), run (tessel run flags)")
-      ->required();
-  sweep->add_option("--out", flags.out,
-                    "Write sweep.csv and points/<i>/{arch.yaml,summary.json,layers.csv,stats.json} here, each "
-                    "point as it finishes; the same command again runs only the points not finished, and "
-                    "another sweep into it is refused (default: the CSV to stdout)");
-  add_bounded(*sweep, bounds::kSweepJobs, flags.jobs, "Worker processes running points at once")
-      ->capture_default_str();
-  sweep->add_flag("--quiet", flags.quiet, "No per-point progress on stderr");
-  sweep->footer("Exit status: 0 every point ran, 1 bad input or a point failed (its row says why), 2 bad usage,\n"
-                "3 a point's numerics check failed.");
-  return sweep;
+// "i/N", 0 <= i < N: the points p with p mod N = i, so that each shard gets a share of every
+// axis's values (points differ in cost along the axes).
+std::vector<uint64_t> shard_points(const std::string& shard, uint64_t points) {
+  uint64_t index = 0;
+  uint64_t count = 0;
+  char slash = 0;
+  std::istringstream text(shard);
+  if (!(text >> index >> slash >> count) || slash != '/' || !text.eof() || count == 0 || index >= count ||
+      shard.find_first_not_of("0123456789/") != std::string::npos) {
+    throw FlagError("--shard '" + shard + "': give i/N with 0 <= i < N, e.g. 0/4 for the first of four");
+  }
+  std::vector<uint64_t> chosen;
+  for (uint64_t point = index; point < points; point += count) chosen.push_back(point);
+  return chosen;
 }
 
-int sweep_command(const SweepFlags& flags) {
-  const SweepSpec spec = read_sweep_spec(flags.spec);
-  const RunFlags base = parse_run_flags(spec);
-  // Once for the sweep; each point's summary.json lists them too.
-  if (!base.model.empty()) print_warnings(load_model(base.model).warnings);
-  const bool temporary = flags.out.empty();
-  std::optional<TemporaryDirectory> scratch;
-  if (temporary) scratch.emplace(fs::temp_directory_path() / ("tessel_sweep_" + std::to_string(getpid())));
-  const SweepStore store(temporary ? scratch->path() : fs::path(flags.out),
-                         sweep_fingerprint(spec.file, spec.arch_file));
-  {
-    const InterruptGuard interrupts;
-    run_points(spec, base, store, flags.jobs, flags.quiet);
-  }
-
-  std::ostringstream csv;
+// The table: a header, then a row per point of `points` from its folder (dir_of); returns the
+// exit status the rows make (a point that failed, or failed its numerics check).
+int write_table(const SweepSpec& spec, const std::vector<uint64_t>& points,
+                const std::function<fs::path(uint64_t)>& dir_of, std::ostream& csv) {
   csv << "point";
   for (const SweepAxis& axis : spec.axes) csv << ',' << sim::csv_field(axis.key);
   for (const char* figure : kFigures) csv << ',' << figure;
   csv << ",numerics_passed,error\n";
   int status = 0;
-  for (uint64_t point = 0; point < spec.points(); ++point) {
-    const fs::path dir = store.point_dir(point);
+  for (const uint64_t point : points) {
+    const fs::path dir = dir_of(point);
     csv << point;
     const std::vector<size_t> index = spec.coordinates(point);
     for (size_t i = 0; i < spec.axes.size(); ++i) csv << ',' << sim::csv_field(spec.axes[i].labels[index[i]]);
@@ -293,15 +280,112 @@ int sweep_command(const SweepFlags& flags) {
     if (passed == false && status == 0) status = kExitNumericsFailed;
     csv << ',' << (passed.is_boolean() ? (passed.get<bool>() ? "1" : "0") : "") << ",\n";
   }
-  if (temporary) {
-    std::cout << csv.str();
-  } else {
-    store.write_table(csv.str());
-    if (!flags.quiet) {
-      std::cerr << "tessel: " << spec.points() << " points of " << spec.name << " in "
-                << (store.dir() / "sweep.csv").string() << '\n';
+  return status;
+}
+
+// Writes the table to --out's sweep.csv, or to stdout without --out.
+void publish_table(const SweepFlags& flags, const SweepSpec& spec, size_t rows, const std::string& csv,
+                   const SweepStore* store) {
+  if (!store) {
+    std::cout << csv;
+    return;
+  }
+  store->write_table(csv);
+  if (!flags.quiet) {
+    std::cerr << "tessel: " << rows << " points of " << spec.name << " in " << (store->dir() / "sweep.csv").string()
+              << '\n';
+  }
+}
+
+// --merge: the shards' points joined into the table one run of the whole sweep would have made,
+// and with --out a directory that holds them all, as that run's would.
+int merge_shards(const SweepFlags& flags, const SweepSpec& spec, const std::string& fingerprint) {
+  for (const std::string& dir : flags.merge) require_sweep_dir(dir, fingerprint);
+  std::vector<fs::path> source(spec.points());
+  std::vector<uint64_t> missing;
+  for (uint64_t point = 0; point < spec.points(); ++point) {
+    for (const std::string& dir : flags.merge) {
+      if (point_ran_in(dir, point)) {
+        source[point] = point_dir_in(dir, point);
+        break;
+      }
+    }
+    if (source[point].empty()) missing.push_back(point);
+  }
+  if (!missing.empty()) {
+    throw std::runtime_error("--merge: " + std::to_string(missing.size()) + " of the " +
+                             std::to_string(spec.points()) + " points are in none of the directories (point " +
+                             std::to_string(missing.front()) + ": " + point_text(spec, missing.front()) +
+                             "); run the shards they belong to");
+  }
+  std::optional<SweepStore> store;
+  if (!flags.out.empty()) {
+    store.emplace(fs::path(flags.out), fingerprint);
+    for (uint64_t point = 0; point < spec.points(); ++point) {
+      if (source[point] != store->point_dir(point)) store->adopt(point, source[point]);
     }
   }
+  std::vector<uint64_t> all(spec.points());
+  for (uint64_t point = 0; point < spec.points(); ++point) all[point] = point;
+  std::ostringstream csv;
+  const int status = write_table(spec, all, [&](uint64_t point) { return source[point]; }, csv);
+  publish_table(flags, spec, all.size(), csv.str(), store ? &*store : nullptr);
+  return status;
+}
+
+}  // namespace
+
+CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
+  CLI::App* sweep = app.add_subcommand(
+      "sweep", "Run every point of a design-space sweep file (architecture keys x values) and tabulate the figures");
+  sweep->add_option("--spec", flags.spec, "Sweep file: arch, vary (dotted key: [values]), run (tessel run flags)")
+      ->required();
+  sweep->add_option("--out", flags.out,
+                    "Write sweep.csv and points/<i>/{arch.yaml,summary.json,layers.csv,stats.json} here, each "
+                    "point as it finishes; the same command again runs only the points not finished, and "
+                    "another sweep into it is refused (default: the CSV to stdout)");
+  CLI::Option* jobs =
+      add_bounded(*sweep, bounds::kSweepJobs, flags.jobs, "Worker processes running points at once")
+          ->capture_default_str();
+  sweep->add_flag("--quiet", flags.quiet, "No per-point progress on stderr");
+  CLI::Option* shard = sweep->add_option(
+      "--shard", flags.shard,
+      "i/N: run only the points p with p mod N = i (0 <= i < N; one job of an array of N), into --out");
+  CLI::Option* merge = sweep->add_option(
+      "--merge", flags.merge,
+      "Run nothing: join the shards' --out directories of this sweep into the table one run would have made "
+      "(with --out, also a directory holding every point)");
+  shard->excludes(merge);
+  merge->excludes(jobs);
+  sweep->footer("Exit status: 0 every point ran, 1 bad input or a point failed (its row says why), 2 bad usage,\n"
+                "3 a point's numerics check failed.");
+  return sweep;
+}
+
+int sweep_command(const SweepFlags& flags) {
+  const SweepSpec spec = read_sweep_spec(flags.spec);
+  const RunFlags base = parse_run_flags(spec);
+  // Once for the sweep; each point's summary.json lists them too.
+  if (!base.model.empty()) print_warnings(load_model(base.model).warnings);
+  const std::string fingerprint = sweep_fingerprint(spec.file, spec.arch_file);
+  if (!flags.merge.empty()) return merge_shards(flags, spec, fingerprint);
+  const bool temporary = flags.out.empty();
+  if (!flags.shard.empty() && temporary) {
+    throw FlagError("--shard needs --out: the shard's points are what --merge joins");
+  }
+  std::optional<TemporaryDirectory> scratch;
+  if (temporary) scratch.emplace(fs::temp_directory_path() / ("tessel_sweep_" + std::to_string(getpid())));
+  std::vector<uint64_t> points(spec.points());
+  for (uint64_t point = 0; point < spec.points(); ++point) points[point] = point;
+  if (!flags.shard.empty()) points = shard_points(flags.shard, spec.points());
+  const SweepStore store(temporary ? scratch->path() : fs::path(flags.out), fingerprint);
+  {
+    const InterruptGuard interrupts;
+    run_points(spec, base, points, store, flags.jobs, flags.quiet);
+  }
+  std::ostringstream csv;
+  const int status = write_table(spec, points, [&](uint64_t point) { return store.point_dir(point); }, csv);
+  publish_table(flags, spec, points.size(), csv.str(), temporary ? nullptr : &store);
   return status;
 }
 

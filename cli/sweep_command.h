@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace tessel::cli {
 
@@ -15,6 +16,8 @@ struct SweepFlags {
   std::string out;   // empty: a temporary folder, and the CSV on stdout
   size_t jobs = 1;   // worker processes
   bool quiet = false;
+  std::string shard;               // "i/N": run the points p with p mod N = i
+  std::vector<std::string> merge;  // shards' directories to join into one table
 };
 
 CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags);

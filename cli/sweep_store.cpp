@@ -45,6 +45,22 @@ std::string sweep_fingerprint(const std::string& sweep_file, const std::string& 
   return record.dump(2) + "\n";
 }
 
+void require_sweep_dir(const fs::path& dir, const std::string& fingerprint) {
+  const fs::path record = dir / kRecord;
+  if (!fs::exists(record)) throw std::runtime_error(dir.string() + " holds no " + kRecord + ": not a sweep's directory");
+  if (read_text(record) != fingerprint) {
+    throw std::runtime_error(dir.string() + " holds the points of another sweep (its " + kRecord +
+                             " differs: another sweep file, architecture or tessel build)");
+  }
+}
+
+fs::path point_dir_in(const fs::path& dir, uint64_t point) { return dir / "points" / std::to_string(point); }
+
+bool point_ran_in(const fs::path& dir, uint64_t point) {
+  const fs::path folder = point_dir_in(dir, point);
+  return fs::exists(folder / "summary.json") || fs::exists(folder / "error.txt");
+}
+
 SweepStore::SweepStore(fs::path dir, const std::string& fingerprint) : dir_(std::move(dir)) {
   const fs::path record = dir_ / kRecord;
   if (fs::exists(record)) {
@@ -69,7 +85,7 @@ SweepStore::SweepStore(fs::path dir, const std::string& fingerprint) : dir_(std:
   }
 }
 
-fs::path SweepStore::point_dir(uint64_t point) const { return dir_ / "points" / std::to_string(point); }
+fs::path SweepStore::point_dir(uint64_t point) const { return point_dir_in(dir_, point); }
 
 bool SweepStore::finished(uint64_t point) const { return fs::exists(point_dir(point) / "summary.json"); }
 
@@ -84,6 +100,11 @@ void SweepStore::commit(uint64_t point) const {
   const fs::path target = point_dir(point);
   fs::remove_all(target);
   fs::rename(dir_ / "points" / (kScratchPrefix + std::to_string(point)), target);
+}
+
+void SweepStore::adopt(uint64_t point, const fs::path& from) const {
+  fs::copy(from, scratch(point), fs::copy_options::recursive);
+  commit(point);
 }
 
 void SweepStore::write_table(const std::string& csv) const { replace_file(dir_ / "sweep.csv", csv); }

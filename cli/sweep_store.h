@@ -15,6 +15,13 @@ namespace tessel::cli {
 // the sweep file's and the architecture file's text and the tessel build.
 std::string sweep_fingerprint(const std::string& sweep_file, const std::string& arch_file);
 
+// Throws std::runtime_error naming `dir` when it holds no sweep or another one than
+// `fingerprint` (a shard's directory, for --merge).
+void require_sweep_dir(const std::filesystem::path& dir, const std::string& fingerprint);
+// A point's folder in the sweep directory `dir`, and whether it ran (to its reports or to an error).
+std::filesystem::path point_dir_in(const std::filesystem::path& dir, uint64_t point);
+bool point_ran_in(const std::filesystem::path& dir, uint64_t point);
+
 class SweepStore {
  public:
   // Creates `dir`, or opens the one a run of the same sweep (`fingerprint`) left, clearing
@@ -30,6 +37,8 @@ class SweepStore {
   std::filesystem::path scratch(uint64_t point) const;
   // Makes the scratch the point's folder, replacing what an earlier attempt left.
   void commit(uint64_t point) const;
+  // Commits a copy of the point's folder `from` (another directory's) as the point's.
+  void adopt(uint64_t point, const std::filesystem::path& from) const;
   void write_table(const std::string& csv) const;
 
  private:
