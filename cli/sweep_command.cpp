@@ -40,23 +40,47 @@ const char* const kFigures[] = {
     "total_cycles", "seconds",          "ttft_s",    "tpot_s",   "tokens_per_s", "utilization",
     "macs",         "dram_read_bytes", "dram_write_bytes", "energy_pj", "area_mm2"};
 
-// The run flags of the spec, checked once as `tessel run` checks them.
-RunFlags parse_run_flags(const SweepSpec& spec) {
+// Run flags, parsed as `tessel run` parses them; a bad one is an error naming the sweep file
+// and `key`.
+RunFlags parse_run_flags(const SweepSpec& spec, const std::vector<std::string>& run_args, const std::string& key) {
   CLI::App app;
   RunFlags flags;
   add_run_command(app, flags);
   std::vector<std::string> args = {"run", "--arch", "point.yaml"};
-  args.insert(args.end(), spec.run_args.begin(), spec.run_args.end());
+  args.insert(args.end(), run_args.begin(), run_args.end());
   std::vector<const char*> argv = {"tessel"};
   for (const std::string& arg : args) argv.push_back(arg.c_str());
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError& error) {
-    throw FlagError(spec.file + ": key 'run': " + error.what());
+    throw FlagError(spec.file + ": key '" + key + "': " + error.what());
   }
   flags.quiet = true;
   flags.out.clear();
   return flags;
+}
+
+// The spec's run flags with each value of each run-flag axis, checked before any point runs.
+void check_run_flags(const SweepSpec& spec) {
+  parse_run_flags(spec, spec.run_args, "run");
+  for (const SweepAxis& axis : spec.axes) {
+    for (const std::string& value : axis.labels) {
+      if (axis.run_flag.empty()) continue;
+      std::vector<std::string> args = spec.run_args;
+      args.push_back("--" + axis.run_flag);
+      if (value != "true") args.push_back(value);
+      if (value != "false") parse_run_flags(spec, args, "vary." + axis.key + ": " + value);
+    }
+  }
+}
+
+// The models the sweep runs: a run.model axis's values, or the one of its run flags.
+std::vector<std::string> models_of(const SweepSpec& spec) {
+  for (const SweepAxis& axis : spec.axes) {
+    if (axis.run_flag == "model") return axis.labels;
+  }
+  const std::string model = parse_run_flags(spec, spec.run_args, "run").model;
+  return model.empty() ? std::vector<std::string>{} : std::vector<std::string>{model};
 }
 
 std::string point_text(const SweepSpec& spec, uint64_t point) {
@@ -76,14 +100,14 @@ void write_text(const fs::path& path, const std::string& text) {
 
 // Runs one point into its scratch folder (arch.yaml, the run's reports, or error.txt with the
 // reason), then commits it as points/<i>.
-void run_point(const SweepSpec& spec, const RunFlags& base, uint64_t point, const SweepStore& store, bool quiet) {
+void run_point(const SweepSpec& spec, uint64_t point, const SweepStore& store, bool quiet) {
   if (!quiet) std::cerr << "[" << point + 1 << "/" << spec.points() << "] " << point_text(spec, point) << std::endl;
   const fs::path dir = store.scratch(point);
   try {
     YAML::Emitter yaml;
     yaml << arch_at(spec, point);
     write_text(dir / "arch.yaml", std::string(yaml.c_str()) + "\n");
-    RunFlags flags = base;
+    RunFlags flags = parse_run_flags(spec, spec.run_args_at(point), "run");
     flags.target.arch = (dir / "arch.yaml").string();
     sim::ReportBundle reports = execute_run(flags);
     // Named from the sweep's directory, so that a point's reports are the same wherever it is.
@@ -126,8 +150,8 @@ class InterruptGuard {
 // simulation at a time per process): worker j takes the j-th, (j + jobs)-th, ... of them. A
 // worker dies with the sweep. The sweep polls its workers, and says on stderr how many points
 // are done and how long the rest should take.
-void run_points(const SweepSpec& spec, const RunFlags& base, const std::vector<uint64_t>& points,
-                const SweepStore& store, size_t jobs, bool quiet) {
+void run_points(const SweepSpec& spec, const std::vector<uint64_t>& points, const SweepStore& store, size_t jobs,
+                bool quiet) {
   std::vector<uint64_t> todo;
   for (const uint64_t point : points) {
     if (store.finished(point)) continue;
@@ -166,7 +190,7 @@ void run_points(const SweepSpec& spec, const RunFlags& base, const std::vector<u
       signal(SIGTERM, SIG_DFL);
       // A worker never returns into the sweep's code, whatever happens to it.
       try {
-        for (size_t i = worker; i < todo.size(); i += count) run_point(spec, base, todo[i], store, quiet);
+        for (size_t i = worker; i < todo.size(); i += count) run_point(spec, todo[i], store, quiet);
       } catch (const std::exception& error) {
         std::cerr << "tessel: sweep worker: " << error.what() << std::endl;
         _exit(1);
@@ -364,9 +388,9 @@ CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
 
 int sweep_command(const SweepFlags& flags) {
   const SweepSpec spec = read_sweep_spec(flags.spec);
-  const RunFlags base = parse_run_flags(spec);
+  check_run_flags(spec);
   // Once for the sweep; each point's summary.json lists them too.
-  if (!base.model.empty()) print_warnings(load_model(base.model).warnings);
+  for (const std::string& model : models_of(spec)) print_warnings(load_model(model).warnings);
   const std::string fingerprint = sweep_fingerprint(spec.file, spec.arch_file);
   if (!flags.merge.empty()) return merge_shards(flags, spec, fingerprint);
   const bool temporary = flags.out.empty();
@@ -381,7 +405,7 @@ int sweep_command(const SweepFlags& flags) {
   const SweepStore store(temporary ? scratch->path() : fs::path(flags.out), fingerprint);
   {
     const InterruptGuard interrupts;
-    run_points(spec, base, points, store, flags.jobs, flags.quiet);
+    run_points(spec, points, store, flags.jobs, flags.quiet);
   }
   std::ostringstream csv;
   const int status = write_table(spec, points, [&](uint64_t point) { return store.point_dir(point); }, csv);

@@ -1,6 +1,10 @@
 #include "cli/sweep_spec.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
+#include <random>
+#include <set>
 
 #include "arch/config_error.h"
 #include "arch/yaml_fields.h"
@@ -38,23 +42,48 @@ YAML::Node find_key(const YAML::Node& root, const std::string& dotted) {
   }
 }
 
+// The flags a sweep sets itself, or that cannot run in a point.
+void refuse_reserved_flag(const Reader& reader, const Field& field, const std::string& flag) {
+  if (flag == "arch" || flag == "out" || flag == "quiet") {
+    reader.fail(field, "is set by the sweep itself (the point's architecture, --out, --quiet)");
+  }
+  if (flag == "help" || flag == "h") reader.fail(field, "asks for `tessel run`'s help, which a sweep point cannot run");
+}
+
+constexpr const char* kRunPrefix = "run.";
+
 SweepAxis read_axis(const Reader& reader, const Mapping::Entry& entry, const YAML::Node& arch,
                     const std::string& arch_file) {
-  const YAML::Node target = find_key(arch, entry.name);
-  if (!target.IsDefined()) reader.fail(entry.field, "is not a key of " + arch_file);
-  if (!target.IsScalar()) {
-    reader.fail(entry.field, "names " + arch::yaml::describe(target) + " in " + arch_file + ", not one value");
+  SweepAxis axis{entry.name, {}, {}, {}};
+  if (entry.name.rfind(kRunPrefix, 0) == 0) {
+    axis.run_flag = entry.name.substr(std::string(kRunPrefix).size());
+    refuse_reserved_flag(reader, entry.field, axis.run_flag);
+  } else {
+    const YAML::Node target = find_key(arch, entry.name);
+    if (!target.IsDefined()) {
+      reader.fail(entry.field, "is not a key of " + arch_file + " (a `tessel run` flag is varied as " + kRunPrefix +
+                                   entry.name + ")");
+    }
+    if (!target.IsScalar()) {
+      reader.fail(entry.field, "names " + arch::yaml::describe(target) + " in " + arch_file + ", not one value");
+    }
   }
   if (!entry.field.node.IsSequence() || entry.field.node.size() == 0) {
     reader.fail(entry.field, "must be a list of the values to try, got " + arch::yaml::describe(entry.field.node));
   }
-  SweepAxis axis{entry.name, {}, {}};
   for (const Field& value : reader.list(entry.field)) {
     if (!value.node.IsScalar()) reader.fail(value, "must be one value, got " + arch::yaml::describe(value.node));
     axis.values.push_back(value.node);
     axis.labels.push_back(value.node.Scalar());
   }
   return axis;
+}
+
+// "--flag value"; a flag without a value for true, nothing for false.
+void append_flag(std::vector<std::string>& args, const std::string& flag, const std::string& value) {
+  if (value == "false") return;
+  args.push_back("--" + flag);
+  if (value != "true") args.push_back(value);
 }
 
 std::vector<std::string> read_run_args(const Reader& reader, const Field& run) {
@@ -65,33 +94,90 @@ std::vector<std::string> read_run_args(const Reader& reader, const Field& run) {
   for (const auto& item : run.node) {
     const std::string flag = item.first.Scalar();
     const Field field{item.second, run.key + "." + flag, static_cast<int>(item.first.Mark().line) + 1};
-    if (flag == "arch" || flag == "out" || flag == "quiet") {
-      reader.fail(field, "is set by the sweep itself (the point's architecture, --out, --quiet)");
-    }
-    if (flag == "help" || flag == "h") {
-      reader.fail(field, "asks for `tessel run`'s help, which a sweep point cannot run");
-    }
+    refuse_reserved_flag(reader, field, flag);
     if (!item.second.IsScalar()) reader.fail(field, "must be one value, got " + arch::yaml::describe(item.second));
-    const std::string value = item.second.Scalar();
-    if (value == "true") {
-      args.push_back("--" + flag);
-    } else if (value != "false") {
-      args.push_back("--" + flag);
-      args.push_back(value);
-    }
+    append_flag(args, flag, item.second.Scalar());
   }
   return args;
+}
+
+// The grid's size, or nothing past 2^63 combinations.
+std::optional<uint64_t> grid_size(const std::vector<SweepAxis>& axes) {
+  uint64_t size = 1;
+  for (const SweepAxis& axis : axes) {
+    if (size > (uint64_t{1} << 63) / axis.values.size()) return std::nullopt;
+    size *= axis.values.size();
+  }
+  return size;
+}
+
+// `sample`: the points of a sampler (see sweep_spec.h); none for the grid.
+std::vector<std::vector<size_t>> read_sample(const Reader& reader, const Field& sample, const SweepSpec& spec) {
+  std::vector<std::vector<size_t>> points;
+  if (sample.node.IsScalar() && sample.node.Scalar() == "grid") return points;
+  if (sample.node.IsScalar() && sample.node.Scalar() == "zip") {
+    const size_t length = spec.axes.front().values.size();
+    for (const SweepAxis& axis : spec.axes) {
+      if (axis.values.size() != length) {
+        reader.fail(sample, "zip takes the i-th value of every axis: vary." + spec.axes.front().key + " has " +
+                                std::to_string(length) + " and vary." + axis.key + " " +
+                                std::to_string(axis.values.size()) + " values");
+      }
+    }
+    for (size_t i = 0; i < length; ++i) points.emplace_back(spec.axes.size(), i);
+    return points;
+  }
+  if (!sample.node.IsMap()) {
+    reader.fail(sample, "must be grid, zip, {random: N, seed: S} or {latin: N, seed: S}, got " +
+                            arch::yaml::describe(sample.node));
+  }
+  const Mapping fields(reader, sample, {"random", "latin", "seed"});
+  const std::optional<Field> random = fields.optional("random");
+  const std::optional<Field> latin = fields.optional("latin");
+  if (random.has_value() == latin.has_value()) reader.fail(sample, "needs one of random or latin (a count of points)");
+  const uint64_t count = reader.count(random ? *random : *latin);
+  const std::optional<Field> seed_field = fields.optional("seed");
+  std::mt19937_64 generator(seed_field ? reader.whole(*seed_field) : 1);
+  if (random) {
+    // Distinct combinations drawn uniformly (Floyd's method), in grid order.
+    const std::optional<uint64_t> size = grid_size(spec.axes);
+    if (size && count > *size) {
+      reader.fail(*random, "asks for " + std::to_string(count) + " distinct points of a grid of " +
+                               std::to_string(*size));
+    }
+    const uint64_t grid = size.value_or(uint64_t{1} << 63);
+    std::set<uint64_t> chosen;
+    for (uint64_t j = grid - count; j < grid; ++j) {
+      const uint64_t draw = std::uniform_int_distribution<uint64_t>(0, j)(generator);
+      if (!chosen.insert(draw).second) chosen.insert(j);
+    }
+    SweepSpec grid_spec;
+    grid_spec.axes = spec.axes;
+    for (const uint64_t point : chosen) points.push_back(grid_spec.coordinates(point));
+    return points;
+  }
+  // Latin hypercube: each axis's values in equal shares over the points, in an order of its own.
+  points.assign(count, std::vector<size_t>(spec.axes.size()));
+  for (size_t a = 0; a < spec.axes.size(); ++a) {
+    std::vector<uint64_t> strata(count);
+    for (uint64_t i = 0; i < count; ++i) strata[i] = i;
+    std::shuffle(strata.begin(), strata.end(), generator);
+    for (uint64_t i = 0; i < count; ++i) points[i][a] = static_cast<size_t>(strata[i] * spec.axes[a].values.size() / count);
+  }
+  return points;
 }
 
 }  // namespace
 
 uint64_t SweepSpec::points() const {
+  if (!sampled.empty()) return sampled.size();
   uint64_t count = 1;
   for (const SweepAxis& axis : axes) count *= axis.values.size();
   return count;
 }
 
 std::vector<size_t> SweepSpec::coordinates(uint64_t point) const {
+  if (!sampled.empty()) return sampled.at(point);
   std::vector<size_t> index(axes.size());
   for (size_t i = axes.size(); i-- > 0;) {
     index[i] = static_cast<size_t>(point % axes[i].values.size());
@@ -104,7 +190,7 @@ SweepSpec read_sweep_spec(const std::string& path) {
   const YAML::Node root = arch::yaml::parse_file(path);
   if (!root.IsMap()) throw arch::ConfigError(path, 1, "the file must be a YAML mapping of keys");
   const Reader reader(path);
-  const Mapping top(reader, {root, "", root.Mark().line + 1}, {"name", "arch", "vary", "run"});
+  const Mapping top(reader, {root, "", root.Mark().line + 1}, {"name", "arch", "vary", "run", "sample"});
   SweepSpec spec;
   spec.file = path;
   const Field arch_field = top.required("arch");
@@ -127,14 +213,33 @@ SweepSpec read_sweep_spec(const std::string& path) {
     const Mapping::Entry entry{item.first.Scalar(), {item.second, "vary." + item.first.Scalar(), line}};
     spec.axes.push_back(read_axis(reader, entry, spec.arch, spec.arch_file));
   }
-  spec.run_args = read_run_args(reader, top.required("run"));
+  if (const std::optional<Field> sample = top.optional("sample")) spec.sampled = read_sample(reader, *sample, spec);
+  const Field run = top.required("run");
+  spec.run_args = read_run_args(reader, run);
+  for (const SweepAxis& axis : spec.axes) {
+    for (const auto& item : run.node) {
+      if (axis.run_flag.empty() || item.first.Scalar() != axis.run_flag) continue;
+      const Field field{item.second, "run." + axis.run_flag, static_cast<int>(item.first.Mark().line) + 1};
+      reader.fail(field, "is varied by vary." + axis.key + " too: give it in one place");
+    }
+  }
   return spec;
+}
+
+std::vector<std::string> SweepSpec::run_args_at(uint64_t point) const {
+  std::vector<std::string> args = run_args;
+  const std::vector<size_t> index = coordinates(point);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (!axes[i].run_flag.empty()) append_flag(args, axes[i].run_flag, axes[i].labels[index[i]]);
+  }
+  return args;
 }
 
 YAML::Node arch_at(const SweepSpec& spec, uint64_t point) {
   YAML::Node arch = YAML::Clone(spec.arch);
   const std::vector<size_t> index = spec.coordinates(point);
   for (size_t i = 0; i < spec.axes.size(); ++i) {
+    if (!spec.axes[i].run_flag.empty()) continue;
     YAML::Node target = find_key(arch, spec.axes[i].key);
     target = YAML::Clone(spec.axes[i].values[index[i]]);  // assignment writes into the tree
   }

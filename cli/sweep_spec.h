@@ -1,15 +1,20 @@
-// A design-space sweep file: an architecture, the values each of some of its keys takes, and
-// the `tessel run` flags every point runs with. Every combination of the values is a point.
+// A design-space sweep file: an architecture, the values each of some of its keys and of some
+// run flags takes, and the `tessel run` flags every point runs with. Every combination of the
+// values is a point.
 //
 //   name: tpu_v4_dram                      # optional; names the output
 //   arch: ../arch/tpu_v4_like.yaml         # a tessel YAML file, relative to this one
-//   vary:                                  # dotted keys of that file (a list is indexed)
+//   vary:                                  # dotted keys of that file (a list is indexed),
 //     dram.bandwidth_gb_s: [600, 1200, 2400]
 //     array.rows: [64, 128]
+//     run.batch: [1, 8]                    # or run.<flag>: a `tessel run` flag
 //   run:                                   # `tessel run` flags without their dashes
 //     model: llama2-7b
 //     phase: decode
 //     no-check: true
+//   sample: grid                           # optional: every combination (grid, the default),
+//                                          # zip (the i-th value of each axis), or
+//                                          # {random: N, seed: S} / {latin: N, seed: S}
 #pragma once
 
 #include <cstdint>
@@ -21,9 +26,12 @@
 namespace tessel::cli {
 
 struct SweepAxis {
-  std::string key;                  // dotted, e.g. "dram.bandwidth_gb_s"
+  std::string key;                  // dotted, e.g. "dram.bandwidth_gb_s", or "run.batch"
   std::vector<YAML::Node> values;   // scalars, in the file's order
   std::vector<std::string> labels;  // the values as written
+  // A run flag's axis ("run.<flag>"): the flag it sets, e.g. "batch"; empty for an
+  // architecture key's.
+  std::string run_flag;
 };
 
 struct SweepSpec {
@@ -33,15 +41,21 @@ struct SweepSpec {
   YAML::Node arch;        // the architecture file's root
   std::vector<SweepAxis> axes;
   std::vector<std::string> run_args;  // e.g. {"--model", "llama2-7b", "--no-check"}
+  // The points a sampler chose, each a value index per axis; empty for the full grid.
+  std::vector<std::vector<size_t>> sampled;
 
   uint64_t points() const;
-  // The value index of each axis at `point` (the last axis varies fastest).
+  // The value index of each axis at `point` (the grid's last axis varies fastest).
   std::vector<size_t> coordinates(uint64_t point) const;
+  // The run flags of `point`: run_args, then each run-flag axis's flag and value.
+  std::vector<std::string> run_args_at(uint64_t point) const;
 };
 
 // Throws arch::ConfigError naming the file, line and key: an unknown key, a vary key the
 // architecture file does not have or that is not a scalar there, an empty or non-scalar
-// value list, a run flag that the sweep sets itself (arch, out, quiet), or help.
+// value list, a run flag that the sweep sets itself (arch, out, quiet), or help, or one both
+// set under run and varied; a sampler of more points than the grid has (random), or zip over
+// lists of different lengths.
 SweepSpec read_sweep_spec(const std::string& path);
 
 // The architecture at `point`: a copy of spec.arch with each axis's value set.

@@ -3,7 +3,10 @@
 // and key, and a point that fails says why in its row.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -119,7 +122,14 @@ INSTANTIATE_TEST_SUITE_P(
     Mistakes, BadSweepSpec,
     ::testing::Values(
         BadSweep{"unknown_arch_key", spec_text("  dram.bandwidth_gbs: [4, 8]\n"),
-                 ":3: key 'vary.dram.bandwidth_gbs': is not a key of " + kArch},
+                 ":3: key 'vary.dram.bandwidth_gbs': is not a key of " + kArch +
+                     " (a `tessel run` flag is varied as run.dram.bandwidth_gbs)"},
+        BadSweep{"run_flag_without_prefix", spec_text("  batch: [1, 2]\n"),
+                 ":3: key 'vary.batch': is not a key of " + kArch + " (a `tessel run` flag is varied as run.batch)"},
+        BadSweep{"run_flag_set_twice", spec_text("  run.seed: [1, 2]\n", "  gemm: 8,8,8\n  seed: 3\n"),
+                 ":6: key 'run.seed': is varied by vary.run.seed too: give it in one place"},
+        BadSweep{"run_flag_the_sweep_sets", spec_text("  run.out: [a, b]\n"),
+                 ":3: key 'vary.run.out': is set by the sweep itself (the point's architecture, --out, --quiet)"},
         BadSweep{"not_a_list", spec_text("  array.rows: 8\n"),
                  ":3: key 'vary.array.rows': must be a list of the values to try, got 8"},
         BadSweep{"a_whole_section", spec_text("  dram: [1, 2]\n"),
@@ -127,8 +137,83 @@ INSTANTIATE_TEST_SUITE_P(
         BadSweep{"run_sets_arch", spec_text("  array.rows: [4]\n", "  arch: other.yaml\n"),
                  ":5: key 'run.arch': is set by the sweep itself (the point's architecture, --out, --quiet)"},
         BadSweep{"unknown_top_key", "arch: " + kArch + "\nvary:\n  array.rows: [4]\nrun:\n  gemm: 8,8,8\nsweep: 1\n",
-                 ":6: key 'sweep': unknown key (allowed here: name, arch, vary, run)"}),
+                 ":6: key 'sweep': unknown key (allowed here: name, arch, vary, run, sample)"},
+        BadSweep{"zip_of_unequal_lists", spec_text("  array.rows: [4, 8]\n  array.cols: [4]\n") + "sample: zip\n",
+                 ":8: key 'sample': zip takes the i-th value of every axis: vary.array.rows has 2 and "
+                 "vary.array.cols 1 values"},
+        BadSweep{"more_random_points_than_the_grid",
+                 spec_text("  array.rows: [4, 8]\n") + "sample:\n  random: 3\n",
+                 ":8: key 'sample.random': asks for 3 distinct points of a grid of 2"},
+        BadSweep{"random_and_latin", spec_text("  array.rows: [4, 8]\n") + "sample: {random: 1, latin: 1}\n",
+                 ":7: key 'sample': needs one of random or latin (a count of points)"},
+        BadSweep{"unknown_sampler", spec_text("  array.rows: [4, 8]\n") + "sample: sobol\n",
+                 ":7: key 'sample': must be grid, zip, {random: N, seed: S} or {latin: N, seed: S}, got sobol"}),
     [](const ::testing::TestParamInfo<BadSweep>& param) { return param.param.name; });
+
+// A run flag varies beside architecture keys: the batch of a decode step, every combination,
+// the flag's values checked before any point runs.
+TEST(Sweep, RunFlagsAreAxesToo) {
+  const testing::TempFile spec(
+      "sweep_run_axis.yaml",
+      spec_text("  array.rows: [4, 8]\n  run.batch: [1, 4]\n", "  model: tiny\n  phase: decode\n  no-check: true\n"));
+  const auto result = testing::run_tessel("sweep --quiet --spec " + spec.path);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  std::vector<std::string> lines;
+  std::istringstream text(result.output);
+  for (std::string line; std::getline(text, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 5u) << result.output;
+  EXPECT_EQ(lines[0].rfind("point,array.rows,run.batch,total_cycles", 0), 0u) << lines[0];
+  EXPECT_EQ(column(lines, 2), (std::vector<std::string>{"1", "4", "1", "4"}));
+  // Four sequences take longer than one on the same array, and move more bytes.
+  const std::vector<std::string> cycles = column(lines, 3);
+  EXPECT_LT(std::stoull(cycles[0]), std::stoull(cycles[1])) << result.output;
+  EXPECT_LT(std::stoull(cycles[2]), std::stoull(cycles[3])) << result.output;
+
+  const testing::TempFile bad("sweep_run_axis_bad.yaml",
+                              spec_text("  run.batch: [1, 0]\n", "  model: tiny\n  phase: decode\n"));
+  const auto refused = testing::run_tessel("sweep --quiet --spec " + bad.path);
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("key 'vary.run.batch: 0'"), std::string::npos) << refused.output;
+  EXPECT_EQ(refused.output.find("point,"), std::string::npos) << "no point runs: " << refused.output;
+}
+
+std::vector<std::vector<size_t>> sampled_points(const std::string& name, const std::string& vary,
+                                                const std::string& sample) {
+  const testing::TempFile file(name + ".yaml", spec_text(vary) + "sample: " + sample + "\n");
+  const cli::SweepSpec spec = cli::read_sweep_spec(file.path);
+  std::vector<std::vector<size_t>> points;
+  for (uint64_t point = 0; point < spec.points(); ++point) points.push_back(spec.coordinates(point));
+  return points;
+}
+
+// zip pairs the lists' values in order; random draws distinct combinations, the same for the
+// same seed; a Latin hypercube gives each axis's values equal shares of the points.
+TEST(Sweep, SamplersChooseTheirPoints) {
+  using Points = std::vector<std::vector<size_t>>;
+  EXPECT_EQ(sampled_points("zip", "  array.rows: [2, 4, 8]\n  array.cols: [8, 4, 2]\n", "zip"),
+            (Points{{0, 0}, {1, 1}, {2, 2}}));
+  EXPECT_EQ(sampled_points("grid", "  array.rows: [2, 4]\n  array.cols: [8, 4]\n", "grid"),
+            (Points{{0, 0}, {0, 1}, {1, 0}, {1, 1}}));
+
+  const std::string grid = "  array.rows: [2, 3, 4, 5, 6, 7, 8]\n  array.cols: [2, 4, 6, 8]\n";
+  const Points random = sampled_points("random", grid, "{random: 10, seed: 7}");
+  ASSERT_EQ(random.size(), 10u);
+  EXPECT_TRUE(std::is_sorted(random.begin(), random.end())) << "in grid order";
+  EXPECT_EQ(std::adjacent_find(random.begin(), random.end()), random.end()) << "distinct";
+  EXPECT_EQ(sampled_points("random_again", grid, "{random: 10, seed: 7}"), random);
+  EXPECT_NE(sampled_points("random_other", grid, "{random: 10, seed: 8}"), random);
+  EXPECT_EQ(sampled_points("random_all", grid, "{random: 28}").size(), 28u);
+
+  const Points latin = sampled_points("latin", grid, "{latin: 14, seed: 3}");
+  ASSERT_EQ(latin.size(), 14u);
+  std::vector<int> rows(7), cols(4);
+  for (const std::vector<size_t>& point : latin) {
+    ++rows.at(point[0]);
+    ++cols.at(point[1]);
+  }
+  EXPECT_EQ(rows, std::vector<int>(7, 2)) << "each of 7 rows in 2 of 14 points";
+  for (const int share : cols) EXPECT_TRUE(share == 3 || share == 4) << share << " of 14 over 4 values";
+}
 
 TEST(Sweep, AnUnknownRunFlagIsRefused) {
   const testing::TempFile spec("sweep_flag.yaml", spec_text("  array.rows: [4]\n", "  frobnicate: 1\n"));
