@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +25,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/flag_bounds.h"
+#include "cli/pareto.h"
 #include "cli/run_command.h"
 #include "cli/sweep_spec.h"
 #include "cli/sweep_store.h"
@@ -271,52 +274,120 @@ std::vector<uint64_t> shard_points(const std::string& shard, uint64_t points) {
   return chosen;
 }
 
-// The table: a header, then a row per point of `points` from its folder (dir_of); returns the
-// exit status the rows make (a point that failed, or failed its numerics check).
-int write_table(const SweepSpec& spec, const std::vector<uint64_t>& points,
-                const std::function<fs::path(uint64_t)>& dir_of, std::ostream& csv) {
-  csv << "point";
-  for (const SweepAxis& axis : spec.axes) csv << ',' << sim::csv_field(axis.key);
-  for (const char* figure : kFigures) csv << ',' << figure;
-  csv << ",numerics_passed,error\n";
-  int status = 0;
+// The table, a row of CSV cells each: a header, then a row per point of `points` from its
+// folder (dir_of).
+struct Table {
+  std::vector<std::vector<std::string>> rows;
+  int status = 0;  // the exit status the rows make: a point that failed, or failed its numerics check
+
+  std::string csv() const {
+    std::string text;
+    for (const std::vector<std::string>& row : rows) {
+      for (size_t i = 0; i < row.size(); ++i) text += (i ? "," : "") + row[i];
+      text += '\n';
+    }
+    return text;
+  }
+};
+
+std::vector<std::string> table_header(const SweepSpec& spec) {
+  std::vector<std::string> header = {"point"};
+  for (const SweepAxis& axis : spec.axes) header.push_back(sim::csv_field(axis.key));
+  header.insert(header.end(), std::begin(kFigures), std::end(kFigures));
+  header.insert(header.end(), {"numerics_passed", "error"});
+  return header;
+}
+
+Table make_table(const SweepSpec& spec, const std::vector<uint64_t>& points,
+                 const std::function<fs::path(uint64_t)>& dir_of) {
+  Table table;
+  const std::vector<std::string> header = table_header(spec);
+  table.rows.push_back(header);
   for (const uint64_t point : points) {
     const fs::path dir = dir_of(point);
-    csv << point;
+    std::vector<std::string>& row = table.rows.emplace_back(std::vector<std::string>{std::to_string(point)});
     const std::vector<size_t> index = spec.coordinates(point);
-    for (size_t i = 0; i < spec.axes.size(); ++i) csv << ',' << sim::csv_field(spec.axes[i].labels[index[i]]);
+    for (size_t i = 0; i < spec.axes.size(); ++i) row.push_back(sim::csv_field(spec.axes[i].labels[index[i]]));
     std::ifstream error_file(dir / "error.txt");
     std::string error;
     std::getline(error_file, error);
     std::ifstream summary_file(dir / "summary.json");
     if (error.empty() && !summary_file) error = "the point's worker left no results";
     if (!error.empty()) {
-      for (size_t i = 0; i < std::size(kFigures) + 1; ++i) csv << ',';
-      csv << ',' << sim::csv_field(error) << '\n';
+      row.resize(header.size() - 1);
+      row.push_back(sim::csv_field(error));
       std::cerr << "tessel: sweep point " << point << " (" << point_text(spec, point) << "): " << error << '\n';
-      status = kExitInputError;
+      table.status = kExitInputError;
       continue;
     }
     const nlohmann::json summary = nlohmann::json::parse(summary_file);
-    for (const char* figure : kFigures) csv << ',' << csv_value(summary.value(figure, nlohmann::json()));
+    for (const char* figure : kFigures) row.push_back(csv_value(summary.value(figure, nlohmann::json())));
     // Empty when the point checked nothing (no-check), 1 or 0 when it did.
     const nlohmann::json& passed = summary["numerics"]["passed"];
-    if (passed == false && status == 0) status = kExitNumericsFailed;
-    csv << ',' << (passed.is_boolean() ? (passed.get<bool>() ? "1" : "0") : "") << ",\n";
+    if (passed == false && table.status == 0) table.status = kExitNumericsFailed;
+    row.push_back(passed.is_boolean() ? (passed.get<bool>() ? "1" : "0") : "");
+    row.emplace_back();
   }
-  return status;
+  return table;
 }
 
-// Writes the table to --out's sweep.csv, or to stdout without --out.
-void publish_table(const SweepFlags& flags, const SweepSpec& spec, size_t rows, const std::string& csv,
-                   const SweepStore* store) {
+// The table columns of --pareto's objectives; throws FlagError naming one the table lacks.
+std::vector<size_t> objective_columns(const std::vector<std::string>& header,
+                                      const std::vector<Objective>& objectives) {
+  std::vector<size_t> columns;
+  for (const Objective& objective : objectives) {
+    const auto at = std::find(header.begin(), header.end(), objective.column);
+    if (at == header.end()) {
+      std::string names;
+      for (size_t i = 1; i + 2 < header.size(); ++i) names += (i > 1 ? ", " : "") + header[i];
+      throw FlagError("--pareto: " + objective.column + " is not a column of sweep.csv (" + names + ")");
+    }
+    columns.push_back(static_cast<size_t>(at - header.begin()));
+  }
+  return columns;
+}
+
+// The rows of the table on the Pareto front of `objectives` (--pareto), with its header,
+// ordered by the first objective, best first; a row whose objectives are not all numbers is
+// on no front.
+std::string pareto_csv(const Table& table, const std::string& objectives_text) {
+  const std::vector<Objective> objectives = parse_objectives(objectives_text);
+  const std::vector<std::string>& header = table.rows.front();
+  const std::vector<size_t> columns = objective_columns(header, objectives);
+  std::vector<Goal> goals;
+  for (const Objective& objective : objectives) goals.push_back(objective.goal);
+  std::vector<std::vector<double>> values;
+  for (size_t r = 1; r < table.rows.size(); ++r) {
+    std::vector<double>& row = values.emplace_back();
+    for (const size_t column : columns) {
+      const std::string& cell = table.rows[r][column];
+      char* end = nullptr;
+      const double value = std::strtod(cell.c_str(), &end);
+      row.push_back(!cell.empty() && *end == '\0' ? value : std::nan(""));
+    }
+  }
+  std::vector<size_t> front = pareto_front(values, goals);
+  std::stable_sort(front.begin(), front.end(), [&](size_t a, size_t b) {
+    return goals[0] == Goal::Minimize ? values[a][0] < values[b][0] : values[a][0] > values[b][0];
+  });
+  Table chosen;
+  chosen.rows.push_back(header);
+  for (const size_t row : front) chosen.rows.push_back(table.rows[row + 1]);
+  return chosen.csv();
+}
+
+// Writes the table to --out's sweep.csv (and the Pareto front to pareto.csv), or to stdout
+// without --out.
+void publish_table(const SweepFlags& flags, const SweepSpec& spec, const Table& table, const SweepStore* store) {
   if (!store) {
-    std::cout << csv;
+    std::cout << table.csv();
     return;
   }
-  store->write_table(csv);
+  store->write_table("sweep.csv", table.csv());
+  if (!flags.pareto.empty()) store->write_table("pareto.csv", pareto_csv(table, flags.pareto));
   if (!flags.quiet) {
-    std::cerr << "tessel: " << rows << " points of " << spec.name << " in " << (store->dir() / "sweep.csv").string()
+    std::cerr << "tessel: " << table.rows.size() - 1 << " points of " << spec.name << " in "
+              << (store->dir() / "sweep.csv").string() << (flags.pareto.empty() ? "" : ", the front in pareto.csv")
               << '\n';
   }
 }
@@ -351,10 +422,9 @@ int merge_shards(const SweepFlags& flags, const SweepSpec& spec, const std::stri
   }
   std::vector<uint64_t> all(spec.points());
   for (uint64_t point = 0; point < spec.points(); ++point) all[point] = point;
-  std::ostringstream csv;
-  const int status = write_table(spec, all, [&](uint64_t point) { return source[point]; }, csv);
-  publish_table(flags, spec, all.size(), csv.str(), store ? &*store : nullptr);
-  return status;
+  const Table table = make_table(spec, all, [&](uint64_t point) { return source[point]; });
+  publish_table(flags, spec, table, store ? &*store : nullptr);
+  return table.status;
 }
 
 }  // namespace
@@ -379,6 +449,10 @@ CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
       "--merge", flags.merge,
       "Run nothing: join the shards' --out directories of this sweep into the table one run would have made "
       "(with --out, also a directory holding every point)");
+  sweep->add_option("--pareto", flags.pareto,
+                    "With --out: also write pareto.csv, the rows on the Pareto front of two or three sweep.csv "
+                    "columns, e.g. seconds,energy_pj (each minimized; tokens_per_s and utilization maximized; "
+                    ":min or :max to say)");
   shard->excludes(merge);
   merge->excludes(jobs);
   sweep->footer("Exit status: 0 every point ran, 1 bad input or a point failed (its row says why), 2 bad usage,\n"
@@ -391,6 +465,10 @@ int sweep_command(const SweepFlags& flags) {
   check_run_flags(spec);
   // Once for the sweep; each point's summary.json lists them too.
   for (const std::string& model : models_of(spec)) print_warnings(load_model(model).warnings);
+  if (!flags.pareto.empty()) {
+    objective_columns(table_header(spec), parse_objectives(flags.pareto));
+    if (flags.out.empty()) throw FlagError("--pareto needs --out: the front is written to pareto.csv beside sweep.csv");
+  }
   const std::string fingerprint = sweep_fingerprint(spec.file, spec.arch_file);
   if (!flags.merge.empty()) return merge_shards(flags, spec, fingerprint);
   const bool temporary = flags.out.empty();
@@ -407,10 +485,9 @@ int sweep_command(const SweepFlags& flags) {
     const InterruptGuard interrupts;
     run_points(spec, points, store, flags.jobs, flags.quiet);
   }
-  std::ostringstream csv;
-  const int status = write_table(spec, points, [&](uint64_t point) { return store.point_dir(point); }, csv);
-  publish_table(flags, spec, points.size(), csv.str(), temporary ? nullptr : &store);
-  return status;
+  const Table table = make_table(spec, points, [&](uint64_t point) { return store.point_dir(point); });
+  publish_table(flags, spec, table, temporary ? nullptr : &store);
+  return table.status;
 }
 
 }  // namespace tessel::cli

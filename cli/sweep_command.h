@@ -18,6 +18,7 @@ struct SweepFlags {
   bool quiet = false;
   std::string shard;               // "i/N": run the points p with p mod N = i
   std::vector<std::string> merge;  // shards' directories to join into one table
+  std::string pareto;              // objectives: "seconds,energy_pj"
 };
 
 CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags);

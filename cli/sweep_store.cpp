@@ -107,6 +107,6 @@ void SweepStore::adopt(uint64_t point, const fs::path& from) const {
   commit(point);
 }
 
-void SweepStore::write_table(const std::string& csv) const { replace_file(dir_ / "sweep.csv", csv); }
+void SweepStore::write_table(const std::string& name, const std::string& csv) const { replace_file(dir_ / name, csv); }
 
 }  // namespace tessel::cli

@@ -39,7 +39,8 @@ class SweepStore {
   void commit(uint64_t point) const;
   // Commits a copy of the point's folder `from` (another directory's) as the point's.
   void adopt(uint64_t point, const std::filesystem::path& from) const;
-  void write_table(const std::string& csv) const;
+  // Replaces the file `name` of the directory whole.
+  void write_table(const std::string& name, const std::string& csv) const;
 
  private:
   std::filesystem::path dir_;

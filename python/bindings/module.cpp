@@ -12,6 +12,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/flag_bounds.h"
+#include "cli/pareto.h"
 #include "cli/run_command.h"
 #include "cli/train_command.h"
 #include "sim/report/plan_layout.h"
@@ -195,6 +196,21 @@ py::dict reports_dict(const tessel::sim::ReportBundle& reports) {
   return out;
 }
 
+// The rows (each a value per objective) on the Pareto front of `objectives` (cli/pareto.h), in
+// row order, and whether each objective is maximized.
+py::dict pareto_front(const std::vector<std::vector<double>>& rows, const std::string& objectives) {
+  std::vector<tessel::cli::Goal> goals;
+  py::list maximize;
+  for (const tessel::cli::Objective& objective : tessel::cli::parse_objectives(objectives)) {
+    goals.push_back(objective.goal);
+    maximize.append(objective.goal == tessel::cli::Goal::Maximize);
+  }
+  py::dict out;
+  out["rows"] = tessel::cli::pareto_front(rows, goals);
+  out["maximize"] = maximize;
+  return out;
+}
+
 py::dict run(const py::dict& options) { return reports_dict(tessel::cli::execute_run(run_flags(options))); }
 
 py::dict train(const py::dict& options) { return reports_dict(tessel::cli::execute_train(train_flags(options))); }
@@ -252,4 +268,6 @@ PYBIND11_MODULE(_tessel, m) {
         "Runs what `tessel train --search` runs; returns plans_csv and summary (JSON text)");
   m.def("arch_figures", &arch_figures, py::arg("path"), "Clock, peak MACs a cycle per format, DRAM bytes a cycle");
   m.def("presets", &tessel::workloads::preset_names, "The model presets --model accepts");
+  m.def("pareto_front", &pareto_front, py::arg("rows"), py::arg("objectives"),
+        "The rows on the Pareto front of objectives (as `tessel sweep --pareto` takes them): {rows, maximize}");
 }

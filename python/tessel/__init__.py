@@ -14,6 +14,7 @@ TesselError with the command line's message.
 from _tessel import TesselError
 
 from .arch import Arch
+from .pareto import pareto
 from .result import Result
 from .run import run
 from .sweep import sweep
@@ -22,5 +23,5 @@ from .train import search_plans, train
 from . import plots
 from .workloads import Gemm, Model, Topology, presets
 
-__all__ = ["Arch", "Gemm", "Model", "Result", "System", "TesselError", "Topology", "plots", "presets", "run",
-           "search_plans", "sweep", "train"]
+__all__ = ["Arch", "Gemm", "Model", "Result", "System", "TesselError", "Topology", "pareto", "plots", "presets",
+           "run", "search_plans", "sweep", "train"]

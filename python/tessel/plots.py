@@ -1,8 +1,17 @@
 """Plots of a Result with matplotlib: the roofline with the operators on it, where the time
-and energy go, and the memory traffic per level."""
+and energy go, and the memory traffic per level; and of a sweep's table, its Pareto front.
+Each returns the Axes it drew on (an array of them for breakdown)."""
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+from .pareto import objective_columns, pareto as pareto_front
+
+# Axis labels of the summary figures a sweep's table carries.
+_LABELS = {"seconds": "time (s)", "ttft_s": "time to first token (s)", "tpot_s": "time per output token (s)",
+           "tokens_per_s": "tokens/s", "energy_pj": "energy (pJ)", "total_cycles": "cycles",
+           "utilization": "utilization", "area_mm2": "area (mm²)", "macs": "MACs",
+           "dram_read_bytes": "DRAM read (bytes)", "dram_write_bytes": "DRAM written (bytes)"}
 
 
 def operators(result):
@@ -82,4 +91,18 @@ def traffic(result, ax=None):
     ax.set(xlabel="MB", title="memory traffic per level")
     ax.invert_yaxis()
     ax.legend(loc="lower right")
+    return ax
+
+
+def pareto(frame, objectives, ax=None):
+    """Every row of a sweep's table by the first two objectives, the Pareto front of all of them
+    (tessel.pareto) marked and joined, best first."""
+    ax = ax or plt.subplots(figsize=(6, 4.5))[1]
+    _, columns = objective_columns(objectives)
+    x, y = columns[0], columns[1]
+    front = pareto_front(frame, objectives)
+    ax.scatter(frame[x], frame[y], color="lightgrey", label="points", zorder=2)
+    ax.plot(front[x], front[y], marker="o", color="tab:red", label="Pareto front", zorder=3)
+    ax.set(xlabel=_LABELS.get(x, x), ylabel=_LABELS.get(y, y), title="Pareto front of " + ", ".join(columns))
+    ax.legend(loc="best")
     return ax

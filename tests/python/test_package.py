@@ -208,3 +208,29 @@ def test_summaries_record_the_version_and_commit(root, tessel_program):
     result = tessel.run(root / "configs/arch/array_8x8.yaml", tessel.Gemm(8, 8, 8))
     version, commit = result.summary["tessel_version"], result.summary["tessel_commit"]
     assert done.stdout == f"tessel {version} (commit {commit})\n"
+
+
+def test_pareto_front_equals_the_command_lines(root, tessel_program, tmp_path):
+    spec = tmp_path / "pareto.yaml"
+    spec.write_text(f"arch: {root / 'configs/arch/array_8x8.yaml'}\nvary:\n  array.rows: [2, 4, 8]\n"
+                    "  array.cols: [2, 4, 8]\n  dram.bandwidth_gb_s: [4, 16]\nrun:\n  gemm: 64,96,128\n"
+                    "  no-check: true\n")
+    done = cli(tessel_program, root, "sweep", "--quiet", "--spec", str(spec), "--pareto", "seconds,energy_pj",
+               "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    table = pandas.read_csv(tmp_path / "out/sweep.csv")
+    expected = pandas.read_csv(tmp_path / "out/pareto.csv")
+    front = tessel.pareto(table, ["seconds", "energy_pj"])
+    assert list(front["point"]) == list(expected["point"])
+    assert len(front) >= 2 and front["seconds"].is_monotonic_increasing
+    # A rate is maximized: the front of (tokens/s, energy) is the same rows as (seconds, energy).
+    rates = table.assign(tokens_per_s=1 / table["seconds"])
+    assert sorted(tessel.pareto(rates, "tokens_per_s,energy_pj")["point"]) == sorted(front["point"])
+    ax = tessel.plots.pareto(table, "seconds,energy_pj")
+    assert len(ax.collections[0].get_offsets()) == len(table)
+    assert len(ax.lines[0].get_xdata()) == len(front)
+    assert ax.get_xlabel() == "time (s)" and ax.get_ylabel() == "energy (pJ)"
+    with pytest.raises(KeyError, match="joules"):
+        tessel.pareto(table, "seconds,joules")
+    with pytest.raises(tessel.TesselError, match="two or three objectives"):
+        tessel.pareto(table, "seconds")
