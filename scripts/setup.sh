@@ -18,6 +18,7 @@ packages=(
   libgtest-dev libbenchmark-dev          # tests and benchmarks
   pybind11-dev python3-dev               # the Python module, for Debian's /usr/bin/python3
   python3-yaml python3-numpy python3-pandas python3-matplotlib  # the tessel Python package
+  python3-distributed                    # tessel.sweep on a Dask cluster
   python3-pytest python3-nbclient python3-nbformat python3-ipykernel  # Python tests, notebooks
 )
 

@@ -81,5 +81,11 @@ class Arch:
         """Clock, peak MACs a cycle per format and DRAM bytes a cycle (None: unlimited)."""
         return _tessel.arch_figures(self.path())
 
+    def __getstate__(self):
+        # The file a dict was written to is this process's: another (a Dask worker) writes its own.
+        state = self.__dict__.copy()
+        state["_written"] = None
+        return state
+
     def __repr__(self):
         return f"Arch({self._path or self.name!r})"

@@ -2,6 +2,7 @@
 
 import _tessel
 
+from . import simulator
 from .arch import Arch
 from .result import Result
 from .system import System
@@ -23,7 +24,8 @@ def run(hardware, workload, *, dtype=None, dataflow=None, objective="latency", c
                "trace": None if trace is None else str(trace), "decode_stride": decode_stride, "progress": progress}
     options["system" if isinstance(hardware, System) else "arch"] = hardware.path()
     options.update(workload.options())
-    native = _tessel.run(options)
+    with simulator.lock:
+        native = _tessel.run(options)
     if trace is not None:
         with open(trace, "w", encoding="utf-8") as file:
             file.write(native["trace"])

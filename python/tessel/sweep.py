@@ -1,5 +1,6 @@
-"""Many runs at once: one row of figures per case, optionally in worker processes (SystemC
-runs one simulation at a time per process, so parallel sweeps need processes, not threads)."""
+"""Many runs at once: one row of figures per case, optionally in worker processes or on a Dask
+cluster (SystemC runs one simulation at a time per process, so parallel sweeps need processes,
+not threads)."""
 
 import multiprocessing
 
@@ -19,14 +20,19 @@ def _run_case(case):
     return {**labels, **{key: summary.get(key) for key in SUMMARY_KEYS}}
 
 
-def sweep(cases, processes=1):
+def sweep(cases, processes=1, client=None):
     """Runs each case, a dict with "arch" (an Arch or a path), "workload", optionally run()'s
     keyword arguments (dtype, check, ...), and any other keys as labels, and returns a
     DataFrame: the labels, then the summary's figures (SUMMARY_KEYS), numeric columns (floats
     with NaN where a run has no such figure). With processes > 1 the cases run in that many
-    worker processes, in order. A failing case raises its TesselError here."""
+    worker processes, in order. With a dask.distributed `client`, on its cluster's workers
+    (each worker process runs one case at a time; a case whose worker dies runs again on
+    another), the same table; files the cases name must be at the same paths on the workers.
+    A failing case raises its TesselError here."""
     cases = list(cases)
-    if processes <= 1:
+    if client is not None:
+        rows = client.gather(client.map(_run_case, cases, pure=False))
+    elif processes <= 1:
         rows = [_run_case(case) for case in cases]
     else:
         with multiprocessing.get_context("fork").Pool(processes) as pool:

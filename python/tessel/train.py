@@ -5,6 +5,7 @@ import io
 import _tessel
 import pandas
 
+from . import simulator
 from .arch import Arch
 from .result import Result
 from .system import System
@@ -29,7 +30,8 @@ def train(hardware, model, *, global_batch=8, micro_batch=1, seq=2048, tp=1, pp=
                "collective": collective, "check": check, "seed": seed, "confirm": confirm,
                "trace": None if trace is None else str(trace), "progress": progress}
     options["system" if isinstance(hardware, System) else "arch"] = hardware.path()
-    native = _tessel.train(options)
+    with simulator.lock:
+        native = _tessel.train(options)
     if trace is not None:
         with open(trace, "w", encoding="utf-8") as file:
             file.write(native["trace"])
@@ -50,5 +52,6 @@ def search_plans(hardware, model, *, global_batch=8, seq=2048, ep=1, expert_skew
                "lora_rank": lora_rank, "collective": collective, "search_full": full, "jobs": jobs,
                "progress": progress}
     options["system" if isinstance(hardware, System) else "arch"] = hardware.path()
-    native = _tessel.search_plans(options)
+    with simulator.lock:
+        native = _tessel.search_plans(options)
     return pandas.read_csv(io.StringIO(native["plans_csv"]))
