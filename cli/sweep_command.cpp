@@ -27,6 +27,7 @@
 #include "cli/flag_bounds.h"
 #include "cli/pareto.h"
 #include "cli/run_command.h"
+#include "cli/sweep_expression.h"
 #include "cli/sweep_spec.h"
 #include "cli/sweep_store.h"
 #include "sim/report/common.h"
@@ -101,15 +102,49 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!file) throw std::runtime_error("cannot write " + path.string());
 }
 
-// Runs one point into its scratch folder (arch.yaml, the run's reports, or error.txt with the
-// reason), then commits it as points/<i>.
+// The first constraint the point breaks, with the values it read; empty when it keeps them all.
+std::string broken_constraint(const SweepSpec& spec, const YAML::Node& arch, const std::string& arch_file) {
+  if (spec.constraints.empty()) return "";
+  const sim::DeviceFacts facts = load_device(arch_file)->facts();
+  const auto lookup = [&](const std::string& name) -> std::optional<double> {
+    if (name == "area_mm2") return facts.area_mm2;
+    if (name == "clock_hz") return facts.clock_hz;
+    if (name == "peak_macs_per_cycle") return facts.peak_macs_per_cycle(facts.peaks.front().dtype);
+    if (name == "dram_capacity_bytes") {
+      const std::optional<uint64_t> bytes = facts.dram_capacity_bytes();
+      return bytes ? std::optional<double>(static_cast<double>(*bytes)) : std::nullopt;
+    }
+    if (name == "dram_bytes_per_cycle") return facts.dram_bytes_per_cycle();
+    return number_at(arch, name);
+  };
+  for (const std::string& constraint : spec.constraints) {
+    if (holds(constraint, lookup)) continue;
+    std::ostringstream reason;
+    reason << "breaks " << constraint << " (";
+    const std::vector<std::string> names = names_in(constraint);
+    for (size_t i = 0; i < names.size(); ++i) reason << (i ? ", " : "") << names[i] << " = " << *lookup(names[i]);
+    reason << ")";
+    return reason.str();
+  }
+  return "";
+}
+
+// Runs one point into its scratch folder (arch.yaml, the run's reports, skipped.txt with the
+// constraint it breaks, or error.txt with the reason), then commits it as points/<i>.
 void run_point(const SweepSpec& spec, uint64_t point, const SweepStore& store, bool quiet) {
   if (!quiet) std::cerr << "[" << point + 1 << "/" << spec.points() << "] " << point_text(spec, point) << std::endl;
   const fs::path dir = store.scratch(point);
   try {
     YAML::Emitter yaml;
-    yaml << arch_at(spec, point);
+    const YAML::Node arch = arch_at(spec, point);
+    yaml << arch;
     write_text(dir / "arch.yaml", std::string(yaml.c_str()) + "\n");
+    const std::string broken = broken_constraint(spec, arch, (dir / "arch.yaml").string());
+    if (!broken.empty()) {
+      write_text(dir / "skipped.txt", broken + "\n");
+      store.commit(point);
+      return;
+    }
     RunFlags flags = parse_run_flags(spec, spec.run_args_at(point), "run");
     flags.target.arch = (dir / "arch.yaml").string();
     sim::ReportBundle reports = execute_run(flags);
@@ -308,6 +343,13 @@ Table make_table(const SweepSpec& spec, const std::vector<uint64_t>& points,
     std::vector<std::string>& row = table.rows.emplace_back(std::vector<std::string>{std::to_string(point)});
     const std::vector<size_t> index = spec.coordinates(point);
     for (size_t i = 0; i < spec.axes.size(); ++i) row.push_back(sim::csv_field(spec.axes[i].labels[index[i]]));
+    std::ifstream skipped_file(dir / "skipped.txt");
+    std::string skipped;
+    if (std::getline(skipped_file, skipped)) {
+      row.resize(header.size() - 1);
+      row.push_back(sim::csv_field("skipped: " + skipped));
+      continue;
+    }
     std::ifstream error_file(dir / "error.txt");
     std::string error;
     std::getline(error_file, error);

@@ -1,6 +1,7 @@
 #include "cli/sweep_spec.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <optional>
 #include <random>
@@ -8,6 +9,7 @@
 
 #include "arch/config_error.h"
 #include "arch/yaml_fields.h"
+#include "cli/sweep_expression.h"
 
 namespace tessel::cli {
 
@@ -162,12 +164,67 @@ std::vector<std::vector<size_t>> read_sample(const Reader& reader, const Field& 
     std::vector<uint64_t> strata(count);
     for (uint64_t i = 0; i < count; ++i) strata[i] = i;
     std::shuffle(strata.begin(), strata.end(), generator);
-    for (uint64_t i = 0; i < count; ++i) points[i][a] = static_cast<size_t>(strata[i] * spec.axes[a].values.size() / count);
+    for (uint64_t i = 0; i < count; ++i) {
+      points[i][a] = static_cast<size_t>(strata[i] * spec.axes[a].values.size() / count);
+    }
   }
   return points;
 }
 
+// `derive`: each key a scalar of the architecture that no axis varies, each expression over
+// keys with numbers at the first point (the values of later points are numbers too).
+void read_derived(const Reader& reader, const Field& derive, SweepSpec& spec) {
+  if (!derive.node.IsMap()) {
+    reader.fail(derive, "must map architecture keys to expressions, got " + arch::yaml::describe(derive.node));
+  }
+  for (const auto& item : derive.node) {
+    const std::string key = item.first.Scalar();
+    const Field field{item.second, "derive." + key, static_cast<int>(item.first.Mark().line) + 1};
+    const YAML::Node target = find_key(spec.arch, key);
+    if (!target.IsDefined() || !target.IsScalar()) reader.fail(field, "is not one value of " + spec.arch_file);
+    for (const SweepAxis& axis : spec.axes) {
+      if (axis.key == key) reader.fail(field, "is varied by vary." + key + " too: give it in one place");
+    }
+    if (!item.second.IsScalar()) reader.fail(field, "must be an expression, got " + arch::yaml::describe(item.second));
+    spec.derived.emplace_back(key, item.second.Scalar());
+    try {
+      arch_at(spec, 0);
+    } catch (const ExpressionError& error) {
+      reader.fail(field, error.what());
+    }
+  }
+}
+
+// `constraints`: comparisons over the architecture's numbers and the device's figures.
+void read_constraints(const Reader& reader, const Field& constraints, SweepSpec& spec) {
+  for (const Field& item : reader.list(constraints)) {
+    if (!item.node.IsScalar()) reader.fail(item, "must be a comparison, got " + arch::yaml::describe(item.node));
+    const std::string text = item.node.Scalar();
+    try {
+      for (const std::string& name : names_in(text)) {
+        const bool figure = std::find(kDeviceFigures.begin(), kDeviceFigures.end(), name) != kDeviceFigures.end();
+        if (!figure && !number_at(spec.arch, name)) {
+          std::string figures;
+          for (const std::string& known : kDeviceFigures) figures += (figures.empty() ? "" : ", ") + known;
+          reader.fail(item, name + " is neither a number of " + spec.arch_file + " nor a device figure (" + figures +
+                                ")");
+        }
+      }
+      holds(text, [](const std::string&) { return std::optional<double>(1.0); });
+    } catch (const ExpressionError& error) {
+      reader.fail(item, error.what());
+    }
+    spec.constraints.push_back(text);
+  }
+}
+
 }  // namespace
+
+std::optional<double> number_at(const YAML::Node& arch, const std::string& key) {
+  const YAML::Node node = find_key(arch, key);
+  if (!node.IsDefined() || !node.IsScalar()) return std::nullopt;
+  return arch::yaml::parse_number(node);
+}
 
 uint64_t SweepSpec::points() const {
   if (!sampled.empty()) return sampled.size();
@@ -190,7 +247,8 @@ SweepSpec read_sweep_spec(const std::string& path) {
   const YAML::Node root = arch::yaml::parse_file(path);
   if (!root.IsMap()) throw arch::ConfigError(path, 1, "the file must be a YAML mapping of keys");
   const Reader reader(path);
-  const Mapping top(reader, {root, "", root.Mark().line + 1}, {"name", "arch", "vary", "run", "sample"});
+  const Mapping top(reader, {root, "", root.Mark().line + 1},
+                    {"name", "arch", "vary", "run", "sample", "derive", "constraints"});
   SweepSpec spec;
   spec.file = path;
   const Field arch_field = top.required("arch");
@@ -214,6 +272,10 @@ SweepSpec read_sweep_spec(const std::string& path) {
     spec.axes.push_back(read_axis(reader, entry, spec.arch, spec.arch_file));
   }
   if (const std::optional<Field> sample = top.optional("sample")) spec.sampled = read_sample(reader, *sample, spec);
+  if (const std::optional<Field> derive = top.optional("derive")) read_derived(reader, *derive, spec);
+  if (const std::optional<Field> constraints = top.optional("constraints")) {
+    read_constraints(reader, *constraints, spec);
+  }
   const Field run = top.required("run");
   spec.run_args = read_run_args(reader, run);
   for (const SweepAxis& axis : spec.axes) {
@@ -242,6 +304,16 @@ YAML::Node arch_at(const SweepSpec& spec, uint64_t point) {
     if (!spec.axes[i].run_flag.empty()) continue;
     YAML::Node target = find_key(arch, spec.axes[i].key);
     target = YAML::Clone(spec.axes[i].values[index[i]]);  // assignment writes into the tree
+  }
+  for (const auto& [key, expression] : spec.derived) {
+    const double value = evaluate(expression, [&](const std::string& name) { return number_at(arch, name); });
+    YAML::Node target = find_key(arch, key);
+    // A whole number as an integer, so that integer keys (a buffer's KiB) read it.
+    if (value == std::floor(value) && std::abs(value) < 9e15) {
+      target = static_cast<long long>(value);
+    } else {
+      target = value;
+    }
   }
   return arch;
 }

@@ -15,9 +15,15 @@
 //   sample: grid                           # optional: every combination (grid, the default),
 //                                          # zip (the i-th value of each axis), or
 //                                          # {random: N, seed: S} / {latin: N, seed: S}
+//   derive:                                # optional: keys set from the point's values
+//     buffers.0.capacity_kib: array.rows * array.cols / 4
+//   constraints:                           # optional: a point that breaks one is skipped
+//     - area_mm2 <= 400
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -43,6 +49,12 @@ struct SweepSpec {
   std::vector<std::string> run_args;  // e.g. {"--model", "llama2-7b", "--no-check"}
   // The points a sampler chose, each a value index per axis; empty for the full grid.
   std::vector<std::vector<size_t>> sampled;
+  // Architecture keys set at each point from an expression (cli/sweep_expression.h) over its
+  // keys, in the file's order, each after the axes and the ones before it.
+  std::vector<std::pair<std::string, std::string>> derived;
+  // Comparisons over the point's keys and its device's figures (kDeviceFigures); a point that
+  // breaks one is skipped with the reason.
+  std::vector<std::string> constraints;
 
   uint64_t points() const;
   // The value index of each axis at `point` (the grid's last axis varies fastest).
@@ -51,14 +63,23 @@ struct SweepSpec {
   std::vector<std::string> run_args_at(uint64_t point) const;
 };
 
+// The device figures a constraint may name besides the architecture's keys.
+inline const std::vector<std::string> kDeviceFigures = {"area_mm2", "clock_hz", "peak_macs_per_cycle",
+                                                        "dram_capacity_bytes", "dram_bytes_per_cycle"};
+
 // Throws arch::ConfigError naming the file, line and key: an unknown key, a vary key the
 // architecture file does not have or that is not a scalar there, an empty or non-scalar
 // value list, a run flag that the sweep sets itself (arch, out, quiet), or help, or one both
 // set under run and varied; a sampler of more points than the grid has (random), or zip over
-// lists of different lengths.
+// lists of different lengths; a derived key that is no scalar of the architecture or is varied,
+// an expression that does not parse or names what has no value.
 SweepSpec read_sweep_spec(const std::string& path);
 
-// The architecture at `point`: a copy of spec.arch with each axis's value set.
+// The number `key` holds in the architecture `arch`; nothing when it holds none.
+std::optional<double> number_at(const YAML::Node& arch, const std::string& key);
+
+// The architecture at `point`: a copy of spec.arch with each axis's value set, then each
+// derived key's. Throws ExpressionError for a derived value the point cannot compute.
 YAML::Node arch_at(const SweepSpec& spec, uint64_t point);
 
 }  // namespace tessel::cli

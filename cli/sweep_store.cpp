@@ -47,7 +47,9 @@ std::string sweep_fingerprint(const std::string& sweep_file, const std::string& 
 
 void require_sweep_dir(const fs::path& dir, const std::string& fingerprint) {
   const fs::path record = dir / kRecord;
-  if (!fs::exists(record)) throw std::runtime_error(dir.string() + " holds no " + kRecord + ": not a sweep's directory");
+  if (!fs::exists(record)) {
+    throw std::runtime_error(dir.string() + " holds no " + kRecord + ": not a sweep's directory");
+  }
   if (read_text(record) != fingerprint) {
     throw std::runtime_error(dir.string() + " holds the points of another sweep (its " + kRecord +
                              " differs: another sweep file, architecture or tessel build)");
@@ -58,7 +60,7 @@ fs::path point_dir_in(const fs::path& dir, uint64_t point) { return dir / "point
 
 bool point_ran_in(const fs::path& dir, uint64_t point) {
   const fs::path folder = point_dir_in(dir, point);
-  return fs::exists(folder / "summary.json") || fs::exists(folder / "error.txt");
+  return fs::exists(folder / "summary.json") || fs::exists(folder / "skipped.txt") || fs::exists(folder / "error.txt");
 }
 
 SweepStore::SweepStore(fs::path dir, const std::string& fingerprint) : dir_(std::move(dir)) {
@@ -87,7 +89,9 @@ SweepStore::SweepStore(fs::path dir, const std::string& fingerprint) : dir_(std:
 
 fs::path SweepStore::point_dir(uint64_t point) const { return point_dir_in(dir_, point); }
 
-bool SweepStore::finished(uint64_t point) const { return fs::exists(point_dir(point) / "summary.json"); }
+bool SweepStore::finished(uint64_t point) const {
+  return fs::exists(point_dir(point) / "summary.json") || fs::exists(point_dir(point) / "skipped.txt");
+}
 
 fs::path SweepStore::scratch(uint64_t point) const {
   const fs::path path = dir_ / "points" / (kScratchPrefix + std::to_string(point));

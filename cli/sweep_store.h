@@ -18,7 +18,8 @@ std::string sweep_fingerprint(const std::string& sweep_file, const std::string& 
 // Throws std::runtime_error naming `dir` when it holds no sweep or another one than
 // `fingerprint` (a shard's directory, for --merge).
 void require_sweep_dir(const std::filesystem::path& dir, const std::string& fingerprint);
-// A point's folder in the sweep directory `dir`, and whether it ran (to its reports or to an error).
+// A point's folder in the sweep directory `dir`, and whether it ran (to its reports, a
+// constraint it breaks, or an error).
 std::filesystem::path point_dir_in(const std::filesystem::path& dir, uint64_t point);
 bool point_ran_in(const std::filesystem::path& dir, uint64_t point);
 
@@ -31,7 +32,8 @@ class SweepStore {
 
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path point_dir(uint64_t point) const;
-  // Whether the point ran to its reports (a point that failed runs again).
+  // Whether the point ran to its reports or was skipped by a constraint (a point that failed
+  // runs again).
   bool finished(uint64_t point) const;
   // An empty folder for the point's files, until commit().
   std::filesystem::path scratch(uint64_t point) const;

@@ -31,7 +31,8 @@ constexpr double kInterpolationTolerance = 1e-3;
 
 // Between two simulated decode steps `from` and `to`: interpolates the midpoint between them
 // (interpolate(i, from, to) returns the step's cycles), simulates it (simulate(i), the same),
-// and where they differ by more than the tolerance, refines both halves alike. Adds each step it simulates to `simulated`.
+// and where they differ by more than the tolerance, refines both halves alike. Adds each step
+// it simulates to `simulated`.
 void refine_between(size_t from, size_t to, const std::function<uint64_t(size_t)>& simulate,
                     const std::function<uint64_t(size_t, size_t, size_t)>& interpolate, std::set<size_t>& simulated);
 

@@ -192,7 +192,8 @@ py::dict reports_dict(const tessel::sim::ReportBundle& reports) {
   out["stats"] = reports.stats().dump();
   out["table"] = tessel::sim::printed(reports.print_table);
   out["numerics_passed"] = reports.numerics_passed;
-  out["trace"] = reports.write_trace ? py::object(py::str(tessel::sim::printed(reports.write_trace))) : py::object(py::none());
+  out["trace"] =
+      reports.write_trace ? py::object(py::str(tessel::sim::printed(reports.write_trace))) : py::object(py::none());
   return out;
 }
 

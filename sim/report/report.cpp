@@ -29,7 +29,8 @@ ReportBundle report_bundle(RunResult result) {
                     [run] { return gemm_stats_tree(*run).to_json(); },
                     [run](std::ostream& out) { print_gemm_table(*run, out); }, {}});
   }
-  return stamped({model_summary_json(*run), run->numerics_passed(), [run](std::ostream& out) { write_ops_csv(*run, out); },
+  return stamped({model_summary_json(*run), run->numerics_passed(),
+                  [run](std::ostream& out) { write_ops_csv(*run, out); },
                   [run] { return model_stats_tree(*run).to_json(); },
                   [run](std::ostream& out) { print_model_table(*run, out); }, {}});
 }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -19,6 +21,8 @@
 
 namespace tessel {
 namespace {
+
+namespace fs = std::filesystem;
 
 const std::string kArch = std::string(TESSEL_SOURCE_DIR) + "/configs/arch/array_8x8.yaml";
 
@@ -137,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadSweep{"run_sets_arch", spec_text("  array.rows: [4]\n", "  arch: other.yaml\n"),
                  ":5: key 'run.arch': is set by the sweep itself (the point's architecture, --out, --quiet)"},
         BadSweep{"unknown_top_key", "arch: " + kArch + "\nvary:\n  array.rows: [4]\nrun:\n  gemm: 8,8,8\nsweep: 1\n",
-                 ":6: key 'sweep': unknown key (allowed here: name, arch, vary, run, sample)"},
+                 ":6: key 'sweep': unknown key (allowed here: name, arch, vary, run, sample, derive, constraints)"},
         BadSweep{"zip_of_unequal_lists", spec_text("  array.rows: [4, 8]\n  array.cols: [4]\n") + "sample: zip\n",
                  ":8: key 'sample': zip takes the i-th value of every axis: vary.array.rows has 2 and "
                  "vary.array.cols 1 values"},
@@ -146,6 +150,22 @@ INSTANTIATE_TEST_SUITE_P(
                  ":8: key 'sample.random': asks for 3 distinct points of a grid of 2"},
         BadSweep{"random_and_latin", spec_text("  array.rows: [4, 8]\n") + "sample: {random: 1, latin: 1}\n",
                  ":7: key 'sample': needs one of random or latin (a count of points)"},
+        BadSweep{"derived_key_not_in_the_arch", spec_text("  array.rows: [4, 8]\n") + "derive:\n  array.depth: 2\n",
+                 ":8: key 'derive.array.depth': is not one value of " + kArch},
+        BadSweep{"derived_key_varied", spec_text("  array.rows: [4, 8]\n") + "derive:\n  array.rows: 2\n",
+                 ":8: key 'derive.array.rows': is varied by vary.array.rows too: give it in one place"},
+        BadSweep{"derived_from_nothing", spec_text("  array.rows: [4, 8]\n") + "derive:\n  array.cols: array.depth\n",
+                 ":8: key 'derive.array.cols': 'array.depth' at 'array.depth': array.depth has no numeric value at "
+                 "this point"},
+        BadSweep{"constraint_without_comparison",
+                 spec_text("  array.rows: [4, 8]\n") + "constraints:\n  - array.rows * 2\n",
+                 ":8: key 'constraints[0]': 'array.rows * 2' at the end: a comparison (<=, <, >=, >, ==, !=) was "
+                 "expected"},
+        BadSweep{"constraint_on_an_unknown_figure",
+                 spec_text("  array.rows: [4, 8]\n") + "constraints:\n  - power_w <= 300\n",
+                 ":8: key 'constraints[0]': power_w is neither a number of " + kArch +
+                     " nor a device figure (area_mm2, clock_hz, peak_macs_per_cycle, dram_capacity_bytes, "
+                     "dram_bytes_per_cycle)"},
         BadSweep{"unknown_sampler", spec_text("  array.rows: [4, 8]\n") + "sample: sobol\n",
                  ":7: key 'sample': must be grid, zip, {random: N, seed: S} or {latin: N, seed: S}, got sobol"}),
     [](const ::testing::TestParamInfo<BadSweep>& param) { return param.param.name; });
@@ -213,6 +233,37 @@ TEST(Sweep, SamplersChooseTheirPoints) {
   }
   EXPECT_EQ(rows, std::vector<int>(7, 2)) << "each of 7 rows in 2 of 14 points";
   for (const int share : cols) EXPECT_TRUE(share == 3 || share == 4) << share << " of 14 over 4 values";
+}
+
+// A derived key follows the varied ones at each point; a point breaking a constraint (over the
+// architecture's numbers or its device's figures) is skipped with the reason, not run, and is
+// no failure.
+TEST(Sweep, DerivedKeysFollowThePointAndConstraintsSkipIt) {
+  const testing::TempFile spec(
+      "sweep_derived.yaml",
+      spec_text("  array.rows: [2, 4, 8]\n  array.cols: [2, 4]\n") +
+          "derive:\n  buffers.0.capacity_kib: array.rows * array.cols / 2\n"
+          "constraints:\n  - array.rows * array.cols <= 16\n  - peak_macs_per_cycle >= 4\n");
+  const fs::path out = testing::fresh_dir("sweep_derived");
+  const auto result = testing::run_tessel("sweep --quiet --spec " + spec.path + " --out " + out.string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  // Point 0 is 2x2: 4 MACs a cycle keeps both constraints, its input buffer 2 KiB.
+  const YAML::Node first = YAML::LoadFile((out / "points/0/arch.yaml").string());
+  EXPECT_EQ(first["buffers"][0]["capacity_kib"].as<int>(), 2);
+  const YAML::Node third = YAML::LoadFile((out / "points/3/arch.yaml").string());
+  EXPECT_EQ(third["buffers"][0]["capacity_kib"].as<int>(), 8) << "4x4";
+  std::vector<std::string> lines;
+  std::istringstream text(testing::read_text(out / "sweep.csv"));
+  for (std::string line; std::getline(text, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 7u);
+  EXPECT_NE(lines[6].find("skipped: breaks array.rows * array.cols <= 16 (array.rows = 8, array.cols = 4)"),
+            std::string::npos)
+      << lines[6];
+  EXPECT_FALSE(fs::exists(out / "points/5/summary.json")) << "a skipped point does not run";
+  EXPECT_EQ(lines[1].find("skipped"), std::string::npos) << lines[1];
+  // The same command again finds the skipped point finished.
+  const auto again = testing::run_tessel("sweep --spec " + spec.path + " --out " + out.string());
+  EXPECT_NE(again.output.find("6 of 6 points finished by an earlier run"), std::string::npos) << again.output;
 }
 
 TEST(Sweep, AnUnknownRunFlagIsRefused) {
