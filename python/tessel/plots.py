@@ -15,14 +15,17 @@ _LABELS = {"seconds": "time (s)", "ttft_s": "time to first token (s)", "tpot_s":
 
 
 def operators(result):
-    """One row per operator (summed over a generate run's steps and a model's layers) or per
-    GEMM layer: name, flops, DRAM and SRAM bytes, seconds and energy."""
+    """One row per operator (summed over a model's layers and a phase's steps) or per GEMM
+    layer: name, flops, DRAM and SRAM bytes, seconds and energy. A generate run's prefill and
+    decode operators are rows of their own ("attn.qkv_proj (decode)"): their arithmetic
+    intensities differ by orders of magnitude."""
     frame = result.layers
     clock = result.summary["clock_hz"]
     if "op" in frame.columns:
         repeats = frame["repeats"]
+        both = frame["phase"].nunique() > 1
         table = frame.assign(
-            name=frame["op"], flops_total=frame["flops"] * repeats,
+            name=frame["op"] + (" (" + frame["phase"] + ")" if both else ""), flops_total=frame["flops"] * repeats,
             dram_read=frame["dram_read_bytes"] * repeats, dram_write=frame["dram_write_bytes"] * repeats,
             sram_read=frame["sram_read_bytes"] * repeats, sram_write=frame["sram_write_bytes"] * repeats,
             seconds=frame["total_cycles"] / clock, energy=frame["total_energy_pj"])
@@ -57,7 +60,11 @@ def roofline(result, ax=None):
         ax.axvline(ridge, color="grey", linestyle=":", linewidth=0.8)
     else:
         ax.axhline(peak, color="black", label="roof")
-    ax.scatter(intensity, achieved, zorder=3)
+    # A generate run's prefill and decode operators apart, each phase in its own colour.
+    decode = ops["name"].str.endswith(" (decode)").to_numpy()
+    groups = [("prefill", ~decode), ("decode", decode)] if decode.any() else [(None, np.ones(len(ops), bool))]
+    for label, rows in groups:
+        ax.scatter(intensity[rows], achieved[rows], zorder=3, label=label)
     for name, xi, yi in zip(ops["name"], intensity, achieved):
         ax.annotate(name, (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.set(xscale="log", yscale="log", xlabel="FLOPs per DRAM byte", ylabel="FLOP/s",

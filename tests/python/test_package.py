@@ -113,6 +113,20 @@ def test_plots_place_every_computing_operator(root):
     assert len(tessel.plots.traffic(result).patches) == 4 * len(ops)
 
 
+def test_the_roofline_keeps_prefill_and_decode_apart(root):
+    result = tessel.run(root / "configs/arch/tpu_v4_like.yaml", tessel.Model("gpt2", phase="generate", input=64,
+                                                                             output=4), check=False)
+    ops = tessel.plots.operators(result)
+    assert ops["seconds"].sum() == pytest.approx(result.summary["seconds"], rel=1e-9)
+    assert "attn.qkv_proj (prefill)" in set(ops["name"]) and "attn.qkv_proj (decode)" in set(ops["name"])
+    prefill, decode = tessel.plots.roofline(result).collections[:2]
+    computing = ops[ops["flops"] > 0]
+    assert len(prefill.get_offsets()) == computing["name"].str.endswith("(prefill)").sum()
+    assert len(decode.get_offsets()) == computing["name"].str.endswith("(decode)").sum()
+    # A decode step's linears read their weights for one token: far fewer FLOPs per byte.
+    assert max(decode.get_offsets()[:, 0]) < max(prefill.get_offsets()[:, 0]) / 10
+
+
 def test_sweep_in_worker_processes_equals_one_by_one(root):
     arch = tessel.Arch.load(root / "configs/arch/array_8x8.yaml")
     cases = [{"arch": arch.with_changes(**{"array.rows": side, "array.cols": side}), "workload": tessel.Gemm(64, 64, 64),
