@@ -71,9 +71,8 @@ void check_run_flags(const SweepSpec& spec) {
     for (const std::string& value : axis.labels) {
       if (axis.run_flag.empty()) continue;
       std::vector<std::string> args = spec.run_args;
-      args.push_back("--" + axis.run_flag);
-      if (value != "true") args.push_back(value);
-      if (value != "false") parse_run_flags(spec, args, "vary." + axis.key + ": " + value);
+      append_run_flag(args, axis.run_flag, value);
+      parse_run_flags(spec, args, "vary." + axis.key + ": " + value);
     }
   }
 }

@@ -81,13 +81,6 @@ SweepAxis read_axis(const Reader& reader, const Mapping::Entry& entry, const YAM
   return axis;
 }
 
-// "--flag value"; a flag without a value for true, nothing for false.
-void append_flag(std::vector<std::string>& args, const std::string& flag, const std::string& value) {
-  if (value == "false") return;
-  args.push_back("--" + flag);
-  if (value != "true") args.push_back(value);
-}
-
 std::vector<std::string> read_run_args(const Reader& reader, const Field& run) {
   if (!run.node.IsMap()) {
     reader.fail(run, "must be a mapping of `tessel run` flags, got " + arch::yaml::describe(run.node));
@@ -98,7 +91,7 @@ std::vector<std::string> read_run_args(const Reader& reader, const Field& run) {
     const Field field{item.second, run.key + "." + flag, static_cast<int>(item.first.Mark().line) + 1};
     refuse_reserved_flag(reader, field, flag);
     if (!item.second.IsScalar()) reader.fail(field, "must be one value, got " + arch::yaml::describe(item.second));
-    append_flag(args, flag, item.second.Scalar());
+    append_run_flag(args, flag, item.second.Scalar());
   }
   return args;
 }
@@ -220,6 +213,12 @@ void read_constraints(const Reader& reader, const Field& constraints, SweepSpec&
 
 }  // namespace
 
+void append_run_flag(std::vector<std::string>& args, const std::string& flag, const std::string& value) {
+  if (value == "false") return;
+  args.push_back("--" + flag);
+  if (value != "true") args.push_back(value);
+}
+
 std::optional<double> number_at(const YAML::Node& arch, const std::string& key) {
   const YAML::Node node = find_key(arch, key);
   if (!node.IsDefined() || !node.IsScalar()) return std::nullopt;
@@ -292,7 +291,7 @@ std::vector<std::string> SweepSpec::run_args_at(uint64_t point) const {
   std::vector<std::string> args = run_args;
   const std::vector<size_t> index = coordinates(point);
   for (size_t i = 0; i < axes.size(); ++i) {
-    if (!axes[i].run_flag.empty()) append_flag(args, axes[i].run_flag, axes[i].labels[index[i]]);
+    if (!axes[i].run_flag.empty()) append_run_flag(args, axes[i].run_flag, axes[i].labels[index[i]]);
   }
   return args;
 }

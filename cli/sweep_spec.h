@@ -75,6 +75,10 @@ inline const std::vector<std::string> kDeviceFigures = {"area_mm2", "clock_hz", 
 // an expression that does not parse or names what has no value.
 SweepSpec read_sweep_spec(const std::string& path);
 
+// Appends a run flag as `tessel run` takes it: "--flag value", the flag alone for true,
+// nothing for false.
+void append_run_flag(std::vector<std::string>& args, const std::string& flag, const std::string& value);
+
 // The number `key` holds in the architecture `arch`; nothing when it holds none.
 std::optional<double> number_at(const YAML::Node& arch, const std::string& key);
 

@@ -62,24 +62,31 @@ std::vector<size_t> run_decode_steps(const std::vector<workloads::Phase>& phases
   return {simulated.begin(), simulated.end()};
 }
 
-DecodeReplay::DecodeReplay(std::shared_ptr<StepRunner> runner, ModelWorkload workload,
-                           std::vector<workloads::Phase> phases, std::vector<size_t> simulated,
+const workloads::OpGraph& SpanGraphs::at(size_t i) {
+  auto found = kept_.find(i);
+  if (found == kept_.end()) found = kept_.emplace(i, build_(i)).first;
+  return found->second;
+}
+
+StepResult SpanGraphs::between(StepRunner& runner, const std::vector<workloads::Phase>& phases,
+                               const workloads::Phase& phase, size_t i, size_t lo, size_t hi) {
+  kept_.erase(kept_.begin(), kept_.lower_bound(lo));
+  return runner.run_between(build_(i), phase, at(lo), at(hi), fraction_between(phases, lo, hi, i));
+}
+
+DecodeReplay::DecodeReplay(std::shared_ptr<StepRunner> runner, std::vector<workloads::Phase> phases,
+                           std::function<workloads::OpGraph(size_t)> build, std::vector<size_t> simulated,
                            std::map<size_t, std::vector<size_t>> fresh)
     : runner_(std::move(runner)),
-      workload_(std::move(workload)),
       phases_(std::move(phases)),
+      graphs_(std::move(build)),
       simulated_(std::move(simulated)),
       fresh_(std::move(fresh)) {}
-
-workloads::OpGraph DecodeReplay::graph_of(size_t i) const {
-  const workloads::ModelSlice whole{1, 0, 0, 0, 1, workload_.expert_skew};
-  return workloads::build_model(workload_.model, phases_.at(i), workload_.attention, whole);
-}
 
 StepResult DecodeReplay::step(size_t i) const {
   const size_t k = simulated_at_or_after(simulated_, i);
   if (simulated_[k] == i) {
-    StepResult step = runner_->run(graph_of(i), phases_[i]);
+    StepResult step = runner_->run(graphs_.build(i), phases_[i]);
     for (OpResult& op : step.ops) op.details = {};
     const auto fresh = fresh_.find(i);
     if (fresh != fresh_.end()) {
@@ -87,10 +94,7 @@ StepResult DecodeReplay::step(size_t i) const {
     }
     return step;
   }
-  const size_t from = simulated_[k - 1];
-  const size_t to = simulated_[k];
-  return runner_->run_between(graph_of(i), phases_[i], graph_of(from), graph_of(to),
-                              fraction_between(phases_, from, to, i));
+  return graphs_.between(*runner_, phases_, phases_[i], i, simulated_[k - 1], simulated_[k]);
 }
 
 size_t simulated_at_or_after(const std::vector<size_t>& simulated, size_t i) {

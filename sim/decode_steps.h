@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "sim/run_workload.h"
@@ -54,25 +55,45 @@ struct DecodeStepper {
 std::vector<size_t> run_decode_steps(const std::vector<workloads::Phase>& phases, uint64_t stride,
                                      const DecodeStepper& stepper);
 
+// The graphs of a stage's decode steps: each step's built on demand, and those of the
+// simulated steps around the step interpolated last kept, since the steps of a span share them
+// and steps come in order.
+class SpanGraphs {
+ public:
+  explicit SpanGraphs(std::function<workloads::OpGraph(size_t)> build) : build_(std::move(build)) {}
+
+  workloads::OpGraph build(size_t i) const { return build_(i); }
+  // Step i's graph, kept.
+  const workloads::OpGraph& at(size_t i);
+  // Step i interpolated between the simulated steps lo and hi of `phases` on `runner`
+  // (StepRunner::run_between), as `phase`; the kept graphs of steps before lo are dropped.
+  StepResult between(StepRunner& runner, const std::vector<workloads::Phase>& phases, const workloads::Phase& phase,
+                     size_t i, size_t lo, size_t hi);
+
+ private:
+  std::function<workloads::OpGraph(size_t)> build_;
+  std::map<size_t, workloads::OpGraph> kept_;
+};
+
 // Rebuilds a decode step's ops on demand, exactly as the run assembled them, from the results
 // the run simulated. Nothing is simulated again.
 class DecodeReplay {
  public:
   // `runner` is the run's, detached; `simulated` the steps it simulated (indices into phases,
   // in order: the first decode step, the last, and those on the stride between), `fresh` the
-  // ops each of those simulated rather than reused (positions in its step).
-  DecodeReplay(std::shared_ptr<StepRunner> runner, ModelWorkload workload, std::vector<workloads::Phase> phases,
-               std::vector<size_t> simulated, std::map<size_t, std::vector<size_t>> fresh);
+  // ops each of those simulated rather than reused (positions in its step); `build` makes a
+  // step's graph.
+  DecodeReplay(std::shared_ptr<StepRunner> runner, std::vector<workloads::Phase> phases,
+               std::function<workloads::OpGraph(size_t)> build, std::vector<size_t> simulated,
+               std::map<size_t, std::vector<size_t>> fresh);
 
   // Step i (1 < i < phases - 1) with its ops.
   StepResult step(size_t i) const;
 
  private:
-  workloads::OpGraph graph_of(size_t i) const;
-
   std::shared_ptr<StepRunner> runner_;
-  ModelWorkload workload_;
   std::vector<workloads::Phase> phases_;
+  mutable SpanGraphs graphs_;  // reports ask for the steps in order
   std::vector<size_t> simulated_;
   std::map<size_t, std::vector<size_t>> fresh_;
 };

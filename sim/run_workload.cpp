@@ -75,24 +75,17 @@ void run_model(const ModelWorkload& workload, const std::shared_ptr<StepRunner>&
   // Each span of the stride simulates its end and its midpoint at least.
   check_decode_steps(model, phases, 2 * stride_decode_steps(phases, stride).size(), workload.attention, *runner);
   std::map<size_t, std::vector<size_t>> fresh;  // the ops each simulated step simulated
-  std::map<size_t, workloads::OpGraph> graphs;  // of the simulated steps around the step interpolated last
-  const auto graph_at = [&](size_t i) -> const workloads::OpGraph& {
-    auto found = graphs.find(i);
-    if (found == graphs.end()) found = graphs.emplace(i, graph_of(i)).first;
-    return found->second;
-  };
+  SpanGraphs graphs(graph_of);
   DecodeStepper stepper;
   stepper.simulate = [&](size_t i) {
-    StepResult step = runner->run(graph_at(i), phases[i]);
+    StepResult step = runner->run(graphs.at(i), phases[i]);
     for (size_t j = 0; j < step.ops.size() && i + 1 < phases.size(); ++j) {
       if (!step.ops[j].reused) fresh[i].push_back(j);
     }
     return StageSteps{std::move(step)};
   };
   stepper.interpolate = [&](size_t i, size_t lo, size_t hi) {
-    graphs.erase(graphs.begin(), graphs.lower_bound(lo));
-    return StageSteps{runner->run_between(graph_of(i), phases[i], graph_at(lo), graph_at(hi),
-                                          fraction_between(phases, lo, hi, i))};
+    return StageSteps{graphs.between(*runner, phases, phases[i], i, lo, hi)};
   };
   stepper.keep = [&](size_t i, StageSteps steps) {
     announce(i);
@@ -100,7 +93,12 @@ void run_model(const ModelWorkload& workload, const std::shared_ptr<StepRunner>&
   };
   const std::vector<size_t> simulated = run_decode_steps(phases, stride, stepper);
   runner->detach();
-  result.replay = std::make_shared<DecodeReplay>(runner, workload, phases, simulated, std::move(fresh));
+  result.replay = std::make_shared<DecodeReplay>(
+      runner, phases,
+      [model = workload.model, attention = workload.attention, whole, phases](size_t i) {
+        return workloads::build_model(model, phases[i], attention, whole);
+      },
+      simulated, std::move(fresh));
 }
 
 }  // namespace

@@ -77,7 +77,8 @@ StepResult StepRunner::run_between(const workloads::OpGraph& graph, std::optiona
     return *result;
   };
   return assemble(graph, phase, [&](const Op& op, size_t index) {
-    if (ran_before(op) || workloads::is_communication(op.kind)) return cost(op, false);
+    if (OpResult* seen = ran_before(op)) return reuse(*seen, false);
+    if (workloads::is_communication(op.kind)) return cost(op, false);
     if (index >= lows.size() || index >= highs.size() || lows[index]->name != op.name ||
         highs[index]->name != op.name) {
       throw std::logic_error("run_between: " + op.name + " has no counterpart in the steps around it");
@@ -91,10 +92,24 @@ StepResult StepRunner::run_between(const workloads::OpGraph& graph, std::optiona
   });
 }
 
-const OpResult* StepRunner::ran_before(const Op& op) {
-  const OpCostCache& cache = cache_of(op);
+OpResult* StepRunner::ran_before(const Op& op) {
+  OpCostCache& cache = cache_of(op);
   const auto seen = cache.find(op_identity(op));
   return seen == cache.end() ? nullptr : &seen->second;
+}
+
+OpResult StepRunner::reuse(OpResult& kept, bool details) {
+  OpResult result;
+  if (details) {
+    result = kept;
+  } else {
+    // Copied without the device's figures, the bulk of a result: set aside for the copy.
+    std::vector<StatGroup> set_aside = std::move(kept.details);
+    result = kept;
+    kept.details = std::move(set_aside);
+  }
+  result.reused = true;
+  return result;
 }
 
 void StepRunner::detach() {
@@ -109,20 +124,7 @@ OpResult StepRunner::cost(const Op& op, bool details) {
   const std::string id = op_identity(op);
   OpCostCache& cache = cache_of(op);
   auto seen = cache.find(id);
-  if (seen != cache.end()) {
-    OpResult& kept = seen->second;
-    OpResult result;
-    if (details) {
-      result = kept;
-    } else {
-      // Copied without the device's figures, the bulk of a result: set aside for the copy.
-      std::vector<StatGroup> set_aside = std::move(kept.details);
-      result = kept;
-      kept.details = std::move(set_aside);
-    }
-    result.reused = true;
-    return result;
-  }
+  if (seen != cache.end()) return reuse(seen->second, details);
   OpResult result = run_(op, settings_);
   transactions_ += result.transactions;
   result.dram_utilization = dram_utilization(facts_, result.activity, result.cycles);

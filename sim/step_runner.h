@@ -59,7 +59,10 @@ class StepRunner {
   // The op's cost: reused when it ran before (marked so), else simulated and kept. `details`:
   // with the device's own figures (the reports keep those of the first and last steps only).
   OpResult cost(const workloads::Op& op, bool details = true);
-  const OpResult* ran_before(const workloads::Op& op);
+  // The result of an identical op run before, or nothing.
+  OpResult* ran_before(const workloads::Op& op);
+  // A copy of a result run before, marked reused.
+  static OpResult reuse(OpResult& kept, bool details);
   StepResult assemble(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase, const OpCost& cost_of);
   void add(StepResult& step, const workloads::Op& op, OpResult result, uint64_t repeats, bool in_layer);
 

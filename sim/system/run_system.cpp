@@ -1,7 +1,6 @@
 #include "sim/system/run_system.h"
 
 #include <algorithm>
-#include <map>
 #include <memory>
 
 #include "sim/decode_steps.h"
@@ -136,24 +135,18 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
   // As in a one-device run: later decode steps differ only in the cache, run timing-only, and
   // only some are simulated (sim/decode_steps.h). The timeline needs every step's ops: all are kept.
   runner.stop_checking();
-  std::map<std::pair<uint64_t, size_t>, workloads::OpGraph> graphs;  // (stage, step): simulated steps' graphs
-  const auto graph_at = [&](uint64_t s, size_t i) -> const workloads::OpGraph& {
-    auto found = graphs.find({s, i});
-    if (found == graphs.end()) found = graphs.emplace(std::make_pair(s, i), graph_of(s, i)).first;
-    return found->second;
-  };
+  std::vector<SpanGraphs> graphs;  // each stage's
+  for (uint64_t s = 0; s < plan.pipeline; ++s) graphs.emplace_back([&, s](size_t i) { return graph_of(s, i); });
   DecodeStepper stepper;
   stepper.simulate = [&](size_t i) {
     StageSteps steps;
-    for (uint64_t s = 0; s < plan.pipeline; ++s) steps.push_back(runner.run(graph_at(s, i), phase_of(i)));
+    for (uint64_t s = 0; s < plan.pipeline; ++s) steps.push_back(runner.run(graphs[s].at(i), phase_of(i)));
     return steps;
   };
   stepper.interpolate = [&](size_t i, size_t lo, size_t hi) {
-    for (auto it = graphs.begin(); it != graphs.end();) it = it->first.second < lo ? graphs.erase(it) : std::next(it);
     StageSteps steps;
     for (uint64_t s = 0; s < plan.pipeline; ++s) {
-      steps.push_back(runner.run_between(graph_of(s, i), phase_of(i), graph_at(s, lo), graph_at(s, hi),
-                                         fraction_between(phases, lo, hi, i)));
+      steps.push_back(graphs[s].between(runner, phases, phase_of(i), i, lo, hi));
     }
     return steps;
   };
