@@ -54,6 +54,17 @@ inline constexpr CountBound kSearchFull{"--search-full", 0, 65'536};
 inline constexpr CountBound kSearchShow{"--search-show", 0, 65'536};
 inline constexpr CountBound kSearchJobs{"--jobs", 0, 256};  // train --search; 0: one a core
 inline constexpr CountBound kSweepJobs{"--jobs", 1, 256};   // sweep
+// serve
+inline constexpr CountBound kConcurrency{"--concurrency", 1, 1'000'000};
+inline constexpr CountBound kRequestsCount{"--requests-count", 1, 10'000'000};
+inline constexpr CountBound kMaxBatch{"--max-batch", 1, 1'000'000};
+inline constexpr CountBound kTokenBudget{"--token-budget", 1, 10'000'000};
+inline constexpr CountBound kBlockSize{"--block-size", 1, 65'536};
+inline constexpr CountBound kKvBlocks{"--kv-blocks", 1, 1'000'000'000'000};
+inline constexpr CountBound kShapeCells{"--shape-cells", 0, 1'024};
+inline constexpr RealBound kMemoryFraction{"--memory-fraction", 0.01, 1.0};
+inline constexpr RealBound kSloTtftMs{"--slo-ttft-ms", 1e-6, 1e9};
+inline constexpr RealBound kSloTpotMs{"--slo-tpot-ms", 1e-6, 1e9};
 
 }  // namespace bounds
 

@@ -6,6 +6,7 @@
 #include "cli/describe_command.h"
 #include "cli/map_command.h"
 #include "cli/run_command.h"
+#include "cli/serve_command.h"
 #include "cli/sweep_command.h"
 #include "cli/train_command.h"
 #include "cli/validate_command.h"
@@ -24,8 +25,10 @@ extern "C" int sc_main(int argc, char* argv[]) {
   ValidateFlags validate_flags;
   SweepFlags sweep_flags;
   TrainFlags train_flags;
+  ServeFlags serve_flags;
   CLI::App* run = add_run_command(app, run_flags);
   CLI::App* train = add_train_command(app, train_flags);
+  CLI::App* serve = add_serve_command(app, serve_flags);
   CLI::App* map = add_map_command(app, map_flags);
   CLI::App* describe = add_describe_command(app, describe_flags);
   CLI::App* validate = add_validate_command(app, validate_flags);
@@ -38,6 +41,7 @@ extern "C" int sc_main(int argc, char* argv[]) {
   try {
     if (run->parsed()) return run_command(run_flags);
     if (train->parsed()) return train_command(train_flags);
+    if (serve->parsed()) return serve_command(serve_flags);
     if (map->parsed()) return map_command(map_flags);
     if (describe->parsed()) return describe_command(describe_flags);
     if (validate->parsed()) return validate_command(validate_flags);

@@ -8,12 +8,8 @@
 
 namespace tessel::sim {
 
-namespace {
-
 using workloads::Op;
 
-// What makes two ops cost the same: kind, sizes (an attention's window and softcap among them)
-// and the flags that change their work.
 std::string op_identity(const Op& op) {
   std::string id = workloads::kind_name(op.kind) + " " + op.shape_text();
   if (const auto* s = std::get_if<workloads::LinearShape>(&op.shape)) id += s->bias ? " bias" : "";
@@ -31,8 +27,6 @@ std::string op_identity(const Op& op) {
   if (op.format) id += " in " + std::string(arch::to_string(*op.format));
   return id;
 }
-
-}  // namespace
 
 StepRunner::StepRunner(const DeviceFacts& facts, OpRunner run, OpSizer size, const RunSettings& settings,
                        const RunObserver& observer, OpCostCache* device_cache)
@@ -90,6 +84,12 @@ StepResult StepRunner::run_between(const workloads::OpGraph& graph, std::optiona
                      "interpolated between " + lows[index]->shape_text() + " and " + highs[index]->shape_text();
     return result;
   });
+}
+
+const OpResult& StepRunner::result(const Op& op) {
+  if (const OpResult* seen = ran_before(op)) return *seen;
+  cost(op, false);
+  return *ran_before(op);
 }
 
 OpResult* StepRunner::ran_before(const Op& op) {

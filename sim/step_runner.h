@@ -23,6 +23,10 @@ using OpSizer = std::function<uint64_t(const workloads::Op&, const RunSettings&)
 // plans): what an op costs the device depends on nothing else.
 using OpCostCache = std::map<std::string, OpResult>;
 
+// What makes two ops cost the same: kind, sizes (an attention's window and softcap among them)
+// and the flags that change their work.
+std::string op_identity(const workloads::Op& op);
+
 class StepRunner {
  public:
   // `device_cache`, when given, holds the device ops' results beyond this runner's life.
@@ -45,6 +49,9 @@ class StepRunner {
   // between its counterparts in low and high. Simulates nothing.
   StepResult run_between(const workloads::OpGraph& graph, std::optional<workloads::Phase> phase,
                          const workloads::OpGraph& low, const workloads::OpGraph& high, double t);
+
+  // The op's result, one execution of it: the one run before, or simulated now and kept.
+  const OpResult& result(const workloads::Op& op);
 
   // What running the graph's ops not run before would simulate, from their mappings; throws
   // InputError for one past kMaxSimulatedTransactions.

@@ -92,9 +92,8 @@ struct LayerKind {
 // Appends the ops of one layer for one model and phase.
 class LayerBuilder {
  public:
-  LayerBuilder(const ModelConfig& config, const Phase& phase, const ModelSlice& slice)
-      : config_(config), phase_(phase), rows_(phase.batch * phase.q_len), gpus_(slice.tensor_parallel),
-        slice_(slice) {}
+  LayerBuilder(const ModelConfig& config, const std::vector<Phase>& groups, const ModelSlice& slice)
+      : config_(config), groups_(groups), rows_(batch_tokens(groups)), gpus_(slice.tensor_parallel), slice_(slice) {}
 
   std::vector<Op> build(AttentionImpl impl, LayerKind kind) {
     ops_.clear();
@@ -148,51 +147,58 @@ class LayerBuilder {
   void add_attention(AttentionImpl impl, bool windowed) {
     const uint64_t heads = config_.num_attention_heads;
     const uint64_t kv_heads = config_.num_key_value_heads;
-    const uint64_t head_dim = config_.head_dim;
-    const uint64_t window = windowed ? config_.sliding_window : 0;
-    const uint64_t cached = windowed ? std::min(phase_.cached_len(), window - 1) : phase_.cached_len();
-    const uint64_t kv_len = cached + phase_.q_len;
     // Q, K and V as one GEMM: it reads the normalised input once and gives the array one
     // wide N instead of three narrow ones (GPT-2's c_attn, vLLM's QKVParallelLinear); the
     // weights and MACs are those of the three projections.
-    add_linear("attn.qkv_proj", (heads + 2 * kv_heads) * head_dim, config_.hidden_size, TensorSplit::Column,
+    add_linear("attn.qkv_proj", (heads + 2 * kv_heads) * config_.head_dim, config_.hidden_size, TensorSplit::Column,
                config_.linear_bias || config_.qkv_bias);
     if (config_.positional == Positional::Rope) {
       // Q and K rotated by one kernel, sharing each position's cos/sin reads.
       ops_.emplace_back("attn.rope", OpKind::Rope, RopeShape{rows_, heads + kv_heads, config_.rotary_dim()});
     }
+    for (const Phase& group : groups_) add_group_attention(group, impl, windowed);
+    add_linear("attn.o_proj", config_.hidden_size, heads * config_.head_dim, TensorSplit::Row, config_.linear_bias);
+  }
+
+  // The cache and attention ops of one group of alike sequences.
+  void add_group_attention(const Phase& group, AttentionImpl impl, bool windowed) {
+    const uint64_t heads = config_.num_attention_heads;
+    const uint64_t kv_heads = config_.num_key_value_heads;
+    const uint64_t head_dim = config_.head_dim;
+    const uint64_t window = windowed ? config_.sliding_window : 0;
+    const uint64_t cached = windowed ? std::min(group.cached_len(), window - 1) : group.cached_len();
+    const uint64_t kv_len = cached + group.q_len;
     if (config_.causal) {
       ops_.emplace_back("attn.kv_cache_append", OpKind::KvCacheAppend,
-                        KvCacheShape{phase_.batch, windowed ? std::min(phase_.q_len, window) : phase_.q_len,
+                        KvCacheShape{group.batch, windowed ? std::min(group.q_len, window) : group.q_len,
                                      kv_heads, head_dim});
     }
     if (cached > 0) {
       ops_.emplace_back("attn.kv_cache_read", OpKind::KvCacheRead,
-                        KvCacheShape{phase_.batch, cached, kv_heads, head_dim});
+                        KvCacheShape{group.batch, cached, kv_heads, head_dim});
     }
     // A single query per sequence sees every position: its causal mask hides nothing.
-    const bool masked = config_.causal && phase_.q_len > 1;
+    const bool masked = config_.causal && group.q_len > 1;
     const double softcap = config_.attention_softcap;
     if (impl == AttentionImpl::Fused) {
       ops_.emplace_back("attn.attention", OpKind::Attention,
-                        AttentionShape{phase_.batch, heads, kv_heads, phase_.q_len, kv_len, head_dim, masked, cached,
+                        AttentionShape{group.batch, heads, kv_heads, group.q_len, kv_len, head_dim, masked, cached,
                                        kv_len > window ? window : 0, softcap});
     } else {
       // One batch entry per (sequence, query head); the heads/kv_heads consecutive query
       // heads of a group share one K/V head. The scores are computed whole and masked, the
       // window's as the causal mask's, as eager attention does.
-      const uint64_t matrices = phase_.batch * heads;
-      const uint64_t group = heads / kv_heads;
+      const uint64_t matrices = group.batch * heads;
+      const uint64_t shared = heads / kv_heads;
       ops_.emplace_back("attn.scores", OpKind::BatchedMatmul,
-                        BatchedMatmulShape{matrices, phase_.q_len, kv_len, head_dim, group, head_dim * cached});
+                        BatchedMatmulShape{matrices, group.q_len, kv_len, head_dim, shared, head_dim * cached});
       if (softcap > 0) {
-        ops_.emplace_back("attn.softcap", OpKind::Softcap, SoftcapShape{matrices * phase_.q_len, kv_len, softcap});
+        ops_.emplace_back("attn.softcap", OpKind::Softcap, SoftcapShape{matrices * group.q_len, kv_len, softcap});
       }
-      ops_.emplace_back("attn.softmax", OpKind::Softmax, SoftmaxShape{matrices * phase_.q_len, kv_len, masked});
+      ops_.emplace_back("attn.softmax", OpKind::Softmax, SoftmaxShape{matrices * group.q_len, kv_len, masked});
       ops_.emplace_back("attn.context", OpKind::BatchedMatmul,
-                        BatchedMatmulShape{matrices, phase_.q_len, head_dim, kv_len, group, cached * head_dim});
+                        BatchedMatmulShape{matrices, group.q_len, head_dim, kv_len, shared, cached * head_dim});
     }
-    add_linear("attn.o_proj", config_.hidden_size, heads * head_dim, TensorSplit::Row, config_.linear_bias);
   }
 
   // Sums the GPUs' partial products of a row-parallel projection.
@@ -284,7 +290,7 @@ class LayerBuilder {
   }
 
   const ModelConfig& config_;
-  const Phase& phase_;
+  const std::vector<Phase>& groups_;
   uint64_t rows_;
   uint64_t gpus_;
   const ModelSlice& slice_;
@@ -322,8 +328,7 @@ std::vector<LayerBlock> layer_blocks(const std::vector<LayerKind>& kinds,
   return blocks;
 }
 
-std::vector<Op> embeddings(const ModelConfig& config, const Phase& phase, uint64_t gpus) {
-  const uint64_t tokens = phase.batch * phase.q_len;
+std::vector<Op> embeddings(const ModelConfig& config, uint64_t tokens, uint64_t gpus) {
   const uint64_t hidden = config.hidden_size;
   std::vector<Op> ops;
   ops.emplace_back("embed.tokens", OpKind::Embedding,
@@ -347,10 +352,10 @@ std::vector<Op> embeddings(const ModelConfig& config, const Phase& phase, uint64
   return ops;
 }
 
-std::vector<Op> lm_head(const ModelConfig& config, const Phase& phase, uint64_t gpus) {
+// The logits of `rows` tokens.
+std::vector<Op> lm_head(const ModelConfig& config, uint64_t rows, uint64_t gpus) {
   std::vector<Op> ops;
-  if (!config.causal) return ops;
-  const uint64_t rows = phase.kind == Phase::Decode ? phase.batch * phase.q_len : phase.batch;
+  if (!config.causal || rows == 0) return ops;
   if (config.norm_placement == NormPlacement::Pre) {
     ops.emplace_back("final_norm", norm_kind(config), RowsShape{rows, config.hidden_size});
   }
@@ -371,6 +376,48 @@ std::vector<Op> lm_head(const ModelConfig& config, const Phase& phase, uint64_t 
 // "", or e.g. ", 4-way tensor parallel (one GPU's shard)".
 std::string parallel_text(uint64_t gpus) {
   return gpus > 1 ? ", " + std::to_string(gpus) + "-way tensor parallel (one GPU's shard)" : "";
+}
+
+// A step of the groups' sequences on one device's slice: `sampled` tokens get logits.
+OpGraph build_step(const ModelConfig& config, const std::vector<Phase>& groups, uint64_t sampled,
+                   const std::string& what, AttentionImpl impl, const ModelSlice& slice) {
+  const uint64_t total = config.num_hidden_layers;
+  const uint64_t layers = slice.layers == 0 && slice.first_layer < total ? total - slice.first_layer : slice.layers;
+  if (layers == 0 || slice.first_layer + layers > total) {
+    throw InputError(config.name + ": layers " + std::to_string(slice.first_layer) + " to " +
+                     std::to_string(slice.first_layer + layers) + " are not among its " + std::to_string(total));
+  }
+  const bool first = slice.first_layer == 0;
+  const bool last = slice.first_layer + layers == total;
+  const uint64_t tp = slice.tensor_parallel;
+  const ModelConfig shard = tensor_parallel_shard(config, tp);
+  OpGraph graph;
+  graph.name = config.name + ", " + what + ", " + impl_text(impl) + parallel_text(tp);
+  if (!first || !last) {
+    graph.name += ", layers " + std::to_string(slice.first_layer) + "-" + std::to_string(slice.first_layer + layers - 1);
+  }
+  if (config.mixture_of_experts() && config.experts % slice.expert_parallel != 0) {
+    throw InputError(config.name + ": " + std::to_string(slice.expert_parallel) + "-way expert parallelism: it does "
+                     "not divide the " + std::to_string(config.experts) + " experts");
+  }
+  if (slice.expert_skew < 1.0) throw InputError(config.name + ": the expert skew must be at least 1 (uniform)");
+  const uint64_t tokens = batch_tokens(groups);
+  if (first) graph.prologue = embeddings(shard, tokens, tp);
+  uint64_t longest = 0;
+  for (const Phase& group : groups) longest = std::max(longest, group.kv_len);
+  std::vector<LayerKind> kinds;
+  for (uint64_t layer = slice.first_layer; layer < slice.first_layer + layers; ++layer) {
+    kinds.push_back({config.expert_layer(layer), config.sliding(layer) && longest > config.sliding_window});
+  }
+  LayerBuilder builder(shard, groups, slice);
+  graph.layers = layer_blocks(kinds, [&](LayerKind kind) { return builder.build(impl, kind); });
+  if (last) {
+    graph.epilogue = lm_head(shard, sampled, tp);
+  } else {
+    graph.epilogue.emplace_back("pipeline.send", OpKind::Send,
+                                SendShape{tokens, config.hidden_size, slice.stage, slice.stage + 1});
+  }
+  return graph;
 }
 
 }  // namespace
@@ -459,7 +506,8 @@ OpGraph build_layer(const ModelConfig& config, const Phase& phase, AttentionImpl
   OpGraph graph;
   graph.name = config.name + " layer, " + phase_text(phase) + ", " + impl_text(impl) + parallel_text(tensor_parallel);
   const ModelSlice slice{tensor_parallel, 0, 0, 0, 1, 1.0};
-  graph.layers.push_back({LayerBuilder(shard, phase, slice).build(impl, LayerKind{}), 1, {}});
+  const std::vector<Phase> groups{phase};
+  graph.layers.push_back({LayerBuilder(shard, groups, slice).build(impl, LayerKind{}), 1, {}});
   return graph;
 }
 
@@ -469,40 +517,39 @@ OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl
 
 OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl, const ModelSlice& slice) {
   check(config, phase);
-  const uint64_t total = config.num_hidden_layers;
-  const uint64_t layers = slice.layers == 0 && slice.first_layer < total ? total - slice.first_layer : slice.layers;
-  if (layers == 0 || slice.first_layer + layers > total) {
-    throw InputError(config.name + ": layers " + std::to_string(slice.first_layer) + " to " +
-                     std::to_string(slice.first_layer + layers) + " are not among its " + std::to_string(total));
+  const uint64_t sampled = phase.kind == Phase::Decode ? phase.batch * phase.q_len : phase.batch;
+  return build_step(config, {phase}, sampled, phase_text(phase), impl, slice);
+}
+
+OpGraph build_batch_step(const ModelConfig& config, const BatchStep& step, AttentionImpl impl,
+                         const ModelSlice& slice) {
+  if (step.groups.empty()) throw InputError(config.name + ": a batch step needs at least one group of sequences");
+  uint64_t flops = 0;
+  for (const Phase& group : step.groups) {
+    check(config, group);
+    flops = saturating_add(flops, step_flops_bound(config, group));
   }
-  const bool first = slice.first_layer == 0;
-  const bool last = slice.first_layer + layers == total;
-  const uint64_t tp = slice.tensor_parallel;
-  const ModelConfig shard = tensor_parallel_shard(config, tp);
-  OpGraph graph;
-  graph.name = config.name + ", " + phase_text(phase) + ", " + impl_text(impl) + parallel_text(tp);
-  if (!first || !last) {
-    graph.name += ", layers " + std::to_string(slice.first_layer) + "-" + std::to_string(slice.first_layer + layers - 1);
+  if (flops > kMaxFlops) {
+    throw InputError(config.name + ": " + batch_step_text(step) + ": " + too_many_flops(flops) +
+                     "; give fewer sequences or tokens");
   }
-  if (config.mixture_of_experts() && config.experts % slice.expert_parallel != 0) {
-    throw InputError(config.name + ": " + std::to_string(slice.expert_parallel) + "-way expert parallelism: it does "
-                     "not divide the " + std::to_string(config.experts) + " experts");
+  if (step.sampled > batch_tokens(step.groups)) {
+    throw InputError(config.name + ": a batch step samples at most one token per new token");
   }
-  if (slice.expert_skew < 1.0) throw InputError(config.name + ": the expert skew must be at least 1 (uniform)");
-  if (first) graph.prologue = embeddings(shard, phase, tp);
-  std::vector<LayerKind> kinds;
-  for (uint64_t layer = slice.first_layer; layer < slice.first_layer + layers; ++layer) {
-    kinds.push_back({config.expert_layer(layer), config.sliding(layer) && phase.kv_len > config.sliding_window});
-  }
-  LayerBuilder builder(shard, phase, slice);
-  graph.layers = layer_blocks(kinds, [&](LayerKind kind) { return builder.build(impl, kind); });
-  if (last) {
-    graph.epilogue = lm_head(shard, phase, tp);
-  } else {
-    graph.epilogue.emplace_back("pipeline.send", OpKind::Send,
-                                SendShape{phase.batch * phase.q_len, config.hidden_size, slice.stage, slice.stage + 1});
-  }
-  return graph;
+  return build_step(config, step.groups, step.sampled, batch_step_text(step), impl, slice);
+}
+
+std::string batch_step_text(const BatchStep& step) {
+  uint64_t sequences = 0;
+  for (const Phase& group : step.groups) sequences += group.batch;
+  return "batch step of " + std::to_string(sequences) + " sequences, " + std::to_string(batch_tokens(step.groups)) +
+         " new tokens";
+}
+
+uint64_t batch_tokens(const std::vector<Phase>& groups) {
+  uint64_t tokens = 0;
+  for (const Phase& group : groups) tokens += group.batch * group.q_len;
+  return tokens;
 }
 
 }  // namespace tessel::workloads

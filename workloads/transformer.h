@@ -92,6 +92,25 @@ struct ModelSlice {
 // build_model for a slice; throws InputError when its layers are not the model's.
 OpGraph build_model(const ModelConfig& config, const Phase& phase, AttentionImpl impl, const ModelSlice& slice);
 
+// A served batch as one step (continuous batching): groups of alike sequences, each with its
+// new tokens over its cached ones (a prompt's chunk, decode tokens), whose token-wise ops run
+// together over all their tokens and whose attention runs group by group.
+struct BatchStep {
+  std::vector<Phase> groups;
+  uint64_t sampled = 0;  // tokens whose logits are computed: each decode token, each prompt's last
+};
+
+// e.g. "batch step of 12 sequences, 530 new tokens".
+std::string batch_step_text(const BatchStep& step);
+// The new tokens of all the groups.
+uint64_t batch_tokens(const std::vector<Phase>& groups);
+
+// build_model for a batch step (a Phase's `kind` has no say: `sampled` sets the LM head's rows);
+// one group with the phase's sampled tokens is build_model's step. Throws InputError for an
+// empty or invalid batch.
+OpGraph build_batch_step(const ModelConfig& config, const BatchStep& step, AttentionImpl impl,
+                         const ModelSlice& slice);
+
 // Elements of K and V that `batch` sequences of `positions` tokens keep in layers
 // [first_layer, first_layer + layers) of `shard` (a tensor-parallel shard's K/V heads): every
 // position, but at most sliding_window of them in a windowed layer.

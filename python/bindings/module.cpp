@@ -14,8 +14,10 @@
 #include "cli/flag_bounds.h"
 #include "cli/pareto.h"
 #include "cli/run_command.h"
+#include "cli/serve_command.h"
 #include "cli/train_command.h"
 #include "sim/report/plan_layout.h"
+#include "sim/report/serving_layout.h"
 #include "workloads/model_config.h"
 
 namespace py = pybind11;
@@ -185,6 +187,75 @@ TrainFlags train_flags(const py::dict& options) {
   return flags;
 }
 
+// The keys are the long flags of `tessel serve` with '-' as '_', and chunked_prefill.
+tessel::cli::ServeFlags serve_flags(const py::dict& options) {
+  refuse_unknown(options, "serve",
+                 {"arch", "model", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
+                  "requests_count", "seed", "scheduler", "max_batch", "token_budget", "chunked_prefill", "block_size",
+                  "kv_blocks", "memory_fraction", "shape_cells", "slo_ttft_ms", "slo_tpot_ms", "trace", "progress"});
+  tessel::cli::ServeFlags flags;
+  take(options, "arch", flags.arch);
+  take(options, "model", flags.model);
+  take(options, "dtype", flags.dtype);
+  take(options, "requests", flags.requests);
+  take(options, "arrivals", flags.arrivals);
+  take(options, bounds::kConcurrency, flags.concurrency);
+  take(options, "prompt_len", flags.prompt_len);
+  take(options, "output_len", flags.output_len);
+  take(options, bounds::kRequestsCount, flags.requests_count);
+  take(options, bounds::kSeed, flags.seed);
+  take(options, "scheduler", flags.scheduler);
+  take(options, bounds::kMaxBatch, flags.max_batch);
+  take(options, bounds::kTokenBudget, flags.token_budget);
+  bool chunked = true;
+  take(options, "chunked_prefill", chunked);
+  flags.no_chunked_prefill = !chunked;
+  take(options, bounds::kBlockSize, flags.block_size);
+  take(options, bounds::kKvBlocks, flags.kv_blocks);
+  take(options, bounds::kMemoryFraction, flags.memory_fraction);
+  take(options, bounds::kShapeCells, flags.shape_cells);
+  for (const auto& [bound, field] : {std::pair{&bounds::kSloTtftMs, &flags.slo_ttft_ms},
+                                     std::pair{&bounds::kSloTpotMs, &flags.slo_tpot_ms}}) {
+    if (!options.contains(keyword(bound->flag)) || options[py::str(keyword(bound->flag))].is_none()) continue;
+    double value = 0;
+    take(options, *bound, value);
+    *field = value;
+  }
+  take(options, "trace", flags.trace);
+  bool progress = false;
+  take(options, "progress", progress);
+  flags.quiet = !progress;
+  const int sources = !flags.requests.empty() + !flags.arrivals.empty() + (flags.concurrency > 0);
+  if (sources != 1) throw tessel::cli::FlagError("serve: give one of requests, arrivals or concurrency");
+  if (!flags.requests.empty()) {
+    for (const char* generated : {"prompt_len", "output_len", "requests_count", "seed"}) {
+      if (options.contains(generated) && !options[generated].is_none()) {
+        throw tessel::cli::FlagError(std::string("serve: ") + generated + " applies to generated requests, not to a "
+                                     "trace");
+      }
+    }
+  }
+  return flags;
+}
+
+// `tessel serve`: summary.json, requests.csv, iterations.csv, the table and (asked for) the trace.
+py::dict serve(const py::dict& options) {
+  const tessel::cli::ServeFlags flags = serve_flags(options);
+  const tessel::cli::ServeRun run = tessel::cli::execute_serve(flags);
+  py::dict out;
+  out["summary"] = tessel::sim::serve_summary_json(run.result, run.summary, run.objectives).dump();
+  out["requests_csv"] = tessel::sim::printed([&](std::ostream& csv) { tessel::sim::write_requests_csv(run.result, csv); });
+  out["iterations_csv"] =
+      tessel::sim::printed([&](std::ostream& csv) { tessel::sim::write_iterations_csv(run.result, csv); });
+  out["table"] =
+      tessel::sim::printed([&](std::ostream& text) { tessel::sim::print_serve_table(run.result, run.summary, text); });
+  out["trace"] = flags.trace.empty() ? py::object(py::none())
+                                     : py::object(py::str(tessel::sim::printed([&](std::ostream& trace) {
+                                         tessel::sim::write_serve_trace(run.result, trace);
+                                       })));
+  return out;
+}
+
 py::dict reports_dict(const tessel::sim::ReportBundle& reports) {
   py::dict out;
   out["summary"] = reports.summary.dump();
@@ -264,6 +335,8 @@ PYBIND11_MODULE(_tessel, m) {
   m.def("run", &run, py::arg("options"),
         "Runs what `tessel run` runs; returns summary (JSON text), layers_csv, stats (JSON text), table, "
         "numerics_passed and trace (JSON text of the timeline when asked for, else None)");
+  m.def("serve", &serve, py::arg("options"),
+        "Runs what `tessel serve` runs; returns summary, requests_csv, iterations_csv, table and trace");
   m.def("train", &train, py::arg("options"), "Runs what `tessel train` runs; returns what run returns");
   m.def("search_plans", &search_plans, py::arg("options"),
         "Runs what `tessel train --search` runs; returns plans_csv and summary (JSON text)");

@@ -6,6 +6,8 @@
     result.summary["seconds"], result.ops.head()
     step = tessel.train("configs/systems/dgx_a100.yaml", "llama2-7b", global_batch=32, tp=2, pp=2, dp=2, zero=1)
     step.summary["iteration_s"], step.summary["mfu"]
+    served = tessel.serve(arch, "llama2-7b", arrivals="poisson:4", requests_count=200)
+    served.summary["ttft_s"]["p99"], served.requests.head()
 
 Every run is the one `tessel run` (or `tessel train`) makes with the same flags; errors raise
 TesselError with the command line's message.
@@ -17,11 +19,12 @@ from .arch import Arch
 from .pareto import pareto
 from .result import Result
 from .run import run
+from .serve import ServeResult, serve
 from .sweep import sweep
 from .system import System
 from .train import search_plans, train
 from . import plots
 from .workloads import Gemm, Model, Topology, presets
 
-__all__ = ["Arch", "Gemm", "Model", "Result", "System", "TesselError", "Topology", "pareto", "plots", "presets",
-           "run", "search_plans", "sweep", "train"]
+__all__ = ["Arch", "Gemm", "Model", "Result", "ServeResult", "System", "TesselError", "Topology", "pareto", "plots",
+           "presets", "run", "search_plans", "serve", "sweep", "train"]

@@ -1,0 +1,169 @@
+#include "cli/serve_command.h"
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/cli_common.h"
+#include "cli/flag_bounds.h"
+#include "sim/report/common.h"
+#include "sim/report/serving_layout.h"
+#include "workloads/requests.h"
+
+namespace tessel::cli {
+
+CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Serve a model under load on one device: requests batched iteration by iteration, each iteration "
+               "simulated; latency percentiles, throughput, goodput, energy per token");
+  serve->add_option("--arch", flags.arch, "Architecture: tessel YAML (configs/arch/*.yaml)")->required();
+  serve->add_option("--model", flags.model, "A decoder: preset name or HF config.json")->required();
+  serve->add_option("--dtype", flags.dtype, "Number format (default: the first the architecture lists)");
+  CLI::Option* requests = serve->add_option(
+      "--requests", flags.requests,
+      "A request trace: CSV with columns arrival_s, prompt_tokens, output_tokens (a run's requests.csv is one)");
+  CLI::Option* arrivals =
+      serve->add_option("--arrivals", flags.arrivals, "Open-loop arrivals: poisson:RATE (requests a second)");
+  CLI::Option* concurrency = add_bounded(*serve, bounds::kConcurrency, flags.concurrency,
+                                         "Closed loop: N clients, each sending its next request when its last "
+                                         "finishes");
+  requests->excludes(arrivals)->excludes(concurrency);
+  arrivals->excludes(concurrency);
+  CLI::Option* prompt = serve->add_option("--prompt-len", flags.prompt_len,
+                                          "With --arrivals or --concurrency: prompt tokens, N | uniform:LO,HI | "
+                                          "normal:MEAN,STD")
+                            ->capture_default_str();
+  CLI::Option* output = serve->add_option("--output-len", flags.output_len,
+                                          "With --arrivals or --concurrency: output tokens (the first from the "
+                                          "prefill), N | uniform:LO,HI | normal:MEAN,STD")
+                            ->capture_default_str();
+  CLI::Option* count = add_bounded(*serve, bounds::kRequestsCount, flags.requests_count,
+                                   "With --arrivals or --concurrency: requests to serve")
+                           ->capture_default_str();
+  CLI::Option* seed =
+      add_bounded(*serve, bounds::kSeed, flags.seed, "With --arrivals or --concurrency: seed of the lengths and arrivals")
+          ->capture_default_str();
+  for (CLI::Option* generated : {prompt, output, count, seed}) generated->excludes(requests);
+  serve->add_option("--scheduler", flags.scheduler,
+                    "continuous (requests join and leave the batch every iteration, as vLLM) | static (a batch "
+                    "forms when the last has finished)")
+      ->capture_default_str();
+  add_bounded(*serve, bounds::kMaxBatch, flags.max_batch, "Sequences running at once")->capture_default_str();
+  add_bounded(*serve, bounds::kTokenBudget, flags.token_budget,
+              "Continuous: new tokens an iteration (decode tokens first, then prompt chunks)")
+      ->capture_default_str();
+  serve->add_flag("--no-chunked-prefill", flags.no_chunked_prefill,
+                  "Continuous: run each prompt whole in one iteration instead of in chunks within the token budget");
+  add_bounded(*serve, bounds::kBlockSize, flags.block_size, "Tokens a KV-cache block holds")->capture_default_str();
+  add_bounded(*serve, bounds::kKvBlocks, flags.kv_blocks,
+              "KV-cache blocks (default: what --memory-fraction of the device's memory holds beside the weights)");
+  add_bounded(*serve, bounds::kMemoryFraction, flags.memory_fraction,
+              "Share of the device's memory weights and KV cache may take")
+      ->capture_default_str();
+  add_bounded(*serve, bounds::kShapeCells, flags.shape_cells,
+              "Simulate each op at the sizes of a grid with this many cells from each power of two to the next "
+              "(tokens, sequences, cache length), refined where interpolating misses, and interpolate between "
+              "(0: simulate every op at its own sizes)")
+      ->capture_default_str();
+  serve->add_option(bounds::kSloTtftMs.flag, flags.slo_ttft_ms, "Objective for goodput: time to first token, ms")
+      ->check(within(bounds::kSloTtftMs));
+  serve->add_option(bounds::kSloTpotMs.flag, flags.slo_tpot_ms, "Objective for goodput: time per output token, ms")
+      ->check(within(bounds::kSloTpotMs));
+  serve->add_option("--trace", flags.trace,
+                    "Write iterations and requests in the Trace Event Format (Perfetto, chrome://tracing)");
+  serve->add_option("--out", flags.out, "Write summary.json, requests.csv and iterations.csv into this directory");
+  serve->add_flag("--quiet", flags.quiet, "Print neither the table nor progress");
+  serve->callback([&flags] {
+    if (flags.requests.empty() && flags.arrivals.empty() && flags.concurrency == 0) {
+      throw CLI::RequiredError("--requests, --arrivals or --concurrency");
+    }
+  });
+  serve->footer(
+      "Runs timing-only (no numerics check). Exit status: 0 success, 1 bad input (the message names file, line\n"
+      "and key), 2 bad usage.");
+  return serve;
+}
+
+namespace {
+
+sim::ServeLoad serve_load(const ServeFlags& flags) {
+  sim::ServeLoad load;
+  if (!flags.requests.empty()) {
+    load.requests = workloads::read_request_trace(flags.requests);
+    return load;
+  }
+  const workloads::LengthDistribution prompt = workloads::parse_length_distribution(flags.prompt_len, "--prompt-len");
+  const workloads::LengthDistribution output = workloads::parse_length_distribution(flags.output_len, "--output-len");
+  const double rate = flags.arrivals.empty() ? 0 : workloads::parse_poisson_rate(flags.arrivals, "--arrivals");
+  load.requests = workloads::generate_requests(flags.requests_count, rate, prompt, output, flags.seed);
+  load.concurrency = flags.concurrency;
+  return load;
+}
+
+sim::ServeSettings serve_settings(const ServeFlags& flags) {
+  sim::ServeSettings settings;
+  if (flags.scheduler != "continuous" && flags.scheduler != "static") {
+    throw FlagError("--scheduler '" + flags.scheduler + "': not one of continuous, static");
+  }
+  settings.scheduler.policy =
+      flags.scheduler == "static" ? sim::SchedulerSettings::Static : sim::SchedulerSettings::Continuous;
+  settings.scheduler.max_batch = flags.max_batch;
+  settings.scheduler.token_budget = flags.token_budget;
+  settings.scheduler.chunked_prefill = !flags.no_chunked_prefill;
+  settings.scheduler.block_size = flags.block_size;
+  settings.scheduler.kv_blocks = flags.kv_blocks;
+  settings.memory_fraction = flags.memory_fraction;
+  settings.shape_cells = flags.shape_cells;
+  return settings;
+}
+
+// A line on stderr every half second: requests finished and the simulated time.
+sim::ServeProgress serve_progress(bool quiet) {
+  if (quiet) return {};
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  return [last](size_t finished, size_t total, double now) {
+    const auto clock = std::chrono::steady_clock::now();
+    if (finished < total && clock - *last < std::chrono::milliseconds(500)) return;
+    *last = clock;
+    std::cerr << "[" << finished << "/" << total << " requests] " << now << " s simulated\n";
+  };
+}
+
+}  // namespace
+
+ServeRun execute_serve(const ServeFlags& flags) {
+  std::unique_ptr<sim::Device> device = load_device(flags.arch);
+  sim::RunSettings settings;
+  if (!flags.dtype.empty()) {
+    settings.dtype = arch::parse_dtype(flags.dtype);
+    if (!settings.dtype) throw FlagError("--dtype '" + flags.dtype + "': not one of int8, fp8, fp16, bf16, fp32");
+  }
+  ServeRun run{sim::serve(*device, load_model(flags.model), serve_load(flags), serve_settings(flags), settings,
+                          serve_progress(flags.quiet)),
+               {},
+               {}};
+  if (flags.slo_ttft_ms) run.objectives.ttft_s = *flags.slo_ttft_ms * 1e-3;
+  if (flags.slo_tpot_ms) run.objectives.tpot_s = *flags.slo_tpot_ms * 1e-3;
+  run.summary = sim::summarize(run.result, run.objectives);
+  return run;
+}
+
+int serve_command(const ServeFlags& flags) {
+  const ServeRun run = execute_serve(flags);
+  if (!flags.quiet) sim::print_serve_table(run.result, run.summary, std::cout);
+  if (!flags.out.empty()) {
+    std::filesystem::create_directories(flags.out);
+    const auto path = [&](const char* name) { return (std::filesystem::path(flags.out) / name).string(); };
+    sim::write_file(
+        [&](std::ostream& out) { out << sim::serve_summary_json(run.result, run.summary, run.objectives).dump(2) << '\n'; },
+        path("summary.json"));
+    sim::write_file([&](std::ostream& out) { sim::write_requests_csv(run.result, out); }, path("requests.csv"));
+    sim::write_file([&](std::ostream& out) { sim::write_iterations_csv(run.result, out); }, path("iterations.csv"));
+  }
+  if (!flags.trace.empty()) {
+    sim::write_file([&](std::ostream& out) { sim::write_serve_trace(run.result, out); }, flags.trace);
+  }
+  return 0;
+}
+
+}  // namespace tessel::cli

@@ -1,0 +1,55 @@
+// `tessel serve`: a model served under load on one device: requests from a trace, an open
+// Poisson process or closed-loop clients, batched iteration by iteration by a scheduler, each
+// iteration simulated; print the latency table, write the reports.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sim/serving/serve.h"
+#include "sim/serving/serve_metrics.h"
+
+namespace tessel::cli {
+
+struct ServeFlags {
+  std::string arch;
+  std::string model;
+  std::string dtype;
+  std::string requests;  // a trace CSV
+  std::string arrivals;  // poisson:RATE
+  uint64_t concurrency = 0;
+  std::string prompt_len = "512";
+  std::string output_len = "128";
+  uint64_t requests_count = 1000;
+  uint64_t seed = 1;
+  std::string scheduler = "continuous";
+  uint64_t max_batch = 256;
+  uint64_t token_budget = 2048;
+  bool no_chunked_prefill = false;
+  uint64_t block_size = 16;
+  uint64_t kv_blocks = 0;
+  double memory_fraction = 0.9;
+  uint64_t shape_cells = 16;
+  std::optional<double> slo_ttft_ms;
+  std::optional<double> slo_tpot_ms;
+  std::string out;
+  std::string trace;
+  bool quiet = false;
+};
+
+CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags);
+
+struct ServeRun {
+  sim::ServeResult result;
+  sim::ServiceObjectives objectives;
+  sim::ServeSummary summary;
+};
+// Loads, serves (progress on stderr unless quiet) and sums up; throws on bad input with the
+// message the command line prints. The Python module calls it too.
+ServeRun execute_serve(const ServeFlags& flags);
+int serve_command(const ServeFlags& flags);
+
+}  // namespace tessel::cli

@@ -1,0 +1,60 @@
+"""A model served under load on one device, as `tessel serve` runs it."""
+
+import io
+import json
+
+import _tessel
+import pandas
+
+from . import simulator
+from .arch import Arch
+
+
+class ServeResult:
+    """One serving run's reports.
+
+    summary: dict, summary.json (latency distributions, throughput, goodput, energy, KV cache,
+        the limit requests waited on).
+    requests: DataFrame, requests.csv: a row per request (its arrival, lengths, queueing, TTFT,
+        TPOT, end-to-end latency, preemptions); itself a request trace for `requests=`.
+    iterations: DataFrame, iterations.csv: a row per iteration (its batch, the KV cache in use,
+        who waited and on what).
+    table: the text `tessel serve` prints.
+    """
+
+    def __init__(self, native, arch):
+        self.summary = json.loads(native["summary"])
+        self.requests = pandas.read_csv(io.StringIO(native["requests_csv"]))
+        self.iterations = pandas.read_csv(io.StringIO(native["iterations_csv"]))
+        self.table = native["table"]
+        self.arch = arch
+
+    def __repr__(self):
+        return self.table
+
+
+def serve(arch, model, *, requests=None, arrivals=None, concurrency=None, prompt_len=None, output_len=None,
+          requests_count=None, seed=None, scheduler="continuous", max_batch=256, token_budget=2048,
+          chunked_prefill=True, block_size=16, kv_blocks=None, memory_fraction=0.9, shape_cells=16,
+          slo_ttft_ms=None, slo_tpot_ms=None, dtype=None, trace=None, progress=False):
+    """Serve `model` (a preset name or a config.json path) on `arch` (an Arch or a path) with the
+    flags of `tessel serve`: one of requests (a trace CSV path), arrivals ("poisson:RATE") or
+    concurrency (closed-loop clients); generated requests draw prompt_len and output_len ("N",
+    "uniform:LO,HI", "normal:MEAN,STD"; default 512 and 128) for requests_count requests (1000)
+    with seed (1). trace, a path, gets the iterations and requests. Returns a ServeResult.
+    Raises TesselError with the command line's message."""
+    if not isinstance(arch, Arch):
+        arch = Arch.load(arch)
+    options = {"arch": arch.path(), "model": model, "requests": None if requests is None else str(requests),
+               "arrivals": arrivals, "concurrency": concurrency, "prompt_len": prompt_len,
+               "output_len": output_len, "requests_count": requests_count, "seed": seed, "scheduler": scheduler,
+               "max_batch": max_batch, "token_budget": token_budget, "chunked_prefill": chunked_prefill,
+               "block_size": block_size, "kv_blocks": kv_blocks, "memory_fraction": memory_fraction,
+               "shape_cells": shape_cells, "slo_ttft_ms": slo_ttft_ms, "slo_tpot_ms": slo_tpot_ms, "dtype": dtype,
+               "trace": None if trace is None else str(trace), "progress": progress}
+    with simulator.lock:
+        native = _tessel.serve(options)
+    if trace is not None:
+        with open(trace, "w", encoding="utf-8") as file:
+            file.write(native["trace"])
+    return ServeResult(native, arch)

@@ -1,0 +1,165 @@
+#include "sim/report/serving_layout.h"
+
+#include <iomanip>
+#include <ostream>
+#include <string>
+
+#include "sim/report/build_info.h"
+
+namespace tessel::sim {
+
+namespace {
+
+nlohmann::json distribution_json(const Distribution& d) {
+  return {{"mean", d.mean}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99}, {"max", d.max}};
+}
+
+nlohmann::json optional_json(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary& s,
+                                  const ServiceObjectives& objectives) {
+  const SchedulerSettings& scheduler = result.serve.scheduler;
+  nlohmann::json summary;
+  summary["arch"] = result.device.name;
+  summary["arch_file"] = result.device.source_file;
+  summary["model"] = result.model;
+  summary["dtype"] = std::string(arch::to_string(*result.settings.dtype));
+  summary["load"] = {{"requests", s.requests},
+                     {"concurrency", result.concurrency == 0 ? nlohmann::json(nullptr) : nlohmann::json(result.concurrency)},
+                     {"prompt_tokens", s.prompt_tokens},
+                     {"output_tokens", s.output_tokens}};
+  summary["scheduler"] = {{"policy", policy_name(scheduler.policy)},
+                          {"max_batch", scheduler.max_batch},
+                          {"token_budget", scheduler.token_budget},
+                          {"chunked_prefill", scheduler.chunked_prefill},
+                          {"block_size", scheduler.block_size},
+                          {"kv_blocks", scheduler.kv_blocks},
+                          {"memory_fraction", result.serve.memory_fraction},
+                          {"shape_cells", result.serve.shape_cells}};
+  summary["memory"] = {{"weight_bytes", result.weight_bytes},
+                       {"kv_bytes_per_block", result.kv_bytes_per_block},
+                       {"kv_cache_bytes", result.kv_bytes_per_block * scheduler.kv_blocks}};
+  summary["duration_s"] = s.duration_s;
+  summary["throughput"] = {{"requests_per_s", s.requests_per_s},
+                           {"output_tokens_per_s", s.output_tokens_per_s},
+                           {"total_tokens_per_s", s.total_tokens_per_s}};
+  summary["queueing_s"] = distribution_json(s.queueing_s);
+  summary["ttft_s"] = distribution_json(s.ttft_s);
+  summary["tpot_s"] = distribution_json(s.tpot_s);
+  summary["e2e_s"] = distribution_json(s.e2e_s);
+  summary["objectives"] = {{"ttft_s", optional_json(objectives.ttft_s)}, {"tpot_s", optional_json(objectives.tpot_s)}};
+  summary["slo_attainment"] = optional_json(s.slo_attainment);
+  summary["goodput_requests_per_s"] = optional_json(s.goodput_requests_per_s);
+  summary["energy_j"] = s.energy_j;
+  summary["energy_per_output_token_j"] = s.energy_per_output_token_j;
+  summary["iterations"] = s.iterations;
+  summary["mean_batch"] = s.mean_batch;
+  summary["busy_share"] = s.busy_share;
+  summary["kv_cache"] = {{"peak_share", s.kv_peak_share}, {"mean_share", s.kv_mean_share}};
+  summary["preemptions"] = s.preemptions;
+  summary["waiting_shares"] = s.waiting_shares;
+  summary["limit"] = s.limit;
+  summary["simulated_shapes"] = result.simulated_shapes;
+  add_build_info(summary);
+  return summary;
+}
+
+void write_requests_csv(const ServeResult& result, std::ostream& out) {
+  const std::ios::fmtflags flags = out.flags();
+  out << std::setprecision(9)
+      << "id,arrival_s,prompt_tokens,output_tokens,queueing_s,ttft_s,tpot_s,e2e_s,finish_s,preemptions\n";
+  for (const RequestOutcome& r : result.requests) {
+    out << r.request.id << ',' << r.request.arrival_s << ',' << r.request.prompt_tokens << ','
+        << r.request.output_tokens << ',' << r.queueing_s() << ',' << r.ttft_s() << ',' << r.tpot_s() << ','
+        << r.e2e_s() << ',' << r.finish_s << ',' << r.preemptions << '\n';
+  }
+  out.flags(flags);
+}
+
+void write_iterations_csv(const ServeResult& result, std::ostream& out) {
+  const std::ios::fmtflags flags = out.flags();
+  out << std::setprecision(9)
+      << "iteration,start_s,seconds,sequences,prefill_tokens,decode_tokens,kv_blocks_used,kv_share,waiting,"
+         "preempted,limit,energy_j,dram_bytes\n";
+  const double blocks = static_cast<double>(result.serve.scheduler.kv_blocks);
+  for (size_t i = 0; i < result.iterations.size(); ++i) {
+    const IterationRecord& it = result.iterations[i];
+    out << i << ',' << it.start_s << ',' << it.seconds << ',' << it.sequences << ',' << it.prefill_tokens << ','
+        << it.decode_tokens << ',' << it.kv_blocks_used << ',' << static_cast<double>(it.kv_blocks_used) / blocks
+        << ',' << it.waiting << ',' << it.preempted << ',' << limit_name(it.limit) << ',' << it.energy_pj * 1e-12
+        << ',' << it.dram_bytes << '\n';
+  }
+  out.flags(flags);
+}
+
+void print_serve_table(const ServeResult& result, const ServeSummary& s, std::ostream& out) {
+  const std::ios::fmtflags flags = out.flags();
+  const auto ms = [](double seconds) { return seconds * 1e3; };
+  out << result.model << " served on " << result.device.name << " (" << policy_name(result.serve.scheduler.policy)
+      << " batching, " << s.requests << " requests, " << s.iterations << " iterations)\n";
+  out << std::fixed << std::setprecision(2);
+  out << std::left << std::setw(16) << "latency (ms)" << std::right << std::setw(11) << "mean" << std::setw(11)
+      << "p50" << std::setw(11) << "p90" << std::setw(11) << "p99" << '\n';
+  const auto row = [&](const char* name, const Distribution& d) {
+    out << std::left << std::setw(16) << name << std::right << std::setw(11) << ms(d.mean) << std::setw(11)
+        << ms(d.p50) << std::setw(11) << ms(d.p90) << std::setw(11) << ms(d.p99) << '\n';
+  };
+  row("queueing", s.queueing_s);
+  row("TTFT", s.ttft_s);
+  row("TPOT", s.tpot_s);
+  row("end to end", s.e2e_s);
+  out << "throughput: " << s.requests_per_s << " requests/s, " << s.output_tokens_per_s << " output tokens/s over "
+      << s.duration_s << " s\n";
+  if (s.goodput_requests_per_s) {
+    out << "goodput: " << *s.goodput_requests_per_s << " requests/s (" << 100.0 * *s.slo_attainment
+        << "% meet the objectives)\n";
+  }
+  out << "energy: " << std::setprecision(4) << s.energy_per_output_token_j << " J per output token (" << s.energy_j
+      << " J)\n"
+      << std::setprecision(1) << "batch: " << s.mean_batch << " sequences on average; device busy "
+      << 100.0 * s.busy_share << "% of the time; KV cache peak " << 100.0 * s.kv_peak_share << "%, mean "
+      << 100.0 * s.kv_mean_share << "%; " << s.preemptions << " preemptions\n"
+      << "requests waited on: " << s.limit << '\n';
+  out.flags(flags);
+}
+
+void write_serve_trace(const ServeResult& result, std::ostream& out) {
+  const std::ios::fmtflags flags = out.flags();
+  const auto slice = [&](const std::string& name, const char* category, size_t track, double start, double end,
+                         const std::string& args) {
+    out << "{\"name\":" << nlohmann::json(name).dump() << ",\"cat\":\"" << category
+        << "\",\"ph\":\"X\",\"pid\":1,\"tid\":" << track << ",\"ts\":" << start * 1e6
+        << ",\"dur\":" << (end - start) * 1e6 << ",\"args\":{" << args << "}},\n";
+  };
+  out << std::setprecision(15) << "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[";
+  for (size_t i = 0; i < result.iterations.size(); ++i) {
+    const IterationRecord& it = result.iterations[i];
+    slice("iteration " + std::to_string(i), "iteration", 0, it.start_s, it.start_s + it.seconds,
+          "\"sequences\":" + std::to_string(it.sequences) + ",\"prefill_tokens\":" +
+              std::to_string(it.prefill_tokens) + ",\"decode_tokens\":" + std::to_string(it.decode_tokens) +
+              ",\"kv_blocks_used\":" + std::to_string(it.kv_blocks_used));
+  }
+  for (const RequestOutcome& r : result.requests) {
+    const size_t track = r.request.id + 1;
+    const std::string args = "\"prompt_tokens\":" + std::to_string(r.request.prompt_tokens) +
+                             ",\"output_tokens\":" + std::to_string(r.request.output_tokens);
+    slice("waiting", "request", track, r.request.arrival_s, r.scheduled_s, args);
+    slice("prefill", "request", track, r.scheduled_s, r.first_token_s, args);
+    slice("decode", "request", track, r.first_token_s, r.finish_s, args);
+  }
+  out << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":"
+      << nlohmann::json(result.model + " on " + result.device.name).dump() << "}},\n"
+      << "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,\"args\":{\"name\":\"device\"}}";
+  for (const RequestOutcome& r : result.requests) {
+    out << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" << r.request.id + 1
+        << ",\"args\":{\"name\":\"request " << r.request.id << "\"}}";
+  }
+  out << "]}\n";
+  out.flags(flags);
+}
+
+}  // namespace tessel::sim

@@ -1,0 +1,171 @@
+#include "sim/serving/batch_cost.h"
+
+#include <cmath>
+#include <utility>
+
+namespace tessel::sim {
+
+namespace {
+
+using workloads::Op;
+
+// The sizes of an op that differ between iterations: its tokens (rows), and an attention's or a
+// cache read's sequences and cache length.
+template <typename Axis>
+std::vector<Axis> axes_of(Op& op) {
+  if (auto* s = std::get_if<workloads::LinearShape>(&op.shape)) return {{&s->m, 1}};
+  if (auto* s = std::get_if<workloads::RowsShape>(&op.shape)) return {{&s->rows, 1}};
+  if (auto* s = std::get_if<workloads::RopeShape>(&op.shape)) return {{&s->tokens, 1}};
+  if (auto* s = std::get_if<workloads::EmbeddingShape>(&op.shape)) return {{&s->tokens, 1}};
+  if (auto* s = std::get_if<workloads::SoftcapShape>(&op.shape)) return {{&s->rows, 1}};
+  if (auto* s = std::get_if<workloads::SoftmaxShape>(&op.shape)) return {{&s->rows, 1}};
+  if (auto* s = std::get_if<workloads::KvCacheShape>(&op.shape)) return {{&s->batch, 1}, {&s->tokens, 1}};
+  if (auto* s = std::get_if<workloads::AttentionShape>(&op.shape)) {
+    return {{&s->batch, 1}, {&s->q_len, 1}, {&s->kv_cached, 0}};
+  }
+  return {};
+}
+
+// Sizes that follow from the axes.
+void settle(Op& op) {
+  if (auto* s = std::get_if<workloads::AttentionShape>(&op.shape)) s->kv_len = s->kv_cached + s->q_len;
+}
+
+CostFigures mix(const CostFigures& low, const CostFigures& high, double t) {
+  return {low.cycles + t * (high.cycles - low.cycles), low.energy_pj + t * (high.energy_pj - low.energy_pj),
+          low.dram_bytes + t * (high.dram_bytes - low.dram_bytes)};
+}
+
+// Whether an interpolated op is close enough to its simulation in every figure.
+bool matches(const CostFigures& guess, const CostFigures& actual) {
+  const auto near = [](double a, double b) { return std::abs(a - b) <= kShapeTolerance * std::abs(b) + 1e-9; };
+  return near(guess.cycles, actual.cycles) && near(guess.energy_pj, actual.energy_pj) &&
+         near(guess.dram_bytes, actual.dram_bytes);
+}
+
+}  // namespace
+
+BatchCost::BatchCost(Device& device, const workloads::ModelConfig& model, const RunSettings& settings, uint64_t cells_per_octave)
+    : model_(model), cells_per_octave_(cells_per_octave), clock_hz_(device.facts().clock_hz) {
+  const OpRunner run = [&device](const Op& op, const RunSettings& op_settings) { return device.run(op, op_settings); };
+  const OpSizer size = [&device](const Op& op, const RunSettings& op_settings) {
+    return device.transactions(op, op_settings);
+  };
+  runner_ = std::make_shared<StepRunner>(device.facts(), run, size, settings, RunObserver{});
+}
+
+CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
+  const workloads::OpGraph graph =
+      workloads::build_batch_step(model_, step, workloads::AttentionImpl::Fused, workloads::ModelSlice{});
+  CostFigures total;
+  graph.for_each_op([&](const Op& op, uint64_t repeats) {
+    const CostFigures figures = this->op(op);
+    const double times = static_cast<double>(repeats);
+    total.cycles += figures.cycles * times;
+    total.energy_pj += figures.energy_pj * times;
+    total.dram_bytes += figures.dram_bytes * times;
+  });
+  return total;
+}
+
+CostFigures BatchCost::simulate(const Op& op) {
+  const std::string id = op_identity(op);
+  const auto seen = simulated_figures_.find(id);
+  if (seen != simulated_figures_.end()) return seen->second;
+  const OpResult& result = runner_->result(op);
+  const CostFigures figures{static_cast<double>(result.cycles), result.energy.total_pj(),
+                            static_cast<double>(result.activity.dram_read_bytes + result.activity.dram_write_bytes)};
+  simulated_figures_.emplace(id, figures);
+  return figures;
+}
+
+CostFigures BatchCost::op(const Op& op) {
+  const std::string id = op_identity(op);
+  const auto seen = known_.find(id);
+  if (seen != known_.end()) return seen->second;
+  Op probe = op;
+  std::vector<Axis> axes = axes_of<Axis>(probe);
+  std::vector<uint64_t> at;
+  Cell cell;
+  for (const Axis& axis : axes) {
+    const uint64_t x = *axis.value;
+    // The grid's spacing is 1/cells_per_octave of the power of two at or below x, so that a
+    // cell spans the same share of any size.
+    const uint64_t octave = x == 0 ? 1 : uint64_t{1} << (63 - __builtin_clzll(x));
+    const uint64_t width = cells_per_octave_ == 0 ? 1 : std::max<uint64_t>(1, octave / cells_per_octave_);
+    const uint64_t base = x / width * width;
+    const uint64_t low = std::max(base, axis.least);
+    const bool on_grid = width == 1 || x == low;
+    at.push_back(x);
+    cell.low.push_back(on_grid ? x : low);
+    cell.high.push_back(on_grid ? x : base + width);
+  }
+  if (cell.low == cell.high) return simulate(op);
+  // The op's family: its identity with the varying sizes left out.
+  for (const Axis& axis : axes) *axis.value = 0;
+  settle(probe);
+  const std::string family = op_identity(probe);
+  while (true) {
+    std::string key = family;
+    std::vector<uint64_t> middle;
+    std::vector<uint64_t> probe_at;
+    bool split = false;
+    for (size_t i = 0; i < axes.size(); ++i) {
+      const uint64_t width = cell.high[i] - cell.low[i];
+      key += " " + std::to_string(cell.low[i]) + "-" + std::to_string(cell.high[i]);
+      middle.push_back(cell.low[i] + width / 2);
+      // Off the middle by one where the cell is wide: a staircase whose steps divide the grid's
+      // spacing meets the line between the corners exactly at the middle.
+      probe_at.push_back(middle.back() + (width >= 4 ? 1 : 0));
+      split = split || width >= 2;
+    }
+    if (!split || checked_.count(key) > 0) break;
+    const CostFigures guess = between(probe, axes, cell, probe_at, 0);
+    for (size_t i = 0; i < axes.size(); ++i) *axes[i].value = probe_at[i];
+    settle(probe);
+    if (matches(guess, simulate(probe))) {
+      checked_.insert(std::move(key));
+      break;
+    }
+    // Closer in on the jump: the half of each wide side that holds the op's sizes.
+    for (size_t i = 0; i < axes.size(); ++i) {
+      if (cell.high[i] - cell.low[i] < 2) continue;
+      if (at[i] == middle[i]) {
+        cell.low[i] = cell.high[i] = middle[i];
+      } else if (at[i] < middle[i]) {
+        cell.high[i] = middle[i];
+      } else {
+        cell.low[i] = middle[i];
+      }
+    }
+  }
+  const CostFigures figures = between(probe, axes, cell, at, 0);
+  known_.emplace(id, figures);
+  return figures;
+}
+
+CostFigures BatchCost::between(Op& probe, std::vector<Axis>& axes, const Cell& cell, const std::vector<uint64_t>& at,
+                               size_t axis) {
+  if (axis == axes.size()) {
+    settle(probe);
+    return simulate(probe);
+  }
+  const uint64_t low = cell.low[axis];
+  const uint64_t high = cell.high[axis];
+  const uint64_t x = at[axis];
+  if (x == low || low == high) {
+    *axes[axis].value = low;
+    return between(probe, axes, cell, at, axis + 1);
+  }
+  if (x == high) {
+    *axes[axis].value = high;
+    return between(probe, axes, cell, at, axis + 1);
+  }
+  *axes[axis].value = low;
+  const CostFigures below = between(probe, axes, cell, at, axis + 1);
+  *axes[axis].value = high;
+  const CostFigures above = between(probe, axes, cell, at, axis + 1);
+  return mix(below, above, static_cast<double>(x - low) / static_cast<double>(high - low));
+}
+
+}  // namespace tessel::sim

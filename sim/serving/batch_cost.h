@@ -1,0 +1,73 @@
+// What a served iteration costs a device: the batch step's ops (workloads::build_batch_step)
+// run on it, each op's figures simulated at its sizes or, for sizes between the points of a
+// grid, interpolated between simulated ones. A serving run meets thousands of batch shapes
+// (token counts, cache lengths); simulating each would take hours, and a device's figures are
+// affine in an op's sizes between the points where its tiles or blocks start or fill.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/device.h"
+#include "sim/step_runner.h"
+#include "workloads/model_config.h"
+#include "workloads/transformer.h"
+
+namespace tessel::sim {
+
+// One execution of an op, or an iteration: device cycles, energy and DRAM traffic.
+struct CostFigures {
+  double cycles = 0;
+  double energy_pj = 0;
+  double dram_bytes = 0;
+};
+
+// How far a cell's interpolated figures (cycles, energy, DRAM bytes) may miss their simulation
+// at a point inside it before the cell is split: 1% of each. A cell across a point where the
+// op's figures jump (a tile more, another tiling) misses by about half the jump, so splitting
+// closes in on the jumps.
+constexpr double kShapeTolerance = 1e-2;
+
+class BatchCost {
+ public:
+  // `settings` as the device configured them. `cells_per_octave`: the grid's cells between a
+  // power of two and the next in each size an iteration varies (tokens, sequences, cache
+  // length); 0 simulates every op at its sizes.
+  BatchCost(Device& device, const workloads::ModelConfig& model, const RunSettings& settings,
+            uint64_t cells_per_octave);
+
+  CostFigures iteration(const workloads::BatchStep& step);
+  double seconds(const CostFigures& figures) const { return figures.cycles / clock_hz_; }
+  // Op shapes simulated so far.
+  size_t simulated() const { return simulated_figures_.size(); }
+
+ private:
+  // One size of an op that iterations vary, and its least valid value.
+  struct Axis {
+    uint64_t* value;
+    uint64_t least;
+  };
+  struct Cell {
+    std::vector<uint64_t> low;
+    std::vector<uint64_t> high;
+  };
+  CostFigures op(const workloads::Op& op);
+  CostFigures simulate(const workloads::Op& op);
+  // The figures at `at` in the cell, multilinear between its corners (simulated).
+  CostFigures between(workloads::Op& probe, std::vector<Axis>& axes, const Cell& cell, const std::vector<uint64_t>& at,
+                      size_t axis);
+
+  workloads::ModelConfig model_;
+  uint64_t cells_per_octave_;
+  double clock_hz_;
+  std::shared_ptr<StepRunner> runner_;
+  std::map<std::string, CostFigures> simulated_figures_;  // the ops simulated, by identity
+  std::map<std::string, CostFigures> known_;              // every op costed, by identity
+  std::set<std::string> checked_;             // cells whose interpolation matched their centre
+};
+
+}  // namespace tessel::sim

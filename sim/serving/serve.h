@@ -1,0 +1,89 @@
+// A served model under load: requests arrive over time, the scheduler forms each iteration's
+// batch (sim/serving/scheduler.h), and the device runs it as one step of operators
+// (sim/serving/batch_cost.h), so latencies and throughput follow the hardware model. The run is
+// a discrete-event loop: the clock jumps from one iteration's end to the next, or to the next
+// arrival when nothing runs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "sim/device.h"
+#include "sim/serving/scheduler.h"
+#include "workloads/model_config.h"
+#include "workloads/requests.h"
+
+namespace tessel::sim {
+
+struct ServeLoad {
+  std::vector<workloads::Request> requests;  // in order of arrival
+  // Closed-loop clients, each sending its next request when its last finishes (the requests'
+  // arrivals are then the run's); 0: the requests arrive at their own times.
+  uint64_t concurrency = 0;
+};
+
+struct ServeSettings {
+  SchedulerSettings scheduler;  // kv_blocks 0: what the device's memory holds beside the weights
+  // Of the device's main memory, the share weights and KV cache may take (vLLM's
+  // gpu_memory_utilization); the rest is the runtime's and activations'.
+  double memory_fraction = 0.9;
+  uint64_t shape_cells = 16;  // BatchCost's cells per octave; 0 simulates every shape
+};
+
+constexpr double kNotYet = std::numeric_limits<double>::quiet_NaN();
+
+struct RequestOutcome {
+  workloads::Request request;
+  double scheduled_s = kNotYet;    // its first iteration's start
+  double first_token_s = kNotYet;  // the end of the iteration that sampled its first token
+  double finish_s = kNotYet;
+  uint64_t preemptions = 0;
+
+  double queueing_s() const { return scheduled_s - request.arrival_s; }
+  double ttft_s() const { return first_token_s - request.arrival_s; }
+  double e2e_s() const { return finish_s - request.arrival_s; }
+  // The mean gap between its later tokens (0 for a single token), as serving benchmarks count.
+  double tpot_s() const;
+};
+
+struct IterationRecord {
+  double start_s = 0;
+  double seconds = 0;
+  uint64_t sequences = 0;
+  uint64_t prefill_tokens = 0;
+  uint64_t decode_tokens = 0;
+  uint64_t kv_blocks_used = 0;  // once the iteration's blocks are allocated
+  uint64_t waiting = 0;         // requests left waiting
+  uint64_t preempted = 0;
+  AdmissionLimit limit = AdmissionLimit::None;
+  double energy_pj = 0;
+  double dram_bytes = 0;
+};
+
+struct ServeResult {
+  DeviceFacts device;
+  std::string model;
+  RunSettings settings;  // as the device configured them
+  ServeSettings serve;   // kv_blocks resolved
+  uint64_t concurrency = 0;
+  uint64_t weight_bytes = 0;
+  uint64_t kv_bytes_per_block = 0;
+  std::vector<RequestOutcome> requests;
+  std::vector<IterationRecord> iterations;
+  size_t simulated_shapes = 0;  // op shapes simulated; the others were interpolated
+
+  double duration_s() const;  // from time 0 to the last request's finish
+};
+
+// finished, total, simulated time.
+using ServeProgress = std::function<void(size_t, size_t, double)>;
+
+// Throws InputError for a load or settings that cannot run (a request larger than the cache,
+// weights that leave no room for one, no memory capacity stated and no kv_blocks given).
+ServeResult serve(Device& device, const workloads::ModelConfig& model, ServeLoad load, ServeSettings settings,
+                  RunSettings run_settings, const ServeProgress& progress = {});
+
+}  // namespace tessel::sim

@@ -1,0 +1,75 @@
+// `tessel serve` from the command line: the reports it writes and the keys scripts read, and
+// its errors for input it cannot use.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/cpp/cli_runner.h"
+#include "tests/cpp/test_files.h"
+
+namespace tessel {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kServe = "serve --arch configs/arch/tpu_v4_like.yaml --model llama2-7b ";
+
+TEST(CliServe, WritesTheContractedReports) {
+  const fs::path out = testing::fresh_dir("cli_serve");
+  const auto result = testing::run_tessel(kServe + "--arrivals poisson:20 --requests-count 10 --prompt-len 200 "
+                                          "--output-len 6 --slo-ttft-ms 500 --slo-tpot-ms 50 --out " +
+                                          out.string() + " --trace " + (out / "trace.json").string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("TTFT"), std::string::npos) << "the table is printed";
+  const nlohmann::json summary = nlohmann::json::parse(testing::read_text(out / "summary.json"));
+  for (const char* key : {"ttft_s", "tpot_s", "e2e_s", "queueing_s"}) {
+    for (const char* stat : {"mean", "p50", "p90", "p99"}) EXPECT_TRUE(summary[key].contains(stat)) << key << stat;
+  }
+  for (const char* key : {"throughput", "goodput_requests_per_s", "slo_attainment", "energy_per_output_token_j",
+                          "kv_cache", "limit", "scheduler", "preemptions", "tessel_commit"}) {
+    EXPECT_TRUE(summary.contains(key)) << key;
+  }
+  EXPECT_EQ(summary["load"]["requests"].get<int>(), 10);
+  const std::string requests = testing::read_text(out / "requests.csv");
+  EXPECT_EQ(requests.substr(0, requests.find('\n')),
+            "id,arrival_s,prompt_tokens,output_tokens,queueing_s,ttft_s,tpot_s,e2e_s,finish_s,preemptions");
+  const std::string iterations = testing::read_text(out / "iterations.csv");
+  EXPECT_EQ(iterations.substr(0, iterations.find('\n')),
+            "iteration,start_s,seconds,sequences,prefill_tokens,decode_tokens,kv_blocks_used,kv_share,waiting,"
+            "preempted,limit,energy_j,dram_bytes");
+  const nlohmann::json trace = nlohmann::json::parse(testing::read_text(out / "trace.json"));
+  EXPECT_GT(trace["traceEvents"].size(), 30u) << "iterations and each request's wait, prefill and decode";
+}
+
+TEST(CliServe, ExactlyOneSourceOfRequests) {
+  EXPECT_EQ(testing::run_tessel(kServe).exit_code, 2);
+  EXPECT_EQ(testing::run_tessel(kServe + "--arrivals poisson:1 --concurrency 2").exit_code, 2);
+  const auto trace_and_lengths = testing::run_tessel(kServe + "--requests x.csv --prompt-len 10");
+  EXPECT_EQ(trace_and_lengths.exit_code, 2) << "lengths apply to generated requests only";
+}
+
+TEST(CliServe, BadInputNamesTheFileLineAndColumn) {
+  const fs::path dir = testing::fresh_dir("cli_serve_bad");
+  fs::create_directories(dir);
+  const fs::path trace = dir / "trace.csv";
+  std::ofstream(trace) << "arrival_s,prompt_tokens,output_tokens\n0.0,100,10\n0.5,0,10\n";
+  auto result = testing::run_tessel(kServe + "--requests " + trace.string());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find(trace.string() + ":3: prompt_tokens"), std::string::npos) << result.output;
+  result = testing::run_tessel(kServe + "--arrivals poisson:-2");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("--arrivals"), std::string::npos) << result.output;
+  result = testing::run_tessel(kServe + "--concurrency 2 --output-len lognormal:3,1");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("unknown distribution 'lognormal'"), std::string::npos) << result.output;
+  result = testing::run_tessel(kServe + "--concurrency 2 --kv-blocks 4 --prompt-len 1000");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("needs 71 KV blocks"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace tessel

@@ -1,0 +1,163 @@
+// Serving runs (sim/serving/serve.h) against the mechanisms they model: a lone request is the
+// single-request generate run, runs are reproducible from their seed, closed-loop clients keep
+// their number of requests in flight, and a run under load names what held requests back.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "arch/load_arch.h"
+#include "sim/serving/serve.h"
+#include "sim/serving/serve_metrics.h"
+#include "tests/cpp/run_helpers.h"
+#include "workloads/input_error.h"
+#include "workloads/model_config.h"
+
+namespace tessel::sim {
+namespace {
+
+const std::string kArchDir = std::string(TESSEL_SOURCE_DIR) + "/configs/arch/";
+
+ServeResult serve_on(const std::string& arch, const std::string& model, ServeLoad load, ServeSettings settings) {
+  const auto device = make_device(arch::load_arch(kArchDir + arch));
+  return serve(*device, workloads::model_preset(model), std::move(load), settings, RunSettings{});
+}
+
+ServeLoad poisson(uint64_t count, double rate, const std::string& prompt, const std::string& output,
+                  uint64_t seed = 1) {
+  ServeLoad load;
+  load.requests = workloads::generate_requests(count, rate, workloads::parse_length_distribution(prompt, "prompt"),
+                                               workloads::parse_length_distribution(output, "output"), seed);
+  return load;
+}
+
+TEST(ServingRun, ALoneRequestTakesTheSingleRequestGenerateRun) {
+  // One request of 300 prompt and 40 output tokens: the prefill samples the first token, 39
+  // decode steps the others, as `run --phase generate --input 300 --output 39`. Every op at its
+  // own sizes on both sides, so they agree to rounding.
+  for (const char* arch : {"tpu_v4_like.yaml", "a100_sxm.yaml"}) {
+    SCOPED_TRACE(arch);
+    ServeLoad load;
+    load.requests = {{0, 0.5, 300, 40}};
+    ServeSettings settings;
+    settings.shape_cells = 0;
+    const ServeResult served = serve_on(arch, "llama2-7b", load, settings);
+    RunSettings run_settings = testing::timing_only(served.settings.dtype.value());
+    run_settings.decode_stride = 1;
+    const RunResult run = testing::run_model(arch::load_arch(kArchDir + arch), workloads::model_preset("llama2-7b"),
+                                             testing::generate_request(1, 300, 39), run_settings);
+    const RequestOutcome& r = served.requests.at(0);
+    EXPECT_DOUBLE_EQ(r.queueing_s(), 0.0);
+    EXPECT_NEAR(r.ttft_s(), run.ttft_s(), 1e-9 * run.ttft_s());
+    EXPECT_NEAR(r.tpot_s(), run.tpot_s(), 1e-9 * run.tpot_s());
+    EXPECT_NEAR(r.e2e_s(), run.seconds(), 1e-9 * run.seconds());
+    double served_pj = 0;
+    for (const IterationRecord& it : served.iterations) served_pj += it.energy_pj;
+    double run_pj = 0;
+    for (const StepResult& step : run.steps) run_pj += step.energy.total_pj();
+    EXPECT_NEAR(served_pj, run_pj, 1e-9 * run_pj);
+  }
+}
+
+TEST(ServingRun, AtAVanishingRateLatencyIsTheLoneRequests) {
+  // Requests a minute apart never meet: each one's TTFT is its prompt's prefill alone.
+  const ServeResult served = serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(6, 1.0 / 60, "200", "8"), {});
+  ServeLoad alone;
+  alone.requests = {{0, 0, 200, 8}};
+  const ServeResult lone = serve_on("tpu_v4_like.yaml", "llama2-7b", alone, {});
+  for (const RequestOutcome& r : served.requests) {
+    EXPECT_DOUBLE_EQ(r.queueing_s(), 0.0);
+    EXPECT_NEAR(r.ttft_s(), lone.requests[0].ttft_s(), 1e-12);
+    EXPECT_NEAR(r.e2e_s(), lone.requests[0].e2e_s(), 1e-12);
+  }
+  EXPECT_EQ(summarize(served, {}).limit, "none");
+}
+
+TEST(ServingRun, TheSameSeedGivesTheSameRunAndAnotherSeedAnother) {
+  const auto run = [](uint64_t seed) {
+    return serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(20, 20, "uniform:50,200", "uniform:2,10", seed), {});
+  };
+  const ServeResult a = run(3), b = run(3), c = run(4);
+  ASSERT_EQ(a.requests.size(), b.requests.size());
+  for (size_t i = 0; i < a.requests.size(); ++i) {
+    EXPECT_EQ(a.requests[i].request.prompt_tokens, b.requests[i].request.prompt_tokens);
+    EXPECT_EQ(a.requests[i].finish_s, b.requests[i].finish_s);
+  }
+  EXPECT_NE(a.requests[0].request.arrival_s, c.requests[0].request.arrival_s);
+}
+
+TEST(ServingRun, ClosedLoopClientsKeepTheirRequestsInFlight) {
+  ServeLoad load = poisson(30, 0, "128", "uniform:4,40");
+  load.concurrency = 4;
+  const ServeResult served = serve_on("tpu_v4_like.yaml", "llama2-7b", load, {});
+  std::vector<double> finishes;
+  for (const RequestOutcome& r : served.requests) finishes.push_back(r.finish_s);
+  std::sort(finishes.begin(), finishes.end());
+  for (size_t i = 0; i < served.requests.size(); ++i) {
+    const double arrival = served.requests[i].request.arrival_s;
+    if (i < 4) {
+      EXPECT_EQ(arrival, 0.0);
+    } else {
+      // Each later request is sent as one finishes: its arrival is some request's finish.
+      EXPECT_TRUE(std::binary_search(finishes.begin(), finishes.end(), arrival)) << i;
+    }
+  }
+  for (const IterationRecord& it : served.iterations) EXPECT_LE(it.sequences + it.waiting, 4u);
+}
+
+TEST(ServingRun, UnderLoadTheReportNamesTheLimitRequestsWaitedOn) {
+  // A cache of a few long requests: they wait on the KV cache.
+  ServeSettings small;
+  small.scheduler.kv_blocks = 200;
+  const ServeSummary kv = summarize(serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(60, 200, "1024", "64"), small),
+                                    {});
+  EXPECT_EQ(kv.limit, "kv_cache");
+  EXPECT_GT(kv.kv_peak_share, 0.9);
+  // One sequence at a time: they wait on the batch limit.
+  ServeSettings one;
+  one.scheduler.max_batch = 1;
+  const ServeSummary batch =
+      summarize(serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(30, 200, "64", "16"), one), {});
+  EXPECT_EQ(batch.limit, "max_batch");
+  EXPECT_NEAR(batch.mean_batch, 1.0, 1e-12);
+  // Prompts far beyond the token budget keep the device full: the budget (compute) holds them.
+  ServeSettings budget;
+  budget.scheduler.token_budget = 256;
+  const ServeSummary compute =
+      summarize(serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(30, 200, "2000", "4"), budget), {});
+  EXPECT_EQ(compute.limit, "token_budget");
+}
+
+TEST(ServingRun, GoodputCountsTheRequestsThatMeetEveryObjective) {
+  const ServeResult served = serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(40, 30, "uniform:50,300", "4"), {});
+  ServiceObjectives objectives;
+  objectives.ttft_s = summarize(served, {}).ttft_s.p50;
+  const ServeSummary s = summarize(served, objectives);
+  size_t met = 0;
+  for (const RequestOutcome& r : served.requests) met += r.ttft_s() <= *objectives.ttft_s ? 1 : 0;
+  EXPECT_DOUBLE_EQ(*s.slo_attainment, static_cast<double>(met) / 40.0);
+  EXPECT_NEAR(*s.slo_attainment, 0.5, 0.05) << "the median objective: about half";
+  EXPECT_DOUBLE_EQ(*s.goodput_requests_per_s, static_cast<double>(met) / s.duration_s);
+}
+
+TEST(ServingRun, ContinuousBatchingOutservesStaticBatchingUnderLoad) {
+  ServeSettings continuous;
+  ServeSettings fixed;
+  fixed.scheduler.policy = SchedulerSettings::Static;
+  fixed.scheduler.max_batch = 16;
+  continuous.scheduler.max_batch = 16;
+  const ServeLoad load = poisson(64, 100, "256", "uniform:2,120");
+  const ServeSummary a = summarize(serve_on("a100_sxm.yaml", "llama2-7b", load, continuous), {});
+  const ServeSummary b = summarize(serve_on("a100_sxm.yaml", "llama2-7b", load, fixed), {});
+  EXPECT_GT(a.output_tokens_per_s, b.output_tokens_per_s);
+  EXPECT_LT(a.e2e_s.mean, b.e2e_s.mean);
+}
+
+TEST(ServingRun, AModelWithoutRoomForItsCacheIsRefused) {
+  // Llama-2-70B's 138 GB of fp16 weights on an 80 GB GPU.
+  EXPECT_THROW(serve_on("a100_sxm.yaml", "llama2-70b", poisson(2, 1, "10", "2"), {}), workloads::InputError);
+}
+
+}  // namespace
+}  // namespace tessel::sim

@@ -1,0 +1,40 @@
+"""tessel.serve: the same run as `tessel serve`, its reports as Python values."""
+
+from pathlib import Path
+
+import pytest
+
+import tessel
+
+ROOT = Path(__file__).resolve().parents[2]
+ARCH = str(ROOT / "configs" / "arch" / "tpu_v4_like.yaml")
+
+
+def test_serve_reports_each_request_and_iteration():
+    served = tessel.serve(ARCH, "llama2-7b", arrivals="poisson:20", requests_count=12, prompt_len="uniform:50,300",
+                          output_len="8", seed=5, slo_ttft_ms=1000)
+    assert len(served.requests) == 12
+    assert list(served.requests.columns[:4]) == ["id", "arrival_s", "prompt_tokens", "output_tokens"]
+    assert (served.requests["ttft_s"] >= served.requests["queueing_s"]).all()
+    assert served.iterations["decode_tokens"].sum() == 12 * 7, "each request's tokens after the first"
+    assert served.summary["load"]["output_tokens"] == 12 * 8
+    assert served.summary["goodput_requests_per_s"] is not None
+    assert served.summary["scheduler"]["policy"] == "continuous"
+
+
+def test_a_runs_requests_csv_replays_as_a_trace(tmp_path):
+    first = tessel.serve(ARCH, "llama2-7b", arrivals="poisson:10", requests_count=6, prompt_len="128",
+                         output_len="uniform:2,6", seed=2)
+    trace = tmp_path / "trace.csv"
+    first.requests.to_csv(trace, index=False)
+    again = tessel.serve(ARCH, "llama2-7b", requests=trace)
+    assert again.requests["e2e_s"].tolist() == pytest.approx(first.requests["e2e_s"].tolist(), rel=1e-6)
+
+
+def test_bad_keywords_raise_the_command_lines_errors():
+    with pytest.raises(tessel.TesselError, match="one of requests, arrivals or concurrency"):
+        tessel.serve(ARCH, "llama2-7b")
+    with pytest.raises(tessel.TesselError, match="--prompt-len"):
+        tessel.serve(ARCH, "llama2-7b", concurrency=2, prompt_len="uniform:9,3")
+    with pytest.raises(tessel.TesselError, match="--max-batch"):
+        tessel.serve(ARCH, "llama2-7b", concurrency=2, max_batch=0)
