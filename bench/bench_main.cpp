@@ -1,7 +1,7 @@
 // Host time of whole runs (load, map, simulate; timing only), the figures SCALE-Sim v2 is
 // compared with: it needs about 11 s and 293 s of CPU for the two GEMM workloads on a 2-core
-// machine; whole LLM generate runs on a TPU-like chip and on four A100s; a GPU validation
-// pass; and the mapper's own speed.
+// machine; whole LLM generate runs on a TPU-like chip and on four A100s; a serving run of
+// 10,000 requests; a GPU validation pass; and the mapper's own speed.
 #include <benchmark/benchmark.h>
 
 #include <sys/resource.h>
@@ -14,6 +14,7 @@
 #include "cli/validation/gpu_validation.h"
 #include "mapper/systolic_mapper.h"
 #include "sim/run_workload.h"
+#include "sim/serving/serve.h"
 #include "sim/system/run_system.h"
 #include "sim/system/plan_search.h"
 #include "sim/system/run_training.h"
@@ -85,6 +86,28 @@ void BM_Llama2_70B_Generate8192_TpuV4(benchmark::State& state) {
   state.counters["peak_rss_mb"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 BENCHMARK(BM_Llama2_70B_Generate8192_TpuV4)->Unit(benchmark::kMillisecond);
+
+// Serving: 10,000 requests of Llama-2-7B arriving at 10 a second on the A100 (prompts of 128-1024
+// tokens, outputs of 16-256), continuous batching: every iteration costed on the device.
+void BM_Serve10k_Llama2_7B_A100(benchmark::State& state) {
+  const workloads::LengthDistribution prompt = workloads::parse_length_distribution("uniform:128,1024", "prompt");
+  const workloads::LengthDistribution output = workloads::parse_length_distribution("uniform:16,256", "output");
+  sim::ServeLoad load;
+  load.requests = workloads::generate_requests(10000, 10, prompt, output, 1);
+  size_t iterations = 0;
+  double duration = 0;
+  for (auto _ : state) {
+    const std::unique_ptr<sim::Device> device = sim::make_device(arch::load_arch(kSource + "/configs/arch/a100_sxm.yaml"));
+    const sim::ServeResult result =
+        sim::serve(*device, workloads::model_preset("llama2-7b"), load, sim::ServeSettings{}, sim::RunSettings{});
+    iterations = result.iterations.size();
+    duration = result.duration_s();
+    benchmark::DoNotOptimize(duration);
+  }
+  state.counters["iterations"] = static_cast<double>(iterations);
+  state.counters["simulated_s"] = duration;
+}
+BENCHMARK(BM_Serve10k_Llama2_7B_A100)->Unit(benchmark::kSecond)->Iterations(1);
 
 void BM_Llama2_70B_Generate_TpuV4(benchmark::State& state) { generate_on_tpu(state, 128); }
 BENCHMARK(BM_Llama2_70B_Generate_TpuV4)->Unit(benchmark::kMillisecond);

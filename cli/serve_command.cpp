@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "cli/cli_common.h"
 #include "cli/flag_bounds.h"
