@@ -97,9 +97,9 @@ void BM_Serve10k_Llama2_7B_A100(benchmark::State& state) {
   size_t iterations = 0;
   double duration = 0;
   for (auto _ : state) {
-    const std::unique_ptr<sim::Device> device = sim::make_device(arch::load_arch(kSource + "/configs/arch/a100_sxm.yaml"));
     const sim::ServeResult result =
-        sim::serve(*device, workloads::model_preset("llama2-7b"), load, sim::ServeSettings{}, sim::RunSettings{});
+        sim::serve(arch::node_of(arch::load_arch(kSource + "/configs/arch/a100_sxm.yaml")), 1,
+                   workloads::model_preset("llama2-7b"), load, sim::ServeSettings{}, sim::RunSettings{});
     iterations = result.iterations.size();
     duration = result.duration_s();
     benchmark::DoNotOptimize(duration);

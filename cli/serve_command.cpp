@@ -15,9 +15,16 @@ namespace tessel::cli {
 
 CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   CLI::App* serve = app.add_subcommand(
-      "serve", "Serve a model under load on one device: requests batched iteration by iteration, each iteration "
-               "simulated; latency percentiles, throughput, goodput, energy per token");
-  serve->add_option("--arch", flags.arch, "Architecture: tessel YAML (configs/arch/*.yaml)")->required();
+      "serve", "Serve a model under load on one device or several sharing its layers: requests batched iteration by "
+               "iteration, each iteration simulated; latency percentiles, throughput, goodput, energy per token");
+  CLI::Option* arch = serve->add_option("--arch", flags.arch,
+                                        "Architecture: tessel YAML (configs/arch/*.yaml); with --tp, the node a GPU "
+                                        "file's nvlink section describes");
+  serve->add_option("--system", flags.system, "A system of devices and links (configs/systems/*.yaml); with --tp")
+      ->excludes(arch);
+  add_bounded(*serve, bounds::kTp, flags.tp,
+              "Devices sharing every layer (Megatron tensor parallelism), their all-reduces on the links")
+      ->capture_default_str();
   serve->add_option("--model", flags.model, "A decoder: preset name or HF config.json")->required();
   serve->add_option("--dtype", flags.dtype, "Number format (default: the first the architecture lists)");
   CLI::Option* requests = serve->add_option(
@@ -75,6 +82,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   serve->add_option("--out", flags.out, "Write summary.json, requests.csv and iterations.csv into this directory");
   serve->add_flag("--quiet", flags.quiet, "Print neither the table nor progress");
   serve->callback([&flags] {
+    if (flags.arch.empty() && flags.system.empty()) throw CLI::RequiredError("--arch or --system");
     if (flags.requests.empty() && flags.arrivals.empty() && flags.concurrency == 0) {
       throw CLI::RequiredError("--requests, --arrivals or --concurrency");
     }
@@ -133,13 +141,13 @@ sim::ServeProgress serve_progress(bool quiet) {
 }  // namespace
 
 ServeRun execute_serve(const ServeFlags& flags) {
-  std::unique_ptr<sim::Device> device = load_device(flags.arch);
+  const arch::SystemSpec hardware = load_hardware(flags.system, flags.arch, flags.tp);
   sim::RunSettings settings;
   if (!flags.dtype.empty()) {
     settings.dtype = arch::parse_dtype(flags.dtype);
     if (!settings.dtype) throw FlagError("--dtype '" + flags.dtype + "': not one of int8, fp8, fp16, bf16, fp32");
   }
-  ServeRun run{sim::serve(*device, load_model(flags.model), serve_load(flags), serve_settings(flags), settings,
+  ServeRun run{sim::serve(hardware, flags.tp, load_model(flags.model), serve_load(flags), serve_settings(flags), settings,
                           serve_progress(flags.quiet)),
                {},
                {}};

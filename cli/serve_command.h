@@ -1,4 +1,4 @@
-// `tessel serve`: a model served under load on one device: requests from a trace, an open
+// `tessel serve`: a model served under load on one device (or several sharing its layers): requests from a trace, an open
 // Poisson process or closed-loop clients, batched iteration by iteration by a scheduler, each
 // iteration simulated; print the latency table, write the reports.
 #pragma once
@@ -16,6 +16,8 @@ namespace tessel::cli {
 
 struct ServeFlags {
   std::string arch;
+  std::string system;
+  uint64_t tp = 1;
   std::string model;
   std::string dtype;
   std::string requests;  // a trace CSV

@@ -190,11 +190,13 @@ TrainFlags train_flags(const py::dict& options) {
 // The keys are the long flags of `tessel serve` with '-' as '_', and chunked_prefill.
 tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   refuse_unknown(options, "serve",
-                 {"arch", "model", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
+                 {"arch", "system", "tp", "model", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
                   "requests_count", "seed", "scheduler", "max_batch", "token_budget", "chunked_prefill", "block_size",
                   "kv_blocks", "memory_fraction", "shape_cells", "slo_ttft_ms", "slo_tpot_ms", "trace", "progress"});
   tessel::cli::ServeFlags flags;
   take(options, "arch", flags.arch);
+  take(options, "system", flags.system);
+  take(options, bounds::kTp, flags.tp);
   take(options, "model", flags.model);
   take(options, "dtype", flags.dtype);
   take(options, "requests", flags.requests);

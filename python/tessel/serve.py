@@ -8,6 +8,7 @@ import pandas
 
 from . import simulator
 from .arch import Arch
+from .system import System
 
 
 class ServeResult:
@@ -22,30 +23,30 @@ class ServeResult:
     table: the text `tessel serve` prints.
     """
 
-    def __init__(self, native, arch):
+    def __init__(self, native, hardware):
         self.summary = json.loads(native["summary"])
         self.requests = pandas.read_csv(io.StringIO(native["requests_csv"]))
         self.iterations = pandas.read_csv(io.StringIO(native["iterations_csv"]))
         self.table = native["table"]
-        self.arch = arch
+        self.hardware = hardware
 
     def __repr__(self):
         return self.table
 
 
-def serve(arch, model, *, requests=None, arrivals=None, concurrency=None, prompt_len=None, output_len=None,
+def serve(hardware, model, *, tp=1, requests=None, arrivals=None, concurrency=None, prompt_len=None, output_len=None,
           requests_count=None, seed=None, scheduler="continuous", max_batch=256, token_budget=2048,
           chunked_prefill=True, block_size=16, kv_blocks=None, memory_fraction=0.9, shape_cells=16,
           slo_ttft_ms=None, slo_tpot_ms=None, dtype=None, trace=None, progress=False):
-    """Serve `model` (a preset name or a config.json path) on `arch` (an Arch or a path) with the
-    flags of `tessel serve`: one of requests (a trace CSV path), arrivals ("poisson:RATE") or
+    """Serve `model` (a preset name or a config.json path) on `hardware` (an Arch, a System, or a
+    path to either; tp devices sharing every layer) with the flags of `tessel serve`: one of requests (a trace CSV path), arrivals ("poisson:RATE") or
     concurrency (closed-loop clients); generated requests draw prompt_len and output_len ("N",
     "uniform:LO,HI", "normal:MEAN,STD"; default 512 and 128) for requests_count requests (1000)
     with seed (1). trace, a path, gets the iterations and requests. Returns a ServeResult.
     Raises TesselError with the command line's message."""
-    if not isinstance(arch, Arch):
-        arch = Arch.load(arch)
-    options = {"arch": arch.path(), "model": model, "requests": None if requests is None else str(requests),
+    if not isinstance(hardware, (Arch, System)):
+        hardware = System.load(hardware) if System.describes(hardware) else Arch.load(hardware)
+    options = {"tp": tp, "model": model, "requests": None if requests is None else str(requests),
                "arrivals": arrivals, "concurrency": concurrency, "prompt_len": prompt_len,
                "output_len": output_len, "requests_count": requests_count, "seed": seed, "scheduler": scheduler,
                "max_batch": max_batch, "token_budget": token_budget, "chunked_prefill": chunked_prefill,
@@ -53,8 +54,9 @@ def serve(arch, model, *, requests=None, arrivals=None, concurrency=None, prompt
                "shape_cells": shape_cells, "slo_ttft_ms": slo_ttft_ms, "slo_tpot_ms": slo_tpot_ms, "dtype": dtype,
                "trace": None if trace is None else str(trace), "progress": progress}
     with simulator.lock:
+        options["system" if isinstance(hardware, System) else "arch"] = hardware.path()
         native = _tessel.serve(options)
     if trace is not None:
         with open(trace, "w", encoding="utf-8") as file:
             file.write(native["trace"])
-    return ServeResult(native, arch)
+    return ServeResult(native, hardware)

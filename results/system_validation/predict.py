@@ -3,7 +3,10 @@
 percentage error per source and metric).
 
 Model rows run as `tessel run --system` would: the row's model, tp, batch, prompt and output
-lengths and format on an 8-GPU node (configs/systems/dgx_a100.yaml or dgx_h100.yaml). NCCL
+lengths and format on an 8-GPU node (configs/systems/dgx_a100.yaml or dgx_h100.yaml). Rows of
+requests served with in-flight batching run as `tessel serve --system` would: N requests in flight
+as N closed-loop clients, "max load" as every request sent at once, with TensorRT-LLM's default
+limits (8,192 tokens an iteration, 2,048 sequences). NCCL
 rows run through `tessel validate --system configs/systems/dgx_h100.yaml`, converted to its
 row format. Usage: predict.py (after the repository is built); tests import its functions.
 """
@@ -20,6 +23,12 @@ sys.path[:0] = [str(ROOT / "python"), str(ROOT / "build" / "python")]
 import tessel  # noqa: E402  (found through the paths above)
 
 NODES = {"A100": "configs/systems/dgx_a100.yaml", "H100": "configs/systems/dgx_h100.yaml"}
+# TensorRT-LLM's default max_num_tokens and max_batch_size, for the rows its runtime served.
+SERVING_LIMITS = {"token_budget": 8192, "max_batch": 2048}
+# Requests a "max load" row sends at once, and each client of a closed loop in turn: enough
+# for the batch to settle beyond its ramp.
+MAX_LOAD_REQUESTS = 1000
+REQUESTS_PER_CLIENT = 8
 # Rows' model names that are presets of the same shapes (Llama 3.1 and 3.3 70B keep Llama 3
 # 70B's).
 ALIASES = {"llama3.1-70b": "llama3-70b", "llama3.3-70b": "llama3-70b"}
@@ -62,18 +71,57 @@ def model_case(row, settings):
     # One request in flight in a closed loop is a batch of one throughout.
     batch = 1 if settings.get("batch") == "concurrency:1" else as_int(settings.get("batch"))
     prompt, output = as_int(settings.get("input")), as_int(settings.get("output"))
-    if batch is None:
-        return None, f"batch {settings.get('batch')}: requests join and leave while others decode (serving)"
     if prompt is None or output is None:
         return None, f"lengths vary over the {settings.get('dataset', 'dataset')}'s requests"
     tp, pp, dp = (as_int(settings.get(key, "1")) for key in ("tp", "pp", "dp"))
+    if batch is None:
+        clients = serving_clients(settings.get("batch", ""))
+        if clients is None or pp != 1 or dp != 1:
+            return None, f"batch {settings.get('batch')}: served with pp or dp, or an unstated load"
+        requests = MAX_LOAD_REQUESTS if settings["batch"].startswith("max") else REQUESTS_PER_CLIENT * clients
+        return (NODES[gpu], ServedLoad(preset, tp, prompt, output, clients, requests), settings["dtype"]), ""
     workload = tessel.Model(preset, phase="generate", batch=batch, input=prompt, output=output, tp=tp, pp=pp, dp=dp)
     return (NODES[gpu], workload, settings["dtype"]), ""
+
+
+class ServedLoad:
+    """A row's requests as `tessel serve` takes them: closed-loop clients of fixed lengths."""
+
+    def __init__(self, model, tp, prompt, output, clients, requests):
+        self.model, self.tp, self.prompt, self.output = model, tp, prompt, output
+        self.clients, self.requests = clients, requests
+
+
+def serving_clients(batch):
+    """Requests in flight: N for "concurrency:N", every request for "max(inflight)"; None otherwise."""
+    if batch.startswith("concurrency:") and batch.split(":", 1)[1].isdigit():
+        return int(batch.split(":", 1)[1])
+    return MAX_LOAD_REQUESTS if batch == "max(inflight)" else None
+
+
+def serving_prediction(row, node, load, dtype):
+    """The row's metric as `tessel serve` predicts it, and what ran."""
+    served = tessel.serve(tessel.System(str(ROOT / node)), load.model, tp=load.tp, dtype=dtype,
+                          concurrency=load.clients, requests_count=load.requests, prompt_len=str(load.prompt),
+                          output_len=str(load.output), **SERVING_LIMITS)
+    summary = served.summary
+    metric = row["metric"]
+    if metric == "ttft_ms":
+        value = summary["ttft_s"]["mean"] * 1e3
+    elif metric == "tpot_ms":
+        value = summary["tpot_s"]["mean"] * 1e3
+    else:
+        value = summary["throughput"]["output_tokens_per_s"] / (load.tp if "PER GPU" in row["notes"] else 1)
+    ran = (f"serve {load.model} {dtype} tp{load.tp}, {load.clients} clients, {load.requests} requests of "
+           f"{load.prompt} in, {load.output} out on {pathlib.Path(node).stem}")
+    return value, ran
 
 
 def model_prediction(row, case):
     """The row's metric as tessel predicts it, and what ran."""
     node, workload, dtype = case
+    if isinstance(workload, ServedLoad):
+        return serving_prediction(row, node, workload, dtype)
     summary = tessel.run(tessel.System(str(ROOT / node)), workload, dtype=dtype, check=False).summary
     metric = row["metric"]
     if metric == "ttft_ms":

@@ -26,6 +26,8 @@ nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary&
   nlohmann::json summary;
   summary["arch"] = result.device.name;
   summary["arch_file"] = result.device.source_file;
+  summary["system"] = result.system.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.system);
+  summary["tp"] = result.tensor_parallel;
   summary["model"] = result.model;
   summary["dtype"] = std::string(arch::to_string(*result.settings.dtype));
   summary["load"] = {{"requests", s.requests},
@@ -99,7 +101,8 @@ void write_iterations_csv(const ServeResult& result, std::ostream& out) {
 void print_serve_table(const ServeResult& result, const ServeSummary& s, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
   const auto ms = [](double seconds) { return seconds * 1e3; };
-  out << result.model << " served on " << result.device.name << " (" << policy_name(result.serve.scheduler.policy)
+  out << result.model << " served on " << (result.tensor_parallel > 1 ? std::to_string(result.tensor_parallel) + "x " : "")
+      << result.device.name << " (" << policy_name(result.serve.scheduler.policy)
       << " batching, " << s.requests << " requests, " << s.iterations << " iterations)\n";
   out << std::fixed << std::setprecision(2);
   out << std::left << std::setw(16) << "latency (ms)" << std::right << std::setw(11) << "mean" << std::setw(11)

@@ -45,18 +45,18 @@ bool matches(const CostFigures& guess, const CostFigures& actual) {
 
 }  // namespace
 
-BatchCost::BatchCost(Device& device, const workloads::ModelConfig& model, const RunSettings& settings, uint64_t cells_per_octave)
-    : model_(model), cells_per_octave_(cells_per_octave), clock_hz_(device.facts().clock_hz) {
-  const OpRunner run = [&device](const Op& op, const RunSettings& op_settings) { return device.run(op, op_settings); };
-  const OpSizer size = [&device](const Op& op, const RunSettings& op_settings) {
-    return device.transactions(op, op_settings);
-  };
-  runner_ = std::make_shared<StepRunner>(device.facts(), run, size, settings, RunObserver{});
-}
+BatchCost::BatchCost(const DeviceFacts& facts, const OpRunner& run, const OpSizer& size,
+                     const workloads::ModelConfig& model, const RunSettings& settings, uint64_t cells_per_octave,
+                     uint64_t tensor_parallel)
+    : model_(model),
+      cells_per_octave_(cells_per_octave),
+      tensor_parallel_(tensor_parallel),
+      clock_hz_(facts.clock_hz),
+      runner_(std::make_shared<StepRunner>(facts, run, size, settings, RunObserver{})) {}
 
 CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
   const workloads::OpGraph graph =
-      workloads::build_batch_step(model_, step, workloads::AttentionImpl::Fused, workloads::ModelSlice{});
+      workloads::build_batch_step(model_, step, workloads::AttentionImpl::Fused, workloads::ModelSlice{tensor_parallel_});
   CostFigures total;
   graph.for_each_op([&](const Op& op, uint64_t repeats) {
     const CostFigures figures = this->op(op);

@@ -34,11 +34,12 @@ constexpr double kShapeTolerance = 1e-2;
 
 class BatchCost {
  public:
-  // `settings` as the device configured them. `cells_per_octave`: the grid's cells between a
-  // power of two and the next in each size an iteration varies (tokens, sequences, cache
-  // length); 0 simulates every op at its sizes.
-  BatchCost(Device& device, const workloads::ModelConfig& model, const RunSettings& settings,
-            uint64_t cells_per_octave);
+  // `run` and `size` cost a device op on the device and a collective on the links of the
+  // `tensor_parallel` devices sharing each layer; `settings` as the device configured them.
+  // `cells_per_octave`: the grid's cells between a power of two and the next in each size an
+  // iteration varies (tokens, sequences, cache length); 0 simulates every op at its sizes.
+  BatchCost(const DeviceFacts& facts, const OpRunner& run, const OpSizer& size, const workloads::ModelConfig& model,
+            const RunSettings& settings, uint64_t cells_per_octave, uint64_t tensor_parallel);
 
   CostFigures iteration(const workloads::BatchStep& step);
   double seconds(const CostFigures& figures) const { return figures.cycles / clock_hz_; }
@@ -63,6 +64,7 @@ class BatchCost {
 
   workloads::ModelConfig model_;
   uint64_t cells_per_octave_;
+  uint64_t tensor_parallel_;
   double clock_hz_;
   std::shared_ptr<StepRunner> runner_;
   std::map<std::string, CostFigures> simulated_figures_;  // the ops simulated, by identity

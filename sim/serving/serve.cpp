@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "sim/serving/batch_cost.h"
+#include "sim/system/links.h"
+#include "sim/system/placement.h"
 #include "workloads/input_error.h"
 #include "workloads/transformer.h"
 
@@ -30,11 +32,11 @@ uint64_t kv_blocks_of(const DeviceFacts& device, const std::string& model, uint6
   }
   const double usable = static_cast<double>(*capacity) * memory_fraction - static_cast<double>(weight_bytes);
   if (usable < static_cast<double>(bytes_per_block)) {
-    throw workloads::InputError(model + " needs " + gigabytes(static_cast<double>(weight_bytes)) + " of weights; " +
-                                device.name + " gives " +
+    throw workloads::InputError(model + " needs " + gigabytes(static_cast<double>(weight_bytes)) +
+                                " of weights a device; " + device.name + " gives " +
                                 gigabytes(static_cast<double>(*capacity) * memory_fraction) +
-                                " to weights and cache: no room for a KV cache (give --kv-blocks to serve "
-                                "as if it fitted)");
+                                " to weights and cache: no room for a KV cache (share the layers over more "
+                                "devices with --tp, or give --kv-blocks to serve as if it fitted)");
   }
   return static_cast<uint64_t>(usable / static_cast<double>(bytes_per_block));
 }
@@ -52,27 +54,43 @@ double ServeResult::duration_s() const {
   return last;
 }
 
-ServeResult serve(Device& device, const workloads::ModelConfig& model, ServeLoad load, ServeSettings settings,
-                  RunSettings run_settings, const ServeProgress& progress) {
+ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, const workloads::ModelConfig& model,
+                  ServeLoad load, ServeSettings settings, RunSettings run_settings, const ServeProgress& progress) {
   if (load.requests.empty()) throw workloads::InputError("serving needs at least one request");
   if (!model.causal) throw workloads::InputError(model.name + " is an encoder: it generates no tokens to serve");
+  ParallelPlan plan;
+  plan.tensor = tensor_parallel;
+  const Placement placement(hardware, plan);
+  const std::unique_ptr<Device> device = make_device(hardware.device);
+  const SystemLinks links(placement, *device);
   run_settings.check = CheckMode::Never;
   ServeResult result;
-  result.settings = device.configure(run_settings);
-  result.device = device.facts();
+  result.settings = device->configure(run_settings);
+  result.device = device->facts();
+  if (hardware.device_count() > 1) result.system = hardware.name;
+  result.tensor_parallel = tensor_parallel;
   result.model = model.name;
   result.concurrency = load.concurrency;
   const uint32_t element_bytes = arch::bytes_of(*result.settings.dtype);
-  result.weight_bytes = workloads::build_model(model, workloads::Phase::prefill(1, 1), workloads::AttentionImpl::Fused)
+  const workloads::ModelConfig shard = workloads::tensor_parallel_shard(model, tensor_parallel);
+  result.weight_bytes = workloads::build_model(model, workloads::Phase::prefill(1, 1), workloads::AttentionImpl::Fused,
+                                               tensor_parallel)
                             .total_parameters() *
                         element_bytes;
-  result.kv_bytes_per_block = workloads::kv_cache_elements(model, 1, 1, 0, model.num_hidden_layers) * element_bytes *
+  result.kv_bytes_per_block = workloads::kv_cache_elements(shard, 1, 1, 0, model.num_hidden_layers) * element_bytes *
                               settings.scheduler.block_size;
   if (settings.scheduler.kv_blocks == 0) {
     settings.scheduler.kv_blocks = kv_blocks_of(result.device, model.name, result.weight_bytes,
                                                 result.kv_bytes_per_block, settings.memory_fraction);
   }
   result.serve = settings;
+  const OpRunner run = [&](const workloads::Op& op, const RunSettings& op_settings) {
+    return workloads::is_communication(op.kind) ? links.run(op, op_settings) : device->run(op, op_settings);
+  };
+  const OpSizer size = [&](const workloads::Op& op, const RunSettings& op_settings) {
+    return workloads::is_communication(op.kind) ? uint64_t{0} : device->transactions(op, op_settings);
+  };
+  BatchCost cost(result.device, run, size, model, result.settings, settings.shape_cells, tensor_parallel);
 
   std::vector<workloads::Request>& requests = load.requests;
   const bool closed = load.concurrency > 0;
@@ -80,7 +98,6 @@ ServeResult serve(Device& device, const workloads::ModelConfig& model, ServeLoad
     if (closed) requests[i].arrival_s = i < load.concurrency ? 0 : kNotYet;
   }
   Scheduler scheduler(settings.scheduler, requests);
-  BatchCost cost(device, model, result.settings, settings.shape_cells);
   result.requests.reserve(requests.size());
   for (const workloads::Request& request : requests) result.requests.push_back({request});
 
@@ -104,8 +121,9 @@ ServeResult serve(Device& device, const workloads::ModelConfig& model, ServeLoad
     const CostFigures figures = cost.iteration(iteration.step());
     IterationRecord record = before;
     record.seconds = cost.seconds(figures);
-    record.energy_pj = figures.energy_pj;
-    record.dram_bytes = figures.dram_bytes;
+    // The figures are one device's; its tensor-parallel peers do the same.
+    record.energy_pj = figures.energy_pj * static_cast<double>(tensor_parallel);
+    record.dram_bytes = figures.dram_bytes * static_cast<double>(tensor_parallel);
     result.iterations.push_back(record);
     for (const size_t request : iteration.preempted) ++result.requests[request].preemptions;
     const double end = now + record.seconds;

@@ -1,8 +1,8 @@
 // A served model under load: requests arrive over time, the scheduler forms each iteration's
-// batch (sim/serving/scheduler.h), and the device runs it as one step of operators
-// (sim/serving/batch_cost.h), so latencies and throughput follow the hardware model. The run is
-// a discrete-event loop: the clock jumps from one iteration's end to the next, or to the next
-// arrival when nothing runs.
+// batch (sim/serving/scheduler.h), and the device (or the devices of a system sharing each layer
+// by tensor parallelism) runs it as one step of operators (sim/serving/batch_cost.h), so
+// latencies and throughput follow the hardware model. The run is a discrete-event loop: the
+// clock jumps from one iteration's end to the next, or to the next arrival when nothing runs.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/system_spec.h"
 #include "sim/device.h"
 #include "sim/serving/scheduler.h"
 #include "workloads/model_config.h"
@@ -59,18 +60,20 @@ struct IterationRecord {
   uint64_t waiting = 0;         // requests left waiting
   uint64_t preempted = 0;
   AdmissionLimit limit = AdmissionLimit::None;
-  double energy_pj = 0;
-  double dram_bytes = 0;
+  double energy_pj = 0;   // every device's
+  double dram_bytes = 0;  // likewise
 };
 
 struct ServeResult {
   DeviceFacts device;
+  std::string system;  // the system's name; empty for one device
+  uint64_t tensor_parallel = 1;
   std::string model;
   RunSettings settings;  // as the device configured them
   ServeSettings serve;   // kv_blocks resolved
   uint64_t concurrency = 0;
-  uint64_t weight_bytes = 0;
-  uint64_t kv_bytes_per_block = 0;
+  uint64_t weight_bytes = 0;        // one device's: its shard
+  uint64_t kv_bytes_per_block = 0;  // likewise
   std::vector<RequestOutcome> requests;
   std::vector<IterationRecord> iterations;
   size_t simulated_shapes = 0;  // op shapes simulated; the others were interpolated
@@ -81,9 +84,12 @@ struct ServeResult {
 // finished, total, simulated time.
 using ServeProgress = std::function<void(size_t, size_t, double)>;
 
-// Throws InputError for a load or settings that cannot run (a request larger than the cache,
-// weights that leave no room for one, no memory capacity stated and no kv_blocks given).
-ServeResult serve(Device& device, const workloads::ModelConfig& model, ServeLoad load, ServeSettings settings,
-                  RunSettings run_settings, const ServeProgress& progress = {});
+// Serves on `tensor_parallel` devices of `hardware` sharing every layer (Megatron), their
+// collectives on its links; a system of one device for one. Throws InputError for a load or
+// settings that cannot run (a request larger than the cache, weights that leave no room for
+// one, no memory capacity stated and no kv_blocks given), SettingError for a plan the system
+// cannot place.
+ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, const workloads::ModelConfig& model,
+                  ServeLoad load, ServeSettings settings, RunSettings run_settings, const ServeProgress& progress = {});
 
 }  // namespace tessel::sim

@@ -56,9 +56,10 @@ TEST(ServingCost, IterationsStayWithinTheStatedBoundOfSimulatingEveryShape) {
     const workloads::ModelConfig model = workloads::model_preset(c.model);
     const auto device = make_device(spec);
     const RunSettings settings = device->configure(testing::timing_only(device->facts().peaks[0].dtype));
-    BatchCost grid(*device, model, settings, ServeSettings{}.shape_cells);
-    const auto exact_device = make_device(spec);
-    BatchCost exact(*exact_device, model, exact_device->configure(settings), 0);
+    const OpRunner run = [&](const workloads::Op& op, const RunSettings& s) { return device->run(op, s); };
+    const OpSizer size = [&](const workloads::Op& op, const RunSettings& s) { return device->transactions(op, s); };
+    BatchCost grid(device->facts(), run, size, model, settings, ServeSettings{}.shape_cells, 1);
+    BatchCost exact(device->facts(), run, size, model, settings, 0, 1);
     std::mt19937_64 random(7);
     double worst = 0;
     for (int i = 0; i < 15; ++i) {

@@ -7,9 +7,12 @@
 #include <cmath>
 #include <string>
 
+#include "arch/system_spec.h"
+#include "arch/config_system.h"
 #include "arch/load_arch.h"
 #include "sim/serving/serve.h"
 #include "sim/serving/serve_metrics.h"
+#include "sim/system/run_system.h"
 #include "tests/cpp/run_helpers.h"
 #include "workloads/input_error.h"
 #include "workloads/model_config.h"
@@ -20,8 +23,8 @@ namespace {
 const std::string kArchDir = std::string(TESSEL_SOURCE_DIR) + "/configs/arch/";
 
 ServeResult serve_on(const std::string& arch, const std::string& model, ServeLoad load, ServeSettings settings) {
-  const auto device = make_device(arch::load_arch(kArchDir + arch));
-  return serve(*device, workloads::model_preset(model), std::move(load), settings, RunSettings{});
+  return serve(arch::node_of(arch::load_arch(kArchDir + arch)), 1, workloads::model_preset(model), std::move(load),
+               settings, RunSettings{});
 }
 
 ServeLoad poisson(uint64_t count, double rate, const std::string& prompt, const std::string& output,
@@ -58,6 +61,30 @@ TEST(ServingRun, ALoneRequestTakesTheSingleRequestGenerateRun) {
     for (const StepResult& step : run.steps) run_pj += step.energy.total_pj();
     EXPECT_NEAR(served_pj, run_pj, 1e-9 * run_pj);
   }
+}
+
+TEST(ServingRun, ALoneRequestOnDevicesSharingItsLayersTakesTheSystemsGenerateRun) {
+  // Two A100s of a DGX node sharing Llama-2-7B's layers, their all-reduces on NVLink: the lone
+  // request's latencies and energy are those of `run --system --tp 2 --phase generate`.
+  const arch::SystemSpec node = arch::load_system(std::string(TESSEL_SOURCE_DIR) + "/configs/systems/dgx_a100.yaml");
+  ServeLoad load;
+  load.requests = {{0, 0, 300, 20}};
+  ServeSettings settings;
+  settings.shape_cells = 0;
+  const ServeResult served = serve(node, 2, workloads::model_preset("llama2-7b"), load, settings, RunSettings{});
+  ParallelPlan plan;
+  plan.tensor = 2;
+  RunSettings run_settings = testing::timing_only(served.settings.dtype.value());
+  run_settings.decode_stride = 1;
+  const SystemRunResult run =
+      run_system(node, ModelWorkload{workloads::model_preset("llama2-7b"), testing::generate_request(1, 300, 19)}, plan,
+                 run_settings);
+  const RequestOutcome& r = served.requests.at(0);
+  EXPECT_NEAR(r.ttft_s(), run.ttft_s(), 1e-9 * run.ttft_s());
+  EXPECT_NEAR(r.tpot_s(), run.tpot_s(), 1e-9 * run.tpot_s());
+  double served_pj = 0;
+  for (const IterationRecord& it : served.iterations) served_pj += it.energy_pj;
+  EXPECT_NEAR(served_pj, run.energy().total_pj(), 1e-9 * served_pj);
 }
 
 TEST(ServingRun, AtAVanishingRateLatencyIsTheLoneRequests) {

@@ -40,11 +40,25 @@ def test_memory_bound_runs_on_a_node_match_optimised_runtimes(predict):
 def test_rows_it_cannot_run_say_why(predict):
     rows = {row["id"]: row for row in predict.measurements()}
     reasons = {}
-    for row_id in ("llama31-70b-8xh100-trtllm017-maxload-in128-out128-tps", "llama2-70b-8xh100-mlperf40-offline-tps",
-                   "palm-540b-64xtpuv4-decode-bs64-bf16-tpot", "llama2-70b-4xh200-trtllm090-bs1-in128-ttft"):
+    for row_id in ("llama2-70b-8xh100-mlperf40-offline-tps", "palm-540b-64xtpuv4-decode-bs64-bf16-tpot",
+                   "llama2-70b-4xh200-trtllm090-bs1-in128-ttft"):
         case, reasons[row_id] = predict.model_case(rows[row_id], predict.settings_of(rows[row_id]))
         assert case is None
-    assert "batch max(inflight)" in reasons["llama31-70b-8xh100-trtllm017-maxload-in128-out128-tps"]
     assert "lengths vary" in reasons["llama2-70b-8xh100-mlperf40-offline-tps"]
     assert "no preset of palm-540b" in reasons["palm-540b-64xtpuv4-decode-bs64-bf16-tpot"]
     assert "H200" in reasons["llama2-70b-4xh200-trtllm090-bs1-in128-ttft"]
+
+
+def test_in_flight_batching_rows_are_served(predict):
+    # TensorRT-LLM 0.17 at maximum load on 8 A100s, Llama-3.1-70B fp16, 128 tokens in and out:
+    # served as 1,000 requests sent at once. The A100 rows of that table land within 8% (the
+    # fp16 A100 model is validated op by op; nothing here was fitted), so 15% fails a broken
+    # scheduler or batch cost, not the runtime's own spread.
+    row = {row["id"]: row for row in predict.measurements()}["llama31-70b-8xa100-trtllm017-maxload-in128-out128-tps"]
+    case, reason = predict.model_case(row, predict.settings_of(row))
+    assert case, reason
+    assert isinstance(case[1], predict.ServedLoad) and case[1].clients == predict.MAX_LOAD_REQUESTS
+    predicted, ran = predict.model_prediction(row, case)
+    assert ran.startswith("serve llama3-70b fp16 tp8")
+    measured = float(row["value"])
+    assert abs(predicted - measured) / measured <= 0.15, (predicted, measured)
