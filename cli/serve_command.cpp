@@ -27,6 +27,25 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
       ->capture_default_str();
   serve->add_option("--model", flags.model, "A decoder: preset name or HF config.json")->required();
   serve->add_option("--dtype", flags.dtype, "Number format (default: the first the architecture lists)");
+  CLI::Option* prefill_arch = serve->add_option(
+      "--prefill-arch", flags.prefill_arch,
+      "Disaggregated serving: run the prompts on this architecture's devices and decode on --arch/--system, each "
+      "prompt's KV cache crossing the --kv-link to them");
+  CLI::Option* prefill_system =
+      serve->add_option("--prefill-system", flags.prefill_system, "Disaggregated serving: the prompts' system");
+  prefill_arch->excludes(prefill_system);
+  CLI::Option* prefill_tp =
+      add_bounded(*serve, bounds::kPrefillTp, flags.prefill_tp, "Disaggregated serving: prompt devices sharing each layer")
+          ->capture_default_str();
+  CLI::Option* link = add_bounded(*serve, bounds::kKvLinkGbps, flags.kv_link_gbps,
+                                  "Disaggregated serving: the bandwidth (GB/s) of the link a prompt's KV cache crosses "
+                                  "(e.g. 50 for 400 Gb/s InfiniBand NDR)");
+  CLI::Option* latency = add_bounded(*serve, bounds::kKvLinkLatencyUs, flags.kv_link_latency_us,
+                                     "Disaggregated serving: the link's latency per transfer, microseconds")
+                             ->capture_default_str();
+  for (CLI::Option* disaggregated : {prefill_tp, latency}) {
+    disaggregated->needs(link);
+  }
   CLI::Option* requests = serve->add_option(
       "--requests", flags.requests,
       "A request trace: CSV with columns arrival_s, prompt_tokens, output_tokens (a run's requests.csv is one)");
@@ -83,6 +102,10 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   serve->add_flag("--quiet", flags.quiet, "Print neither the table nor progress");
   serve->callback([&flags] {
     if (flags.arch.empty() && flags.system.empty()) throw CLI::RequiredError("--arch or --system");
+    const bool split = !flags.prefill_arch.empty() || !flags.prefill_system.empty();
+    if (split != (flags.kv_link_gbps > 0)) {
+      throw CLI::ValidationError("--prefill-arch/--prefill-system and --kv-link-gbps go together");
+    }
     if (flags.requests.empty() && flags.arrivals.empty() && flags.concurrency == 0) {
       throw CLI::RequiredError("--requests, --arrivals or --concurrency");
     }
@@ -123,6 +146,14 @@ sim::ServeSettings serve_settings(const ServeFlags& flags) {
   settings.scheduler.kv_blocks = flags.kv_blocks;
   settings.memory_fraction = flags.memory_fraction;
   settings.shape_cells = flags.shape_cells;
+  if (flags.kv_link_gbps > 0) {
+    sim::PrefillPool pool;
+    pool.hardware = load_hardware(flags.prefill_system, flags.prefill_arch, flags.prefill_tp);
+    pool.tensor_parallel = flags.prefill_tp;
+    pool.link_bytes_per_s = flags.kv_link_gbps * 1e9;
+    pool.link_latency_s = flags.kv_link_latency_us * 1e-6;
+    settings.prefill = pool;
+  }
   return settings;
 }
 

@@ -18,6 +18,11 @@ struct ServeFlags {
   std::string arch;
   std::string system;
   uint64_t tp = 1;
+  std::string prefill_arch;  // disaggregated: the prompts' devices
+  std::string prefill_system;
+  uint64_t prefill_tp = 1;
+  double kv_link_gbps = 0;
+  double kv_link_latency_us = 0;
   std::string model;
   std::string dtype;
   std::string requests;  // a trace CSV

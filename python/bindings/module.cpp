@@ -190,13 +190,22 @@ TrainFlags train_flags(const py::dict& options) {
 // The keys are the long flags of `tessel serve` with '-' as '_', and chunked_prefill.
 tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   refuse_unknown(options, "serve",
-                 {"arch", "system", "tp", "model", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
+                 {"arch", "system", "tp", "prefill_arch", "prefill_system", "prefill_tp", "kv_link_gbps",
+                  "kv_link_latency_us", "model", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
                   "requests_count", "seed", "scheduler", "max_batch", "token_budget", "chunked_prefill", "block_size",
                   "kv_blocks", "memory_fraction", "shape_cells", "slo_ttft_ms", "slo_tpot_ms", "trace", "progress"});
   tessel::cli::ServeFlags flags;
   take(options, "arch", flags.arch);
   take(options, "system", flags.system);
   take(options, bounds::kTp, flags.tp);
+  take(options, "prefill_arch", flags.prefill_arch);
+  take(options, "prefill_system", flags.prefill_system);
+  take(options, bounds::kPrefillTp, flags.prefill_tp);
+  take(options, bounds::kKvLinkGbps, flags.kv_link_gbps);
+  take(options, bounds::kKvLinkLatencyUs, flags.kv_link_latency_us);
+  if ((!flags.prefill_arch.empty() || !flags.prefill_system.empty()) != (flags.kv_link_gbps > 0)) {
+    throw tessel::cli::FlagError("serve: prefill (prefill_arch or prefill_system) and kv_link_gbps go together");
+  }
   take(options, "model", flags.model);
   take(options, "dtype", flags.dtype);
   take(options, "requests", flags.requests);

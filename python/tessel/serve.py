@@ -34,12 +34,15 @@ class ServeResult:
         return self.table
 
 
-def serve(hardware, model, *, tp=1, requests=None, arrivals=None, concurrency=None, prompt_len=None, output_len=None,
+def serve(hardware, model, *, tp=1, prefill=None, prefill_tp=1, kv_link_gbps=None, kv_link_latency_us=0,
+          requests=None, arrivals=None, concurrency=None, prompt_len=None, output_len=None,
           requests_count=None, seed=None, scheduler="continuous", max_batch=256, token_budget=2048,
           chunked_prefill=True, block_size=16, kv_blocks=None, memory_fraction=0.9, shape_cells=16,
           slo_ttft_ms=None, slo_tpot_ms=None, dtype=None, trace=None, progress=False):
     """Serve `model` (a preset name or a config.json path) on `hardware` (an Arch, a System, or a
-    path to either; tp devices sharing every layer) with the flags of `tessel serve`: one of requests (a trace CSV path), arrivals ("poisson:RATE") or
+    path to either; tp devices sharing every layer) with the flags of `tessel serve`. Disaggregated:
+    prefill (an Arch, a System or a path; prefill_tp devices) runs the prompts, each prompt's KV
+    cache crossing a link of kv_link_gbps GB/s (and kv_link_latency_us) to `hardware`. One of requests (a trace CSV path), arrivals ("poisson:RATE") or
     concurrency (closed-loop clients); generated requests draw prompt_len and output_len ("N",
     "uniform:LO,HI", "normal:MEAN,STD"; default 512 and 128) for requests_count requests (1000)
     with seed (1). trace, a path, gets the iterations and requests. Returns a ServeResult.
@@ -53,6 +56,11 @@ def serve(hardware, model, *, tp=1, requests=None, arrivals=None, concurrency=No
                "block_size": block_size, "kv_blocks": kv_blocks, "memory_fraction": memory_fraction,
                "shape_cells": shape_cells, "slo_ttft_ms": slo_ttft_ms, "slo_tpot_ms": slo_tpot_ms, "dtype": dtype,
                "trace": None if trace is None else str(trace), "progress": progress}
+    if prefill is not None:
+        if not isinstance(prefill, (Arch, System)):
+            prefill = System.load(prefill) if System.describes(prefill) else Arch.load(prefill)
+        options["prefill_system" if isinstance(prefill, System) else "prefill_arch"] = prefill.path()
+        options.update(prefill_tp=prefill_tp, kv_link_gbps=kv_link_gbps, kv_link_latency_us=kv_link_latency_us)
     with simulator.lock:
         options["system" if isinstance(hardware, System) else "arch"] = hardware.path()
         native = _tessel.serve(options)

@@ -45,6 +45,19 @@ nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary&
   summary["memory"] = {{"weight_bytes", result.weight_bytes},
                        {"kv_bytes_per_block", result.kv_bytes_per_block},
                        {"kv_cache_bytes", result.kv_bytes_per_block * scheduler.kv_blocks}};
+  if (result.prefill) {
+    const EngineFacts& p = *result.prefill;
+    summary["prefill"] = {{"arch", p.device.name},
+                          {"arch_file", p.device.source_file},
+                          {"system", p.system.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.system)},
+                          {"tp", p.tensor_parallel},
+                          {"weight_bytes", p.weight_bytes},
+                          {"kv_blocks", p.kv_blocks},
+                          {"kv_link_bytes_per_s", result.serve.prefill->link_bytes_per_s},
+                          {"kv_link_latency_s", result.serve.prefill->link_latency_s}};
+  } else {
+    summary["prefill"] = nullptr;
+  }
   summary["duration_s"] = s.duration_s;
   summary["throughput"] = {{"requests_per_s", s.requests_per_s},
                            {"output_tokens_per_s", s.output_tokens_per_s},
@@ -85,14 +98,12 @@ void write_requests_csv(const ServeResult& result, std::ostream& out) {
 void write_iterations_csv(const ServeResult& result, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
   out << std::setprecision(9)
-      << "iteration,start_s,seconds,sequences,prefill_tokens,decode_tokens,kv_blocks_used,kv_share,waiting,"
-         "preempted,limit,energy_j,dram_bytes\n";
-  const double blocks = static_cast<double>(result.serve.scheduler.kv_blocks);
+      << "iteration,engine,start_s,seconds,sequences,prefill_tokens,decode_tokens,kv_blocks_used,kv_share,"
+         "waiting,preempted,limit,energy_j,dram_bytes\n";
   for (size_t i = 0; i < result.iterations.size(); ++i) {
     const IterationRecord& it = result.iterations[i];
-    out << i << ',' << it.start_s << ',' << it.seconds << ',' << it.sequences << ',' << it.prefill_tokens << ','
-        << it.decode_tokens << ',' << it.kv_blocks_used << ',' << static_cast<double>(it.kv_blocks_used) / blocks
-        << ',' << it.waiting << ',' << it.preempted << ',' << limit_name(it.limit) << ',' << it.energy_pj * 1e-12
+    out << i << ',' << role_name(it.engine) << ',' << it.start_s << ',' << it.seconds << ',' << it.sequences << ',' << it.prefill_tokens << ','
+        << it.decode_tokens << ',' << it.kv_blocks_used << ',' << it.kv_share << ',' << it.waiting << ',' << it.preempted << ',' << limit_name(it.limit) << ',' << it.energy_pj * 1e-12
         << ',' << it.dram_bytes << '\n';
   }
   out.flags(flags);
@@ -101,8 +112,12 @@ void write_iterations_csv(const ServeResult& result, std::ostream& out) {
 void print_serve_table(const ServeResult& result, const ServeSummary& s, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
   const auto ms = [](double seconds) { return seconds * 1e3; };
-  out << result.model << " served on " << (result.tensor_parallel > 1 ? std::to_string(result.tensor_parallel) + "x " : "")
-      << result.device.name << " (" << policy_name(result.serve.scheduler.policy)
+  const auto devices = [](uint64_t tp, const std::string& name) {
+    return (tp > 1 ? std::to_string(tp) + "x " : "") + name;
+  };
+  out << result.model << " served on " << devices(result.tensor_parallel, result.device.name);
+  if (result.prefill) out << ", prompts on " << devices(result.prefill->tensor_parallel, result.prefill->device.name);
+  out << " (" << policy_name(result.serve.scheduler.policy)
       << " batching, " << s.requests << " requests, " << s.iterations << " iterations)\n";
   out << std::fixed << std::setprecision(2);
   out << std::left << std::setw(16) << "latency (ms)" << std::right << std::setw(11) << "mean" << std::setw(11)
@@ -141,13 +156,14 @@ void write_serve_trace(const ServeResult& result, std::ostream& out) {
   out << std::setprecision(15) << "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[";
   for (size_t i = 0; i < result.iterations.size(); ++i) {
     const IterationRecord& it = result.iterations[i];
-    slice("iteration " + std::to_string(i), "iteration", 0, it.start_s, it.start_s + it.seconds,
+    slice(role_name(it.engine) + " iteration " + std::to_string(i), "iteration",
+          it.engine == EngineRole::Prefill ? 1 : 0, it.start_s, it.start_s + it.seconds,
           "\"sequences\":" + std::to_string(it.sequences) + ",\"prefill_tokens\":" +
               std::to_string(it.prefill_tokens) + ",\"decode_tokens\":" + std::to_string(it.decode_tokens) +
               ",\"kv_blocks_used\":" + std::to_string(it.kv_blocks_used));
   }
   for (const RequestOutcome& r : result.requests) {
-    const size_t track = r.request.id + 1;
+    const size_t track = r.request.id + 2;
     const std::string args = "\"prompt_tokens\":" + std::to_string(r.request.prompt_tokens) +
                              ",\"output_tokens\":" + std::to_string(r.request.output_tokens);
     slice("waiting", "request", track, r.request.arrival_s, r.scheduled_s, args);
@@ -156,9 +172,12 @@ void write_serve_trace(const ServeResult& result, std::ostream& out) {
   }
   out << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":"
       << nlohmann::json(result.model + " on " + result.device.name).dump() << "}},\n"
-      << "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,\"args\":{\"name\":\"device\"}}";
+      << "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,\"args\":{\"name\":\"devices\"}}";
+  if (result.prefill) {
+    out << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":1,\"args\":{\"name\":\"prefill devices\"}}";
+  }
   for (const RequestOutcome& r : result.requests) {
-    out << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" << r.request.id + 1
+    out << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" << r.request.id + 2
         << ",\"args\":{\"name\":\"request " << r.request.id << "\"}}";
   }
   out << "]}\n";

@@ -100,6 +100,12 @@ void Scheduler::release(size_t request) {
 
 void Scheduler::arrive(size_t request) { waiting_.push_back(request); }
 
+void Scheduler::arrive_prefilled(size_t request, uint64_t cached, uint64_t generated) {
+  sequences_[request].cached = cached;
+  sequences_[request].generated = generated;
+  waiting_.push_back(request);
+}
+
 Iteration Scheduler::schedule() {
   return settings_.policy == SchedulerSettings::Continuous ? continuous() : static_batch();
 }
@@ -147,20 +153,21 @@ Iteration Scheduler::continuous() {
       break;
     }
     const size_t request = waiting_.front();
-    const uint64_t pending = known(request);
+    const uint64_t cached = sequences_[request].cached;
+    const uint64_t pending = known(request) - cached;
     const bool fits = settings_.chunked_prefill ? budget > 0 : pending <= budget || iteration.chunks.empty();
     if (!fits) {
       iteration.limit = AdmissionLimit::TokenBudget;
       break;
     }
     const uint64_t chunk = settings_.chunked_prefill ? std::min(pending, budget) : pending;
-    if (!grow(request, chunk)) {
+    if (!grow(request, cached + chunk)) {
       iteration.limit = AdmissionLimit::KvCache;
       break;
     }
     waiting_.pop_front();
     running_.push_back(request);
-    iteration.chunks.push_back({request, chunk, 0, chunk == pending});
+    iteration.chunks.push_back({request, chunk, cached, chunk == pending});
     budget -= std::min(budget, chunk);
   }
   return iteration;

@@ -64,6 +64,9 @@ class Scheduler {
 
   // The request has arrived and waits.
   void arrive(size_t request);
+  // The request arrives with `cached` tokens already in a cache that came with it (its prompt,
+  // prefilled elsewhere) and `generated` output tokens sampled; it waits for blocks to hold them.
+  void arrive_prefilled(size_t request, uint64_t cached, uint64_t generated);
   // The next iteration from the running and waiting requests; no chunks when none can run.
   Iteration schedule();
   // The iteration ran: each chunk's tokens are in its cache, and a sampling chunk gave its

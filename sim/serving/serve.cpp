@@ -1,6 +1,11 @@
 #include "sim/serving/serve.h"
 
 #include <cmath>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <queue>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -41,6 +46,106 @@ uint64_t kv_blocks_of(const DeviceFacts& device, const std::string& model, uint6
   return static_cast<uint64_t>(usable / static_cast<double>(bytes_per_block));
 }
 
+// One group of devices serving: its hardware, what the model leaves of each device's memory,
+// its scheduler and the cost of its iterations.
+class Engine {
+ public:
+  Engine(const arch::SystemSpec& hardware, uint64_t tensor_parallel, const workloads::ModelConfig& model,
+         SchedulerSettings scheduler, const ServeSettings& settings, RunSettings run_settings,
+         const std::vector<workloads::Request>& requests, EngineRole role)
+      : hardware_(hardware), role_(role) {
+    ParallelPlan plan;
+    plan.tensor = tensor_parallel;
+    placement_ = std::make_unique<Placement>(hardware_, plan);
+    device_ = make_device(hardware_.device);
+    links_ = std::make_unique<SystemLinks>(*placement_, *device_);
+    run_settings.check = CheckMode::Never;
+    settings_ = device_->configure(run_settings);
+    facts_.device = device_->facts();
+    if (tensor_parallel > 1) facts_.system = hardware_.name;
+    facts_.tensor_parallel = tensor_parallel;
+    element_bytes_ = arch::bytes_of(*settings_.dtype);
+    const workloads::ModelConfig shard = workloads::tensor_parallel_shard(model, tensor_parallel);
+    facts_.weight_bytes = workloads::build_model(model, workloads::Phase::prefill(1, 1),
+                                                 workloads::AttentionImpl::Fused, tensor_parallel)
+                              .total_parameters() *
+                          element_bytes_;
+    facts_.kv_bytes_per_block =
+        workloads::kv_cache_elements(shard, 1, 1, 0, model.num_hidden_layers) * element_bytes_ * scheduler.block_size;
+    if (scheduler.kv_blocks == 0) {
+      scheduler.kv_blocks = kv_blocks_of(facts_.device, model.name, facts_.weight_bytes, facts_.kv_bytes_per_block,
+                                         settings.memory_fraction);
+    }
+    facts_.kv_blocks = scheduler.kv_blocks;
+    scheduler_ = std::make_unique<Scheduler>(scheduler, requests);
+    Device* device = device_.get();
+    const SystemLinks* links = links_.get();
+    const OpRunner run = [device, links](const workloads::Op& op, const RunSettings& op_settings) {
+      return workloads::is_communication(op.kind) ? links->run(op, op_settings) : device->run(op, op_settings);
+    };
+    const OpSizer size = [device](const workloads::Op& op, const RunSettings& op_settings) {
+      return workloads::is_communication(op.kind) ? uint64_t{0} : device->transactions(op, op_settings);
+    };
+    cost_ = std::make_unique<BatchCost>(facts_.device, run, size, model, settings_, settings.shape_cells,
+                                        tensor_parallel);
+  }
+
+  const EngineFacts& facts() const { return facts_; }
+  const RunSettings& settings() const { return settings_; }
+  uint32_t element_bytes() const { return element_bytes_; }
+  Scheduler& scheduler() { return *scheduler_; }
+  size_t simulated() const { return cost_->simulated(); }
+  bool busy() const { return running_.has_value(); }
+  const Iteration& running() const { return *running_; }
+  double free_at() const { return free_at_; }
+
+  // Starts the next iteration at `now` if something can run; records it.
+  void start(double now, std::vector<IterationRecord>& records) {
+    Iteration iteration = scheduler_->schedule();
+    if (iteration.chunks.empty()) return;
+    IterationRecord record;
+    record.engine = role_;
+    record.start_s = now;
+    record.sequences = iteration.chunks.size();
+    record.prefill_tokens = iteration.prefill_tokens();
+    record.decode_tokens = iteration.decode_tokens();
+    record.kv_blocks_used = scheduler_->used_blocks();
+    record.kv_share = static_cast<double>(record.kv_blocks_used) / static_cast<double>(facts_.kv_blocks);
+    record.waiting = scheduler_->waiting();
+    record.preempted = iteration.preempted.size();
+    record.limit = iteration.limit;
+    const CostFigures figures = cost_->iteration(iteration.step());
+    record.seconds = cost_->seconds(figures);
+    // The figures are one device's; its tensor-parallel peers do the same.
+    record.energy_pj = figures.energy_pj * static_cast<double>(facts_.tensor_parallel);
+    record.dram_bytes = figures.dram_bytes * static_cast<double>(facts_.tensor_parallel);
+    records.push_back(record);
+    free_at_ = now + record.seconds;
+    running_ = std::move(iteration);
+  }
+
+  // The running iteration, ended.
+  Iteration finish() {
+    Iteration iteration = std::move(*running_);
+    running_.reset();
+    return iteration;
+  }
+
+ private:
+  arch::SystemSpec hardware_;
+  EngineRole role_;
+  std::unique_ptr<Placement> placement_;
+  std::unique_ptr<Device> device_;
+  std::unique_ptr<SystemLinks> links_;
+  RunSettings settings_;
+  EngineFacts facts_;
+  uint32_t element_bytes_ = 0;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<BatchCost> cost_;
+  std::optional<Iteration> running_;
+  double free_at_ = 0;
+};
+
 }  // namespace
 
 double RequestOutcome::tpot_s() const {
@@ -54,97 +159,124 @@ double ServeResult::duration_s() const {
   return last;
 }
 
+std::string role_name(EngineRole role) {
+  switch (role) {
+    case EngineRole::Whole: return "whole";
+    case EngineRole::Prefill: return "prefill";
+    case EngineRole::Decode: return "decode";
+  }
+  return "unknown";
+}
+
 ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, const workloads::ModelConfig& model,
                   ServeLoad load, ServeSettings settings, RunSettings run_settings, const ServeProgress& progress) {
   if (load.requests.empty()) throw workloads::InputError("serving needs at least one request");
   if (!model.causal) throw workloads::InputError(model.name + " is an encoder: it generates no tokens to serve");
-  ParallelPlan plan;
-  plan.tensor = tensor_parallel;
-  const Placement placement(hardware, plan);
-  const std::unique_ptr<Device> device = make_device(hardware.device);
-  const SystemLinks links(placement, *device);
-  run_settings.check = CheckMode::Never;
-  ServeResult result;
-  result.settings = device->configure(run_settings);
-  result.device = device->facts();
-  if (hardware.device_count() > 1) result.system = hardware.name;
-  result.tensor_parallel = tensor_parallel;
-  result.model = model.name;
-  result.concurrency = load.concurrency;
-  const uint32_t element_bytes = arch::bytes_of(*result.settings.dtype);
-  const workloads::ModelConfig shard = workloads::tensor_parallel_shard(model, tensor_parallel);
-  result.weight_bytes = workloads::build_model(model, workloads::Phase::prefill(1, 1), workloads::AttentionImpl::Fused,
-                                               tensor_parallel)
-                            .total_parameters() *
-                        element_bytes;
-  result.kv_bytes_per_block = workloads::kv_cache_elements(shard, 1, 1, 0, model.num_hidden_layers) * element_bytes *
-                              settings.scheduler.block_size;
-  if (settings.scheduler.kv_blocks == 0) {
-    settings.scheduler.kv_blocks = kv_blocks_of(result.device, model.name, result.weight_bytes,
-                                                result.kv_bytes_per_block, settings.memory_fraction);
-  }
-  result.serve = settings;
-  const OpRunner run = [&](const workloads::Op& op, const RunSettings& op_settings) {
-    return workloads::is_communication(op.kind) ? links.run(op, op_settings) : device->run(op, op_settings);
-  };
-  const OpSizer size = [&](const workloads::Op& op, const RunSettings& op_settings) {
-    return workloads::is_communication(op.kind) ? uint64_t{0} : device->transactions(op, op_settings);
-  };
-  BatchCost cost(result.device, run, size, model, result.settings, settings.shape_cells, tensor_parallel);
-
   std::vector<workloads::Request>& requests = load.requests;
   const bool closed = load.concurrency > 0;
   for (size_t i = 0; i < requests.size(); ++i) {
     if (closed) requests[i].arrival_s = i < load.concurrency ? 0 : kNotYet;
   }
-  Scheduler scheduler(settings.scheduler, requests);
+  const bool split = settings.prefill.has_value();
+  Engine main(hardware, tensor_parallel, model, settings.scheduler, settings, run_settings, requests,
+              split ? EngineRole::Decode : EngineRole::Whole);
+  // The prompt devices' requests end with their first token.
+  std::vector<workloads::Request> prompts = requests;
+  for (workloads::Request& prompt : prompts) prompt.output_tokens = 1;
+  std::optional<Engine> prefill;
+  if (split) {
+    if (!(settings.prefill->link_bytes_per_s > 0) || settings.prefill->link_latency_s < 0) {
+      throw workloads::InputError("disaggregated serving needs the KV link's bandwidth (> 0) and latency (>= 0)");
+    }
+    SchedulerSettings scheduler = settings.scheduler;
+    scheduler.kv_blocks = 0;  // what the prompt devices' memory holds
+    prefill.emplace(settings.prefill->hardware, settings.prefill->tensor_parallel, model, scheduler, settings,
+                    run_settings, prompts, EngineRole::Prefill);
+  }
+  settings.scheduler.kv_blocks = main.facts().kv_blocks;
+  ServeResult result;
+  result.settings = main.settings();
+  result.device = main.facts().device;
+  result.system = main.facts().system;
+  result.tensor_parallel = tensor_parallel;
+  result.weight_bytes = main.facts().weight_bytes;
+  result.kv_bytes_per_block = main.facts().kv_bytes_per_block;
+  if (prefill) result.prefill = prefill->facts();
+  result.model = model.name;
+  result.concurrency = load.concurrency;
+  result.serve = settings;
   result.requests.reserve(requests.size());
   for (const workloads::Request& request : requests) result.requests.push_back({request});
 
+  Engine& entry = prefill ? *prefill : main;  // where requests arrive
+  std::vector<Engine*> engines{&main};
+  if (prefill) engines.insert(engines.begin(), &*prefill);
+  // KV caches crossing the link: (arrival at the decode devices, request), earliest first.
+  using Transfer = std::pair<double, size_t>;
+  std::priority_queue<Transfer, std::vector<Transfer>, std::greater<Transfer>> transfers;
   double now = 0;
-  size_t arrived = 0;   // requests handed to the scheduler
+  size_t arrived = 0;  // requests handed to the scheduler
   size_t released = closed ? std::min<size_t>(load.concurrency, requests.size()) : requests.size();
   size_t finished = 0;
+  const auto finish = [&](size_t request, double at) {
+    result.requests[request].finish_s = at;
+    ++finished;
+    if (closed && released < requests.size()) requests[released++].arrival_s = at;
+  };
   while (finished < requests.size()) {
-    while (arrived < released && requests[arrived].arrival_s <= now) scheduler.arrive(arrived++);
-    const Iteration iteration = scheduler.schedule();
-    if (iteration.chunks.empty()) {
-      if (arrived < released) {
-        now = requests[arrived].arrival_s;
-        continue;
+    while (arrived < released && requests[arrived].arrival_s <= now) entry.scheduler().arrive(arrived++);
+    while (!transfers.empty() && transfers.top().first <= now) {
+      main.scheduler().arrive_prefilled(transfers.top().second, requests[transfers.top().second].prompt_tokens, 1);
+      transfers.pop();
+    }
+    for (Engine* engine : engines) {
+      if (engine->busy()) continue;
+      engine->start(now, result.iterations);
+      if (!engine->busy()) continue;
+      for (const ScheduledChunk& chunk : engine->running().chunks) {
+        RequestOutcome& outcome = result.requests[chunk.request];
+        if (std::isnan(outcome.scheduled_s)) outcome.scheduled_s = now;
       }
-      throw std::logic_error("serve: requests wait but none can run");
     }
-    const IterationRecord before{now, 0, iteration.chunks.size(), iteration.prefill_tokens(),
-                                 iteration.decode_tokens(), scheduler.used_blocks(), scheduler.waiting(),
-                                 iteration.preempted.size(), iteration.limit, 0, 0};
-    const CostFigures figures = cost.iteration(iteration.step());
-    IterationRecord record = before;
-    record.seconds = cost.seconds(figures);
-    // The figures are one device's; its tensor-parallel peers do the same.
-    record.energy_pj = figures.energy_pj * static_cast<double>(tensor_parallel);
-    record.dram_bytes = figures.dram_bytes * static_cast<double>(tensor_parallel);
-    result.iterations.push_back(record);
-    for (const size_t request : iteration.preempted) ++result.requests[request].preemptions;
-    const double end = now + record.seconds;
-    for (const ScheduledChunk& chunk : iteration.chunks) {
-      RequestOutcome& outcome = result.requests[chunk.request];
-      if (std::isnan(outcome.scheduled_s)) outcome.scheduled_s = now;
+    double next = std::numeric_limits<double>::infinity();
+    for (const Engine* engine : engines) {
+      if (engine->busy()) next = std::min(next, engine->free_at());
     }
-    for (const size_t request : scheduler.complete(iteration)) {
-      result.requests[request].finish_s = end;
-      ++finished;
-      if (closed && released < requests.size()) requests[released++].arrival_s = end;
+    if (arrived < released) next = std::min(next, requests[arrived].arrival_s);
+    if (!transfers.empty()) next = std::min(next, transfers.top().first);
+    if (std::isinf(next)) throw std::logic_error("serve: requests wait but none can run");
+    now = next;
+    for (Engine* engine : engines) {
+      if (!engine->busy() || engine->free_at() > now) continue;
+      const Iteration iteration = engine->finish();
+      for (const size_t request : iteration.preempted) ++result.requests[request].preemptions;
+      for (const size_t request : engine->scheduler().complete(iteration)) {
+        if (engine == &main) {
+          finish(request, now);
+        } else if (requests[request].output_tokens == 1) {
+          result.requests[request].first_token_s = now;
+          finish(request, now);
+        } else {
+          const uint64_t kv_bytes = workloads::kv_cache_elements(model, 1, requests[request].prompt_tokens, 0,
+                                                                 model.num_hidden_layers) *
+                                    engine->element_bytes();
+          const double arrives = now + settings.prefill->link_latency_s +
+                                 static_cast<double>(kv_bytes) / settings.prefill->link_bytes_per_s;
+          // Its first token counts once the cache has reached the decode devices: TTFT under
+          // disaggregation is the prompt devices' time and the transfer's.
+          result.requests[request].first_token_s = arrives;
+          transfers.emplace(arrives, request);
+        }
+      }
+      for (const ScheduledChunk& chunk : iteration.chunks) {
+        RequestOutcome& outcome = result.requests[chunk.request];
+        if (chunk.samples && std::isnan(outcome.first_token_s)) outcome.first_token_s = now;
+      }
     }
-    for (const ScheduledChunk& chunk : iteration.chunks) {
-      RequestOutcome& outcome = result.requests[chunk.request];
-      if (chunk.samples && std::isnan(outcome.first_token_s)) outcome.first_token_s = end;
-    }
-    now = end;
     if (progress) progress(finished, requests.size(), now);
   }
   for (size_t i = 0; i < requests.size(); ++i) result.requests[i].request.arrival_s = requests[i].arrival_s;
-  result.simulated_shapes = cost.simulated();
+  result.simulated_shapes = main.simulated() + (prefill ? prefill->simulated() : 0);
   return result;
 }
 

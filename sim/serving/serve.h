@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,22 @@ struct ServeLoad {
   uint64_t concurrency = 0;
 };
 
+// Disaggregated serving (as DistServe and Splitwise do): prompts run on devices of their own
+// and each request's KV cache then crosses a link to the devices that decode it.
+struct PrefillPool {
+  arch::SystemSpec hardware;
+  uint64_t tensor_parallel = 1;
+  double link_bytes_per_s = 0;  // the link the prompt's KV cache crosses
+  double link_latency_s = 0;
+};
+
 struct ServeSettings {
   SchedulerSettings scheduler;  // kv_blocks 0: what the device's memory holds beside the weights
   // Of the device's main memory, the share weights and KV cache may take (vLLM's
   // gpu_memory_utilization); the rest is the runtime's and activations'.
   double memory_fraction = 0.9;
   uint64_t shape_cells = 16;  // BatchCost's cells per octave; 0 simulates every shape
+  std::optional<PrefillPool> prefill;  // none: each request's prompt and decode on the same devices
 };
 
 constexpr double kNotYet = std::numeric_limits<double>::quiet_NaN();
@@ -50,13 +61,20 @@ struct RequestOutcome {
   double tpot_s() const;
 };
 
+// What ran an iteration: the devices that serve requests whole, or those of prompts or of
+// decode tokens under disaggregation.
+enum class EngineRole { Whole, Prefill, Decode };
+std::string role_name(EngineRole role);
+
 struct IterationRecord {
+  EngineRole engine = EngineRole::Whole;
   double start_s = 0;
   double seconds = 0;
   uint64_t sequences = 0;
   uint64_t prefill_tokens = 0;
   uint64_t decode_tokens = 0;
   uint64_t kv_blocks_used = 0;  // once the iteration's blocks are allocated
+  double kv_share = 0;          // of its engine's blocks
   uint64_t waiting = 0;         // requests left waiting
   uint64_t preempted = 0;
   AdmissionLimit limit = AdmissionLimit::None;
@@ -64,10 +82,22 @@ struct IterationRecord {
   double dram_bytes = 0;  // likewise
 };
 
-struct ServeResult {
+// One group of devices serving: its hardware and what the model leaves of its memory.
+struct EngineFacts {
   DeviceFacts device;
-  std::string system;  // the system's name; empty for one device
+  std::string system;  // the system's name; empty for one device (tensor_parallel 1)
   uint64_t tensor_parallel = 1;
+  uint64_t weight_bytes = 0;        // one device's: its shard
+  uint64_t kv_bytes_per_block = 0;  // likewise
+  uint64_t kv_blocks = 0;
+};
+
+struct ServeResult {
+  // The devices that decode (and, without a prefill pool, run the prompts too).
+  DeviceFacts device;
+  std::string system;  // the system's name; empty for one device (tensor_parallel 1)
+  uint64_t tensor_parallel = 1;
+  std::optional<EngineFacts> prefill;  // disaggregated: the prompts' devices
   std::string model;
   RunSettings settings;  // as the device configured them
   ServeSettings serve;   // kv_blocks resolved

@@ -65,12 +65,11 @@ ServeSummary summarize(const ServeResult& result, const ServiceObjectives& objec
 
   double busy = 0, batch = 0, kv = 0, waited = 0, energy_pj = 0;
   std::map<std::string, double> held_back;
-  const double blocks = static_cast<double>(std::max<uint64_t>(result.serve.scheduler.kv_blocks, 1));
   for (const IterationRecord& it : result.iterations) {
     busy += it.seconds;
     batch += static_cast<double>(it.sequences) * it.seconds;
-    kv += static_cast<double>(it.kv_blocks_used) * it.seconds;
-    s.kv_peak_share = std::max(s.kv_peak_share, static_cast<double>(it.kv_blocks_used) / blocks);
+    kv += it.kv_share * it.seconds;
+    s.kv_peak_share = std::max(s.kv_peak_share, it.kv_share);
     energy_pj += it.energy_pj;
     s.preemptions += it.preempted;
     if (it.waiting > 0) {
@@ -79,9 +78,10 @@ ServeSummary summarize(const ServeResult& result, const ServiceObjectives& objec
     }
   }
   s.iterations = result.iterations.size();
-  s.busy_share = busy / duration;
+  const double engines = result.prefill ? 2.0 : 1.0;
+  s.busy_share = busy / duration / engines;
   s.mean_batch = busy > 0 ? batch / busy : 0;
-  s.kv_mean_share = busy > 0 ? kv / busy / blocks : 0;
+  s.kv_mean_share = busy > 0 ? kv / busy : 0;
   s.energy_j = energy_pj * 1e-12;
   s.energy_per_output_token_j = s.output_tokens > 0 ? s.energy_j / static_cast<double>(s.output_tokens) : 0;
   s.limit = "none";

@@ -46,8 +46,8 @@ struct ServeSummary {
   double energy_per_output_token_j = 0;
   uint64_t iterations = 0;
   double mean_batch = 0;         // sequences an iteration, weighted by its time
-  double busy_share = 0;         // of the duration, the device running iterations
-  double kv_peak_share = 0;      // of the cache's blocks, the most in use
+  double busy_share = 0;         // of the duration, the devices running iterations (each group's mean)
+  double kv_peak_share = 0;      // of an engine's cache blocks, the most in use
   double kv_mean_share = 0;      // weighted by time
   uint64_t preemptions = 0;
   // Of the time requests waited while the device ran, the share each limit held them back;

@@ -39,8 +39,8 @@ TEST(CliServe, WritesTheContractedReports) {
             "id,arrival_s,prompt_tokens,output_tokens,queueing_s,ttft_s,tpot_s,e2e_s,finish_s,preemptions");
   const std::string iterations = testing::read_text(out / "iterations.csv");
   EXPECT_EQ(iterations.substr(0, iterations.find('\n')),
-            "iteration,start_s,seconds,sequences,prefill_tokens,decode_tokens,kv_blocks_used,kv_share,waiting,"
-            "preempted,limit,energy_j,dram_bytes");
+            "iteration,engine,start_s,seconds,sequences,prefill_tokens,decode_tokens,kv_blocks_used,kv_share,"
+            "waiting,preempted,limit,energy_j,dram_bytes");
   const nlohmann::json trace = nlohmann::json::parse(testing::read_text(out / "trace.json"));
   EXPECT_GT(trace["traceEvents"].size(), 30u) << "iterations and each request's wait, prefill and decode";
 }
@@ -48,6 +48,8 @@ TEST(CliServe, WritesTheContractedReports) {
 TEST(CliServe, ExactlyOneSourceOfRequests) {
   EXPECT_EQ(testing::run_tessel(kServe).exit_code, 2);
   EXPECT_EQ(testing::run_tessel(kServe + "--arrivals poisson:1 --concurrency 2").exit_code, 2);
+  EXPECT_EQ(testing::run_tessel(kServe + "--concurrency 2 --prefill-arch configs/arch/h100_sxm.yaml").exit_code, 2)
+      << "a prefill pool needs the link its caches cross";
   const auto trace_and_lengths = testing::run_tessel(kServe + "--requests x.csv --prompt-len 10");
   EXPECT_EQ(trace_and_lengths.exit_code, 2) << "lengths apply to generated requests only";
 }

@@ -87,6 +87,39 @@ TEST(ServingRun, ALoneRequestOnDevicesSharingItsLayersTakesTheSystemsGenerateRun
   EXPECT_NEAR(served_pj, run.energy().total_pj(), 1e-9 * served_pj);
 }
 
+TEST(ServingRun, DisaggregatedTtftIsThePromptDevicesAndTheKvTransfer) {
+  // Prompts on an H100, decoding on an A100, the cache over a 50 GB/s link with 10 us latency:
+  // the lone request's first token is the H100's prefill and the transfer of its prompt's K and
+  // V (32 layers x 32 heads x 128 x 2 x 300 positions, fp16: 157,286,400 bytes); its later
+  // tokens are the A100's decode steps.
+  ServeLoad load;
+  load.requests = {{0, 0, 300, 20}};
+  ServeSettings settings;
+  settings.shape_cells = 0;
+  PrefillPool pool;
+  pool.hardware = arch::node_of(arch::load_arch(kArchDir + "h100_sxm.yaml"));
+  pool.link_bytes_per_s = 50e9;
+  pool.link_latency_s = 10e-6;
+  settings.prefill = pool;
+  const ServeResult served = serve(arch::node_of(arch::load_arch(kArchDir + "a100_sxm.yaml")), 1,
+                                   workloads::model_preset("llama2-7b"), load, settings, RunSettings{});
+  RunSettings run_settings = testing::timing_only(arch::DType::Fp16);
+  run_settings.decode_stride = 1;
+  const workloads::ModelConfig model = workloads::model_preset("llama2-7b");
+  const RunResult on_h100 = testing::run_model(arch::load_arch(kArchDir + "h100_sxm.yaml"), model,
+                                               testing::prefill_request(1, 300), run_settings);
+  const RunResult on_a100 = testing::run_model(arch::load_arch(kArchDir + "a100_sxm.yaml"), model,
+                                               testing::generate_request(1, 300, 19), run_settings);
+  const double transfer = 10e-6 + 157286400.0 / 50e9;
+  const RequestOutcome& r = served.requests.at(0);
+  EXPECT_NEAR(r.ttft_s(), on_h100.seconds() + transfer, 1e-9 * r.ttft_s());
+  EXPECT_NEAR(r.tpot_s(), on_a100.tpot_s(), 1e-9 * r.tpot_s());
+  ASSERT_TRUE(served.prefill.has_value());
+  EXPECT_EQ(served.prefill->device.name, "h100_sxm");
+  EXPECT_EQ(served.iterations.front().engine, EngineRole::Prefill);
+  EXPECT_EQ(served.iterations.back().engine, EngineRole::Decode);
+}
+
 TEST(ServingRun, AtAVanishingRateLatencyIsTheLoneRequests) {
   // Requests a minute apart never meet: each one's TTFT is its prompt's prefill alone.
   const ServeResult served = serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(6, 1.0 / 60, "200", "8"), {});

@@ -38,3 +38,14 @@ def test_bad_keywords_raise_the_command_lines_errors():
         tessel.serve(ARCH, "llama2-7b", concurrency=2, prompt_len="uniform:9,3")
     with pytest.raises(tessel.TesselError, match="--max-batch"):
         tessel.serve(ARCH, "llama2-7b", concurrency=2, max_batch=0)
+
+
+def test_disaggregated_serving_runs_prompts_on_their_own_devices():
+    h100 = str(ROOT / "configs" / "arch" / "h100_sxm.yaml")
+    served = tessel.serve(ARCH, "llama2-7b", prefill=h100, kv_link_gbps=50, arrivals="poisson:20",
+                          requests_count=8, prompt_len="256", output_len="4")
+    assert served.summary["prefill"]["arch"] == "h100_sxm"
+    assert set(served.iterations["engine"]) == {"prefill", "decode"}
+    assert served.iterations.query("engine == 'prefill'")["decode_tokens"].sum() == 0
+    with pytest.raises(tessel.TesselError, match="go together"):
+        tessel.serve(ARCH, "llama2-7b", prefill=h100, concurrency=1)
