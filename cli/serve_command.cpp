@@ -46,6 +46,9 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   for (CLI::Option* disaggregated : {prefill_tp, latency}) {
     disaggregated->needs(link);
   }
+  add_bounded(*serve, bounds::kOffloadWeightsGbps, flags.offload_weights_gbps,
+              "Keep the weights in host memory and stream each layer's to the (decoding) devices over a link of "
+              "this bandwidth, GB/s, while the previous layer computes (e.g. 25 for PCIe 4.0 x16)");
   CLI::Option* requests = serve->add_option(
       "--requests", flags.requests,
       "A request trace: CSV with columns arrival_s, prompt_tokens, output_tokens (a run's requests.csv is one)");
@@ -146,6 +149,7 @@ sim::ServeSettings serve_settings(const ServeFlags& flags) {
   settings.scheduler.kv_blocks = flags.kv_blocks;
   settings.memory_fraction = flags.memory_fraction;
   settings.shape_cells = flags.shape_cells;
+  if (flags.offload_weights_gbps > 0) settings.offload_link_bytes_per_s = flags.offload_weights_gbps * 1e9;
   if (flags.kv_link_gbps > 0) {
     sim::PrefillPool pool;
     pool.hardware = load_hardware(flags.prefill_system, flags.prefill_arch, flags.prefill_tp);

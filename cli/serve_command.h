@@ -23,6 +23,7 @@ struct ServeFlags {
   uint64_t prefill_tp = 1;
   double kv_link_gbps = 0;
   double kv_link_latency_us = 0;
+  double offload_weights_gbps = 0;
   std::string model;
   std::string dtype;
   std::string requests;  // a trace CSV

@@ -1,5 +1,6 @@
 #include "sim/serving/batch_cost.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -51,6 +52,7 @@ BatchCost::BatchCost(const DeviceFacts& facts, const OpRunner& run, const OpSize
     : model_(model),
       cells_per_octave_(cells_per_octave),
       tensor_parallel_(tensor_parallel),
+      element_bytes_(arch::bytes_of(*settings.dtype)),
       clock_hz_(facts.clock_hz),
       runner_(std::make_shared<StepRunner>(facts, run, size, settings, RunObserver{})) {}
 
@@ -58,13 +60,26 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
   const workloads::OpGraph graph =
       workloads::build_batch_step(model_, step, workloads::AttentionImpl::Fused, workloads::ModelSlice{tensor_parallel_});
   CostFigures total;
-  graph.for_each_op([&](const Op& op, uint64_t repeats) {
-    const CostFigures figures = this->op(op);
+  // A run of ops (the embeddings, a repeat of a block of layers, the LM head) `repeats` times.
+  const auto add = [&](const std::vector<Op>& ops, uint64_t repeats) {
+    CostFigures part;
+    double weight_bytes = 0;
+    for (const Op& op : ops) {
+      const CostFigures figures = this->op(op);
+      part.cycles += figures.cycles;
+      part.energy_pj += figures.energy_pj;
+      part.dram_bytes += figures.dram_bytes;
+      weight_bytes += static_cast<double>(op.parameters()) * element_bytes_;
+    }
+    if (weight_link_bytes_per_s_) part.cycles = std::max(part.cycles, weight_bytes / *weight_link_bytes_per_s_ * clock_hz_);
     const double times = static_cast<double>(repeats);
-    total.cycles += figures.cycles * times;
-    total.energy_pj += figures.energy_pj * times;
-    total.dram_bytes += figures.dram_bytes * times;
-  });
+    total.cycles += part.cycles * times;
+    total.energy_pj += part.energy_pj * times;
+    total.dram_bytes += part.dram_bytes * times;
+  };
+  add(graph.prologue, 1);
+  for (const workloads::LayerBlock& block : graph.layers) add(block.ops, block.repeats);
+  add(graph.epilogue, 1);
   return total;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -41,6 +42,11 @@ class BatchCost {
   BatchCost(const DeviceFacts& facts, const OpRunner& run, const OpSizer& size, const workloads::ModelConfig& model,
             const RunSettings& settings, uint64_t cells_per_octave, uint64_t tensor_parallel);
 
+  // Weights kept in host memory and streamed to the device over a link of this many bytes a
+  // second as each layer needs them (FlexGen-style offload): the next layer's weights load while
+  // this one computes, so a layer takes the longer of its compute and its weights' transfer.
+  void offload_weights(double link_bytes_per_s) { weight_link_bytes_per_s_ = link_bytes_per_s; }
+
   CostFigures iteration(const workloads::BatchStep& step);
   double seconds(const CostFigures& figures) const { return figures.cycles / clock_hz_; }
   // Op shapes simulated so far.
@@ -65,6 +71,8 @@ class BatchCost {
   workloads::ModelConfig model_;
   uint64_t cells_per_octave_;
   uint64_t tensor_parallel_;
+  double element_bytes_;
+  std::optional<double> weight_link_bytes_per_s_;
   double clock_hz_;
   std::shared_ptr<StepRunner> runner_;
   std::map<std::string, CostFigures> simulated_figures_;  // the ops simulated, by identity

@@ -41,7 +41,8 @@ uint64_t kv_blocks_of(const DeviceFacts& device, const std::string& model, uint6
                                 " of weights a device; " + device.name + " gives " +
                                 gigabytes(static_cast<double>(*capacity) * memory_fraction) +
                                 " to weights and cache: no room for a KV cache (share the layers over more "
-                                "devices with --tp, or give --kv-blocks to serve as if it fitted)");
+                                "devices with --tp, stream them from host memory with --offload-weights-gbps, or give "
+                                "--kv-blocks to serve as if it fitted)");
   }
   return static_cast<uint64_t>(usable / static_cast<double>(bytes_per_block));
 }
@@ -72,9 +73,12 @@ class Engine {
                           element_bytes_;
     facts_.kv_bytes_per_block =
         workloads::kv_cache_elements(shard, 1, 1, 0, model.num_hidden_layers) * element_bytes_ * scheduler.block_size;
+    const bool offload = settings.offload_link_bytes_per_s && role != EngineRole::Prefill;
+    // Offloaded, the device holds the layer computing and the one loading.
+    const uint64_t resident = offload ? 2 * facts_.weight_bytes / model.num_hidden_layers : facts_.weight_bytes;
     if (scheduler.kv_blocks == 0) {
-      scheduler.kv_blocks = kv_blocks_of(facts_.device, model.name, facts_.weight_bytes, facts_.kv_bytes_per_block,
-                                         settings.memory_fraction);
+      scheduler.kv_blocks =
+          kv_blocks_of(facts_.device, model.name, resident, facts_.kv_bytes_per_block, settings.memory_fraction);
     }
     facts_.kv_blocks = scheduler.kv_blocks;
     scheduler_ = std::make_unique<Scheduler>(scheduler, requests);
@@ -88,6 +92,12 @@ class Engine {
     };
     cost_ = std::make_unique<BatchCost>(facts_.device, run, size, model, settings_, settings.shape_cells,
                                         tensor_parallel);
+    if (offload) {
+      if (!(*settings.offload_link_bytes_per_s > 0)) {
+        throw workloads::InputError("weight offload needs the host link's bandwidth (> 0)");
+      }
+      cost_->offload_weights(*settings.offload_link_bytes_per_s);
+    }
   }
 
   const EngineFacts& facts() const { return facts_; }

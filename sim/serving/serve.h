@@ -43,6 +43,10 @@ struct ServeSettings {
   double memory_fraction = 0.9;
   uint64_t shape_cells = 16;  // BatchCost's cells per octave; 0 simulates every shape
   std::optional<PrefillPool> prefill;  // none: each request's prompt and decode on the same devices
+  // Weights offloaded to host memory (FlexGen-style): the (decoding) devices stream each
+  // layer's weights over a link of this many bytes a second while the previous layer computes,
+  // and hold two layers' weights at a time, leaving the rest of their memory to the KV cache.
+  std::optional<double> offload_link_bytes_per_s;
 };
 
 constexpr double kNotYet = std::numeric_limits<double>::quiet_NaN();

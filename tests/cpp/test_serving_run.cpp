@@ -120,6 +120,25 @@ TEST(ServingRun, DisaggregatedTtftIsThePromptDevicesAndTheKvTransfer) {
   EXPECT_EQ(served.iterations.back().engine, EngineRole::Decode);
 }
 
+TEST(ServingRun, OffloadedWeightsMakeADecodeStepAtLeastTheirTransfer) {
+  // Llama-2-7B's fp16 weights streamed over 16 GB/s to an A100: every decode step takes at least
+  // all the weights over the link, and not 2% more (a layer's compute, about 0.3 ms, hides under
+  // its weights' 12.6 ms). The cache gets the memory the weights left.
+  ServeLoad load;
+  load.requests = {{0, 0, 300, 6}};
+  ServeSettings offloaded;
+  offloaded.shape_cells = 0;
+  offloaded.offload_link_bytes_per_s = 16e9;
+  const ServeResult served = serve_on("a100_sxm.yaml", "llama2-7b", load, offloaded);
+  const ServeResult resident = serve_on("a100_sxm.yaml", "llama2-7b", load, {});
+  const double floor = static_cast<double>(served.weight_bytes) / 16e9;
+  const double tpot = served.requests.at(0).tpot_s();
+  EXPECT_GE(tpot, floor);
+  EXPECT_LE(tpot, 1.02 * floor);
+  EXPECT_LT(resident.requests.at(0).tpot_s(), 0.05 * tpot);
+  EXPECT_GT(served.serve.scheduler.kv_blocks, resident.serve.scheduler.kv_blocks);
+}
+
 TEST(ServingRun, AtAVanishingRateLatencyIsTheLoneRequests) {
   // Requests a minute apart never meet: each one's TTFT is its prompt's prefill alone.
   const ServeResult served = serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(6, 1.0 / 60, "200", "8"), {});
