@@ -65,6 +65,8 @@ inline constexpr CountBound kPrefillTp{"--prefill-tp", 1, 65'536};
 inline constexpr RealBound kKvLinkGbps{"--kv-link-gbps", 1e-3, 1e5};  // GB/s
 inline constexpr RealBound kKvLinkLatencyUs{"--kv-link-latency-us", 0, 1e6};
 inline constexpr RealBound kOffloadWeightsGbps{"--offload-weights-gbps", 1e-3, 1e5};  // GB/s
+inline constexpr CountBound kDraftTokens{"--draft-tokens", 1, 64};
+inline constexpr RealBound kAcceptance{"--acceptance", 0.0, 1.0};
 inline constexpr CountBound kShapeCells{"--shape-cells", 0, 1'024};
 inline constexpr RealBound kMemoryFraction{"--memory-fraction", 0.01, 1.0};
 inline constexpr RealBound kSloTtftMs{"--slo-ttft-ms", 1e-6, 1e9};

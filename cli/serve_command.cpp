@@ -49,6 +49,18 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   add_bounded(*serve, bounds::kOffloadWeightsGbps, flags.offload_weights_gbps,
               "Keep the weights in host memory and stream each layer's to the (decoding) devices over a link of "
               "this bandwidth, GB/s, while the previous layer computes (e.g. 25 for PCIe 4.0 x16)");
+  CLI::Option* draft = serve->add_option(
+      "--draft-model", flags.draft_model,
+      "Speculative decoding: a small model (preset or config.json) on the same devices drafting tokens that each "
+      "decode step verifies");
+  add_bounded(*serve, bounds::kDraftTokens, flags.draft_tokens, "Speculative decoding: drafts a decode step verifies")
+      ->capture_default_str()
+      ->needs(draft);
+  serve->add_option(bounds::kAcceptance.flag, flags.acceptance,
+                    "Speculative decoding: the probability a draft is accepted, given those before it were (no "
+                    "default: it depends on the draft, the model and the data)")
+      ->check(within(bounds::kAcceptance))
+      ->needs(draft);
   CLI::Option* requests = serve->add_option(
       "--requests", flags.requests,
       "A request trace: CSV with columns arrival_s, prompt_tokens, output_tokens (a run's requests.csv is one)");
@@ -70,10 +82,10 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   CLI::Option* count = add_bounded(*serve, bounds::kRequestsCount, flags.requests_count,
                                    "With --arrivals or --concurrency: requests to serve")
                            ->capture_default_str();
-  CLI::Option* seed =
-      add_bounded(*serve, bounds::kSeed, flags.seed, "With --arrivals or --concurrency: seed of the lengths and arrivals")
-          ->capture_default_str();
-  for (CLI::Option* generated : {prompt, output, count, seed}) generated->excludes(requests);
+  CLI::Option* seed = add_bounded(*serve, bounds::kSeed, flags.seed,
+                                  "Seed of generated lengths and arrivals, and of speculative decoding's acceptances")
+                          ->capture_default_str();
+  for (CLI::Option* generated : {prompt, output, count}) generated->excludes(requests);
   serve->add_option("--scheduler", flags.scheduler,
                     "continuous (requests join and leave the batch every iteration, as vLLM) | static (a batch "
                     "forms when the last has finished)")
@@ -103,8 +115,13 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
                     "Write iterations and requests in the Trace Event Format (Perfetto, chrome://tracing)");
   serve->add_option("--out", flags.out, "Write summary.json, requests.csv and iterations.csv into this directory");
   serve->add_flag("--quiet", flags.quiet, "Print neither the table nor progress");
-  serve->callback([&flags] {
+  serve->callback([&flags, seed] {
     if (flags.arch.empty() && flags.system.empty()) throw CLI::RequiredError("--arch or --system");
+    if (!flags.requests.empty() && seed->count() > 0 && flags.draft_model.empty()) {
+      throw CLI::ValidationError("--seed with --requests: the trace has its lengths and arrivals; it seeds only "
+                                 "--draft-model's acceptances");
+    }
+    if (!flags.draft_model.empty() && !flags.acceptance) throw CLI::RequiredError("--acceptance (with --draft-model)");
     const bool split = !flags.prefill_arch.empty() || !flags.prefill_system.empty();
     if (split != (flags.kv_link_gbps > 0)) {
       throw CLI::ValidationError("--prefill-arch/--prefill-system and --kv-link-gbps go together");
@@ -150,6 +167,11 @@ sim::ServeSettings serve_settings(const ServeFlags& flags) {
   settings.memory_fraction = flags.memory_fraction;
   settings.shape_cells = flags.shape_cells;
   if (flags.offload_weights_gbps > 0) settings.offload_link_bytes_per_s = flags.offload_weights_gbps * 1e9;
+  if (!flags.draft_model.empty()) {
+    if (!flags.acceptance) throw FlagError("--draft-model needs --acceptance");
+    settings.speculation = sim::Speculation{load_model(flags.draft_model), flags.draft_tokens, *flags.acceptance,
+                                            flags.seed};
+  }
   if (flags.kv_link_gbps > 0) {
     sim::PrefillPool pool;
     pool.hardware = load_hardware(flags.prefill_system, flags.prefill_arch, flags.prefill_tp);

@@ -80,7 +80,7 @@ double parse_poisson_rate(const std::string& text, const std::string& flag) {
   return rate;
 }
 
-double RequestRandom::unit() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+double RequestRandom::uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
 
 uint64_t RequestRandom::length(const LengthDistribution& d) {
   switch (d.kind) {
@@ -88,19 +88,19 @@ uint64_t RequestRandom::length(const LengthDistribution& d) {
       return static_cast<uint64_t>(d.a);
     case LengthDistribution::Uniform: {
       const double span = d.b - d.a + 1;
-      return static_cast<uint64_t>(d.a + std::min(std::floor(unit() * span), span - 1));
+      return static_cast<uint64_t>(d.a + std::min(std::floor(uniform() * span), span - 1));
     }
     case LengthDistribution::Normal: {
       // Box–Muller on the engine's own uniforms.
-      const double radius = std::sqrt(-2.0 * std::log(1.0 - unit()));
-      const double z = radius * std::cos(2.0 * M_PI * unit());
+      const double radius = std::sqrt(-2.0 * std::log(1.0 - uniform()));
+      const double z = radius * std::cos(2.0 * M_PI * uniform());
       return static_cast<uint64_t>(std::clamp(std::round(d.a + d.b * z), 1.0, kLongest));
     }
   }
   return 1;
 }
 
-double RequestRandom::exponential_gap(double rate) { return -std::log(1.0 - unit()) / rate; }
+double RequestRandom::exponential_gap(double rate) { return -std::log(1.0 - uniform()) / rate; }
 
 std::vector<Request> generate_requests(uint64_t count, double rate, const LengthDistribution& prompt,
                                        const LengthDistribution& output, uint64_t seed) {

@@ -41,9 +41,9 @@ class RequestRandom {
   explicit RequestRandom(uint64_t seed) : engine_(seed) {}
   uint64_t length(const LengthDistribution& distribution);
   double exponential_gap(double rate);
+  double uniform();  // in [0, 1), 53 bits
 
  private:
-  double unit();  // in [0, 1), 53 bits
   std::mt19937_64 engine_;
 };
 

@@ -191,7 +191,7 @@ TrainFlags train_flags(const py::dict& options) {
 tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   refuse_unknown(options, "serve",
                  {"arch", "system", "tp", "prefill_arch", "prefill_system", "prefill_tp", "kv_link_gbps",
-                  "kv_link_latency_us", "offload_weights_gbps", "model", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
+                  "kv_link_latency_us", "offload_weights_gbps", "draft_model", "draft_tokens", "acceptance", "model", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
                   "requests_count", "seed", "scheduler", "max_batch", "token_budget", "chunked_prefill", "block_size",
                   "kv_blocks", "memory_fraction", "shape_cells", "slo_ttft_ms", "slo_tpot_ms", "trace", "progress"});
   tessel::cli::ServeFlags flags;
@@ -204,6 +204,13 @@ tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   take(options, bounds::kKvLinkGbps, flags.kv_link_gbps);
   take(options, bounds::kKvLinkLatencyUs, flags.kv_link_latency_us);
   take(options, bounds::kOffloadWeightsGbps, flags.offload_weights_gbps);
+  take(options, "draft_model", flags.draft_model);
+  take(options, bounds::kDraftTokens, flags.draft_tokens);
+  if (options.contains("acceptance") && !options["acceptance"].is_none()) {
+    double acceptance = 0;
+    take(options, bounds::kAcceptance, acceptance);
+    flags.acceptance = acceptance;
+  }
   if ((!flags.prefill_arch.empty() || !flags.prefill_system.empty()) != (flags.kv_link_gbps > 0)) {
     throw tessel::cli::FlagError("serve: prefill (prefill_arch or prefill_system) and kv_link_gbps go together");
   }
@@ -240,7 +247,7 @@ tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   const int sources = !flags.requests.empty() + !flags.arrivals.empty() + (flags.concurrency > 0);
   if (sources != 1) throw tessel::cli::FlagError("serve: give one of requests, arrivals or concurrency");
   if (!flags.requests.empty()) {
-    for (const char* generated : {"prompt_len", "output_len", "requests_count", "seed"}) {
+    for (const char* generated : {"prompt_len", "output_len", "requests_count"}) {
       if (options.contains(generated) && !options[generated].is_none()) {
         throw tessel::cli::FlagError(std::string("serve: ") + generated + " applies to generated requests, not to a "
                                      "trace");

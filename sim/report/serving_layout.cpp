@@ -43,6 +43,14 @@ nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary&
                           {"memory_fraction", result.serve.memory_fraction},
                           {"shape_cells", result.serve.shape_cells}};
   summary["offload_weights_bytes_per_s"] = optional_json(result.serve.offload_link_bytes_per_s);
+  if (result.serve.speculation) {
+    const Speculation& speculation = *result.serve.speculation;
+    summary["speculation"] = {{"draft_model", speculation.draft.name},
+                              {"draft_tokens", speculation.tokens},
+                              {"acceptance", speculation.acceptance}};
+  } else {
+    summary["speculation"] = nullptr;
+  }
   summary["memory"] = {{"weight_bytes", result.weight_bytes},
                        {"kv_bytes_per_block", result.kv_bytes_per_block},
                        {"kv_cache_bytes", result.kv_bytes_per_block * scheduler.kv_blocks}};

@@ -83,6 +83,17 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
   return total;
 }
 
+CostFigures BatchCost::iteration_all(const std::vector<workloads::BatchStep>& steps) {
+  CostFigures total;
+  for (const workloads::BatchStep& step : steps) {
+    const CostFigures figures = iteration(step);
+    total.cycles += figures.cycles;
+    total.energy_pj += figures.energy_pj;
+    total.dram_bytes += figures.dram_bytes;
+  }
+  return total;
+}
+
 CostFigures BatchCost::simulate(const Op& op) {
   const std::string id = op_identity(op);
   const auto seen = simulated_figures_.find(id);

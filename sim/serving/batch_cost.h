@@ -48,6 +48,8 @@ class BatchCost {
   void offload_weights(double link_bytes_per_s) { weight_link_bytes_per_s_ = link_bytes_per_s; }
 
   CostFigures iteration(const workloads::BatchStep& step);
+  // Steps one after another.
+  CostFigures iteration_all(const std::vector<workloads::BatchStep>& steps);
   double seconds(const CostFigures& figures) const { return figures.cycles / clock_hz_; }
   // Op shapes simulated so far.
   size_t simulated() const { return simulated_figures_.size(); }

@@ -25,20 +25,22 @@ std::string limit_name(AdmissionLimit limit) {
 
 workloads::BatchStep Iteration::step() const {
   workloads::BatchStep step;
-  uint64_t decodes = 0;
-  uint64_t decode_cached = 0;
-  std::map<std::pair<uint64_t, uint64_t>, uint64_t> prompts;  // (new tokens, cached) → sequences
+  std::map<uint64_t, std::pair<uint64_t, uint64_t>> decodes;  // new tokens → (sequences, cached)
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> prompts;   // (new tokens, cached) → sequences
   for (const ScheduledChunk& chunk : chunks) {
-    if (chunk.samples) ++step.sampled;
-    if (chunk.new_tokens == 1) {
-      ++decodes;
-      decode_cached += chunk.cached;
+    if (chunk.samples) step.sampled += chunk.decode ? chunk.new_tokens : 1;
+    if (chunk.decode || chunk.new_tokens == 1) {
+      auto& [sequences, cached] = decodes[chunk.new_tokens];
+      ++sequences;
+      cached += chunk.cached;
     } else {
       ++prompts[{chunk.new_tokens, chunk.cached}];
     }
   }
-  if (decodes > 0) {
-    step.groups.push_back(workloads::Phase::decode(decodes, (decode_cached + decodes / 2) / decodes));
+  for (const auto& [tokens, group] : decodes) {
+    const auto& [sequences, cached] = group;
+    const uint64_t mean = (cached + sequences / 2) / sequences;
+    step.groups.push_back({workloads::Phase::Decode, sequences, tokens, mean + tokens});
   }
   for (const auto& [size, sequences] : prompts) {
     step.groups.push_back({workloads::Phase::Prefill, sequences, size.first, size.first + size.second});
@@ -48,13 +50,13 @@ workloads::BatchStep Iteration::step() const {
 
 uint64_t Iteration::prefill_tokens() const {
   uint64_t tokens = 0;
-  for (const ScheduledChunk& chunk : chunks) tokens += chunk.new_tokens == 1 ? 0 : chunk.new_tokens;
+  for (const ScheduledChunk& chunk : chunks) tokens += chunk.decode || chunk.new_tokens == 1 ? 0 : chunk.new_tokens;
   return tokens;
 }
 
 uint64_t Iteration::decode_tokens() const {
   uint64_t tokens = 0;
-  for (const ScheduledChunk& chunk : chunks) tokens += chunk.new_tokens == 1 ? 1 : 0;
+  for (const ScheduledChunk& chunk : chunks) tokens += chunk.decode || chunk.new_tokens == 1 ? chunk.new_tokens : 0;
   return tokens;
 }
 
@@ -77,6 +79,15 @@ Scheduler::Scheduler(SchedulerSettings settings, const std::vector<workloads::Re
 
 uint64_t Scheduler::known(size_t request) const {
   return requests_[request].prompt_tokens + sequences_[request].generated;
+}
+
+bool Scheduler::decoding(size_t request) const {
+  return sequences_[request].generated > 0 && known(request) - sequences_[request].cached == 1;
+}
+
+uint64_t Scheduler::decode_tokens(size_t request) const {
+  const uint64_t left = requests_[request].output_tokens - sequences_[request].generated;
+  return 1 + std::min(settings_.draft_tokens, left - 1);
 }
 
 uint64_t Scheduler::blocks_for(uint64_t tokens) const {
@@ -118,9 +129,10 @@ Iteration Scheduler::continuous() {
   for (size_t i = 0; i < running_.size();) {
     const size_t request = running_[i];
     const uint64_t cached = sequences_[request].cached;
-    const uint64_t pending = known(request) - cached;
+    const bool decode = decoding(request);
+    const uint64_t pending = decode ? decode_tokens(request) : known(request) - cached;
     const uint64_t chunk = std::min(pending, budget);
-    if (chunk == 0 || (!settings_.chunked_prefill && chunk < pending)) {
+    if (chunk == 0 || (!settings_.chunked_prefill && !decode && chunk < pending)) {
       ++i;
       continue;
     }
@@ -138,7 +150,7 @@ Iteration Scheduler::continuous() {
       }
     }
     if (preempted_itself) break;
-    iteration.chunks.push_back({request, chunk, cached, chunk == pending});
+    iteration.chunks.push_back({request, chunk, cached, decode || chunk == pending, decode, 0});
     budget -= chunk;
     ++i;
   }
@@ -154,20 +166,22 @@ Iteration Scheduler::continuous() {
     }
     const size_t request = waiting_.front();
     const uint64_t cached = sequences_[request].cached;
-    const uint64_t pending = known(request) - cached;
-    const bool fits = settings_.chunked_prefill ? budget > 0 : pending <= budget || iteration.chunks.empty();
+    const bool decode = decoding(request);  // its prompt prefilled elsewhere
+    const uint64_t pending = decode ? decode_tokens(request) : known(request) - cached;
+    const bool whole = !settings_.chunked_prefill && !decode;
+    const bool fits = whole ? pending <= budget || iteration.chunks.empty() : budget > 0;
     if (!fits) {
       iteration.limit = AdmissionLimit::TokenBudget;
       break;
     }
-    const uint64_t chunk = settings_.chunked_prefill ? std::min(pending, budget) : pending;
+    const uint64_t chunk = whole ? pending : std::min(pending, budget);
     if (!grow(request, cached + chunk)) {
       iteration.limit = AdmissionLimit::KvCache;
       break;
     }
     waiting_.pop_front();
     running_.push_back(request);
-    iteration.chunks.push_back({request, chunk, cached, chunk == pending});
+    iteration.chunks.push_back({request, chunk, cached, decode || chunk == pending, decode, 0});
     budget -= std::min(budget, chunk);
   }
   return iteration;
@@ -195,8 +209,9 @@ Iteration Scheduler::static_batch() {
   }
   for (const size_t request : running_) {
     const uint64_t cached = sequences_[request].cached;
-    const uint64_t pending = known(request) - cached;
-    iteration.chunks.push_back({request, pending, cached, true});
+    const bool decode = decoding(request);
+    iteration.chunks.push_back(
+        {request, decode ? decode_tokens(request) : known(request) - cached, cached, true, decode, 0});
   }
   return iteration;
 }
@@ -205,9 +220,12 @@ std::vector<size_t> Scheduler::complete(const Iteration& iteration) {
   std::vector<size_t> finished;
   for (const ScheduledChunk& chunk : iteration.chunks) {
     Sequence& sequence = sequences_[chunk.request];
-    sequence.cached += chunk.new_tokens;
+    // A decode step keeps its last token and the drafts accepted; the rejected drafts' K and V
+    // are dropped.
+    const uint64_t kept = chunk.decode ? 1 + std::min(chunk.accepted, chunk.new_tokens - 1) : chunk.new_tokens;
+    sequence.cached += kept;
     if (!chunk.samples) continue;
-    ++sequence.generated;
+    sequence.generated += chunk.decode ? kept : 1;
     if (sequence.generated == requests_[chunk.request].output_tokens) {
       release(chunk.request);
       running_.erase(std::find(running_.begin(), running_.end(), chunk.request));

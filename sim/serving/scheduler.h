@@ -25,6 +25,8 @@ struct SchedulerSettings {
   bool chunked_prefill = true;   // a prompt longer than the budget left is split over iterations
   uint64_t block_size = 16;      // tokens a KV block holds
   uint64_t kv_blocks = 0;        // the pool
+  // Speculative decoding: draft tokens a decode step verifies beside the last token (0: none).
+  uint64_t draft_tokens = 0;
 };
 
 // "continuous" or "static".
@@ -36,12 +38,16 @@ std::string limit_name(AdmissionLimit limit);
 
 // One request's share of an iteration: `new_tokens` after `cached` ones in its cache; it
 // samples a token when they finish what it knows (its prompt, and what it generated before
-// a preemption).
+// a preemption). A decode step's new tokens are its last token and, speculating, the drafts
+// it verifies; it keeps the drafts accepted (set before the iteration completes) and samples
+// one token more.
 struct ScheduledChunk {
   size_t request = 0;
   uint64_t new_tokens = 0;
   uint64_t cached = 0;
   bool samples = false;
+  bool decode = false;
+  uint64_t accepted = 0;
 };
 
 struct Iteration {
@@ -49,9 +55,10 @@ struct Iteration {
   std::vector<size_t> preempted;  // requests sent back to wait, their cache freed
   AdmissionLimit limit = AdmissionLimit::None;
 
-  // The chunks as a batch step: decode tokens (one new token each) as one group at their mean
-  // cache length (a paged-attention kernel's work and bytes are the sum over its sequences),
-  // prompt chunks grouped by equal sizes.
+  // The chunks as a batch step: decode steps (and one-token chunks) as a group for each number
+  // of new tokens, at their mean cache length (a paged-attention kernel's work and bytes are
+  // the sum over its sequences), prompt chunks grouped by equal sizes. A speculative decode
+  // step computes the logits of every token it verifies.
   workloads::BatchStep step() const;
   uint64_t prefill_tokens() const;
   uint64_t decode_tokens() const;
@@ -69,8 +76,9 @@ class Scheduler {
   void arrive_prefilled(size_t request, uint64_t cached, uint64_t generated);
   // The next iteration from the running and waiting requests; no chunks when none can run.
   Iteration schedule();
-  // The iteration ran: each chunk's tokens are in its cache, and a sampling chunk gave its
-  // request a token. Returns the requests that finished, whose blocks are freed.
+  // The iteration ran: each chunk's tokens are in its cache (a decode step's last token and
+  // the drafts accepted), and a sampling chunk gave its request a token (a decode step one
+  // more than the drafts accepted). Returns the requests that finished, whose blocks are freed.
   std::vector<size_t> complete(const Iteration& iteration);
 
   uint64_t generated(size_t request) const { return sequences_[request].generated; }
@@ -86,6 +94,10 @@ class Scheduler {
     uint64_t blocks = 0;     // blocks held
   };
   uint64_t known(size_t request) const;  // prompt and generated tokens
+  // Past its prompt: only its last token is not in the cache.
+  bool decoding(size_t request) const;
+  // A decode step's new tokens: the last, and the drafts that fit the output left.
+  uint64_t decode_tokens(size_t request) const;
   uint64_t blocks_for(uint64_t tokens) const;
   bool grow(size_t request, uint64_t tokens);  // blocks for `tokens` in the cache, if free
   void release(size_t request);

@@ -47,6 +47,33 @@ uint64_t kv_blocks_of(const DeviceFacts& device, const std::string& model, uint6
   return static_cast<uint64_t>(usable / static_cast<double>(bytes_per_block));
 }
 
+// What the draft model runs for an iteration: its own pass over the prompt chunks (its cache
+// needs them), then for the decode steps as many decode steps of its own as they verify
+// drafts, each step's sequences at their mean cache length.
+std::vector<workloads::BatchStep> draft_steps(const Iteration& iteration) {
+  std::vector<workloads::BatchStep> steps;
+  Iteration prompts;
+  for (const ScheduledChunk& chunk : iteration.chunks) {
+    if (!chunk.decode) prompts.chunks.push_back(chunk);
+  }
+  if (!prompts.chunks.empty()) steps.push_back(prompts.step());
+  for (uint64_t j = 0;; ++j) {
+    uint64_t sequences = 0;
+    uint64_t cached = 0;
+    for (const ScheduledChunk& chunk : iteration.chunks) {
+      if (!chunk.decode || chunk.new_tokens <= j + 1) continue;
+      ++sequences;
+      cached += chunk.cached + j;
+    }
+    if (sequences == 0) break;
+    workloads::BatchStep step;
+    step.groups.push_back(workloads::Phase::decode(sequences, (cached + sequences / 2) / sequences));
+    step.sampled = sequences;
+    steps.push_back(step);
+  }
+  return steps;
+}
+
 // One group of devices serving: its hardware, what the model leaves of each device's memory,
 // its scheduler and the cost of its iterations.
 class Engine {
@@ -75,7 +102,29 @@ class Engine {
         workloads::kv_cache_elements(shard, 1, 1, 0, model.num_hidden_layers) * element_bytes_ * scheduler.block_size;
     const bool offload = settings.offload_link_bytes_per_s && role != EngineRole::Prefill;
     // Offloaded, the device holds the layer computing and the one loading.
-    const uint64_t resident = offload ? 2 * facts_.weight_bytes / model.num_hidden_layers : facts_.weight_bytes;
+    uint64_t resident = offload ? 2 * facts_.weight_bytes / model.num_hidden_layers : facts_.weight_bytes;
+    if (settings.speculation && role != EngineRole::Prefill) {
+      const Speculation& speculation = *settings.speculation;
+      if (speculation.tokens == 0 || !(speculation.acceptance >= 0 && speculation.acceptance <= 1)) {
+        throw workloads::InputError("speculative decoding needs at least 1 draft token and an acceptance in [0, 1]");
+      }
+      if (!speculation.draft.causal) {
+        throw workloads::InputError(speculation.draft.name + " is an encoder: it cannot draft tokens");
+      }
+      // The draft's weights and cache share the devices with the served model's.
+      const workloads::ModelConfig& draft = speculation.draft;
+      resident += workloads::build_model(draft, workloads::Phase::prefill(1, 1), workloads::AttentionImpl::Fused,
+                                         tensor_parallel)
+                      .total_parameters() *
+                  element_bytes_;
+      facts_.kv_bytes_per_block +=
+          workloads::kv_cache_elements(workloads::tensor_parallel_shard(draft, tensor_parallel), 1, 1, 0,
+                                       draft.num_hidden_layers) *
+          element_bytes_ * scheduler.block_size;
+      scheduler.draft_tokens = speculation.tokens;
+      speculation_ = speculation;
+      random_ = std::make_unique<workloads::RequestRandom>(speculation.seed);
+    }
     if (scheduler.kv_blocks == 0) {
       scheduler.kv_blocks =
           kv_blocks_of(facts_.device, model.name, resident, facts_.kv_bytes_per_block, settings.memory_fraction);
@@ -92,6 +141,10 @@ class Engine {
     };
     cost_ = std::make_unique<BatchCost>(facts_.device, run, size, model, settings_, settings.shape_cells,
                                         tensor_parallel);
+    if (speculation_) {
+      draft_cost_ = std::make_unique<BatchCost>(facts_.device, run, size, speculation_->draft, settings_,
+                                                settings.shape_cells, tensor_parallel);
+    }
     if (offload) {
       if (!(*settings.offload_link_bytes_per_s > 0)) {
         throw workloads::InputError("weight offload needs the host link's bandwidth (> 0)");
@@ -124,7 +177,13 @@ class Engine {
     record.waiting = scheduler_->waiting();
     record.preempted = iteration.preempted.size();
     record.limit = iteration.limit;
-    const CostFigures figures = cost_->iteration(iteration.step());
+    CostFigures figures = cost_->iteration(iteration.step());
+    if (draft_cost_) {
+      const CostFigures drafting = draft_cost_->iteration_all(draft_steps(iteration));
+      figures.cycles += drafting.cycles;
+      figures.energy_pj += drafting.energy_pj;
+      figures.dram_bytes += drafting.dram_bytes;
+    }
     record.seconds = cost_->seconds(figures);
     // The figures are one device's; its tensor-parallel peers do the same.
     record.energy_pj = figures.energy_pj * static_cast<double>(facts_.tensor_parallel);
@@ -134,10 +193,18 @@ class Engine {
     running_ = std::move(iteration);
   }
 
-  // The running iteration, ended.
+  // The running iteration, ended: each decode step's drafts accepted drawn.
   Iteration finish() {
     Iteration iteration = std::move(*running_);
     running_.reset();
+    if (speculation_) {
+      for (ScheduledChunk& chunk : iteration.chunks) {
+        if (!chunk.decode) continue;
+        while (chunk.accepted + 1 < chunk.new_tokens && random_->uniform() < speculation_->acceptance) {
+          ++chunk.accepted;
+        }
+      }
+    }
     return iteration;
   }
 
@@ -154,6 +221,9 @@ class Engine {
   std::unique_ptr<BatchCost> cost_;
   std::optional<Iteration> running_;
   double free_at_ = 0;
+  std::optional<Speculation> speculation_;
+  std::unique_ptr<BatchCost> draft_cost_;
+  std::unique_ptr<workloads::RequestRandom> random_;
 };
 
 }  // namespace

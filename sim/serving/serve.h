@@ -36,6 +36,17 @@ struct PrefillPool {
   double link_latency_s = 0;
 };
 
+// Speculative decoding: a small draft model on the same devices proposes `tokens` tokens by
+// as many decode steps of its own, and the served model verifies them in its next step; each
+// draft is accepted with probability `acceptance` while those before it were (the first
+// rejection ends the run), drawn from `seed`.
+struct Speculation {
+  workloads::ModelConfig draft;
+  uint64_t tokens = 4;
+  double acceptance = 0;
+  uint64_t seed = 1;
+};
+
 struct ServeSettings {
   SchedulerSettings scheduler;  // kv_blocks 0: what the device's memory holds beside the weights
   // Of the device's main memory, the share weights and KV cache may take (vLLM's
@@ -47,6 +58,7 @@ struct ServeSettings {
   // layer's weights over a link of this many bytes a second while the previous layer computes,
   // and hold two layers' weights at a time, leaving the rest of their memory to the KV cache.
   std::optional<double> offload_link_bytes_per_s;
+  std::optional<Speculation> speculation;  // on the decoding devices
 };
 
 constexpr double kNotYet = std::numeric_limits<double>::quiet_NaN();

@@ -50,6 +50,8 @@ TEST(CliServe, ExactlyOneSourceOfRequests) {
   EXPECT_EQ(testing::run_tessel(kServe + "--arrivals poisson:1 --concurrency 2").exit_code, 2);
   EXPECT_EQ(testing::run_tessel(kServe + "--concurrency 2 --prefill-arch configs/arch/h100_sxm.yaml").exit_code, 2)
       << "a prefill pool needs the link its caches cross";
+  EXPECT_EQ(testing::run_tessel(kServe + "--concurrency 2 --draft-model tiny").exit_code, 2)
+      << "a draft needs its acceptance rate";
   const auto trace_and_lengths = testing::run_tessel(kServe + "--requests x.csv --prompt-len 10");
   EXPECT_EQ(trace_and_lengths.exit_code, 2) << "lengths apply to generated requests only";
 }

@@ -139,6 +139,28 @@ TEST(ServingRun, OffloadedWeightsMakeADecodeStepAtLeastTheirTransfer) {
   EXPECT_GT(served.serve.scheduler.kv_blocks, resident.serve.scheduler.kv_blocks);
 }
 
+TEST(ServingRun, SpeculativeDecodingYieldsTheExpectedTokensAStep) {
+  // K drafts each accepted with probability a while those before were: a step yields
+  // (1 - a^(K+1)) / (1 - a) tokens on average; at a = 1 every draft, at a = 0 none (and the
+  // drafting makes each step slower than plain decoding).
+  ServeLoad load;
+  load.requests = {{0, 0, 64, 401}};
+  const auto served = [&](double acceptance) {
+    ServeSettings settings;
+    settings.speculation = Speculation{workloads::model_preset("tiny"), 4, acceptance, 3};
+    return serve_on("a100_sxm.yaml", "llama2-7b", load, settings);
+  };
+  const auto decode_steps = [](const ServeResult& r) { return r.iterations.size() - 1; };
+  EXPECT_EQ(decode_steps(served(1.0)), 80u) << "400 tokens after the first, 5 a step";
+  const ServeResult none = served(0.0);
+  EXPECT_EQ(decode_steps(none), 400u);
+  EXPECT_GT(none.requests[0].tpot_s(), serve_on("a100_sxm.yaml", "llama2-7b", load, {}).requests[0].tpot_s());
+  // a = 0.6: 2.3056 tokens a step. Over ~174 steps of variance about 2, the mean's standard
+  // error is about 0.1 token: 3 of them bound it.
+  const double expected = (1 - std::pow(0.6, 5)) / 0.4;
+  EXPECT_NEAR(400.0 / static_cast<double>(decode_steps(served(0.6))), expected, 0.3);
+}
+
 TEST(ServingRun, AtAVanishingRateLatencyIsTheLoneRequests) {
   // Requests a minute apart never meet: each one's TTFT is its prompt's prefill alone.
   const ServeResult served = serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(6, 1.0 / 60, "200", "8"), {});

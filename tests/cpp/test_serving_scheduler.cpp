@@ -145,6 +145,31 @@ TEST(ServingScheduler, StaticBatchingAdmitsNoneUntilTheBatchHasFinished) {
   EXPECT_EQ(it.chunks[0].request, 2u);
 }
 
+TEST(ServingScheduler, ASpeculativeDecodeStepVerifiesItsDraftsAndKeepsThoseAccepted) {
+  const auto requests = requests_of({{40, 8}});
+  SchedulerSettings s = settings(4096, 1000);
+  s.draft_tokens = 4;
+  Scheduler scheduler(s, requests);
+  scheduler.arrive(0);
+  scheduler.complete(scheduler.schedule());  // the prompt: its first token
+  Iteration it = scheduler.schedule();
+  ASSERT_EQ(it.chunks.size(), 1u);
+  EXPECT_TRUE(it.chunks[0].decode);
+  EXPECT_EQ(it.chunks[0].new_tokens, 5u) << "its last token and 4 drafts";
+  EXPECT_EQ(it.step().sampled, 5u) << "every verified position's logits";
+  EXPECT_EQ(it.step().groups.at(0).q_len, 5u);
+  it.chunks[0].accepted = 2;
+  scheduler.complete(it);
+  EXPECT_EQ(scheduler.generated(0), 4u) << "1 + the 2 drafts accepted + the token sampled after them";
+  // 4 of 8 tokens left: the next step drafts only 3 (no draft past the output).
+  it = scheduler.schedule();
+  EXPECT_EQ(it.chunks[0].cached, 43u) << "the prompt, the first token and the 2 accepted drafts";
+  EXPECT_EQ(it.chunks[0].new_tokens, 4u);
+  it.chunks[0].accepted = 3;
+  EXPECT_EQ(scheduler.complete(it), std::vector<size_t>{0});
+  EXPECT_EQ(scheduler.generated(0), 8u);
+}
+
 TEST(ServingScheduler, ARequestLargerThanTheCacheIsRefused) {
   const auto requests = requests_of({{1000, 100}});
   EXPECT_THROW(Scheduler(settings(2048, 10), requests), workloads::InputError);
