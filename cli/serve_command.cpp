@@ -30,7 +30,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   CLI::Option* prefill_arch = serve->add_option(
       "--prefill-arch", flags.prefill_arch,
       "Disaggregated serving: run the prompts on this architecture's devices and decode on --arch/--system, each "
-      "prompt's KV cache crossing the --kv-link to them");
+      "prompt's KV cache crossing a link of --kv-link-gbps to them");
   CLI::Option* prefill_system =
       serve->add_option("--prefill-system", flags.prefill_system, "Disaggregated serving: the prompts' system");
   prefill_arch->excludes(prefill_system);

@@ -247,7 +247,8 @@ tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   const int sources = !flags.requests.empty() + !flags.arrivals.empty() + (flags.concurrency > 0);
   if (sources != 1) throw tessel::cli::FlagError("serve: give one of requests, arrivals or concurrency");
   if (!flags.requests.empty()) {
-    for (const char* generated : {"prompt_len", "output_len", "requests_count"}) {
+    for (const char* generated : {"prompt_len", "output_len", "requests_count", "seed"}) {
+      if (std::string(generated) == "seed" && !flags.draft_model.empty()) continue;  // it seeds the acceptances
       if (options.contains(generated) && !options[generated].is_none()) {
         throw tessel::cli::FlagError(std::string("serve: ") + generated + " applies to generated requests, not to a "
                                      "trace");
