@@ -115,7 +115,20 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
                     "Write iterations and requests in the Trace Event Format (Perfetto, chrome://tracing)");
   serve->add_option("--out", flags.out, "Write summary.json, requests.csv and iterations.csv into this directory");
   serve->add_flag("--quiet", flags.quiet, "Print neither the table nor progress");
-  serve->callback([&flags, seed] {
+  serve->add_flag("--search", flags.search,
+                  "Rank the placements of the system's (or --arch node's) first-level group: every tensor-parallel "
+                  "width and every split of prompts and decoding over two groups, each served under the same load, "
+                  "by requests a second within the objectives per device (writes placements.csv and summary.json "
+                  "to --out)");
+  serve->callback([&flags, seed, serve] {
+    if (flags.search) {
+      for (const char* chosen : {"--tp", "--prefill-arch", "--prefill-system", "--prefill-tp", "--kv-link-gbps",
+                                 "--trace"}) {
+        if (serve->count(chosen) > 0) {
+          throw CLI::ValidationError(std::string("--search chooses the placement: leave out ") + chosen);
+        }
+      }
+    }
     if (flags.arch.empty() && flags.system.empty()) throw CLI::RequiredError("--arch or --system");
     if (!flags.requests.empty() && seed->count() > 0 && flags.draft_model.empty()) {
       throw CLI::ValidationError("--seed with --requests: the trace has its lengths and arrivals; it seeds only "
@@ -195,26 +208,60 @@ sim::ServeProgress serve_progress(bool quiet) {
   };
 }
 
-}  // namespace
-
-ServeRun execute_serve(const ServeFlags& flags) {
-  const arch::SystemSpec hardware = load_hardware(flags.system, flags.arch, flags.tp);
+sim::RunSettings serve_run_settings(const ServeFlags& flags) {
   sim::RunSettings settings;
   if (!flags.dtype.empty()) {
     settings.dtype = arch::parse_dtype(flags.dtype);
     if (!settings.dtype) throw FlagError("--dtype '" + flags.dtype + "': not one of int8, fp8, fp16, bf16, fp32");
   }
-  ServeRun run{sim::serve(hardware, flags.tp, load_model(flags.model), serve_load(flags), serve_settings(flags), settings,
-                          serve_progress(flags.quiet)),
-               {},
+  return settings;
+}
+
+sim::ServiceObjectives serve_objectives(const ServeFlags& flags) {
+  sim::ServiceObjectives objectives;
+  if (flags.slo_ttft_ms) objectives.ttft_s = *flags.slo_ttft_ms * 1e-3;
+  if (flags.slo_tpot_ms) objectives.tpot_s = *flags.slo_tpot_ms * 1e-3;
+  return objectives;
+}
+
+}  // namespace
+
+std::vector<sim::PlacementOutcome> execute_placement_search(const ServeFlags& flags,
+                                                            sim::ServiceObjectives& objectives) {
+  const arch::SystemSpec hardware = load_hardware(flags.system, flags.arch, 1);
+  objectives = serve_objectives(flags);
+  const auto progress = [quiet = flags.quiet](size_t i, size_t n, const std::string& placement) {
+    if (!quiet) std::cerr << "[" << i + 1 << "/" << n << "] " << placement << '\n';
+  };
+  return sim::search_placements(hardware, load_model(flags.model), serve_load(flags), serve_settings(flags),
+                                serve_run_settings(flags), objectives, progress);
+}
+
+ServeRun execute_serve(const ServeFlags& flags) {
+  const arch::SystemSpec hardware = load_hardware(flags.system, flags.arch, flags.tp);
+  ServeRun run{sim::serve(hardware, flags.tp, load_model(flags.model), serve_load(flags), serve_settings(flags),
+                          serve_run_settings(flags), serve_progress(flags.quiet)),
+               serve_objectives(flags),
                {}};
-  if (flags.slo_ttft_ms) run.objectives.ttft_s = *flags.slo_ttft_ms * 1e-3;
-  if (flags.slo_tpot_ms) run.objectives.tpot_s = *flags.slo_tpot_ms * 1e-3;
   run.summary = sim::summarize(run.result, run.objectives);
   return run;
 }
 
 int serve_command(const ServeFlags& flags) {
+  if (flags.search) {
+    sim::ServiceObjectives objectives;
+    const std::vector<sim::PlacementOutcome> outcomes = execute_placement_search(flags, objectives);
+    if (!flags.quiet) sim::print_placements_table(outcomes, std::cout);
+    if (!flags.out.empty()) {
+      std::filesystem::create_directories(flags.out);
+      const auto path = [&](const char* name) { return (std::filesystem::path(flags.out) / name).string(); };
+      sim::write_file([&](std::ostream& out) { sim::write_placements_csv(outcomes, out); }, path("placements.csv"));
+      sim::write_file(
+          [&](std::ostream& out) { out << sim::placements_summary_json(outcomes, objectives).dump(2) << '\n'; },
+          path("summary.json"));
+    }
+    return 0;
+  }
   const ServeRun run = execute_serve(flags);
   if (!flags.quiet) sim::print_serve_table(run.result, run.summary, std::cout);
   if (!flags.out.empty()) {

@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/serving/serve.h"
+#include "sim/serving/placement_search.h"
 #include "sim/serving/serve_metrics.h"
 
 namespace tessel::cli {
@@ -49,6 +51,7 @@ struct ServeFlags {
   std::string out;
   std::string trace;
   bool quiet = false;
+  bool search = false;  // rank the placements of the system's devices instead of serving one
 };
 
 CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags);
@@ -61,6 +64,9 @@ struct ServeRun {
 // Loads, serves (progress on stderr unless quiet) and sums up; throws on bad input with the
 // message the command line prints. The Python module calls it too.
 ServeRun execute_serve(const ServeFlags& flags);
+// --search: every placement's outcome, best first.
+std::vector<sim::PlacementOutcome> execute_placement_search(const ServeFlags& flags,
+                                                            sim::ServiceObjectives& objectives);
 int serve_command(const ServeFlags& flags);
 
 }  // namespace tessel::cli

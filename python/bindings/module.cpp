@@ -276,6 +276,22 @@ py::dict serve(const py::dict& options) {
   return out;
 }
 
+// `tessel serve --search`: placements.csv and summary.json.
+py::dict search_serve_placements(const py::dict& options) {
+  tessel::cli::ServeFlags flags = serve_flags(options);
+  if (flags.tp != 1 || !flags.prefill_arch.empty() || !flags.prefill_system.empty() || !flags.trace.empty()) {
+    throw tessel::cli::FlagError("serve search: it chooses the placement; leave out tp, prefill and trace");
+  }
+  flags.search = true;
+  tessel::sim::ServiceObjectives objectives;
+  const std::vector<tessel::sim::PlacementOutcome> outcomes = tessel::cli::execute_placement_search(flags, objectives);
+  py::dict out;
+  out["placements_csv"] =
+      tessel::sim::printed([&](std::ostream& csv) { tessel::sim::write_placements_csv(outcomes, csv); });
+  out["summary"] = tessel::sim::placements_summary_json(outcomes, objectives).dump();
+  return out;
+}
+
 py::dict reports_dict(const tessel::sim::ReportBundle& reports) {
   py::dict out;
   out["summary"] = reports.summary.dump();
@@ -357,6 +373,8 @@ PYBIND11_MODULE(_tessel, m) {
         "numerics_passed and trace (JSON text of the timeline when asked for, else None)");
   m.def("serve", &serve, py::arg("options"),
         "Runs what `tessel serve` runs; returns summary, requests_csv, iterations_csv, table and trace");
+  m.def("search_serve_placements", &search_serve_placements, py::arg("options"),
+        "Runs what `tessel serve --search` runs; returns placements_csv and summary");
   m.def("train", &train, py::arg("options"), "Runs what `tessel train` runs; returns what run returns");
   m.def("search_plans", &search_plans, py::arg("options"),
         "Runs what `tessel train --search` runs; returns plans_csv and summary (JSON text)");

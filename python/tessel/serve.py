@@ -38,7 +38,7 @@ def serve(hardware, model, *, tp=1, prefill=None, prefill_tp=1, kv_link_gbps=Non
           offload_weights_gbps=None, draft_model=None, draft_tokens=4, acceptance=None, requests=None, arrivals=None, concurrency=None, prompt_len=None, output_len=None,
           requests_count=None, seed=None, scheduler="continuous", max_batch=256, token_budget=2048,
           chunked_prefill=True, block_size=16, kv_blocks=None, memory_fraction=0.9, shape_cells=16,
-          slo_ttft_ms=None, slo_tpot_ms=None, dtype=None, trace=None, progress=False):
+          slo_ttft_ms=None, slo_tpot_ms=None, dtype=None, trace=None, progress=False, search=False):
     """Serve `model` (a preset name or a config.json path) on `hardware` (an Arch, a System, or a
     path to either; tp devices sharing every layer) with the flags of `tessel serve`. Disaggregated:
     prefill (an Arch, a System or a path; prefill_tp devices) runs the prompts, each prompt's KV
@@ -47,7 +47,9 @@ def serve(hardware, model, *, tp=1, prefill=None, prefill_tp=1, kv_link_gbps=Non
     draft_tokens and acceptance) decodes speculatively. One of requests (a trace CSV path), arrivals ("poisson:RATE") or
     concurrency (closed-loop clients); generated requests draw prompt_len and output_len ("N",
     "uniform:LO,HI", "normal:MEAN,STD"; default 512 and 128) for requests_count requests (1000)
-    with seed (1). trace, a path, gets the iterations and requests. Returns a ServeResult.
+    with seed (1). trace, a path, gets the iterations and requests. Returns a ServeResult; with
+    search=True (`--search`), the placements of the hardware's devices ranked, as a DataFrame with
+    the columns of placements.csv.
     Raises TesselError with the command line's message."""
     if not isinstance(hardware, (Arch, System)):
         hardware = System.load(hardware) if System.describes(hardware) else Arch.load(hardware)
@@ -67,6 +69,9 @@ def serve(hardware, model, *, tp=1, prefill=None, prefill_tp=1, kv_link_gbps=Non
         options.update(prefill_tp=prefill_tp, kv_link_gbps=kv_link_gbps, kv_link_latency_us=kv_link_latency_us)
     with simulator.lock:
         options["system" if isinstance(hardware, System) else "arch"] = hardware.path()
+        if search:
+            native = _tessel.search_serve_placements(options)
+            return pandas.read_csv(io.StringIO(native["placements_csv"]))
         native = _tessel.serve(options)
     if trace is not None:
         with open(trace, "w", encoding="utf-8") as file:

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sim/report/build_info.h"
+#include "sim/report/common.h"
 
 namespace tessel::sim {
 
@@ -191,6 +192,66 @@ void write_serve_trace(const ServeResult& result, std::ostream& out) {
   }
   out << "]}\n";
   out.flags(flags);
+}
+
+void write_placements_csv(const std::vector<PlacementOutcome>& outcomes, std::ostream& out) {
+  const std::ios::fmtflags flags = out.flags();
+  out << std::setprecision(9)
+      << "rank,placement,tp,prefill_tp,devices,goodput_per_device,requests_per_s,output_tokens_per_s,ttft_p99_s,"
+         "tpot_p99_s,energy_per_output_token_j,bottleneck,error\n";
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const PlacementOutcome& o = outcomes[i];
+    const ServeSummary& s = o.summary;
+    out << i + 1 << ',' << csv_field(o.placement.text()) << ',' << o.placement.tp << ',' << o.placement.prefill_tp
+        << ',' << o.placement.devices() << ',';
+    if (o.error.empty()) {
+      out << o.goodput_per_device << ',' << s.requests_per_s << ',' << s.output_tokens_per_s << ',' << s.ttft_s.p99
+          << ',' << s.tpot_s.p99 << ',' << s.energy_per_output_token_j << ',' << csv_field(o.bottleneck) << ",\n";
+    } else {
+      out << ",,,,,,," << csv_field(o.error) << '\n';
+    }
+  }
+  out.flags(flags);
+}
+
+void print_placements_table(const std::vector<PlacementOutcome>& outcomes, std::ostream& out) {
+  const std::ios::fmtflags flags = out.flags();
+  out << std::left << std::setw(5) << "rank" << std::setw(30) << "placement" << std::right << std::setw(14)
+      << "goodput/dev" << std::setw(12) << "TTFT p99" << std::setw(12) << "TPOT p99" << std::setw(11) << "J/token"
+      << "  held back by\n";
+  out << std::fixed;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const PlacementOutcome& o = outcomes[i];
+    out << std::left << std::setw(5) << i + 1 << std::setw(30) << o.placement.text() << std::right;
+    if (!o.error.empty()) {
+      out << "  cannot serve: " << o.error << '\n';
+      continue;
+    }
+    out << std::setprecision(3) << std::setw(14) << o.goodput_per_device << std::setprecision(1) << std::setw(9)
+        << o.summary.ttft_s.p99 * 1e3 << " ms" << std::setw(9) << o.summary.tpot_s.p99 * 1e3 << " ms"
+        << std::setprecision(4) << std::setw(11) << o.summary.energy_per_output_token_j << "  " << o.bottleneck
+        << '\n';
+  }
+  out.flags(flags);
+}
+
+nlohmann::json placements_summary_json(const std::vector<PlacementOutcome>& outcomes,
+                                       const ServiceObjectives& objectives) {
+  nlohmann::json summary;
+  summary["placements"] = outcomes.size();
+  summary["objectives"] = {{"ttft_s", optional_json(objectives.ttft_s)}, {"tpot_s", optional_json(objectives.tpot_s)}};
+  if (!outcomes.empty() && outcomes.front().error.empty()) {
+    const PlacementOutcome& best = outcomes.front();
+    summary["best"] = {{"placement", best.placement.text()},
+                       {"tp", best.placement.tp},
+                       {"prefill_tp", best.placement.prefill_tp},
+                       {"goodput_per_device", best.goodput_per_device},
+                       {"bottleneck", best.bottleneck}};
+  } else {
+    summary["best"] = nullptr;
+  }
+  add_build_info(summary);
+  return summary;
 }
 
 }  // namespace tessel::sim

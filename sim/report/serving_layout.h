@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/serving/placement_search.h"
 #include "sim/serving/serve.h"
 #include "sim/serving/serve_metrics.h"
 
@@ -21,5 +22,12 @@ void print_serve_table(const ServeResult& result, const ServeSummary& summary, s
 // Trace Event Format: the device's iterations on one track, each request's wait, prefill and
 // decode on a track of its own.
 void write_serve_trace(const ServeResult& result, std::ostream& out);
+
+// `tessel serve --search`: placements.csv (a row per placement, best first), the table it
+// prints, and summary.json (the best and the objectives).
+void write_placements_csv(const std::vector<PlacementOutcome>& outcomes, std::ostream& out);
+void print_placements_table(const std::vector<PlacementOutcome>& outcomes, std::ostream& out);
+nlohmann::json placements_summary_json(const std::vector<PlacementOutcome>& outcomes,
+                                       const ServiceObjectives& objectives);
 
 }  // namespace tessel::sim

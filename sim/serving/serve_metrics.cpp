@@ -15,10 +15,6 @@ double percentile(const std::vector<double>& sorted, double q) {
   return sorted[below] + (rank - static_cast<double>(below)) * (sorted[above] - sorted[below]);
 }
 
-// Requests waited while the device ran for at least this share of its busy time before a limit
-// is named.
-constexpr double kWaitingShare = 0.1;
-
 }  // namespace
 
 Distribution distribution_of(std::vector<double> values) {

@@ -30,6 +30,10 @@ struct ServiceObjectives {
   bool any() const { return ttft_s || tpot_s; }
 };
 
+// Requests waited while the devices ran for at least this share of their busy time before a
+// limit is named as what held them back.
+constexpr double kWaitingShare = 0.1;
+
 struct ServeSummary {
   size_t requests = 0;
   double duration_s = 0;

@@ -52,6 +52,8 @@ TEST(CliServe, ExactlyOneSourceOfRequests) {
       << "a prefill pool needs the link its caches cross";
   EXPECT_EQ(testing::run_tessel(kServe + "--concurrency 2 --draft-model tiny").exit_code, 2)
       << "a draft needs its acceptance rate";
+  EXPECT_EQ(testing::run_tessel(kServe + "--concurrency 2 --search --tp 2").exit_code, 2)
+      << "the search chooses the placement";
   const auto trace_and_lengths = testing::run_tessel(kServe + "--requests x.csv --prompt-len 10");
   EXPECT_EQ(trace_and_lengths.exit_code, 2) << "lengths apply to generated requests only";
 }
