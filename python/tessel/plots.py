@@ -1,6 +1,7 @@
 """Plots of a Result with matplotlib: the roofline with the operators on it, where the time
-and energy go, and the memory traffic per level; and of a sweep's table, its Pareto front.
-Each returns the Axes it drew on (an array of them for breakdown)."""
+and energy go, and the memory traffic per level; of a sweep's table, its Pareto front; and of a
+ServeResult, its latencies and batch over time. Each returns the Axes it drew on (an array of
+them for breakdown and serving)."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -113,3 +114,35 @@ def pareto(frame, objectives, ax=None):
     ax.set(xlabel=_LABELS.get(x, x), ylabel=_LABELS.get(y, y), title="Pareto front of " + ", ".join(columns))
     ax.legend(loc="best")
     return ax
+
+
+def serving(served, axes=None):
+    """A served run: each request's TTFT and TPOT as distributions (with their p50 and p99), and
+    over time the running batch and the KV cache in use."""
+    if axes is None:
+        axes = plt.subplots(1, 3, figsize=(14, 3.8))[1]
+    requests, iterations = served.requests, served.iterations
+    for column, label, color in (("ttft_s", "TTFT", "tab:blue"), ("tpot_s", "TPOT", "tab:orange")):
+        values = np.sort(requests[column].to_numpy() * 1e3)
+        share = np.arange(1, len(values) + 1) / len(values)
+        ax = axes[0] if column == "ttft_s" else axes[1]
+        ax.plot(values, share, color=color)
+        for q, style in ((0.5, ":"), (0.99, "--")):
+            ax.axvline(np.quantile(values, q), color="grey", linestyle=style, label=f"p{round(q * 100)}")
+        ax.set(xlabel=f"{label} (ms)", ylabel="share of requests", title=f"{label} distribution")
+        ax.legend(loc="lower right")
+    ax = axes[2]
+    cache = ax.twinx()
+    # Disaggregated runs draw the prompt devices' lines apart from the decoding devices'.
+    colors = {"prefill": ("tab:green", "tab:pink")}
+    for engine, frame in iterations.groupby("engine"):
+        suffix = "" if engine == "whole" else f" ({engine})"
+        batch_color, cache_color = colors.get(engine, ("tab:blue", "tab:red"))
+        ax.plot(frame["start_s"], frame["sequences"], color=batch_color, lw=0.8, label="sequences" + suffix)
+        cache.plot(frame["start_s"], 100 * frame["kv_share"], color=cache_color, lw=0.8,
+                   label="KV cache in use" + suffix)
+    ax.set(xlabel="time (s)", ylabel="sequences in the batch", title="batch and KV cache over time")
+    cache.set(ylabel="KV cache in use (%)", ylim=(0, 100))
+    handles = ax.get_legend_handles_labels()[0] + cache.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], loc="upper left", fontsize="small")
+    return axes
