@@ -34,9 +34,9 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   CLI::Option* prefill_system =
       serve->add_option("--prefill-system", flags.prefill_system, "Disaggregated serving: the prompts' system");
   prefill_arch->excludes(prefill_system);
-  CLI::Option* prefill_tp =
-      add_bounded(*serve, bounds::kPrefillTp, flags.prefill_tp, "Disaggregated serving: prompt devices sharing each layer")
-          ->capture_default_str();
+  CLI::Option* prefill_tp = add_bounded(*serve, bounds::kPrefillTp, flags.prefill_tp,
+                                         "Disaggregated serving: prompt devices sharing each layer")
+                                 ->capture_default_str();
   CLI::Option* link = add_bounded(*serve, bounds::kKvLinkGbps, flags.kv_link_gbps,
                                   "Disaggregated serving: the bandwidth (GB/s) of the link a prompt's KV cache crosses "
                                   "(e.g. 50 for 400 Gb/s InfiniBand NDR)");
@@ -267,9 +267,8 @@ int serve_command(const ServeFlags& flags) {
   if (!flags.out.empty()) {
     std::filesystem::create_directories(flags.out);
     const auto path = [&](const char* name) { return (std::filesystem::path(flags.out) / name).string(); };
-    sim::write_file(
-        [&](std::ostream& out) { out << sim::serve_summary_json(run.result, run.summary, run.objectives).dump(2) << '\n'; },
-        path("summary.json"));
+    const nlohmann::json summary = sim::serve_summary_json(run.result, run.summary, run.objectives);
+    sim::write_file([&](std::ostream& out) { out << summary.dump(2) << '\n'; }, path("summary.json"));
     sim::write_file([&](std::ostream& out) { sim::write_requests_csv(run.result, out); }, path("requests.csv"));
     sim::write_file([&](std::ostream& out) { sim::write_iterations_csv(run.result, out); }, path("iterations.csv"));
   }

@@ -1,6 +1,7 @@
-// `tessel serve`: a model served under load on one device (or several sharing its layers): requests from a trace, an open
-// Poisson process or closed-loop clients, batched iteration by iteration by a scheduler, each
-// iteration simulated; print the latency table, write the reports.
+// `tessel serve`: a model served under load on one device (or several sharing its layers):
+// requests from a trace, an open Poisson process or closed-loop clients, batched iteration by
+// iteration by a scheduler, each iteration simulated; print the latency table, write the
+// reports. --search ranks the placements of a node instead.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -394,7 +394,8 @@ OpGraph build_step(const ModelConfig& config, const std::vector<Phase>& groups, 
   OpGraph graph;
   graph.name = config.name + ", " + what + ", " + impl_text(impl) + parallel_text(tp);
   if (!first || !last) {
-    graph.name += ", layers " + std::to_string(slice.first_layer) + "-" + std::to_string(slice.first_layer + layers - 1);
+    graph.name +=
+        ", layers " + std::to_string(slice.first_layer) + "-" + std::to_string(slice.first_layer + layers - 1);
   }
   if (config.mixture_of_experts() && config.experts % slice.expert_parallel != 0) {
     throw InputError(config.name + ": " + std::to_string(slice.expert_parallel) + "-way expert parallelism: it does "

@@ -191,7 +191,8 @@ TrainFlags train_flags(const py::dict& options) {
 tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   refuse_unknown(options, "serve",
                  {"arch", "system", "tp", "prefill_arch", "prefill_system", "prefill_tp", "kv_link_gbps",
-                  "kv_link_latency_us", "offload_weights_gbps", "draft_model", "draft_tokens", "acceptance", "model", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
+                  "kv_link_latency_us", "offload_weights_gbps", "draft_model", "draft_tokens", "acceptance", "model",
+                  "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
                   "requests_count", "seed", "scheduler", "max_batch", "token_budget", "chunked_prefill", "block_size",
                   "kv_blocks", "memory_fraction", "shape_cells", "slo_ttft_ms", "slo_tpot_ms", "trace", "progress"});
   tessel::cli::ServeFlags flags;
@@ -264,7 +265,8 @@ py::dict serve(const py::dict& options) {
   const tessel::cli::ServeRun run = tessel::cli::execute_serve(flags);
   py::dict out;
   out["summary"] = tessel::sim::serve_summary_json(run.result, run.summary, run.objectives).dump();
-  out["requests_csv"] = tessel::sim::printed([&](std::ostream& csv) { tessel::sim::write_requests_csv(run.result, csv); });
+  out["requests_csv"] =
+      tessel::sim::printed([&](std::ostream& csv) { tessel::sim::write_requests_csv(run.result, csv); });
   out["iterations_csv"] =
       tessel::sim::printed([&](std::ostream& csv) { tessel::sim::write_iterations_csv(run.result, csv); });
   out["table"] =

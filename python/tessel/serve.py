@@ -35,7 +35,8 @@ class ServeResult:
 
 
 def serve(hardware, model, *, tp=1, prefill=None, prefill_tp=1, kv_link_gbps=None, kv_link_latency_us=0,
-          offload_weights_gbps=None, draft_model=None, draft_tokens=4, acceptance=None, requests=None, arrivals=None, concurrency=None, prompt_len=None, output_len=None,
+          offload_weights_gbps=None, draft_model=None, draft_tokens=4, acceptance=None, requests=None,
+          arrivals=None, concurrency=None, prompt_len=None, output_len=None,
           requests_count=None, seed=None, scheduler="continuous", max_batch=256, token_budget=2048,
           chunked_prefill=True, block_size=16, kv_blocks=None, memory_fraction=0.9, shape_cells=16,
           slo_ttft_ms=None, slo_tpot_ms=None, dtype=None, trace=None, progress=False, search=False):

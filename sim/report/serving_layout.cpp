@@ -31,8 +31,10 @@ nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary&
   summary["tp"] = result.tensor_parallel;
   summary["model"] = result.model;
   summary["dtype"] = std::string(arch::to_string(*result.settings.dtype));
+  const nlohmann::json concurrency =
+      result.concurrency == 0 ? nlohmann::json(nullptr) : nlohmann::json(result.concurrency);
   summary["load"] = {{"requests", s.requests},
-                     {"concurrency", result.concurrency == 0 ? nlohmann::json(nullptr) : nlohmann::json(result.concurrency)},
+                     {"concurrency", concurrency},
                      {"prompt_tokens", s.prompt_tokens},
                      {"output_tokens", s.output_tokens}};
   summary["scheduler"] = {{"policy", policy_name(scheduler.policy)},
@@ -112,9 +114,10 @@ void write_iterations_csv(const ServeResult& result, std::ostream& out) {
          "waiting,preempted,limit,energy_j,dram_bytes\n";
   for (size_t i = 0; i < result.iterations.size(); ++i) {
     const IterationRecord& it = result.iterations[i];
-    out << i << ',' << role_name(it.engine) << ',' << it.start_s << ',' << it.seconds << ',' << it.sequences << ',' << it.prefill_tokens << ','
-        << it.decode_tokens << ',' << it.kv_blocks_used << ',' << it.kv_share << ',' << it.waiting << ',' << it.preempted << ',' << limit_name(it.limit) << ',' << it.energy_pj * 1e-12
-        << ',' << it.dram_bytes << '\n';
+    out << i << ',' << role_name(it.engine) << ',' << it.start_s << ',' << it.seconds << ',' << it.sequences << ','
+        << it.prefill_tokens << ',' << it.decode_tokens << ',' << it.kv_blocks_used << ',' << it.kv_share << ','
+        << it.waiting << ',' << it.preempted << ',' << limit_name(it.limit) << ',' << it.energy_pj * 1e-12 << ','
+        << it.dram_bytes << '\n';
   }
   out.flags(flags);
 }

@@ -57,8 +57,8 @@ BatchCost::BatchCost(const DeviceFacts& facts, const OpRunner& run, const OpSize
       runner_(std::make_shared<StepRunner>(facts, run, size, settings, RunObserver{})) {}
 
 CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
-  const workloads::OpGraph graph =
-      workloads::build_batch_step(model_, step, workloads::AttentionImpl::Fused, workloads::ModelSlice{tensor_parallel_});
+  const workloads::OpGraph graph = workloads::build_batch_step(model_, step, workloads::AttentionImpl::Fused,
+                                                               workloads::ModelSlice{tensor_parallel_});
   CostFigures total;
   // A run of ops (the embeddings, a repeat of a block of layers, the LM head) `repeats` times.
   const auto add = [&](const std::vector<Op>& ops, uint64_t repeats) {
@@ -71,7 +71,9 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
       part.dram_bytes += figures.dram_bytes;
       weight_bytes += static_cast<double>(op.parameters()) * element_bytes_;
     }
-    if (weight_link_bytes_per_s_) part.cycles = std::max(part.cycles, weight_bytes / *weight_link_bytes_per_s_ * clock_hz_);
+    if (weight_link_bytes_per_s_) {
+      part.cycles = std::max(part.cycles, weight_bytes / *weight_link_bytes_per_s_ * clock_hz_);
+    }
     const double times = static_cast<double>(repeats);
     total.cycles += part.cycles * times;
     total.energy_pj += part.energy_pj * times;

@@ -62,10 +62,10 @@ std::vector<ServePlacement> placement_candidates(const arch::SystemSpec& system,
   return candidates;
 }
 
-std::vector<PlacementOutcome> search_placements(const arch::SystemSpec& system, const workloads::ModelConfig& model,
-                                                const ServeLoad& load, const ServeSettings& settings,
-                                                const RunSettings& run_settings, const ServiceObjectives& objectives,
-                                                const std::function<void(size_t, size_t, const std::string&)>& progress) {
+std::vector<PlacementOutcome> search_placements(
+    const arch::SystemSpec& system, const workloads::ModelConfig& model, const ServeLoad& load,
+    const ServeSettings& settings, const RunSettings& run_settings, const ServiceObjectives& objectives,
+    const std::function<void(size_t, size_t, const std::string&)>& progress) {
   if (settings.prefill) throw std::invalid_argument("search_placements: the search chooses the prefill devices");
   const std::vector<ServePlacement> candidates = placement_candidates(system, model);
   std::vector<PlacementOutcome> outcomes;
