@@ -33,9 +33,9 @@ export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 
 cd "$build_dir"
 if [[ $fast == --fast ]]; then
-  # Readers, numerics, one run of each kind, the system timeline, training, sweeps, the
-  # fuzzed corpus, and the Python entry points.
-  cpp_tests='ConfigYaml|GpuConfig|SystemConfig|HfConfig|OpCheck|Golden|SystemRun|TrainingRun|Sweep|fuzz'
+  # Readers, numerics, one run of each kind, the system timeline, training, sweeps, serving,
+  # the fuzzed corpus, and the Python entry points.
+  cpp_tests='ConfigYaml|GpuConfig|SystemConfig|HfConfig|OpCheck|Golden|SystemRun|TrainingRun|Sweep|ServingScheduler|ServingRun|PlacementSearch|Requests\.|fuzz'
   python_tests='^python\.(test_package|test_fuzz_entry)$'
 else
   cpp_tests='.'
