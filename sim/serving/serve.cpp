@@ -58,18 +58,13 @@ std::vector<workloads::BatchStep> draft_steps(const Iteration& iteration) {
   }
   if (!prompts.chunks.empty()) steps.push_back(prompts.step());
   for (uint64_t j = 0;; ++j) {
-    uint64_t sequences = 0;
-    uint64_t cached = 0;
+    Iteration drafting;  // the draft's j-th decode step: one token a sequence still drafting
     for (const ScheduledChunk& chunk : iteration.chunks) {
       if (!chunk.decode || chunk.new_tokens <= j + 1) continue;
-      ++sequences;
-      cached += chunk.cached + j;
+      drafting.chunks.push_back({chunk.request, 1, chunk.cached + j, true, true, 0});
     }
-    if (sequences == 0) break;
-    workloads::BatchStep step;
-    step.groups.push_back(workloads::Phase::decode(sequences, (cached + sequences / 2) / sequences));
-    step.sampled = sequences;
-    steps.push_back(step);
+    if (drafting.chunks.empty()) break;
+    steps.push_back(drafting.step());
   }
   return steps;
 }
