@@ -126,14 +126,8 @@ class Engine {
     }
     facts_.kv_blocks = scheduler.kv_blocks;
     scheduler_ = std::make_unique<Scheduler>(scheduler, requests);
-    Device* device = device_.get();
-    const SystemLinks* links = links_.get();
-    const OpRunner run = [device, links](const workloads::Op& op, const RunSettings& op_settings) {
-      return workloads::is_communication(op.kind) ? links->run(op, op_settings) : device->run(op, op_settings);
-    };
-    const OpSizer size = [device](const workloads::Op& op, const RunSettings& op_settings) {
-      return workloads::is_communication(op.kind) ? uint64_t{0} : device->transactions(op, op_settings);
-    };
+    const OpRunner run = system_op_runner(*links_, *device_);
+    const OpSizer size = system_op_sizer(*device_);
     cost_ = std::make_unique<BatchCost>(facts_.device, run, size, model, settings_, settings.shape_cells,
                                         tensor_parallel);
     if (speculation_) {

@@ -133,4 +133,16 @@ OpResult SystemLinks::result_of(const workloads::Op& op, const RunSettings& sett
   return result;
 }
 
+OpRunner system_op_runner(const SystemLinks& links, Device& device) {
+  return [&links, &device](const workloads::Op& op, const RunSettings& settings) {
+    return workloads::is_communication(op.kind) ? links.run(op, settings) : device.run(op, settings);
+  };
+}
+
+OpSizer system_op_sizer(Device& device) {
+  return [&device](const workloads::Op& op, const RunSettings& settings) {
+    return workloads::is_communication(op.kind) ? uint64_t{0} : device.transactions(op, settings);
+  };
+}
+
 }  // namespace tessel::sim

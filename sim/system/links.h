@@ -4,6 +4,7 @@
 #pragma once
 
 #include "sim/device.h"
+#include "sim/step_runner.h"
 #include "sim/system/placement.h"
 
 namespace tessel::sim {
@@ -25,5 +26,11 @@ class SystemLinks {
   const Placement& placement_;
   const Device& device_;
 };
+
+// What costs an op on one of a system's devices: collectives and sends on `links`, every other
+// op on `device`; and what the device would simulate of it (the links' ops nothing). Both must
+// outlive the functions.
+OpRunner system_op_runner(const SystemLinks& links, Device& device);
+OpSizer system_op_sizer(Device& device);
 
 }  // namespace tessel::sim

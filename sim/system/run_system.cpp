@@ -84,13 +84,8 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
       split_layers(plan.stage_layers, plan.pipeline, "--pp " + std::to_string(plan.pipeline), model);
 
   const SystemLinks links(placement, *device);
-  const OpRunner run_op = [&](const workloads::Op& op, const RunSettings& op_settings) {
-    return workloads::is_communication(op.kind) ? links.run(op, op_settings) : device->run(op, op_settings);
-  };
-  const OpSizer size_op = [&](const workloads::Op& op, const RunSettings& op_settings) {
-    return workloads::is_communication(op.kind) ? uint64_t{0} : device->transactions(op, op_settings);
-  };
-  StepRunner runner(result.device, run_op, size_op, result.settings, observer);
+  StepRunner runner(result.device, system_op_runner(links, *device), system_op_sizer(*device), result.settings,
+                    observer);
   uint64_t first_layer = 0;
   for (uint64_t s = 0; s < plan.pipeline; ++s) {
     StageRun& stage = result.stages.emplace_back();

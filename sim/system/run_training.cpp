@@ -194,13 +194,8 @@ TrainingRunResult run_training(const arch::SystemSpec& system, const TrainingReq
   if (options.memory_only) return result;
 
   const SystemLinks links(placement, *device);
-  const OpRunner run_op = [&](const Op& op, const RunSettings& op_settings) {
-    return workloads::is_communication(op.kind) ? links.run(op, op_settings) : device->run(op, op_settings);
-  };
-  const OpSizer size_op = [&](const Op& op, const RunSettings& op_settings) {
-    return workloads::is_communication(op.kind) ? uint64_t{0} : device->transactions(op, op_settings);
-  };
-  StepRunner runner(result.device, run_op, size_op, result.settings, observer, options.op_cache);
+  StepRunner runner(result.device, system_op_runner(links, *device), system_op_sizer(*device), result.settings,
+                    observer, options.op_cache);
   for (uint64_t s = 0; s < stages; ++s) {
     TrainingStage& stage = result.stages[s];
     std::vector<const workloads::TrainingGraphs*> held;
