@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "arch/config_power.h"
 #include "arch/yaml_fields.h"
 
 namespace tessel::arch {
@@ -52,6 +53,24 @@ void read_hbm(const Reader& reader, const Field& field, GpuSpec& spec) {
   }
 }
 
+// One number for every format, or one per format the tensor cores take (and no other).
+void read_tensor_mac_energy(const Reader& reader, const Field& field, GpuSpec& spec) {
+  if (!field.node.IsMap()) {
+    const double pj = reader.at_least_zero(field);
+    for (TensorRate& rate : spec.tensor) rate.mac_pj = pj;
+    return;
+  }
+  const Mapping formats(reader, field, {"int8", "fp8", "fp16", "bf16", "fp32"});
+  for (const Mapping::Entry& entry : formats.entries()) {
+    if (!spec.tensor_macs_per_cycle_per_sm(*parse_dtype(entry.name))) {
+      reader.fail(entry.field, "is a format tensor_cores.macs_per_cycle_per_sm gives no rate for");
+    }
+  }
+  for (TensorRate& rate : spec.tensor) {
+    rate.mac_pj = reader.at_least_zero(formats.required(std::string(to_string(rate.dtype))));
+  }
+}
+
 NvlinkSpec read_nvlink(const Reader& reader, const Field& field) {
   const Mapping nvlink(reader, field,
                        {"gpus_per_node", "bandwidth_gb_s", "achievable_fraction", "collective_latency_us",
@@ -77,7 +96,7 @@ GpuSpec read_gpu_yaml(const std::string& path, const YAML::Node& root) {
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},
                     {"name", "description", "kind", "clock_mhz", "sms", "tensor_cores", "sm", "l2", "hbm",
-                     "launch_overhead_us", "energy", "nvlink"});
+                     "launch_overhead_us", "energy", "power", "nvlink"});
   GpuSpec spec{};
   spec.name = yaml::read_name(reader, top);
   top.required("kind");  // load_arch read it: gpu
@@ -91,11 +110,12 @@ GpuSpec read_gpu_yaml(const std::string& path, const YAML::Node& root) {
   spec.launch_overhead_s = reader.at_least_zero(top.required("launch_overhead_us")) * 1e-6;
   const Mapping energy(reader, top.required("energy"),
                        {"tensor_mac_pj", "fp32_op_pj", "special_op_pj", "l2_pj_per_byte", "hbm_pj_per_byte"});
-  spec.energy = {reader.at_least_zero(energy.required("tensor_mac_pj")),
-                 reader.at_least_zero(energy.required("fp32_op_pj")),
+  read_tensor_mac_energy(reader, energy.required("tensor_mac_pj"), spec);
+  spec.energy = {reader.at_least_zero(energy.required("fp32_op_pj")),
                  reader.at_least_zero(energy.required("special_op_pj")),
                  reader.at_least_zero(energy.required("l2_pj_per_byte")),
                  reader.at_least_zero(energy.required("hbm_pj_per_byte"))};
+  if (const std::optional<Field> power = top.optional("power")) spec.power = read_power(reader, *power);
   if (const std::optional<Field> nvlink = top.optional("nvlink")) spec.nvlink = read_nvlink(reader, *nvlink);
   return spec;
 }

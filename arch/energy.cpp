@@ -45,11 +45,13 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& other) {
   dram_pj += other.dram_pj;
   vector_pj += other.vector_pj;
   link_pj += other.link_pj;
+  static_pj += other.static_pj;
   return *this;
 }
 
 EnergyBreakdown EnergyBreakdown::scaled(double factor) const {
-  return {mac_pj * factor, sram_pj * factor, dram_pj * factor, vector_pj * factor, link_pj * factor};
+  return {mac_pj * factor,    sram_pj * factor, dram_pj * factor,
+          vector_pj * factor, link_pj * factor, static_pj * factor};
 }
 
 EnergyBreakdown energy_of(const SystolicSpec& spec, DType dtype, const Activity& activity) {

@@ -31,8 +31,9 @@ struct EnergyBreakdown {
   double sram_pj = 0;
   double dram_pj = 0;
   double vector_pj = 0;
-  double link_pj = 0;  // bytes over the links between devices
-  double total_pj() const { return mac_pj + sram_pj + dram_pj + vector_pj + link_pj; }
+  double link_pj = 0;    // bytes over the links between devices
+  double static_pj = 0;  // the device's static power over the time it ran (arch/power.h)
+  double total_pj() const { return mac_pj + sram_pj + dram_pj + vector_pj + link_pj + static_pj; }
   EnergyBreakdown& operator+=(const EnergyBreakdown& other);
   EnergyBreakdown scaled(double factor) const;
 };

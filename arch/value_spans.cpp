@@ -14,7 +14,7 @@ struct UnitSpan {
 
 // Each limit is far past any chip or system built so far, and low enough that products of a
 // few such values stay within 64 bits.
-constexpr std::array<UnitSpan, 11> kUnits{{
+constexpr std::array<UnitSpan, 12> kUnits{{
     {"_mhz", 1e5, "100000 MHz (100 GHz)"},
     {"_gb_s", 1e9, "1e9 GB/s (1 EB/s)"},
     {"_kib", 0x1p40, "2^40 KiB (1 PiB)"},
@@ -26,6 +26,7 @@ constexpr std::array<UnitSpan, 11> kUnits{{
     {"_pj", 1e6, "1e6 pJ"},
     {"_pj_per_byte", 1e6, "1e6 pJ a byte"},
     {"_per_cycle", 1e9, "1e9 a cycle"},
+    {"_w", 1e6, "1e6 W (1 MW)"},
 }};
 
 constexpr double kCountMost = 0x1p26;  // 67,108,864: FPGA flip-flops, the largest counts in a file

@@ -108,7 +108,11 @@ struct OpResult {
   // Time: whole cycles of the device's clock, and that clock.
   uint64_t cycles = 0;
   double clock_hz = 0;
+  // The clock the device's cores ran the op at: below clock_hz when its power limit held it back.
+  double core_clock_hz = 0;
+  double core_hz() const { return core_clock_hz > 0 ? core_clock_hz : clock_hz; }
   double seconds() const { return static_cast<double>(cycles) / clock_hz; }
+  double power_w() const { return cycles > 0 ? energy.total_pj() * 1e-12 / seconds() : 0.0; }
 
   Roofline roofline{};
   // Busy fraction of what does the op's arithmetic: arrays or tensor cores for matrix

@@ -31,7 +31,7 @@ arch::Activity between(const arch::Activity& low, const arch::Activity& high, do
 arch::EnergyBreakdown between(const arch::EnergyBreakdown& low, const arch::EnergyBreakdown& high, double t) {
   return {between(low.mac_pj, high.mac_pj, t), between(low.sram_pj, high.sram_pj, t),
           between(low.dram_pj, high.dram_pj, t), between(low.vector_pj, high.vector_pj, t),
-          between(low.link_pj, high.link_pj, t)};
+          between(low.link_pj, high.link_pj, t),   between(low.static_pj, high.static_pj, t)};
 }
 
 }  // namespace
@@ -43,6 +43,7 @@ OpResult interpolate(const OpResult& low, const OpResult& high, double t) {
   }
   OpResult op;
   op.clock_hz = low.clock_hz;
+  op.core_clock_hz = between(low.core_clock_hz, high.core_clock_hz, t);
   op.cycles = between(low.cycles, high.cycles, t);
   op.roofline = {between(low.roofline.compute_cycles, high.roofline.compute_cycles, t),
                  between(low.roofline.memory_cycles, high.roofline.memory_cycles, t),

@@ -18,4 +18,11 @@ double GpuSpec::peak_macs_per_cycle(DType dtype) const {
   return *rate * sms;
 }
 
+double GpuSpec::tensor_mac_pj(DType dtype) const {
+  for (const TensorRate& rate : tensor) {
+    if (rate.dtype == dtype) return rate.mac_pj;
+  }
+  throw std::invalid_argument(name + " has no tensor-core rate for " + std::string(to_string(dtype)));
+}
+
 }  // namespace tessel::arch

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/power.h"
 #include "arch/types.h"
 
 namespace tessel::arch {
@@ -15,12 +16,12 @@ namespace tessel::arch {
 struct TensorRate {
   DType dtype;
   double macs_per_cycle_per_sm;  // dense
+  double mac_pj = 0;             // one multiply-accumulate in this format, at the nominal clock
 };
 
-// Dynamic energy of a GPU's actions (no static power, as for every architecture); what an
-// operator's activity costs is arch/gpu/gpu_energy.h's.
+// Energy of a GPU's actions at its nominal clock (a tensor-core MAC's is per format, in
+// TensorRate); what an operator's activity costs is arch/gpu/gpu_energy.h's.
 struct GpuEnergy {
-  double tensor_mac_pj;   // one tensor-core multiply-accumulate
   double fp32_op_pj;      // one CUDA-core op (an FMA is two)
   double special_op_pj;   // one special-function result
   double l2_pj_per_byte;  // L2 to an SM's shared memory
@@ -65,6 +66,7 @@ struct GpuSpec {
   uint64_t hbm_capacity_bytes = 0;  // 0: not stated
   double launch_overhead_s;        // from one kernel's launch to the next one's start; calibrated
   GpuEnergy energy;
+  std::optional<PowerSpec> power;    // absent: no static power, no limit on the clock
   std::optional<NvlinkSpec> nvlink;  // absent: a single GPU, no collectives
 
   // The rate of `dtype`, or nothing when the tensor cores do not take it.
@@ -72,6 +74,8 @@ struct GpuSpec {
   // Every SM's tensor cores together, dense; throws std::invalid_argument when they do not
   // take `dtype`.
   double peak_macs_per_cycle(DType dtype) const;
+  // Energy of one tensor-core MAC in `dtype` at the nominal clock; throws like peak_macs_per_cycle.
+  double tensor_mac_pj(DType dtype) const;
   double hbm_peak_bytes_per_cycle() const { return hbm_bytes_per_second / clock_hz; }
   DType default_dtype() const { return tensor.front().dtype; }
 };

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "arch/gpu/gpu_energy.h"
+#include "arch/power.h"
 #include "arch/gpu/gpu_timing.h"
 #include "mapper/gpu_kernel_plan.h"
 #include "mapper/gpu_mapper.h"
@@ -65,11 +66,49 @@ OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
     case OpKind::Linear:
       return grouped_linear(op, facts_, settings, [&](const Op& one, const RunSettings& product) {
         const auto& s = one.shape_as<workloads::LinearShape>();
-        return linear_result(choose_gpu_gemm(spec_, {s.m, s.n, s.k, *product.dtype}, product.confirm), one, product);
+        return under_power_limit([&](const arch::GpuSpec& spec) {
+          return linear_result(spec, choose_gpu_gemm(spec, {s.m, s.n, s.k, *product.dtype}, product.confirm), one,
+                               product);
+        });
       });
     case OpKind::KvCacheRead: return kv_cache_read_by_attention(spec_.clock_hz);
-    default: return run_kernel(op, settings);
+    default: return under_power_limit([&](const arch::GpuSpec& spec) { return run_kernel(spec, op, settings); });
   }
+}
+
+OpResult GpuDevice::under_power_limit(const std::function<OpResult(const arch::GpuSpec&)>& run_at) const {
+  const double nominal = spec_.clock_hz;
+  const auto at = [&](double hz) {
+    arch::GpuSpec clocked = spec_;
+    clocked.clock_hz = hz;
+    OpResult result = run_at(clocked);
+    const double seconds = result.seconds();
+    if (hz != nominal) {
+      // Every count of cycles in nominal ones; HBM, its latency and launches take the same seconds.
+      const double to_nominal = nominal / hz;
+      const auto rescale = [&](uint64_t cycles) {
+        return static_cast<uint64_t>(std::ceil(static_cast<double>(cycles) * to_nominal - 1e-9));
+      };
+      result.cycles = rescale(result.cycles);
+      result.array_busy_cycles = rescale(result.array_busy_cycles);
+      result.vector_busy_cycles = rescale(result.vector_busy_cycles);
+      result.dram_busy_cycles *= to_nominal;
+      result.roofline.memory_cycles = rescale(result.roofline.memory_cycles);  // compute's floor stays the nominal peak's
+      result.utilization /= to_nominal;
+      result.clock_hz = nominal;
+      const double scale = arch::core_energy_scale(hz, nominal);
+      result.energy.mac_pj *= scale;
+      result.energy.sram_pj *= scale;
+      result.energy.vector_pj *= scale;
+    }
+    result.core_clock_hz = hz;
+    if (spec_.power) result.energy.static_pj = spec_.power->static_w * seconds * 1e12;
+    return result;
+  };
+  OpResult result = at(nominal);
+  if (!spec_.power || !spec_.power->limit_w || result.power_w() <= *spec_.power->limit_w) return result;
+  const double hz = arch::power_limited_clock(*spec_.power, nominal, [&](double f) { return at(f).power_w(); });
+  return at(hz);
 }
 
 uint64_t GpuDevice::transactions(const Op& op, const RunSettings& settings) {
@@ -79,30 +118,31 @@ uint64_t GpuDevice::transactions(const Op& op, const RunSettings& settings) {
   return gpu_gemm_transactions(mapper::rank_gpu_gemm(spec_, {s.m, s.n, s.k, *settings.dtype}).front());
 }
 
-OpResult GpuDevice::linear_result(const GpuGemmChoice& choice, const Op& op, const RunSettings& settings) const {
+OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice& choice, const Op& op,
+                                  const RunSettings& settings) const {
   const auto& s = op.shape_as<workloads::LinearShape>();
   const arch::DType dtype = *settings.dtype;
   const mapper::GpuGemmPlan& plan = choice.plan;
   const GpuGemmRun& run = choice.run;
   OpResult result;
   result.cycles = run.cycles;
-  result.clock_hz = spec_.clock_hz;
+  result.clock_hz = spec.clock_hz;
   // The busiest SM's tensor cores: its thread blocks' MACs at the sustained rate.
   const double block_macs =
       static_cast<double>(plan.tile.m) * plan.tile.n * plan.tile.k * static_cast<double>(plan.k_steps);
   const double busiest_macs = static_cast<double>(plan.waves) * block_macs;
-  result.array_busy_cycles = static_cast<uint64_t>(std::ceil(arch::gpu::tensor_cycles(spec_, dtype, busiest_macs)));
+  result.array_busy_cycles = static_cast<uint64_t>(std::ceil(arch::gpu::tensor_cycles(spec, dtype, busiest_macs)));
   const uint64_t written = s.m * s.n * arch::bytes_of(dtype);
   result.activity.macs = op.macs();
   result.activity.dram_write_bytes = written;
   result.activity.dram_read_bytes = run.hbm_bytes > written ? run.hbm_bytes - written : 0;
   result.dram_busy_cycles = run.hbm_busy_cycles;
   result.activity.buffer_read_bytes[static_cast<size_t>(arch::Operand::Input)] = static_cast<uint64_t>(plan.l2_bytes);
-  result.energy = arch::energy_of(spec_, result.activity);
+  result.energy = arch::energy_of(spec, dtype, result.activity);
   const double macs = static_cast<double>(op.macs());
-  const double peak = spec_.peak_macs_per_cycle(dtype);
+  const double peak = spec.peak_macs_per_cycle(dtype);
   const double bytes = static_cast<double>((s.m * s.k + s.k * s.n + s.m * s.n) * arch::bytes_of(dtype));
-  result.roofline = roofline_floors(macs / peak, bytes / spec_.hbm_peak_bytes_per_cycle());
+  result.roofline = roofline_floors(macs / peak, bytes / spec.hbm_peak_bytes_per_cycle());
   result.utilization = macs / (static_cast<double>(std::max<uint64_t>(run.cycles, 1)) * peak);
   const double slots = static_cast<double>(arch::ceil_div(s.m, plan.tile.m) * plan.tile.m) *
                        static_cast<double>(arch::ceil_div(s.n, plan.tile.n) * plan.tile.n) * static_cast<double>(s.k);
@@ -114,12 +154,12 @@ OpResult GpuDevice::linear_result(const GpuGemmChoice& choice, const Op& op, con
   return result;
 }
 
-OpResult GpuDevice::run_kernel(const Op& op, const RunSettings& settings) const {
+OpResult GpuDevice::run_kernel(const arch::GpuSpec& spec, const Op& op, const RunSettings& settings) const {
   const arch::DType dtype = *settings.dtype;
-  const mapper::GpuKernelPlan plan = mapper::plan_gpu_kernel(spec_, op, dtype);
+  const mapper::GpuKernelPlan plan = mapper::plan_gpu_kernel(spec, op, dtype);
   OpResult result;
   result.cycles = static_cast<uint64_t>(std::ceil(plan.cycles));
-  result.clock_hz = spec_.clock_hz;
+  result.clock_hz = spec.clock_hz;
   result.activity.macs = op.macs();
   result.activity.dram_read_bytes = static_cast<uint64_t>(plan.read_bytes);
   result.activity.dram_write_bytes = static_cast<uint64_t>(plan.written_bytes);
@@ -128,12 +168,12 @@ OpResult GpuDevice::run_kernel(const Op& op, const RunSettings& settings) const 
   // Every HBM byte reaches the SMs through L2.
   result.activity.buffer_read_bytes[static_cast<size_t>(arch::Operand::Input)] =
       static_cast<uint64_t>(plan.read_bytes + plan.written_bytes);
-  result.energy = arch::energy_of(spec_, result.activity);
-  const double cuda_cores = spec_.fp32_ops_per_cycle_per_sm * spec_.sms;
-  const double peak = spec_.peak_macs_per_cycle(dtype);
+  result.energy = arch::energy_of(spec, dtype, result.activity);
+  const double cuda_cores = spec.fp32_ops_per_cycle_per_sm * spec.sms;
+  const double peak = spec.peak_macs_per_cycle(dtype);
   const double compute = std::max({plan.macs / peak, plan.alu_ops / cuda_cores,
-                                   plan.special_ops / (spec_.special_ops_per_cycle_per_sm * spec_.sms)});
-  result.roofline = roofline_floors(compute, (plan.read_bytes + plan.written_bytes) / spec_.hbm_peak_bytes_per_cycle());
+                                   plan.special_ops / (spec.special_ops_per_cycle_per_sm * spec.sms)});
+  result.roofline = roofline_floors(compute, (plan.read_bytes + plan.written_bytes) / spec.hbm_peak_bytes_per_cycle());
   const double cycles = static_cast<double>(result.cycles);
   result.utilization = plan.macs > 0 ? plan.macs / (cycles * peak) : plan.alu_ops / (cycles * cuda_cores);
   result.mapping = plan.describe();
@@ -141,8 +181,8 @@ OpResult GpuDevice::run_kernel(const Op& op, const RunSettings& settings) const 
   return result;
 }
 
-arch::EnergyBreakdown GpuDevice::energy(const arch::Activity& activity, arch::DType) const {
-  return arch::energy_of(spec_, activity);
+arch::EnergyBreakdown GpuDevice::energy(const arch::Activity& activity, arch::DType dtype) const {
+  return arch::energy_of(spec_, dtype, activity);
 }
 
 }  // namespace tessel::sim

@@ -3,6 +3,8 @@
 // planned by mapper/gpu_kernel_plan; every kernel pays the launch overhead.
 #pragma once
 
+#include <functional>
+
 #include "arch/gpu/gpu_spec.h"
 #include "sim/device.h"
 #include "sim/gpu_gemm_engine.h"
@@ -24,11 +26,15 @@ class GpuDevice : public Device {
 
   const arch::GpuSpec& spec() const { return spec_; }
 
-  // A Linear `op` as `choice` planned and simulated it.
-  OpResult linear_result(const GpuGemmChoice& choice, const workloads::Op& op, const RunSettings& settings) const;
-
  private:
-  OpResult run_kernel(const workloads::Op& op, const RunSettings& settings) const;
+  // `run_at(spec)` is the op on this GPU with its clock set to spec.clock_hz. The op at the
+  // nominal clock, or at the clock its power limit allows (arch/power.h), in cycles of the
+  // nominal clock, with its static energy.
+  OpResult under_power_limit(const std::function<OpResult(const arch::GpuSpec&)>& run_at) const;
+  // A Linear `op` as `choice` planned and simulated it on `spec`.
+  OpResult linear_result(const arch::GpuSpec& spec, const GpuGemmChoice& choice, const workloads::Op& op,
+                         const RunSettings& settings) const;
+  OpResult run_kernel(const arch::GpuSpec& spec, const workloads::Op& op, const RunSettings& settings) const;
 
   arch::GpuSpec spec_;
   DeviceFacts facts_;

@@ -23,16 +23,18 @@ void add_activity_stats(StatGroup& group, const arch::Activity& a) {
 }
 
 void add_energy_stats(StatGroup& group, const arch::EnergyBreakdown& e) {
-  group.add("energy_pj", e.total_pj(), "pJ", "dynamic energy: MACs + buffer accesses + DRAM + vector ops + links")
+  group.add("energy_pj", e.total_pj(), "pJ", "MACs + buffer accesses + DRAM + vector ops + links + static power")
       .add("mac_energy_pj", e.mac_pj, "pJ", "multiply-accumulate energy")
       .add("sram_energy_pj", e.sram_pj, "pJ", "on-chip buffer read and write energy")
       .add("dram_energy_pj", e.dram_pj, "pJ", "DRAM transfer energy")
       .add("vector_energy_pj", e.vector_pj, "pJ", "vector-unit ALU and special-function energy")
-      .add("link_energy_pj", e.link_pj, "pJ", "bytes over the links between devices");
+      .add("link_energy_pj", e.link_pj, "pJ", "bytes over the links between devices")
+      .add("static_energy_pj", e.static_pj, "pJ", "the devices' static power over the time they ran");
 }
 
 nlohmann::json energy_breakdown_json(const arch::EnergyBreakdown& e) {
-  return {{"mac", e.mac_pj}, {"sram", e.sram_pj}, {"dram", e.dram_pj}, {"vector", e.vector_pj}, {"link", e.link_pj}};
+  return {{"mac", e.mac_pj}, {"sram", e.sram_pj}, {"dram", e.dram_pj}, {"vector", e.vector_pj}, {"link", e.link_pj},
+          {"static", e.static_pj}};
 }
 
 void add_resources_json(nlohmann::json& summary, const std::vector<arch::ResourceUse>& uses) {

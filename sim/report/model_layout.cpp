@@ -249,7 +249,7 @@ void write_ops_csv(const RunResult& result, std::ostream& out, std::optional<uin
 const char* op_csv_columns() {
   return "op,kind,shape,repeats,flops,bytes,dram_read_bytes,dram_write_bytes,sram_read_bytes,sram_write_bytes,cycles,"
          "total_cycles,roofline_cycles,bound,utilization,dram_utilization,energy_pj,total_energy_pj,mapping,reused,"
-         "numerics_checked,numerics_passed";
+         "numerics_checked,numerics_passed,core_clock_mhz,power_w";
 }
 
 void write_op_csv_fields(const OpResult& op, std::ostream& out) {
@@ -260,7 +260,7 @@ void write_op_csv_fields(const OpResult& op, std::ostream& out) {
       << op.roofline.cycles() << ',' << bound_of(op) << ',' << op.utilization << ',' << op.dram_utilization << ','
       << op.energy.total_pj() << ',' << op.energy.total_pj() * static_cast<double>(op.repeats) << ','
       << csv_field(op.mapping) << ',' << (op.reused ? 1 : 0) << ',' << (op.numerics.checked ? 1 : 0) << ','
-      << (op.numerics.checked && op.numerics.passed ? 1 : 0);
+      << (op.numerics.checked && op.numerics.passed ? 1 : 0) << ',' << op.core_hz() / 1e6 << ',' << op.power_w();
 }
 
 std::string dram_capacity_warning(const RunResult& result) {

@@ -95,7 +95,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadGpuCase{"missing_l2_bandwidth", "  bytes_per_cycle: 5120", "",
                    ":28: key 'l2.bytes_per_cycle': missing (required)"},
         BadGpuCase{"nvlink_fraction_over_one", "achievable_fraction: 0.68", "achievable_fraction: 1.2",
-                   ":40: key 'nvlink.achievable_fraction': must be at most 1, got 1.2"}),
+                   ":40: key 'nvlink.achievable_fraction': must be at most 1, got 1.2"},
+        BadGpuCase{"mac_energy_of_a_format_without_a_rate", "    int8: 1.28", "    fp8: 1.28",
+                   ":48: key 'energy.tensor_mac_pj.fp8': is a format tensor_cores.macs_per_cycle_per_sm gives no "
+                   "rate for"},
+        BadGpuCase{"static_below_idle", "static_w: 85", "static_w: 40",
+                   ":55: key 'power.static_w': must be at least idle_w (a running board draws more)"},
+        BadGpuCase{"limit_below_static", "limit_w: 400", "limit_w: 80",
+                   ":56: key 'power.limit_w': must be above static_w, or nothing could run"}),
     [](const ::testing::TestParamInfo<BadGpuCase>& param) { return param.param.name; });
 
 // One reader for every kind: the file's `kind` picks the spec; a caller that needs one kind

@@ -76,7 +76,12 @@ TEST(GpuModelRun, EnergyComesFromTheGpusTable) {
   for (const OpResult& op : result.steps.front().ops) {
     const double bytes = static_cast<double>(op.activity.dram_read_bytes + op.activity.dram_write_bytes);
     EXPECT_DOUBLE_EQ(op.energy.dram_pj, bytes * 50.0) << op.name;
-    EXPECT_DOUBLE_EQ(op.energy.mac_pj, static_cast<double>(op.activity.macs) * 0.084) << op.name;
+    // gpt2 prefill stays under the A100's power limit: every op at the nominal clock, MACs at the bf16 energy.
+    EXPECT_EQ(op.core_hz(), spec.clock_hz) << op.name;
+    EXPECT_DOUBLE_EQ(op.energy.mac_pj, static_cast<double>(op.activity.macs) * spec.tensor_mac_pj(arch::DType::Bf16))
+        << op.name;
+    EXPECT_NEAR(op.energy.static_pj, spec.power->static_w * op.seconds() * 1e12, 1e-9 * op.energy.static_pj + 1e-9)
+        << op.name;
     if (op.kind != OpKind::KvCacheRead) {
       EXPECT_GT(op.energy.total_pj(), 0.0) << op.name;
     }
