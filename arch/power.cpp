@@ -14,6 +14,8 @@ constexpr int kMaxSteps = 60;
 
 }  // namespace
 
+double static_pj(const PowerSpec& power, double seconds) { return power.static_w * seconds * 1e12; }
+
 double core_energy_scale(double hz, double nominal_hz) {
   const double ratio = hz / nominal_hz;
   return ratio * ratio;

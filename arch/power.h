@@ -15,6 +15,9 @@ struct PowerSpec {
   std::optional<double> limit_w;  // the board's power limit (TDP); absent: the clock never drops
 };
 
+// The static energy (pJ) of one device running for `seconds`.
+double static_pj(const PowerSpec& power, double seconds);
+
 // A core action's energy at clock `hz` over its energy at `nominal_hz`: the supply voltage of a
 // DVFS curve rises about linearly with the clock there, and a switched capacitance costs C V^2.
 // Memory devices (DRAM, HBM) keep their own supply and are not scaled.

@@ -17,6 +17,7 @@
 
 #include "arch/arch_spec.h"
 #include "arch/energy.h"
+#include "arch/power.h"
 #include "arch/link/collective_cost.h"
 #include "mapper/mapping.h"
 #include "mapper/systolic_mapper.h"
@@ -84,6 +85,7 @@ struct DeviceFacts {
   std::optional<std::string> dataflow;       // a systolic array's
   std::optional<double> area_mm2;            // where the architecture states one
   std::vector<arch::ResourceUse> resources;  // what an FPGA design takes of its device
+  std::optional<arch::PowerSpec> power;      // where the architecture states it
 
   // Multiply-accumulates a cycle in `dtype`; throws std::invalid_argument when not supported.
   double peak_macs_per_cycle(arch::DType dtype) const;

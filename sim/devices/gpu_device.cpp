@@ -38,6 +38,7 @@ GpuDevice::GpuDevice(arch::GpuSpec spec) : spec_(std::move(spec)) {
   facts_.name = spec_.name;
   facts_.source_file = spec_.source_file;
   facts_.clock_hz = spec_.clock_hz;
+  facts_.power = spec_.power;
   for (const arch::TensorRate& rate : spec_.tensor) {
     facts_.peaks.push_back({rate.dtype, spec_.peak_macs_per_cycle(rate.dtype)});
   }
@@ -102,7 +103,7 @@ OpResult GpuDevice::under_power_limit(const std::function<OpResult(const arch::G
       result.energy.vector_pj *= scale;
     }
     result.core_clock_hz = hz;
-    if (spec_.power) result.energy.static_pj = spec_.power->static_w * seconds * 1e12;
+    if (spec_.power) result.energy.static_pj = arch::static_pj(*spec_.power, seconds);
     return result;
   };
   OpResult result = at(nominal);

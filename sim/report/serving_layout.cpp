@@ -82,6 +82,7 @@ nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary&
   summary["slo_attainment"] = optional_json(s.slo_attainment);
   summary["goodput_requests_per_s"] = optional_json(s.goodput_requests_per_s);
   summary["energy_j"] = s.energy_j;
+  summary["idle_energy_j"] = s.idle_energy_j;
   summary["energy_per_output_token_j"] = s.energy_per_output_token_j;
   summary["iterations"] = s.iterations;
   summary["mean_batch"] = s.mean_batch;
@@ -150,7 +151,7 @@ void print_serve_table(const ServeResult& result, const ServeSummary& s, std::os
         << "% meet the objectives)\n";
   }
   out << "energy: " << std::setprecision(4) << s.energy_per_output_token_j << " J per output token (" << s.energy_j
-      << " J)\n"
+      << " J, " << s.idle_energy_j << " J of it idle)\n"
       << std::setprecision(1) << "batch: " << s.mean_batch << " sequences on average; device busy "
       << 100.0 * s.busy_share << "% of the time; KV cache peak " << 100.0 * s.kv_peak_share << "%, mean "
       << 100.0 * s.kv_mean_share << "%; " << s.preemptions << " preemptions\n"

@@ -54,6 +54,7 @@ BatchCost::BatchCost(const DeviceFacts& facts, const OpRunner& run, const OpSize
       tensor_parallel_(tensor_parallel),
       element_bytes_(arch::bytes_of(*settings.dtype)),
       clock_hz_(facts.clock_hz),
+      power_(facts.power),
       runner_(std::make_shared<StepRunner>(facts, run, size, settings, RunObserver{})) {}
 
 CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
@@ -82,6 +83,8 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
   add(graph.prologue, 1);
   for (const workloads::LayerBlock& block : graph.layers) add(block.ops, block.repeats);
   add(graph.epilogue, 1);
+  // The device draws its static power for the whole iteration, its links' and streams' time too.
+  if (power_) total.energy_pj += arch::static_pj(*power_, total.cycles / clock_hz_);
   return total;
 }
 
@@ -101,7 +104,8 @@ CostFigures BatchCost::simulate(const Op& op) {
   const auto seen = simulated_figures_.find(id);
   if (seen != simulated_figures_.end()) return seen->second;
   const OpResult& result = runner_->result(op);
-  const CostFigures figures{static_cast<double>(result.cycles), result.energy.total_pj(),
+  // Static energy is the iteration's (BatchCost::iteration), not each op's.
+  const CostFigures figures{static_cast<double>(result.cycles), result.energy.total_pj() - result.energy.static_pj,
                             static_cast<double>(result.activity.dram_read_bytes + result.activity.dram_write_bytes)};
   simulated_figures_.emplace(id, figures);
   return figures;

@@ -76,6 +76,7 @@ class BatchCost {
   double element_bytes_;
   std::optional<double> weight_link_bytes_per_s_;
   double clock_hz_;
+  std::optional<arch::PowerSpec> power_;
   std::shared_ptr<StepRunner> runner_;
   std::map<std::string, CostFigures> simulated_figures_;  // the ops simulated, by identity
   std::map<std::string, CostFigures> known_;              // every op costed, by identity

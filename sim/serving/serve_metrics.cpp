@@ -59,10 +59,11 @@ ServeSummary summarize(const ServeResult& result, const ServiceObjectives& objec
     s.goodput_requests_per_s = static_cast<double>(met) / duration;
   }
 
-  double busy = 0, batch = 0, kv = 0, waited = 0, energy_pj = 0;
+  double busy = 0, batch = 0, kv = 0, waited = 0, energy_pj = 0, prompt_busy = 0;
   std::map<std::string, double> held_back;
   for (const IterationRecord& it : result.iterations) {
     busy += it.seconds;
+    if (it.engine == EngineRole::Prefill) prompt_busy += it.seconds;
     batch += static_cast<double>(it.sequences) * it.seconds;
     kv += it.kv_share * it.seconds;
     s.kv_peak_share = std::max(s.kv_peak_share, it.kv_share);
@@ -78,7 +79,14 @@ ServeSummary summarize(const ServeResult& result, const ServiceObjectives& objec
   s.busy_share = busy / duration / engines;
   s.mean_batch = busy > 0 ? batch / busy : 0;
   s.kv_mean_share = busy > 0 ? kv / busy : 0;
-  s.energy_j = energy_pj * 1e-12;
+  // Between iterations an engine's devices draw their idle power, until the last request ends.
+  const auto idle_j = [&](const DeviceFacts& device, uint64_t devices, double engine_busy) {
+    if (!device.power) return 0.0;
+    return device.power->idle_w * static_cast<double>(devices) * std::max(0.0, s.duration_s - engine_busy);
+  };
+  s.idle_energy_j = idle_j(result.device, result.tensor_parallel, busy - prompt_busy);
+  if (result.prefill) s.idle_energy_j += idle_j(result.prefill->device, result.prefill->tensor_parallel, prompt_busy);
+  s.energy_j = energy_pj * 1e-12 + s.idle_energy_j;
   s.energy_per_output_token_j = s.output_tokens > 0 ? s.energy_j / static_cast<double>(s.output_tokens) : 0;
   s.limit = "none";
   double largest = 0;

@@ -46,7 +46,8 @@ struct ServeSummary {
   // Requests meeting every objective given: their share, and their rate (requests a second).
   std::optional<double> slo_attainment;
   std::optional<double> goodput_requests_per_s;
-  double energy_j = 0;
+  double energy_j = 0;       // the iterations' and the idle time's, every device's
+  double idle_energy_j = 0;  // of that, the devices' idle power while they had nothing to run
   double energy_per_output_token_j = 0;
   uint64_t iterations = 0;
   double mean_batch = 0;         // sequences an iteration, weighted by its time

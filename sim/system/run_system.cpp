@@ -206,7 +206,10 @@ arch::EnergyBreakdown SystemRunResult::energy() const {
   for (const StageRun& stage : stages) {
     for (const StepResult& step : stage.run.steps) total += step.energy;
   }
-  return total.scaled(static_cast<double>(plan.microbatches * devices_per_stage()));
+  total = total.scaled(static_cast<double>(plan.microbatches * devices_per_stage()));
+  // Every device draws its static power for the whole run: waiting on a link or a bubble too.
+  if (device.power) total.static_pj = arch::static_pj(*device.power, seconds()) * static_cast<double>(devices_per_stage() * stages.size());
+  return total;
 }
 
 uint64_t SystemRunResult::total_flops() const {

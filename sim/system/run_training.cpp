@@ -313,7 +313,13 @@ arch::EnergyBreakdown TrainingRunResult::energy() const {
     }
     total += stage.optimizer.energy;
   }
-  return total.scaled(static_cast<double>(devices_per_stage()));
+  total = total.scaled(static_cast<double>(devices_per_stage()));
+  // Every device draws its static power for the whole iteration: waiting on a link or a bubble too.
+  if (device.power) {
+    total.static_pj = arch::static_pj(*device.power, iteration_s()) *
+                      static_cast<double>(devices_per_stage() * stages.size());
+  }
+  return total;
 }
 
 }  // namespace tessel::sim

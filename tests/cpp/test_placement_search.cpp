@@ -50,7 +50,9 @@ TEST(PlacementSearch, RanksByGoodputPerDeviceAndPutsWhatCannotServeLast) {
     EXPECT_EQ(failed, 0u) << "a placement that serves ranks above every one that cannot";
     EXPECT_NEAR(o.goodput_per_device, *o.summary.goodput_requests_per_s / static_cast<double>(o.placement.devices()),
                 1e-12);
-    if (i > 0) EXPECT_LE(o.goodput_per_device, outcomes[i - 1].goodput_per_device) << o.placement.text();
+    if (i > 0) {
+      EXPECT_LE(o.goodput_per_device, outcomes[i - 1].goodput_per_device) << o.placement.text();
+    }
   }
   // tp 1 alone, and every split with a group of one GPU (1 + 1, 1 + 2, 1 + 4, 2 + 1, 4 + 1).
   EXPECT_EQ(failed, 6u);

@@ -4,9 +4,11 @@
 
 #include <string>
 
+#include "arch/config_system.h"
 #include "arch/load_arch.h"
 #include "arch/power.h"
 #include "run_helpers.h"
+#include "sim/system/run_system.h"
 
 namespace tessel::sim {
 namespace {
@@ -62,6 +64,23 @@ TEST(PowerLimit, AMemoryBoundKernelKeepsItsClockAndItsStaticEnergyFollowsItsTime
   EXPECT_LT(result.power_w(), *a100.power->limit_w);
   // Static energy is the static power over the op's time, exactly (to rounding).
   EXPECT_NEAR(result.energy.static_pj, a100.power->static_w * result.seconds() * 1e12, 1e-6 * result.energy.static_pj);
+}
+
+TEST(PowerLimit, EveryDeviceOfASystemDrawsStaticPowerForTheWholeRun) {
+  // Two A100s of a DGX node sharing Llama-2-7B's layers wait on their all-reduces: static power
+  // runs on through the waits, so the run's static energy is both devices' over its whole time.
+  const arch::SystemSpec node = arch::load_system(kSource + "/configs/systems/dgx_a100.yaml");
+  ParallelPlan plan;
+  plan.tensor = 2;
+  const SystemRunResult run = run_system(
+      node, ModelWorkload{workloads::model_preset("llama2-7b"), testing::prefill_request(1, 512)}, plan,
+      testing::timing_only(arch::DType::Bf16));
+  ASSERT_TRUE(run.device.power.has_value());
+  const double expected = run.device.power->static_w * run.seconds() * 2 * 1e12;
+  EXPECT_NEAR(run.energy().static_pj, expected, 1e-9 * expected);
+  double compute_static = 0;
+  for (const StepResult& step : run.stages.front().run.steps) compute_static += step.energy.static_pj;
+  EXPECT_LT(compute_static * 2, expected);  // the ops alone leave out the time on the links
 }
 
 TEST(PowerLimit, ALowerClockSavesCoreEnergyAsTheSquareOfTheClock) {

@@ -175,6 +175,26 @@ TEST(ServingRun, AtAVanishingRateLatencyIsTheLoneRequests) {
   EXPECT_EQ(summarize(served, {}).limit, "none");
 }
 
+TEST(ServingRun, BetweenIterationsTheDevicesDrawTheirIdlePower) {
+  // Requests a minute apart on an A100 (idle 62 W): the gaps cost idle power, the iterations
+  // their own energy (static power included); together the run's energy.
+  const ServeResult served = serve_on("a100_sxm.yaml", "llama2-7b", poisson(4, 1.0 / 60, "200", "8"), {});
+  const ServeSummary summary = summarize(served, {});
+  double busy = 0, iterations_pj = 0;
+  for (const IterationRecord& it : served.iterations) {
+    busy += it.seconds;
+    iterations_pj += it.energy_pj;
+  }
+  ASSERT_TRUE(served.device.power.has_value());
+  const double idle_j = served.device.power->idle_w * (served.duration_s() - busy);
+  EXPECT_GT(served.duration_s() - busy, 0.9 * served.duration_s());  // mostly idle
+  EXPECT_NEAR(summary.idle_energy_j, idle_j, 1e-9 * idle_j);
+  EXPECT_NEAR(summary.energy_j, iterations_pj * 1e-12 + idle_j, 1e-9 * summary.energy_j);
+  // A device without a power block costs nothing idle.
+  const ServeResult tpu = serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(2, 1.0 / 60, "200", "8"), {});
+  EXPECT_EQ(summarize(tpu, {}).idle_energy_j, 0.0);
+}
+
 TEST(ServingRun, TheSameSeedGivesTheSameRunAndAnotherSeedAnother) {
   const auto run = [](uint64_t seed) {
     return serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(20, 20, "uniform:50,200", "uniform:2,10", seed), {});
