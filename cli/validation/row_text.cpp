@@ -57,6 +57,7 @@ std::optional<uint64_t> number_after(const std::string& text, const std::string&
 
 std::optional<arch::DType> row_dtype(const Measurement& row) {
   const std::string text = row.workload + " " + row.settings;
+  if (contains(row.settings, "dtype=fp8")) return arch::DType::Fp8;  // its workload names the bf16 output
   if (contains(text, "bfloat16") || contains(text, "bf16")) return arch::DType::Bf16;
   if (contains(text, "fp16")) return arch::DType::Fp16;
   return std::nullopt;

@@ -36,6 +36,8 @@ std::optional<TimingHarness> timing_harness(const Measurement& row) {
   return std::nullopt;
 }
 
+bool profiler_timed(const Measurement& row) { return contains(row.settings, "from a profiler trace"); }
+
 std::optional<TimingHarness> llmcompass_layer_op_harness(const std::string& op) {
   if (contains(op, "_proj") || contains(op, "_mul_") || op == "Q_K_V") return kHostTimedMatmul;
   if (op == "Softmax") return kHostTimedEager;

@@ -26,6 +26,11 @@ struct TimingHarness {
 // LLMCompass's transformer-layer rows, times several kernels each its own way).
 std::optional<TimingHarness> timing_harness(const Measurement& row);
 
+// Whether `row` is a kernel's span in a profiler trace (CUPTI, PyTorch's kineto: DeepGEMM's
+// bench_kineto): the kernel alone, without the gap from one launch to the next that a GPU's
+// kernel time in tessel includes (its launch_overhead_us).
+bool profiler_timed(const Measurement& row);
+
 // How LLMCompass's transformer-layer runner (ae/figure5/ijkl, software_model/transformer.py)
 // timed the operator it names `op` ("Q_K_V", "Softmax", "LayerNorm_MHA", ...): with the harness
 // of its operator sweeps. Nothing for the all-reduces, which that runner does not time.

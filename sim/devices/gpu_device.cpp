@@ -133,7 +133,7 @@ OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice
       static_cast<double>(plan.tile.m) * plan.tile.n * plan.tile.k * static_cast<double>(plan.k_steps);
   const double busiest_macs = static_cast<double>(plan.waves) * block_macs;
   result.array_busy_cycles = static_cast<uint64_t>(std::ceil(arch::gpu::tensor_cycles(spec, dtype, busiest_macs)));
-  const uint64_t written = s.m * s.n * arch::bytes_of(dtype);
+  const auto written = static_cast<uint64_t>(static_cast<double>(s.m * s.n) * arch::gpu::gemm_output_bytes(dtype));
   result.activity.macs = op.macs();
   result.activity.dram_write_bytes = written;
   result.activity.dram_read_bytes = run.hbm_bytes > written ? run.hbm_bytes - written : 0;
@@ -142,7 +142,8 @@ OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice
   result.energy = arch::energy_of(spec, dtype, result.activity);
   const double macs = static_cast<double>(op.macs());
   const double peak = spec.peak_macs_per_cycle(dtype);
-  const double bytes = static_cast<double>((s.m * s.k + s.k * s.n + s.m * s.n) * arch::bytes_of(dtype));
+  const double bytes = static_cast<double>((s.m * s.k + s.k * s.n) * arch::bytes_of(dtype)) +
+                       static_cast<double>(written);
   result.roofline = roofline_floors(macs / peak, bytes / spec.hbm_peak_bytes_per_cycle());
   result.utilization = macs / (static_cast<double>(std::max<uint64_t>(run.cycles, 1)) * peak);
   const double slots = static_cast<double>(arch::ceil_div(s.m, plan.tile.m) * plan.tile.m) *
