@@ -148,7 +148,7 @@ nlohmann::json gemm_summary_json(const RunResult& result) {
 void write_gemm_layers_csv(const RunResult& result, std::ostream& out) {
   out << "layer,M,N,K,total_cycles,compute_cycles,stall_cycles,utilization,mapping_efficiency,"
          "dram_read_bytes,dram_write_bytes,sram_read_bytes,sram_write_bytes,energy_pj,"
-         "roofline_cycles,bound,mapping,numerics_checked,numerics_passed\n";
+         "roofline_cycles,bound,mapping,numerics_checked,numerics_passed,core_clock_mhz,power_w\n";
   out << std::setprecision(10);
   for (size_t i = 0; i < rows(result).size(); ++i) {
     const workloads::Gemm& g = gemms(result)[i];
@@ -159,7 +159,7 @@ void write_gemm_layers_csv(const RunResult& result, std::ostream& out) {
         << a.dram_read_bytes << ',' << a.dram_write_bytes << ',' << a.sram_read_bytes() << ','
         << a.sram_write_bytes() << ',' << l.energy.total_pj() << ',' << l.roofline.cycles() << ','
         << l.roofline.bound() << ',' << csv_field(l.mapping) << ',' << (l.numerics.checked ? 1 : 0) << ','
-        << (l.numerics.checked && l.numerics.passed ? 1 : 0) << '\n';
+        << (l.numerics.checked && l.numerics.passed ? 1 : 0) << ',' << l.core_hz() / 1e6 << ',' << l.power_w() << '\n';
   }
 }
 
