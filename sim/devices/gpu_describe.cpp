@@ -60,6 +60,11 @@ void GpuDevice::describe(std::ostream& out) const {
   if (spec.hbm_capacity_bytes > 0) out << ", " << static_cast<double>(spec.hbm_capacity_bytes) / (1ull << 30) << " GiB";
   out << "\n";
   out << "  kernel launch " << spec.launch_overhead_s * 1e6 << " us\n";
+  if (spec.power) {
+    out << "  power: idle " << spec.power->idle_w << " W, static " << spec.power->static_w << " W";
+    if (spec.power->limit_w) out << ", limit " << *spec.power->limit_w << " W (an op above it runs at a lower clock)";
+    out << "\n";
+  }
   if (spec.nvlink) {
     const arch::NvlinkSpec& link = *spec.nvlink;
     out << "  NVLink: " << link.gpus_per_node << " GPUs a node, " << link.bytes_per_second / 1e9 << " GB/s each way, "

@@ -126,6 +126,7 @@ TEST(GpuConfig, DescribePrintsTheGpusFigures) {
   EXPECT_NE(result.output.find("2039 GB/s peak, 1590 GB/s achievable"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("NVLink: 8 GPUs a node, 300 GB/s each way, 204 GB/s achievable"), std::string::npos)
       << result.output;
+  EXPECT_NE(result.output.find("power: idle 62 W, static 85 W, limit 400 W"), std::string::npos) << result.output;
 }
 
 }  // namespace
