@@ -1,6 +1,7 @@
 #include "sim/gpu_gemm_engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -104,6 +105,15 @@ GpuGemmChoice choose_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemm& 
     ++best.confirmed;
   }
   return best;
+}
+
+GpuGemmChoice estimate_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemm& gemm) {
+  GpuGemmChoice guess{mapper::map_gpu_gemm(spec, gemm), {}, 0};
+  guess.run.cycles = static_cast<uint64_t>(std::ceil(guess.plan.cycles));
+  guess.run.hbm_bytes = static_cast<uint64_t>(guess.plan.hbm_bytes);
+  guess.run.hbm_busy_cycles = guess.plan.hbm_cycles;
+  guess.run.seconds = static_cast<double>(guess.run.cycles) / spec.clock_hz;
+  return guess;
 }
 
 }  // namespace tessel::sim

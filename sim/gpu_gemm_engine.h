@@ -34,6 +34,10 @@ struct GpuGemmChoice {
 // too large to simulate (simulation_limit.h) are passed over.
 GpuGemmChoice choose_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemm& gemm, size_t confirm);
 
+// The mapper's best plan at its closed-form figures, unsimulated: a cheap guess of the GEMM's
+// time at another clock (GpuDevice's power-limit search).
+GpuGemmChoice estimate_gpu_gemm(const arch::GpuSpec& spec, const mapper::GpuGemm& gemm);
+
 // The transactions of the plan's simulation: each SM's thread blocks, chunk by chunk.
 uint64_t gpu_gemm_transactions(const mapper::GpuGemmPlan& plan);
 

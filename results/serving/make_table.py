@@ -99,7 +99,8 @@ def main():
             "goodput_requests_per_s", "mean_batch", "limit", "energy_per_output_token_j"]
     lines = [f"{MODEL} served with `tessel serve` ({LOAD['requests_count']} requests, prompts {LOAD['prompt_len']},",
              f"outputs {LOAD['output_len']} tokens, seed {LOAD['seed']}; goodput at TTFT <= "
-             f"{OBJECTIVES['slo_ttft_ms']} ms and TPOT <= {OBJECTIVES['slo_tpot_ms']} ms; energy is dynamic only).",
+             f"{OBJECTIVES['slo_ttft_ms']} ms and TPOT <= {OBJECTIVES['slo_tpot_ms']} ms; energy: the actions', and on",
+             "the GPUs static power while busy and idle power between iterations).",
              "Regenerate with `results/serving/reproduce.sh`.", "", "## Under Poisson load", ""]
     lines += markdown(curves, keys)
     lines += ["", "## Serving choices on the A100 at 8 requests a second (offload at 0.5)", ""]

@@ -15,6 +15,11 @@ namespace tessel::sim {
 namespace {
 
 using workloads::Op;
+
+RunSettings checked(RunSettings settings, bool check) {
+  if (!check) settings.check = CheckMode::Never;
+  return settings;
+}
 using workloads::OpKind;
 
 // The stats of a GEMM's thread-block plan.
@@ -67,22 +72,31 @@ OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
     case OpKind::Linear:
       return grouped_linear(op, facts_, settings, [&](const Op& one, const RunSettings& product) {
         const auto& s = one.shape_as<workloads::LinearShape>();
-        return under_power_limit([&](const arch::GpuSpec& spec) {
-          return linear_result(spec, choose_gpu_gemm(spec, {s.m, s.n, s.k, *product.dtype}, product.confirm), one,
-                               product);
-        });
+        const mapper::GpuGemm gemm{s.m, s.n, s.k, *product.dtype};
+        return under_power_limit(
+            [&](const arch::GpuSpec& spec, bool check) {
+              return linear_result(spec, choose_gpu_gemm(spec, gemm, product.confirm), one, checked(product, check));
+            },
+            [&](const arch::GpuSpec& spec, bool) {
+              return linear_result(spec, estimate_gpu_gemm(spec, gemm), one, checked(product, false));
+            });
       });
     case OpKind::KvCacheRead: return kv_cache_read_by_attention(spec_.clock_hz);
-    default: return under_power_limit([&](const arch::GpuSpec& spec) { return run_kernel(spec, op, settings); });
+    default: {
+      const RunAt kernel = [&](const arch::GpuSpec& spec, bool check) {
+        return run_kernel(spec, op, checked(settings, check));
+      };
+      return under_power_limit(kernel, kernel);
+    }
   }
 }
 
-OpResult GpuDevice::under_power_limit(const std::function<OpResult(const arch::GpuSpec&)>& run_at) const {
+OpResult GpuDevice::under_power_limit(const RunAt& run_at, const RunAt& estimate_at) const {
   const double nominal = spec_.clock_hz;
-  const auto at = [&](double hz) {
+  const auto at = [&](const RunAt& run, double hz, bool check = false) {
     arch::GpuSpec clocked = spec_;
     clocked.clock_hz = hz;
-    OpResult result = run_at(clocked);
+    OpResult result = run(clocked, check);
     const double seconds = result.seconds();
     if (hz != nominal) {
       // Every count of cycles in nominal ones; HBM, its latency and launches take the same seconds.
@@ -106,10 +120,26 @@ OpResult GpuDevice::under_power_limit(const std::function<OpResult(const arch::G
     if (spec_.power) result.energy.static_pj = arch::static_pj(*spec_.power, seconds);
     return result;
   };
-  OpResult result = at(nominal);
-  if (!spec_.power || !spec_.power->limit_w || result.power_w() <= *spec_.power->limit_w) return result;
-  const double hz = arch::power_limited_clock(*spec_.power, nominal, [&](double f) { return at(f).power_w(); });
-  return at(hz);
+  OpResult result = at(run_at, nominal, true);
+  if (!spec_.power || !spec_.power->limit_w) return result;
+  const double limit = *spec_.power->limit_w;
+  if (result.power_w() <= limit) return result;
+  const NumericsReport numerics = result.numerics;  // the clock changes no value
+  // Search on the cheap guess, its time scaled to the run's at the nominal clock; then run once
+  // at the clock found, searching on full runs only if that still draws too much.
+  const double scale = result.seconds() / at(estimate_at, nominal).seconds();
+  const double static_w = spec_.power->static_w;
+  const auto guessed_power = [&](double hz) {
+    const OpResult guess = at(estimate_at, hz);
+    const double seconds = guess.seconds() * scale;
+    return static_w + (guess.energy.total_pj() - guess.energy.static_pj) * 1e-12 / seconds;
+  };
+  result = at(run_at, arch::power_limited_clock(*spec_.power, nominal, guessed_power));
+  if (result.power_w() > limit) {
+    result = at(run_at, arch::power_limited_clock(*spec_.power, nominal, [&](double f) { return at(run_at, f).power_w(); }));
+  }
+  result.numerics = numerics;
+  return result;
 }
 
 uint64_t GpuDevice::transactions(const Op& op, const RunSettings& settings) {

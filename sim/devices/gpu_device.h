@@ -27,10 +27,12 @@ class GpuDevice : public Device {
   const arch::GpuSpec& spec() const { return spec_; }
 
  private:
-  // `run_at(spec)` is the op on this GPU with its clock set to spec.clock_hz. The op at the
-  // nominal clock, or at the clock its power limit allows (arch/power.h), in cycles of the
-  // nominal clock, with its static energy.
-  OpResult under_power_limit(const std::function<OpResult(const arch::GpuSpec&)>& run_at) const;
+  // The op on this GPU with its clock set to spec.clock_hz, its numerics checked or not.
+  using RunAt = std::function<OpResult(const arch::GpuSpec& spec, bool check)>;
+  // The op at the nominal clock, or at the clock its power limit allows (arch/power.h), in
+  // cycles of the nominal clock, with its static energy; `estimate_at` is a cheaper guess of
+  // `run_at` (the closed form of a simulated GEMM). Numerics are checked once.
+  OpResult under_power_limit(const RunAt& run_at, const RunAt& estimate_at) const;
   // A Linear `op` as `choice` planned and simulated it on `spec`.
   OpResult linear_result(const arch::GpuSpec& spec, const GpuGemmChoice& choice, const workloads::Op& op,
                          const RunSettings& settings) const;
