@@ -5,8 +5,8 @@
 #include <string>
 
 #include "arch/gpu/gpu_energy.h"
-#include "arch/power.h"
 #include "arch/gpu/gpu_timing.h"
+#include "arch/power.h"
 #include "mapper/gpu_kernel_plan.h"
 #include "mapper/gpu_mapper.h"
 
@@ -15,12 +15,12 @@ namespace tessel::sim {
 namespace {
 
 using workloads::Op;
+using workloads::OpKind;
 
 RunSettings checked(RunSettings settings, bool check) {
   if (!check) settings.check = CheckMode::Never;
   return settings;
 }
-using workloads::OpKind;
 
 // The stats of a GEMM's thread-block plan.
 StatGroup plan_details(const mapper::GpuGemmPlan& p, const std::string& mapping) {
@@ -91,52 +91,54 @@ OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
   }
 }
 
+OpResult GpuDevice::at_clock(const RunAt& run, double hz, bool check) const {
+  const double nominal = spec_.clock_hz;
+  arch::GpuSpec clocked = spec_;
+  clocked.clock_hz = hz;
+  OpResult result = run(clocked, check);
+  const double seconds = result.seconds();
+  if (hz != nominal) {
+    // Every count of cycles in nominal ones; HBM, its latency and launches take the same seconds.
+    const double to_nominal = nominal / hz;
+    const auto rescale = [&](uint64_t cycles) {
+      return static_cast<uint64_t>(std::ceil(static_cast<double>(cycles) * to_nominal - 1e-9));
+    };
+    result.cycles = rescale(result.cycles);
+    result.array_busy_cycles = rescale(result.array_busy_cycles);
+    result.vector_busy_cycles = rescale(result.vector_busy_cycles);
+    result.dram_busy_cycles *= to_nominal;
+    result.roofline.memory_cycles = rescale(result.roofline.memory_cycles);  // compute's stays the nominal peak's
+    result.utilization /= to_nominal;
+    result.clock_hz = nominal;
+    const double scale = arch::core_energy_scale(hz, nominal);
+    result.energy.mac_pj *= scale;
+    result.energy.sram_pj *= scale;
+    result.energy.vector_pj *= scale;
+  }
+  result.core_clock_hz = hz;
+  if (spec_.power) result.energy.static_pj = arch::static_pj(*spec_.power, seconds);
+  return result;
+}
+
 OpResult GpuDevice::under_power_limit(const RunAt& run_at, const RunAt& estimate_at) const {
   const double nominal = spec_.clock_hz;
-  const auto at = [&](const RunAt& run, double hz, bool check = false) {
-    arch::GpuSpec clocked = spec_;
-    clocked.clock_hz = hz;
-    OpResult result = run(clocked, check);
-    const double seconds = result.seconds();
-    if (hz != nominal) {
-      // Every count of cycles in nominal ones; HBM, its latency and launches take the same seconds.
-      const double to_nominal = nominal / hz;
-      const auto rescale = [&](uint64_t cycles) {
-        return static_cast<uint64_t>(std::ceil(static_cast<double>(cycles) * to_nominal - 1e-9));
-      };
-      result.cycles = rescale(result.cycles);
-      result.array_busy_cycles = rescale(result.array_busy_cycles);
-      result.vector_busy_cycles = rescale(result.vector_busy_cycles);
-      result.dram_busy_cycles *= to_nominal;
-      result.roofline.memory_cycles = rescale(result.roofline.memory_cycles);  // compute's floor stays the nominal peak's
-      result.utilization /= to_nominal;
-      result.clock_hz = nominal;
-      const double scale = arch::core_energy_scale(hz, nominal);
-      result.energy.mac_pj *= scale;
-      result.energy.sram_pj *= scale;
-      result.energy.vector_pj *= scale;
-    }
-    result.core_clock_hz = hz;
-    if (spec_.power) result.energy.static_pj = arch::static_pj(*spec_.power, seconds);
-    return result;
-  };
-  OpResult result = at(run_at, nominal, true);
+  OpResult result = at_clock(run_at, nominal, true);
   if (!spec_.power || !spec_.power->limit_w) return result;
   const double limit = *spec_.power->limit_w;
   if (result.power_w() <= limit) return result;
   const NumericsReport numerics = result.numerics;  // the clock changes no value
   // Search on the cheap guess, its time scaled to the run's at the nominal clock; then run once
   // at the clock found, searching on full runs only if that still draws too much.
-  const double scale = result.seconds() / at(estimate_at, nominal).seconds();
-  const double static_w = spec_.power->static_w;
+  const double scale = result.seconds() / at_clock(estimate_at, nominal, false).seconds();
   const auto guessed_power = [&](double hz) {
-    const OpResult guess = at(estimate_at, hz);
-    const double seconds = guess.seconds() * scale;
-    return static_w + (guess.energy.total_pj() - guess.energy.static_pj) * 1e-12 / seconds;
+    const OpResult guess = at_clock(estimate_at, hz, false);
+    return spec_.power->static_w + (guess.energy.total_pj() - guess.energy.static_pj) * 1e-12 /
+                                       (guess.seconds() * scale);
   };
-  result = at(run_at, arch::power_limited_clock(*spec_.power, nominal, guessed_power));
+  result = at_clock(run_at, arch::power_limited_clock(*spec_.power, nominal, guessed_power), false);
   if (result.power_w() > limit) {
-    result = at(run_at, arch::power_limited_clock(*spec_.power, nominal, [&](double f) { return at(run_at, f).power_w(); }));
+    const auto run_power = [&](double hz) { return at_clock(run_at, hz, false).power_w(); };
+    result = at_clock(run_at, arch::power_limited_clock(*spec_.power, nominal, run_power), false);
   }
   result.numerics = numerics;
   return result;

@@ -33,6 +33,8 @@ class GpuDevice : public Device {
   // cycles of the nominal clock, with its static energy; `estimate_at` is a cheaper guess of
   // `run_at` (the closed form of a simulated GEMM). Numerics are checked once.
   OpResult under_power_limit(const RunAt& run_at, const RunAt& estimate_at) const;
+  // `run` at clock `hz`, in cycles of the nominal clock, its core energy scaled to the clock.
+  OpResult at_clock(const RunAt& run, double hz, bool check) const;
   // A Linear `op` as `choice` planned and simulated it on `spec`.
   OpResult linear_result(const arch::GpuSpec& spec, const GpuGemmChoice& choice, const workloads::Op& op,
                          const RunSettings& settings) const;

@@ -208,7 +208,10 @@ arch::EnergyBreakdown SystemRunResult::energy() const {
   }
   total = total.scaled(static_cast<double>(plan.microbatches * devices_per_stage()));
   // Every device draws its static power for the whole run: waiting on a link or a bubble too.
-  if (device.power) total.static_pj = arch::static_pj(*device.power, seconds()) * static_cast<double>(devices_per_stage() * stages.size());
+  if (device.power) {
+    const auto devices = static_cast<double>(devices_per_stage() * stages.size());
+    total.static_pj = arch::static_pj(*device.power, seconds()) * devices;
+  }
   return total;
 }
 

@@ -2,6 +2,7 @@
 // (arch/power.h), on the GPU configs that carry a `power:` block.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "arch/config_system.h"
@@ -96,7 +97,8 @@ TEST(PowerLimit, ALowerClockSavesCoreEnergyAsTheSquareOfTheClock) {
 TEST(PowerLimit, TheSearchFindsTheHighestClockWithinTheLimit) {
   // P(f) = 100 W + 600 W (f / 1 GHz)^3 meets 400 W at f = 0.5^(1/3) GHz.
   const arch::PowerSpec power{50, 100, 400.0};
-  const double hz = arch::power_limited_clock(power, 1e9, [](double f) { return 100 + 600 * (f / 1e9) * (f / 1e9) * (f / 1e9); });
+  const auto cubic = [](double f) { return 100 + 600 * std::pow(f / 1e9, 3); };
+  const double hz = arch::power_limited_clock(power, 1e9, cubic);
   const double exact = 1e9 * std::cbrt(0.5);
   EXPECT_LE(hz, exact);
   EXPECT_GT(hz, 0.99 * exact);  // 0.5% of the limit in power is ~0.4% of the clock here
