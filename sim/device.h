@@ -86,6 +86,9 @@ struct DeviceFacts {
   std::optional<double> area_mm2;            // where the architecture states one
   std::vector<arch::ResourceUse> resources;  // what an FPGA design takes of its device
   std::optional<arch::PowerSpec> power;      // where the architecture states it
+  // The gap from one kernel's launch to the next that each op's time includes (a GPU's launch
+  // overhead); nothing for devices that launch no kernels.
+  std::optional<double> launch_gap_s;
 
   // Multiply-accumulates a cycle in `dtype`; throws std::invalid_argument when not supported.
   double peak_macs_per_cycle(arch::DType dtype) const;

@@ -164,9 +164,9 @@ ValidationResult validate(Hardware& hardware, const std::vector<Measurement>& ro
     const std::optional<TimingHarness> harness = timing_harness(row);
     double seconds = harness ? harness->timed_seconds(prediction.seconds) : prediction.seconds;
     std::string model = prediction.model + (harness ? ", " + harness->name : "");
-    const auto* gpu = std::get_if<arch::GpuSpec>(&hardware.system.device);
-    if (gpu != nullptr && profiler_timed(row)) {
-      seconds -= gpu->launch_overhead_s;
+    const std::optional<double> launch_gap = hardware.device->facts().launch_gap_s;
+    if (launch_gap && profiler_timed(row)) {
+      seconds -= *launch_gap;
       model += ", profiler-timed (no launch gap)";
     }
     result.cases.push_back({row.id, row.category, model, seconds * 1e3, *measured});

@@ -28,7 +28,7 @@ std::optional<TimingHarness> timing_harness(const Measurement& row);
 
 // Whether `row` is a kernel's span in a profiler trace (CUPTI, PyTorch's kineto: DeepGEMM's
 // bench_kineto): the kernel alone, without the gap from one launch to the next that a GPU's
-// kernel time in tessel includes (its launch_overhead_us).
+// kernel time in tessel includes (DeviceFacts::launch_gap_s).
 bool profiler_timed(const Measurement& row);
 
 // How LLMCompass's transformer-layer runner (ae/figure5/ijkl, software_model/transformer.py)

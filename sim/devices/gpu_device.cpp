@@ -44,6 +44,7 @@ GpuDevice::GpuDevice(arch::GpuSpec spec) : spec_(std::move(spec)) {
   facts_.source_file = spec_.source_file;
   facts_.clock_hz = spec_.clock_hz;
   facts_.power = spec_.power;
+  facts_.launch_gap_s = spec_.launch_overhead_s;
   for (const arch::TensorRate& rate : spec_.tensor) {
     facts_.peaks.push_back({rate.dtype, spec_.peak_macs_per_cycle(rate.dtype)});
   }
