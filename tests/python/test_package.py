@@ -105,12 +105,12 @@ def test_plots_place_every_computing_operator(root):
     ops = tessel.plots.operators(result)
     assert ops["seconds"].sum() == pytest.approx(result.summary["seconds"], rel=1e-9)
     assert ops["energy_pj"].sum() == pytest.approx(result.summary["energy_pj"], rel=1e-9)
-    ax = tessel.plots.roofline(result)
+    ax = tessel.plots.roofline(result).axes[0]
     points = ax.collections[0].get_offsets()
     assert len(points) == int((ops["flops"] > 0).sum())
-    time_ax, energy_ax = tessel.plots.breakdown(result)
+    time_ax, energy_ax = tessel.plots.breakdown(result).axes
     assert len(time_ax.patches) == len(ops) == len(energy_ax.patches)
-    assert len(tessel.plots.traffic(result).patches) == 4 * len(ops)
+    assert len(tessel.plots.traffic(result).axes[0].patches) == 4 * len(ops)
 
 
 def test_the_roofline_keeps_prefill_and_decode_apart(root):
@@ -119,7 +119,7 @@ def test_the_roofline_keeps_prefill_and_decode_apart(root):
     ops = tessel.plots.operators(result)
     assert ops["seconds"].sum() == pytest.approx(result.summary["seconds"], rel=1e-9)
     assert "attn.qkv_proj (prefill)" in set(ops["name"]) and "attn.qkv_proj (decode)" in set(ops["name"])
-    prefill, decode = tessel.plots.roofline(result).collections[:2]
+    prefill, decode = tessel.plots.roofline(result).axes[0].collections[:2]
     computing = ops[ops["flops"] > 0]
     assert len(prefill.get_offsets()) == computing["name"].str.endswith("(prefill)").sum()
     assert len(decode.get_offsets()) == computing["name"].str.endswith("(decode)").sum()
@@ -240,10 +240,14 @@ def test_pareto_front_equals_the_command_lines(root, tessel_program, tmp_path):
     # A rate is maximized: the front of (tokens/s, energy) is the same rows as (seconds, energy).
     rates = table.assign(tokens_per_s=1 / table["seconds"])
     assert sorted(tessel.pareto(rates, "tokens_per_s,energy_pj")["point"]) == sorted(front["point"])
-    ax = tessel.plots.pareto(table, "seconds,energy_pj")
+    ax = tessel.plots.pareto(table, "seconds,energy_pj").axes[0]
     assert len(ax.collections[0].get_offsets()) == len(table)
     assert len(ax.lines[0].get_xdata()) == len(front)
-    assert ax.get_xlabel() == "time (s)" and ax.get_ylabel() == "energy (pJ)"
+    # Each axis in the unit its values reach, the values scaled to it.
+    assert ax.get_xlabel() == "time (µs)" and ax.get_ylabel() == "energy (µJ)"
+    points = ax.collections[0].get_offsets()
+    assert points[:, 0].tolist() == pytest.approx((table["seconds"] * 1e6).tolist(), rel=1e-12)
+    assert points[:, 1].tolist() == pytest.approx((table["energy_pj"] * 1e-6).tolist(), rel=1e-12)
     with pytest.raises(KeyError, match="joules"):
         tessel.pareto(table, "seconds,joules")
     with pytest.raises(tessel.TesselError, match="two or three objectives"):
