@@ -220,15 +220,17 @@ void refuse_inapplicable_flags(const RunFlags& flags, const std::set<std::string
   }
 }
 
-sim::ReportBundle execute_run(const RunFlags& flags) {
+sim::ReportBundle execute_run(const RunFlags& flags, sim::Device* device) {
   if (flags.target.arch.empty() == flags.system.empty()) {
     throw FlagError("give the hardware with one of --arch FILE (one device) or --system FILE (devices and links)");
   }
   const sim::Workload workload = workload_of(flags);
   if (wants_system(flags)) return execute_system_run(flags, workload);
-  const std::unique_ptr<sim::Device> device = load_device(flags.target.arch);
-  sim::RunResult result = sim::run_workload(*device, workload, run_settings(flags),
-                                                  progress_observer(flags.quiet, std::holds_alternative<sim::GemmWorkload>(workload)));
+  std::unique_ptr<sim::Device> loaded;
+  if (!device) device = (loaded = load_device(flags.target.arch)).get();
+  const bool gemms = std::holds_alternative<sim::GemmWorkload>(workload);
+  sim::RunResult result =
+      sim::run_workload(*device, workload, run_settings(flags), progress_observer(flags.quiet, gemms));
   if (result.model()) {
     const std::string warning = sim::dram_capacity_warning(result);
     if (!warning.empty()) std::cerr << "tessel: " << warning << '\n';

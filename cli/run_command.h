@@ -49,8 +49,9 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags);
 // ignore: a --model flag with --gemm or --topology, or a phase's flag with another phase.
 void refuse_inapplicable_flags(const RunFlags& flags, const std::set<std::string>& given);
 // Loads, runs and builds the reports (progress to stderr unless flags.quiet); throws on bad
-// input with the message the command line prints. The Python module calls it too.
-sim::ReportBundle execute_run(const RunFlags& flags);
+// input with the message the command line prints. The Python module calls it too. `device`,
+// when given, is the one --arch describes, built before (a sweep worker's, kept across points).
+sim::ReportBundle execute_run(const RunFlags& flags, sim::Device* device = nullptr);
 // execute_run, then prints the table, writes the files; returns the exit status.
 int run_command(const RunFlags& flags);
 

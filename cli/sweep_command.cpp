@@ -1,10 +1,12 @@
 #include "cli/sweep_command.h"
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -15,6 +17,7 @@
 #include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <new>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -24,8 +27,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
+#include "cli/device_pool.h"
 #include "cli/flag_bounds.h"
 #include "cli/pareto.h"
+#include "cli/sweep_cluster.h"
 #include "cli/run_command.h"
 #include "cli/sweep_expression.h"
 #include "cli/sweep_spec.h"
@@ -102,9 +107,7 @@ void write_text(const fs::path& path, const std::string& text) {
 }
 
 // The first constraint the point breaks, with the values it read; empty when it keeps them all.
-std::string broken_constraint(const SweepSpec& spec, const YAML::Node& arch, const std::string& arch_file) {
-  if (spec.constraints.empty()) return "";
-  const sim::DeviceFacts facts = load_device(arch_file)->facts();
+std::string broken_constraint(const SweepSpec& spec, const YAML::Node& arch, const sim::DeviceFacts& facts) {
   const auto lookup = [&](const std::string& name) -> std::optional<double> {
     if (name == "area_mm2") return facts.area_mm2;
     if (name == "clock_hz") return facts.clock_hz;
@@ -130,7 +133,7 @@ std::string broken_constraint(const SweepSpec& spec, const YAML::Node& arch, con
 
 // Runs one point into its scratch folder (arch.yaml, the run's reports, skipped.txt with the
 // constraint it breaks, or error.txt with the reason), then commits it as points/<i>.
-void run_point(const SweepSpec& spec, uint64_t point, const SweepStore& store, bool quiet) {
+void run_point(const SweepSpec& spec, uint64_t point, const SweepStore& store, DevicePool& devices, bool quiet) {
   if (!quiet) std::cerr << "[" << point + 1 << "/" << spec.points() << "] " << point_text(spec, point) << std::endl;
   const fs::path dir = store.scratch(point);
   try {
@@ -138,15 +141,16 @@ void run_point(const SweepSpec& spec, uint64_t point, const SweepStore& store, b
     const YAML::Node arch = arch_at(spec, point);
     yaml << arch;
     write_text(dir / "arch.yaml", std::string(yaml.c_str()) + "\n");
-    const std::string broken = broken_constraint(spec, arch, (dir / "arch.yaml").string());
+    RunFlags flags = parse_run_flags(spec, spec.run_args_at(point), "run");
+    flags.target.arch = (dir / "arch.yaml").string();
+    sim::Device& device = devices.device(flags.target.arch, flags.target.dataflow);
+    const std::string broken = spec.constraints.empty() ? "" : broken_constraint(spec, arch, device.facts());
     if (!broken.empty()) {
       write_text(dir / "skipped.txt", broken + "\n");
       store.commit(point);
       return;
     }
-    RunFlags flags = parse_run_flags(spec, spec.run_args_at(point), "run");
-    flags.target.arch = (dir / "arch.yaml").string();
-    sim::ReportBundle reports = execute_run(flags);
+    sim::ReportBundle reports = execute_run(flags, &device);
     // Named from the sweep's directory, so that a point's reports are the same wherever it is.
     reports.summary["arch_file"] = (fs::path("points") / std::to_string(point) / "arch.yaml").string();
     sim::write_report_files(reports, dir.string());
@@ -183,26 +187,45 @@ class InterruptGuard {
   struct sigaction previous_term_ {};
 };
 
-// The points not finished by an earlier run, in worker processes (SystemC runs one
-// simulation at a time per process): worker j takes the j-th, (j + jobs)-th, ... of them. A
-// worker dies with the sweep. The sweep polls its workers, and says on stderr how many points
-// are done and how long the rest should take.
-void run_points(const SweepSpec& spec, const std::vector<uint64_t>& points, const SweepStore& store, size_t jobs,
-                bool quiet) {
-  std::vector<uint64_t> todo;
-  for (const uint64_t point : points) {
-    if (store.finished(point)) continue;
-    todo.push_back(point);
-    fs::remove_all(store.point_dir(point));  // an earlier attempt's error, run again
+// Shared by the sweep and its workers (an anonymous shared mapping, inherited over fork): the
+// next of the points to do that no worker has taken, and how many are finished. Lock-free
+// atomics work across processes.
+struct SharedProgress {
+  std::atomic<uint64_t> next{0};
+  std::atomic<uint64_t> finished{0};
+};
+static_assert(std::atomic<uint64_t>::is_always_lock_free, "workers share the counters through memory");
+
+class SharedMapping {
+ public:
+  SharedMapping() {
+    void* memory = mmap(nullptr, sizeof(SharedProgress), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) throw std::runtime_error("sweep: cannot map memory shared with the workers");
+    progress_ = new (memory) SharedProgress();
   }
-  const uint64_t total = points.size();
-  const uint64_t done_before = total - todo.size();
-  if (!quiet && done_before > 0) {
-    std::cerr << "tessel: sweep: " << done_before << " of " << total << " points finished by an earlier run\n";
-  }
-  if (todo.empty()) return;
+  ~SharedMapping() { munmap(progress_, sizeof(SharedProgress)); }
+  SharedMapping(const SharedMapping&) = delete;
+  SharedMapping& operator=(const SharedMapping&) = delete;
+  SharedProgress& progress() { return *progress_; }
+
+ private:
+  SharedProgress* progress_;
+};
+
+// Devices a worker keeps for the points after, and op results each remembers (cli/device_pool.h).
+constexpr size_t kDevicesPerWorker = 4;
+constexpr size_t kResultsPerDevice = 4096;
+
+// `todo` in worker processes (SystemC runs one simulation at a time per process): each worker
+// takes the next point nobody has taken as it frees up, so a worker left with cheap points
+// does not idle while another finishes dear ones. A worker dies with the sweep. The sweep
+// watches the shared count of finished points (on_progress).
+void run_points_locally(const SweepSpec& spec, const std::vector<uint64_t>& todo, const SweepStore& store, size_t jobs,
+                        bool quiet, const std::function<void(uint64_t)>& on_progress) {
   std::cout.flush();
   std::cerr.flush();
+  SharedMapping shared;
+  SharedProgress& progress = shared.progress();
   const pid_t sweep_pid = getpid();
   std::vector<pid_t> workers;
   const auto stop_workers = [&] {  // those not reaped yet (a reaped worker's pid is negated)
@@ -227,7 +250,11 @@ void run_points(const SweepSpec& spec, const std::vector<uint64_t>& points, cons
       signal(SIGTERM, SIG_DFL);
       // A worker never returns into the sweep's code, whatever happens to it.
       try {
-        for (size_t i = worker; i < todo.size(); i += count) run_point(spec, todo[i], store, quiet);
+        DevicePool devices(kDevicesPerWorker, kResultsPerDevice);
+        for (uint64_t i = progress.next.fetch_add(1); i < todo.size(); i = progress.next.fetch_add(1)) {
+          run_point(spec, todo[i], store, devices, quiet);
+          progress.finished.fetch_add(1);
+        }
       } catch (const std::exception& error) {
         std::cerr << "tessel: sweep worker: " << error.what() << std::endl;
         _exit(1);
@@ -237,13 +264,7 @@ void run_points(const SweepSpec& spec, const std::vector<uint64_t>& points, cons
     }
     workers.push_back(pid);
   }
-  const auto start = std::chrono::steady_clock::now();
   size_t running = workers.size();
-  // Each worker commits its points in order: only the next of each can have appeared.
-  std::vector<size_t> next_of_worker(count);
-  for (size_t worker = 0; worker < count; ++worker) next_of_worker[worker] = worker;
-  uint64_t done = 0;
-  uint64_t reported = 0;
   while (running > 0) {
     if (g_interrupted) {
       stop_workers();
@@ -256,17 +277,42 @@ void run_points(const SweepSpec& spec, const std::vector<uint64_t>& points, cons
         --running;
       }
     }
-    for (size_t& next : next_of_worker) {
-      for (; next < todo.size() && fs::exists(store.point_dir(todo[next])); next += count) ++done;
-    }
-    if (!quiet && done > reported) {
-      reported = done;
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double left = elapsed / static_cast<double>(done) * static_cast<double>(todo.size() - done);
-      std::cerr << "tessel: sweep: " << done_before + done << " of " << total << " points done in " << std::fixed
-                << std::setprecision(1) << elapsed << " s, about " << left << " s left" << std::endl;
-    }
+    on_progress(progress.finished.load());
     if (running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// The points not finished by an earlier run, by local workers or on a cluster; stderr says how
+// many are done and how long the rest should take.
+void run_points(const SweepFlags& flags, const SweepSpec& spec, const std::vector<uint64_t>& points,
+                const SweepStore& store) {
+  std::vector<uint64_t> todo;
+  for (const uint64_t point : points) {
+    if (store.finished(point)) continue;
+    todo.push_back(point);
+    fs::remove_all(store.point_dir(point));  // an earlier attempt's error, run again
+  }
+  const uint64_t total = points.size();
+  const uint64_t done_before = total - todo.size();
+  if (!flags.quiet && done_before > 0) {
+    std::cerr << "tessel: sweep: " << done_before << " of " << total << " points finished by an earlier run\n";
+  }
+  if (todo.empty()) return;
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t reported = 0;
+  const auto on_progress = [&](uint64_t done) {
+    if (flags.quiet || done <= reported) return;
+    reported = done;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double left = elapsed / static_cast<double>(done) * static_cast<double>(todo.size() - done);
+    std::cerr << "tessel: sweep: " << done_before + done << " of " << total << " points done in " << std::fixed
+              << std::setprecision(1) << elapsed << " s, about " << left << " s left" << std::endl;
+  };
+  if (flags.scheduler.empty()) {
+    run_points_locally(spec, todo, store, flags.jobs, flags.quiet, on_progress);
+  } else {
+    run_points_on_cluster({flags.scheduler, fs::absolute(flags.spec).string()}, todo, store, on_progress,
+                          [] { return g_interrupted != 0; });
   }
 }
 
@@ -468,6 +514,31 @@ int merge_shards(const SweepFlags& flags, const SweepSpec& spec, const std::stri
   return table.status;
 }
 
+// --emit-points (a cluster worker's task, cli/sweep_cluster.h): runs the listed points in a
+// temporary directory and prints each as one JSON line as it finishes.
+int emit_points(const SweepSpec& spec, const std::string& fingerprint, const std::string& list) {
+  std::vector<uint64_t> points;
+  std::istringstream text(list);
+  for (std::string item; std::getline(text, item, ',');) {
+    char* end = nullptr;
+    const unsigned long long point = std::strtoull(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || item[0] == '-' || point >= spec.points()) {
+      throw FlagError("--emit-points '" + item + "': not a point of " + spec.file + " (0 to " +
+                      std::to_string(spec.points() - 1) + ")");
+    }
+    points.push_back(point);
+  }
+  const TemporaryDirectory scratch(fs::temp_directory_path() / ("tessel_points_" + std::to_string(getpid())));
+  const SweepStore store(scratch.path(), fingerprint);
+  DevicePool devices(kDevicesPerWorker, kResultsPerDevice);
+  for (const uint64_t point : points) {
+    run_point(spec, point, store, devices, true);
+    std::cout << point_record(point, store.point_dir(point)).dump() << std::endl;
+    fs::remove_all(store.point_dir(point));
+  }
+  return 0;
+}
+
 }  // namespace
 
 CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
@@ -494,8 +565,16 @@ CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
                     "With --out: also write pareto.csv, the rows on the Pareto front of two or three sweep.csv "
                     "columns, e.g. seconds,energy_pj (each minimized; tokens_per_s and utilization maximized; "
                     ":min or :max to say)");
+  CLI::Option* scheduler = sweep->add_option(
+      "--scheduler", flags.scheduler,
+      "Run the points on the dask.distributed cluster whose scheduler is at this address (tcp://HOST:8786), "
+      "each worker running tessel in processes of its own; tessel and the sweep and architecture files must be "
+      "at the same paths on the workers");
+  sweep->add_option("--emit-points", flags.emit_points)->group("");  // a cluster worker's task (sweep_cluster.h)
   shard->excludes(merge);
   merge->excludes(jobs);
+  scheduler->excludes(jobs);
+  scheduler->excludes(merge);
   sweep->footer("Exit status: 0 every point ran, 1 bad input or a point failed (its row says why), 2 bad usage,\n"
                 "3 a point's numerics check failed.");
   return sweep;
@@ -511,6 +590,7 @@ int sweep_command(const SweepFlags& flags) {
     if (flags.out.empty()) throw FlagError("--pareto needs --out: the front is written to pareto.csv beside sweep.csv");
   }
   const std::string fingerprint = sweep_fingerprint(spec.file, spec.arch_file);
+  if (!flags.emit_points.empty()) return emit_points(spec, fingerprint, flags.emit_points);
   if (!flags.merge.empty()) return merge_shards(flags, spec, fingerprint);
   const bool temporary = flags.out.empty();
   if (!flags.shard.empty() && temporary) {
@@ -524,7 +604,7 @@ int sweep_command(const SweepFlags& flags) {
   const SweepStore store(temporary ? scratch->path() : fs::path(flags.out), fingerprint);
   {
     const InterruptGuard interrupts;
-    run_points(spec, points, store, flags.jobs, flags.quiet);
+    run_points(flags, spec, points, store);
   }
   const Table table = make_table(spec, points, [&](uint64_t point) { return store.point_dir(point); });
   publish_table(flags, spec, table, temporary ? nullptr : &store);

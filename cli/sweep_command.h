@@ -19,6 +19,8 @@ struct SweepFlags {
   std::string shard;               // "i/N": run the points p with p mod N = i
   std::vector<std::string> merge;  // shards' directories to join into one table
   std::string pareto;              // objectives: "seconds,energy_pj"
+  std::string scheduler;           // a dask.distributed scheduler's address: run the points there
+  std::string emit_points;         // "i,j,...": run these points, print each as a JSON line (a cluster task)
 };
 
 CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags);

@@ -16,6 +16,7 @@
 
 #include "arch/config_error.h"
 #include "cli_runner.h"
+#include "cli/device_pool.h"
 #include "cli/sweep_spec.h"
 #include "test_files.h"
 
@@ -97,6 +98,53 @@ TEST(Sweep, EveryFileIsTheSameWhateverTheWorkersAndDirectory) {
       << "sweep.json, sweep.csv, and each point's arch.yaml, summary.json, layers.csv and stats.json";
   std::filesystem::remove_all(one);
   std::filesystem::remove_all(three);
+}
+
+// A worker keeps the devices of its points and what they ran (cli/device_pool.h): a point on
+// the hardware of points before it, or on it re-configured by --dataflow and back, still writes
+// the reports a run of its own writes, byte for byte (numerics checked, so the check's results
+// come back too).
+TEST(Sweep, APointOnHardwareThatRanBeforeReportsAsItsOwnRun) {
+  const testing::TempFile spec(
+      "sweep_pool.yaml",
+      spec_text("  run.dataflow: [os, ws, os]\n  run.kv-len: [8, 16]\n", "  model: tiny\n  phase: decode\n"));
+  const auto out = testing::fresh_dir("sweep_pool");
+  ASSERT_EQ(testing::run_tessel("sweep --quiet --spec " + spec.path + " --out " + out.string()).exit_code, 0);
+  const char* const dataflows[] = {"os", "ws", "os"};
+  const char* const kv_lens[] = {"8", "16"};
+  for (uint64_t point = 0; point < 6; ++point) {
+    const fs::path dir = out / "points" / std::to_string(point);
+    const auto alone = testing::fresh_dir("sweep_pool_alone");
+    const auto run = testing::run_tessel("run --quiet --model tiny --phase decode --arch " + (dir / "arch.yaml").string() +
+                                         " --dataflow " + dataflows[point / 2] + " --kv-len " + kv_lens[point % 2] +
+                                         " --out " + alone.string());
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    for (const char* file : {"layers.csv", "stats.json"}) {
+      EXPECT_EQ(testing::read_text(dir / file), testing::read_text(alone / file)) << "point " << point << " " << file;
+    }
+    nlohmann::json swept = nlohmann::json::parse(testing::read_text(dir / "summary.json"));
+    nlohmann::json own = nlohmann::json::parse(testing::read_text(alone / "summary.json"));
+    swept.erase("arch_file");
+    own.erase("arch_file");
+    EXPECT_EQ(swept, own) << "point " << point;
+    EXPECT_EQ(swept["numerics"]["passed"], true) << "point " << point;
+    fs::remove_all(alone);
+  }
+  fs::remove_all(out);
+}
+
+// The pool tells devices apart by the file's text and --dataflow (a run without the flag must
+// not get a device an earlier run re-configured), and keeps only the most recent.
+TEST(DevicePool, SameTextAndDataflowShareADeviceAndTheOldestIsDropped) {
+  cli::DevicePool pool(2, 16);
+  const testing::TempFile copy("pool_copy.yaml", testing::read_text(kArch));
+  sim::Device* os = &pool.device(kArch, "os");
+  EXPECT_EQ(&pool.device(copy.path, "os"), os) << "same text, same flag";
+  sim::Device* plain = &pool.device(kArch, "");
+  EXPECT_NE(plain, os);
+  EXPECT_EQ(&pool.device(kArch, "os"), os);  // now the most recent, `plain` the older
+  pool.device(kArch, "ws");                  // drops `plain`, the least recent, not `os`
+  EXPECT_EQ(&pool.device(kArch, "os"), os);
 }
 
 TEST(Sweep, AFailingPointSaysWhyInItsRow) {
