@@ -19,4 +19,5 @@ for rows in h800_fp8_gemm h100_mamf_gemm; do
     --measurements "$root/tests/data/validation/$rows.csv" --out "$out/$rows" >/dev/null
 done
 /usr/bin/python3 "$here/make_table.py" "$root" "$out"
+"$root/results/stamp.sh" "$here/table.md" results/gpu_validation/reproduce.sh
 cat "$here/table.md"

@@ -7,4 +7,5 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 /usr/bin/python3 "$root/results/power/make_table.py" "$root"
+"$root/results/stamp.sh" "$root/results/power/table.md" results/power/reproduce.sh
 cat "$root/results/power/table.md"

@@ -48,4 +48,5 @@ CASES
     done
   done
 } > "$table"
+"$root/results/stamp.sh" "$table" results/scalesim_reference/reproduce.sh
 cat "$table"

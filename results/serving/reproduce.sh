@@ -7,4 +7,5 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PYTHONPATH="$root/python:$root/build/python" SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 /usr/bin/python3 "$root/results/serving/make_table.py" "$root"
+"$root/results/stamp.sh" "$root/results/serving/table.md" results/serving/reproduce.sh
 cat "$root/results/serving/table.md"

@@ -6,4 +6,5 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 /usr/bin/python3 "$root/results/system_validation/predict.py"
+"$root/results/stamp.sh" "$root/results/system_validation/table.md" results/system_validation/reproduce.sh
 cat "$root/results/system_validation/table.md"

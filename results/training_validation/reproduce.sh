@@ -7,4 +7,5 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 /usr/bin/python3 "$root/results/training_validation/predict.py"
+"$root/results/stamp.sh" "$root/results/training_validation/table.md" results/training_validation/reproduce.sh
 cat "$root/results/training_validation/table.md"
