@@ -70,7 +70,8 @@ sim::Device& DevicePool::device(const std::string& arch_file, const std::string&
     devices_.splice(devices_.begin(), devices_, at);
     return *devices_.front().second;
   }
-  devices_.emplace_front(std::move(key), std::make_unique<RememberingDevice>(load_device(arch_file), results_per_device_));
+  devices_.emplace_front(std::move(key),
+                         std::make_unique<RememberingDevice>(load_device(arch_file), results_per_device_));
   if (devices_.size() > capacity_) devices_.pop_back();
   return *devices_.front().second;
 }

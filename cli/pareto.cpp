@@ -11,7 +11,9 @@ namespace tessel::cli {
 namespace {
 
 // Rates: more is better.
-bool higher_is_better(const std::string& column) { return column == "tokens_per_s" || column == "utilization"; }
+bool higher_is_better(const std::string& column) {
+  return column == "tokens_per_s" || column == "utilization" || column == "mfu" || column == "hfu";
+}
 
 // Whether `a` is at least as good as `b` in every objective and better in one.
 bool dominates(const std::vector<double>& a, const std::vector<double>& b, const std::vector<Goal>& goals) {

@@ -16,7 +16,6 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
-#include <iterator>
 #include <new>
 #include <optional>
 #include <sstream>
@@ -31,10 +30,10 @@
 #include "cli/flag_bounds.h"
 #include "cli/pareto.h"
 #include "cli/sweep_cluster.h"
-#include "cli/run_command.h"
-#include "cli/sweep_expression.h"
+#include "cli/sweep_point.h"
 #include "cli/sweep_spec.h"
 #include "cli/sweep_store.h"
+#include "cli/sweep_table.h"
 #include "sim/report/common.h"
 
 namespace tessel::cli {
@@ -42,123 +41,6 @@ namespace tessel::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The summary figures each row carries, in this order; empty where a run has none (a GEMM
-// run has no TTFT, a model run no area).
-const char* const kFigures[] = {
-    "total_cycles", "seconds",          "ttft_s",    "tpot_s",   "tokens_per_s", "utilization",
-    "macs",         "dram_read_bytes", "dram_write_bytes", "energy_pj", "area_mm2"};
-
-// Run flags, parsed as `tessel run` parses them; a bad one is an error naming the sweep file
-// and `key`.
-RunFlags parse_run_flags(const SweepSpec& spec, const std::vector<std::string>& run_args, const std::string& key) {
-  CLI::App app;
-  RunFlags flags;
-  add_run_command(app, flags);
-  std::vector<std::string> args = {"run", "--arch", "point.yaml"};
-  args.insert(args.end(), run_args.begin(), run_args.end());
-  std::vector<const char*> argv = {"tessel"};
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& error) {
-    throw FlagError(spec.file + ": key '" + key + "': " + error.what());
-  }
-  flags.quiet = true;
-  flags.out.clear();
-  return flags;
-}
-
-// The spec's run flags with each value of each run-flag axis, checked before any point runs.
-void check_run_flags(const SweepSpec& spec) {
-  parse_run_flags(spec, spec.run_args, "run");
-  for (const SweepAxis& axis : spec.axes) {
-    for (const std::string& value : axis.labels) {
-      if (axis.run_flag.empty()) continue;
-      std::vector<std::string> args = spec.run_args;
-      append_run_flag(args, axis.run_flag, value);
-      parse_run_flags(spec, args, "vary." + axis.key + ": " + value);
-    }
-  }
-}
-
-// The models the sweep runs: a run.model axis's values, or the one of its run flags.
-std::vector<std::string> models_of(const SweepSpec& spec) {
-  for (const SweepAxis& axis : spec.axes) {
-    if (axis.run_flag == "model") return axis.labels;
-  }
-  const std::string model = parse_run_flags(spec, spec.run_args, "run").model;
-  return model.empty() ? std::vector<std::string>{} : std::vector<std::string>{model};
-}
-
-std::string point_text(const SweepSpec& spec, uint64_t point) {
-  const std::vector<size_t> index = spec.coordinates(point);
-  std::string text;
-  for (size_t i = 0; i < spec.axes.size(); ++i) {
-    text += (i ? " " : "") + spec.axes[i].key + "=" + spec.axes[i].labels[index[i]];
-  }
-  return text;
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream file(path);
-  file << text;
-  if (!file) throw std::runtime_error("cannot write " + path.string());
-}
-
-// The first constraint the point breaks, with the values it read; empty when it keeps them all.
-std::string broken_constraint(const SweepSpec& spec, const YAML::Node& arch, const sim::DeviceFacts& facts) {
-  const auto lookup = [&](const std::string& name) -> std::optional<double> {
-    if (name == "area_mm2") return facts.area_mm2;
-    if (name == "clock_hz") return facts.clock_hz;
-    if (name == "peak_macs_per_cycle") return facts.peak_macs_per_cycle(facts.peaks.front().dtype);
-    if (name == "dram_capacity_bytes") {
-      const std::optional<uint64_t> bytes = facts.dram_capacity_bytes();
-      return bytes ? std::optional<double>(static_cast<double>(*bytes)) : std::nullopt;
-    }
-    if (name == "dram_bytes_per_cycle") return facts.dram_bytes_per_cycle();
-    return number_at(arch, name);
-  };
-  for (const std::string& constraint : spec.constraints) {
-    if (holds(constraint, lookup)) continue;
-    std::ostringstream reason;
-    reason << "breaks " << constraint << " (";
-    const std::vector<std::string> names = names_in(constraint);
-    for (size_t i = 0; i < names.size(); ++i) reason << (i ? ", " : "") << names[i] << " = " << *lookup(names[i]);
-    reason << ")";
-    return reason.str();
-  }
-  return "";
-}
-
-// Runs one point into its scratch folder (arch.yaml, the run's reports, skipped.txt with the
-// constraint it breaks, or error.txt with the reason), then commits it as points/<i>.
-void run_point(const SweepSpec& spec, uint64_t point, const SweepStore& store, DevicePool& devices, bool quiet) {
-  if (!quiet) std::cerr << "[" << point + 1 << "/" << spec.points() << "] " << point_text(spec, point) << std::endl;
-  const fs::path dir = store.scratch(point);
-  try {
-    YAML::Emitter yaml;
-    const YAML::Node arch = arch_at(spec, point);
-    yaml << arch;
-    write_text(dir / "arch.yaml", std::string(yaml.c_str()) + "\n");
-    RunFlags flags = parse_run_flags(spec, spec.run_args_at(point), "run");
-    flags.target.arch = (dir / "arch.yaml").string();
-    sim::Device& device = devices.device(flags.target.arch, flags.target.dataflow);
-    const std::string broken = spec.constraints.empty() ? "" : broken_constraint(spec, arch, device.facts());
-    if (!broken.empty()) {
-      write_text(dir / "skipped.txt", broken + "\n");
-      store.commit(point);
-      return;
-    }
-    sim::ReportBundle reports = execute_run(flags, &device);
-    // Named from the sweep's directory, so that a point's reports are the same wherever it is.
-    reports.summary["arch_file"] = (fs::path("points") / std::to_string(point) / "arch.yaml").string();
-    sim::write_report_files(reports, dir.string());
-  } catch (const std::exception& error) {
-    write_text(dir / "error.txt", std::string(error.what()) + "\n");
-  }
-  store.commit(point);
-}
 
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void on_interrupt(int) { g_interrupted = 1; }
@@ -332,12 +214,6 @@ class TemporaryDirectory {
   fs::path path_;
 };
 
-std::string csv_value(const nlohmann::json& value) {
-  if (value.is_null()) return "";
-  if (value.is_string()) return sim::csv_field(value.get<std::string>());
-  return value.dump();
-}
-
 // "i/N", 0 <= i < N: the points p with p mod N = i, so that each shard gets a share of every
 // axis's values (points differ in cost along the axes).
 std::vector<uint64_t> shard_points(const std::string& shard, uint64_t points) {
@@ -354,129 +230,25 @@ std::vector<uint64_t> shard_points(const std::string& shard, uint64_t points) {
   return chosen;
 }
 
-// The table, a row of CSV cells each: a header, then a row per point of `points` from its
-// folder (dir_of).
-struct Table {
-  std::vector<std::vector<std::string>> rows;
-  int status = 0;  // the exit status the rows make: a point that failed, or failed its numerics check
-
-  std::string csv() const {
-    std::string text;
-    for (const std::vector<std::string>& row : rows) {
-      for (size_t i = 0; i < row.size(); ++i) text += (i ? "," : "") + row[i];
-      text += '\n';
-    }
-    return text;
-  }
-};
-
-std::vector<std::string> table_header(const SweepSpec& spec) {
-  std::vector<std::string> header = {"point"};
-  for (const SweepAxis& axis : spec.axes) header.push_back(sim::csv_field(axis.key));
-  header.insert(header.end(), std::begin(kFigures), std::end(kFigures));
-  header.insert(header.end(), {"numerics_passed", "error"});
-  return header;
-}
-
-Table make_table(const SweepSpec& spec, const std::vector<uint64_t>& points,
-                 const std::function<fs::path(uint64_t)>& dir_of) {
-  Table table;
-  const std::vector<std::string> header = table_header(spec);
-  table.rows.push_back(header);
-  for (const uint64_t point : points) {
-    const fs::path dir = dir_of(point);
-    std::vector<std::string>& row = table.rows.emplace_back(std::vector<std::string>{std::to_string(point)});
-    const std::vector<size_t> index = spec.coordinates(point);
-    for (size_t i = 0; i < spec.axes.size(); ++i) row.push_back(sim::csv_field(spec.axes[i].labels[index[i]]));
-    std::ifstream skipped_file(dir / "skipped.txt");
-    std::string skipped;
-    if (std::getline(skipped_file, skipped)) {
-      row.resize(header.size() - 1);
-      row.push_back(sim::csv_field("skipped: " + skipped));
-      continue;
-    }
-    std::ifstream error_file(dir / "error.txt");
-    std::string error;
-    std::getline(error_file, error);
-    std::ifstream summary_file(dir / "summary.json");
-    if (error.empty() && !summary_file) error = "the point's worker left no results";
-    if (!error.empty()) {
-      row.resize(header.size() - 1);
-      row.push_back(sim::csv_field(error));
-      std::cerr << "tessel: sweep point " << point << " (" << point_text(spec, point) << "): " << error << '\n';
-      table.status = kExitInputError;
-      continue;
-    }
-    const nlohmann::json summary = nlohmann::json::parse(summary_file);
-    for (const char* figure : kFigures) row.push_back(csv_value(summary.value(figure, nlohmann::json())));
-    // Empty when the point checked nothing (no-check), 1 or 0 when it did.
-    const nlohmann::json& passed = summary["numerics"]["passed"];
-    if (passed == false && table.status == 0) table.status = kExitNumericsFailed;
-    row.push_back(passed.is_boolean() ? (passed.get<bool>() ? "1" : "0") : "");
-    row.emplace_back();
-  }
-  return table;
-}
-
-// The table columns of --pareto's objectives; throws FlagError naming one the table lacks.
-std::vector<size_t> objective_columns(const std::vector<std::string>& header,
-                                      const std::vector<Objective>& objectives) {
-  std::vector<size_t> columns;
-  for (const Objective& objective : objectives) {
-    const auto at = std::find(header.begin(), header.end(), objective.column);
-    if (at == header.end()) {
-      std::string names;
-      for (size_t i = 1; i + 2 < header.size(); ++i) names += (i > 1 ? ", " : "") + header[i];
-      throw FlagError("--pareto: " + objective.column + " is not a column of sweep.csv (" + names + ")");
-    }
-    columns.push_back(static_cast<size_t>(at - header.begin()));
-  }
-  return columns;
-}
-
-// The rows of the table on the Pareto front of `objectives` (--pareto), with its header,
-// ordered by the first objective, best first; a row whose objectives are not all numbers is
-// on no front.
-std::string pareto_csv(const Table& table, const std::string& objectives_text) {
-  const std::vector<Objective> objectives = parse_objectives(objectives_text);
-  const std::vector<std::string>& header = table.rows.front();
-  const std::vector<size_t> columns = objective_columns(header, objectives);
-  std::vector<Goal> goals;
-  for (const Objective& objective : objectives) goals.push_back(objective.goal);
+// Writes the table of `points` (each point's folder: dir_of) to --out's sweep.csv (and the
+// Pareto front to pareto.csv), or to stdout without --out; returns the exit status its rows make.
+int publish_table(const SweepFlags& flags, const SweepSpec& spec, const std::vector<uint64_t>& points,
+                  const std::function<fs::path(uint64_t)>& dir_of, const SweepStore* store) {
   std::vector<std::vector<double>> values;
-  for (size_t r = 1; r < table.rows.size(); ++r) {
-    std::vector<double>& row = values.emplace_back();
-    for (const size_t column : columns) {
-      const std::string& cell = table.rows[r][column];
-      char* end = nullptr;
-      const double value = std::strtod(cell.c_str(), &end);
-      row.push_back(!cell.empty() && *end == '\0' ? value : std::nan(""));
-    }
-  }
-  std::vector<size_t> front = pareto_front(values, goals);
-  std::stable_sort(front.begin(), front.end(), [&](size_t a, size_t b) {
-    return goals[0] == Goal::Minimize ? values[a][0] < values[b][0] : values[a][0] > values[b][0];
-  });
-  Table chosen;
-  chosen.rows.push_back(header);
-  for (const size_t row : front) chosen.rows.push_back(table.rows[row + 1]);
-  return chosen.csv();
-}
-
-// Writes the table to --out's sweep.csv (and the Pareto front to pareto.csv), or to stdout
-// without --out.
-void publish_table(const SweepFlags& flags, const SweepSpec& spec, const Table& table, const SweepStore* store) {
-  if (!store) {
-    std::cout << table.csv();
-    return;
-  }
-  store->write_table("sweep.csv", table.csv());
-  if (!flags.pareto.empty()) store->write_table("pareto.csv", pareto_csv(table, flags.pareto));
+  if (!store) return write_table(spec, points, dir_of, std::cout, {}, values);
+  const std::vector<Objective> objectives = flags.pareto.empty() ? std::vector<Objective>{}
+                                                                 : parse_objectives(flags.pareto);
+  const std::vector<size_t> columns = objective_columns(spec, objectives);
+  int status = 0;
+  store->write_table("sweep.csv",
+                     [&](std::ostream& out) { status = write_table(spec, points, dir_of, out, columns, values); });
+  if (!objectives.empty()) store->write_table("pareto.csv", pareto_csv(store->dir() / "sweep.csv", objectives, values));
   if (!flags.quiet) {
-    std::cerr << "tessel: " << table.rows.size() - 1 << " points of " << spec.name << " in "
+    std::cerr << "tessel: " << points.size() << " points of " << spec.name << " in "
               << (store->dir() / "sweep.csv").string() << (flags.pareto.empty() ? "" : ", the front in pareto.csv")
               << '\n';
   }
+  return status;
 }
 
 // --merge: the shards' points joined into the table one run of the whole sweep would have made,
@@ -509,9 +281,7 @@ int merge_shards(const SweepFlags& flags, const SweepSpec& spec, const std::stri
   }
   std::vector<uint64_t> all(spec.points());
   for (uint64_t point = 0; point < spec.points(); ++point) all[point] = point;
-  const Table table = make_table(spec, all, [&](uint64_t point) { return source[point]; });
-  publish_table(flags, spec, table, store ? &*store : nullptr);
-  return table.status;
+  return publish_table(flags, spec, all, [&](uint64_t point) { return source[point]; }, store ? &*store : nullptr);
 }
 
 // --emit-points (a cluster worker's task, cli/sweep_cluster.h): runs the listed points in a
@@ -544,10 +314,12 @@ int emit_points(const SweepSpec& spec, const std::string& fingerprint, const std
 CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
   CLI::App* sweep = app.add_subcommand(
       "sweep", "Run every point of a design-space sweep file (architecture keys x values) and tabulate the figures");
-  sweep->add_option("--spec", flags.spec, "Sweep file: arch, vary (dotted key: [values]), run (tessel run flags)")
+  sweep->add_option("--spec", flags.spec,
+                    "Sweep file: arch or system, vary (dotted key: [values]), run or train (tessel run or train flags)")
       ->required();
   sweep->add_option("--out", flags.out,
-                    "Write sweep.csv and points/<i>/{arch.yaml,summary.json,layers.csv,stats.json} here, each "
+                    "Write sweep.csv and points/<i>/{arch.yaml or system.yaml,summary.json,layers.csv,stats.json} "
+                    "here, each "
                     "point as it finishes; the same command again runs only the points not finished, and "
                     "another sweep into it is refused (default: the CSV to stdout)");
   CLI::Option* jobs =
@@ -563,13 +335,13 @@ CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
       "(with --out, also a directory holding every point)");
   sweep->add_option("--pareto", flags.pareto,
                     "With --out: also write pareto.csv, the rows on the Pareto front of two or three sweep.csv "
-                    "columns, e.g. seconds,energy_pj (each minimized; tokens_per_s and utilization maximized; "
-                    ":min or :max to say)");
+                    "columns, e.g. seconds,energy_pj (each minimized; tokens_per_s, utilization, mfu and hfu "
+                    "maximized; :min or :max to say)");
   CLI::Option* scheduler = sweep->add_option(
       "--scheduler", flags.scheduler,
       "Run the points on the dask.distributed cluster whose scheduler is at this address (tcp://HOST:8786), "
-      "each worker running tessel in processes of its own; tessel and the sweep and architecture files must be "
-      "at the same paths on the workers");
+      "each worker running tessel in processes of its own; tessel and the sweep's files must be at the same "
+      "paths on the workers");
   sweep->add_option("--emit-points", flags.emit_points)->group("");  // a cluster worker's task (sweep_cluster.h)
   shard->excludes(merge);
   merge->excludes(jobs);
@@ -582,14 +354,14 @@ CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
 
 int sweep_command(const SweepFlags& flags) {
   const SweepSpec spec = read_sweep_spec(flags.spec);
-  check_run_flags(spec);
+  check_point_flags(spec);
   // Once for the sweep; each point's summary.json lists them too.
   for (const std::string& model : models_of(spec)) print_warnings(load_model(model).warnings);
   if (!flags.pareto.empty()) {
-    objective_columns(table_header(spec), parse_objectives(flags.pareto));
+    objective_columns(spec, parse_objectives(flags.pareto));
     if (flags.out.empty()) throw FlagError("--pareto needs --out: the front is written to pareto.csv beside sweep.csv");
   }
-  const std::string fingerprint = sweep_fingerprint(spec.file, spec.arch_file);
+  const std::string fingerprint = sweep_fingerprint(spec.file, spec.hardware_file);
   if (!flags.emit_points.empty()) return emit_points(spec, fingerprint, flags.emit_points);
   if (!flags.merge.empty()) return merge_shards(flags, spec, fingerprint);
   const bool temporary = flags.out.empty();
@@ -606,9 +378,8 @@ int sweep_command(const SweepFlags& flags) {
     const InterruptGuard interrupts;
     run_points(flags, spec, points, store);
   }
-  const Table table = make_table(spec, points, [&](uint64_t point) { return store.point_dir(point); });
-  publish_table(flags, spec, table, temporary ? nullptr : &store);
-  return table.status;
+  return publish_table(flags, spec, points, [&](uint64_t point) { return store.point_dir(point); },
+                       temporary ? nullptr : &store);
 }
 
 }  // namespace tessel::cli

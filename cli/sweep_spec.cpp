@@ -45,29 +45,36 @@ YAML::Node find_key(const YAML::Node& root, const std::string& dotted) {
 }
 
 // The flags a sweep sets itself, or that cannot run in a point.
-void refuse_reserved_flag(const Reader& reader, const Field& field, const std::string& flag) {
-  if (flag == "arch" || flag == "out" || flag == "quiet") {
-    reader.fail(field, "is set by the sweep itself (the point's architecture, --out, --quiet)");
+void refuse_reserved_flag(const Reader& reader, const Field& field, const std::string& flag, const SweepSpec& spec) {
+  if (flag == "arch" || flag == "system" || flag == "out" || flag == "quiet" || flag == "search") {
+    reader.fail(field, "is set by the sweep itself (the point's " + spec.hardware_flag + ", --out, --quiet) or "
+                       "runs no point (--search)");
   }
-  if (flag == "help" || flag == "h") reader.fail(field, "asks for `tessel run`'s help, which a sweep point cannot run");
+  if (flag == "help" || flag == "h") {
+    reader.fail(field, "asks for `tessel " + spec.command + "`'s help, which a sweep point cannot run");
+  }
 }
 
-constexpr const char* kRunPrefix = "run.";
-
-SweepAxis read_axis(const Reader& reader, const Mapping::Entry& entry, const YAML::Node& arch,
-                    const std::string& arch_file) {
+SweepAxis read_axis(const Reader& reader, const Mapping::Entry& entry, const SweepSpec& spec) {
   SweepAxis axis{entry.name, {}, {}, {}};
-  if (entry.name.rfind(kRunPrefix, 0) == 0) {
-    axis.run_flag = entry.name.substr(std::string(kRunPrefix).size());
-    refuse_reserved_flag(reader, entry.field, axis.run_flag);
+  const std::string prefix = spec.command + ".";
+  const std::string other = spec.command == "run" ? "train." : "run.";
+  if (entry.name.rfind(prefix, 0) == 0) {
+    axis.run_flag = entry.name.substr(prefix.size());
+    refuse_reserved_flag(reader, entry.field, axis.run_flag, spec);
+  } else if (entry.name.rfind(other, 0) == 0) {
+    reader.fail(entry.field, "varies a `tessel " + other.substr(0, other.size() - 1) +
+                                 "` flag, but the points run `tessel " + spec.command + "` (its flags are varied as " +
+                                 prefix + "<flag>)");
   } else {
-    const YAML::Node target = find_key(arch, entry.name);
+    const YAML::Node target = find_key(spec.hardware, entry.name);
     if (!target.IsDefined()) {
-      reader.fail(entry.field, "is not a key of " + arch_file + " (a `tessel run` flag is varied as " + kRunPrefix +
-                                   entry.name + ")");
+      reader.fail(entry.field, "is not a key of " + spec.hardware_file + " (a `tessel " + spec.command +
+                                   "` flag is varied as " + prefix + entry.name + ")");
     }
     if (!target.IsScalar()) {
-      reader.fail(entry.field, "names " + arch::yaml::describe(target) + " in " + arch_file + ", not one value");
+      reader.fail(entry.field,
+                  "names " + arch::yaml::describe(target) + " in " + spec.hardware_file + ", not one value");
     }
   }
   if (!entry.field.node.IsSequence() || entry.field.node.size() == 0) {
@@ -81,15 +88,15 @@ SweepAxis read_axis(const Reader& reader, const Mapping::Entry& entry, const YAM
   return axis;
 }
 
-std::vector<std::string> read_run_args(const Reader& reader, const Field& run) {
+std::vector<std::string> read_run_args(const Reader& reader, const Field& run, const SweepSpec& spec) {
   if (!run.node.IsMap()) {
-    reader.fail(run, "must be a mapping of `tessel run` flags, got " + arch::yaml::describe(run.node));
+    reader.fail(run, "must be a mapping of `tessel " + spec.command + "` flags, got " + arch::yaml::describe(run.node));
   }
   std::vector<std::string> args;
   for (const auto& item : run.node) {
     const std::string flag = item.first.Scalar();
     const Field field{item.second, run.key + "." + flag, static_cast<int>(item.first.Mark().line) + 1};
-    refuse_reserved_flag(reader, field, flag);
+    refuse_reserved_flag(reader, field, flag, spec);
     if (!item.second.IsScalar()) reader.fail(field, "must be one value, got " + arch::yaml::describe(item.second));
     append_run_flag(args, flag, item.second.Scalar());
   }
@@ -164,31 +171,32 @@ std::vector<std::vector<size_t>> read_sample(const Reader& reader, const Field& 
   return points;
 }
 
-// `derive`: each key a scalar of the architecture that no axis varies, each expression over
+// `derive`: each key a scalar of the hardware file that no axis varies, each expression over
 // keys with numbers at the first point (the values of later points are numbers too).
 void read_derived(const Reader& reader, const Field& derive, SweepSpec& spec) {
   if (!derive.node.IsMap()) {
-    reader.fail(derive, "must map architecture keys to expressions, got " + arch::yaml::describe(derive.node));
+    reader.fail(derive, "must map keys of " + spec.hardware_file + " to expressions, got " +
+                            arch::yaml::describe(derive.node));
   }
   for (const auto& item : derive.node) {
     const std::string key = item.first.Scalar();
     const Field field{item.second, "derive." + key, static_cast<int>(item.first.Mark().line) + 1};
-    const YAML::Node target = find_key(spec.arch, key);
-    if (!target.IsDefined() || !target.IsScalar()) reader.fail(field, "is not one value of " + spec.arch_file);
+    const YAML::Node target = find_key(spec.hardware, key);
+    if (!target.IsDefined() || !target.IsScalar()) reader.fail(field, "is not one value of " + spec.hardware_file);
     for (const SweepAxis& axis : spec.axes) {
       if (axis.key == key) reader.fail(field, "is varied by vary." + key + " too: give it in one place");
     }
     if (!item.second.IsScalar()) reader.fail(field, "must be an expression, got " + arch::yaml::describe(item.second));
     spec.derived.emplace_back(key, item.second.Scalar());
     try {
-      arch_at(spec, 0);
+      hardware_at(spec, 0);
     } catch (const ExpressionError& error) {
       reader.fail(field, error.what());
     }
   }
 }
 
-// `constraints`: comparisons over the architecture's numbers and the device's figures.
+// `constraints`: comparisons over the hardware file's numbers and the device's figures.
 void read_constraints(const Reader& reader, const Field& constraints, SweepSpec& spec) {
   for (const Field& item : reader.list(constraints)) {
     if (!item.node.IsScalar()) reader.fail(item, "must be a comparison, got " + arch::yaml::describe(item.node));
@@ -196,11 +204,11 @@ void read_constraints(const Reader& reader, const Field& constraints, SweepSpec&
     try {
       for (const std::string& name : names_in(text)) {
         const bool figure = std::find(kDeviceFigures.begin(), kDeviceFigures.end(), name) != kDeviceFigures.end();
-        if (!figure && !number_at(spec.arch, name)) {
+        if (!figure && !number_at(spec.hardware, name)) {
           std::string figures;
           for (const std::string& known : kDeviceFigures) figures += (figures.empty() ? "" : ", ") + known;
-          reader.fail(item, name + " is neither a number of " + spec.arch_file + " nor a device figure (" + figures +
-                                ")");
+          reader.fail(item, name + " is neither a number of " + spec.hardware_file + " nor a device figure (" +
+                                figures + ")");
         }
       }
       holds(text, [](const std::string&) { return std::optional<double>(1.0); });
@@ -219,8 +227,8 @@ void append_run_flag(std::vector<std::string>& args, const std::string& flag, co
   if (value != "true") args.push_back(value);
 }
 
-std::optional<double> number_at(const YAML::Node& arch, const std::string& key) {
-  const YAML::Node node = find_key(arch, key);
+std::optional<double> number_at(const YAML::Node& root, const std::string& key) {
+  const YAML::Node node = find_key(root, key);
   if (!node.IsDefined() || !node.IsScalar()) return std::nullopt;
   return arch::yaml::parse_number(node);
 }
@@ -242,45 +250,69 @@ std::vector<size_t> SweepSpec::coordinates(uint64_t point) const {
   return index;
 }
 
+// `arch:` or `system:`, whichever the file gives (one of them): its path and root.
+void read_hardware(const Reader& reader, const Mapping& top, const Field& self, SweepSpec& spec) {
+  const std::optional<Field> arch = top.optional("arch");
+  const std::optional<Field> system = top.optional("system");
+  if (arch.has_value() == system.has_value()) {
+    reader.fail(arch ? *arch : self,
+                "give one of arch (a tessel architecture YAML) or system (a system of devices YAML)");
+  }
+  const Field field = arch ? *arch : *system;
+  spec.hardware_flag = arch ? "arch" : "system";
+  const std::filesystem::path path = std::filesystem::path(spec.file).parent_path() / reader.text(field);
+  spec.hardware_file = path.lexically_normal().string();
+  if (path.extension() != ".yaml" && path.extension() != ".yml") {
+    reader.fail(field, "must be a tessel YAML " + std::string(arch ? "architecture" : "system") +
+                           " (the sweep varies its keys), got " + spec.hardware_file);
+  }
+  if (!std::filesystem::exists(path)) reader.fail(field, "names " + spec.hardware_file + ", which does not exist");
+  spec.hardware = arch::yaml::parse_file(spec.hardware_file);
+  if (system && !(spec.hardware.IsMap() && spec.hardware["device"] && spec.hardware["device"].IsScalar())) {
+    reader.fail(field, spec.hardware_file + " names no device file (its `device` key)");
+  }
+}
+
 SweepSpec read_sweep_spec(const std::string& path) {
   const YAML::Node root = arch::yaml::parse_file(path);
   if (!root.IsMap()) throw arch::ConfigError(path, 1, "the file must be a YAML mapping of keys");
   const Reader reader(path);
-  const Mapping top(reader, {root, "", root.Mark().line + 1},
-                    {"name", "arch", "vary", "run", "sample", "derive", "constraints"});
+  const Field self{root, "", root.Mark().line + 1};
+  const Mapping top(reader, self,
+                    {"name", "arch", "system", "vary", "run", "train", "sample", "derive", "constraints"});
   SweepSpec spec;
   spec.file = path;
-  const Field arch_field = top.required("arch");
-  const std::filesystem::path arch_path = std::filesystem::path(path).parent_path() / reader.text(arch_field);
-  spec.arch_file = arch_path.lexically_normal().string();
-  if (arch_path.extension() != ".yaml" && arch_path.extension() != ".yml") {
-    reader.fail(arch_field, "must be a tessel YAML architecture (the sweep varies its keys), got " + spec.arch_file);
+  read_hardware(reader, top, self, spec);
+  const std::optional<Field> run_field = top.optional("run");
+  const std::optional<Field> train_field = top.optional("train");
+  if (run_field.has_value() == train_field.has_value()) {
+    reader.fail(run_field ? *run_field : self,
+                "give one of run (`tessel run` flags) or train (`tessel train` flags): what every point runs");
   }
-  if (!std::filesystem::exists(arch_path)) {
-    reader.fail(arch_field, "names " + spec.arch_file + ", which does not exist");
-  }
-  spec.arch = arch::yaml::parse_file(spec.arch_file);
-  spec.name = top.optional("name") ? reader.text(*top.optional("name")) : arch_path.stem().string();
+  spec.command = run_field ? "run" : "train";
+  spec.name = top.optional("name") ? reader.text(*top.optional("name"))
+                                   : std::filesystem::path(spec.hardware_file).stem().string();
   const Field vary = top.required("vary");
   if (!vary.node.IsMap() || vary.node.size() == 0) {
-    reader.fail(vary, "must map architecture keys to lists of values, got " + arch::yaml::describe(vary.node));
+    reader.fail(vary, "must map keys of " + spec.hardware_file + " or " + spec.command +
+                          ".<flag> to lists of values, got " + arch::yaml::describe(vary.node));
   }
   for (const auto& item : vary.node) {
     const int line = static_cast<int>(item.first.Mark().line) + 1;
     const Mapping::Entry entry{item.first.Scalar(), {item.second, "vary." + item.first.Scalar(), line}};
-    spec.axes.push_back(read_axis(reader, entry, spec.arch, spec.arch_file));
+    spec.axes.push_back(read_axis(reader, entry, spec));
   }
   if (const std::optional<Field> sample = top.optional("sample")) spec.sampled = read_sample(reader, *sample, spec);
   if (const std::optional<Field> derive = top.optional("derive")) read_derived(reader, *derive, spec);
   if (const std::optional<Field> constraints = top.optional("constraints")) {
     read_constraints(reader, *constraints, spec);
   }
-  const Field run = top.required("run");
-  spec.run_args = read_run_args(reader, run);
+  const Field run = run_field ? *run_field : *train_field;
+  spec.run_args = read_run_args(reader, run, spec);
   for (const SweepAxis& axis : spec.axes) {
     for (const auto& item : run.node) {
       if (axis.run_flag.empty() || item.first.Scalar() != axis.run_flag) continue;
-      const Field field{item.second, "run." + axis.run_flag, static_cast<int>(item.first.Mark().line) + 1};
+      const Field field{item.second, spec.command + "." + axis.run_flag, static_cast<int>(item.first.Mark().line) + 1};
       reader.fail(field, "is varied by vary." + axis.key + " too: give it in one place");
     }
   }
@@ -296,17 +328,17 @@ std::vector<std::string> SweepSpec::run_args_at(uint64_t point) const {
   return args;
 }
 
-YAML::Node arch_at(const SweepSpec& spec, uint64_t point) {
-  YAML::Node arch = YAML::Clone(spec.arch);
+YAML::Node hardware_at(const SweepSpec& spec, uint64_t point) {
+  YAML::Node root = YAML::Clone(spec.hardware);
   const std::vector<size_t> index = spec.coordinates(point);
   for (size_t i = 0; i < spec.axes.size(); ++i) {
     if (!spec.axes[i].run_flag.empty()) continue;
-    YAML::Node target = find_key(arch, spec.axes[i].key);
+    YAML::Node target = find_key(root, spec.axes[i].key);
     target = YAML::Clone(spec.axes[i].values[index[i]]);  // assignment writes into the tree
   }
   for (const auto& [key, expression] : spec.derived) {
-    const double value = evaluate(expression, [&](const std::string& name) { return number_at(arch, name); });
-    YAML::Node target = find_key(arch, key);
+    const double value = evaluate(expression, [&](const std::string& name) { return number_at(root, name); });
+    YAML::Node target = find_key(root, key);
     // A whole number as an integer, so that integer keys (a buffer's KiB) read it.
     if (value == std::floor(value) && std::abs(value) < 9e15) {
       target = static_cast<long long>(value);
@@ -314,7 +346,11 @@ YAML::Node arch_at(const SweepSpec& spec, uint64_t point) {
       target = value;
     }
   }
-  return arch;
+  if (spec.hardware_flag == "system") {
+    const std::filesystem::path folder = std::filesystem::path(spec.hardware_file).parent_path();
+    root["device"] = std::filesystem::absolute(folder / root["device"].Scalar()).lexically_normal().string();
+  }
+  return root;
 }
 
 }  // namespace tessel::cli

@@ -1,15 +1,16 @@
-// A design-space sweep file: an architecture, the values each of some of its keys and of some
-// run flags takes, and the `tessel run` flags every point runs with. Every combination of the
-// values is a point.
+// A design-space sweep file: an architecture (or a system of devices), the values each of some
+// of its keys and of some run flags takes, and the `tessel run` (or `tessel train`) flags every
+// point runs with. Every combination of the values is a point.
 //
 //   name: tpu_v4_dram                      # optional; names the output
-//   arch: ../arch/tpu_v4_like.yaml         # a tessel YAML file, relative to this one
+//   arch: ../arch/tpu_v4_like.yaml         # a tessel YAML file, relative to this one, or
+//                                          # system: ../systems/dgx_a100.yaml
 //   vary:                                  # dotted keys of that file (a list is indexed),
 //     dram.bandwidth_gb_s: [600, 1200, 2400]
 //     array.rows: [64, 128]
 //     run.batch: [1, 8]                    # or run.<flag>: a `tessel run` flag
-//   run:                                   # `tessel run` flags without their dashes
-//     model: llama2-7b
+//   run:                                   # `tessel run` flags without their dashes, or
+//     model: llama2-7b                     # train: `tessel train`'s (then vary train.<flag>)
 //     phase: decode
 //     no-check: true
 //   sample: grid                           # optional: every combination (grid, the default),
@@ -35,21 +36,23 @@ struct SweepAxis {
   std::string key;                  // dotted, e.g. "dram.bandwidth_gb_s", or "run.batch"
   std::vector<YAML::Node> values;   // scalars, in the file's order
   std::vector<std::string> labels;  // the values as written
-  // A run flag's axis ("run.<flag>"): the flag it sets, e.g. "batch"; empty for an
-  // architecture key's.
+  // A run flag's axis ("run.<flag>" or "train.<flag>"): the flag it sets, e.g. "batch"; empty
+  // for a key of the hardware file.
   std::string run_flag;
 };
 
 struct SweepSpec {
   std::string file;
   std::string name;
-  std::string arch_file;  // resolved against the spec's folder
-  YAML::Node arch;        // the architecture file's root
+  std::string hardware_flag = "arch";  // "arch" or "system": what the file is, the flag a point passes it with
+  std::string hardware_file;           // resolved against the spec's folder
+  YAML::Node hardware;                 // its root
+  std::string command = "run";         // "run" or "train": what each point runs
   std::vector<SweepAxis> axes;
-  std::vector<std::string> run_args;  // e.g. {"--model", "llama2-7b", "--no-check"}
+  std::vector<std::string> run_args;  // the command's flags, e.g. {"--model", "llama2-7b", "--no-check"}
   // The points a sampler chose, each a value index per axis; empty for the full grid.
   std::vector<std::vector<size_t>> sampled;
-  // Architecture keys set at each point from an expression (cli/sweep_expression.h) over its
+  // Hardware keys set at each point from an expression (cli/sweep_expression.h) over its
   // keys, in the file's order, each after the axes and the ones before it.
   std::vector<std::pair<std::string, std::string>> derived;
   // Comparisons over the point's keys and its device's figures (kDeviceFigures); a point that
@@ -67,23 +70,25 @@ struct SweepSpec {
 inline const std::vector<std::string> kDeviceFigures = {"area_mm2", "clock_hz", "peak_macs_per_cycle",
                                                         "dram_capacity_bytes", "dram_bytes_per_cycle"};
 
-// Throws arch::ConfigError naming the file, line and key: an unknown key, a vary key the
-// architecture file does not have or that is not a scalar there, an empty or non-scalar
-// value list, a run flag that the sweep sets itself (arch, out, quiet), or help, or one both
-// set under run and varied; a sampler of more points than the grid has (random), or zip over
+// Throws arch::ConfigError naming the file, line and key: an unknown key, both or neither of
+// arch and system, of run and train, a vary key the hardware file does not have or that is not
+// a scalar there, an empty or non-scalar value list, a run flag that the sweep sets itself
+// (arch, system, out, quiet), or help, or one both set under run and varied, one varied under
+// the other command's prefix; a sampler of more points than the grid has (random), or zip over
 // lists of different lengths; a derived key that is no scalar of the architecture or is varied,
 // an expression that does not parse or names what has no value.
 SweepSpec read_sweep_spec(const std::string& path);
 
-// Appends a run flag as `tessel run` takes it: "--flag value", the flag alone for true,
-// nothing for false.
+// Appends a run flag as `tessel run` (or train) takes it: "--flag value", the flag alone for
+// true, nothing for false.
 void append_run_flag(std::vector<std::string>& args, const std::string& flag, const std::string& value);
 
-// The number `key` holds in the architecture `arch`; nothing when it holds none.
-std::optional<double> number_at(const YAML::Node& arch, const std::string& key);
+// The number `key` holds in the hardware file `root`; nothing when it holds none.
+std::optional<double> number_at(const YAML::Node& root, const std::string& key);
 
-// The architecture at `point`: a copy of spec.arch with each axis's value set, then each
-// derived key's. Throws ExpressionError for a derived value the point cannot compute.
-YAML::Node arch_at(const SweepSpec& spec, uint64_t point);
+// The hardware file at `point`: a copy of spec.hardware with each axis's value set, then each
+// derived key's, and a system's device file named by its absolute path (the point's file is
+// written elsewhere). Throws ExpressionError for a derived value the point cannot compute.
+YAML::Node hardware_at(const SweepSpec& spec, uint64_t point);
 
 }  // namespace tessel::cli

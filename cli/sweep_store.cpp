@@ -24,15 +24,19 @@ std::string read_text(const fs::path& path) {
 }
 
 // Written beside the target and renamed over it, so a reader sees the old file or the new.
-void replace_file(const fs::path& path, const std::string& text) {
+void replace_file(const fs::path& path, const std::function<void(std::ostream&)>& write) {
   const fs::path staged = path.parent_path() / (kScratchPrefix + path.filename().string());
   {
     std::ofstream file(staged);
-    file << text;
+    write(file);
     file.flush();
     if (!file) throw std::runtime_error("cannot write " + staged.string());
   }
   fs::rename(staged, path);
+}
+
+void replace_file(const fs::path& path, const std::string& text) {
+  replace_file(path, [&](std::ostream& out) { out << text; });
 }
 
 }  // namespace
@@ -109,6 +113,10 @@ void SweepStore::commit(uint64_t point) const {
 void SweepStore::adopt(uint64_t point, const fs::path& from) const {
   fs::copy(from, scratch(point), fs::copy_options::recursive);
   commit(point);
+}
+
+void SweepStore::write_table(const std::string& name, const std::function<void(std::ostream&)>& write) const {
+  replace_file(dir_ / name, write);
 }
 
 void SweepStore::write_table(const std::string& name, const std::string& csv) const { replace_file(dir_ / name, csv); }

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <iosfwd>
 #include <string>
 
 namespace tessel::cli {
@@ -41,7 +43,8 @@ class SweepStore {
   void commit(uint64_t point) const;
   // Commits a copy of the point's folder `from` (another directory's) as the point's.
   void adopt(uint64_t point, const std::filesystem::path& from) const;
-  // Replaces the file `name` of the directory whole.
+  // Replaces the file `name` of the directory whole, with what `write` writes.
+  void write_table(const std::string& name, const std::function<void(std::ostream&)>& write) const;
   void write_table(const std::string& name, const std::string& csv) const;
 
  private:

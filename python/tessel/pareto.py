@@ -13,7 +13,7 @@ def objective_columns(objectives):
 
 def pareto(frame, objectives):
     """The rows of `frame` on the Pareto front of two or three objectives ("seconds,energy_pj"
-    or ["seconds", "energy_pj"]; each minimized, tokens_per_s and utilization maximized, ":min"
+    or ["seconds", "energy_pj"]; each minimized, tokens_per_s, utilization, mfu and hfu maximized, ":min"
     or ":max" to say), best first by the first objective. A row lacking one of them (NaN) is
     on no front. Raises TesselError for objectives `tessel sweep --pareto` refuses, KeyError
     for a column the frame lacks."""

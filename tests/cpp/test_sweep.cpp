@@ -26,6 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::string kArch = std::string(TESSEL_SOURCE_DIR) + "/configs/arch/array_8x8.yaml";
+const std::string kSystem = std::string(TESSEL_SOURCE_DIR) + "/configs/systems/dgx_a100.yaml";
 
 std::string spec_text(const std::string& vary, const std::string& run = "  gemm: 64,96,128\n  no-check: true\n") {
   return "arch: " + kArch + "\nvary:\n" + vary + "run:\n" + run;
@@ -39,6 +40,13 @@ std::vector<std::string> column(const std::vector<std::string>& lines, size_t in
     values.push_back(line.substr(0, line.find(',')));
   }
   return values;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream stream(text);
+  for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  return lines;
 }
 
 TEST(Sweep, EveryCombinationRunsAndMoreBandwidthNeverSlowsAGemm) {
@@ -100,6 +108,64 @@ TEST(Sweep, EveryFileIsTheSameWhateverTheWorkersAndDirectory) {
   std::filesystem::remove_all(three);
 }
 
+// A system's keys and the parallel plan are axes too: each point writes its system file (the
+// device named by its absolute path) and runs `tessel run --system`, its row the figures of that
+// run alone; its summary names the system file from the sweep's directory.
+TEST(Sweep, SystemKeysAndThePlanAreAxes) {
+  const testing::TempFile spec(
+      "sweep_system.yaml", "system: " + kSystem + "\nvary:\n  levels.0.bandwidth_gb_s: [25, 300]\n  run.tp: [2, 4]\n"
+                           "run:\n  model: tiny\n  phase: decode\n  no-check: true\n");
+  const auto out = testing::fresh_dir("sweep_system");
+  const auto result = testing::run_tessel("sweep --quiet --jobs 2 --spec " + spec.path + " --out " + out.string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::vector<std::string> lines = testing::read_lines((out / "sweep.csv").string());
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0].rfind("point,levels.0.bandwidth_gb_s,run.tp,total_cycles,seconds,", 0), 0u) << lines[0];
+  const YAML::Node system = YAML::LoadFile((out / "points" / "1" / "system.yaml").string());
+  EXPECT_EQ(system["levels"][0]["bandwidth_gb_s"].as<int>(), 25);
+  EXPECT_EQ(system["device"].as<std::string>(),
+            fs::weakly_canonical(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml").string());
+  const auto alone = testing::fresh_dir("sweep_system_alone");
+  const auto run = testing::run_tessel("run --quiet --system " + (out / "points" / "1" / "system.yaml").string() +
+                                       " --model tiny --phase decode --no-check --tp 4 --out " + alone.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto own = nlohmann::json::parse(testing::read_text(alone / "summary.json"));
+  const auto swept = nlohmann::json::parse(testing::read_text(out / "points" / "1" / "summary.json"));
+  EXPECT_EQ(swept["total_cycles"], own["total_cycles"]);
+  EXPECT_EQ(swept["system"]["file"], "points/1/system.yaml");
+  EXPECT_EQ(column({lines[0], lines[2]}, 3).front(), std::to_string(own["total_cycles"].get<uint64_t>()));
+  // Slower links slow the tensor-parallel step's all-reduces: 25 GB/s against 300, at tp 4.
+  EXPECT_GT(std::stoull(column(lines, 3)[1]), std::stoull(column(lines, 3)[3]))
+      << testing::read_text(out / "sweep.csv");
+  fs::remove_all(out);
+  fs::remove_all(alone);
+}
+
+// `train:` makes the points training iterations, `train.<flag>` axes vary the plan, and a
+// system's device is a key like any other (relative to the system file): the row carries the
+// iteration's figures, equal to a `tessel train` of its own.
+TEST(Sweep, TrainingIterationsAreSweepTargets) {
+  const testing::TempFile spec(
+      "sweep_train.yaml", "system: " + kSystem + "\nvary:\n  device: [../arch/a100_sxm.yaml, ../arch/h100_sxm.yaml]\n"
+                          "  train.tp: [1, 2]\ntrain:\n  model: tiny\n  global-batch: 8\n  seq: 128\n  dp: 4\n"
+                          "  no-check: true\n");
+  const auto result = testing::run_tessel("sweep --quiet --spec " + spec.path);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::vector<std::string> lines = lines_of(result.output);
+  ASSERT_EQ(lines.size(), 5u) << result.output;
+  EXPECT_EQ(lines[0], "point,device,train.tp,iteration_s,tokens_per_s,mfu,hfu,energy_pj,energy_per_token_pj,"
+                      "numerics_passed,error");
+  const auto alone = testing::fresh_dir("sweep_train_alone");
+  const auto run = testing::run_tessel("train --quiet --system " + kSystem + " --model tiny --global-batch 8 --seq 128"
+                                       " --dp 4 --tp 2 --no-check --out " + alone.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto own = nlohmann::json::parse(testing::read_text(alone / "summary.json"));
+  EXPECT_DOUBLE_EQ(std::stod(column(lines, 3)[1]), own["iteration_s"].get<double>());
+  // The H100's iteration differs from the A100's: the device key reached the run.
+  EXPECT_NE(column(lines, 3)[1], column(lines, 3)[3]);
+  fs::remove_all(alone);
+}
+
 // A worker keeps the devices of its points and what they ran (cli/device_pool.h): a point on
 // the hardware of points before it, or on it re-configured by --dataflow and back, still writes
 // the reports a run of its own writes, byte for byte (numerics checked, so the check's results
@@ -115,9 +181,9 @@ TEST(Sweep, APointOnHardwareThatRanBeforeReportsAsItsOwnRun) {
   for (uint64_t point = 0; point < 6; ++point) {
     const fs::path dir = out / "points" / std::to_string(point);
     const auto alone = testing::fresh_dir("sweep_pool_alone");
-    const auto run = testing::run_tessel("run --quiet --model tiny --phase decode --arch " + (dir / "arch.yaml").string() +
-                                         " --dataflow " + dataflows[point / 2] + " --kv-len " + kv_lens[point % 2] +
-                                         " --out " + alone.string());
+    const auto run = testing::run_tessel("run --quiet --model tiny --phase decode --arch " +
+                                         (dir / "arch.yaml").string() + " --dataflow " + dataflows[point / 2] +
+                                         " --kv-len " + kv_lens[point % 2] + " --out " + alone.string());
     ASSERT_EQ(run.exit_code, 0) << run.output;
     for (const char* file : {"layers.csv", "stats.json"}) {
       EXPECT_EQ(testing::read_text(dir / file), testing::read_text(alone / file)) << "point " << point << " " << file;
@@ -181,15 +247,31 @@ INSTANTIATE_TEST_SUITE_P(
         BadSweep{"run_flag_set_twice", spec_text("  run.seed: [1, 2]\n", "  gemm: 8,8,8\n  seed: 3\n"),
                  ":6: key 'run.seed': is varied by vary.run.seed too: give it in one place"},
         BadSweep{"run_flag_the_sweep_sets", spec_text("  run.out: [a, b]\n"),
-                 ":3: key 'vary.run.out': is set by the sweep itself (the point's architecture, --out, --quiet)"},
+                 ":3: key 'vary.run.out': is set by the sweep itself (the point's arch, --out, --quiet) or runs no "
+                 "point (--search)"},
         BadSweep{"not_a_list", spec_text("  array.rows: 8\n"),
                  ":3: key 'vary.array.rows': must be a list of the values to try, got 8"},
         BadSweep{"a_whole_section", spec_text("  dram: [1, 2]\n"),
                  ":3: key 'vary.dram': names a mapping in " + kArch + ", not one value"},
         BadSweep{"run_sets_arch", spec_text("  array.rows: [4]\n", "  arch: other.yaml\n"),
-                 ":5: key 'run.arch': is set by the sweep itself (the point's architecture, --out, --quiet)"},
+                 ":5: key 'run.arch': is set by the sweep itself (the point's arch, --out, --quiet) or runs no point "
+                 "(--search)"},
         BadSweep{"unknown_top_key", "arch: " + kArch + "\nvary:\n  array.rows: [4]\nrun:\n  gemm: 8,8,8\nsweep: 1\n",
-                 ":6: key 'sweep': unknown key (allowed here: name, arch, vary, run, sample, derive, constraints)"},
+                 ":6: key 'sweep': unknown key (allowed here: name, arch, system, vary, run, train, sample, derive, "
+                 "constraints)"},
+        BadSweep{"arch_and_system", spec_text("  array.rows: [4]\n") + "system: " + kSystem + "\n",
+                 ":1: key 'arch': give one of arch (a tessel architecture YAML) or system (a system of devices YAML)"},
+        BadSweep{"run_and_train", spec_text("  array.rows: [4]\n") + "train:\n  model: tiny\n",
+                 ":4: key 'run': give one of run (`tessel run` flags) or train (`tessel train` flags): what every "
+                 "point runs"},
+        BadSweep{"run_axis_of_a_training_sweep",
+                 "system: " + kSystem + "\nvary:\n  run.tp: [1, 2]\ntrain:\n  model: tiny\n",
+                 ":3: key 'vary.run.tp': varies a `tessel run` flag, but the points run `tessel train` (its flags are "
+                 "varied as train.<flag>)"},
+        BadSweep{"unknown_system_key",
+                 "system: " + kSystem + "\nvary:\n  levels.0.bandwidth: [1, 2]\ntrain:\n  model: tiny\n",
+                 ":3: key 'vary.levels.0.bandwidth': is not a key of " + kSystem +
+                     " (a `tessel train` flag is varied as train.levels.0.bandwidth)"},
         BadSweep{"zip_of_unequal_lists", spec_text("  array.rows: [4, 8]\n  array.cols: [4]\n") + "sample: zip\n",
                  ":8: key 'sample': zip takes the i-th value of every axis: vary.array.rows has 2 and "
                  "vary.array.cols 1 values"},
@@ -226,9 +308,7 @@ TEST(Sweep, RunFlagsAreAxesToo) {
       spec_text("  array.rows: [4, 8]\n  run.batch: [1, 4]\n", "  model: tiny\n  phase: decode\n  no-check: true\n"));
   const auto result = testing::run_tessel("sweep --quiet --spec " + spec.path);
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  std::vector<std::string> lines;
-  std::istringstream text(result.output);
-  for (std::string line; std::getline(text, line);) lines.push_back(line);
+  const std::vector<std::string> lines = lines_of(result.output);
   ASSERT_EQ(lines.size(), 5u) << result.output;
   EXPECT_EQ(lines[0].rfind("point,array.rows,run.batch,total_cycles", 0), 0u) << lines[0];
   EXPECT_EQ(column(lines, 2), (std::vector<std::string>{"1", "4", "1", "4"}));
