@@ -52,8 +52,8 @@ def test_the_command_line_sweeps_on_a_scheduler_and_outlives_a_worker(root, tess
     spec = tmp_path / "sweep.yaml"
     spec.write_text(f"arch: {root / 'configs/arch/array_8x8.yaml'}\nvary:\n  array.rows: [2, 3, 4, 5, 6]\n"
                     "  dram.bandwidth_gb_s: [8, 16]\nrun:\n  gemm: 1200,1200,1200\n  no-check: true\n")
-    local = subprocess.run([str(tessel_program), "sweep", "--quiet", "--spec", str(spec), "--out", str(tmp_path / "local")],
-                           capture_output=True, text=True)
+    local = subprocess.run([str(tessel_program), "sweep", "--quiet", "--spec", str(spec), "--out",
+                            str(tmp_path / "local")], capture_output=True, text=True)
     assert local.returncode == 0, local.stderr
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with Client(cluster) as client:
