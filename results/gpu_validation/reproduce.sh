@@ -19,5 +19,7 @@ for rows in h800_fp8_gemm h100_mamf_gemm; do
     --measurements "$root/tests/data/validation/$rows.csv" --out "$out/$rows" >/dev/null
 done
 /usr/bin/python3 "$here/make_table.py" "$root" "$out"
+/usr/bin/python3 "$root/results/scatter.py" "$here/cases.csv" measured_ms predicted_ms category ms \
+  "A100 and H100-class kernels: tessel against measurements" "$here/scatter.png"
 "$root/results/stamp.sh" "$here/table.md" results/gpu_validation/reproduce.sh
 cat "$here/table.md"

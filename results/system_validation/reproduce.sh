@@ -6,5 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 /usr/bin/python3 "$root/results/system_validation/predict.py"
+/usr/bin/python3 "$root/results/scatter.py" "$root/results/system_validation/cases.csv" measured predicted metric \
+  "each row's unit: tokens/s, ms, µs, GB/s" "Multi-GPU LLM serving and all-reduces: tessel against measurements" \
+  "$root/results/system_validation/scatter.png"
 "$root/results/stamp.sh" "$root/results/system_validation/table.md" results/system_validation/reproduce.sh
 cat "$root/results/system_validation/table.md"
