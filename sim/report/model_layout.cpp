@@ -143,6 +143,7 @@ nlohmann::json model_summary_json(const RunResult& result) {
       {"dtype", std::string(arch::to_string(result.dtype()))},
       {"attention", attention_name(model_of(result).attention)},
       {"clock_hz", device.clock_hz},
+      {"area_mm2", device.area_mm2 ? nlohmann::json(*device.area_mm2) : nlohmann::json()},
       {"layers", layers},
       {"layers_note", layers_note(result.steps.front(), layers)},
       {"steps", result.steps.size()},
