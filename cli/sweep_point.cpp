@@ -191,10 +191,12 @@ void run_point(const SweepSpec& spec, uint64_t point, const SweepStore& store, D
   } catch (const PointSkipped& skipped) {
     write_text(dir / "skipped.txt", std::string(skipped.what()) + "\n");
   } catch (const std::exception& error) {
-    // Named where the point's files are once committed, not in the scratch folder.
+    // Its files named from the sweep's directory, as the summaries name them: the table is the
+    // same wherever the sweep writes.
     std::string message = error.what();
+    const std::string named = (fs::path("points") / std::to_string(point)).string();
     for (size_t at; (at = message.find(dir.string())) != std::string::npos;) {
-      message.replace(at, dir.string().size(), store.point_dir(point).string());
+      message.replace(at, dir.string().size(), named);
     }
     write_text(dir / "error.txt", message + "\n");
   }

@@ -82,3 +82,25 @@ def test_the_command_line_names_a_scheduler_it_cannot_reach(root, tessel_program
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "sweep --scheduler tcp://127.0.0.1:9: 0 of 2 points came back" in done.stderr, done.stderr
+
+
+def test_a_sweep_file_from_python_is_the_command_lines_table(root, tessel_program, tmp_path, client):
+    # tessel.sweep(path) is `tessel sweep --spec path`: locally or on the cluster, the table of
+    # sweep.csv with its figures as numbers (NaN where a GEMM has no TTFT).
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text(f"arch: {root / 'configs/arch/array_8x8.yaml'}\nvary:\n  array.rows: [2, 4, 0]\n"
+                    "run:\n  gemm: 64,64,64\n  no-check: true\n")
+    subprocess.run([str(tessel_program), "sweep", "--quiet", "--spec", str(spec), "--out", str(tmp_path / "cli")],
+                   capture_output=True, text=True)
+    expected = pandas.read_csv(tmp_path / "cli" / "sweep.csv", keep_default_na=False, na_values=[""])
+    expected = expected.fillna({"error": ""})
+    local = tessel.sweep(spec, processes=2)
+    on_cluster = tessel.sweep(str(spec), client=client)
+    pandas.testing.assert_frame_equal(local, expected)
+    pandas.testing.assert_frame_equal(on_cluster, expected)
+    assert local["seconds"].dtype == float and local["ttft_s"].isna().all()
+    assert local["error"].iloc[2] != "" and local["error"].iloc[0] == "", "array.rows=0 fails and says why"
+    with pytest.raises(tessel.TesselError, match="vary"):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(f"arch: {root / 'configs/arch/array_8x8.yaml'}\nvary: {{}}\nrun:\n  gemm: 8,8,8\n")
+        tessel.sweep(bad)
