@@ -313,7 +313,9 @@ int emit_points(const SweepSpec& spec, const std::string& fingerprint, const std
 
 CLI::App* add_sweep_command(CLI::App& app, SweepFlags& flags) {
   CLI::App* sweep = app.add_subcommand(
-      "sweep", "Run every point of a design-space sweep file (architecture keys x values) and tabulate the figures");
+      "sweep",
+      "Run every point of a design-space sweep file (hardware keys and run or train flags x values) and tabulate the "
+      "figures");
   sweep->add_option("--spec", flags.spec,
                     "Sweep file: arch or system, vary (dotted key: [values]), run or train (tessel run or train flags)")
       ->required();
