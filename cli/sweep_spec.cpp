@@ -82,6 +82,8 @@ SweepAxis read_axis(const Reader& reader, const Mapping::Entry& entry, const Swe
   }
   for (const Field& value : reader.list(entry.field)) {
     if (!value.node.IsScalar()) reader.fail(value, "must be one value, got " + arch::yaml::describe(value.node));
+    // A row of sweep.csv is one line (pareto.csv takes its rows back by line).
+    if (value.node.Scalar().find('\n') != std::string::npos) reader.fail(value, "must be one line");
     axis.values.push_back(value.node);
     axis.labels.push_back(value.node.Scalar());
   }

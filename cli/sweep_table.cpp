@@ -124,7 +124,7 @@ std::string pareto_csv(const fs::path& table, const std::vector<Objective>& obje
   std::vector<size_t> front = pareto_front(values, goals);
   std::vector<size_t> by_row = front;
   std::sort(by_row.begin(), by_row.end());
-  // Each row is one line (csv_field quotes no newline into a cell: a point's error is its first line).
+  // Each row is one line: axis values are one line each (sweep_spec) and an error is its first.
   std::ifstream file(table);
   std::string header;
   std::getline(file, header);

@@ -249,6 +249,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadSweep{"run_flag_the_sweep_sets", spec_text("  run.out: [a, b]\n"),
                  ":3: key 'vary.run.out': is set by the sweep itself (the point's arch, --out, --quiet) or runs no "
                  "point (--search)"},
+        BadSweep{"a_value_of_two_lines", spec_text("  run.model: [\"tiny\\nx\"]\n"),
+                 ":3: key 'vary.run.model[0]': must be one line"},
         BadSweep{"not_a_list", spec_text("  array.rows: 8\n"),
                  ":3: key 'vary.array.rows': must be a list of the values to try, got 8"},
         BadSweep{"a_whole_section", spec_text("  dram: [1, 2]\n"),
