@@ -62,6 +62,7 @@ inline constexpr CountBound kTokenBudget{"--token-budget", 1, 10'000'000};
 inline constexpr CountBound kBlockSize{"--block-size", 1, 65'536};
 inline constexpr CountBound kKvBlocks{"--kv-blocks", 1, 1'000'000'000'000};
 inline constexpr CountBound kPrefillTp{"--prefill-tp", 1, 65'536};
+inline constexpr CountBound kReplicas{"--replicas", 1, 65'536};
 inline constexpr RealBound kKvLinkGbps{"--kv-link-gbps", 1e-3, 1e5};  // GB/s
 inline constexpr RealBound kKvLinkLatencyUs{"--kv-link-latency-us", 0, 1e6};
 inline constexpr RealBound kOffloadWeightsGbps{"--offload-weights-gbps", 1e-3, 1e5};  // GB/s

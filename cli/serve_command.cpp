@@ -25,6 +25,10 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   add_bounded(*serve, bounds::kTp, flags.tp,
               "Devices sharing every layer (Megatron tensor parallelism), their all-reduces on the links")
       ->capture_default_str();
+  add_bounded(*serve, bounds::kReplicas, flags.replicas,
+              "Data-parallel copies of the (decoding) devices, --tp each, each with its own batches and KV cache; a "
+              "request goes to the copy with the fewest in flight (of a system or a GPU's node, they must fit it)")
+      ->capture_default_str();
   serve->add_option("--model", flags.model, "A decoder: preset name or HF config.json")->required();
   serve->add_option("--dtype", flags.dtype, "Number format (default: the first the architecture lists)");
   CLI::Option* prefill_arch = serve->add_option(
@@ -122,8 +126,8 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
                   "to --out)");
   serve->callback([&flags, seed, serve] {
     if (flags.search) {
-      for (const char* chosen : {"--tp", "--prefill-arch", "--prefill-system", "--prefill-tp", "--kv-link-gbps",
-                                 "--trace"}) {
+      for (const char* chosen : {"--tp", "--replicas", "--prefill-arch", "--prefill-system", "--prefill-tp",
+                                 "--kv-link-gbps", "--trace"}) {
         if (serve->count(chosen) > 0) {
           throw CLI::ValidationError(std::string("--search chooses the placement: leave out ") + chosen);
         }
@@ -180,6 +184,7 @@ sim::ServeSettings serve_settings(const ServeFlags& flags) {
   settings.memory_fraction = flags.memory_fraction;
   settings.shape_cells = flags.shape_cells;
   if (flags.offload_weights_gbps > 0) settings.offload_link_bytes_per_s = flags.offload_weights_gbps * 1e9;
+  settings.replicas = flags.replicas;
   if (!flags.draft_model.empty()) {
     if (!flags.acceptance) throw FlagError("--draft-model needs --acceptance");
     settings.speculation = sim::Speculation{load_model(flags.draft_model), flags.draft_tokens, *flags.acceptance,

@@ -21,6 +21,7 @@ struct ServeFlags {
   std::string arch;
   std::string system;
   uint64_t tp = 1;
+  uint64_t replicas = 1;     // data-parallel copies of the (decoding) devices
   std::string prefill_arch;  // disaggregated: the prompts' devices
   std::string prefill_system;
   uint64_t prefill_tp = 1;

@@ -190,7 +190,7 @@ TrainFlags train_flags(const py::dict& options) {
 // The keys are the long flags of `tessel serve` with '-' as '_', and chunked_prefill.
 tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   refuse_unknown(options, "serve",
-                 {"arch", "system", "tp", "prefill_arch", "prefill_system", "prefill_tp", "kv_link_gbps",
+                 {"arch", "system", "tp", "replicas", "prefill_arch", "prefill_system", "prefill_tp", "kv_link_gbps",
                   "kv_link_latency_us", "offload_weights_gbps", "draft_model", "draft_tokens", "acceptance", "model",
                   "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
                   "requests_count", "seed", "scheduler", "max_batch", "token_budget", "chunked_prefill", "block_size",
@@ -199,6 +199,7 @@ tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   take(options, "arch", flags.arch);
   take(options, "system", flags.system);
   take(options, bounds::kTp, flags.tp);
+  take(options, bounds::kReplicas, flags.replicas);
   take(options, "prefill_arch", flags.prefill_arch);
   take(options, "prefill_system", flags.prefill_system);
   take(options, bounds::kPrefillTp, flags.prefill_tp);
@@ -281,8 +282,9 @@ py::dict serve(const py::dict& options) {
 // `tessel serve --search`: placements.csv and summary.json.
 py::dict search_serve_placements(const py::dict& options) {
   tessel::cli::ServeFlags flags = serve_flags(options);
-  if (flags.tp != 1 || !flags.prefill_arch.empty() || !flags.prefill_system.empty() || !flags.trace.empty()) {
-    throw tessel::cli::FlagError("serve search: it chooses the placement; leave out tp, prefill and trace");
+  if (flags.tp != 1 || flags.replicas != 1 || !flags.prefill_arch.empty() || !flags.prefill_system.empty() ||
+      !flags.trace.empty()) {
+    throw tessel::cli::FlagError("serve search: it chooses the placement; leave out tp, replicas, prefill and trace");
   }
   flags.search = true;
   tessel::sim::ServiceObjectives objectives;

@@ -34,14 +34,15 @@ class ServeResult:
         return self.table
 
 
-def serve(hardware, model, *, tp=1, prefill=None, prefill_tp=1, kv_link_gbps=None, kv_link_latency_us=0,
+def serve(hardware, model, *, tp=1, replicas=1, prefill=None, prefill_tp=1, kv_link_gbps=None, kv_link_latency_us=0,
           offload_weights_gbps=None, draft_model=None, draft_tokens=4, acceptance=None, requests=None,
           arrivals=None, concurrency=None, prompt_len=None, output_len=None,
           requests_count=None, seed=None, scheduler="continuous", max_batch=256, token_budget=2048,
           chunked_prefill=True, block_size=16, kv_blocks=None, memory_fraction=0.9, shape_cells=16,
           slo_ttft_ms=None, slo_tpot_ms=None, dtype=None, trace=None, progress=False, search=False):
     """Serve `model` (a preset name or a config.json path) on `hardware` (an Arch, a System, or a
-    path to either; tp devices sharing every layer) with the flags of `tessel serve`. Disaggregated:
+    path to either; tp devices sharing every layer, `replicas` data-parallel copies of them, each request
+    going to the copy with the fewest in flight) with the flags of `tessel serve`. Disaggregated:
     prefill (an Arch, a System or a path; prefill_tp devices) runs the prompts, each prompt's KV
     cache crossing a link of kv_link_gbps GB/s (and kv_link_latency_us) to `hardware`.
     offload_weights_gbps streams the weights from host memory layer by layer. draft_model (with
@@ -54,7 +55,7 @@ def serve(hardware, model, *, tp=1, prefill=None, prefill_tp=1, kv_link_gbps=Non
     Raises TesselError with the command line's message."""
     if not isinstance(hardware, (Arch, System)):
         hardware = System.load(hardware) if System.describes(hardware) else Arch.load(hardware)
-    options = {"tp": tp, "offload_weights_gbps": offload_weights_gbps, "draft_model": draft_model,
+    options = {"tp": tp, "replicas": replicas, "offload_weights_gbps": offload_weights_gbps, "draft_model": draft_model,
                "draft_tokens": draft_tokens if draft_model is not None else None, "acceptance": acceptance,
                "model": model, "requests": None if requests is None else str(requests),
                "arrivals": arrivals, "concurrency": concurrency, "prompt_len": prompt_len,

@@ -29,6 +29,7 @@ nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary&
   summary["arch_file"] = result.device.source_file;
   summary["system"] = result.system.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.system);
   summary["tp"] = result.tensor_parallel;
+  summary["replicas"] = result.replicas;
   summary["model"] = result.model;
   summary["dtype"] = std::string(arch::to_string(*result.settings.dtype));
   const nlohmann::json concurrency =
@@ -99,11 +100,11 @@ nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary&
 void write_requests_csv(const ServeResult& result, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
   out << std::setprecision(9)
-      << "id,arrival_s,prompt_tokens,output_tokens,queueing_s,ttft_s,tpot_s,e2e_s,finish_s,preemptions\n";
+      << "id,arrival_s,prompt_tokens,output_tokens,queueing_s,ttft_s,tpot_s,e2e_s,finish_s,preemptions,replica\n";
   for (const RequestOutcome& r : result.requests) {
     out << r.request.id << ',' << r.request.arrival_s << ',' << r.request.prompt_tokens << ','
         << r.request.output_tokens << ',' << r.queueing_s() << ',' << r.ttft_s() << ',' << r.tpot_s() << ','
-        << r.e2e_s() << ',' << r.finish_s << ',' << r.preemptions << '\n';
+        << r.e2e_s() << ',' << r.finish_s << ',' << r.preemptions << ',' << r.replica << '\n';
   }
   out.flags(flags);
 }
@@ -112,13 +113,13 @@ void write_iterations_csv(const ServeResult& result, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
   out << std::setprecision(9)
       << "iteration,engine,start_s,seconds,sequences,prefill_tokens,decode_tokens,kv_blocks_used,kv_share,"
-         "waiting,preempted,limit,energy_j,dram_bytes\n";
+         "waiting,preempted,limit,energy_j,dram_bytes,replica\n";
   for (size_t i = 0; i < result.iterations.size(); ++i) {
     const IterationRecord& it = result.iterations[i];
     out << i << ',' << role_name(it.engine) << ',' << it.start_s << ',' << it.seconds << ',' << it.sequences << ','
         << it.prefill_tokens << ',' << it.decode_tokens << ',' << it.kv_blocks_used << ',' << it.kv_share << ','
         << it.waiting << ',' << it.preempted << ',' << limit_name(it.limit) << ',' << it.energy_pj * 1e-12 << ','
-        << it.dram_bytes << '\n';
+        << it.dram_bytes << ',' << it.replica << '\n';
   }
   out.flags(flags);
 }
@@ -129,7 +130,9 @@ void print_serve_table(const ServeResult& result, const ServeSummary& s, std::os
   const auto devices = [](uint64_t tp, const std::string& name) {
     return (tp > 1 ? std::to_string(tp) + "x " : "") + name;
   };
-  out << result.model << " served on " << devices(result.tensor_parallel, result.device.name);
+  out << result.model << " served on "
+      << (result.replicas > 1 ? std::to_string(result.replicas) + " replicas of " : std::string())
+      << devices(result.tensor_parallel, result.device.name);
   if (result.prefill) out << ", prompts on " << devices(result.prefill->tensor_parallel, result.prefill->device.name);
   out << " (" << policy_name(result.serve.scheduler.policy)
       << " batching, " << s.requests << " requests, " << s.iterations << " iterations)\n";
@@ -167,11 +170,16 @@ void write_serve_trace(const ServeResult& result, std::ostream& out) {
         << "\",\"ph\":\"X\",\"pid\":1,\"tid\":" << track << ",\"ts\":" << start * 1e6
         << ",\"dur\":" << (end - start) * 1e6 << ",\"args\":{" << args << "}},\n";
   };
+  // Tracks: 0 the (first copy of the) devices, 1 the prompt devices, then each request's, then
+  // the other copies'.
+  const auto replica_track = [&](uint64_t replica) {
+    return replica == 0 ? size_t{0} : result.requests.size() + 1 + static_cast<size_t>(replica);
+  };
   out << std::setprecision(15) << "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[";
   for (size_t i = 0; i < result.iterations.size(); ++i) {
     const IterationRecord& it = result.iterations[i];
     slice(role_name(it.engine) + " iteration " + std::to_string(i), "iteration",
-          it.engine == EngineRole::Prefill ? 1 : 0, it.start_s, it.start_s + it.seconds,
+          it.engine == EngineRole::Prefill ? 1 : replica_track(it.replica), it.start_s, it.start_s + it.seconds,
           "\"sequences\":" + std::to_string(it.sequences) + ",\"prefill_tokens\":" +
               std::to_string(it.prefill_tokens) + ",\"decode_tokens\":" + std::to_string(it.decode_tokens) +
               ",\"kv_blocks_used\":" + std::to_string(it.kv_blocks_used));
@@ -193,6 +201,10 @@ void write_serve_trace(const ServeResult& result, std::ostream& out) {
   for (const RequestOutcome& r : result.requests) {
     out << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" << r.request.id + 2
         << ",\"args\":{\"name\":\"request " << r.request.id << "\"}}";
+  }
+  for (uint64_t replica = 1; replica < result.replicas; ++replica) {
+    out << ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":" << replica_track(replica)
+        << ",\"args\":{\"name\":\"devices, replica " << replica << "\"}}";
   }
   out << "]}\n";
   out.flags(flags);

@@ -1,5 +1,6 @@
 #include "sim/serving/serve.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -70,22 +71,23 @@ std::vector<workloads::BatchStep> draft_steps(const Iteration& iteration) {
 }
 
 // One group of devices serving: its hardware, what the model leaves of each device's memory,
-// its scheduler and the cost of its iterations.
+// its scheduler and the cost of its iterations. Replicas (data-parallel copies) share the
+// hardware model and the iterations' costs, each with its own scheduler.
 class Engine {
  public:
   Engine(const arch::SystemSpec& hardware, uint64_t tensor_parallel, const workloads::ModelConfig& model,
          SchedulerSettings scheduler, const ServeSettings& settings, RunSettings run_settings,
          const std::vector<workloads::Request>& requests, EngineRole role)
-      : hardware_(hardware), role_(role) {
+      : hardware_(std::make_shared<arch::SystemSpec>(hardware)), role_(role) {
     ParallelPlan plan;
     plan.tensor = tensor_parallel;
-    placement_ = std::make_unique<Placement>(hardware_, plan);
-    device_ = make_device(hardware_.device);
-    links_ = std::make_unique<SystemLinks>(*placement_, *device_);
+    placement_ = std::make_shared<Placement>(*hardware_, plan);
+    device_ = make_device(hardware_->device);
+    links_ = std::make_shared<SystemLinks>(*placement_, *device_);
     run_settings.check = CheckMode::Never;
     settings_ = device_->configure(run_settings);
     facts_.device = device_->facts();
-    if (tensor_parallel > 1) facts_.system = hardware_.name;
+    if (tensor_parallel > 1) facts_.system = hardware_->name;
     facts_.tensor_parallel = tensor_parallel;
     element_bytes_ = arch::bytes_of(*settings_.dtype);
     const workloads::ModelConfig shard = workloads::tensor_parallel_shard(model, tensor_parallel);
@@ -125,13 +127,14 @@ class Engine {
           kv_blocks_of(facts_.device, model.name, resident, facts_.kv_bytes_per_block, settings.memory_fraction);
     }
     facts_.kv_blocks = scheduler.kv_blocks;
+    scheduler_settings_ = scheduler;
     scheduler_ = std::make_unique<Scheduler>(scheduler, requests);
     const OpRunner run = system_op_runner(*links_, *device_);
     const OpSizer size = system_op_sizer(*device_);
-    cost_ = std::make_unique<BatchCost>(facts_.device, run, size, model, settings_, settings.shape_cells,
+    cost_ = std::make_shared<BatchCost>(facts_.device, run, size, model, settings_, settings.shape_cells,
                                         tensor_parallel);
     if (speculation_) {
-      draft_cost_ = std::make_unique<BatchCost>(facts_.device, run, size, speculation_->draft, settings_,
+      draft_cost_ = std::make_shared<BatchCost>(facts_.device, run, size, speculation_->draft, settings_,
                                                 settings.shape_cells, tensor_parallel);
     }
     if (offload) {
@@ -142,7 +145,17 @@ class Engine {
     }
   }
 
+  // The `index`-th copy of these devices: the same hardware and costs, a scheduler of its own
+  // (over the same requests) and, speculating, its own draws (seed + index).
+  Engine replica(uint64_t index, const std::vector<workloads::Request>& requests) const {
+    Engine copy(*this, requests);
+    copy.replica_ = index;
+    if (speculation_) copy.random_ = std::make_unique<workloads::RequestRandom>(speculation_->seed + index);
+    return copy;
+  }
+
   const EngineFacts& facts() const { return facts_; }
+  EngineRole role() const { return role_; }
   const RunSettings& settings() const { return settings_; }
   uint32_t element_bytes() const { return element_bytes_; }
   Scheduler& scheduler() { return *scheduler_; }
@@ -157,6 +170,7 @@ class Engine {
     if (iteration.chunks.empty()) return;
     IterationRecord record;
     record.engine = role_;
+    record.replica = replica_;
     record.start_s = now;
     record.sequences = iteration.chunks.size();
     record.prefill_tokens = iteration.prefill_tokens();
@@ -198,20 +212,40 @@ class Engine {
   }
 
  private:
-  arch::SystemSpec hardware_;
+  // A replica's start: what the copies share, nothing running.
+  Engine(const Engine& shared, const std::vector<workloads::Request>& requests)
+      : hardware_(shared.hardware_),
+        role_(shared.role_),
+        placement_(shared.placement_),
+        device_(shared.device_),
+        links_(shared.links_),
+        settings_(shared.settings_),
+        facts_(shared.facts_),
+        element_bytes_(shared.element_bytes_),
+        scheduler_settings_(shared.scheduler_settings_),
+        scheduler_(std::make_unique<Scheduler>(shared.scheduler_settings_, requests)),
+        cost_(shared.cost_),
+        speculation_(shared.speculation_),
+        draft_cost_(shared.draft_cost_) {}
+
+  // The hardware model and the costs, shared by the replicas (the links and costs hold
+  // references into the placement and the device).
+  std::shared_ptr<const arch::SystemSpec> hardware_;
   EngineRole role_;
-  std::unique_ptr<Placement> placement_;
-  std::unique_ptr<Device> device_;
-  std::unique_ptr<SystemLinks> links_;
+  uint64_t replica_ = 0;
+  std::shared_ptr<Placement> placement_;
+  std::shared_ptr<Device> device_;
+  std::shared_ptr<SystemLinks> links_;
   RunSettings settings_;
   EngineFacts facts_;
   uint32_t element_bytes_ = 0;
+  SchedulerSettings scheduler_settings_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<BatchCost> cost_;
+  std::shared_ptr<BatchCost> cost_;
   std::optional<Iteration> running_;
   double free_at_ = 0;
   std::optional<Speculation> speculation_;
-  std::unique_ptr<BatchCost> draft_cost_;
+  std::shared_ptr<BatchCost> draft_cost_;
   std::unique_ptr<workloads::RequestRandom> random_;
 };
 
@@ -247,8 +281,21 @@ ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, co
     if (closed) requests[i].arrival_s = i < load.concurrency ? 0 : kNotYet;
   }
   const bool split = settings.prefill.has_value();
-  Engine main(hardware, tensor_parallel, model, settings.scheduler, settings, run_settings, requests,
-              split ? EngineRole::Decode : EngineRole::Whole);
+  const uint64_t replicas = settings.replicas;
+  if (replicas == 0) throw workloads::InputError("serving needs at least one replica of the devices");
+  const uint64_t devices = hardware.device_count();
+  if (devices > 1 && (tensor_parallel > devices / replicas)) {
+    throw workloads::InputError(std::to_string(replicas) + " replicas of " + std::to_string(tensor_parallel) +
+                                " devices need " + std::to_string(replicas * tensor_parallel) + "; " +
+                                hardware.name + " has " + std::to_string(devices));
+  }
+  // The copies of the decoding devices; a request's copy is the one it was routed to.
+  std::vector<Engine> decoders;
+  decoders.reserve(replicas);
+  decoders.emplace_back(hardware, tensor_parallel, model, settings.scheduler, settings, run_settings, requests,
+                        split ? EngineRole::Decode : EngineRole::Whole);
+  for (uint64_t r = 1; r < replicas; ++r) decoders.push_back(decoders.front().replica(r, requests));
+  Engine& main = decoders.front();
   // The prompt devices' requests end with their first token.
   std::vector<workloads::Request> prompts = requests;
   for (workloads::Request& prompt : prompts) prompt.output_tokens = 1;
@@ -268,6 +315,7 @@ ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, co
   result.device = main.facts().device;
   result.system = main.facts().system;
   result.tensor_parallel = tensor_parallel;
+  result.replicas = replicas;
   result.weight_bytes = main.facts().weight_bytes;
   result.kv_bytes_per_block = main.facts().kv_bytes_per_block;
   if (prefill) result.prefill = prefill->facts();
@@ -277,9 +325,18 @@ ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, co
   result.requests.reserve(requests.size());
   for (const workloads::Request& request : requests) result.requests.push_back({request});
 
-  Engine& entry = prefill ? *prefill : main;  // where requests arrive
-  std::vector<Engine*> engines{&main};
-  if (prefill) engines.insert(engines.begin(), &*prefill);
+  std::vector<Engine*> engines;
+  if (prefill) engines.push_back(&*prefill);
+  for (Engine& decoder : decoders) engines.push_back(&decoder);
+  // Requests each copy holds and has not finished: the next goes to the one with fewest.
+  std::vector<uint64_t> in_flight(replicas, 0);
+  const auto route = [&](size_t request) -> Scheduler& {
+    const uint64_t chosen =
+        static_cast<uint64_t>(std::min_element(in_flight.begin(), in_flight.end()) - in_flight.begin());
+    ++in_flight[chosen];
+    result.requests[request].replica = chosen;
+    return decoders[chosen].scheduler();
+  };
   // KV caches crossing the link: (arrival at the decode devices, request), earliest first.
   using Transfer = std::pair<double, size_t>;
   std::priority_queue<Transfer, std::vector<Transfer>, std::greater<Transfer>> transfers;
@@ -293,9 +350,12 @@ ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, co
     if (closed && released < requests.size()) requests[released++].arrival_s = at;
   };
   while (finished < requests.size()) {
-    while (arrived < released && requests[arrived].arrival_s <= now) entry.scheduler().arrive(arrived++);
+    for (; arrived < released && requests[arrived].arrival_s <= now; ++arrived) {
+      (prefill ? prefill->scheduler() : route(arrived)).arrive(arrived);
+    }
     while (!transfers.empty() && transfers.top().first <= now) {
-      main.scheduler().arrive_prefilled(transfers.top().second, requests[transfers.top().second].prompt_tokens, 1);
+      const size_t request = transfers.top().second;
+      route(request).arrive_prefilled(request, requests[request].prompt_tokens, 1);
       transfers.pop();
     }
     for (Engine* engine : engines) {
@@ -320,9 +380,10 @@ ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, co
       const Iteration iteration = engine->finish();
       for (const size_t request : iteration.preempted) ++result.requests[request].preemptions;
       for (const size_t request : engine->scheduler().complete(iteration)) {
-        if (engine == &main) {
+        if (engine->role() != EngineRole::Prefill) {
+          --in_flight[result.requests[request].replica];
           finish(request, now);
-        } else if (requests[request].output_tokens == 1) {
+        } else if (requests[request].output_tokens == 1) {  // done with its prompt: never routed
           result.requests[request].first_token_s = now;
           finish(request, now);
         } else {

@@ -59,6 +59,10 @@ struct ServeSettings {
   // and hold two layers' weights at a time, leaving the rest of their memory to the KV cache.
   std::optional<double> offload_link_bytes_per_s;
   std::optional<Speculation> speculation;  // on the decoding devices
+  // Data-parallel copies of the (decoding) devices, each with its own scheduler and KV cache;
+  // a request goes to the copy with the fewest requests in flight (the lowest index of those
+  // tied) when it arrives, or under disaggregation when its KV cache does.
+  uint64_t replicas = 1;
 };
 
 constexpr double kNotYet = std::numeric_limits<double>::quiet_NaN();
@@ -69,6 +73,7 @@ struct RequestOutcome {
   double first_token_s = kNotYet;  // the end of the iteration that sampled its first token
   double finish_s = kNotYet;
   uint64_t preemptions = 0;
+  uint64_t replica = 0;  // of the decoding devices that served it
 
   double queueing_s() const { return scheduled_s - request.arrival_s; }
   double ttft_s() const { return first_token_s - request.arrival_s; }
@@ -84,6 +89,7 @@ std::string role_name(EngineRole role);
 
 struct IterationRecord {
   EngineRole engine = EngineRole::Whole;
+  uint64_t replica = 0;  // which copy of the (decoding) devices; 0 for the prompt devices
   double start_s = 0;
   double seconds = 0;
   uint64_t sequences = 0;
@@ -109,10 +115,12 @@ struct EngineFacts {
 };
 
 struct ServeResult {
-  // The devices that decode (and, without a prefill pool, run the prompts too).
+  // The devices that decode (and, without a prefill pool, run the prompts too): `replicas`
+  // copies of `tensor_parallel` devices each.
   DeviceFacts device;
   std::string system;  // the system's name; empty for one device (tensor_parallel 1)
   uint64_t tensor_parallel = 1;
+  uint64_t replicas = 1;
   std::optional<EngineFacts> prefill;  // disaggregated: the prompts' devices
   std::string model;
   RunSettings settings;  // as the device configured them
@@ -131,10 +139,11 @@ struct ServeResult {
 using ServeProgress = std::function<void(size_t, size_t, double)>;
 
 // Serves on `tensor_parallel` devices of `hardware` sharing every layer (Megatron), their
-// collectives on its links; a system of one device for one. Throws InputError for a load or
-// settings that cannot run (a request larger than the cache, weights that leave no room for
-// one, no memory capacity stated and no kv_blocks given), SettingError for a plan the system
-// cannot place.
+// collectives on its links; a system of one device for one; settings.replicas such groups (of a
+// system, they must fit its devices together; of one device, as many copies of it). Throws
+// InputError for a load or settings that cannot run (a request larger than the cache, weights
+// that leave no room for one, no memory capacity stated and no kv_blocks given), SettingError for
+// a plan the system cannot place.
 ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, const workloads::ModelConfig& model,
                   ServeLoad load, ServeSettings settings, RunSettings run_settings, const ServeProgress& progress = {});
 

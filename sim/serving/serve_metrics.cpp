@@ -75,7 +75,7 @@ ServeSummary summarize(const ServeResult& result, const ServiceObjectives& objec
     }
   }
   s.iterations = result.iterations.size();
-  const double engines = result.prefill ? 2.0 : 1.0;
+  const double engines = static_cast<double>(result.replicas) + (result.prefill ? 1.0 : 0.0);
   s.busy_share = busy / duration / engines;
   s.mean_batch = busy > 0 ? batch / busy : 0;
   s.kv_mean_share = busy > 0 ? kv / busy : 0;
@@ -84,7 +84,9 @@ ServeSummary summarize(const ServeResult& result, const ServiceObjectives& objec
     if (!device.power) return 0.0;
     return device.power->idle_w * static_cast<double>(devices) * std::max(0.0, s.duration_s - engine_busy);
   };
-  s.idle_energy_j = idle_j(result.device, result.tensor_parallel, busy - prompt_busy);
+  // The copies of the decoding devices idle, together, for their time less their busy time.
+  s.idle_energy_j = idle_j(result.device, result.tensor_parallel * result.replicas,
+                           (busy - prompt_busy) / static_cast<double>(result.replicas));
   if (result.prefill) s.idle_energy_j += idle_j(result.prefill->device, result.prefill->tensor_parallel, prompt_busy);
   s.energy_j = energy_pj * 1e-12 + s.idle_energy_j;
   s.energy_per_output_token_j = s.output_tokens > 0 ? s.energy_j / static_cast<double>(s.output_tokens) : 0;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -36,13 +37,36 @@ TEST(CliServe, WritesTheContractedReports) {
   EXPECT_EQ(summary["load"]["requests"].get<int>(), 10);
   const std::string requests = testing::read_text(out / "requests.csv");
   EXPECT_EQ(requests.substr(0, requests.find('\n')),
-            "id,arrival_s,prompt_tokens,output_tokens,queueing_s,ttft_s,tpot_s,e2e_s,finish_s,preemptions");
+            "id,arrival_s,prompt_tokens,output_tokens,queueing_s,ttft_s,tpot_s,e2e_s,finish_s,preemptions,replica");
   const std::string iterations = testing::read_text(out / "iterations.csv");
   EXPECT_EQ(iterations.substr(0, iterations.find('\n')),
             "iteration,engine,start_s,seconds,sequences,prefill_tokens,decode_tokens,kv_blocks_used,kv_share,"
-            "waiting,preempted,limit,energy_j,dram_bytes");
+            "waiting,preempted,limit,energy_j,dram_bytes,replica");
   const nlohmann::json trace = nlohmann::json::parse(testing::read_text(out / "trace.json"));
   EXPECT_GT(trace["traceEvents"].size(), 30u) << "iterations and each request's wait, prefill and decode";
+}
+
+TEST(CliServe, ReplicasShowInEveryReport) {
+  // Three copies of the chip: the summary says so, every request and iteration names its copy
+  // (each used), and the trace gives each copy a track.
+  const fs::path out = testing::fresh_dir("cli_serve_replicas");
+  const auto result = testing::run_tessel(kServe + "--replicas 3 --concurrency 6 --requests-count 12 --prompt-len 100 "
+                                          "--output-len 4 --out " + out.string() + " --trace " +
+                                          (out / "trace.json").string());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("served on 3 replicas of tpu_v4_like"), std::string::npos) << result.output;
+  EXPECT_EQ(nlohmann::json::parse(testing::read_text(out / "summary.json"))["replicas"], 3);
+  for (const char* file : {"requests.csv", "iterations.csv"}) {
+    std::ifstream csv(out / file);
+    std::set<std::string> replicas;
+    std::string line;
+    std::getline(csv, line);
+    while (std::getline(csv, line)) replicas.insert(line.substr(line.rfind(',') + 1));
+    EXPECT_EQ(replicas, (std::set<std::string>{"0", "1", "2"})) << file;
+  }
+  const std::string trace = testing::read_text(out / "trace.json");
+  EXPECT_NE(trace.find("devices, replica 2"), std::string::npos);
+  EXPECT_EQ(testing::run_tessel(kServe + "--replicas 0 --concurrency 2").exit_code, 2) << "at least one copy";
 }
 
 TEST(CliServe, ExactlyOneSourceOfRequests) {
@@ -53,6 +77,8 @@ TEST(CliServe, ExactlyOneSourceOfRequests) {
   EXPECT_EQ(testing::run_tessel(kServe + "--concurrency 2 --draft-model tiny").exit_code, 2)
       << "a draft needs its acceptance rate";
   EXPECT_EQ(testing::run_tessel(kServe + "--concurrency 2 --search --tp 2").exit_code, 2)
+      << "the search chooses the placement";
+  EXPECT_EQ(testing::run_tessel(kServe + "--concurrency 2 --search --replicas 2").exit_code, 2)
       << "the search chooses the placement";
   const auto trace_and_lengths = testing::run_tessel(kServe + "--requests x.csv --prompt-len 10");
   EXPECT_EQ(trace_and_lengths.exit_code, 2) << "lengths apply to generated requests only";

@@ -14,6 +14,7 @@
 #include "sim/serving/serve_metrics.h"
 #include "sim/system/run_system.h"
 #include "tests/cpp/run_helpers.h"
+#include "tests/cpp/test_files.h"
 #include "workloads/input_error.h"
 #include "workloads/model_config.h"
 
@@ -118,6 +119,18 @@ TEST(ServingRun, DisaggregatedTtftIsThePromptDevicesAndTheKvTransfer) {
   EXPECT_EQ(served.prefill->device.name, "h100_sxm");
   EXPECT_EQ(served.iterations.front().engine, EngineRole::Prefill);
   EXPECT_EQ(served.iterations.back().engine, EngineRole::Decode);
+
+  // With two copies of the decoding A100, two such requests at once share the prompt H100 and
+  // then decode apart, each at the lone request's pace, on the copy its cache was sent to.
+  load.requests = {{0, 0, 300, 20}, {1, 0, 300, 20}};
+  settings.replicas = 2;
+  const ServeResult apart = serve(arch::node_of(arch::load_arch(kArchDir + "a100_sxm.yaml")), 1,
+                                  workloads::model_preset("llama2-7b"), load, settings, RunSettings{});
+  EXPECT_EQ(apart.requests[0].replica + apart.requests[1].replica, 1u);
+  for (const RequestOutcome& request : apart.requests) EXPECT_NEAR(request.tpot_s(), r.tpot_s(), 1e-9 * r.tpot_s());
+  for (const IterationRecord& it : apart.iterations) {
+    if (it.engine == EngineRole::Decode) EXPECT_EQ(it.sequences, 1u) << "each copy decodes one request";
+  }
 }
 
 TEST(ServingRun, OffloadedWeightsMakeADecodeStepAtLeastTheirTransfer) {
@@ -273,6 +286,64 @@ TEST(ServingRun, ContinuousBatchingOutservesStaticBatchingUnderLoad) {
   const ServeSummary b = summarize(serve_on("a100_sxm.yaml", "llama2-7b", load, fixed), {});
   EXPECT_GT(a.output_tokens_per_s, b.output_tokens_per_s);
   EXPECT_LT(a.e2e_s.mean, b.e2e_s.mean);
+}
+
+TEST(ServingRun, ReplicasServeRequestsArrivingTogetherEachAsALoneRequest) {
+  // Two requests at once: one set of devices batches them, two copies take one each, so each
+  // takes the lone request's time. A third a minute later goes to the first copy (both are
+  // free); both copies draw their idle power while they wait.
+  ServeLoad load;
+  load.requests = {{0, 0, 200, 8}, {1, 0, 200, 8}, {2, 60, 200, 8}};
+  ServeLoad alone;
+  alone.requests = {{0, 0, 200, 8}};
+  const ServeResult lone = serve_on("a100_sxm.yaml", "llama2-7b", alone, {});
+  const ServeResult batched = serve_on("a100_sxm.yaml", "llama2-7b", load, {});
+  ServeSettings two;
+  two.replicas = 2;
+  const ServeResult apart = serve_on("a100_sxm.yaml", "llama2-7b", load, two);
+  EXPECT_EQ(apart.requests[0].replica, 0u);
+  EXPECT_EQ(apart.requests[1].replica, 1u);
+  EXPECT_EQ(apart.requests[2].replica, 0u);
+  for (const RequestOutcome& r : apart.requests) {
+    EXPECT_NEAR(r.e2e_s(), lone.requests[0].e2e_s(), 1e-12);
+    if (r.request.id < 2) EXPECT_GT(batched.requests[r.request.id].e2e_s(), r.e2e_s());
+  }
+  ASSERT_EQ(apart.iterations.size(), 3 * lone.iterations.size());
+  const ServeSummary summary = summarize(apart, {});
+  double busy = 0;
+  for (const IterationRecord& it : apart.iterations) busy += it.seconds;
+  const double idle_j = apart.device.power->idle_w * (2 * apart.duration_s() - busy);
+  EXPECT_GT(idle_j, apart.device.power->idle_w * 60);  // a minute on each copy, at least
+  EXPECT_NEAR(summary.idle_energy_j, idle_j, 1e-9 * idle_j);
+}
+
+TEST(ServingRun, ReplicasMultiplyTheThroughputOfSaturatedDevices) {
+  // 32 closed-loop clients of identical requests against batches of at most 4: every copy runs
+  // full batches all the time, so two copies serve twice the requests a second (to the last
+  // batch's share of the run), and each serves half of them.
+  ServeLoad load = poisson(96, 0, "128", "16");
+  load.concurrency = 32;
+  ServeSettings settings;
+  settings.scheduler.max_batch = 4;
+  const ServeResult one = serve_on("tpu_v4_like.yaml", "llama2-7b", load, settings);
+  settings.replicas = 2;
+  const ServeResult two = serve_on("tpu_v4_like.yaml", "llama2-7b", load, settings);
+  const double ratio = summarize(two, {}).requests_per_s / summarize(one, {}).requests_per_s;
+  EXPECT_NEAR(ratio, 2.0, 0.05) << "96 requests in batches of 4: a batch is 1/24 of a run";
+  size_t on_first = 0;
+  for (const RequestOutcome& r : two.requests) on_first += r.replica == 0 ? 1 : 0;
+  EXPECT_EQ(on_first, 48u);
+}
+
+TEST(ServingRun, ReplicasMustFitTheSystem) {
+  // A DGX A100's 8 GPUs hold 4 copies of 2 sharing their layers, not 5.
+  const arch::SystemSpec node = arch::load_system(std::string(TESSEL_SOURCE_DIR) + "/configs/systems/dgx_a100.yaml");
+  ServeSettings settings;
+  settings.replicas = 5;
+  const std::string message = testing::error_message<workloads::InputError>([&] {
+    serve(node, 2, workloads::model_preset("llama2-7b"), poisson(2, 1, "10", "2"), settings, RunSettings{});
+  }, "5 replicas");
+  EXPECT_EQ(message, "5 replicas of 2 devices need 10; dgx_a100 has 8");
 }
 
 TEST(ServingRun, AModelWithoutRoomForItsCacheIsRefused) {

@@ -31,6 +31,17 @@ def test_a_runs_requests_csv_replays_as_a_trace(tmp_path):
     assert again.requests["e2e_s"].tolist() == pytest.approx(first.requests["e2e_s"].tolist(), rel=1e-6)
 
 
+def test_replicas_share_the_requests():
+    one = tessel.serve(ARCH, "llama2-7b", concurrency=8, requests_count=16, prompt_len="100", output_len="6")
+    two = tessel.serve(ARCH, "llama2-7b", concurrency=8, requests_count=16, prompt_len="100", output_len="6",
+                       replicas=2)
+    assert two.summary["replicas"] == 2
+    assert sorted(two.requests["replica"].unique()) == [0, 1] and set(one.requests["replica"]) == {0}
+    assert two.requests["e2e_s"].mean() < one.requests["e2e_s"].mean(), "half the batch on each copy"
+    with pytest.raises(tessel.TesselError, match="--replicas"):
+        tessel.serve(ARCH, "llama2-7b", concurrency=2, replicas=0)
+
+
 def test_bad_keywords_raise_the_command_lines_errors():
     with pytest.raises(tessel.TesselError, match="one of requests, arrivals or concurrency"):
         tessel.serve(ARCH, "llama2-7b")
