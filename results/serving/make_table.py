@@ -52,6 +52,7 @@ def choices():
         ("A100, continuous batching", tessel.serve(a100, MODEL, **common)),
         ("A100, static batching (32)", tessel.serve(a100, MODEL, scheduler="static", max_batch=32, **common)),
         ("A100, prompts whole (no chunking)", tessel.serve(a100, MODEL, chunked_prefill=False, **common)),
+        ("two A100s, data-parallel replicas", tessel.serve(a100, MODEL, replicas=2, **common)),
         ("A100 decoding, H100 prompts, 50 GB/s link",
          tessel.serve(a100, MODEL, prefill=h100, kv_link_gbps=50, kv_link_latency_us=10, **common)),
         ("A100, weights over PCIe 4.0 x16 (25 GB/s)", tessel.serve(a100, MODEL, offload_weights_gbps=25,
