@@ -283,6 +283,13 @@ ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, co
   const bool split = settings.prefill.has_value();
   const uint64_t replicas = settings.replicas;
   if (replicas == 0) throw workloads::InputError("serving needs at least one replica of the devices");
+  // Each copy's scheduler keeps every request's state (24 bytes): 2^27 of them take 3 GB.
+  constexpr uint64_t kMaxRequestStates = uint64_t{1} << 27;
+  if (replicas > kMaxRequestStates / requests.size()) {
+    throw workloads::InputError(std::to_string(replicas) + " replicas of " + std::to_string(requests.size()) +
+                                " requests: each copy keeps every request's state, at most " +
+                                std::to_string(kMaxRequestStates) + " in all; serve fewer copies or requests");
+  }
   const uint64_t devices = hardware.device_count();
   if (devices > 1 && (tensor_parallel > devices / replicas)) {
     throw workloads::InputError(std::to_string(replicas) + " replicas of " + std::to_string(tensor_parallel) +

@@ -129,7 +129,9 @@ TEST(ServingRun, DisaggregatedTtftIsThePromptDevicesAndTheKvTransfer) {
   EXPECT_EQ(apart.requests[0].replica + apart.requests[1].replica, 1u);
   for (const RequestOutcome& request : apart.requests) EXPECT_NEAR(request.tpot_s(), r.tpot_s(), 1e-9 * r.tpot_s());
   for (const IterationRecord& it : apart.iterations) {
-    if (it.engine == EngineRole::Decode) EXPECT_EQ(it.sequences, 1u) << "each copy decodes one request";
+    if (it.engine == EngineRole::Decode) {
+      EXPECT_EQ(it.sequences, 1u) << "each copy decodes one request";
+    }
   }
 }
 
@@ -306,7 +308,9 @@ TEST(ServingRun, ReplicasServeRequestsArrivingTogetherEachAsALoneRequest) {
   EXPECT_EQ(apart.requests[2].replica, 0u);
   for (const RequestOutcome& r : apart.requests) {
     EXPECT_NEAR(r.e2e_s(), lone.requests[0].e2e_s(), 1e-12);
-    if (r.request.id < 2) EXPECT_GT(batched.requests[r.request.id].e2e_s(), r.e2e_s());
+    if (r.request.id < 2) {
+      EXPECT_GT(batched.requests[r.request.id].e2e_s(), r.e2e_s());
+    }
   }
   ASSERT_EQ(apart.iterations.size(), 3 * lone.iterations.size());
   const ServeSummary summary = summarize(apart, {});
@@ -344,6 +348,10 @@ TEST(ServingRun, ReplicasMustFitTheSystem) {
     serve(node, 2, workloads::model_preset("llama2-7b"), poisson(2, 1, "10", "2"), settings, RunSettings{});
   }, "5 replicas");
   EXPECT_EQ(message, "5 replicas of 2 devices need 10; dgx_a100 has 8");
+  // Copies of one device are bounded by the state their schedulers keep, not by a system.
+  settings.replicas = 65'536;
+  EXPECT_THROW(serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(4'096, 1, "10", "2"), settings),
+               workloads::InputError);
 }
 
 TEST(ServingRun, AModelWithoutRoomForItsCacheIsRefused) {
