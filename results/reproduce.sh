@@ -3,7 +3,7 @@
 # folder per core at a time. --fast regenerates only the folders that take seconds, which
 # the test suite compares with what is committed (tests/python/test_results_fresh.py).
 # Usage: results/reproduce.sh [--fast] [--jobs N] [FOLDER ...]
-#   (after scripts/setup.sh; all: about 10 minutes on 2 cores; --fast: about a minute)
+#   (after scripts/setup.sh; all: about 7 minutes on 2 cores; --fast: about half a minute)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
