@@ -1,7 +1,9 @@
 #include "cli/cli_common.h"
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -32,6 +34,11 @@ void add_target_flags(CLI::App& command, TargetFlags& flags, bool arch_required)
 }
 
 std::unique_ptr<sim::Device> load_device(const std::string& path) { return sim::make_device(arch::load_arch(path)); }
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
 
 sim::RunSettings target_settings(const TargetFlags& flags) {
   sim::RunSettings settings;

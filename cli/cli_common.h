@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -44,6 +45,8 @@ void add_target_flags(CLI::App& command, TargetFlags& flags, bool arch_required 
 
 // The device an architecture file describes, whatever its kind (read once).
 std::unique_ptr<sim::Device> load_device(const std::string& path);
+// A file's whole text; empty when it cannot be read.
+std::string read_text(const std::filesystem::path& path);
 // The settings --dtype, --dataflow and --objective ask for (the device checks them).
 sim::RunSettings target_settings(const TargetFlags& flags);
 workloads::Graph load_workload(const TargetFlags& flags);

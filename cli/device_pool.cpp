@@ -1,7 +1,6 @@
 #include "cli/device_pool.h"
 
-#include <fstream>
-#include <iterator>
+#include <filesystem>
 #include <map>
 #include <stdexcept>
 
@@ -61,10 +60,8 @@ class RememberingDevice : public sim::Device {
 }  // namespace
 
 sim::Device& DevicePool::device(const std::string& arch_file, const std::string& dataflow) {
-  std::ifstream file(arch_file);
-  if (!file) throw std::runtime_error("cannot read " + arch_file);
-  std::string key(std::istreambuf_iterator<char>(file), {});
-  key += "\n--dataflow " + dataflow;
+  if (!std::filesystem::is_regular_file(arch_file)) throw std::runtime_error("cannot read " + arch_file);
+  const std::string key = read_text(arch_file) + "\n--dataflow " + dataflow;
   for (auto at = devices_.begin(); at != devices_.end(); ++at) {
     if (at->first != key) continue;
     devices_.splice(devices_.begin(), devices_, at);

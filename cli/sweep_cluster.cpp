@@ -11,8 +11,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <stdexcept>
+
+#include "cli/cli_common.h"
 
 namespace tessel::cli {
 
@@ -24,11 +25,6 @@ namespace {
 std::string python_program() {
   const char* chosen = std::getenv("TESSEL_PYTHON");
   return chosen && *chosen ? chosen : "/usr/bin/python3";
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream file(path);
-  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
 }
 
 // The Python process, its stdout read through a pipe, its stderr kept in a file for the error;

@@ -1,12 +1,12 @@
 #include "cli/sweep_store.h"
 
 #include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_common.h"
 #include "sim/report/build_info.h"
 
 namespace tessel::cli {
@@ -17,11 +17,6 @@ namespace {
 
 constexpr const char* kRecord = "sweep.json";
 constexpr const char* kScratchPrefix = ".partial-";
-
-std::string read_text(const fs::path& path) {
-  std::ifstream file(path);
-  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-}
 
 // Written beside the target and renamed over it, so a reader sees the old file or the new.
 void replace_file(const fs::path& path, const std::function<void(std::ostream&)>& write) {
