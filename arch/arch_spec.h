@@ -5,12 +5,13 @@
 #include <string>
 #include <variant>
 
+#include "arch/cpu/cpu_spec.h"
 #include "arch/gpu/gpu_spec.h"
 #include "arch/spec.h"
 
 namespace tessel::arch {
 
-using ArchSpec = std::variant<SystolicSpec, GpuSpec>;
+using ArchSpec = std::variant<SystolicSpec, GpuSpec, CpuSpec>;
 
 const std::string& name_of(const ArchSpec& spec);
 const std::string& source_file_of(const ArchSpec& spec);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "arch/config_cpu.h"
 #include "arch/config_error.h"
 #include "arch/config_fpga.h"
 #include "arch/config_gpu.h"
@@ -31,6 +32,7 @@ const KindReader kReaders[] = {
      [](const std::string& path, const YAML::Node& root) -> ArchSpec { return read_systolic_yaml(path, root); }},
     {"fpga", [](const std::string& path, const YAML::Node& root) -> ArchSpec { return read_fpga_yaml(path, root); }},
     {"gpu", [](const std::string& path, const YAML::Node& root) -> ArchSpec { return read_gpu_yaml(path, root); }},
+    {"cpu", [](const std::string& path, const YAML::Node& root) -> ArchSpec { return read_cpu_yaml(path, root); }},
 };
 
 std::string kinds_text() {
@@ -88,5 +90,7 @@ SystolicSpec load_systolic_spec(const std::string& path) {
 }
 
 GpuSpec load_gpu_spec(const std::string& path) { return load_kind<GpuSpec>(path, "a GPU (kind: gpu)"); }
+
+CpuSpec load_cpu_spec(const std::string& path) { return load_kind<CpuSpec>(path, "a CPU (kind: cpu)"); }
 
 }  // namespace tessel::arch

@@ -1,6 +1,6 @@
 // Loads an architecture file once and returns the spec of its kind: a SCALE-Sim .cfg, or a
 // tessel YAML file whose `kind` picks its reader from the table in load_arch.cpp (systolic,
-// fpga, gpu). A new kind of hardware is one more reader there.
+// fpga, gpu, cpu). A new kind of hardware is one more reader there.
 #pragma once
 
 #include <string>
@@ -22,5 +22,6 @@ std::vector<std::string_view> arch_kinds();
 // when the file describes another.
 SystolicSpec load_systolic_spec(const std::string& path);
 GpuSpec load_gpu_spec(const std::string& path);
+CpuSpec load_cpu_spec(const std::string& path);
 
 }  // namespace tessel::arch

@@ -9,7 +9,7 @@ namespace tessel::cli {
 CLI::App* add_describe_command(CLI::App& app, DescribeFlags& flags) {
   CLI::App* describe = app.add_subcommand(
       "describe",
-      "Print an architecture's derived figures (systolic, FPGA or GPU): peaks, memories, area, FPGA resources, links");
+      "Print an architecture's derived figures (systolic, FPGA, GPU or CPU): peaks, memories, area, FPGA resources, links");
   describe->add_option("--arch", flags.arch, "Architecture: tessel YAML (systolic, fpga or gpu) or SCALE-Sim .cfg")
       ->required();
   return describe;

@@ -60,8 +60,8 @@ const workloads::Gemm& pick_layer(const workloads::Graph& graph, const std::stri
 CLI::App* add_map_command(CLI::App& app, MapFlags& flags) {
   CLI::App* map = app.add_subcommand(
       "map",
-      "Show the mapper's choice for one GEMM (a systolic mapping or a GPU's thread-block plan), its cost and the "
-      "runners-up");
+      "Show the mapper's choice for one GEMM (a systolic mapping, a GPU's thread-block plan or a CPU's cache "
+      "blocking), its cost and the runners-up");
   add_target_flags(*map, flags.target);
   map->add_option("--layer", flags.layer, "With --topology: the layer to map");
   CLI::Option* model = map->add_option("--model", flags.model,

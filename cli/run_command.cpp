@@ -20,7 +20,7 @@ namespace tessel::cli {
 
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
   CLI::App* run = app.add_subcommand(
-      "run", "Map and simulate GEMM layers or a transformer on an architecture (systolic, FPGA or GPU)");
+      "run", "Map and simulate GEMM layers or a transformer on an architecture (systolic, FPGA, GPU or CPU)");
   add_target_flags(*run, flags.target, false);
   CLI::Option* system = run->add_option(
       "--system", flags.system,

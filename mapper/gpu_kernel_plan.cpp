@@ -1,9 +1,9 @@
 #include "mapper/gpu_kernel_plan.h"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "arch/gpu/gpu_timing.h"
+#include "mapper/kernel_work.h"
 
 namespace tessel::mapper {
 
@@ -58,28 +58,17 @@ double block_edge_cycles(const arch::GpuSpec& spec, const Op& op, arch::DType dt
 }  // namespace
 
 std::string GpuKernelPlan::describe() const {
-  return macs > 0 ? "tensor-core kernel, " + std::to_string(thread_blocks) + " thread blocks"
+  return work.macs > 0 ? "tensor-core kernel, " + std::to_string(thread_blocks) + " thread blocks"
                   : "bandwidth-bound kernel";
 }
 
 GpuKernelPlan plan_gpu_kernel(const arch::GpuSpec& spec, const Op& op, arch::DType dtype) {
-  if (op.kind == OpKind::Linear || workloads::is_communication(op.kind)) {
-    throw std::invalid_argument("op '" + op.name + "': a " + workloads::kind_name(op.kind) +
-                                " is not a kernel of its own kind (the GEMM mapper plans a Linear; links run "
-                                "collectives)");
-  }
   GpuKernelPlan plan;
-  const workloads::ByteCounts bytes = op.bytes(dtype);
-  plan.read_bytes = static_cast<double>(bytes.read + workloads::cache_elements(op) * op.element_bytes(dtype));
-  plan.written_bytes = static_cast<double>(bytes.written);
-  if (const auto work = op.vector_work()) {
-    plan.alu_ops = static_cast<double>(work->alu_ops());
-    plan.special_ops = static_cast<double>(work->special_ops());
-  }
-  plan.macs = static_cast<double>(op.macs());
+  plan.work = kernel_work(op, dtype);
+  const KernelWork& work = plan.work;
   plan.busy_cycles =
-      arch::gpu::streaming_kernel_cycles(spec, plan.read_bytes + plan.written_bytes, plan.alu_ops, plan.special_ops);
-  if (plan.macs > 0) {
+      arch::gpu::streaming_kernel_cycles(spec, work.read_bytes + work.written_bytes, work.alu_ops, work.special_ops);
+  if (work.macs > 0) {
     // Thread blocks run in waves over the SMs, each doing its share of the MACs and then of
     // the vector work: within a block the softmax waits for its scores and the second
     // product for the softmax (FlashAttention-2 on Ampere does not overlap them).
@@ -87,13 +76,13 @@ GpuKernelPlan plan_gpu_kernel(const arch::GpuSpec& spec, const Op& op, arch::DTy
     const uint64_t blocks = std::max<uint64_t>(plan.thread_blocks, 1);
     const double waves = static_cast<double>(arch::ceil_div(blocks, spec.sms));
     const double per_block = 1.0 / static_cast<double>(blocks);
-    const double block_macs = plan.macs * per_block;
+    const double block_macs = work.macs * per_block;
     const double block_cycles =
         (std::holds_alternative<workloads::AttentionShape>(op.shape)
              ? arch::gpu::attention_tensor_cycles(spec, dtype, block_macs)
              : arch::gpu::tensor_cycles(spec, dtype, block_macs)) +
-        plan.alu_ops * per_block / spec.fp32_ops_per_cycle_per_sm +
-        plan.special_ops * per_block / spec.special_ops_per_cycle_per_sm +
+        work.alu_ops * per_block / spec.fp32_ops_per_cycle_per_sm +
+        work.special_ops * per_block / spec.special_ops_per_cycle_per_sm +
         block_edge_cycles(spec, op, dtype, std::min<uint64_t>(blocks, spec.sms));
     plan.busy_cycles = std::max(plan.busy_cycles, waves * block_cycles);
   }

@@ -9,16 +9,13 @@
 #include <string>
 
 #include "arch/gpu/gpu_spec.h"
+#include "mapper/kernel_work.h"
 #include "workloads/op.h"
 
 namespace tessel::mapper {
 
 struct GpuKernelPlan {
-  double read_bytes = 0;     // HBM
-  double written_bytes = 0;  // HBM
-  double alu_ops = 0;        // CUDA cores; an FMA counts as two
-  double special_ops = 0;    // special-function units
-  double macs = 0;           // tensor cores
+  KernelWork work;  // the bytes, vector work and MACs it is costed on
   // Attention takes a (batch, head, block of 128 queries) a thread block, as FlashAttention-2
   // does, and with fewer queries than that (decode) also splits the keys into blocks of 512,
   // as flash-decoding does; a batched matmul takes a 128 x 128 tile of each instance's

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "arch/gpu/gpu_timing.h"
+#include "mapper/wave_reuse.h"
 
 namespace tessel::mapper {
 
@@ -16,30 +17,6 @@ constexpr uint32_t kAccumulatorBytes = 4;    // fp32 partial sums
 constexpr uint32_t kSplits[] = {1, 2, 3, 4, 6, 8, 12, 16};
 
 using arch::ceil_div;
-
-// HBM bytes of A and B after L2 reuse. When both fit in L2 each byte crosses HBM once.
-// Otherwise each wave of thread blocks (raster order along N) reads the rows of A and the
-// columns of B its tiles touch (a tile's padding past M or N reads nothing), and nothing
-// survives from one wave to the next; the last wave holds only the tiles left.
-double input_hbm_bytes(const arch::GpuSpec& spec, const GpuGemm& g, const ThreadBlockTile& tile,
-                       uint64_t tiles_m, uint64_t tiles_n) {
-  const double bytes = arch::bytes_of(g.dtype);
-  const double once = static_cast<double>(g.m * g.k + g.k * g.n) * bytes;
-  if (once <= static_cast<double>(spec.l2_bytes)) return once;
-  const auto wave_bytes = [&](uint64_t blocks) {
-    const uint64_t cols = std::min<uint64_t>(tiles_n, blocks);
-    const uint64_t rows = ceil_div(blocks, cols);
-    const uint64_t a_rows = std::min<uint64_t>(rows * tile.m, g.m);
-    const uint64_t b_cols = std::min<uint64_t>(cols * tile.n, g.n);
-    return static_cast<double>(a_rows + b_cols) * static_cast<double>(g.k) * bytes;
-  };
-  const uint64_t tiles = tiles_m * tiles_n;
-  const uint64_t per_wave = std::min<uint64_t>(tiles, spec.sms);
-  const uint64_t full_waves = tiles / per_wave;
-  const uint64_t left = tiles - full_waves * per_wave;
-  const double total = static_cast<double>(full_waves) * wave_bytes(per_wave) + (left > 0 ? wave_bytes(left) : 0.0);
-  return std::max(once, total);
-}
 
 }  // namespace
 
@@ -86,7 +63,9 @@ std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGem
   const double stage_bytes = static_cast<double>(tile.m + tile.n) * tile.k * bytes;
   plan.l2_bytes = static_cast<double>(plan.thread_blocks * plan.k_steps) * stage_bytes;
   const double output_bytes = static_cast<double>(g.m * g.n) * arch::gpu::gemm_output_bytes(g.dtype);
-  plan.hbm_bytes = input_hbm_bytes(spec, g, tile, tiles_m, tiles_n) + output_bytes;
+  // A and B after L2 reuse across the waves of thread blocks.
+  plan.hbm_bytes = wave_input_bytes({g.m, g.n, g.k, bytes, tile.m, tile.n, spec.sms, static_cast<double>(spec.l2_bytes)}) +
+                   output_bytes;
 
   // A main-loop step takes the longest of the tensor cores' work, the SM's share of L2, and
   // streaming its share of HBM misses with (stages - 1) stages in flight per block.

@@ -8,7 +8,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # The folders whose reproduce.sh takes seconds.
-fast=(gpu_validation power scalesim_reference dataflow_study number_formats tpu_v1_roofline design_pareto)
+fast=(gpu_validation power scalesim_reference dataflow_study number_formats tpu_v1_roofline design_pareto
+      cpu_validation)
 
 jobs=$(nproc)
 folders=()

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "sim/devices/cpu_device.h"
 #include "sim/devices/gpu_device.h"
 #include "sim/devices/systolic_device.h"
 #include "sim/numerics/op_check.h"
@@ -27,6 +28,7 @@ namespace {
 // One overload per kind of spec: the registry of device implementations.
 std::unique_ptr<Device> device_for(const arch::SystolicSpec& spec) { return std::make_unique<SystolicDevice>(spec); }
 std::unique_ptr<Device> device_for(const arch::GpuSpec& spec) { return std::make_unique<GpuDevice>(spec); }
+std::unique_ptr<Device> device_for(const arch::CpuSpec& spec) { return std::make_unique<CpuDevice>(spec); }
 
 }  // namespace
 
@@ -40,6 +42,17 @@ arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> r
     throw SettingError("--dtype " + std::string(arch::to_string(*requested)) + ": " + why_not);
   }
   return *requested;
+}
+
+void refuse_array_mapping_choices(const RunSettings& settings, const std::string& device, const std::string& gemms) {
+  if (settings.dataflow || settings.search_dataflows) {
+    throw SettingError("--dataflow: " + device + " has no dataflow to choose");
+  }
+  if (settings.objective != mapper::Objective::Latency) {
+    throw SettingError("--objective " + std::string(mapper::to_string(settings.objective)) + ": " + device +
+                       "'s mapper minimises latency only");
+  }
+  if (settings.pinned) throw SettingError("--mapping: " + device + "'s GEMMs are " + gemms + ", not pinned");
 }
 
 OpResult grouped_linear(const workloads::Op& op, const DeviceFacts& facts, const RunSettings& settings,

@@ -76,7 +76,7 @@ struct FormatPeak {
 
 // What every kind of hardware states about itself.
 struct DeviceFacts {
-  std::string kind;  // "systolic" (FPGA designs included), "gpu"
+  std::string kind;  // "systolic" (FPGA designs included), "gpu", "cpu"
   std::string name;
   std::string source_file;
   double clock_hz = 0;
@@ -194,6 +194,11 @@ std::unique_ptr<Device> make_device(const arch::ArchSpec& spec);
 // The format asked for, or the device's first when none was; throws SettingError
 // "--dtype X: <why_not>" when the device lacks it.
 arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> requested, const std::string& why_not);
+
+// Refuses, naming the flag, the choices only a systolic array's mapper makes (a dataflow, an
+// objective other than latency, a pinned mapping): `device` names the kind ("a GPU") and
+// `gemms` how its GEMMs are mapped instead ("mapped to thread blocks").
+void refuse_array_mapping_choices(const RunSettings& settings, const std::string& device, const std::string& gemms);
 
 // A linear of several groups (a device's experts) as its kernels run, one group after another:
 // `run_one` costs one group in the settings given, and the op costs that many times it. A

@@ -7,6 +7,7 @@
 
 #include "mapper/gpu_mapper.h"
 #include "sim/devices/gpu_device.h"
+#include "sim/devices/plan_report.h"
 
 namespace tessel::sim {
 
@@ -99,23 +100,7 @@ Device::MappingReport GpuDevice::explain_mapping(const workloads::Gemm& gemm, co
       << "); HBM " << std::setprecision(2) << p.hbm_bytes / 1e6 << " MB after L2 reuse, L2 to SMs " << p.l2_bytes / 1e6
       << " MB; bound by " << (p.sm_cycles >= p.hbm_cycles ? "the SMs" : "HBM") << "\n";
   out << "searched: " << plans.size() << " plans (tiles x splits of K that fit an SM)\n";
-  const size_t shown = std::min(top, plans.size() - 1);
-  if (shown > 0) out << "runners-up:\n";
-  for (size_t i = 1; i <= shown; ++i) {
-    out << "  " << i + 1 << ". " << std::setprecision(3) << plans[i].cycles / clock * 1e6 << " us: "
-        << plans[i].describe() << "\n";
-  }
-  nlohmann::json alternatives = nlohmann::json::array();
-  for (size_t i = 1; i <= shown; ++i) alternatives.push_back(plan_json(plans[i]));
-  const nlohmann::json json = {{"gemm", {{"name", gemm.name}, {"M", gemm.m}, {"N", gemm.n}, {"K", gemm.k}}},
-                               {"arch", spec_.name},
-                               {"arch_file", spec_.source_file},
-                               {"dtype", std::string(arch::to_string(dtype))},
-                               {"objective", "latency"},
-                               {"plan", plan_json(p)},
-                               {"considered", plans.size()},
-                               {"alternatives", alternatives}};
-  return {out.str(), json};
+  return finish_plan_report(out, plans, top, facts_, gemm, dtype, plan_json);
 }
 
 }  // namespace tessel::sim

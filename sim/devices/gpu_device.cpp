@@ -58,12 +58,7 @@ GpuDevice::GpuDevice(arch::GpuSpec spec) : spec_(std::move(spec)) {
 
 RunSettings GpuDevice::configure(RunSettings settings) {
   settings.dtype = resolve_dtype(facts_, settings.dtype, spec_.source_file + " gives its tensor cores no rate for it");
-  if (settings.dataflow || settings.search_dataflows) throw SettingError("--dataflow: a GPU has no dataflow to choose");
-  if (settings.objective != mapper::Objective::Latency) {
-    throw SettingError("--objective " + std::string(mapper::to_string(settings.objective)) +
-                       ": the GPU mapper minimises latency only");
-  }
-  if (settings.pinned) throw SettingError("--mapping: a GPU's GEMMs are mapped to thread blocks, not pinned");
+  refuse_array_mapping_choices(settings, "a GPU", "mapped to thread blocks");
   return settings;
 }
 
@@ -74,7 +69,7 @@ OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
       return grouped_linear(op, facts_, settings, [&](const Op& one, const RunSettings& product) {
         const auto& s = one.shape_as<workloads::LinearShape>();
         const mapper::GpuGemm gemm{s.m, s.n, s.k, *product.dtype};
-        return under_power_limit(
+        return clock_.under_power_limit(
             [&](const arch::GpuSpec& spec, bool check) {
               return linear_result(spec, choose_gpu_gemm(spec, gemm, product.confirm), one, checked(product, check));
             },
@@ -84,65 +79,12 @@ OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
       });
     case OpKind::KvCacheRead: return kv_cache_read_by_attention(spec_.clock_hz);
     default: {
-      const RunAt kernel = [&](const arch::GpuSpec& spec, bool check) {
+      const PowerLimitedRun<arch::GpuSpec>::RunAt kernel = [&](const arch::GpuSpec& spec, bool check) {
         return run_kernel(spec, op, checked(settings, check));
       };
-      return under_power_limit(kernel, kernel);
+      return clock_.under_power_limit(kernel, kernel);
     }
   }
-}
-
-OpResult GpuDevice::at_clock(const RunAt& run, double hz, bool check) const {
-  const double nominal = spec_.clock_hz;
-  arch::GpuSpec clocked = spec_;
-  clocked.clock_hz = hz;
-  OpResult result = run(clocked, check);
-  const double seconds = result.seconds();
-  if (hz != nominal) {
-    // Every count of cycles in nominal ones; HBM, its latency and launches take the same seconds.
-    const double to_nominal = nominal / hz;
-    const auto rescale = [&](uint64_t cycles) {
-      return static_cast<uint64_t>(std::ceil(static_cast<double>(cycles) * to_nominal - 1e-9));
-    };
-    result.cycles = rescale(result.cycles);
-    result.array_busy_cycles = rescale(result.array_busy_cycles);
-    result.vector_busy_cycles = rescale(result.vector_busy_cycles);
-    result.dram_busy_cycles *= to_nominal;
-    result.roofline.memory_cycles = rescale(result.roofline.memory_cycles);  // compute's stays the nominal peak's
-    result.utilization /= to_nominal;
-    result.clock_hz = nominal;
-    const double scale = arch::core_energy_scale(hz, nominal);
-    result.energy.mac_pj *= scale;
-    result.energy.sram_pj *= scale;
-    result.energy.vector_pj *= scale;
-  }
-  result.core_clock_hz = hz;
-  if (spec_.power) result.energy.static_pj = arch::static_pj(*spec_.power, seconds);
-  return result;
-}
-
-OpResult GpuDevice::under_power_limit(const RunAt& run_at, const RunAt& estimate_at) const {
-  const double nominal = spec_.clock_hz;
-  OpResult result = at_clock(run_at, nominal, true);
-  if (!spec_.power || !spec_.power->limit_w) return result;
-  const double limit = *spec_.power->limit_w;
-  if (result.power_w() <= limit) return result;
-  const NumericsReport numerics = result.numerics;  // the clock changes no value
-  // Search on the cheap guess, its time scaled to the run's at the nominal clock; then run once
-  // at the clock found, searching on full runs only if that still draws too much.
-  const double scale = result.seconds() / at_clock(estimate_at, nominal, false).seconds();
-  const auto guessed_power = [&](double hz) {
-    const OpResult guess = at_clock(estimate_at, hz, false);
-    return spec_.power->static_w + (guess.energy.total_pj() - guess.energy.static_pj) * 1e-12 /
-                                       (guess.seconds() * scale);
-  };
-  result = at_clock(run_at, arch::power_limited_clock(*spec_.power, nominal, guessed_power), false);
-  if (result.power_w() > limit) {
-    const auto run_power = [&](double hz) { return at_clock(run_at, hz, false).power_w(); };
-    result = at_clock(run_at, arch::power_limited_clock(*spec_.power, nominal, run_power), false);
-  }
-  result.numerics = numerics;
-  return result;
 }
 
 uint64_t GpuDevice::transactions(const Op& op, const RunSettings& settings) {
@@ -196,21 +138,21 @@ OpResult GpuDevice::run_kernel(const arch::GpuSpec& spec, const Op& op, const Ru
   result.cycles = static_cast<uint64_t>(std::ceil(plan.cycles));
   result.clock_hz = spec.clock_hz;
   result.activity.macs = op.macs();
-  result.activity.dram_read_bytes = static_cast<uint64_t>(plan.read_bytes);
-  result.activity.dram_write_bytes = static_cast<uint64_t>(plan.written_bytes);
-  result.activity.vector_alu_ops = plan.alu_ops;
-  result.activity.vector_special_ops = plan.special_ops;
+  result.activity.dram_read_bytes = static_cast<uint64_t>(plan.work.read_bytes);
+  result.activity.dram_write_bytes = static_cast<uint64_t>(plan.work.written_bytes);
+  result.activity.vector_alu_ops = plan.work.alu_ops;
+  result.activity.vector_special_ops = plan.work.special_ops;
   // Every HBM byte reaches the SMs through L2.
   result.activity.buffer_read_bytes[static_cast<size_t>(arch::Operand::Input)] =
-      static_cast<uint64_t>(plan.read_bytes + plan.written_bytes);
+      static_cast<uint64_t>(plan.work.read_bytes + plan.work.written_bytes);
   result.energy = arch::energy_of(spec, dtype, result.activity);
   const double cuda_cores = spec.fp32_ops_per_cycle_per_sm * spec.sms;
   const double peak = spec.peak_macs_per_cycle(dtype);
-  const double compute = std::max({plan.macs / peak, plan.alu_ops / cuda_cores,
-                                   plan.special_ops / (spec.special_ops_per_cycle_per_sm * spec.sms)});
-  result.roofline = roofline_floors(compute, (plan.read_bytes + plan.written_bytes) / spec.hbm_peak_bytes_per_cycle());
+  const double compute = std::max({plan.work.macs / peak, plan.work.alu_ops / cuda_cores,
+                                   plan.work.special_ops / (spec.special_ops_per_cycle_per_sm * spec.sms)});
+  result.roofline = roofline_floors(compute, (plan.work.read_bytes + plan.work.written_bytes) / spec.hbm_peak_bytes_per_cycle());
   const double cycles = static_cast<double>(result.cycles);
-  result.utilization = plan.macs > 0 ? plan.macs / (cycles * peak) : plan.alu_ops / (cycles * cuda_cores);
+  result.utilization = plan.work.macs > 0 ? plan.work.macs / (cycles * peak) : plan.work.alu_ops / (cycles * cuda_cores);
   result.mapping = plan.describe();
   result.numerics = check_non_linear_op(op, settings);
   return result;

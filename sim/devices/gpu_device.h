@@ -7,6 +7,7 @@
 
 #include "arch/gpu/gpu_spec.h"
 #include "sim/device.h"
+#include "sim/devices/power_limited_run.h"
 #include "sim/gpu_gemm_engine.h"
 
 namespace tessel::sim {
@@ -27,14 +28,6 @@ class GpuDevice : public Device {
   const arch::GpuSpec& spec() const { return spec_; }
 
  private:
-  // The op on this GPU with its clock set to spec.clock_hz, its numerics checked or not.
-  using RunAt = std::function<OpResult(const arch::GpuSpec& spec, bool check)>;
-  // The op at the nominal clock, or at the clock its power limit allows (arch/power.h), in
-  // cycles of the nominal clock, with its static energy; `estimate_at` is a cheaper guess of
-  // `run_at` (the closed form of a simulated GEMM). Numerics are checked once.
-  OpResult under_power_limit(const RunAt& run_at, const RunAt& estimate_at) const;
-  // `run` at clock `hz`, in cycles of the nominal clock, its core energy scaled to the clock.
-  OpResult at_clock(const RunAt& run, double hz, bool check) const;
   // A Linear `op` as `choice` planned and simulated it on `spec`.
   OpResult linear_result(const arch::GpuSpec& spec, const GpuGemmChoice& choice, const workloads::Op& op,
                          const RunSettings& settings) const;
@@ -42,6 +35,7 @@ class GpuDevice : public Device {
 
   arch::GpuSpec spec_;
   DeviceFacts facts_;
+  PowerLimitedRun<arch::GpuSpec> clock_{spec_};
 };
 
 }  // namespace tessel::sim

@@ -101,7 +101,7 @@ TEST(Device, SettingsAKindCannotHonourAreRefused) {
   EXPECT_EQ(refusal(*a100, dataflow), "--dataflow: a GPU has no dataflow to choose");
   RunSettings objective;
   objective.objective = mapper::Objective::Energy;
-  EXPECT_EQ(refusal(*a100, objective), "--objective energy: the GPU mapper minimises latency only");
+  EXPECT_EQ(refusal(*a100, objective), "--objective energy: a GPU's mapper minimises latency only");
   RunSettings fp32;
   fp32.dtype = arch::DType::Fp32;
   EXPECT_NE(refusal(*a100, fp32).find("--dtype fp32"), std::string::npos);

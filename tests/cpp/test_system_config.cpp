@@ -21,7 +21,8 @@ const std::string kSystems = std::string(TESSEL_SOURCE_DIR) + "/configs/systems/
 TEST(SystemConfig, ShippedSystemsLoadWithTheirDeviceCounts) {
   const std::map<std::string, uint64_t> devices = {
       {"dgx_a100.yaml", 8},         {"dgx_h100.yaml", 8},     {"h100_cluster_4x8.yaml", 32},
-      {"a100_superpod_128x8.yaml", 1024}, {"tpu_v4_4x4x4.yaml", 64}, {"u280_x4.yaml", 4}};
+      {"a100_superpod_128x8.yaml", 1024}, {"tpu_v4_4x4x4.yaml", 64}, {"u280_x4.yaml", 4},
+      {"xeon_8480_2s.yaml", 2}};
   int loaded = 0;
   for (const fs::directory_entry& entry : fs::directory_iterator(kSystems)) {
     SCOPED_TRACE(entry.path().string());
@@ -32,7 +33,7 @@ TEST(SystemConfig, ShippedSystemsLoadWithTheirDeviceCounts) {
     for (const LevelSpec& level : system.levels) EXPECT_TRUE(level.link.energy_pj_per_byte.has_value());
     ++loaded;
   }
-  EXPECT_EQ(loaded, 6);
+  EXPECT_EQ(loaded, 7);
   const SystemSpec slice = load_system(kSystems + "tpu_v4_4x4x4.yaml");
   EXPECT_EQ(slice.levels[0].topology, Topology::Torus);
   EXPECT_TRUE(slice.levels[0].wraparound);
