@@ -53,6 +53,14 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   add_bounded(*serve, bounds::kOffloadWeightsGbps, flags.offload_weights_gbps,
               "Keep the weights in host memory and stream each layer's to the (decoding) devices over a link of "
               "this bandwidth, GB/s, while the previous layer computes (e.g. 25 for PCIe 4.0 x16)");
+  CLI::Option* host_memory = add_bounded(*serve, bounds::kHostMemoryGib, flags.host_memory_gib,
+                                         "With --offload-kv-gbps: the host memory (GiB) the KV cache takes, every "
+                                         "device's share together (its blocks, unless --kv-blocks)");
+  add_bounded(*serve, bounds::kOffloadKvGbps, flags.offload_kv_gbps,
+              "Keep the KV cache in host memory and stream each layer's to the (decoding) devices over a link of "
+              "this bandwidth, GB/s, while the previous layer computes; with --offload-weights-gbps, the same link")
+      ->needs(host_memory);
+  host_memory->needs("--offload-kv-gbps");
   CLI::Option* draft = serve->add_option(
       "--draft-model", flags.draft_model,
       "Speculative decoding: a small model (preset or config.json) on the same devices drafting tokens that each "
@@ -184,6 +192,13 @@ sim::ServeSettings serve_settings(const ServeFlags& flags) {
   settings.memory_fraction = flags.memory_fraction;
   settings.shape_cells = flags.shape_cells;
   if (flags.offload_weights_gbps > 0) settings.offload_link_bytes_per_s = flags.offload_weights_gbps * 1e9;
+  if (flags.offload_kv_gbps > 0) {
+    if (!(flags.host_memory_gib > 0)) throw FlagError("--offload-kv-gbps needs --host-memory-gib");
+    settings.kv_link_bytes_per_s = flags.offload_kv_gbps * 1e9;
+    settings.kv_host_bytes = flags.host_memory_gib * 0x1p30;
+  } else if (flags.host_memory_gib > 0) {
+    throw FlagError("--host-memory-gib needs --offload-kv-gbps");
+  }
   settings.replicas = flags.replicas;
   if (!flags.draft_model.empty()) {
     if (!flags.acceptance) throw FlagError("--draft-model needs --acceptance");

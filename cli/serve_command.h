@@ -28,6 +28,8 @@ struct ServeFlags {
   double kv_link_gbps = 0;
   double kv_link_latency_us = 0;
   double offload_weights_gbps = 0;
+  double offload_kv_gbps = 0;
+  double host_memory_gib = 0;
   std::string draft_model;  // speculative decoding
   uint64_t draft_tokens = 4;
   std::optional<double> acceptance;

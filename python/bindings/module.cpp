@@ -191,7 +191,7 @@ TrainFlags train_flags(const py::dict& options) {
 tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   refuse_unknown(options, "serve",
                  {"arch", "system", "tp", "replicas", "prefill_arch", "prefill_system", "prefill_tp", "kv_link_gbps",
-                  "kv_link_latency_us", "offload_weights_gbps", "draft_model", "draft_tokens", "acceptance", "model",
+                  "kv_link_latency_us", "offload_weights_gbps", "offload_kv_gbps", "host_memory_gib", "draft_model", "draft_tokens", "acceptance", "model",
                   "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
                   "requests_count", "seed", "scheduler", "max_batch", "token_budget", "chunked_prefill", "block_size",
                   "kv_blocks", "memory_fraction", "shape_cells", "slo_ttft_ms", "slo_tpot_ms", "trace", "progress"});
@@ -206,6 +206,8 @@ tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   take(options, bounds::kKvLinkGbps, flags.kv_link_gbps);
   take(options, bounds::kKvLinkLatencyUs, flags.kv_link_latency_us);
   take(options, bounds::kOffloadWeightsGbps, flags.offload_weights_gbps);
+  take(options, bounds::kOffloadKvGbps, flags.offload_kv_gbps);
+  take(options, bounds::kHostMemoryGib, flags.host_memory_gib);
   take(options, "draft_model", flags.draft_model);
   take(options, bounds::kDraftTokens, flags.draft_tokens);
   if (options.contains("acceptance") && !options["acceptance"].is_none()) {

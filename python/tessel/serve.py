@@ -35,8 +35,8 @@ class ServeResult:
 
 
 def serve(hardware, model, *, tp=1, replicas=1, prefill=None, prefill_tp=1, kv_link_gbps=None, kv_link_latency_us=0,
-          offload_weights_gbps=None, draft_model=None, draft_tokens=4, acceptance=None, requests=None,
-          arrivals=None, concurrency=None, prompt_len=None, output_len=None,
+          offload_weights_gbps=None, offload_kv_gbps=None, host_memory_gib=None, draft_model=None, draft_tokens=4,
+          acceptance=None, requests=None, arrivals=None, concurrency=None, prompt_len=None, output_len=None,
           requests_count=None, seed=None, scheduler="continuous", max_batch=256, token_budget=2048,
           chunked_prefill=True, block_size=16, kv_blocks=None, memory_fraction=0.9, shape_cells=16,
           slo_ttft_ms=None, slo_tpot_ms=None, dtype=None, trace=None, progress=False, search=False):
@@ -45,8 +45,9 @@ def serve(hardware, model, *, tp=1, replicas=1, prefill=None, prefill_tp=1, kv_l
     going to the copy with the fewest in flight) with the flags of `tessel serve`. Disaggregated:
     prefill (an Arch, a System or a path; prefill_tp devices) runs the prompts, each prompt's KV
     cache crossing a link of kv_link_gbps GB/s (and kv_link_latency_us) to `hardware`.
-    offload_weights_gbps streams the weights from host memory layer by layer. draft_model (with
-    draft_tokens and acceptance) decodes speculatively. One of requests (a trace CSV path), arrivals ("poisson:RATE") or
+    offload_weights_gbps streams the weights from host memory layer by layer; offload_kv_gbps the KV
+    cache, kept in host_memory_gib of host memory. draft_model (with draft_tokens and acceptance)
+    decodes speculatively. One of requests (a trace CSV path), arrivals ("poisson:RATE") or
     concurrency (closed-loop clients); generated requests draw prompt_len and output_len ("N",
     "uniform:LO,HI", "normal:MEAN,STD"; default 512 and 128) for requests_count requests (1000)
     with seed (1). trace, a path, gets the iterations and requests. Returns a ServeResult; with
@@ -55,7 +56,8 @@ def serve(hardware, model, *, tp=1, replicas=1, prefill=None, prefill_tp=1, kv_l
     Raises TesselError with the command line's message."""
     if not isinstance(hardware, (Arch, System)):
         hardware = System.load(hardware) if System.describes(hardware) else Arch.load(hardware)
-    options = {"tp": tp, "replicas": replicas, "offload_weights_gbps": offload_weights_gbps, "draft_model": draft_model,
+    options = {"tp": tp, "replicas": replicas, "offload_weights_gbps": offload_weights_gbps,
+               "offload_kv_gbps": offload_kv_gbps, "host_memory_gib": host_memory_gib, "draft_model": draft_model,
                "draft_tokens": draft_tokens if draft_model is not None else None, "acceptance": acceptance,
                "model": model, "requests": None if requests is None else str(requests),
                "arrivals": arrivals, "concurrency": concurrency, "prompt_len": prompt_len,

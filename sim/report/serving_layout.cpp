@@ -47,6 +47,8 @@ nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary&
                           {"memory_fraction", result.serve.memory_fraction},
                           {"shape_cells", result.serve.shape_cells}};
   summary["offload_weights_bytes_per_s"] = optional_json(result.serve.offload_link_bytes_per_s);
+  summary["offload_kv_bytes_per_s"] = optional_json(result.serve.kv_link_bytes_per_s);
+  summary["kv_host_bytes"] = optional_json(result.serve.kv_host_bytes);
   if (result.serve.speculation) {
     const Speculation& speculation = *result.serve.speculation;
     summary["speculation"] = {{"draft_model", speculation.draft.name},

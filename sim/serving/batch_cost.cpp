@@ -53,6 +53,7 @@ BatchCost::BatchCost(const DeviceFacts& facts, const OpRunner& run, const OpSize
       cells_per_octave_(cells_per_octave),
       tensor_parallel_(tensor_parallel),
       element_bytes_(arch::bytes_of(*settings.dtype)),
+      dtype_(*settings.dtype),
       clock_hz_(facts.clock_hz),
       power_(facts.power),
       runner_(std::make_shared<StepRunner>(facts, run, size, settings, RunObserver{})) {}
@@ -65,16 +66,21 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
   const auto add = [&](const std::vector<Op>& ops, uint64_t repeats) {
     CostFigures part;
     double weight_bytes = 0;
+    double kv_bytes = 0;
     for (const Op& op : ops) {
       const CostFigures figures = this->op(op);
       part.cycles += figures.cycles;
       part.energy_pj += figures.energy_pj;
       part.dram_bytes += figures.dram_bytes;
       weight_bytes += static_cast<double>(op.parameters()) * element_bytes_;
+      kv_bytes += static_cast<double>(workloads::cache_elements(op) * op.element_bytes(dtype_));
+      if (op.kind == workloads::OpKind::KvCacheAppend) kv_bytes += static_cast<double>(op.bytes(dtype_).written);
     }
-    if (weight_link_bytes_per_s_) {
-      part.cycles = std::max(part.cycles, weight_bytes / *weight_link_bytes_per_s_ * clock_hz_);
-    }
+    // What crosses the host link while the previous layer computes.
+    double link_seconds = 0;
+    if (weight_link_bytes_per_s_) link_seconds += weight_bytes / *weight_link_bytes_per_s_;
+    if (kv_link_bytes_per_s_) link_seconds += kv_bytes / *kv_link_bytes_per_s_;
+    part.cycles = std::max(part.cycles, link_seconds * clock_hz_);
     const double times = static_cast<double>(repeats);
     total.cycles += part.cycles * times;
     total.energy_pj += part.energy_pj * times;

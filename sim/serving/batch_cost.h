@@ -46,6 +46,10 @@ class BatchCost {
   // second as each layer needs them (FlexGen-style offload): the next layer's weights load while
   // this one computes, so a layer takes the longer of its compute and its weights' transfer.
   void offload_weights(double link_bytes_per_s) { weight_link_bytes_per_s_ = link_bytes_per_s; }
+  // The KV cache kept in host memory the same way: each layer streams the cache its attention
+  // reads and writes back the new tokens' over a link of this many bytes a second, beside the
+  // layer's compute (and on the same link as offloaded weights).
+  void offload_kv_cache(double link_bytes_per_s) { kv_link_bytes_per_s_ = link_bytes_per_s; }
 
   CostFigures iteration(const workloads::BatchStep& step);
   // Steps one after another.
@@ -74,7 +78,9 @@ class BatchCost {
   uint64_t cells_per_octave_;
   uint64_t tensor_parallel_;
   double element_bytes_;
+  arch::DType dtype_;
   std::optional<double> weight_link_bytes_per_s_;
+  std::optional<double> kv_link_bytes_per_s_;
   double clock_hz_;
   std::optional<arch::PowerSpec> power_;
   std::shared_ptr<StepRunner> runner_;

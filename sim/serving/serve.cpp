@@ -48,6 +48,39 @@ uint64_t kv_blocks_of(const DeviceFacts& device, const std::string& model, uint6
   return static_cast<uint64_t>(usable / static_cast<double>(bytes_per_block));
 }
 
+// The KV cache in host memory needs the link's bandwidth and the memory's size; with the weights
+// there too, both cross the one host link.
+void check_kv_offload(const ServeSettings& settings) {
+  if (!(*settings.kv_link_bytes_per_s > 0)) throw workloads::InputError("KV-cache offload needs the host link's bandwidth (> 0)");
+  if (!settings.kv_host_bytes || !(*settings.kv_host_bytes > 0)) {
+    throw workloads::InputError("KV-cache offload needs the host memory it keeps the cache in (--host-memory-gib)");
+  }
+  if (settings.offload_link_bytes_per_s && *settings.offload_link_bytes_per_s != *settings.kv_link_bytes_per_s) {
+    throw workloads::InputError("weights and KV cache offloaded both cross the one host link: give "
+                                "--offload-weights-gbps and --offload-kv-gbps the same bandwidth");
+  }
+}
+
+// The KV blocks `host_bytes` of host memory hold, the cache offloaded there; the device keeps
+// only the weights it holds (`resident_bytes`), which must fit its memory.
+uint64_t host_kv_blocks(const DeviceFacts& device, const std::string& model, uint64_t resident_bytes,
+                        uint64_t bytes_per_block, double host_bytes, double memory_fraction) {
+  const std::optional<uint64_t> capacity = device.dram_capacity_bytes();
+  if (capacity && static_cast<double>(resident_bytes) > static_cast<double>(*capacity) * memory_fraction) {
+    throw workloads::InputError(model + " needs " + gigabytes(static_cast<double>(resident_bytes)) +
+                                " of weights a device; " + device.name + " gives " +
+                                gigabytes(static_cast<double>(*capacity) * memory_fraction) +
+                                " (share the layers over more devices with --tp, or stream them from host memory "
+                                "with --offload-weights-gbps)");
+  }
+  const auto blocks = static_cast<uint64_t>(host_bytes / static_cast<double>(bytes_per_block));
+  if (blocks == 0) {
+    throw workloads::InputError("--host-memory-gib " + gigabytes(host_bytes) + " holds no KV-cache block of " +
+                                gigabytes(static_cast<double>(bytes_per_block)));
+  }
+  return blocks;
+}
+
 // What the draft model runs for an iteration: its own pass over the prompt chunks (its cache
 // needs them), then for the decode steps as many decode steps of its own as they verify
 // drafts, each step's sequences at their mean cache length.
@@ -122,9 +155,15 @@ class Engine {
       speculation_ = speculation;
       random_ = std::make_unique<workloads::RequestRandom>(speculation.seed);
     }
+    const bool kv_offload = settings.kv_link_bytes_per_s && role != EngineRole::Prefill;
+    if (kv_offload) check_kv_offload(settings);
     if (scheduler.kv_blocks == 0) {
-      scheduler.kv_blocks =
-          kv_blocks_of(facts_.device, model.name, resident, facts_.kv_bytes_per_block, settings.memory_fraction);
+      // The host holds every device's shard of a block.
+      scheduler.kv_blocks = kv_offload ? host_kv_blocks(facts_.device, model.name, resident,
+                                                        facts_.kv_bytes_per_block * tensor_parallel,
+                                                        *settings.kv_host_bytes, settings.memory_fraction)
+                                       : kv_blocks_of(facts_.device, model.name, resident, facts_.kv_bytes_per_block,
+                                                      settings.memory_fraction);
     }
     facts_.kv_blocks = scheduler.kv_blocks;
     scheduler_settings_ = scheduler;
@@ -143,6 +182,7 @@ class Engine {
       }
       cost_->offload_weights(*settings.offload_link_bytes_per_s);
     }
+    if (kv_offload) cost_->offload_kv_cache(*settings.kv_link_bytes_per_s);
   }
 
   // The `index`-th copy of these devices: the same hardware and costs, a scheduler of its own

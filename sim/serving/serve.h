@@ -58,6 +58,13 @@ struct ServeSettings {
   // layer's weights over a link of this many bytes a second while the previous layer computes,
   // and hold two layers' weights at a time, leaving the rest of their memory to the KV cache.
   std::optional<double> offload_link_bytes_per_s;
+  // The KV cache kept in host memory (FlexGen-style): its blocks are what `kv_host_bytes` of
+  // host memory holds (every tensor-parallel device's shard of each; a replica's own), and
+  // each device's layer streams the cache its attention reads over a link of
+  // `kv_link_bytes_per_s` (and writes the new tokens' back) while the previous layer
+  // computes. With offloaded weights too, both cross the one host link.
+  std::optional<double> kv_link_bytes_per_s;
+  std::optional<double> kv_host_bytes;
   std::optional<Speculation> speculation;  // on the decoding devices
   // Data-parallel copies of the (decoding) devices, each with its own scheduler and KV cache;
   // a request goes to the copy with the fewest requests in flight (the lowest index of those

@@ -154,6 +154,41 @@ TEST(ServingRun, OffloadedWeightsMakeADecodeStepAtLeastTheirTransfer) {
   EXPECT_GT(served.serve.scheduler.kv_blocks, resident.serve.scheduler.kv_blocks);
 }
 
+TEST(ServingRun, AnOffloadedKvCacheMakesADecodeStepAtLeastItsTransfer) {
+  // Llama-2-7B's fp16 cache is 2 x 32 layers x 4096 x 2 bytes = 512 KiB a token. With 3000
+  // tokens cached in host memory and streamed over 16 GB/s, a decode step takes at least the
+  // cache over the link (about 0.1 s), and not 5% more (a layer's compute, about 0.3 ms, hides
+  // under its 3 ms of cache). The blocks are what the host memory holds: 64 GiB / (16 tokens x
+  // 512 KiB) = 8192.
+  ServeLoad load;
+  load.requests = {{0, 0, 3000, 5}};
+  ServeSettings offloaded;
+  offloaded.shape_cells = 0;
+  offloaded.kv_link_bytes_per_s = 16e9;
+  offloaded.kv_host_bytes = 64.0 * 0x1p30;
+  const ServeResult served = serve_on("a100_sxm.yaml", "llama2-7b", load, offloaded);
+  constexpr double kTokenBytes = 2.0 * 32 * 4096 * 2;
+  const double tpot = served.requests.at(0).tpot_s();
+  EXPECT_GE(tpot, 3000 * kTokenBytes / 16e9);
+  EXPECT_LE(tpot, 1.05 * 3004 * kTokenBytes / 16e9);
+  EXPECT_LT(serve_on("a100_sxm.yaml", "llama2-7b", load, {}).requests.at(0).tpot_s(), 0.2 * tpot);
+  EXPECT_EQ(served.serve.scheduler.kv_blocks, 8192u);
+}
+
+TEST(ServingRun, KvOffloadNeedsItsHostMemoryAndSharesTheWeightsLink) {
+  ServeLoad load;
+  load.requests = {{0, 0, 100, 2}};
+  ServeSettings no_memory;
+  no_memory.kv_link_bytes_per_s = 16e9;
+  EXPECT_THROW(serve_on("a100_sxm.yaml", "llama2-7b", load, no_memory), workloads::InputError);
+  ServeSettings two_links = no_memory;
+  two_links.kv_host_bytes = 0x1p36;
+  two_links.offload_link_bytes_per_s = 32e9;
+  const std::string message = testing::error_message<workloads::InputError>(
+      [&] { serve_on("a100_sxm.yaml", "llama2-7b", load, two_links); }, "two host links");
+  EXPECT_NE(message.find("the same bandwidth"), std::string::npos) << message;
+}
+
 TEST(ServingRun, SpeculativeDecodingYieldsTheExpectedTokensAStep) {
   // K drafts each accepted with probability a while those before were: a step yields
   // (1 - a^(K+1)) / (1 - a) tokens on average; at a = 1 every draft, at a = 0 none (and the

@@ -15,8 +15,8 @@ COMPARED = (".md", ".csv")
 
 def _fast_folders():
     script = (ROOT / "results" / "reproduce.sh").read_text()
-    line = next(line for line in script.splitlines() if line.startswith("fast=("))
-    return line[len("fast=("):line.index(")")].split()
+    start = script.index("\nfast=(") + len("\nfast=(")
+    return script[start:script.index(")", start)].split()  # the bash array, over one line or several
 
 
 def _without_stamp(text):

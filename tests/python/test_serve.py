@@ -51,6 +51,17 @@ def test_bad_keywords_raise_the_command_lines_errors():
         tessel.serve(ARCH, "llama2-7b", concurrency=2, max_batch=0)
 
 
+def test_a_kv_cache_in_host_memory_holds_its_blocks_and_slows_decoding():
+    resident = tessel.serve(ARCH, "llama2-7b", concurrency=2, requests_count=4, prompt_len="1024", output_len="4")
+    offloaded = tessel.serve(ARCH, "llama2-7b", concurrency=2, requests_count=4, prompt_len="1024", output_len="4",
+                             offload_kv_gbps=16, host_memory_gib=64)
+    assert offloaded.summary["offload_kv_bytes_per_s"] == 16e9
+    assert offloaded.summary["kv_host_bytes"] == 64 * 2**30
+    assert offloaded.requests["tpot_s"].mean() > resident.requests["tpot_s"].mean()
+    with pytest.raises(tessel.TesselError, match="--host-memory-gib needs --offload-kv-gbps"):
+        tessel.serve(ARCH, "llama2-7b", concurrency=1, host_memory_gib=64)
+
+
 def test_disaggregated_serving_runs_prompts_on_their_own_devices():
     h100 = str(ROOT / "configs" / "arch" / "h100_sxm.yaml")
     served = tessel.serve(ARCH, "llama2-7b", prefill=h100, kv_link_gbps=50, arrivals="poisson:20",
