@@ -5,8 +5,10 @@
 #include <iostream>
 #include <memory>
 
+#include "arch/load_arch.h"
 #include "cli/cli_common.h"
 #include "cli/flag_bounds.h"
+#include "cli/placement_file.h"
 #include "sim/report/common.h"
 #include "sim/report/serving_layout.h"
 #include "workloads/requests.h"
@@ -17,6 +19,9 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   CLI::App* serve = app.add_subcommand(
       "serve", "Serve a model under load on one device or several sharing its layers: requests batched iteration by "
                "iteration, each iteration simulated; latency percentiles, throughput, goodput, energy per token");
+  serve->add_option("--placement", flags.placement,
+                    "A placement file (configs/placements/*.yaml): the decoding devices and, as it says, the prompts', "
+                    "attention's, host memory's and draft model's, instead of their flags");
   CLI::Option* arch = serve->add_option("--arch", flags.arch,
                                         "Architecture: tessel YAML (configs/arch/*.yaml); with --tp, the node a GPU "
                                         "file's nvlink section describes");
@@ -61,6 +66,24 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
               "this bandwidth, GB/s, while the previous layer computes; with --offload-weights-gbps, the same link")
       ->needs(host_memory);
   host_memory->needs("--offload-kv-gbps");
+  CLI::Option* attention_arch = serve->add_option(
+      "--attention-arch", flags.attention_arch,
+      "Attention apart: pair each (decoding) device with one of this architecture holding its share of the KV cache "
+      "and running RoPE, the cache and attention, the new tokens' queries, keys and values and the attention's "
+      "output crossing a link of --attention-link-gbps each layer");
+  CLI::Option* attention_link = add_bounded(*serve, bounds::kAttentionLinkGbps, flags.attention_link_gbps,
+                                            "Attention apart: the bandwidth (GB/s) of the link between each pair");
+  add_bounded(*serve, bounds::kAttentionLinkLatencyUs, flags.attention_link_latency_us,
+              "Attention apart: the link's latency per crossing, microseconds")
+      ->capture_default_str()
+      ->needs(attention_link);
+  serve->add_option("--attention-ops", flags.attention_ops,
+                    "Attention apart: the ops the paired devices run, comma-separated op kinds (Attention, Rope, "
+                    "Linear, ...) or globs of op names (attn.*, mlp.down_proj); must include those touching the KV "
+                    "cache (default: Rope,KvCacheAppend,KvCacheRead,Attention)")
+      ->needs(attention_arch);
+  attention_arch->needs(attention_link);
+  attention_link->needs(attention_arch);
   CLI::Option* draft = serve->add_option(
       "--draft-model", flags.draft_model,
       "Speculative decoding: a small model (preset or config.json) on the same devices drafting tokens that each "
@@ -141,7 +164,11 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
         }
       }
     }
-    if (flags.arch.empty() && flags.system.empty()) throw CLI::RequiredError("--arch or --system");
+    if (!flags.placement.empty()) {
+      if (flags.search) throw CLI::ValidationError("--search chooses the placement: leave out --placement");
+      return;  // the file sets the devices, checked as it is read
+    }
+    if (flags.arch.empty() && flags.system.empty()) throw CLI::RequiredError("--arch, --system or --placement");
     if (!flags.requests.empty() && seed->count() > 0 && flags.draft_model.empty()) {
       throw CLI::ValidationError("--seed with --requests: the trace has its lengths and arrivals; it seeds only "
                                  "--draft-model's acceptances");
@@ -205,6 +232,20 @@ sim::ServeSettings serve_settings(const ServeFlags& flags) {
     settings.speculation = sim::Speculation{load_model(flags.draft_model), flags.draft_tokens, *flags.acceptance,
                                             flags.seed};
   }
+  if (!flags.attention_arch.empty() || flags.attention_link_gbps > 0) {
+    if (flags.attention_arch.empty() || !(flags.attention_link_gbps > 0)) {
+      throw FlagError("--attention-arch and --attention-link-gbps go together");
+    }
+    std::vector<std::string> ops;
+    for (std::string rest = flags.attention_ops; !rest.empty();) {
+      const size_t comma = rest.find(',');
+      ops.push_back(rest.substr(0, comma));
+      rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+      if (ops.back().empty()) throw FlagError("--attention-ops '" + flags.attention_ops + "': an empty pattern");
+    }
+    settings.attention = sim::AttentionPool{arch::load_arch(flags.attention_arch), flags.attention_link_gbps * 1e9,
+                                            flags.attention_link_latency_us * 1e-6, sim::OpPlacement(ops)};
+  }
   if (flags.kv_link_gbps > 0) {
     sim::PrefillPool pool;
     pool.hardware = load_hardware(flags.prefill_system, flags.prefill_arch, flags.prefill_tp);
@@ -248,6 +289,7 @@ sim::ServiceObjectives serve_objectives(const ServeFlags& flags) {
 
 std::vector<sim::PlacementOutcome> execute_placement_search(const ServeFlags& flags,
                                                             sim::ServiceObjectives& objectives) {
+  if (!flags.placement.empty()) throw FlagError("--placement: --search chooses the placement");
   const arch::SystemSpec hardware = load_hardware(flags.system, flags.arch, 1);
   objectives = serve_objectives(flags);
   const auto progress = [quiet = flags.quiet](size_t i, size_t n, const std::string& placement) {
@@ -257,7 +299,9 @@ std::vector<sim::PlacementOutcome> execute_placement_search(const ServeFlags& fl
                                 serve_run_settings(flags), objectives, progress);
 }
 
-ServeRun execute_serve(const ServeFlags& flags) {
+ServeRun execute_serve(const ServeFlags& given) {
+  const ServeFlags flags = with_placement_file(given);
+  if (flags.arch.empty() && flags.system.empty()) throw FlagError("--arch, --system or --placement is required");
   const arch::SystemSpec hardware = load_hardware(flags.system, flags.arch, flags.tp);
   ServeRun run{sim::serve(hardware, flags.tp, load_model(flags.model), serve_load(flags), serve_settings(flags),
                           serve_run_settings(flags), serve_progress(flags.quiet)),

@@ -18,6 +18,7 @@
 namespace tessel::cli {
 
 struct ServeFlags {
+  std::string placement;  // a placement file setting the flags up to draft_tokens and acceptance
   std::string arch;
   std::string system;
   uint64_t tp = 1;
@@ -30,6 +31,10 @@ struct ServeFlags {
   double offload_weights_gbps = 0;
   double offload_kv_gbps = 0;
   double host_memory_gib = 0;
+  std::string attention_arch;
+  std::string attention_ops;  // comma-separated op kinds or name globs; empty: the default
+  double attention_link_gbps = 0;
+  double attention_link_latency_us = 0;
   std::string draft_model;  // speculative decoding
   uint64_t draft_tokens = 4;
   std::optional<double> acceptance;

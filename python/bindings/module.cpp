@@ -190,12 +190,14 @@ TrainFlags train_flags(const py::dict& options) {
 // The keys are the long flags of `tessel serve` with '-' as '_', and chunked_prefill.
 tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   refuse_unknown(options, "serve",
-                 {"arch", "system", "tp", "replicas", "prefill_arch", "prefill_system", "prefill_tp", "kv_link_gbps",
-                  "kv_link_latency_us", "offload_weights_gbps", "offload_kv_gbps", "host_memory_gib", "draft_model", "draft_tokens", "acceptance", "model",
-                  "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
+                 {"placement", "arch", "system", "tp", "replicas", "prefill_arch", "prefill_system", "prefill_tp",
+                  "kv_link_gbps", "kv_link_latency_us", "offload_weights_gbps", "offload_kv_gbps", "host_memory_gib", "attention_arch",
+                  "attention_ops", "attention_link_gbps", "attention_link_latency_us", "draft_model", "draft_tokens", "acceptance",
+                  "model", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
                   "requests_count", "seed", "scheduler", "max_batch", "token_budget", "chunked_prefill", "block_size",
                   "kv_blocks", "memory_fraction", "shape_cells", "slo_ttft_ms", "slo_tpot_ms", "trace", "progress"});
   tessel::cli::ServeFlags flags;
+  take(options, "placement", flags.placement);
   take(options, "arch", flags.arch);
   take(options, "system", flags.system);
   take(options, bounds::kTp, flags.tp);
@@ -208,6 +210,10 @@ tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   take(options, bounds::kOffloadWeightsGbps, flags.offload_weights_gbps);
   take(options, bounds::kOffloadKvGbps, flags.offload_kv_gbps);
   take(options, bounds::kHostMemoryGib, flags.host_memory_gib);
+  take(options, "attention_arch", flags.attention_arch);
+  take(options, "attention_ops", flags.attention_ops);
+  take(options, bounds::kAttentionLinkGbps, flags.attention_link_gbps);
+  take(options, bounds::kAttentionLinkLatencyUs, flags.attention_link_latency_us);
   take(options, "draft_model", flags.draft_model);
   take(options, bounds::kDraftTokens, flags.draft_tokens);
   if (options.contains("acceptance") && !options["acceptance"].is_none()) {

@@ -73,6 +73,16 @@ nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary&
   } else {
     summary["prefill"] = nullptr;
   }
+  if (result.attention) {
+    summary["attention"] = {{"arch", result.attention->name},
+                            {"arch_file", result.attention->source_file},
+                            {"link_bytes_per_s", result.serve.attention->link_bytes_per_s},
+                            {"link_latency_s", result.serve.attention->link_latency_s},
+                            {"ops", result.serve.attention->ops.patterns()},
+                            {"weight_bytes", result.attention_weight_bytes}};
+  } else {
+    summary["attention"] = nullptr;
+  }
   summary["duration_s"] = s.duration_s;
   summary["throughput"] = {{"requests_per_s", s.requests_per_s},
                            {"output_tokens_per_s", s.output_tokens_per_s},
@@ -136,6 +146,7 @@ void print_serve_table(const ServeResult& result, const ServeSummary& s, std::os
       << (result.replicas > 1 ? std::to_string(result.replicas) + " replicas of " : std::string())
       << devices(result.tensor_parallel, result.device.name);
   if (result.prefill) out << ", prompts on " << devices(result.prefill->tensor_parallel, result.prefill->device.name);
+  if (result.attention) out << ", attention on " << devices(result.tensor_parallel, result.attention->name);
   out << " (" << policy_name(result.serve.scheduler.policy)
       << " batching, " << s.requests << " requests, " << s.iterations << " iterations)\n";
   out << std::fixed << std::setprecision(2);

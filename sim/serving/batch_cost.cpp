@@ -58,6 +58,21 @@ BatchCost::BatchCost(const DeviceFacts& facts, const OpRunner& run, const OpSize
       power_(facts.power),
       runner_(std::make_shared<StepRunner>(facts, run, size, settings, RunObserver{})) {}
 
+void BatchCost::place_apart(std::shared_ptr<BatchCost> paired, OpPlacement placement, double link_bytes_per_s,
+                            double link_latency_s) {
+  paired_ = std::move(paired);
+  placement_ = std::move(placement);
+  paired_link_bytes_per_s_ = link_bytes_per_s;
+  paired_link_latency_s_ = link_latency_s;
+}
+
+CostFigures BatchCost::placed(const Op& op) {
+  if (!paired_ || !placement_.apart(op)) return this->op(op);
+  CostFigures figures = paired_->op(op);
+  figures.cycles *= clock_hz_ / paired_->clock_hz_;
+  return figures;
+}
+
 CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
   const workloads::OpGraph graph = workloads::build_batch_step(model_, step, workloads::AttentionImpl::Fused,
                                                                workloads::ModelSlice{tensor_parallel_});
@@ -67,8 +82,15 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
     CostFigures part;
     double weight_bytes = 0;
     double kv_bytes = 0;
+    double crossing_seconds = 0;  // outputs crossing between the paired devices
+    const Op* previous = nullptr;
     for (const Op& op : ops) {
-      const CostFigures figures = this->op(op);
+      const CostFigures figures = placed(op);
+      if (paired_ && previous && placement_.apart(op) != placement_.apart(*previous)) {
+        crossing_seconds += paired_link_latency_s_ +
+                            static_cast<double>(previous->bytes(dtype_).written) / paired_link_bytes_per_s_;
+      }
+      previous = &op;
       part.cycles += figures.cycles;
       part.energy_pj += figures.energy_pj;
       part.dram_bytes += figures.dram_bytes;
@@ -80,7 +102,7 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
     double link_seconds = 0;
     if (weight_link_bytes_per_s_) link_seconds += weight_bytes / *weight_link_bytes_per_s_;
     if (kv_link_bytes_per_s_) link_seconds += kv_bytes / *kv_link_bytes_per_s_;
-    part.cycles = std::max(part.cycles, link_seconds * clock_hz_);
+    part.cycles = std::max(part.cycles, link_seconds * clock_hz_) + crossing_seconds * clock_hz_;
     const double times = static_cast<double>(repeats);
     total.cycles += part.cycles * times;
     total.energy_pj += part.energy_pj * times;
@@ -91,6 +113,7 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
   add(graph.epilogue, 1);
   // The device draws its static power for the whole iteration, its links' and streams' time too.
   if (power_) total.energy_pj += arch::static_pj(*power_, total.cycles / clock_hz_);
+  if (paired_ && paired_->power_) total.energy_pj += arch::static_pj(*paired_->power_, total.cycles / clock_hz_);
   return total;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sim/device.h"
+#include "sim/serving/op_placement.h"
 #include "sim/step_runner.h"
 #include "workloads/model_config.h"
 #include "workloads/transformer.h"
@@ -51,6 +52,12 @@ class BatchCost {
   // layer's compute (and on the same link as offloaded weights).
   void offload_kv_cache(double link_bytes_per_s) { kv_link_bytes_per_s_ = link_bytes_per_s; }
 
+  // The ops `placement` puts apart costed by `paired` (the paired device's costs, of the same
+  // model and slicing) instead; the output of the op before each change of device crosses a
+  // link of this bandwidth and latency.
+  void place_apart(std::shared_ptr<BatchCost> paired, OpPlacement placement, double link_bytes_per_s,
+                   double link_latency_s);
+
   CostFigures iteration(const workloads::BatchStep& step);
   // Steps one after another.
   CostFigures iteration_all(const std::vector<workloads::BatchStep>& steps);
@@ -70,6 +77,8 @@ class BatchCost {
   };
   CostFigures op(const workloads::Op& op);
   CostFigures simulate(const workloads::Op& op);
+  // An op's figures on the device that runs it, in this device's cycles.
+  CostFigures placed(const workloads::Op& op);
   // The figures at `at` in the cell, multilinear between its corners (simulated).
   CostFigures between(workloads::Op& probe, std::vector<Axis>& axes, const Cell& cell, const std::vector<uint64_t>& at,
                       size_t axis);
@@ -81,6 +90,10 @@ class BatchCost {
   arch::DType dtype_;
   std::optional<double> weight_link_bytes_per_s_;
   std::optional<double> kv_link_bytes_per_s_;
+  std::shared_ptr<BatchCost> paired_;
+  OpPlacement placement_;
+  double paired_link_bytes_per_s_ = 0;
+  double paired_link_latency_s_ = 0;
   double clock_hz_;
   std::optional<arch::PowerSpec> power_;
   std::shared_ptr<StepRunner> runner_;

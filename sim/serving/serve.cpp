@@ -51,7 +51,9 @@ uint64_t kv_blocks_of(const DeviceFacts& device, const std::string& model, uint6
 // The KV cache in host memory needs the link's bandwidth and the memory's size; with the weights
 // there too, both cross the one host link.
 void check_kv_offload(const ServeSettings& settings) {
-  if (!(*settings.kv_link_bytes_per_s > 0)) throw workloads::InputError("KV-cache offload needs the host link's bandwidth (> 0)");
+  if (!(*settings.kv_link_bytes_per_s > 0)) {
+    throw workloads::InputError("KV-cache offload needs the host link's bandwidth (> 0)");
+  }
   if (!settings.kv_host_bytes || !(*settings.kv_host_bytes > 0)) {
     throw workloads::InputError("KV-cache offload needs the host memory it keeps the cache in (--host-memory-gib)");
   }
@@ -61,10 +63,10 @@ void check_kv_offload(const ServeSettings& settings) {
   }
 }
 
-// The KV blocks `host_bytes` of host memory hold, the cache offloaded there; the device keeps
-// only the weights it holds (`resident_bytes`), which must fit its memory.
-uint64_t host_kv_blocks(const DeviceFacts& device, const std::string& model, uint64_t resident_bytes,
-                        uint64_t bytes_per_block, double host_bytes, double memory_fraction) {
+// A device whose KV cache lives elsewhere keeps only the weights it holds (`resident_bytes`),
+// which must fit its memory.
+void check_weights_fit(const DeviceFacts& device, const std::string& model, uint64_t resident_bytes,
+                       double memory_fraction) {
   const std::optional<uint64_t> capacity = device.dram_capacity_bytes();
   if (capacity && static_cast<double>(resident_bytes) > static_cast<double>(*capacity) * memory_fraction) {
     throw workloads::InputError(model + " needs " + gigabytes(static_cast<double>(resident_bytes)) +
@@ -73,6 +75,12 @@ uint64_t host_kv_blocks(const DeviceFacts& device, const std::string& model, uin
                                 " (share the layers over more devices with --tp, or stream them from host memory "
                                 "with --offload-weights-gbps)");
   }
+}
+
+// The KV blocks `host_bytes` of host memory hold, the cache offloaded there.
+uint64_t host_kv_blocks(const DeviceFacts& device, const std::string& model, uint64_t resident_bytes,
+                        uint64_t bytes_per_block, double host_bytes, double memory_fraction) {
+  check_weights_fit(device, model, resident_bytes, memory_fraction);
   const auto blocks = static_cast<uint64_t>(host_bytes / static_cast<double>(bytes_per_block));
   if (blocks == 0) {
     throw workloads::InputError("--host-memory-gib " + gigabytes(host_bytes) + " holds no KV-cache block of " +
@@ -124,10 +132,9 @@ class Engine {
     facts_.tensor_parallel = tensor_parallel;
     element_bytes_ = arch::bytes_of(*settings_.dtype);
     const workloads::ModelConfig shard = workloads::tensor_parallel_shard(model, tensor_parallel);
-    facts_.weight_bytes = workloads::build_model(model, workloads::Phase::prefill(1, 1),
-                                                 workloads::AttentionImpl::Fused, tensor_parallel)
-                              .total_parameters() *
-                          element_bytes_;
+    const workloads::OpGraph layers = workloads::build_model(model, workloads::Phase::prefill(1, 1),
+                                                             workloads::AttentionImpl::Fused, tensor_parallel);
+    facts_.weight_bytes = layers.total_parameters() * element_bytes_;
     facts_.kv_bytes_per_block =
         workloads::kv_cache_elements(shard, 1, 1, 0, model.num_hidden_layers) * element_bytes_ * scheduler.block_size;
     const bool offload = settings.offload_link_bytes_per_s && role != EngineRole::Prefill;
@@ -157,6 +164,33 @@ class Engine {
     }
     const bool kv_offload = settings.kv_link_bytes_per_s && role != EngineRole::Prefill;
     if (kv_offload) check_kv_offload(settings);
+    const bool attention_apart = settings.attention && role != EngineRole::Prefill;
+    if (attention_apart) {
+      if (kv_offload || offload) {
+        throw workloads::InputError("weights and KV cache are either in host memory or on the paired devices, "
+                                    "not both");
+      }
+      if (!(settings.attention->link_bytes_per_s > 0) || settings.attention->link_latency_s < 0) {
+        throw workloads::InputError("attention on devices apart needs their link's bandwidth (> 0) and latency (>= 0)");
+      }
+      attention_device_ = make_device(settings.attention->device);
+      attention_settings_ = attention_device_->configure(settings_);
+      facts_.attention = attention_device_->facts();
+      // The paired devices hold the cache and the weights of the ops placed with them; these the rest.
+      const OpPlacement& placement = settings.attention->ops;
+      placement.check(workloads::build_model(model, workloads::Phase::decode(1, 1), workloads::AttentionImpl::Fused,
+                                             tensor_parallel));
+      uint64_t apart_parameters = 0;
+      layers.for_each_op([&](const workloads::Op& op, uint64_t repeats) {
+        if (placement.apart(op)) apart_parameters += op.parameters() * repeats;
+      });
+      facts_.paired_weight_bytes = apart_parameters * element_bytes_;
+      check_weights_fit(facts_.device, model.name, resident - facts_.paired_weight_bytes, settings.memory_fraction);
+      if (scheduler.kv_blocks == 0) {
+        scheduler.kv_blocks = kv_blocks_of(*facts_.attention, model.name, facts_.paired_weight_bytes,
+                                           facts_.kv_bytes_per_block, settings.memory_fraction);
+      }
+    }
     if (scheduler.kv_blocks == 0) {
       // The host holds every device's shard of a block.
       scheduler.kv_blocks = kv_offload ? host_kv_blocks(facts_.device, model.name, resident,
@@ -183,6 +217,16 @@ class Engine {
       cost_->offload_weights(*settings.offload_link_bytes_per_s);
     }
     if (kv_offload) cost_->offload_kv_cache(*settings.kv_link_bytes_per_s);
+    if (attention_apart) {
+      const std::shared_ptr<Device> paired = attention_device_;
+      const OpRunner run_paired = [paired](const workloads::Op& op, const RunSettings& with) {
+        return paired->run(op, with);
+      };
+      cost_->place_apart(std::make_shared<BatchCost>(*facts_.attention, run_paired, system_op_sizer(*paired), model,
+                                                     attention_settings_, settings.shape_cells, tensor_parallel),
+                         settings.attention->ops, settings.attention->link_bytes_per_s,
+                         settings.attention->link_latency_s);
+    }
   }
 
   // The `index`-th copy of these devices: the same hardware and costs, a scheduler of its own
@@ -265,6 +309,8 @@ class Engine {
         scheduler_settings_(shared.scheduler_settings_),
         scheduler_(std::make_unique<Scheduler>(shared.scheduler_settings_, requests)),
         cost_(shared.cost_),
+        attention_device_(shared.attention_device_),
+        attention_settings_(shared.attention_settings_),
         speculation_(shared.speculation_),
         draft_cost_(shared.draft_cost_) {}
 
@@ -282,6 +328,8 @@ class Engine {
   SchedulerSettings scheduler_settings_;
   std::unique_ptr<Scheduler> scheduler_;
   std::shared_ptr<BatchCost> cost_;
+  std::shared_ptr<Device> attention_device_;  // paired with each of these, running attention
+  RunSettings attention_settings_;
   std::optional<Iteration> running_;
   double free_at_ = 0;
   std::optional<Speculation> speculation_;
@@ -366,6 +414,8 @@ ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, co
   result.weight_bytes = main.facts().weight_bytes;
   result.kv_bytes_per_block = main.facts().kv_bytes_per_block;
   if (prefill) result.prefill = prefill->facts();
+  result.attention = main.facts().attention;
+  result.attention_weight_bytes = main.facts().paired_weight_bytes;
   result.model = model.name;
   result.concurrency = load.concurrency;
   result.serve = settings;

@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "arch/arch_spec.h"
 #include "arch/system_spec.h"
 #include "sim/device.h"
+#include "sim/serving/op_placement.h"
 #include "sim/serving/scheduler.h"
 #include "workloads/model_config.h"
 #include "workloads/requests.h"
@@ -34,6 +36,19 @@ struct PrefillPool {
   uint64_t tensor_parallel = 1;
   double link_bytes_per_s = 0;  // the link the prompt's KV cache crosses
   double link_latency_s = 0;
+};
+
+// Attention apart from the rest of the model (as FastDecode and Lamina place it): each decoding
+// device is paired with a device of `device`'s kind that holds its share of the KV cache and
+// runs the ops `ops` places apart (by default those that touch the cache: RoPE, the cache's
+// append and read, attention) with their weights, while the first keeps the other weights and
+// runs every other op. Wherever consecutive ops run on different devices of the pair, the
+// output of the first crosses their link.
+struct AttentionPool {
+  arch::ArchSpec device;
+  double link_bytes_per_s = 0;
+  double link_latency_s = 0;
+  OpPlacement ops;
 };
 
 // Speculative decoding: a small draft model on the same devices proposes `tokens` tokens by
@@ -66,6 +81,7 @@ struct ServeSettings {
   std::optional<double> kv_link_bytes_per_s;
   std::optional<double> kv_host_bytes;
   std::optional<Speculation> speculation;  // on the decoding devices
+  std::optional<AttentionPool> attention;  // beside the decoding devices
   // Data-parallel copies of the (decoding) devices, each with its own scheduler and KV cache;
   // a request goes to the copy with the fewest requests in flight (the lowest index of those
   // tied) when it arrives, or under disaggregation when its KV cache does.
@@ -119,6 +135,8 @@ struct EngineFacts {
   uint64_t weight_bytes = 0;        // one device's: its shard
   uint64_t kv_bytes_per_block = 0;  // likewise
   uint64_t kv_blocks = 0;
+  std::optional<DeviceFacts> attention;  // the paired devices running attention, if apart
+  uint64_t paired_weight_bytes = 0;      // what each of them holds of the weights
 };
 
 struct ServeResult {
@@ -129,6 +147,8 @@ struct ServeResult {
   uint64_t tensor_parallel = 1;
   uint64_t replicas = 1;
   std::optional<EngineFacts> prefill;  // disaggregated: the prompts' devices
+  std::optional<DeviceFacts> attention;  // the devices paired with the decoding ones for attention
+  uint64_t attention_weight_bytes = 0;   // what each of them holds of the weights
   std::string model;
   RunSettings settings;  // as the device configured them
   ServeSettings serve;   // kv_blocks resolved

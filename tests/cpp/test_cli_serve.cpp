@@ -103,5 +103,49 @@ TEST(CliServe, BadInputNamesTheFileLineAndColumn) {
   EXPECT_NE(result.output.find("needs 71 KV blocks"), std::string::npos) << result.output;
 }
 
+// A placement file places the devices as the flags that say the same do: the same requests to
+// the byte. Its paths are relative to the file.
+TEST(CliServe, APlacementFileServesAsItsFlagsDo) {
+  const fs::path dir = testing::fresh_dir("cli_placement");
+  fs::create_directories(dir);
+  const std::string arch = std::string(TESSEL_SOURCE_DIR) + "/configs/arch";
+  std::ofstream(dir / "pair.yaml") << "name: pair\n"
+                                      "decode: {arch: " << arch << "/a100_sxm.yaml}\n"
+                                      "attention:\n"
+                                      "  arch: " << arch << "/xeon_8480.yaml\n"
+                                      "  ops: [attn.*]\n"
+                                      "  link_gbps: 25\n"
+                                      "  link_latency_us: 5\n";
+  const std::string load = " --model llama2-7b --arrivals poisson:20 --requests-count 6 --prompt-len 200 "
+                           "--output-len 5 --quiet --out ";
+  const auto placed = testing::run_tessel("serve --placement " + (dir / "pair.yaml").string() + load +
+                                          (dir / "placed").string());
+  ASSERT_EQ(placed.exit_code, 0) << placed.output;
+  const auto flagged = testing::run_tessel("serve --arch configs/arch/a100_sxm.yaml --attention-arch "
+                                           "configs/arch/xeon_8480.yaml --attention-ops 'attn.*' "
+                                           "--attention-link-gbps 25 --attention-link-latency-us 5" +
+                                           load + (dir / "flagged").string());
+  ASSERT_EQ(flagged.exit_code, 0) << flagged.output;
+  EXPECT_EQ(testing::read_text(dir / "placed" / "requests.csv"), testing::read_text(dir / "flagged" / "requests.csv"));
+  const nlohmann::json summary = nlohmann::json::parse(testing::read_text(dir / "placed" / "summary.json"));
+  EXPECT_EQ(summary["attention"]["ops"], nlohmann::json::array({"attn.*"}));
+  EXPECT_GT(summary["attention"]["weight_bytes"].get<double>(), 0) << "the attention projections' weights";
+}
+
+TEST(CliServe, APlacementFilesMistakesNameTheLineAndKey) {
+  const std::string load = " --model llama2-7b --concurrency 1 --requests-count 1";
+  const testing::TempFile both("both.yaml", "name: both\ndecode:\n  arch: a.yaml\n  system: b.yaml\n");
+  auto result = testing::run_tessel("serve --placement " + both.path + load);
+  EXPECT_NE(result.output.find(both.path + ":2: key 'decode': must give one of arch and system"), std::string::npos)
+      << result.output;
+  const testing::TempFile unknown("unknown.yaml", "name: u\ndecode: {arch: a.yaml}\nprefil: {}\n");
+  result = testing::run_tessel("serve --placement " + unknown.path + load);
+  EXPECT_NE(result.output.find(unknown.path + ":3: key 'prefil': unknown key"), std::string::npos) << result.output;
+  result = testing::run_tessel("serve --placement configs/placements/h100_prefill_a100_decode.yaml --replicas 2" +
+                               load);
+  EXPECT_NE(result.output.find("--replicas: --placement"), std::string::npos) << result.output;
+  EXPECT_EQ(result.exit_code, 1);
+}
+
 }  // namespace
 }  // namespace tessel

@@ -189,6 +189,68 @@ TEST(ServingRun, KvOffloadNeedsItsHostMemoryAndSharesTheWeightsLink) {
   EXPECT_NE(message.find("the same bandwidth"), std::string::npos) << message;
 }
 
+// Attention apart: each decoding device paired with another that holds the KV cache and runs
+// RoPE, the cache and attention.
+ServeSettings attention_on(const std::string& arch, double link_bytes_per_s, double latency_s,
+                           std::vector<std::string> ops = {}) {
+  ServeSettings settings;
+  settings.shape_cells = 0;
+  settings.attention =
+      AttentionPool{arch::load_arch(kArchDir + arch), link_bytes_per_s, latency_s, OpPlacement(std::move(ops))};
+  return settings;
+}
+
+TEST(ServingRun, AttentionOnAnIdenticalDeviceOverAFreeLinkIsTheOneDeviceRun) {
+  ServeLoad load;
+  load.requests = {{0, 0, 300, 8}};
+  const ServeResult apart = serve_on("a100_sxm.yaml", "llama2-7b", load, attention_on("a100_sxm.yaml", 1e14, 0));
+  ServeSettings whole;
+  whole.shape_cells = 0;
+  const ServeResult one = serve_on("a100_sxm.yaml", "llama2-7b", load, whole);
+  // A token's 32 KiB a layer cross a link of 1e14 B/s: 1e-8 s a decode step of ~8 ms, and the
+  // prompt's 300 tokens 3.1 us beside its 24 ms; nothing else differs.
+  EXPECT_NEAR(apart.requests[0].tpot_s(), one.requests[0].tpot_s(), 1e-5 * one.requests[0].tpot_s());
+  EXPECT_NEAR(apart.requests[0].ttft_s() - one.requests[0].ttft_s(), 300 * 32 * 32768 / 1e14, 1e-9);
+  ASSERT_TRUE(apart.attention.has_value());
+  EXPECT_EQ(apart.attention->name, "a100_sxm");
+}
+
+TEST(ServingRun, AttentionApartAddsItsCrossingsToEveryLayerAndHoldsTheCache) {
+  // A decode step of Llama-2-7B: each of 32 layers sends its token's queries, keys and values
+  // (12,288 fp16 values) to the attention device and gets 4,096 back, over 10 GB/s with 5 us a
+  // crossing: 32 x (32,768 B / 10 GB/s + 2 x 5 us) = 0.425 ms more than on one device.
+  ServeLoad load;
+  load.requests = {{0, 0, 300, 8}};
+  ServeSettings whole;
+  whole.shape_cells = 0;
+  const double one = serve_on("a100_sxm.yaml", "llama2-7b", load, whole).requests[0].tpot_s();
+  const ServeResult apart = serve_on("a100_sxm.yaml", "llama2-7b", load, attention_on("a100_sxm.yaml", 10e9, 5e-6));
+  EXPECT_NEAR(apart.requests[0].tpot_s() - one, 32 * (32768 / 10e9 + 2 * 5e-6), 1e-9);
+  // On a Xeon with 512 GiB of DDR the cache has the whole of its memory's share: 512 GiB x 0.9
+  // / (16 tokens x 512 KiB) blocks.
+  const ServeResult on_cpu = serve_on("a100_sxm.yaml", "llama2-7b", load, attention_on("xeon_8480.yaml", 25e9, 0));
+  EXPECT_EQ(on_cpu.serve.scheduler.kv_blocks, static_cast<uint64_t>(512.0 * 0x1p30 * 0.9 / (16 * 524288.0)));
+}
+
+TEST(ServingRun, OpsPlacedApartTakeTheirWeightsAndNeedTheCachesOps) {
+  // The whole attention block apart (attn.*: its norm, projections, RoPE, cache, attention and
+  // residual): the paired device holds the projections' weights, 4 x 4096^2 fp16 a layer, and
+  // the norm's 4096.
+  ServeLoad load;
+  load.requests = {{0, 0, 300, 4}};
+  const ServeResult apart =
+      serve_on("a100_sxm.yaml", "llama2-7b", load, attention_on("a100_sxm.yaml", 25e9, 0, {"attn.*"}));
+  EXPECT_EQ(apart.attention_weight_bytes, 32ull * (4 * 4096 * 4096 + 4096) * 2);
+  const auto refusal = [&](std::vector<std::string> ops) {
+    return testing::error_message<workloads::InputError>(
+        [&] { serve_on("a100_sxm.yaml", "llama2-7b", load, attention_on("a100_sxm.yaml", 25e9, 0, ops)); },
+        "a placement that should be refused");
+  };
+  EXPECT_NE(refusal({"mlp.*"}).find("touches the KV cache"), std::string::npos);
+  EXPECT_NE(refusal({"Attention", "KvCacheAppend", "KvCacheRead", "moe.*"}).find("'moe.*' names no op kind"),
+            std::string::npos);
+}
+
 TEST(ServingRun, SpeculativeDecodingYieldsTheExpectedTokensAStep) {
   // K drafts each accepted with probability a while those before were: a step yields
   // (1 - a^(K+1)) / (1 - a) tokens on average; at a = 1 every draft, at a = 0 none (and the

@@ -62,6 +62,25 @@ def test_a_kv_cache_in_host_memory_holds_its_blocks_and_slows_decoding():
         tessel.serve(ARCH, "llama2-7b", concurrency=1, host_memory_gib=64)
 
 
+def test_attention_apart_runs_on_its_own_devices():
+    xeon = str(ROOT / "configs" / "arch" / "xeon_8480.yaml")
+    served = tessel.serve(ARCH, "llama2-7b", attention=xeon, attention_link_gbps=25, concurrency=2,
+                          requests_count=4, prompt_len="256", output_len="4")
+    assert served.summary["attention"]["arch"] == "xeon_8480"
+    assert served.summary["attention"]["link_bytes_per_s"] == 25e9
+    with pytest.raises(tessel.TesselError, match="go together"):
+        tessel.serve(ARCH, "llama2-7b", attention=xeon, concurrency=1)
+
+
+def test_a_placement_file_places_the_devices():
+    placement = ROOT / "configs" / "placements" / "a100x4_attention_on_xeon.yaml"
+    served = tessel.serve(None, "llama2-7b", placement=placement, concurrency=2, requests_count=4,
+                          prompt_len="256", output_len="4")
+    assert served.summary["tp"] == 4 and served.summary["attention"]["arch"] == "xeon_8480"
+    with pytest.raises(tessel.TesselError, match="places the devices"):
+        tessel.serve(ARCH, "llama2-7b", placement=placement, concurrency=1)
+
+
 def test_disaggregated_serving_runs_prompts_on_their_own_devices():
     h100 = str(ROOT / "configs" / "arch" / "h100_sxm.yaml")
     served = tessel.serve(ARCH, "llama2-7b", prefill=h100, kv_link_gbps=50, arrivals="poisson:20",
