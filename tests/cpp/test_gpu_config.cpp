@@ -41,10 +41,12 @@ TEST(GpuConfig, H100MatchesItsSpecificationAndTheA100Constants) {
   EXPECT_NEAR(dense_tflops(h100, arch::DType::Bf16), 989.4, 1.0);
   EXPECT_NEAR(dense_tflops(h100, arch::DType::Fp8), 1979.0, 2.0);
   EXPECT_DOUBLE_EQ(h100.hbm_bytes_per_second, 3350e9);
-  // Calibrated on A100 data only and carried over unchanged.
+  // Calibrated on A100 data only and carried over unchanged, but for HBM.
   EXPECT_EQ(h100.tensor_efficiency, a100.tensor_efficiency);
   EXPECT_EQ(h100.attention_efficiency, a100.attention_efficiency);
-  EXPECT_EQ(h100.hbm_achievable_fraction, a100.hbm_achievable_fraction);
+  // HBM3 streams a larger share of its peak: the A100's calibrated fraction x 0.887 / 0.834 (the
+  // BabelStream Triad fractions of the two in one harness), to two places.
+  EXPECT_NEAR(h100.hbm_achievable_fraction, a100.hbm_achievable_fraction * 0.887 / 0.834, 0.005);
   EXPECT_EQ(h100.launch_overhead_s, a100.launch_overhead_s);
   ASSERT_TRUE(h100.nvlink.has_value());
   EXPECT_DOUBLE_EQ(h100.nvlink->bytes_per_second, 450e9);  // 18 NVLink4 links x 25 GB/s a direction
