@@ -21,6 +21,7 @@
 
 #include "arch/config_system.h"
 #include "arch/load_arch.h"
+#include "cli/placement_file.h"
 #include "cli/run_command.h"
 #include "cli/sweep_spec.h"
 #include "cli/validation/measurements.h"
@@ -206,6 +207,12 @@ std::vector<Target> targets(const fs::path& source) {
        [](const std::string& p) { workloads::read_topology_csv(p); }},
       {"hf-config-json", ".json", hf, [](const std::string& p) { workloads::read_hf_config(p); }},
       {"sweep-yaml", ".yaml", in("configs/sweeps", ".yaml"), [](const std::string& p) { cli::read_sweep_spec(p); }},
+      {"placement-yaml", ".yaml", in("configs/placements", ".yaml"),
+       [](const std::string& p) {
+         cli::ServeFlags flags;
+         flags.placement = p;
+         cli::with_placement_file(flags);
+       }},
       {"mapping-json", ".json", in("tests/data/mappings", ".json"),
        [](const std::string& p) { mapper::read_mapping_file(p); }},
       {"measurements-csv", ".csv", in("tests/data/validation", ".csv"),
