@@ -69,8 +69,8 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   CLI::Option* attention_arch = serve->add_option(
       "--attention-arch", flags.attention_arch,
       "Attention apart: pair each (decoding) device with one of this architecture holding its share of the KV cache "
-      "and running RoPE, the cache and attention, the new tokens' queries, keys and values and the attention's "
-      "output crossing a link of --attention-link-gbps each layer");
+      "and running RoPE, the cache and attention (or --attention-ops), the new tokens' queries, keys and values and "
+      "the attention's output crossing a link of --attention-link-gbps each layer");
   CLI::Option* attention_link = add_bounded(*serve, bounds::kAttentionLinkGbps, flags.attention_link_gbps,
                                             "Attention apart: the bandwidth (GB/s) of the link between each pair");
   add_bounded(*serve, bounds::kAttentionLinkLatencyUs, flags.attention_link_latency_us,
@@ -237,11 +237,12 @@ sim::ServeSettings serve_settings(const ServeFlags& flags) {
       throw FlagError("--attention-arch and --attention-link-gbps go together");
     }
     std::vector<std::string> ops;
-    for (std::string rest = flags.attention_ops; !rest.empty();) {
-      const size_t comma = rest.find(',');
-      ops.push_back(rest.substr(0, comma));
-      rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+    for (size_t start = 0; !flags.attention_ops.empty();) {
+      const size_t comma = flags.attention_ops.find(',', start);
+      ops.push_back(flags.attention_ops.substr(start, comma - start));
       if (ops.back().empty()) throw FlagError("--attention-ops '" + flags.attention_ops + "': an empty pattern");
+      if (comma == std::string::npos) break;
+      start = comma + 1;
     }
     settings.attention = sim::AttentionPool{arch::load_arch(flags.attention_arch), flags.attention_link_gbps * 1e9,
                                             flags.attention_link_latency_us * 1e-6, sim::OpPlacement(ops)};

@@ -164,8 +164,8 @@ class Engine {
     }
     const bool kv_offload = settings.kv_link_bytes_per_s && role != EngineRole::Prefill;
     if (kv_offload) check_kv_offload(settings);
-    const bool attention_apart = settings.attention && role != EngineRole::Prefill;
-    if (attention_apart) {
+    std::shared_ptr<BatchCost> paired_cost;  // attention apart: the paired device's
+    if (settings.attention && role != EngineRole::Prefill) {
       if (kv_offload || offload) {
         throw workloads::InputError("weights and KV cache are either in host memory or on the paired devices, "
                                     "not both");
@@ -173,9 +173,14 @@ class Engine {
       if (!(settings.attention->link_bytes_per_s > 0) || settings.attention->link_latency_s < 0) {
         throw workloads::InputError("attention on devices apart needs their link's bandwidth (> 0) and latency (>= 0)");
       }
-      attention_device_ = make_device(settings.attention->device);
-      attention_settings_ = attention_device_->configure(settings_);
-      facts_.attention = attention_device_->facts();
+      const std::shared_ptr<Device> paired = make_device(settings.attention->device);
+      facts_.attention = paired->facts();
+      // The paired device's costs keep it alive.
+      const OpRunner run_paired = [paired](const workloads::Op& op, const RunSettings& with) {
+        return paired->run(op, with);
+      };
+      paired_cost = std::make_shared<BatchCost>(*facts_.attention, run_paired, system_op_sizer(*paired), model,
+                                                paired->configure(settings_), settings.shape_cells, tensor_parallel);
       // The paired devices hold the cache and the weights of the ops placed with them; these the rest.
       const OpPlacement& placement = settings.attention->ops;
       placement.check(workloads::build_model(model, workloads::Phase::decode(1, 1), workloads::AttentionImpl::Fused,
@@ -217,14 +222,8 @@ class Engine {
       cost_->offload_weights(*settings.offload_link_bytes_per_s);
     }
     if (kv_offload) cost_->offload_kv_cache(*settings.kv_link_bytes_per_s);
-    if (attention_apart) {
-      const std::shared_ptr<Device> paired = attention_device_;
-      const OpRunner run_paired = [paired](const workloads::Op& op, const RunSettings& with) {
-        return paired->run(op, with);
-      };
-      cost_->place_apart(std::make_shared<BatchCost>(*facts_.attention, run_paired, system_op_sizer(*paired), model,
-                                                     attention_settings_, settings.shape_cells, tensor_parallel),
-                         settings.attention->ops, settings.attention->link_bytes_per_s,
+    if (paired_cost) {
+      cost_->place_apart(paired_cost, settings.attention->ops, settings.attention->link_bytes_per_s,
                          settings.attention->link_latency_s);
     }
   }
@@ -309,8 +308,6 @@ class Engine {
         scheduler_settings_(shared.scheduler_settings_),
         scheduler_(std::make_unique<Scheduler>(shared.scheduler_settings_, requests)),
         cost_(shared.cost_),
-        attention_device_(shared.attention_device_),
-        attention_settings_(shared.attention_settings_),
         speculation_(shared.speculation_),
         draft_cost_(shared.draft_cost_) {}
 
@@ -328,8 +325,6 @@ class Engine {
   SchedulerSettings scheduler_settings_;
   std::unique_ptr<Scheduler> scheduler_;
   std::shared_ptr<BatchCost> cost_;
-  std::shared_ptr<Device> attention_device_;  // paired with each of these, running attention
-  RunSettings attention_settings_;
   std::optional<Iteration> running_;
   double free_at_ = 0;
   std::optional<Speculation> speculation_;
