@@ -35,7 +35,8 @@ cd "$build_dir"
 if [[ $fast == --fast ]]; then
   # Readers, numerics, one run of each kind, the system timeline, training, sweeps, serving,
   # the fuzzed corpus, and the Python entry points.
-  cpp_tests='ConfigYaml|GpuConfig|SystemConfig|HfConfig|OpCheck|Golden|SystemRun|TrainingRun|Sweep|ServingScheduler|ServingRun|PlacementSearch|Requests\.|fuzz'
+  cpp_tests='ConfigYaml|GpuConfig|CpuConfig|CpuGemm|CpuDevice|SystemConfig|HfConfig|OpCheck|Golden|SystemRun|TrainingRun'
+  cpp_tests+='|Sweep|ServingScheduler|ServingRun|CliServe|PlacementSearch|Requests\.|fuzz'
   python_tests='^python\.(test_package|test_fuzz_entry)$'
 else
   cpp_tests='.'
