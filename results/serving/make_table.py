@@ -57,6 +57,11 @@ def choices():
          tessel.serve(a100, MODEL, prefill=h100, kv_link_gbps=50, kv_link_latency_us=10, **common)),
         ("A100, weights over PCIe 4.0 x16 (25 GB/s)", tessel.serve(a100, MODEL, offload_weights_gbps=25,
                                                                    **{**common, "arrivals": "poisson:0.5"})),
+        ("A100, KV cache in 512 GiB of host memory over PCIe (25 GB/s)",
+         tessel.serve(a100, MODEL, offload_kv_gbps=25, host_memory_gib=512, **common)),
+        ("A100, attention and KV cache on a Xeon 8480+ socket over PCIe (25 GB/s)",
+         tessel.serve(a100, MODEL, attention=arch("xeon_8480"), attention_link_gbps=25, attention_link_latency_us=5,
+                      **common)),
         ("A100, speculative (tiny draft, 4 drafts, acceptance 0.7)",
          tessel.serve(a100, MODEL, draft_model="tiny", draft_tokens=4, acceptance=0.7, **common)),
     ]
