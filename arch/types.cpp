@@ -36,6 +36,8 @@ std::optional<DType> parse_dtype(std::string_view text) {
   return std::nullopt;
 }
 
+double gemm_output_bytes(DType dtype) { return bytes_of(dtype) < 2 ? 2.0 : static_cast<double>(bytes_of(dtype)); }
+
 uint32_t bytes_of(DType dtype) {
   switch (dtype) {
     case DType::Int8:

@@ -30,6 +30,12 @@ std::optional<DType> parse_dtype(std::string_view text);  // "int8", "fp8", "fp1
 uint32_t bytes_of(DType dtype);
 constexpr uint32_t kAccumulatorBytes = 4;
 
+// Bytes a GPU or CPU GEMM writes per element of C: 8-bit formats accumulate in 32 bits and write
+// C in 16 (cuBLASLt's and TensorRT-LLM's fp8 and int8 GEMMs, DeepGEMM's gemm_fp8_fp8_bf16_nt,
+// oneDNN's int8 matmul with a bf16 destination as SmoothQuant-style W8A8 runs); wider formats
+// write their own width.
+double gemm_output_bytes(DType dtype);
+
 // The three operands of a GEMM: A (input), B (weight), C (output).
 enum class Operand { Input, Weight, Output };
 std::string_view to_string(Operand operand);

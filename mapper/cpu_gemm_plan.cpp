@@ -23,8 +23,6 @@ uint64_t round_up(uint64_t value, uint64_t multiple) { return ceil_div(value, mu
 
 }  // namespace
 
-double cpu_gemm_output_bytes(arch::DType dtype) { return std::max(2.0, static_cast<double>(arch::bytes_of(dtype))); }
-
 std::optional<CpuGemmPlan> cost_cpu_gemm(const arch::CpuSpec& spec, const CpuGemm& g, size_t engine_index,
                                          const CpuBlock& block) {
   const arch::CpuMatrixEngine& engine = spec.engines.at(engine_index);
@@ -44,7 +42,7 @@ std::optional<CpuGemmPlan> cost_cpu_gemm(const arch::CpuSpec& spec, const CpuGem
   plan.k_steps = ceil_div(g.k, block.k);
 
   plan.l3_bytes = static_cast<double>(plan.blocks * plan.k_steps) * panels;
-  const double output_bytes = static_cast<double>(g.m * g.n) * cpu_gemm_output_bytes(g.dtype);
+  const double output_bytes = static_cast<double>(g.m * g.n) * arch::gemm_output_bytes(g.dtype);
   const double input_bytes = wave_input_bytes(
       {g.m, g.n, g.k, bytes, block.m, block.n, spec.cores(), static_cast<double>(spec.l3_bytes())});
   plan.dram_bytes = input_bytes + output_bytes;
@@ -68,7 +66,7 @@ std::optional<CpuGemmPlan> cost_cpu_gemm(const arch::CpuSpec& spec, const CpuGem
 
   // Each block waits one DDR latency for its first panels and writes its block of C from L2.
   const double edges = arch::cpu::ddr_latency_cycles(spec) + static_cast<double>(block.m) * block.n *
-                                                                 cpu_gemm_output_bytes(g.dtype) /
+                                                                 arch::gemm_output_bytes(g.dtype) /
                                                                  spec.l2_bytes_per_cycle_per_core;
   plan.block_cycles = static_cast<double>(plan.k_steps) * plan.step_cycles + edges;
   plan.core_cycles = static_cast<double>(plan.waves) * plan.block_cycles;

@@ -51,11 +51,6 @@ struct CpuGemmPlan {
   std::string describe() const;
 };
 
-// Bytes a CPU GEMM writes per element of C: 8-bit formats dequantize to bf16 on the way out
-// (oneDNN's int8 matmul with a bf16 destination, as SmoothQuant-style W8A8 runs); wider
-// formats write their own width.
-double cpu_gemm_output_bytes(arch::DType dtype);
-
 // The cost of one engine and block; nothing when the engine lacks the format or the block's
 // panels do not fit a core's L2 (double-buffered, beside C's fp32 block).
 std::optional<CpuGemmPlan> cost_cpu_gemm(const arch::CpuSpec& spec, const CpuGemm& gemm, size_t engine,

@@ -12,25 +12,9 @@ namespace tessel::mapper {
 namespace {
 
 using workloads::Op;
-using workloads::OpKind;
 
-constexpr uint64_t kQueriesPerItem = 64;
-constexpr uint64_t kKeysPerDecodeItem = 512;
-constexpr uint64_t kKeysPerBackwardItem = 64;
-constexpr uint64_t kMatmulTile = 64;
-
-uint64_t work_items(const Op& op) {
-  if (const auto* s = std::get_if<workloads::AttentionShape>(&op.shape)) {
-    if (op.kind == OpKind::AttentionBackward) return s->batch * s->heads * arch::ceil_div(s->kv_len, kKeysPerBackwardItem);
-    const uint64_t query_blocks = arch::ceil_div(s->q_len, kQueriesPerItem);
-    const uint64_t key_blocks = s->q_len < kQueriesPerItem ? arch::ceil_div(s->kv_len, kKeysPerDecodeItem) : 1;
-    return s->batch * s->heads * query_blocks * key_blocks;
-  }
-  if (const auto* s = std::get_if<workloads::BatchedMatmulShape>(&op.shape)) {
-    return s->batch * arch::ceil_div(s->m, kMatmulTile) * arch::ceil_div(s->n, kMatmulTile);
-  }
-  return 0;
-}
+// CPU flash-attention kernels' blocks (64 queries, 512 keys a decode item) and a 64 x 64 tile.
+constexpr ItemBlocking kWorkItems{64, 512, 64, 64};
 
 }  // namespace
 
@@ -52,7 +36,7 @@ CpuKernelPlan plan_cpu_kernel(const arch::CpuSpec& spec, const Op& op, arch::DTy
     plan.engine = engine->name;
     // Items run in waves over the cores, each doing its share of the products and then of the
     // vector work: an item's softmax waits for its scores, its second product for the softmax.
-    plan.work_items = work_items(op);
+    plan.work_items = parallel_items(op, kWorkItems);
     const uint64_t items = std::max<uint64_t>(plan.work_items, 1);
     const double waves = static_cast<double>(arch::ceil_div(items, spec.cores()));
     const double per_item = 1.0 / static_cast<double>(items);

@@ -17,22 +17,8 @@ constexpr uint64_t kKeysPerDecodeBlock = 512;  // flash-decoding's split of the 
 constexpr uint64_t kKeysPerBackwardBlock = 128;  // FlashAttention-2's backward key tile
 constexpr uint64_t kMatmulTile = 128;          // a batched matmul's output tile, each way
 
-uint64_t thread_blocks(const Op& op) {
-  if (const auto* s = std::get_if<workloads::AttentionShape>(&op.shape)) {
-    // FlashAttention-2's backward gives each thread block a block of keys (it accumulates dK
-    // and dV on chip, dQ atomically); its forward a block of queries.
-    if (op.kind == OpKind::AttentionBackward) {
-      return s->batch * s->heads * arch::ceil_div(s->kv_len, kKeysPerBackwardBlock);
-    }
-    const uint64_t query_blocks = arch::ceil_div(s->q_len, kQueriesPerBlock);
-    const uint64_t key_blocks = s->q_len < kQueriesPerBlock ? arch::ceil_div(s->kv_len, kKeysPerDecodeBlock) : 1;
-    return s->batch * s->heads * query_blocks * key_blocks;
-  }
-  if (const auto* s = std::get_if<workloads::BatchedMatmulShape>(&op.shape)) {
-    return s->batch * arch::ceil_div(s->m, kMatmulTile) * arch::ceil_div(s->n, kMatmulTile);
-  }
-  return 0;
-}
+// FlashAttention-2's and flash-decoding's blocks, CUTLASS's tile.
+constexpr ItemBlocking kThreadBlocks{kQueriesPerBlock, kKeysPerDecodeBlock, kKeysPerBackwardBlock, kMatmulTile};
 
 // What a tensor-core thread block spends outside its main loop, the SMs all doing the same:
 // the first HBM latency, a fused-attention block's resident tile (Q forward; K and V in the
@@ -72,7 +58,7 @@ GpuKernelPlan plan_gpu_kernel(const arch::GpuSpec& spec, const Op& op, arch::DTy
     // Thread blocks run in waves over the SMs, each doing its share of the MACs and then of
     // the vector work: within a block the softmax waits for its scores and the second
     // product for the softmax (FlashAttention-2 on Ampere does not overlap them).
-    plan.thread_blocks = thread_blocks(op);
+    plan.thread_blocks = parallel_items(op, kThreadBlocks);
     const uint64_t blocks = std::max<uint64_t>(plan.thread_blocks, 1);
     const double waves = static_cast<double>(arch::ceil_div(blocks, spec.sms));
     const double per_block = 1.0 / static_cast<double>(blocks);

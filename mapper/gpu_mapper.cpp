@@ -62,7 +62,7 @@ std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGem
 
   const double stage_bytes = static_cast<double>(tile.m + tile.n) * tile.k * bytes;
   plan.l2_bytes = static_cast<double>(plan.thread_blocks * plan.k_steps) * stage_bytes;
-  const double output_bytes = static_cast<double>(g.m * g.n) * arch::gpu::gemm_output_bytes(g.dtype);
+  const double output_bytes = static_cast<double>(g.m * g.n) * arch::gemm_output_bytes(g.dtype);
   // A and B after L2 reuse across the waves of thread blocks.
   plan.hbm_bytes = wave_input_bytes({g.m, g.n, g.k, bytes, tile.m, tile.n, spec.sms, static_cast<double>(spec.l2_bytes)}) +
                    output_bytes;
@@ -83,7 +83,7 @@ std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGem
   // The pipeline fills once per block (one HBM latency) and the epilogue stores C, or with a
   // split of K reads and writes fp32 partial sums; co-resident blocks hide each other's.
   const double epilogue_bytes = static_cast<double>(tile.m) * tile.n *
-                                (split_k > 1 ? 2 * kAccumulatorBytes : arch::gpu::gemm_output_bytes(g.dtype));
+                                (split_k > 1 ? 2 * kAccumulatorBytes : arch::gemm_output_bytes(g.dtype));
   const double edges = arch::gpu::hbm_latency_cycles(spec) + epilogue_bytes / l2_share;
   plan.block_cycles = static_cast<double>(plan.k_steps) * plan.step_cycles + edges / plan.resident;
 

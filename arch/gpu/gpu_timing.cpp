@@ -14,8 +14,6 @@ double hbm_latency_cycles(const GpuSpec& spec) { return spec.hbm_latency_ns * 1e
 
 double launch_overhead_cycles(const GpuSpec& spec) { return spec.launch_overhead_s * spec.clock_hz; }
 
-double gemm_output_bytes(DType dtype) { return std::max(2.0, static_cast<double>(bytes_of(dtype))); }
-
 namespace {
 
 double peak_macs_per_cycle_per_sm(const GpuSpec& spec, DType dtype) {

@@ -15,11 +15,6 @@ double hbm_bytes_per_cycle(const GpuSpec& spec);
 double hbm_latency_cycles(const GpuSpec& spec);
 double launch_overhead_cycles(const GpuSpec& spec);
 
-// Bytes a tensor-core GEMM writes per element of C: 8-bit formats accumulate in fp32 or int32
-// and write C in 16 bits (cuBLASLt's and TensorRT-LLM's fp8 and int8 GEMMs, DeepGEMM's
-// gemm_fp8_fp8_bf16_nt); wider formats write their own width.
-double gemm_output_bytes(DType dtype);
-
 // One SM's tensor cores on `macs` of `dtype` at the sustained (pipeline-efficiency) rate.
 // Throws std::invalid_argument when the tensor cores do not take `dtype`.
 double tensor_cycles(const GpuSpec& spec, DType dtype, double macs);

@@ -100,7 +100,7 @@ OpResult CpuDevice::linear_result(const arch::CpuSpec& spec, const CpuGemmChoice
   // The busiest core's engine: its blocks' padded MACs at the sustained rate.
   const double core_macs = plan.padded_macs / static_cast<double>(plan.blocks) * static_cast<double>(plan.waves);
   result.array_busy_cycles = static_cast<uint64_t>(std::ceil(arch::cpu::engine_cycles(engine, dtype, core_macs)));
-  const auto written = static_cast<uint64_t>(static_cast<double>(s.m * s.n) * mapper::cpu_gemm_output_bytes(dtype));
+  const auto written = static_cast<uint64_t>(static_cast<double>(s.m * s.n) * arch::gemm_output_bytes(dtype));
   result.activity.macs = op.macs();
   result.activity.dram_write_bytes = written;
   result.activity.dram_read_bytes = choice.run.dram_bytes > written ? choice.run.dram_bytes - written : 0;

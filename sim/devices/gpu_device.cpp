@@ -108,7 +108,7 @@ OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice
       static_cast<double>(plan.tile.m) * plan.tile.n * plan.tile.k * static_cast<double>(plan.k_steps);
   const double busiest_macs = static_cast<double>(plan.waves) * block_macs;
   result.array_busy_cycles = static_cast<uint64_t>(std::ceil(arch::gpu::tensor_cycles(spec, dtype, busiest_macs)));
-  const auto written = static_cast<uint64_t>(static_cast<double>(s.m * s.n) * arch::gpu::gemm_output_bytes(dtype));
+  const auto written = static_cast<uint64_t>(static_cast<double>(s.m * s.n) * arch::gemm_output_bytes(dtype));
   result.activity.macs = op.macs();
   result.activity.dram_write_bytes = written;
   result.activity.dram_read_bytes = run.hbm_bytes > written ? run.hbm_bytes - written : 0;
