@@ -1,5 +1,7 @@
 #include "arch/types.h"
 
+#include <stdexcept>
+
 namespace tessel::arch {
 
 std::string_view to_string(Dataflow dataflow) {
@@ -25,12 +27,13 @@ std::string_view to_string(DType dtype) {
     case DType::Fp16: return "fp16";
     case DType::Bf16: return "bf16";
     case DType::Fp32: return "fp32";
+    case DType::Int4: return "int4";
   }
   return "?";
 }
 
 std::optional<DType> parse_dtype(std::string_view text) {
-  for (DType d : {DType::Int8, DType::Fp8, DType::Fp16, DType::Bf16, DType::Fp32}) {
+  for (DType d : {DType::Int8, DType::Fp8, DType::Fp16, DType::Bf16, DType::Fp32, DType::Int4}) {
     if (text == to_string(d)) return d;
   }
   return std::nullopt;
@@ -38,15 +41,23 @@ std::optional<DType> parse_dtype(std::string_view text) {
 
 double gemm_output_bytes(DType dtype) { return bytes_of(dtype) < 2 ? 2.0 : static_cast<double>(bytes_of(dtype)); }
 
-uint32_t bytes_of(DType dtype) {
+bool is_storage_only(DType dtype) { return dtype == DType::Int4; }
+
+uint32_t bits_of(DType dtype) {
   switch (dtype) {
+    case DType::Int4: return 4;
     case DType::Int8:
-    case DType::Fp8: return 1;
+    case DType::Fp8: return 8;
     case DType::Fp16:
-    case DType::Bf16: return 2;
-    case DType::Fp32: return 4;
+    case DType::Bf16: return 16;
+    case DType::Fp32: return 32;
   }
   return 0;
+}
+
+uint32_t bytes_of(DType dtype) {
+  if (is_storage_only(dtype)) throw std::logic_error("bytes_of: int4 elements share bytes");
+  return bits_of(dtype) / 8;
 }
 
 std::string_view to_string(Operand operand) {

@@ -22,11 +22,17 @@ std::string_view to_string(Dataflow dataflow);
 std::optional<Dataflow> parse_dataflow(std::string_view text);  // "os", "ws", "is"
 
 // Number formats of the datapath. Every format accumulates in 32 bits:
-// int8 in int32, the floating formats in fp32.
-enum class DType { Int8, Fp8, Fp16, Bf16, Fp32 };
+// int8 in int32, the floating formats in fp32. int4 is a storage format only (quantized
+// weights and KV caches, two values to a byte): no datapath computes in it.
+enum class DType { Int8, Fp8, Fp16, Bf16, Fp32, Int4 };
 
 std::string_view to_string(DType dtype);
-std::optional<DType> parse_dtype(std::string_view text);  // "int8", "fp8", "fp16", "bf16", "fp32"
+// "int8", "fp8", "fp16", "bf16", "fp32", "int4"
+std::optional<DType> parse_dtype(std::string_view text);
+bool is_storage_only(DType dtype);  // int4
+uint32_t bits_of(DType dtype);
+// Whole bytes of an element of a computing format; throws std::logic_error for int4, whose
+// elements share bytes (a quantized tensor's bytes are workloads::StoredFormat's business).
 uint32_t bytes_of(DType dtype);
 constexpr uint32_t kAccumulatorBytes = 4;
 

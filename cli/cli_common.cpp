@@ -63,10 +63,17 @@ workloads::Graph load_workload(const TargetFlags& flags) {
   throw FlagError("give a workload with --gemm M,N,K or --topology FILE");
 }
 
-workloads::ModelConfig load_model(const std::string& name_or_path) {
+workloads::ModelConfig load_model(const std::string& name_or_path, const std::string& quant) {
   const bool is_file = name_or_path.find('/') != std::string::npos ||
                        (name_or_path.size() > 5 && name_or_path.rfind(".json") == name_or_path.size() - 5);
-  return is_file ? workloads::read_hf_config(name_or_path) : workloads::model_preset(name_or_path);
+  workloads::ModelConfig model = is_file ? workloads::read_hf_config(name_or_path) : workloads::model_preset(name_or_path);
+  if (!quant.empty()) model.quant = workloads::parse_quant(quant);
+  return model;
+}
+
+std::string quant_help() {
+  return "With --model: the precision recipe, presets joined by commas (" + workloads::quant_presets_text() +
+         ") or a recipe .yaml (configs/quant/); weights and KV cache are stored, moved and dequantized as it says";
 }
 
 arch::SystemSpec load_hardware(const std::string& system, const std::string& arch, uint64_t devices) {

@@ -50,8 +50,12 @@ std::string read_text(const std::filesystem::path& path);
 // The settings --dtype, --dataflow and --objective ask for (the device checks them).
 sim::RunSettings target_settings(const TargetFlags& flags);
 workloads::Graph load_workload(const TargetFlags& flags);
-// A preset name, or a Hugging Face config.json (a path: it holds a '/' or ends in .json).
-workloads::ModelConfig load_model(const std::string& name_or_path);
+// A preset name, or a Hugging Face config.json (a path: it holds a '/' or ends in .json); with
+// `quant` (--quant: presets or a recipe file) its precision recipe, which replaces the
+// config.json's quantization_config.
+workloads::ModelConfig load_model(const std::string& name_or_path, const std::string& quant = "");
+// The --quant help text.
+std::string quant_help();
 
 // What a model runs on: the --system file, or the node an --arch file implies (a GPU file's
 // nvlink section; else the one device), which must hold `devices`.

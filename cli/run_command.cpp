@@ -31,6 +31,7 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
                   "With --model: prefill (--seq) | decode (one step, --kv-len) | generate (--input, then --output "
                   "decode steps)")
       ->capture_default_str();
+  run->add_option("--quant", flags.quant, quant_help());
   add_bounded(*run, bounds::kBatch, flags.batch, "With --model: sequences")->capture_default_str();
   add_bounded(*run, bounds::kSeq, flags.seq, "With --model, prefill: tokens per sequence")->capture_default_str();
   add_bounded(*run, bounds::kKvLen, flags.kv_len, "With --model, decode: tokens already in the KV cache")
@@ -156,7 +157,7 @@ sim::Workload workload_of(const RunFlags& flags) {
   sim::ModelWorkload model;
   model.attention = attention_impl(flags.attention);
   model.request = model_request(flags);
-  model.model = load_model(flags.model);
+  model.model = load_model(flags.model, flags.quant);
   model.expert_skew = flags.expert_skew;
   return model;
 }
@@ -202,7 +203,7 @@ sim::ReportBundle execute_system_run(const RunFlags& flags, const sim::Workload&
 void refuse_inapplicable_flags(const RunFlags& flags, const std::set<std::string>& given) {
   if (flags.model.empty()) {
     const std::string workload = flags.target.topology.empty() ? "--gemm" : "--topology";
-    for (const char* name : {"phase", "batch", "seq", "kv-len", "input", "output", "decode-stride", "attention", "tp",
+    for (const char* name : {"phase", "quant", "batch", "seq", "kv-len", "input", "output", "decode-stride", "attention", "tp",
                              "pp", "dp", "ep",
                              "expert-skew", "microbatches", "stage-layers", "collective", "trace"}) {
       if (given.count(name) > 0) throw FlagError("--" + std::string(name) + " applies to a --model run, not to " + workload);

@@ -23,6 +23,7 @@ struct RunFlags {
   bool quiet = false;
   // A transformer instead of --gemm/--topology.
   std::string model;  // preset name or Hugging Face config.json
+  std::string quant;  // precision recipe: presets or a YAML file
   std::string phase = "prefill";
   uint64_t batch = 1;
   uint64_t seq = 2048;     // prefill: tokens per sequence

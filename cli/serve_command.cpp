@@ -36,6 +36,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
       ->capture_default_str();
   serve->add_option("--model", flags.model, "A decoder: preset name or HF config.json")->required();
   serve->add_option("--dtype", flags.dtype, "Number format (default: the first the architecture lists)");
+  serve->add_option("--quant", flags.quant, quant_help());
   CLI::Option* prefill_arch = serve->add_option(
       "--prefill-arch", flags.prefill_arch,
       "Disaggregated serving: run the prompts on this architecture's devices and decode on --arch/--system, each "
@@ -296,7 +297,7 @@ std::vector<sim::PlacementOutcome> execute_placement_search(const ServeFlags& fl
   const auto progress = [quiet = flags.quiet](size_t i, size_t n, const std::string& placement) {
     if (!quiet) std::cerr << "[" << i + 1 << "/" << n << "] " << placement << '\n';
   };
-  return sim::search_placements(hardware, load_model(flags.model), serve_load(flags), serve_settings(flags),
+  return sim::search_placements(hardware, load_model(flags.model, flags.quant), serve_load(flags), serve_settings(flags),
                                 serve_run_settings(flags), objectives, progress);
 }
 
@@ -304,7 +305,7 @@ ServeRun execute_serve(const ServeFlags& given) {
   const ServeFlags flags = with_placement_file(given);
   if (flags.arch.empty() && flags.system.empty()) throw FlagError("--arch, --system or --placement is required");
   const arch::SystemSpec hardware = load_hardware(flags.system, flags.arch, flags.tp);
-  ServeRun run{sim::serve(hardware, flags.tp, load_model(flags.model), serve_load(flags), serve_settings(flags),
+  ServeRun run{sim::serve(hardware, flags.tp, load_model(flags.model, flags.quant), serve_load(flags), serve_settings(flags),
                           serve_run_settings(flags), serve_progress(flags.quiet)),
                serve_objectives(flags),
                {}};

@@ -39,6 +39,7 @@ struct ServeFlags {
   uint64_t draft_tokens = 4;
   std::optional<double> acceptance;
   std::string model;
+  std::string quant;  // precision recipe: presets or a YAML file
   std::string dtype;
   std::string requests;  // a trace CSV
   std::string arrivals;  // poisson:RATE

@@ -23,12 +23,21 @@ uint64_t round_up(uint64_t value, uint64_t multiple) { return ceil_div(value, mu
 
 }  // namespace
 
+double dequant_lane_ops_per_element(const CpuGemm& gemm) {
+  if (!gemm.b_stored || gemm.b_stored->format == gemm.dtype) return 0;
+  // Unpack (shift and mask, 4-bit values only), convert to fp32, scale (an fma with the zero
+  // point for groups along K), and convert down to the engine's format: AVX-512 does each on
+  // 16 fp32 lanes.
+  const bool packed = arch::bits_of(gemm.b_stored->format) < 8;
+  const bool grouped = gemm.b_stored->scales == workloads::ScaleGranularity::Group;
+  return (packed ? 2.0 : 0.0) + 1.0 + (grouped ? 1.0 : 0.0) + 1.0;
+}
+
 std::optional<CpuGemmPlan> cost_cpu_gemm(const arch::CpuSpec& spec, const CpuGemm& g, size_t engine_index,
                                          const CpuBlock& block) {
   const arch::CpuMatrixEngine& engine = spec.engines.at(engine_index);
   if (!engine.rate(g.dtype)) return std::nullopt;
-  const double bytes = arch::bytes_of(g.dtype);
-  const double panels = static_cast<double>(block.m + block.n) * block.k * bytes;
+  const double panels = (block.m * g.a_bytes() + block.n * g.b_bytes()) * block.k;
   if (2 * panels + static_cast<double>(block.m) * block.n * kAccumulatorBytes > static_cast<double>(spec.l2_bytes_per_core)) {
     return std::nullopt;
   }
@@ -44,7 +53,7 @@ std::optional<CpuGemmPlan> cost_cpu_gemm(const arch::CpuSpec& spec, const CpuGem
   plan.l3_bytes = static_cast<double>(plan.blocks * plan.k_steps) * panels;
   const double output_bytes = static_cast<double>(g.m * g.n) * arch::gemm_output_bytes(g.dtype);
   const double input_bytes = wave_input_bytes(
-      {g.m, g.n, g.k, bytes, block.m, block.n, spec.cores(), static_cast<double>(spec.l3_bytes())});
+      {g.m, g.n, g.k, g.a_bytes(), g.b_bytes(), block.m, block.n, spec.cores(), static_cast<double>(spec.l3_bytes())});
   plan.dram_bytes = input_bytes + output_bytes;
 
   // A step takes the longest of the engine's work on the step's panels (padded to its
@@ -59,10 +68,13 @@ std::optional<CpuGemmPlan> cost_cpu_gemm(const arch::CpuSpec& spec, const CpuGem
   const double miss_fraction = std::min(1.0, input_bytes / plan.l3_bytes);
   const double ddr_share = arch::cpu::ddr_bytes_per_cycle(spec) / plan.active_cores;
   const double ddr = panels * miss_fraction / ddr_share;
-  plan.step_cycles = std::max({compute, l3, ddr});
-  plan.step_bound = compute >= std::max(l3, ddr) ? "the " + engine.name + " engine"
-                    : l3 >= ddr                  ? "the core's share of L3"
-                                                 : "the core's share of DDR";
+  const double lanes = spec.fp32_ops_per_cycle_per_core / 2;
+  const double dequant = static_cast<double>(block.n) * block.k * dequant_lane_ops_per_element(g) / lanes;
+  plan.step_cycles = std::max({compute, l3, ddr, dequant});
+  plan.step_bound = compute >= std::max({l3, ddr, dequant}) ? "the " + engine.name + " engine"
+                    : l3 >= std::max(ddr, dequant)          ? "the core's share of L3"
+                    : ddr >= dequant                        ? "the core's share of DDR"
+                                                            : "dequantizing B";
 
   // Each block waits one DDR latency for its first panels and writes its block of C from L2.
   const double edges = arch::cpu::ddr_latency_cycles(spec) + static_cast<double>(block.m) * block.n *

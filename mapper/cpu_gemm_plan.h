@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "arch/cpu/cpu_spec.h"
+#include "workloads/quant_recipe.h"
 
 namespace tessel::mapper {
 
@@ -18,8 +19,18 @@ struct CpuGemm {
   uint64_t m;
   uint64_t n;
   uint64_t k;
-  arch::DType dtype;  // A and B; accumulation in fp32 or int32
+  arch::DType dtype;  // A, and B unless stored; accumulation in fp32 or int32
+  // B as a quantized weight is stored; nothing: in dtype. A narrower format is unpacked and
+  // scaled into dtype on the core's vector units, a panel at a time, before the engine takes
+  // it (oneDNN's and IPEX's weight-only int4/int8 matmuls).
+  std::optional<workloads::StoredFormat> b_stored = std::nullopt;
+
+  double a_bytes() const { return arch::bytes_of(dtype); }
+  double b_bytes() const { return b_stored ? b_stored->bytes_per_element(k) : a_bytes(); }
 };
+
+// Vector-lane operations per element of B turning it into the engine's format: 0 when stored in it.
+double dequant_lane_ops_per_element(const CpuGemm& gemm);
 
 struct CpuBlock {
   uint32_t m;
@@ -36,7 +47,8 @@ struct CpuGemmPlan {
   uint64_t waves = 0;    // blocks on the busiest core
   uint64_t k_steps = 0;  // of one block
   double step_cycles = 0;
-  // Which sets it: "the <engine> engine", "the core's share of L3" or "the core's share of DDR".
+  // Which sets it: "the <engine> engine", "the core's share of L3", "the core's share of DDR"
+  // or "dequantizing B".
   std::string step_bound;
   double block_cycles = 0;  // one block: its steps and its C written
   double dram_bytes = 0;    // A and B after L3 reuse, and C

@@ -1,6 +1,7 @@
 #include "mapper/gpu_mapper.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "arch/gpu/gpu_timing.h"
@@ -29,8 +30,31 @@ const std::vector<ThreadBlockTile>& thread_block_tiles() {
   return tiles;
 }
 
-std::optional<uint32_t> resident_blocks(const arch::GpuSpec& spec, const ThreadBlockTile& tile, arch::DType dtype) {
-  const uint64_t shared = static_cast<uint64_t>(tile.stages) * (tile.m + tile.n) * tile.k * arch::bytes_of(dtype);
+double dequant_instructions_per_element(const GpuGemm& gemm) {
+  if (!gemm.b_stored || gemm.b_stored->format == gemm.dtype) return 0;
+  // Unpacking: one lop3 or prmt and one packed subtract per element pair-slot, as the fast
+  // int4/int8-to-fp16 conversions of FasterTransformer and Marlin do (8 instructions for the 8
+  // int4 values of a register, 4 for 4 int8 values): 1 an element. Scales of groups along K
+  // cannot wait for the epilogue: one packed fma per two elements applies them (and the zero
+  // point); a scale per channel or tensor is applied to C in the epilogue instead.
+  const bool grouped = gemm.b_stored->scales == workloads::ScaleGranularity::Group;
+  return 1.0 + (grouped ? 0.5 : 0.0);
+}
+
+std::vector<ThreadBlockTile> tiles_for(const GpuGemm& gemm) {
+  std::vector<ThreadBlockTile> tiles = thread_block_tiles();
+  if (dequant_instructions_per_element(gemm) > 0) {
+    // Marlin's two shapes (thread_n x thread_k 256x64 and 128x128) on a 16-row block of A, with
+    // 4 pipeline stages and 8 warps.
+    tiles.push_back({16, 256, 64, 4, 8});
+    tiles.push_back({16, 128, 128, 4, 8});
+  }
+  return tiles;
+}
+
+std::optional<uint32_t> resident_blocks(const arch::GpuSpec& spec, const ThreadBlockTile& tile, const GpuGemm& gemm) {
+  const auto shared = static_cast<uint64_t>(
+      std::ceil(tile.stages * (tile.m * gemm.a_bytes() + tile.n * gemm.b_bytes()) * tile.k));
   const uint32_t threads = tile.warps * kThreadsPerWarp;
   const uint32_t registers = tile.m * tile.n / threads + kOverheadRegisters;
   if (shared > spec.shared_memory_bytes_per_sm || registers > kMaxRegistersPerThread ||
@@ -46,9 +70,8 @@ std::optional<uint32_t> resident_blocks(const arch::GpuSpec& spec, const ThreadB
 
 std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& g, const ThreadBlockTile& tile,
                                          uint32_t split_k) {
-  const std::optional<uint32_t> fit = resident_blocks(spec, tile, g.dtype);
+  const std::optional<uint32_t> fit = resident_blocks(spec, tile, g);
   if (!fit) return std::nullopt;
-  const double bytes = arch::bytes_of(g.dtype);
   GpuGemmPlan plan;
   plan.tile = tile;
   plan.split_k = split_k;
@@ -60,11 +83,12 @@ std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGem
   plan.resident = static_cast<uint32_t>(std::min<uint64_t>(*fit, plan.waves));
   plan.k_steps = ceil_div(ceil_div(g.k, split_k), tile.k);
 
-  const double stage_bytes = static_cast<double>(tile.m + tile.n) * tile.k * bytes;
+  const double stage_bytes = (tile.m * g.a_bytes() + tile.n * g.b_bytes()) * tile.k;
   plan.l2_bytes = static_cast<double>(plan.thread_blocks * plan.k_steps) * stage_bytes;
   const double output_bytes = static_cast<double>(g.m * g.n) * arch::gemm_output_bytes(g.dtype);
   // A and B after L2 reuse across the waves of thread blocks.
-  plan.hbm_bytes = wave_input_bytes({g.m, g.n, g.k, bytes, tile.m, tile.n, spec.sms, static_cast<double>(spec.l2_bytes)}) +
+  plan.hbm_bytes = wave_input_bytes(
+                       {g.m, g.n, g.k, g.a_bytes(), g.b_bytes(), tile.m, tile.n, spec.sms, static_cast<double>(spec.l2_bytes)}) +
                    output_bytes;
 
   // A main-loop step takes the longest of the tensor cores' work, the SM's share of L2, and
@@ -75,10 +99,14 @@ std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGem
   const double tensor = arch::gpu::tensor_cycles(spec, g.dtype, static_cast<double>(tile.m) * tile.n * tile.k);
   const double stream = stage_bytes * miss_fraction / arch::gpu::hbm_stream_bytes_per_cycle_per_sm(spec, in_flight);
   const double l2 = stage_bytes / l2_share;
-  plan.step_cycles = std::max({tensor, l2, stream});
-  plan.step_bound = tensor >= std::max(l2, stream) ? "the tensor cores"
-                    : l2 >= stream                 ? "the SM's share of L2"
-                                                   : "HBM misses in flight";
+  // Unpacking the step's B on the SM's CUDA cores, one lane an instruction, beside the tensor cores.
+  const double lanes = spec.fp32_ops_per_cycle_per_sm / 2;
+  const double dequant = static_cast<double>(tile.n) * tile.k * dequant_instructions_per_element(g) / lanes;
+  plan.step_cycles = std::max({tensor, l2, stream, dequant});
+  plan.step_bound = tensor >= std::max({l2, stream, dequant}) ? "the tensor cores"
+                    : l2 >= std::max(stream, dequant)         ? "the SM's share of L2"
+                    : stream >= dequant                       ? "HBM misses in flight"
+                                                              : "dequantizing B";
 
   // The pipeline fills once per block (one HBM latency) and the epilogue stores C, or with a
   // split of K reads and writes fp32 partial sums; co-resident blocks hide each other's.
@@ -104,7 +132,7 @@ std::vector<GpuGemmPlan> rank_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm&
   if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0) throw std::invalid_argument("a GEMM size is zero");
   arch::gpu::tensor_cycles(spec, gemm.dtype, 0.0);  // throws for a format the tensor cores lack
   std::vector<GpuGemmPlan> plans;
-  for (const ThreadBlockTile& tile : thread_block_tiles()) {
+  for (const ThreadBlockTile& tile : tiles_for(gemm)) {
     for (uint32_t split : kSplits) {
       if (split > 1 && ceil_div(gemm.k, split) < 2 * tile.k) break;
       if (const std::optional<GpuGemmPlan> plan = cost_gpu_gemm(spec, gemm, tile, split)) plans.push_back(*plan);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "arch/gpu/gpu_spec.h"
+#include "workloads/quant_recipe.h"
 
 namespace tessel::mapper {
 
@@ -16,8 +17,19 @@ struct GpuGemm {
   uint64_t m;
   uint64_t n;
   uint64_t k;
-  arch::DType dtype;  // A, B and C; accumulation in fp32
+  arch::DType dtype;  // A and C, and B unless stored; accumulation in fp32
+  // B as a quantized weight is stored; nothing: in dtype. A narrower format is unpacked and
+  // scaled to dtype in registers before the tensor cores take it, as the weight-only kernels
+  // do (Marlin, TensorRT-LLM's and FasterTransformer's mixed-input GEMMs).
+  std::optional<workloads::StoredFormat> b_stored = std::nullopt;
+
+  double a_bytes() const { return arch::bytes_of(dtype); }
+  double b_bytes() const { return b_stored ? b_stored->bytes_per_element(k) : a_bytes(); }
 };
+
+// CUDA-core instructions a thread spends per element of B turning it into the tensor cores'
+// format: 0 when stored in it.
+double dequant_instructions_per_element(const GpuGemm& gemm);
 
 struct ThreadBlockTile {
   uint32_t m;
@@ -29,11 +41,14 @@ struct ThreadBlockTile {
 
 // The tiles CUTLASS and cuBLAS offer for tensor-core GEMMs, large to small.
 const std::vector<ThreadBlockTile>& thread_block_tiles();
+// Those a GEMM may use: with B stored narrower than dtype, also the weight-only kernels' tiles
+// of 16 rows (Marlin's), made for the few rows of A that decoding multiplies.
+std::vector<ThreadBlockTile> tiles_for(const GpuGemm& gemm);
 
 // Thread blocks of `tile` one SM holds at once under its shared-memory, register and thread
 // limits (accumulators in fp32 registers plus 64 for fragments and addresses, at most 255 a
 // thread); nothing when not even one fits.
-std::optional<uint32_t> resident_blocks(const arch::GpuSpec& spec, const ThreadBlockTile& tile, arch::DType dtype);
+std::optional<uint32_t> resident_blocks(const arch::GpuSpec& spec, const ThreadBlockTile& tile, const GpuGemm& gemm);
 
 struct GpuGemmPlan {
   ThreadBlockTile tile;
@@ -43,8 +58,9 @@ struct GpuGemmPlan {
   uint64_t waves = 0;            // thread blocks on the busiest SM
   uint32_t active_sms = 0;
   uint64_t k_steps = 0;          // of one thread block's main loop
-  double step_cycles = 0;        // one main-loop step: tensor cores, L2 or HBM streaming
-  // Which of them sets it: "the tensor cores", "the SM's share of L2" or "HBM misses in flight".
+  double step_cycles = 0;        // one main-loop step: tensor cores, L2, HBM streaming or dequantizing
+  // Which of them sets it: "the tensor cores", "the SM's share of L2", "HBM misses in flight" or
+  // "dequantizing B".
   std::string step_bound;
   double block_cycles = 0;       // one thread block: its steps, fill and epilogue
   double hbm_bytes = 0;          // after L2 reuse

@@ -239,7 +239,7 @@ StreamPlan plan_stream(const arch::SystolicSpec& spec, const workloads::Op& op, 
   plan.arrays_per_core = spec.arrays_per_core;
   const workloads::ElementCounts counts = op.elements();
   const workloads::ByteCounts bytes = op.bytes(dtype);
-  plan.load_bytes = bytes.read + workloads::cache_elements(op) * op.element_bytes(dtype);
+  plan.load_bytes = bytes.read + op.cache_bytes(dtype);
   plan.store_bytes = bytes.written;
   plan.macs = op.macs();
   plan.unit_array_cycles = matrix_work_of(spec, op, dtype, search_dataflows, 1).cycles;

@@ -7,7 +7,8 @@
 namespace tessel::mapper {
 
 double wave_input_bytes(const WaveReuse& w) {
-  const double once = static_cast<double>(w.m * w.k + w.k * w.n) * w.element_bytes;
+  const double k = static_cast<double>(w.k);
+  const double once = (static_cast<double>(w.m) * w.a_bytes + static_cast<double>(w.n) * w.b_bytes) * k;
   if (once <= w.cache_bytes) return once;
   const uint64_t blocks_m = arch::ceil_div(w.m, w.block_m);
   const uint64_t blocks_n = arch::ceil_div(w.n, w.block_n);
@@ -16,7 +17,7 @@ double wave_input_bytes(const WaveReuse& w) {
     const uint64_t rows = arch::ceil_div(blocks, cols);
     const uint64_t a_rows = std::min<uint64_t>(rows * w.block_m, w.m);
     const uint64_t b_cols = std::min<uint64_t>(cols * w.block_n, w.n);
-    return static_cast<double>(a_rows + b_cols) * static_cast<double>(w.k) * w.element_bytes;
+    return (static_cast<double>(a_rows) * w.a_bytes + static_cast<double>(b_cols) * w.b_bytes) * k;
   };
   const uint64_t blocks = blocks_m * blocks_n;
   const uint64_t per_wave = std::min<uint64_t>(blocks, w.workers);

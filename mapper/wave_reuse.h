@@ -9,7 +9,8 @@ namespace tessel::mapper {
 
 struct WaveReuse {
   uint64_t m, n, k;      // the GEMM
-  double element_bytes;  // of A and B
+  double a_bytes;        // per element of A
+  double b_bytes;        // per element of B (packed weights: their scales' share included)
   uint64_t block_m;      // a block of C
   uint64_t block_n;
   uint64_t workers;      // blocks running at once

@@ -38,6 +38,10 @@ std::unique_ptr<Device> make_device(const arch::ArchSpec& spec) {
 
 arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> requested, const std::string& why_not) {
   if (!requested) return facts.peaks.front().dtype;
+  if (arch::is_storage_only(*requested)) {
+    throw SettingError("--dtype " + std::string(arch::to_string(*requested)) +
+                       ": a storage format only; --quant keeps weights or the KV cache in it");
+  }
   if (!facts.supports(*requested)) {
     throw SettingError("--dtype " + std::string(arch::to_string(*requested)) + ": " + why_not);
   }
@@ -69,7 +73,9 @@ OpResult grouped_linear(const workloads::Op& op, const DeviceFacts& facts, const
   const uint64_t groups = one.groups;
   one.groups = 1;
   one.weights_held = 0;
-  OpResult result = run_one(workloads::Op(op.name, op.kind, one, op.format), product);
+  workloads::Op single = op;
+  single.shape = one;
+  OpResult result = run_one(single, product);
   if (groups == 1) return result;
   result.cycles *= groups;
   result.array_busy_cycles *= groups;

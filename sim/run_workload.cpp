@@ -36,14 +36,13 @@ void run_model(const ModelWorkload& workload, const std::shared_ptr<StepRunner>&
   const workloads::ModelConfig& model = workload.model;
   const std::vector<workloads::Phase> phases = phases_of(workload.request);
   workloads::check_steps_size(model, phases);
-  const uint32_t element_bytes = arch::bytes_of(result.dtype());
+  workloads::check_quant(model.quant, result.dtype());
   const workloads::ModelSlice whole{1, 0, 0, 0, 1, workload.expert_skew};
   const auto graph_of = [&](size_t i) { return workloads::build_model(model, phases[i], workload.attention, whole); };
-  result.weight_bytes = graph_of(0).total_parameters() * element_bytes;
+  result.weight_bytes = graph_of(0).total_parameter_bytes(result.dtype());
   if (model.causal) {
-    result.kv_cache_bytes = workloads::kv_cache_elements(model, workload.request.batch, phases.back().kv_len, 0,
-                                                         model.num_hidden_layers) *
-                            element_bytes;
+    result.kv_cache_bytes = workloads::kv_cache_bytes(model, workload.request.batch, phases.back().kv_len, 0,
+                                                      model.num_hidden_layers, result.dtype());
   }
   const auto announce = [&](size_t i) {
     if (observer.on_step && phases.size() > 1) observer.on_step(i, phases.size(), workloads::phase_text(phases[i]));

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "workloads/quant_recipe.h"
+
 namespace tessel::workloads {
 
 enum class Activation {
@@ -89,6 +91,9 @@ struct ModelConfig {
   // What the config asked for that tessel does not model and that may change the computation,
   // each a sentence naming the field; every report of a run of the model repeats them.
   std::vector<std::string> warnings;
+  // How its weights, the activations of its linears and its KV cache are held and multiplied
+  // (--quant, or a config.json's quantization_config); empty: all in the run's format.
+  QuantRecipe quant;
 
   bool mixture_of_experts() const { return experts > 0; }
   bool expert_layer(uint64_t layer) const { return mixture_of_experts() && layer >= first_dense_layers; }

@@ -390,7 +390,34 @@ ByteCounts Op::bytes(arch::DType compute) const {
   }
   const ElementCounts counts = elements();
   const uint64_t size = element_bytes(compute);
+  if (weight_storage) {
+    const auto& s = shape_as<LinearShape>();
+    const uint64_t weight = s.groups * weight_storage->bytes(s.k * s.n, s.k);
+    return {(counts.read - s.groups * s.k * s.n) * size + weight, counts.written * size};
+  }
+  if (kv_storage && (kind == OpKind::KvCacheAppend || kind == OpKind::KvCacheRead)) {
+    const uint64_t stored = kv_storage->bytes(kv_elements(shape_as<KvCacheShape>()), 0);
+    return kind == OpKind::KvCacheAppend ? ByteCounts{counts.read * size, stored} : ByteCounts{stored, 0};
+  }
   return {counts.read * size, counts.written * size};
+}
+
+double Op::weight_bytes_per_element(arch::DType compute) const {
+  if (!weight_storage) return element_bytes(compute);
+  return weight_storage->bytes_per_element(shape_as<LinearShape>().k);
+}
+
+uint64_t Op::cache_bytes(arch::DType compute) const {
+  const uint64_t elements = cache_elements(*this);
+  return kv_storage ? kv_storage->bytes(elements, 0) : elements * element_bytes(compute);
+}
+
+uint64_t Op::parameter_bytes(arch::DType compute) const {
+  const uint64_t all = parameters();
+  if (!weight_storage || all == 0) return all * element_bytes(compute);
+  const auto& s = shape_as<LinearShape>();
+  const uint64_t held = all / (s.k * s.n + (s.bias ? s.n : 0));
+  return held * (weight_storage->bytes(s.k * s.n, s.k) + (s.bias ? s.n * element_bytes(compute) : 0));
 }
 
 std::optional<VectorWork> Op::vector_work() const { return vector_work_of(*this); }

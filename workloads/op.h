@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "arch/types.h"
+#include "workloads/quant_recipe.h"
 
 namespace tessel::workloads {
 
@@ -263,6 +264,10 @@ struct Op {
   // The number format of its operands when not the run's: fp32 for gradients reduced in
   // single precision, fp8 for the products of fp8 training.
   std::optional<arch::DType> format;
+  // Set by a precision recipe (apply_quant): how a Linear's own weight is held in memory, and
+  // how the KV cache an op writes or reads is. Nothing: in the op's format.
+  std::optional<StoredFormat> weight_storage;
+  std::optional<StoredFormat> kv_storage;
 
   template <typename Shape>
   const Shape& shape_as() const {
@@ -281,7 +286,15 @@ struct Op {
   // master weights, gradients and two moments, writes the weights and moments back and the
   // weights again in the compute format; for EmbeddingBackward, whose table gradient rows
   // are fp32; and for the dropouts, whose mask is a byte an element.
+  // A Linear's weight and the KV cache are counted as they are stored (weight_storage,
+  // kv_storage).
   ByteCounts bytes(arch::DType compute) const;
+  // Bytes per element of a Linear's weight as stored, its scales' share included.
+  double weight_bytes_per_element(arch::DType compute) const;
+  // Bytes of the cache_elements the op reads from the KV cache, as stored.
+  uint64_t cache_bytes(arch::DType compute) const;
+  // Bytes of the weights the op owns (parameters()), as stored.
+  uint64_t parameter_bytes(arch::DType compute) const;
   // Set for the ops that run on a vector unit: the row- and element-wise kinds, and the
   // softmax inside Attention. Matrix products and pure data movement have none.
   std::optional<VectorWork> vector_work() const;

@@ -49,6 +49,12 @@ uint64_t OpGraph::total_parameters() const {
   return total;
 }
 
+uint64_t OpGraph::total_parameter_bytes(arch::DType compute) const {
+  uint64_t total = 0;
+  for_each_op([&](const Op& op, uint64_t repeats) { total += op.parameter_bytes(compute) * repeats; });
+  return total;
+}
+
 OpGraph linear_graph(const Graph& graph) {
   OpGraph ops;
   ops.name = graph.name;

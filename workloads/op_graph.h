@@ -51,6 +51,8 @@ struct OpGraph {
   uint64_t total_macs() const;
   ElementCounts total_elements() const;
   uint64_t total_parameters() const;
+  // Their bytes as stored when the run computes in `compute` (Op::parameter_bytes).
+  uint64_t total_parameter_bytes(arch::DType compute) const;
 };
 
 struct Graph;

@@ -418,6 +418,7 @@ OpGraph build_step(const ModelConfig& config, const std::vector<Phase>& groups, 
     graph.epilogue.emplace_back("pipeline.send", OpKind::Send,
                                 SendShape{tokens, config.hidden_size, slice.stage, slice.stage + 1});
   }
+  apply_quant(graph, config.quant);
   return graph;
 }
 
@@ -490,6 +491,14 @@ ModelConfig tensor_parallel_shard(const ModelConfig& config, uint64_t gpus) {
   shard.expert_intermediate_size = config.expert_intermediate_size / gpus;
   shard.vocab_size = (config.vocab_size + gpus - 1) / gpus;
   return shard;
+}
+
+uint64_t kv_cache_bytes(const ModelConfig& shard, uint64_t batch, uint64_t positions, uint64_t first_layer,
+                        uint64_t layers, arch::DType compute) {
+  const uint64_t elements = kv_cache_elements(shard, batch, positions, first_layer, layers);
+  const std::optional<StoredFormat>& kv = shard.quant.kv_cache;
+  // Scales run along each token's head vector, as apply_quant gives the graph's cache ops.
+  return kv ? kv->bytes(elements, shard.head_dim) : elements * arch::bytes_of(compute);
 }
 
 uint64_t kv_cache_elements(const ModelConfig& shard, uint64_t batch, uint64_t positions, uint64_t first_layer,

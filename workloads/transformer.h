@@ -116,5 +116,8 @@ OpGraph build_batch_step(const ModelConfig& config, const BatchStep& step, Atten
 // position, but at most sliding_window of them in a windowed layer.
 uint64_t kv_cache_elements(const ModelConfig& shard, uint64_t batch, uint64_t positions, uint64_t first_layer,
                            uint64_t layers);
+// Their bytes as the shard's recipe stores the cache (scales included), or in `compute`.
+uint64_t kv_cache_bytes(const ModelConfig& shard, uint64_t batch, uint64_t positions, uint64_t first_layer,
+                        uint64_t layers, arch::DType compute);
 
 }  // namespace tessel::workloads

@@ -106,7 +106,7 @@ RunFlags run_flags(const py::dict& options) {
                  {"arch", "system", "gemm", "topology", "dataflow", "dtype", "objective", "model", "phase", "batch",
                   "seq", "kv_len", "input", "output", "decode_stride", "attention", "tp", "pp", "dp", "ep",
                   "expert_skew", "microbatches", "stage_layers", "collective", "trace", "check", "seed", "confirm",
-                  "mapping", "progress"});
+                  "mapping", "progress", "quant"});
   RunFlags flags;
   take(options, "arch", flags.target.arch);
   take(options, "gemm", flags.target.gemm);
@@ -115,6 +115,7 @@ RunFlags run_flags(const py::dict& options) {
   take(options, "dtype", flags.target.dtype);
   take(options, "objective", flags.target.objective);
   take(options, "model", flags.model);
+  take(options, "quant", flags.quant);
   take(options, "phase", flags.phase);
   take(options, bounds::kBatch, flags.batch);
   take(options, bounds::kSeq, flags.seq);
@@ -193,7 +194,7 @@ tessel::cli::ServeFlags serve_flags(const py::dict& options) {
                  {"placement", "arch", "system", "tp", "replicas", "prefill_arch", "prefill_system", "prefill_tp",
                   "kv_link_gbps", "kv_link_latency_us", "offload_weights_gbps", "offload_kv_gbps", "host_memory_gib", "attention_arch",
                   "attention_ops", "attention_link_gbps", "attention_link_latency_us", "draft_model", "draft_tokens", "acceptance",
-                  "model", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
+                  "model", "quant", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
                   "requests_count", "seed", "scheduler", "max_batch", "token_budget", "chunked_prefill", "block_size",
                   "kv_blocks", "memory_fraction", "shape_cells", "slo_ttft_ms", "slo_tpot_ms", "trace", "progress"});
   tessel::cli::ServeFlags flags;
@@ -225,6 +226,7 @@ tessel::cli::ServeFlags serve_flags(const py::dict& options) {
     throw tessel::cli::FlagError("serve: prefill (prefill_arch or prefill_system) and kv_link_gbps go together");
   }
   take(options, "model", flags.model);
+  take(options, "quant", flags.quant);
   take(options, "dtype", flags.dtype);
   take(options, "requests", flags.requests);
   take(options, "arrivals", flags.arrivals);

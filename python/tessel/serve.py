@@ -41,7 +41,7 @@ def serve(hardware, model, *, placement=None, tp=1, replicas=1, prefill=None, pr
           requests=None, arrivals=None, concurrency=None, prompt_len=None, output_len=None, requests_count=None,
           seed=None, scheduler="continuous", max_batch=256, token_budget=2048,
           chunked_prefill=True, block_size=16, kv_blocks=None, memory_fraction=0.9, shape_cells=16,
-          slo_ttft_ms=None, slo_tpot_ms=None, dtype=None, trace=None, progress=False, search=False):
+          slo_ttft_ms=None, slo_tpot_ms=None, dtype=None, quant=None, trace=None, progress=False, search=False):
     """Serve `model` (a preset name or a config.json path) on `hardware` (an Arch, a System, or a
     path to either; tp devices sharing every layer, `replicas` data-parallel copies of them, each request
     going to the copy with the fewest in flight) with the flags of `tessel serve`; hardware None and
@@ -56,7 +56,8 @@ def serve(hardware, model, *, placement=None, tp=1, replicas=1, prefill=None, pr
     decodes speculatively. One of requests (a trace CSV path), arrivals ("poisson:RATE") or
     concurrency (closed-loop clients); generated requests draw prompt_len and output_len ("N",
     "uniform:LO,HI", "normal:MEAN,STD"; default 512 and 128) for requests_count requests (1000)
-    with seed (1). trace, a path, gets the iterations and requests. Returns a ServeResult; with
+    with seed (1). quant is the model's precision recipe (--quant). trace, a path, gets the
+    iterations and requests. Returns a ServeResult; with
     search=True (`--search`), the placements of the hardware's devices ranked, as a DataFrame with
     the columns of placements.csv.
     Raises TesselError with the command line's message."""
@@ -75,6 +76,7 @@ def serve(hardware, model, *, placement=None, tp=1, replicas=1, prefill=None, pr
                "max_batch": max_batch, "token_budget": token_budget, "chunked_prefill": chunked_prefill,
                "block_size": block_size, "kv_blocks": kv_blocks, "memory_fraction": memory_fraction,
                "shape_cells": shape_cells, "slo_ttft_ms": slo_ttft_ms, "slo_tpot_ms": slo_tpot_ms, "dtype": dtype,
+               "quant": None if quant is None else str(quant),
                "trace": None if trace is None else str(trace), "progress": progress}
     if attention is not None:
         options["attention_arch"] = (attention if isinstance(attention, Arch) else Arch.load(attention)).path()

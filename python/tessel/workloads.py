@@ -43,7 +43,8 @@ class Model:
     pipeline stages (stage_layers, e.g. "20,20,20,20", or balanced), dp replicas each serving
     batch / dp sequences, ep replicas sharing a mixture-of-experts layer's experts (whose
     busiest expert gets expert_skew times the mean of the tokens), and microbatches through
-    the pipeline (None: one a stage)."""
+    the pipeline (None: one a stage). quant is the precision recipe (--quant: presets joined by
+    commas such as "w4a16-g128,kv-int8", or a recipe file)."""
 
     model: str
     phase: str = "prefill"
@@ -60,12 +61,13 @@ class Model:
     expert_skew: float = 1.0
     microbatches: Optional[int] = None
     stage_layers: Optional[str] = None
+    quant: Optional[str] = None
 
     def options(self):
         model = os.path.abspath(self.model) if os.path.exists(self.model) else self.model
         options = {"model": model, "phase": self.phase, "batch": self.batch, "attention": self.attention,
                    "tp": self.tp, "pp": self.pp, "dp": self.dp, "ep": self.ep, "expert_skew": self.expert_skew}
-        for key in ("seq", "kv_len", "input", "output", "microbatches", "stage_layers"):
+        for key in ("seq", "kv_len", "input", "output", "microbatches", "stage_layers", "quant"):
             value = getattr(self, key)
             if value is not None:
                 options[key] = value

@@ -62,7 +62,7 @@ OpResult CpuDevice::run(const Op& op, const RunSettings& settings) {
     case OpKind::Linear:
       return grouped_linear(op, facts_, settings, [&](const Op& one, const RunSettings& product) {
         const auto& s = one.shape_as<workloads::LinearShape>();
-        const mapper::CpuGemm gemm{s.m, s.n, s.k, *product.dtype};
+        const mapper::CpuGemm gemm{s.m, s.n, s.k, *product.dtype, one.weight_storage};
         return clock_.under_power_limit(
             [&](const arch::CpuSpec& spec, bool check) {
               return linear_result(spec, choose_cpu_gemm(spec, gemm, product.confirm), one, checked(product, check));
@@ -85,7 +85,8 @@ uint64_t CpuDevice::transactions(const Op& op, const RunSettings& settings) {
   refuse_communication(op);
   if (op.kind != OpKind::Linear) return 0;  // the other regions are costed in closed form
   const auto& s = op.shape_as<workloads::LinearShape>();
-  return cpu_gemm_transactions(mapper::map_cpu_gemm(spec_, {s.m, s.n, s.k, *settings.dtype}));
+  const arch::DType dtype = op.format_in(*settings.dtype);
+  return cpu_gemm_transactions(mapper::map_cpu_gemm(spec_, {s.m, s.n, s.k, dtype, op.weight_storage}));
 }
 
 OpResult CpuDevice::linear_result(const arch::CpuSpec& spec, const CpuGemmChoice& choice, const Op& op,
@@ -102,6 +103,10 @@ OpResult CpuDevice::linear_result(const arch::CpuSpec& spec, const CpuGemmChoice
   result.array_busy_cycles = static_cast<uint64_t>(std::ceil(arch::cpu::engine_cycles(engine, dtype, core_macs)));
   const auto written = static_cast<uint64_t>(static_cast<double>(s.m * s.n) * arch::gemm_output_bytes(dtype));
   result.activity.macs = op.macs();
+  // B unpacked in every block that loads it.
+  const mapper::CpuGemm gemm{s.m, s.n, s.k, dtype, op.weight_storage};
+  result.activity.vector_alu_ops = static_cast<double>(arch::ceil_div(s.m, plan.block.m) * s.n * s.k) *
+                                   mapper::dequant_lane_ops_per_element(gemm);
   result.activity.dram_write_bytes = written;
   result.activity.dram_read_bytes = choice.run.dram_bytes > written ? choice.run.dram_bytes - written : 0;
   result.dram_busy_cycles = choice.run.dram_busy_cycles;
@@ -109,8 +114,7 @@ OpResult CpuDevice::linear_result(const arch::CpuSpec& spec, const CpuGemmChoice
   result.energy = arch::energy_of(spec, dtype, result.activity, &engine);
   const double macs = static_cast<double>(op.macs());
   const double peak = spec.peak_macs_per_cycle(dtype);
-  const double bytes = static_cast<double>((s.m * s.k + s.k * s.n) * arch::bytes_of(dtype)) +
-                       static_cast<double>(written);
+  const double bytes = static_cast<double>(op.bytes(dtype).read + written);
   result.roofline = roofline_floors(macs / peak, bytes / spec.ddr_peak_bytes_per_cycle());
   result.utilization = macs / (static_cast<double>(std::max<uint64_t>(result.cycles, 1)) * peak);
   result.mapping_efficiency = macs / plan.padded_macs;

@@ -68,7 +68,7 @@ OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
     case OpKind::Linear:
       return grouped_linear(op, facts_, settings, [&](const Op& one, const RunSettings& product) {
         const auto& s = one.shape_as<workloads::LinearShape>();
-        const mapper::GpuGemm gemm{s.m, s.n, s.k, *product.dtype};
+        const mapper::GpuGemm gemm{s.m, s.n, s.k, *product.dtype, one.weight_storage};
         return clock_.under_power_limit(
             [&](const arch::GpuSpec& spec, bool check) {
               return linear_result(spec, choose_gpu_gemm(spec, gemm, product.confirm), one, checked(product, check));
@@ -91,7 +91,8 @@ uint64_t GpuDevice::transactions(const Op& op, const RunSettings& settings) {
   refuse_communication(op);
   if (op.kind != OpKind::Linear) return 0;  // the other kernels are costed in closed form
   const auto& s = op.shape_as<workloads::LinearShape>();
-  return gpu_gemm_transactions(mapper::rank_gpu_gemm(spec_, {s.m, s.n, s.k, *settings.dtype}).front());
+  const arch::DType dtype = op.format_in(*settings.dtype);
+  return gpu_gemm_transactions(mapper::rank_gpu_gemm(spec_, {s.m, s.n, s.k, dtype, op.weight_storage}).front());
 }
 
 OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice& choice, const Op& op,
@@ -110,6 +111,10 @@ OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice
   result.array_busy_cycles = static_cast<uint64_t>(std::ceil(arch::gpu::tensor_cycles(spec, dtype, busiest_macs)));
   const auto written = static_cast<uint64_t>(static_cast<double>(s.m * s.n) * arch::gemm_output_bytes(dtype));
   result.activity.macs = op.macs();
+  // B unpacked in every thread block that loads it.
+  const mapper::GpuGemm gemm{s.m, s.n, s.k, dtype, op.weight_storage};
+  result.activity.vector_alu_ops = static_cast<double>(arch::ceil_div(s.m, plan.tile.m) * s.n * s.k) *
+                                   mapper::dequant_instructions_per_element(gemm);
   result.activity.dram_write_bytes = written;
   result.activity.dram_read_bytes = run.hbm_bytes > written ? run.hbm_bytes - written : 0;
   result.dram_busy_cycles = run.hbm_busy_cycles;
@@ -117,8 +122,7 @@ OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice
   result.energy = arch::energy_of(spec, dtype, result.activity);
   const double macs = static_cast<double>(op.macs());
   const double peak = spec.peak_macs_per_cycle(dtype);
-  const double bytes = static_cast<double>((s.m * s.k + s.k * s.n) * arch::bytes_of(dtype)) +
-                       static_cast<double>(written);
+  const double bytes = static_cast<double>(op.bytes(dtype).read + written);
   result.roofline = roofline_floors(macs / peak, bytes / spec.hbm_peak_bytes_per_cycle());
   result.utilization = macs / (static_cast<double>(std::max<uint64_t>(run.cycles, 1)) * peak);
   const double slots = static_cast<double>(arch::ceil_div(s.m, plan.tile.m) * plan.tile.m) *

@@ -212,6 +212,15 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   const auto& s = op.shape_as<workloads::LinearShape>();
   const workloads::Gemm gemm{op.name, s.m, s.n, s.k};
   const arch::DType dtype = *settings.dtype;
+  // Weights stored in the format the PEs multiply in run as they are (their per-channel or
+  // per-tensor scales apply to the output); narrower ones would need an unpacking stage at the
+  // array's edge, which the array model does not have.
+  if (op.weight_storage && op.weight_storage->format != dtype) {
+    throw SettingError("--quant: op '" + op.name + "' keeps its weights in " +
+                       std::string(arch::to_string(op.weight_storage->format)) + " but " + spec_.source_file +
+                       "'s PEs multiply in " + std::string(arch::to_string(dtype)) +
+                       "; a systolic array takes weights in its own format (w8a8, fp8 or kv-* recipes)");
+  }
   mapper::MapResult map = linear_mapping(gemm, settings);
   const SimulatedGemm simulated = simulate_best(spec_, {gemm.m, gemm.n, gemm.k}, settings, map);
   const GemmRun& run = simulated.run;

@@ -167,9 +167,10 @@ float round_to_format(float value, arch::DType dtype) {
     case arch::DType::Fp16: return fp16_value(fp16_bits(value));
     case arch::DType::Bf16: return bf16_value(bf16_bits(value));
     case arch::DType::Fp8: return fp8_e4m3_value(fp8_e4m3_bits(value).bits);
-    case arch::DType::Int8: break;
+    case arch::DType::Int8:
+    case arch::DType::Int4: break;
   }
-  throw std::invalid_argument("round_to_format: int8 needs a per-tensor scale");
+  throw std::invalid_argument("round_to_format: an integer format needs a scale");
 }
 
 Int8Tensor quantize_int8_symmetric(const std::vector<float>& values) {

@@ -15,9 +15,10 @@ double unit_roundoff(arch::DType dtype) {
     case arch::DType::Fp16: return 0x1p-11;
     case arch::DType::Bf16: return 0x1p-8;
     case arch::DType::Fp8: return 0x1p-4;
-    case arch::DType::Int8: break;
+    case arch::DType::Int8:
+    case arch::DType::Int4: break;
   }
-  throw std::invalid_argument("unit_roundoff: int8 is not a floating format");
+  throw std::invalid_argument("unit_roundoff: an integer format is not a floating format");
 }
 
 double underflow_error(arch::DType dtype) {
@@ -26,9 +27,10 @@ double underflow_error(arch::DType dtype) {
     case arch::DType::Fp16: return 0x1p-25;
     case arch::DType::Bf16: return 0x1p-134;
     case arch::DType::Fp8: return 0x1p-10;
-    case arch::DType::Int8: break;
+    case arch::DType::Int8:
+    case arch::DType::Int4: break;
   }
-  throw std::invalid_argument("underflow_error: int8 is not a floating format");
+  throw std::invalid_argument("underflow_error: an integer format is not a floating format");
 }
 
 double compound(double first_order) { return gamma(1, first_order); }

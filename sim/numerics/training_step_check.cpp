@@ -89,6 +89,7 @@ TrainingStepTolerance training_step_tolerance(arch::DType dtype) {
       return {0.5, 6, 0.8};
     case arch::DType::Fp8:
     case arch::DType::Int8:
+    case arch::DType::Int4:
       break;
   }
   throw std::invalid_argument("training_step_tolerance: the training step is checked in fp32, fp16 and bf16 only");

@@ -84,4 +84,21 @@ std::string printed(const std::function<void(std::ostream&)>& write) {
   return text.str();
 }
 
+nlohmann::json quant_json(const workloads::QuantRecipe& recipe) {
+  if (recipe.empty()) return nullptr;
+  const auto stored = [](const std::optional<workloads::StoredFormat>& format) -> nlohmann::json {
+    if (!format) return nullptr;
+    return {{"format", std::string(arch::to_string(format->format))},
+            {"scales", workloads::to_string(format->scales)},
+            {"group", format->group},
+            {"zero_points", format->zero_points}};
+  };
+  return {{"name", recipe.name},
+          {"weights", stored(recipe.weights)},
+          {"activations", recipe.activations ? nlohmann::json(arch::to_string(*recipe.activations)) : nullptr},
+          {"kv_cache", stored(recipe.kv_cache)},
+          {"keep", recipe.keep},
+          {"description", workloads::describe(recipe)}};
+}
+
 }  // namespace tessel::sim

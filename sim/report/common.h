@@ -13,6 +13,8 @@
 #include "sim/numerics/gemm_check.h"
 #include "sim/stats.h"
 
+#include "workloads/quant_recipe.h"
+
 namespace tessel::sim {
 
 // The text as one CSV field, quoted when it holds a comma, quote or newline.
@@ -53,6 +55,11 @@ void write_file(const std::function<void(std::ostream&)>& write, const std::stri
 // Adds "resources" (each resource's name, used, available, utilization) to a summary, for
 // architectures built on a device's fixed resources (FPGA designs); adds nothing otherwise.
 void add_resources_json(nlohmann::json& summary, const std::vector<arch::ResourceUse>& resources);
+
+// summary.json's "quant": null without a recipe, else its name, "weights" and "kv_cache" (each
+// null or {format, scales, group, zero_points}), "activations" (null or the format the
+// quantized linears multiply in), "keep" and a "description".
+nlohmann::json quant_json(const workloads::QuantRecipe& recipe);
 
 // {"mac", "sram", "dram", "vector"} in pJ.
 nlohmann::json energy_breakdown_json(const arch::EnergyBreakdown& energy);

@@ -165,6 +165,7 @@ nlohmann::json model_summary_json(const RunResult& result) {
       {"tensor_parallel", tensor_parallel(result)},
       {"group_energy_pj", energy.total_pj() * static_cast<double>(tensor_parallel(result))},
       {"per_layer", per_layer},
+      {"quant", quant_json(model_of(result).model.quant)},
       {"weight_bytes", result.weight_bytes},
       {"kv_cache_bytes", result.kv_cache_bytes},
       {"dram_capacity_bytes",
@@ -287,8 +288,10 @@ void print_model_steps(const RunResult& result, std::ostream& out) {
 
 void print_model_table(const RunResult& result, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
+  const workloads::QuantRecipe& quant = model_of(result).model.quant;
   out << model_of(result).model.name << " on " << result.device.name << " (" << arch::to_string(result.dtype())
-      << ", " << attention_name(model_of(result).attention) << " attention)\n";
+      << (quant.empty() ? "" : ", --quant " + quant.name) << ", " << attention_name(model_of(result).attention)
+      << " attention)\n";
   print_model_steps(result, out);
   out << std::setprecision(6) << "\ntime " << result.seconds() * 1e3 << " ms at " << result.device.clock_hz / 1e6
       << " MHz";

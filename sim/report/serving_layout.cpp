@@ -31,6 +31,7 @@ nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary&
   summary["tp"] = result.tensor_parallel;
   summary["replicas"] = result.replicas;
   summary["model"] = result.model;
+  summary["quant"] = quant_json(result.quant);
   summary["dtype"] = std::string(arch::to_string(*result.settings.dtype));
   const nlohmann::json concurrency =
       result.concurrency == 0 ? nlohmann::json(nullptr) : nlohmann::json(result.concurrency);
@@ -147,6 +148,7 @@ void print_serve_table(const ServeResult& result, const ServeSummary& s, std::os
       << devices(result.tensor_parallel, result.device.name);
   if (result.prefill) out << ", prompts on " << devices(result.prefill->tensor_parallel, result.prefill->device.name);
   if (result.attention) out << ", attention on " << devices(result.tensor_parallel, result.attention->name);
+  if (!result.quant.empty()) out << ", --quant " << result.quant.name;
   out << " (" << policy_name(result.serve.scheduler.policy)
       << " batching, " << s.requests << " requests, " << s.iterations << " iterations)\n";
   out << std::fixed << std::setprecision(2);

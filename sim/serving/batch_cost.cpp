@@ -52,7 +52,6 @@ BatchCost::BatchCost(const DeviceFacts& facts, const OpRunner& run, const OpSize
     : model_(model),
       cells_per_octave_(cells_per_octave),
       tensor_parallel_(tensor_parallel),
-      element_bytes_(arch::bytes_of(*settings.dtype)),
       dtype_(*settings.dtype),
       clock_hz_(facts.clock_hz),
       power_(facts.power),
@@ -94,8 +93,8 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
       part.cycles += figures.cycles;
       part.energy_pj += figures.energy_pj;
       part.dram_bytes += figures.dram_bytes;
-      weight_bytes += static_cast<double>(op.parameters()) * element_bytes_;
-      kv_bytes += static_cast<double>(workloads::cache_elements(op) * op.element_bytes(dtype_));
+      weight_bytes += static_cast<double>(op.parameter_bytes(dtype_));
+      kv_bytes += static_cast<double>(op.cache_bytes(dtype_));
       if (op.kind == workloads::OpKind::KvCacheAppend) kv_bytes += static_cast<double>(op.bytes(dtype_).written);
     }
     // What crosses the host link while the previous layer computes.

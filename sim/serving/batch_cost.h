@@ -86,7 +86,6 @@ class BatchCost {
   workloads::ModelConfig model_;
   uint64_t cells_per_octave_;
   uint64_t tensor_parallel_;
-  double element_bytes_;
   arch::DType dtype_;
   std::optional<double> weight_link_bytes_per_s_;
   std::optional<double> kv_link_bytes_per_s_;

@@ -130,13 +130,14 @@ class Engine {
     facts_.device = device_->facts();
     if (tensor_parallel > 1) facts_.system = hardware_->name;
     facts_.tensor_parallel = tensor_parallel;
-    element_bytes_ = arch::bytes_of(*settings_.dtype);
+    const arch::DType dtype = *settings_.dtype;
+    workloads::check_quant(model.quant, dtype);
     const workloads::ModelConfig shard = workloads::tensor_parallel_shard(model, tensor_parallel);
     const workloads::OpGraph layers = workloads::build_model(model, workloads::Phase::prefill(1, 1),
                                                              workloads::AttentionImpl::Fused, tensor_parallel);
-    facts_.weight_bytes = layers.total_parameters() * element_bytes_;
+    facts_.weight_bytes = layers.total_parameter_bytes(dtype);
     facts_.kv_bytes_per_block =
-        workloads::kv_cache_elements(shard, 1, 1, 0, model.num_hidden_layers) * element_bytes_ * scheduler.block_size;
+        workloads::kv_cache_bytes(shard, 1, scheduler.block_size, 0, model.num_hidden_layers, dtype);
     const bool offload = settings.offload_link_bytes_per_s && role != EngineRole::Prefill;
     // Offloaded, the device holds the layer computing and the one loading.
     uint64_t resident = offload ? 2 * facts_.weight_bytes / model.num_hidden_layers : facts_.weight_bytes;
@@ -150,14 +151,12 @@ class Engine {
       }
       // The draft's weights and cache share the devices with the served model's.
       const workloads::ModelConfig& draft = speculation.draft;
+      workloads::check_quant(draft.quant, dtype);
       resident += workloads::build_model(draft, workloads::Phase::prefill(1, 1), workloads::AttentionImpl::Fused,
                                          tensor_parallel)
-                      .total_parameters() *
-                  element_bytes_;
-      facts_.kv_bytes_per_block +=
-          workloads::kv_cache_elements(workloads::tensor_parallel_shard(draft, tensor_parallel), 1, 1, 0,
-                                       draft.num_hidden_layers) *
-          element_bytes_ * scheduler.block_size;
+                      .total_parameter_bytes(dtype);
+      facts_.kv_bytes_per_block += workloads::kv_cache_bytes(workloads::tensor_parallel_shard(draft, tensor_parallel), 1,
+                                                             scheduler.block_size, 0, draft.num_hidden_layers, dtype);
       scheduler.draft_tokens = speculation.tokens;
       speculation_ = speculation;
       random_ = std::make_unique<workloads::RequestRandom>(speculation.seed);
@@ -185,11 +184,10 @@ class Engine {
       const OpPlacement& placement = settings.attention->ops;
       placement.check(workloads::build_model(model, workloads::Phase::decode(1, 1), workloads::AttentionImpl::Fused,
                                              tensor_parallel));
-      uint64_t apart_parameters = 0;
+      facts_.paired_weight_bytes = 0;
       layers.for_each_op([&](const workloads::Op& op, uint64_t repeats) {
-        if (placement.apart(op)) apart_parameters += op.parameters() * repeats;
+        if (placement.apart(op)) facts_.paired_weight_bytes += op.parameter_bytes(dtype) * repeats;
       });
-      facts_.paired_weight_bytes = apart_parameters * element_bytes_;
       check_weights_fit(facts_.device, model.name, resident - facts_.paired_weight_bytes, settings.memory_fraction);
       if (scheduler.kv_blocks == 0) {
         scheduler.kv_blocks = kv_blocks_of(*facts_.attention, model.name, facts_.paired_weight_bytes,
@@ -240,7 +238,7 @@ class Engine {
   const EngineFacts& facts() const { return facts_; }
   EngineRole role() const { return role_; }
   const RunSettings& settings() const { return settings_; }
-  uint32_t element_bytes() const { return element_bytes_; }
+  arch::DType dtype() const { return *settings_.dtype; }
   Scheduler& scheduler() { return *scheduler_; }
   size_t simulated() const { return cost_->simulated(); }
   bool busy() const { return running_.has_value(); }
@@ -304,7 +302,6 @@ class Engine {
         links_(shared.links_),
         settings_(shared.settings_),
         facts_(shared.facts_),
-        element_bytes_(shared.element_bytes_),
         scheduler_settings_(shared.scheduler_settings_),
         scheduler_(std::make_unique<Scheduler>(shared.scheduler_settings_, requests)),
         cost_(shared.cost_),
@@ -321,7 +318,6 @@ class Engine {
   std::shared_ptr<SystemLinks> links_;
   RunSettings settings_;
   EngineFacts facts_;
-  uint32_t element_bytes_ = 0;
   SchedulerSettings scheduler_settings_;
   std::unique_ptr<Scheduler> scheduler_;
   std::shared_ptr<BatchCost> cost_;
@@ -412,6 +408,7 @@ ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, co
   result.attention = main.facts().attention;
   result.attention_weight_bytes = main.facts().paired_weight_bytes;
   result.model = model.name;
+  result.quant = model.quant;
   result.concurrency = load.concurrency;
   result.serve = settings;
   result.requests.reserve(requests.size());
@@ -479,9 +476,8 @@ ServeResult serve(const arch::SystemSpec& hardware, uint64_t tensor_parallel, co
           result.requests[request].first_token_s = now;
           finish(request, now);
         } else {
-          const uint64_t kv_bytes = workloads::kv_cache_elements(model, 1, requests[request].prompt_tokens, 0,
-                                                                 model.num_hidden_layers) *
-                                    engine->element_bytes();
+          const uint64_t kv_bytes = workloads::kv_cache_bytes(model, 1, requests[request].prompt_tokens, 0,
+                                                              model.num_hidden_layers, engine->dtype());
           const double arrives = now + settings.prefill->link_latency_s +
                                  static_cast<double>(kv_bytes) / settings.prefill->link_bytes_per_s;
           // Its first token counts once the cache has reached the decode devices: TTFT under

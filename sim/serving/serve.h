@@ -150,6 +150,7 @@ struct ServeResult {
   std::optional<DeviceFacts> attention;  // the devices paired with the decoding ones for attention
   uint64_t attention_weight_bytes = 0;   // what each of them holds of the weights
   std::string model;
+  workloads::QuantRecipe quant;  // the model's precision recipe
   RunSettings settings;  // as the device configured them
   ServeSettings serve;   // kv_blocks resolved
   uint64_t concurrency = 0;

@@ -28,13 +28,12 @@ uint64_t even_split_at_most(uint64_t sequences, uint64_t limit) {
 // and the hidden states of the micro-batches waiting for it.
 Footprint footprint_of(const workloads::ModelConfig& model, const workloads::OpGraph& largest_step,
                        const workloads::Phase& last, uint64_t replica_batch, uint64_t microbatches, uint64_t tp,
-                       uint64_t first_layer, uint64_t layers, uint32_t element_bytes) {
+                       uint64_t first_layer, uint64_t layers, arch::DType dtype) {
   Footprint footprint;
-  footprint.weight_bytes = largest_step.total_parameters() * element_bytes;
+  footprint.weight_bytes = largest_step.total_parameter_bytes(dtype);
   if (model.causal) {
-    footprint.kv_cache_bytes = workloads::kv_cache_elements(workloads::tensor_parallel_shard(model, tp), replica_batch,
-                                                            last.kv_len, first_layer, layers) *
-                               element_bytes;
+    footprint.kv_cache_bytes = workloads::kv_cache_bytes(workloads::tensor_parallel_shard(model, tp), replica_batch,
+                                                         last.kv_len, first_layer, layers, dtype);
   }
   uint64_t working = 0;
   uint64_t rows = 0;
@@ -44,7 +43,7 @@ Footprint footprint_of(const workloads::ModelConfig& model, const workloads::OpG
     working = std::max(working, moved - std::min(moved, op.parameters()));
     if (const auto* s = std::get_if<workloads::RowsShape>(&op.shape)) rows = std::max(rows, s->rows);
   });
-  footprint.activation_bytes = (working + microbatches * rows * model.hidden_size) * element_bytes;
+  footprint.activation_bytes = (working + microbatches * rows * model.hidden_size) * arch::bytes_of(dtype);
   return footprint;
 }
 
@@ -96,7 +95,8 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
     stage.run.workload = workload;
     stage.run.settings = result.settings;
   }
-  const uint32_t element_bytes = arch::bytes_of(*result.settings.dtype);
+  const arch::DType dtype = *result.settings.dtype;
+  workloads::check_quant(model.quant, dtype);
   const auto phase_of = [&](size_t i) {
     workloads::Phase phase = phases[i];
     phase.batch = replica_batch / microbatches;
@@ -121,7 +121,7 @@ SystemRunResult run_system(const arch::SystemSpec& system, const ModelWorkload& 
         workloads::Phase last = phases.back();
         last.batch = replica_batch;
         stage.footprint = footprint_of(model, graph, last, replica_batch, microbatches, plan.tensor, stage.first_layer,
-                                       stage.layers, element_bytes);
+                                       stage.layers, dtype);
         stage.run.weight_bytes = stage.footprint.weight_bytes;
         stage.run.kv_cache_bytes = stage.footprint.kv_cache_bytes;
       }

@@ -91,8 +91,9 @@ TEST(GpuGemm, AStreamedWeightTakesItsBytesAtTheAchievableBandwidth) {
 TEST(GpuGemm, ATileThatOverflowsSharedMemoryDoesNotFit) {
   arch::GpuSpec spec = a100();
   spec.shared_memory_bytes_per_sm = 32 * 1024;  // less than 4 stages of a 128x128x32 bf16 tile (64 KiB)
-  EXPECT_FALSE(mapper::resident_blocks(spec, kTile, arch::DType::Bf16).has_value());
-  EXPECT_EQ(*mapper::resident_blocks(a100(), kTile, arch::DType::Bf16), 2u);  // 164 KiB / 64 KiB
+  const GpuGemm gemm{4096, 4096, 4096, arch::DType::Bf16};
+  EXPECT_FALSE(mapper::resident_blocks(spec, kTile, gemm).has_value());
+  EXPECT_EQ(*mapper::resident_blocks(a100(), kTile, gemm), 2u);  // 164 KiB / 64 KiB
 }
 
 }  // namespace

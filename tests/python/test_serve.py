@@ -8,6 +8,7 @@ import tessel
 
 ROOT = Path(__file__).resolve().parents[2]
 ARCH = str(ROOT / "configs" / "arch" / "tpu_v4_like.yaml")
+A100 = str(ROOT / "configs" / "arch" / "a100_sxm.yaml")
 
 
 def test_serve_reports_each_request_and_iteration():
@@ -101,3 +102,15 @@ def test_search_ranks_the_placements_of_a_node():
     assert ranked["rank"].tolist() == list(range(1, 14))
     with pytest.raises(tessel.TesselError, match="chooses the placement"):
         tessel.serve(dgx, "llama2-7b", search=True, tp=2, concurrency=1)
+
+
+def test_a_quantized_model_holds_more_kv_blocks_and_decodes_faster():
+    dense = tessel.serve(A100, "llama2-7b", arrivals="poisson:4", requests_count=30)
+    packed = tessel.serve(A100, "llama2-7b", arrivals="poisson:4", requests_count=30, quant="w4a16-g128,kv-int8")
+    assert packed.summary["quant"]["weights"]["format"] == "int4"
+    assert packed.summary["quant"]["kv_cache"]["format"] == "int8"
+    # Fewer weight bytes leave more of the HBM for the cache, whose blocks are half as large.
+    assert packed.summary["scheduler"]["kv_blocks"] > 2 * dense.summary["scheduler"]["kv_blocks"]
+    assert packed.summary["tpot_s"]["p50"] < dense.summary["tpot_s"]["p50"]
+    run = tessel.run(A100, tessel.Model("llama2-7b", phase="decode", kv_len=64, quant="w4a16-g128"), check=False)
+    assert run.summary["quant"]["name"] == "w4a16-g128"

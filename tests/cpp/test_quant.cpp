@@ -1,0 +1,227 @@
+// Precision recipes: the bytes of packed formats and their scales, which ops a recipe reaches,
+// what weights and caches stored narrower cost on each kind, and the errors of bad recipes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "arch/config_error.h"
+#include "arch/load_arch.h"
+#include "cli_runner.h"
+#include "mapper/gpu_mapper.h"
+#include "run_helpers.h"
+#include "workloads/input_error.h"
+#include "workloads/quant_recipe.h"
+
+namespace tessel {
+namespace {
+
+using arch::DType;
+using workloads::Op;
+using workloads::OpKind;
+using workloads::QuantRecipe;
+using workloads::ScaleGranularity;
+using workloads::StoredFormat;
+
+arch::ArchSpec spec_of(const std::string& file) {
+  return arch::load_arch(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/" + file);
+}
+
+Op linear(uint64_t m, uint64_t n, uint64_t k, std::optional<StoredFormat> weights = std::nullopt) {
+  Op op("proj", OpKind::Linear, workloads::LinearShape{m, n, k});
+  op.weight_storage = weights;
+  return op;
+}
+
+const StoredFormat kInt4G128{DType::Int4, ScaleGranularity::Group, 128, true};
+
+// AWQ's layout, counted by hand: 4096 x 4096 int4 values are 8 MiB; 32 groups along K of each
+// of the 4096 columns hold an fp16 scale (256 KiB) and a 4-bit zero point (64 KiB).
+TEST(Quant, PackedWeightBytesCountValuesScalesAndZeroPoints) {
+  EXPECT_EQ(kInt4G128.bytes(4096ull * 4096, 4096), 8388608u + 262144u + 65536u);
+  const StoredFormat channel{DType::Int8, ScaleGranularity::Channel, 0, false};
+  EXPECT_EQ(channel.bytes(4096ull * 11008, 4096), 4096ull * 11008 + 11008 * 2);  // a scale per column
+  const StoredFormat tensor{DType::Fp8, ScaleGranularity::Tensor, 0, false};
+  EXPECT_EQ(tensor.bytes(1000, 10), 1000u);
+  // A group straddling no vector: K = 200 holds two groups of 128 per column.
+  EXPECT_EQ(kInt4G128.bytes(200 * 3, 200), 300u + 6 * 2 + 3);
+  EXPECT_DOUBLE_EQ(kInt4G128.bytes_per_element(4096), 0.5 + 2.5 / 128);
+}
+
+// The presets say what they set, and the LM head and routers stay in the run's format.
+TEST(Quant, PresetsSetTheirTensorsAndKeepTheLmHead) {
+  const QuantRecipe recipe = workloads::parse_quant("w4a16-g128,kv-int8");
+  ASSERT_TRUE(recipe.weights && recipe.kv_cache);
+  EXPECT_EQ(recipe.weights->format, DType::Int4);
+  EXPECT_EQ(recipe.weights->group, 128u);
+  EXPECT_EQ(recipe.kv_cache->format, DType::Int8);
+  EXPECT_FALSE(recipe.activations);
+  EXPECT_EQ(workloads::parse_quant("w8a8").activations, DType::Int8);
+  EXPECT_EQ(workloads::parse_quant("w8a16").weights->scales, ScaleGranularity::Channel);
+
+  const workloads::ModelConfig model = [&] {
+    workloads::ModelConfig m = workloads::model_preset("llama2-7b");
+    m.quant = recipe;
+    return m;
+  }();
+  const workloads::OpGraph graph = workloads::build_model(model, workloads::Phase::decode(1, 64),
+                                                          workloads::AttentionImpl::Fused, 1);
+  size_t quantized = 0, caches = 0;
+  graph.for_each_op([&](const Op& op, uint64_t) {
+    if (op.weight_storage) ++quantized;
+    if (op.kv_storage) ++caches;
+    if (op.name == "lm_head" || op.kind == OpKind::Embedding) {
+      EXPECT_FALSE(op.weight_storage) << op.name;
+    }
+  });
+  EXPECT_EQ(quantized, 4u);  // qkv, o, gate_up, down
+  EXPECT_EQ(caches, 3u);     // the append, the read, attention
+}
+
+TEST(Quant, BadPresetsAndMismatchedFormatsAreRefused) {
+  EXPECT_THROW(workloads::parse_quant("w3a16"), workloads::InputError);
+  EXPECT_THROW(workloads::parse_quant("w4a16-g128,w8a8"), workloads::InputError);  // weights twice
+  EXPECT_THROW(workloads::parse_quant("w4a16-g0"), workloads::InputError);
+  try {
+    workloads::check_quant(workloads::parse_quant("w4a16-g128"), DType::Int8);
+    FAIL() << "a 16-bit-activation recipe ran in int8";
+  } catch (const workloads::InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("--dtype fp16 or bf16"), std::string::npos) << error.what();
+  }
+  EXPECT_THROW(workloads::check_quant(workloads::parse_quant("kv-fp8"), DType::Int8), workloads::InputError);
+  EXPECT_NO_THROW(workloads::check_quant(workloads::parse_quant("w4a16-g128,kv-int8"), DType::Bf16));
+}
+
+TEST(Quant, RecipeFilesReadAndNameTheLineAndKeyOfAMistake) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tessel_quant_test";
+  std::filesystem::create_directories(dir);
+  const std::string good = (dir / "good.yaml").string();
+  std::ofstream(good) << "name: mixed\nweights: {format: int4, scales: group, group: 64, zero_points: true}\n"
+                         "kv_cache: {format: int8, scales: token}\nkeep: [lm_head, \"attn.*\"]\n";
+  const QuantRecipe recipe = workloads::parse_quant(good);
+  EXPECT_EQ(recipe.name, "mixed");
+  EXPECT_EQ(recipe.weights->group, 64u);
+  EXPECT_EQ(recipe.kv_cache->scales, ScaleGranularity::Token);
+  EXPECT_EQ(recipe.keep.size(), 2u);
+
+  const std::string bad = (dir / "bad.yaml").string();
+  std::ofstream(bad) << "name: bad\nkv_cache:\n  format: int8\n  scales: channel\n";
+  try {
+    workloads::parse_quant(bad);
+    FAIL() << "a per-channel KV cache was accepted";
+  } catch (const arch::ConfigError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("bad.yaml:4"), std::string::npos) << message;
+    EXPECT_NE(message.find("kv_cache.scales"), std::string::npos) << message;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// The checkpoint identity: Llama-2-7B in AWQ's int4 with groups of 128 (embeddings and LM head
+// in fp16) is TheBloke/Llama-2-7B-AWQ's model.safetensors, 3.89 GB. The size is printed to
+// 10 MB, so 0.5% covers its rounding and the file's header.
+TEST(Quant, W4A16WeightsOfLlama2_7bMatchItsAwqCheckpoint) {
+  workloads::ModelConfig model = workloads::model_preset("llama2-7b");
+  model.quant = workloads::parse_quant("w4a16-g128");
+  const sim::RunResult run =
+      testing::run_model(spec_of("a100_sxm.yaml"), model, testing::decode_request(1, 16), testing::timing_only(DType::Fp16));
+  EXPECT_NEAR(static_cast<double>(run.weight_bytes), 3.89e9, 0.005 * 3.89e9);
+}
+
+// Decoding is bound by the weights' bytes: a W4A16 GEMV reads about a quarter of the fp16
+// weight bytes plus its scales (the activations are 8 KB of 8 MB), and takes no less than
+// those bytes at HBM's peak.
+TEST(Quant, W4A16DecodeReadsAQuarterOfTheWeightBytesPlusScales) {
+  const arch::ArchSpec a100 = spec_of("a100_sxm.yaml");
+  const sim::RunSettings settings = testing::timing_only(DType::Fp16);
+  const sim::OpResult dense = testing::run_op(a100, linear(1, 4096, 4096), settings);
+  const sim::OpResult packed = testing::run_op(a100, linear(1, 4096, 4096, kInt4G128), settings);
+  const double weights = 4096.0 * 4096;
+  const double expected = weights * 0.5 + 4096.0 * 32 * 2.5;
+  const double activations = 4096.0 * 2;
+  EXPECT_NEAR(static_cast<double>(packed.activity.dram_read_bytes), expected + activations, 0.01 * expected);
+  EXPECT_NEAR(static_cast<double>(dense.activity.dram_read_bytes), 2 * weights + activations, 0.01 * weights);
+  EXPECT_LT(packed.cycles, dense.cycles);
+  const double hbm_floor = expected / std::get<arch::GpuSpec>(a100).hbm_peak_bytes_per_cycle();
+  EXPECT_GE(static_cast<double>(packed.cycles), hbm_floor);
+  EXPECT_GT(packed.activity.vector_alu_ops, 0.0);  // the unpacking is charged
+}
+
+// A large W4A16 GEMM multiplies on the same tensor cores as fp16: no faster than fp16's MACs
+// at the tensor cores' peak, whatever it saves in bytes.
+TEST(Quant, W4A16PrefillIsNoFasterThanTheTensorCores) {
+  const arch::ArchSpec a100 = spec_of("a100_sxm.yaml");
+  const sim::OpResult packed =
+      testing::run_op(a100, linear(4096, 4096, 4096, kInt4G128), testing::timing_only(DType::Fp16));
+  const double floor = 4096.0 * 4096 * 4096 / std::get<arch::GpuSpec>(a100).peak_macs_per_cycle(DType::Fp16);
+  EXPECT_GE(static_cast<double>(packed.cycles), floor);
+}
+
+// Unpacking B can bind: a GPU whose CUDA cores are scarce against its tensor cores and HBM
+// spends its main loop dequantizing.
+TEST(Quant, TheGpuMapperCostsTheUnpackingOfB) {
+  arch::GpuSpec spec = std::get<arch::GpuSpec>(spec_of("a100_sxm.yaml"));
+  const mapper::GpuGemm gemm{4096, 4096, 4096, DType::Fp16, kInt4G128};
+  EXPECT_DOUBLE_EQ(mapper::dequant_instructions_per_element(gemm), 1.5);
+  spec.fp32_ops_per_cycle_per_sm /= 64;
+  EXPECT_EQ(mapper::map_gpu_gemm(spec, gemm).step_bound, "dequantizing B");
+  const mapper::GpuGemm stored_as_computed{4096, 4096, 4096, DType::Int8,
+                                           StoredFormat{DType::Int8, ScaleGranularity::Channel, 0, false}};
+  EXPECT_EQ(mapper::dequant_instructions_per_element(stored_as_computed), 0.0);
+}
+
+// A CPU unpacks B on its vector units: W4A16 decode moves fewer DDR bytes and charges the
+// unpacking.
+TEST(Quant, ACpuDecodesW4A16FromFewerBytes) {
+  const arch::ArchSpec xeon = spec_of("xeon_8480.yaml");
+  const sim::RunSettings settings = testing::timing_only(DType::Bf16);
+  const sim::OpResult dense = testing::run_op(xeon, linear(1, 4096, 4096), settings);
+  const sim::OpResult packed = testing::run_op(xeon, linear(1, 4096, 4096, kInt4G128), settings);
+  EXPECT_LT(packed.activity.dram_read_bytes, dense.activity.dram_read_bytes / 3);
+  EXPECT_LT(packed.cycles, dense.cycles);
+  EXPECT_GT(packed.activity.vector_alu_ops, 0.0);
+}
+
+// A systolic array multiplies weights in the format the file gives its PEs: narrower stored
+// weights are refused, not run as if dense.
+TEST(Quant, ASystolicArrayRefusesWeightsNarrowerThanItsPes) {
+  const arch::ArchSpec tpu = spec_of("tpu_v4_like.yaml");
+  EXPECT_THROW(testing::run_op(tpu, linear(64, 256, 256, kInt4G128), testing::timing_only(DType::Bf16)),
+               sim::SettingError);
+}
+
+// An int8 KV cache halves the cache's bytes, in the footprint and in what attention reads.
+TEST(Quant, AnInt8KvCacheHalvesTheCacheBytes) {
+  workloads::ModelConfig model = workloads::model_preset("llama2-7b");
+  const arch::ArchSpec a100 = spec_of("a100_sxm.yaml");
+  const sim::RunSettings settings = testing::timing_only(DType::Fp16);
+  const sim::RunResult dense = testing::run_model(a100, model, testing::decode_request(8, 4096), settings);
+  model.quant = workloads::parse_quant("kv-int8");
+  const sim::RunResult int8 = testing::run_model(a100, model, testing::decode_request(8, 4096), settings);
+  EXPECT_EQ(int8.kv_cache_bytes * 2, dense.kv_cache_bytes);
+  EXPECT_EQ(int8.weight_bytes, dense.weight_bytes);
+  EXPECT_LT(int8.seconds(), dense.seconds());
+  // Per token and head, a 4-bit cache keeps an fp16 scale and a 4-bit zero point per 128 values.
+  model.quant = workloads::parse_quant("kv-int4");
+  const sim::RunResult int4 = testing::run_model(a100, model, testing::decode_request(8, 4096), settings);
+  const double elements = static_cast<double>(dense.kv_cache_bytes) / 2;
+  EXPECT_DOUBLE_EQ(static_cast<double>(int4.kv_cache_bytes), elements / 2 + elements / 128 * 2.5);
+}
+
+TEST(Quant, CommandLineReportsTheRecipe) {
+  const testing::CliResult run = testing::run_tessel(
+      "run --arch configs/arch/a100_sxm.yaml --model llama2-7b --phase decode --kv-len 128 --no-check "
+      "--quant w4a16-g128,kv-int8");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("--quant w4a16-g128,kv-int8"), std::string::npos) << run.output;
+  const testing::CliResult bad = testing::run_tessel(
+      "run --arch configs/arch/a100_sxm.yaml --model llama2-7b --phase decode --no-check --quant w5a16");
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("w5a16"), std::string::npos) << bad.output;
+  const testing::CliResult gemm = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --gemm 8,8,8 --quant w8a8");
+  EXPECT_NE(gemm.exit_code, 0) << gemm.output;
+}
+
+}  // namespace
+}  // namespace tessel

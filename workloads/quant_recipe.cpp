@@ -1,0 +1,295 @@
+#include "workloads/quant_recipe.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+#include "arch/config_error.h"
+#include "arch/yaml_fields.h"
+#include "workloads/input_error.h"
+#include "workloads/op_graph.h"
+
+namespace tessel::workloads {
+
+namespace {
+
+using arch::DType;
+
+constexpr uint64_t kScaleBytes = 2;  // fp16 scales, as GPTQ, AWQ and SmoothQuant store them
+
+// The linears a recipe leaves alone unless it says otherwise: the LM head (GPTQ, AWQ and
+// SmoothQuant keep it in 16 bits) and a mixture of experts' router and shared gate (vLLM's
+// quantized MoE layers keep the gate unquantized).
+const std::vector<std::string> kDefaultKeep = {"lm_head", "moe.router", "moe.shared_gate"};
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// "w4a16-g128", "w8a16", "w8a8", "fp8", "kv-int8", "kv-fp8", "kv-int4-g64": one part of a recipe.
+void apply_preset(const std::string& preset, QuantRecipe& recipe) {
+  const auto set_weights = [&](StoredFormat format) {
+    if (recipe.weights) throw InputError("--quant " + recipe.name + ": '" + preset + "' sets the weights again");
+    recipe.weights = format;
+  };
+  const auto set_kv = [&](StoredFormat format) {
+    if (recipe.kv_cache) throw InputError("--quant " + recipe.name + ": '" + preset + "' sets the KV cache again");
+    recipe.kv_cache = format;
+  };
+  std::smatch match;
+  // Weight-only: packed weights dequantized to the run's 16-bit format, per group of K with
+  // zero points (AWQ's and GPTQ's asymmetric default) or per output channel without.
+  static const std::regex weight_only("w(4|8)a16(?:-g([0-9]+))?");
+  static const std::regex kv_cache("kv-(int8|fp8|int4)(?:-g([0-9]+))?");
+  if (std::regex_match(preset, match, weight_only)) {
+    StoredFormat format{match[1] == "4" ? DType::Int4 : DType::Int8, ScaleGranularity::Channel, 0, false};
+    if (match[2].matched) {
+      format.scales = ScaleGranularity::Group;
+      format.group = std::stoull(match[2].str());
+      format.zero_points = true;
+      if (format.group == 0) throw InputError("--quant " + preset + ": a group of 0 elements");
+    }
+    set_weights(format);
+    recipe.activation_bits = 16;
+  } else if (preset == "w8a8") {
+    // SmoothQuant as TensorRT-LLM runs it: int8 weights with a scale per output channel, int8
+    // activations with one per token (fused into the op that writes them).
+    set_weights({DType::Int8, ScaleGranularity::Channel, 0, false});
+    recipe.activations = DType::Int8;
+  } else if (preset == "fp8") {
+    // fp8 E4M3 weights and activations with one scale each (vLLM's and TensorRT-LLM's fp8).
+    set_weights({DType::Fp8, ScaleGranularity::Tensor, 0, false});
+    recipe.activations = DType::Fp8;
+  } else if (std::regex_match(preset, match, kv_cache)) {
+    StoredFormat format{*arch::parse_dtype(match[1].str()), ScaleGranularity::Tensor, 0, false};
+    if (format.format == DType::Int4 || match[2].matched) {
+      // 4-bit caches need finer scales (KIVI, vLLM's int4 cache): per token by default.
+      format.scales = match[2].matched ? ScaleGranularity::Group : ScaleGranularity::Token;
+      format.group = match[2].matched ? std::stoull(match[2].str()) : 0;
+      format.zero_points = format.format == DType::Int4;
+      if (match[2].matched && format.group == 0) throw InputError("--quant " + preset + ": a group of 0 elements");
+    }
+    set_kv(format);
+  } else {
+    throw InputError("--quant '" + preset + "': not a preset (" + quant_presets_text() +
+                     ") nor a .yaml recipe file");
+  }
+}
+
+std::optional<ScaleGranularity> parse_granularity(std::string_view text) {
+  for (ScaleGranularity g : {ScaleGranularity::Tensor, ScaleGranularity::Channel, ScaleGranularity::Group,
+                             ScaleGranularity::Token}) {
+    if (text == to_string(g)) return g;
+  }
+  return std::nullopt;
+}
+
+std::optional<DType> parse_stored(std::string_view text) {
+  const std::optional<DType> format = arch::parse_dtype(text);
+  return format && *format != DType::Fp32 ? format : std::nullopt;
+}
+
+std::optional<DType> parse_activation(std::string_view text) {
+  const std::optional<DType> format = arch::parse_dtype(text);
+  return format && (*format == DType::Int8 || *format == DType::Fp8) ? format : std::nullopt;
+}
+
+// {format, scales, group, zero_points}; `allowed` are the granularities the tensor can have.
+StoredFormat read_stored(const arch::yaml::Reader& reader, const arch::yaml::Field& field,
+                         const std::vector<ScaleGranularity>& allowed) {
+  const arch::yaml::Mapping mapping(reader, field, {"format", "scales", "group", "zero_points"});
+  StoredFormat format;
+  format.format = reader.choice(mapping.required("format"), parse_stored, "int4, int8, fp8, fp16, bf16");
+  std::string names;
+  for (ScaleGranularity g : allowed) names += (names.empty() ? "" : ", ") + to_string(g);
+  const arch::yaml::Field scales = mapping.required("scales");
+  format.scales = reader.choice(scales, parse_granularity, names);
+  if (std::find(allowed.begin(), allowed.end(), format.scales) == allowed.end()) {
+    reader.fail(scales, "must be one of " + names + " here");
+  }
+  const std::optional<arch::yaml::Field> group = mapping.optional("group");
+  if (format.scales == ScaleGranularity::Group) {
+    if (!group) reader.fail(mapping.self(), "scales: group needs a group size");
+    format.group = reader.count(*group);
+  } else if (group) {
+    reader.fail(*group, "is for scales: group only");
+  }
+  if (const std::optional<arch::yaml::Field> zeros = mapping.optional("zero_points")) {
+    format.zero_points = reader.boolean(*zeros);
+  }
+  return format;
+}
+
+QuantRecipe load_recipe_file(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw arch::ConfigError(path, "no such file");
+  const YAML::Node root = arch::yaml::parse_file(path);
+  if (!root.IsMap()) throw arch::ConfigError(path, 1, "the file must be a YAML mapping of keys");
+  const arch::yaml::Reader reader(path);
+  const arch::yaml::Mapping top(reader, {root, "", root.Mark().line + 1},
+                                {"name", "description", "weights", "activations", "kv_cache", "keep"});
+  QuantRecipe recipe;
+  recipe.name = arch::yaml::read_name(reader, top);
+  if (const std::optional<arch::yaml::Field> weights = top.optional("weights")) {
+    recipe.weights =
+        read_stored(reader, *weights, {ScaleGranularity::Tensor, ScaleGranularity::Channel, ScaleGranularity::Group});
+  }
+  if (const std::optional<arch::yaml::Field> activations = top.optional("activations")) {
+    recipe.activations = reader.choice(*activations, parse_activation, "int8, fp8");
+  }
+  if (const std::optional<arch::yaml::Field> kv = top.optional("kv_cache")) {
+    recipe.kv_cache =
+        read_stored(reader, *kv, {ScaleGranularity::Tensor, ScaleGranularity::Token, ScaleGranularity::Group});
+  }
+  if (const std::optional<arch::yaml::Field> keep = top.optional("keep")) {
+    recipe.keep.clear();
+    for (const arch::yaml::Field& pattern : reader.list(*keep)) {
+      recipe.keep.push_back(reader.text(pattern));
+      if (recipe.keep.back().empty()) reader.fail(pattern, "must be a glob of op names");
+    }
+  }
+  if (recipe.empty()) reader.fail(top.self(), "must set weights, activations or kv_cache");
+  return recipe;
+}
+
+bool kept(const std::vector<std::string>& keep, const std::string& name) {
+  return std::any_of(keep.begin(), keep.end(),
+                     [&](const std::string& glob) { return fnmatch(glob.c_str(), name.c_str(), 0) == 0; });
+}
+
+bool reads_cache(const Op& op) {
+  return op.kind == OpKind::KvCacheAppend || op.kind == OpKind::KvCacheRead || cache_elements(op) > 0;
+}
+
+}  // namespace
+
+std::string to_string(ScaleGranularity granularity) {
+  switch (granularity) {
+    case ScaleGranularity::Tensor: return "tensor";
+    case ScaleGranularity::Channel: return "channel";
+    case ScaleGranularity::Group: return "group";
+    case ScaleGranularity::Token: return "token";
+  }
+  return "?";
+}
+
+uint64_t StoredFormat::bytes(uint64_t elements, uint64_t run) const {
+  const uint64_t values = arch::ceil_div(elements * arch::bits_of(format), 8);
+  const uint64_t vectors = run == 0 ? 1 : arch::ceil_div(elements, run);
+  uint64_t scales_held = 0;
+  switch (this->scales) {
+    case ScaleGranularity::Tensor: return values;
+    case ScaleGranularity::Channel:
+    case ScaleGranularity::Token: scales_held = vectors; break;
+    case ScaleGranularity::Group:
+      // Groups do not straddle vectors: a vector of `run` holds ceil(run / group) of them.
+      scales_held = run == 0 ? arch::ceil_div(elements, group) : vectors * arch::ceil_div(run, group);
+      break;
+  }
+  // Zero points are in the element's format (4-bit ones pack two to a byte).
+  const uint64_t zero_bits = zero_points ? arch::bits_of(format) : 0;
+  return values + scales_held * kScaleBytes + arch::ceil_div(scales_held * zero_bits, 8);
+}
+
+double StoredFormat::bytes_per_element(uint64_t run) const {
+  constexpr uint64_t kVectors = 1024;  // enough vectors that rounding to a byte does not show
+  const uint64_t length = run == 0 ? std::max<uint64_t>(group, 1) : run;
+  return static_cast<double>(bytes(kVectors * length, run)) / static_cast<double>(kVectors * length);
+}
+
+std::string StoredFormat::text() const {
+  std::string text(arch::to_string(format));
+  switch (scales) {
+    case ScaleGranularity::Tensor: text += ", one scale"; break;
+    case ScaleGranularity::Channel: text += ", a scale per output channel"; break;
+    case ScaleGranularity::Group: text += ", a scale per " + std::to_string(group) + " elements"; break;
+    case ScaleGranularity::Token: text += ", a scale per token and head"; break;
+  }
+  if (zero_points) text += " with zero points";
+  return text;
+}
+
+QuantRecipe parse_quant(const std::string& spec) {
+  if (spec.empty()) throw InputError("--quant: give presets (" + quant_presets_text() + ") or a .yaml file");
+  if (ends_with(spec, ".yaml") || ends_with(spec, ".yml")) return load_recipe_file(spec);
+  QuantRecipe recipe;
+  recipe.name = spec;
+  recipe.keep = kDefaultKeep;
+  std::stringstream parts(spec);
+  for (std::string preset; std::getline(parts, preset, ',');) apply_preset(preset, recipe);
+  if (recipe.activations && recipe.activation_bits != 0) {
+    throw InputError("--quant " + spec + ": the weight-only preset keeps 16-bit activations");
+  }
+  return recipe;
+}
+
+std::string quant_presets_text() {
+  return "w4a16-gG (int4 weights, a scale and zero point per G along K), w4a16, w8a16 (a scale per channel), "
+         "w8a8, fp8, kv-int8, kv-fp8, kv-int4[-gG]";
+}
+
+void apply_quant(OpGraph& graph, const QuantRecipe& recipe) {
+  if (recipe.empty()) return;
+  uint64_t head_dim = 0;
+  graph.for_each_op([&](const Op& op, uint64_t) {
+    if (op.kind == OpKind::KvCacheAppend) head_dim = op.shape_as<KvCacheShape>().head_dim;
+  });
+  std::optional<StoredFormat> kv = recipe.kv_cache;
+  if (kv && kv->scales == ScaleGranularity::Token) {
+    // One scale per token and head is one per head_dim elements: the graph's ops see groups.
+    kv = StoredFormat{kv->format, ScaleGranularity::Group, head_dim == 0 ? 1 : head_dim, kv->zero_points};
+  }
+  const auto quantize = [&](Op& op) {
+    if (op.kind == OpKind::Linear && op.shape_as<LinearShape>().weight == WeightRole::Own && !op.format &&
+        !kept(recipe.keep, op.name)) {
+      op.weight_storage = recipe.weights;
+      op.format = recipe.activations;
+    }
+    if (kv && reads_cache(op)) op.kv_storage = kv;
+  };
+  for (Op& op : graph.prologue) quantize(op);
+  for (LayerBlock& block : graph.layers) {
+    for (Op& op : block.ops) quantize(op);
+  }
+  for (Op& op : graph.epilogue) quantize(op);
+}
+
+void check_quant(const QuantRecipe& recipe, DType run_format) {
+  const std::string flag = "--quant " + recipe.name + ": ";
+  if (recipe.activation_bits != 0 && arch::bits_of(run_format) != recipe.activation_bits) {
+    throw InputError(flag + "keeps activations in " + std::to_string(recipe.activation_bits) + " bits, but the run "
+                     "computes in " + std::string(arch::to_string(run_format)) + "; give --dtype fp16 or bf16");
+  }
+  const DType linear_format = recipe.activations.value_or(run_format);
+  // A stored format must be the computing one or narrower: a conversion never widens the data.
+  const auto unfit = [](DType stored, DType computed) {
+    return arch::bits_of(stored) > arch::bits_of(computed) ||
+           (arch::bits_of(stored) == arch::bits_of(computed) && stored != computed);
+  };
+  if (recipe.weights && unfit(recipe.weights->format, linear_format)) {
+    throw InputError(flag + "weights in " + std::string(arch::to_string(recipe.weights->format)) +
+                     " cannot feed linears that multiply in " + std::string(arch::to_string(linear_format)));
+  }
+  if (recipe.kv_cache && unfit(recipe.kv_cache->format, run_format)) {
+    throw InputError(flag + "a KV cache in " + std::string(arch::to_string(recipe.kv_cache->format)) +
+                     " cannot feed attention that computes in " + std::string(arch::to_string(run_format)));
+  }
+}
+
+std::string describe(const QuantRecipe& recipe) {
+  std::string text;
+  const auto add = [&](const std::string& part) { text += (text.empty() ? "" : "; ") + part; };
+  if (recipe.weights) add("weights " + recipe.weights->text());
+  if (recipe.activations) add("linears multiply in " + std::string(arch::to_string(*recipe.activations)));
+  if (recipe.kv_cache) add("KV cache " + recipe.kv_cache->text());
+  if (!recipe.keep.empty() && (recipe.weights || recipe.activations)) {
+    std::string kept;
+    for (const std::string& glob : recipe.keep) kept += (kept.empty() ? "" : ", ") + glob;
+    add("kept in the run's format: " + kept);
+  }
+  return text;
+}
+
+}  // namespace tessel::workloads

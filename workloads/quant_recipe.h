@@ -1,0 +1,81 @@
+// Precision recipes: the formats a model's weights, its linears' activations and its KV cache
+// are kept and multiplied in, each with the granularity of its scales, as GPTQ/AWQ (W4A16),
+// SmoothQuant (W8A8), fp8 checkpoints and quantized KV caches keep them. A recipe is applied
+// to a graph's ops (apply_quant); the devices cost each op from what it carries.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arch/types.h"
+
+namespace tessel::workloads {
+
+struct OpGraph;
+
+// What one scale (an fp16 number, plus a zero point in the element's format when asymmetric)
+// covers.
+enum class ScaleGranularity {
+  Tensor,   // the whole tensor: its one scale is not counted in the bytes
+  Channel,  // a weight's output column (over all of K)
+  Group,    // `group` consecutive elements along K (a weight) or along a head's dims (the KV cache)
+  Token,    // one token's vector of one KV head
+};
+
+std::string to_string(ScaleGranularity granularity);
+
+// How a quantized tensor is held in memory.
+struct StoredFormat {
+  arch::DType format = arch::DType::Fp16;
+  ScaleGranularity scales = ScaleGranularity::Tensor;
+  uint64_t group = 0;  // elements a scale covers, for Group
+  bool zero_points = false;
+
+  // Bytes of a tensor of `elements` whose scales run along vectors of `run` elements (K for a
+  // weight, head_dim for the KV cache): the packed values, rounded up to a byte, and each
+  // scale's fp16 and zero point.
+  uint64_t bytes(uint64_t elements, uint64_t run) const;
+  // The same per element, the scales' share included.
+  double bytes_per_element(uint64_t run) const;
+  // e.g. "int4, a scale per 128 along K with zero points".
+  std::string text() const;
+};
+
+// What a recipe does to a model. Weights and activations apply to the linears with weights of
+// their own, except those whose name matches a `keep` glob (the LM head by default, as GPTQ,
+// AWQ and SmoothQuant leave it); the KV cache applies to every layer's cache.
+struct QuantRecipe {
+  std::string name;                     // the presets or the file it came from
+  std::optional<StoredFormat> weights;  // nothing: in the format the linear computes in
+  // The format the quantized linears multiply in (int8 for W8A8, fp8); nothing: the run's.
+  std::optional<arch::DType> activations;
+  // The width the activations must have when the run's format is kept: 16 for W4A16 (fp16 or
+  // bf16); 0: any.
+  uint32_t activation_bits = 0;
+  std::optional<StoredFormat> kv_cache;
+  std::vector<std::string> keep = {"lm_head"};
+
+  bool empty() const { return !weights && !activations && !kv_cache; }
+};
+
+// Presets joined by commas ("w4a16-g128,kv-int8"), or a YAML file (a path ending in .yaml or
+// .yml). Throws InputError naming the preset, or arch::ConfigError naming the file, line and key.
+QuantRecipe parse_quant(const std::string& spec);
+// The presets, for --help: "w4a16-g128", "w8a16", "w8a8", "fp8", "kv-int8", "kv-fp8", ...
+std::string quant_presets_text();
+
+// Sets the weight and KV formats of the graph's ops that the recipe covers, and the format of
+// the quantized linears when it sets the activations'.
+void apply_quant(OpGraph& graph, const QuantRecipe& recipe);
+
+// Throws InputError when the recipe cannot run with activations in `run_format` (the run's
+// resolved --dtype): W4A16 beside an 8-bit run, or a stored format wider than the one that
+// computes on it, or as wide but another (fp8 weights for int8 linears).
+void check_quant(const QuantRecipe& recipe, arch::DType run_format);
+
+// e.g. "weights int4, a scale per 128 along K with zero points; KV cache int8, one scale".
+std::string describe(const QuantRecipe& recipe);
+
+}  // namespace tessel::workloads
