@@ -67,6 +67,7 @@ OpResult grouped_linear(const workloads::Op& op, const DeviceFacts& facts, const
       throw SettingError("op '" + op.name + "' multiplies in " + std::string(arch::to_string(*op.format)) + ", which " +
                          facts.name + " (" + facts.source_file + ") gives no rate for");
     }
+    product.unquantized_dtype = settings.dtype;
     product.dtype = op.format;
   }
   workloads::LinearShape one = op.shape_as<workloads::LinearShape>();

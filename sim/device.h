@@ -52,6 +52,9 @@ struct RunSettings {
   // multiple of this (and its first and last step) and interpolates those between; 1
   // simulates every step.
   uint64_t decode_stride = 64;
+  // Set by grouped_linear for a linear that multiplies in a format of its own: the run's, which
+  // a quantized linear's numerics check measures its scheme against.
+  std::optional<arch::DType> unquantized_dtype;
 };
 
 // A setting this kind of hardware cannot honour; what() reads like a flag error:

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "sim/decode_steps.h"
+#include "sim/numerics/op_error.h"
 #include "sim/simulation_limit.h"
 #include "sim/step_runner.h"
 #include "workloads/input_error.h"
@@ -228,6 +229,17 @@ uint64_t RunResult::ops_checked() const {
     for (const OpResult& op : step.ops) checked += op.numerics.checked && !op.reused ? 1 : 0;
   }
   return checked;
+}
+
+std::optional<NumericsReport> RunResult::scheme_numerics() const {
+  std::optional<NumericsReport> worst;
+  for (const StepResult& step : steps) {
+    for (const OpResult& op : step.ops) {
+      if (!op.numerics.checked || op.numerics.format_sqnr_db == 0) continue;
+      worst = worst ? worst_of(*worst, op.numerics) : op.numerics;
+    }
+  }
+  return worst;
 }
 
 bool RunResult::numerics_passed() const {

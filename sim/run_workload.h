@@ -122,6 +122,8 @@ struct RunResult {
   void for_each_step(const std::function<void(size_t, const StepResult&)>& visit) const;
   uint64_t ops_checked() const;   // checked ops, each counted once (reuses not)
   bool numerics_passed() const;   // every checked op passed (true when none was checked)
+  // The worst figures over the checked linears a precision recipe quantized; nothing when none was.
+  std::optional<NumericsReport> scheme_numerics() const;
 };
 
 // Progress: before each step of several (index, count, what), before each op of a GEMM

@@ -244,6 +244,12 @@ void apply_quant(OpGraph& graph, const QuantRecipe& recipe) {
   const auto quantize = [&](Op& op) {
     if (op.kind == OpKind::Linear && op.shape_as<LinearShape>().weight == WeightRole::Own && !op.format &&
         !kept(recipe.keep, op.name)) {
+      const uint64_t k = op.shape_as<LinearShape>().k;
+      if (recipe.weights && recipe.weights->scales == ScaleGranularity::Group && k % recipe.weights->group != 0) {
+        // Kernels (and checkpoints) lay whole groups along K.
+        throw InputError("--quant " + recipe.name + ": op '" + op.name + "' has K = " + std::to_string(k) +
+                         ", not a whole number of groups of " + std::to_string(recipe.weights->group));
+      }
       op.weight_storage = recipe.weights;
       op.format = recipe.activations;
     }
@@ -271,6 +277,12 @@ void check_quant(const QuantRecipe& recipe, DType run_format) {
   if (recipe.weights && unfit(recipe.weights->format, linear_format)) {
     throw InputError(flag + "weights in " + std::string(arch::to_string(recipe.weights->format)) +
                      " cannot feed linears that multiply in " + std::string(arch::to_string(linear_format)));
+  }
+  if (recipe.weights && recipe.weights->scales == ScaleGranularity::Group && recipe.weights->format == linear_format) {
+    // A kernel applies a scale per group only while it dequantizes; an integer datapath's sums
+    // over K take one scale per row and column.
+    throw InputError(flag + "scales per group need weights narrower than the " +
+                     std::string(arch::to_string(linear_format)) + " the linears multiply in");
   }
   if (recipe.kv_cache && unfit(recipe.kv_cache->format, run_format)) {
     throw InputError(flag + "a KV cache in " + std::string(arch::to_string(recipe.kv_cache->format)) +

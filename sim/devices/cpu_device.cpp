@@ -121,7 +121,8 @@ OpResult CpuDevice::linear_result(const arch::CpuSpec& spec, const CpuGemmChoice
   result.mapping = plan.describe();
   result.details.push_back(plan_details(plan, result.mapping));
   result.transactions = choice.transactions;
-  result.numerics = check_linear(settings, {s.m, s.n, s.k, dtype, plan.block.k, settings.seed});
+  result.numerics = check_linear(
+      settings, {s.m, s.n, s.k, dtype, plan.block.k, settings.seed, op.weight_storage, settings.unquantized_dtype});
   return result;
 }
 

@@ -131,7 +131,8 @@ OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice
   result.mapping = plan.describe();
   result.details.push_back(plan_details(plan, result.mapping));
   result.transactions = choice.transactions;
-  result.numerics = check_linear(settings, {s.m, s.n, s.k, dtype, plan.tile.k, settings.seed});
+  result.numerics = check_linear(
+      settings, {s.m, s.n, s.k, dtype, plan.tile.k, settings.seed, op.weight_storage, settings.unquantized_dtype});
   return result;
 }
 

@@ -241,7 +241,8 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   result.mapping = map.mapping.describe();
   result.details = gemm_details(spec_, map, simulated);
   result.transactions = simulated.transactions;
-  result.numerics = check_linear(settings, {s.m, s.n, s.k, dtype, map.mapping.tile.k, settings.seed});
+  result.numerics = check_linear(
+      settings, {s.m, s.n, s.k, dtype, map.mapping.tile.k, settings.seed, op.weight_storage, settings.unquantized_dtype});
   return result;
 }
 

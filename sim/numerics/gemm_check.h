@@ -2,11 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "arch/types.h"
 #include "sim/numerics/gemm_datapath.h"
+#include "workloads/quant_recipe.h"
 
 namespace tessel::sim {
 
@@ -15,6 +17,10 @@ struct GemmCheckRequest {
   arch::DType dtype;
   uint64_t k_tile;  // the SRAM tile of K the mapper chose: it fixes the order of the sums
   uint64_t seed;
+  // A quantized linear's stored weights (check_quantized_gemm), and the unquantized format its
+  // scheme is measured against (nothing: dtype).
+  std::optional<workloads::StoredFormat> weights = std::nullopt;
+  std::optional<arch::DType> unquantized = std::nullopt;
 };
 
 struct NumericsReport {
@@ -27,10 +33,15 @@ struct NumericsReport {
   double sqnr_db = 0;          // 10 log10(sum C_ref^2 / sum (C - C_ref)^2); +infinity when exact
   double error_bound = 0;      // the largest per-element bound applied (0 for the exact integer check)
   double quantization_sqnr_db = 0;  // datapath result (dequantized) vs fp64 product of the original real inputs: what the format costs
+  // A quantized linear's: the largest |scheme - fp64 product of the unquantized operands|, and
+  // the unquantized format's SQNR on the same operands (the scheme adds the difference).
+  double quantization_max_abs_error = 0;
+  double format_sqnr_db = 0;
 };
 
 // Draws real operands, puts them in the request's format, runs the datapath and compares
-// the result with Eigen. Throws std::invalid_argument on a k_tile of 0.
+// the result with Eigen; with request.weights, check_quantized_gemm. Throws
+// std::invalid_argument on a k_tile of 0.
 NumericsReport check_gemm(const GemmCheckRequest& request);
 
 // How large a GEMM check_gemm handles by default. Its cost has two parts: the MACs (the

@@ -74,6 +74,8 @@ NumericsReport worst_of(NumericsReport total, const NumericsReport& next) {
   total.sqnr_db = worse_low(total.sqnr_db, next.sqnr_db);
   total.error_bound = worse_high(total.error_bound, next.error_bound);
   total.quantization_sqnr_db = worse_low(total.quantization_sqnr_db, next.quantization_sqnr_db);
+  total.quantization_max_abs_error = worse_high(total.quantization_max_abs_error, next.quantization_max_abs_error);
+  total.format_sqnr_db = worse_low(total.format_sqnr_db, next.format_sqnr_db);
   return total;
 }
 

@@ -61,7 +61,14 @@ void add_numerics_stats(StatGroup& group, const NumericsReport& n) {
       .add("sqnr_db", n.sqnr_db, "dB", "signal to error power vs the reference (null when exact)")
       .add("error_bound", n.error_bound, "value", "largest per-output error the criterion allows")
       .add("quantization_sqnr_db", n.quantization_sqnr_db, "dB",
-           "datapath result vs the fp64 product of the unrounded inputs: what the format costs");
+           "datapath result vs the fp64 product of the unrounded inputs: what the format (and a quantized "
+           "linear's scheme) costs");
+  if (n.format_sqnr_db != 0) {
+    group.add("quantization_max_abs_error", n.quantization_max_abs_error, "value",
+              "a quantized linear's largest |result - fp64 product of the unquantized inputs|")
+        .add("format_sqnr_db", n.format_sqnr_db, "dB",
+             "the unquantized format's SQNR on the same inputs: the scheme adds the difference");
+  }
 }
 
 void write_report_files(const ReportBundle& reports, const std::string& directory) {
@@ -82,6 +89,14 @@ std::string printed(const std::function<void(std::ostream&)>& write) {
   std::ostringstream text;
   write(text);
   return text.str();
+}
+
+nlohmann::json scheme_json(const std::optional<NumericsReport>& scheme) {
+  if (!scheme) return nullptr;
+  return {{"sqnr_db", scheme->quantization_sqnr_db},
+          {"max_abs_error", scheme->quantization_max_abs_error},
+          {"format_sqnr_db", scheme->format_sqnr_db},
+          {"added_db", scheme->format_sqnr_db - scheme->quantization_sqnr_db}};
 }
 
 nlohmann::json quant_json(const workloads::QuantRecipe& recipe) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -60,6 +61,10 @@ void add_resources_json(nlohmann::json& summary, const std::vector<arch::Resourc
 // null or {format, scales, group, zero_points}), "activations" (null or the format the
 // quantized linears multiply in), "keep" and a "description".
 nlohmann::json quant_json(const workloads::QuantRecipe& recipe);
+// summary.json's numerics.scheme: null, or the worst checked quantized linear's "sqnr_db" and
+// "max_abs_error" against the fp64 product of the unquantized operands, the unquantized
+// format's "format_sqnr_db" on the same operands and what the scheme adds ("added_db").
+nlohmann::json scheme_json(const std::optional<NumericsReport>& scheme);
 
 // {"mac", "sram", "dram", "vector"} in pJ.
 nlohmann::json energy_breakdown_json(const arch::EnergyBreakdown& energy);

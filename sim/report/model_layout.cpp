@@ -174,7 +174,8 @@ nlohmann::json model_summary_json(const RunResult& result) {
       {"numerics",
        {{"checked", result.ops_checked() > 0},
         {"passed", numerics_passed_json(result.ops_checked() > 0, result.numerics_passed())},
-        {"ops_checked", result.ops_checked()}}},
+        {"ops_checked", result.ops_checked()},
+        {"scheme", scheme_json(result.scheme_numerics())}}},
       {"warnings", model_of(result).model.warnings},
   };
   add_resources_json(summary, device.resources);

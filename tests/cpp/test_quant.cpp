@@ -225,3 +225,39 @@ TEST(Quant, CommandLineReportsTheRecipe) {
 
 }  // namespace
 }  // namespace tessel
+
+namespace tessel {
+namespace {
+
+// Every linear of the tiny model is checked under a scheme, and the summary's worst figures
+// come from them; a K that is not a whole number of groups is refused by name.
+TEST(Quant, ATinyModelRunsCheckedUnderEachScheme) {
+  for (const char* scheme : {"w4a16-g32", "w8a16", "w8a8", "kv-int8"}) {
+    workloads::ModelConfig model = workloads::model_preset("tiny");
+    model.quant = workloads::parse_quant(scheme);
+    sim::RunSettings settings;
+    settings.dtype = arch::DType::Fp16;
+    const sim::RunResult run =
+        testing::run_model(spec_of("a100_sxm.yaml"), model, testing::prefill_request(2, 16), settings);
+    EXPECT_TRUE(run.numerics_passed()) << scheme;
+    const std::optional<sim::NumericsReport> worst = run.scheme_numerics();
+    if (std::string(scheme) == "kv-int8") {
+      EXPECT_FALSE(worst) << "no linear is quantized";
+      continue;
+    }
+    ASSERT_TRUE(worst) << scheme;
+    EXPECT_LT(worst->quantization_sqnr_db, worst->format_sqnr_db) << scheme;
+  }
+  workloads::ModelConfig model = workloads::model_preset("tiny");
+  model.quant = workloads::parse_quant("w4a16-g128");
+  try {
+    testing::run_model(spec_of("a100_sxm.yaml"), model, testing::prefill_request(1, 8),
+                       testing::timing_only(arch::DType::Fp16));
+    FAIL() << "groups of 128 along a K of 64 were accepted";
+  } catch (const workloads::InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("K = 64"), std::string::npos) << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace tessel

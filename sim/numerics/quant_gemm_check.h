@@ -1,0 +1,46 @@
+// The numerics of a quantized linear: the datapath checked on the quantized values it
+// multiplies, and what the scheme costs against an fp64 product of the real operands, drawn
+// as an LLM's linears see them.
+#pragma once
+
+#include <cstdint>
+
+#include "arch/types.h"
+#include "sim/numerics/gemm_check.h"
+#include "workloads/quant_recipe.h"
+
+namespace tessel::sim {
+
+struct QuantGemmRequest {
+  GemmShape shape;
+  // The format the product runs in: the run's 16-bit one for weight-only schemes, int8 for
+  // W8A8, fp8 for fp8.
+  arch::DType compute;
+  // The format of the unquantized model, which the scheme is measured against.
+  arch::DType unquantized;
+  workloads::StoredFormat weights;
+  uint64_t k_tile;
+  uint64_t seed;
+};
+
+// Activations normal(0, 1) but for a few outlier channels (columns of A, the same in every
+// token) 20 times larger, as in the hidden states of LLMs beyond a few billion parameters
+// (Dettmers et al., LLM.int8(), 2022: outlier features of magnitude up to 20 in a small share of
+// the dimensions; SmoothQuant, 2023: which is what makes per-token int8 activations lose
+// accuracy); weights normal(0, 1). One channel in 64, at least one.
+RealOperands draw_llm_operands(const GemmShape& shape, uint64_t seed);
+
+// Quantizes the operands as the scheme stores them and runs the datapath:
+// - compute float, weights narrower (W4A16, W8A16): B dequantized into the compute format
+//   (as the kernels unpack it), A in it; checked against Eigen's fp64 product of those same
+//   values within Higham's bound;
+// - compute int8 (W8A8): A with a scale per token, B with the recipe's scales, int32 sums
+//   checked bit for bit against Eigen's integer product, then scaled back;
+// - compute fp8: both on the fp8 grid with their scales, the fp32 sums checked like floats.
+// quantization_sqnr_db is the scheme's result against the fp64 product of the real operands,
+// format_sqnr_db the unquantized format's (both operands rounded to it) on the same operands:
+// the scheme adds the difference. Throws std::invalid_argument for a group that does not
+// divide K, or group scales on an 8-bit datapath (they need a dequantizing kernel).
+NumericsReport check_quantized_gemm(const QuantGemmRequest& request);
+
+}  // namespace tessel::sim

@@ -1,0 +1,35 @@
+// Quantizing real tensors as the precision recipes store them: values on an integer or fp8
+// grid with a scale (and a zero point) per tensor, channel, group or token.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "workloads/quant_recipe.h"
+
+namespace tessel::sim {
+
+// A row-major rows × cols matrix quantized along its rows (each row one vector of `cols`: a
+// token of activations, or a weight's output channel over K).
+struct QuantizedMatrix {
+  std::vector<float> grid;     // each value on the format's grid: code - zero point, or the fp8 value
+  std::vector<float> values;   // what it stands for: grid · its group's scale
+  std::vector<float> scales;   // one per group, in row-major order
+  std::vector<int32_t> zeros;  // likewise, with zero points
+};
+
+// Quantizes `values` (rows × cols, row-major) into `format` with a scale per `group` elements
+// of each row (group = cols: a scale a row; rows × cols: one for the whole tensor).
+// Symmetric integer grids use ±(2^(b-1) - 1); asymmetric ones (zero points) [0, 2^b - 1] over
+// each group's min and max; fp8 maps each group's amax to 448. An all-zero group gets scale 1.
+// Throws std::invalid_argument for a group that does not divide a row (unless one scale
+// covers the tensor), or a format that is not int4, int8 or fp8.
+QuantizedMatrix quantize_rows(const std::vector<float>& values, uint64_t rows, uint64_t cols,
+                              const workloads::StoredFormat& format, uint64_t group);
+
+// The elements a scale covers along a row of `cols` for a stored format of a weight (K per
+// output channel) or a token: every element for Tensor (with `rows`), the row for Channel and
+// Token, `group` for Group.
+uint64_t scale_group(const workloads::StoredFormat& format, uint64_t rows, uint64_t cols);
+
+}  // namespace tessel::sim
