@@ -72,7 +72,7 @@ workloads::ModelConfig load_model(const std::string& name_or_path, const std::st
 }
 
 std::string quant_help() {
-  return "With --model: the precision recipe, presets joined by commas (" + workloads::quant_presets_text() +
+  return "The precision recipe (with --gemm or --topology each B a weight), presets joined by commas (" + workloads::quant_presets_text() +
          ") or a recipe .yaml (configs/quant/); weights and KV cache are stored, moved and dequantized as it says";
 }
 

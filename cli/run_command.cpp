@@ -150,7 +150,10 @@ workloads::AttentionImpl attention_impl(const std::string& name) {
 }
 
 sim::Workload workload_of(const RunFlags& flags) {
-  if (flags.model.empty()) return sim::GemmWorkload{load_workload(flags.target)};
+  if (flags.model.empty()) {
+    return sim::GemmWorkload{load_workload(flags.target),
+                             flags.quant.empty() ? workloads::QuantRecipe{} : workloads::parse_quant(flags.quant)};
+  }
   if (!flags.target.gemm.empty() || !flags.target.topology.empty()) {
     throw FlagError("--model runs a transformer: leave out --gemm and --topology");
   }
@@ -203,7 +206,7 @@ sim::ReportBundle execute_system_run(const RunFlags& flags, const sim::Workload&
 void refuse_inapplicable_flags(const RunFlags& flags, const std::set<std::string>& given) {
   if (flags.model.empty()) {
     const std::string workload = flags.target.topology.empty() ? "--gemm" : "--topology";
-    for (const char* name : {"phase", "quant", "batch", "seq", "kv-len", "input", "output", "decode-stride", "attention", "tp",
+    for (const char* name : {"phase", "batch", "seq", "kv-len", "input", "output", "decode-stride", "attention", "tp",
                              "pp", "dp", "ep",
                              "expert-skew", "microbatches", "stage-layers", "collective", "trace"}) {
       if (given.count(name) > 0) throw FlagError("--" + std::string(name) + " applies to a --model run, not to " + workload);

@@ -16,7 +16,10 @@ namespace tessel::sim {
 namespace {
 
 void run_gemms(const GemmWorkload& workload, StepRunner& runner, RunResult& result) {
-  result.steps.push_back(runner.run(workloads::linear_graph(workload.graph), std::nullopt));
+  workloads::check_quant(workload.quant, result.dtype());
+  workloads::OpGraph graph = workloads::linear_graph(workload.graph);
+  workloads::apply_quant(graph, workload.quant);
+  result.steps.push_back(runner.run(graph, std::nullopt));
 }
 
 // The new ops of each later simulated decode step (attention over a longer cache) grow in

@@ -42,6 +42,8 @@ std::vector<workloads::Phase> phases_of(const ModelRequest& request);
 // GEMM layers (--gemm, a SCALE-Sim topology), run as Linear ops.
 struct GemmWorkload {
   workloads::Graph graph;
+  // --quant: each GEMM's B is a weight stored as the recipe says.
+  workloads::QuantRecipe quant = {};
 };
 
 // A transformer's prefill, decode step or generate run.

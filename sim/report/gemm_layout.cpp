@@ -116,6 +116,7 @@ nlohmann::json gemm_summary_json(const RunResult& result) {
       {"arch_file", device.source_file},
       {"workload", workload_name(result)},
       {"dtype", std::string(arch::to_string(result.dtype()))},
+      {"quant", quant_json(std::get<GemmWorkload>(result.workload).quant)},
       {"dataflow", optional_json(device.dataflow)},
       {"clock_hz", device.clock_hz},
       {"layers", rows(result).size()},
@@ -139,7 +140,8 @@ nlohmann::json gemm_summary_json(const RunResult& result) {
         {"layers_checked", numerics.layers_checked},
         {"max_abs_error", numerics.max_abs_error},
         {"max_relative_error", numerics.max_relative_error},
-        {"min_sqnr_db", json_number(numerics.min_sqnr_db)}}},
+        {"min_sqnr_db", json_number(numerics.min_sqnr_db)},
+        {"scheme", scheme_json(result.scheme_numerics())}}},
   };
   add_resources_json(summary, device.resources);
   return summary;

@@ -219,8 +219,14 @@ TEST(Quant, CommandLineReportsTheRecipe) {
       "run --arch configs/arch/a100_sxm.yaml --model llama2-7b --phase decode --no-check --quant w5a16");
   EXPECT_EQ(bad.exit_code, 1) << bad.output;
   EXPECT_NE(bad.output.find("w5a16"), std::string::npos) << bad.output;
-  const testing::CliResult gemm = testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --gemm 8,8,8 --quant w8a8");
-  EXPECT_NE(gemm.exit_code, 0) << gemm.output;
+  // A GEMM's B is a weight: a GEMM list runs under a recipe too, and an array refuses packed weights.
+  const testing::CliResult gemm =
+      testing::run_tessel("run --arch configs/arch/a100_sxm.yaml --gemm 16,256,256 --quant w4a16-g128 --quiet");
+  EXPECT_EQ(gemm.exit_code, 0) << gemm.output;
+  const testing::CliResult array =
+      testing::run_tessel("run --arch configs/arch/tpu_v4_like.yaml --gemm 16,256,256 --quant w4a16-g128 --quiet");
+  EXPECT_EQ(array.exit_code, 1) << array.output;
+  EXPECT_NE(array.output.find("int4"), std::string::npos) << array.output;
 }
 
 }  // namespace
