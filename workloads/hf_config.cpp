@@ -7,6 +7,7 @@
 
 #include "workloads/hf_config_file.h"
 #include "workloads/hf_families.h"
+#include "workloads/hf_quantization.h"
 
 namespace tessel::workloads {
 
@@ -107,8 +108,6 @@ struct UnmodelledKey {
 };
 
 const UnmodelledKey kUnmodelledKeys[] = {
-    {"quantization_config", json(), "quantized weights are not modelled: they are held and multiplied in the "
-                                    "run's --dtype"},
     {"attn_implementation", json(), "the attention kernel is the one --attention asks for (fused or unfused), "
                                     "not the file's"},
     {"_attn_implementation", json(), "the attention kernel is the one --attention asks for (fused or unfused), "
@@ -187,6 +186,7 @@ ModelConfig read_hf_config(const std::string& path) {
   read_rotary(file, family, config);
   read_dropout(file, config);
   family.read_particulars(file, config);
+  read_quantization(file, config);
   warn_unread(file);
   config.warnings = file.warnings();
 

@@ -291,7 +291,7 @@ void print_model_table(const RunResult& result, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
   const workloads::QuantRecipe& quant = model_of(result).model.quant;
   out << model_of(result).model.name << " on " << result.device.name << " (" << arch::to_string(result.dtype())
-      << (quant.empty() ? "" : ", --quant " + quant.name) << ", " << attention_name(model_of(result).attention)
+      << (quant.empty() ? "" : ", quant " + quant.name) << ", " << attention_name(model_of(result).attention)
       << " attention)\n";
   print_model_steps(result, out);
   out << std::setprecision(6) << "\ntime " << result.seconds() * 1e3 << " ms at " << result.device.clock_hz / 1e6

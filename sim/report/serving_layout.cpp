@@ -148,7 +148,7 @@ void print_serve_table(const ServeResult& result, const ServeSummary& s, std::os
       << devices(result.tensor_parallel, result.device.name);
   if (result.prefill) out << ", prompts on " << devices(result.prefill->tensor_parallel, result.prefill->device.name);
   if (result.attention) out << ", attention on " << devices(result.tensor_parallel, result.attention->name);
-  if (!result.quant.empty()) out << ", --quant " << result.quant.name;
+  if (!result.quant.empty()) out << ", quant " << result.quant.name;
   out << " (" << policy_name(result.serve.scheduler.policy)
       << " batching, " << s.requests << " requests, " << s.iterations << " iterations)\n";
   out << std::fixed << std::setprecision(2);

@@ -11,6 +11,7 @@
 #include "cli_runner.h"
 #include "mapper/gpu_mapper.h"
 #include "run_helpers.h"
+#include "workloads/hf_config.h"
 #include "workloads/input_error.h"
 #include "workloads/quant_recipe.h"
 
@@ -214,7 +215,7 @@ TEST(Quant, CommandLineReportsTheRecipe) {
       "run --arch configs/arch/a100_sxm.yaml --model llama2-7b --phase decode --kv-len 128 --no-check "
       "--quant w4a16-g128,kv-int8");
   EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("--quant w4a16-g128,kv-int8"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("quant w4a16-g128,kv-int8"), std::string::npos) << run.output;
   const testing::CliResult bad = testing::run_tessel(
       "run --arch configs/arch/a100_sxm.yaml --model llama2-7b --phase decode --no-check --quant w5a16");
   EXPECT_EQ(bad.exit_code, 1) << bad.output;
@@ -263,6 +264,54 @@ TEST(Quant, ATinyModelRunsCheckedUnderEachScheme) {
   } catch (const workloads::InputError& error) {
     EXPECT_NE(std::string(error.what()).find("K = 64"), std::string::npos) << error.what();
   }
+}
+
+}  // namespace
+}  // namespace tessel
+
+namespace tessel {
+namespace {
+
+std::string write_config(const std::string& name, const std::string& quantization) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("tessel_quant_" + name);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "config.json")
+      << R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 256,
+             "intermediate_size": 512, "num_attention_heads": 4, "num_hidden_layers": 2,
+             "vocab_size": 1000, "quantization_config": )"
+      << quantization << "}";
+  return (dir / "config.json").string();
+}
+
+// A checkpoint's quantization_config becomes its recipe: AWQ's zero points and groups, GPTQ's
+// symmetric per-channel int8, fp8's fp8 products; a method tessel cannot store only warns.
+TEST(Quant, AConfigJsonsQuantizationConfigIsItsRecipe) {
+  const workloads::ModelConfig awq = workloads::read_hf_config(
+      write_config("awq", R"({"quant_method": "awq", "bits": 4, "group_size": 64, "zero_point": true})"));
+  ASSERT_TRUE(awq.quant.weights);
+  EXPECT_EQ(awq.quant.weights->format, DType::Int4);
+  EXPECT_EQ(awq.quant.weights->group, 64u);
+  EXPECT_TRUE(awq.quant.weights->zero_points);
+  EXPECT_TRUE(awq.warnings.empty());
+
+  const workloads::ModelConfig gptq = workloads::read_hf_config(
+      write_config("gptq", R"({"quant_method": "gptq", "bits": 8, "group_size": -1, "sym": true})"));
+  EXPECT_EQ(gptq.quant.weights->format, DType::Int8);
+  EXPECT_EQ(gptq.quant.weights->scales, ScaleGranularity::Channel);
+  EXPECT_FALSE(gptq.quant.weights->zero_points);
+
+  const workloads::ModelConfig fp8 =
+      workloads::read_hf_config(write_config("fp8", R"({"quant_method": "fp8", "activation_scheme": "dynamic"})"));
+  EXPECT_EQ(fp8.quant.activations, DType::Fp8);
+
+  const workloads::ModelConfig nf4 = workloads::read_hf_config(
+      write_config("bnb", R"({"quant_method": "bitsandbytes", "load_in_4bit": true})"));
+  EXPECT_TRUE(nf4.quant.empty());
+  ASSERT_EQ(nf4.warnings.size(), 1u);
+  EXPECT_NE(nf4.warnings.front().find("bitsandbytes"), std::string::npos) << nf4.warnings.front();
+
+  EXPECT_THROW(workloads::read_hf_config(write_config("bits", R"({"quant_method": "gptq", "bits": 3})")),
+               workloads::InputError);
 }
 
 }  // namespace
