@@ -58,8 +58,8 @@ TileCost::Slice slice_tiles(const arch::SystolicSpec& spec, const Extents& slice
         const uint64_t index[3] = {m.index, n.index, k.index};  // by Dim
         const arch::StreamRun run =
             runs ? stream_run(index[static_cast<size_t>(streamed)], streamed_tiles) : arch::StreamRun{};
-        const arch::TileWork work =
-            arch::tile_work(array, rate, operand_bytes, m.size, n.size, k.size, !k.first(), run);
+        const arch::TileWork work = with_packed_weights(
+            arch::tile_work(array, rate, operand_bytes, m.size, n.size, k.size, !k.first(), run), mapping);
         const uint64_t ports = arch::buffer_port_cycles(spec, work.accesses);
         cost.compute_cycles += count * work.compute_cycles;
         cost.port_cycles += count * std::max(work.compute_cycles, ports);
@@ -103,7 +103,9 @@ SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping, boo
   const LoopNest nest(slice, mapping);
   const uint64_t input_bytes =
       fetches_input ? slice.m * slice.k * operand_bytes * nest.refetch_factor(Operand::Input) : 0;
-  const uint64_t weight_bytes = slice.k * slice.n * operand_bytes * nest.refetch_factor(Operand::Weight);
+  const auto weight_bytes = static_cast<uint64_t>(std::ceil(static_cast<double>(slice.k * slice.n) *
+                                                            weight_element_bytes(mapping))) *
+                            nest.refetch_factor(Operand::Weight);
   const uint64_t outputs = slice.m * slice.n;
   // Every visit of an output block but its last leaves partial sums behind.
   const uint64_t spills = nest.refetch_factor(Operand::Output) - 1;
@@ -121,7 +123,9 @@ SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping, boo
   const Extents& a = nest.operand(Operand::Input).block;
   const Extents& b = nest.operand(Operand::Weight).block;
   const Extents& c = nest.operand(Operand::Output).block;
-  traffic.first_load_bytes = ((fetches_input ? a.m * a.k : 0) + b.k * b.n) * operand_bytes;
+  traffic.first_load_bytes =
+      (fetches_input ? a.m * a.k * operand_bytes : 0) +
+      static_cast<uint64_t>(std::ceil(static_cast<double>(b.k * b.n) * weight_element_bytes(mapping)));
   traffic.last_store_bytes = c.m * c.n * output_bytes;
   // A tile loads when a loop outside the input's or the weight's block moves.
   const uint32_t deepest = std::max(nest.operand(Operand::Input).outside, nest.operand(Operand::Weight).outside);
@@ -150,8 +154,11 @@ SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping, boo
 
 }  // namespace
 
-uint64_t compulsory_dram_bytes(const Extents& gemm, arch::DType dtype) {
-  return (gemm.m * gemm.k + gemm.k * gemm.n) * arch::bytes_of(dtype) + gemm.m * gemm.n * final_output_bytes(dtype);
+uint64_t compulsory_dram_bytes(const Extents& gemm, arch::DType dtype, double weight_bytes) {
+  const double weight = weight_bytes > 0 ? weight_bytes : static_cast<double>(arch::bytes_of(dtype));
+  return gemm.m * gemm.k * arch::bytes_of(dtype) +
+         static_cast<uint64_t>(std::ceil(static_cast<double>(gemm.k * gemm.n) * weight)) +
+         gemm.m * gemm.n * final_output_bytes(dtype);
 }
 
 double dram_transfer_cycles(const arch::DramSpec& dram, uint64_t bytes) {

@@ -1,5 +1,7 @@
 #include "mapper/mapping.h"
 
+#include <cmath>
+
 #include <algorithm>
 
 namespace tessel::mapper {
@@ -11,6 +13,18 @@ std::string_view to_string(Dim dim) {
     case Dim::K: return "K";
   }
   return "?";
+}
+
+double weight_element_bytes(const GemmMapping& mapping) {
+  return mapping.weight_bytes > 0 ? mapping.weight_bytes : static_cast<double>(arch::bytes_of(mapping.dtype));
+}
+
+arch::TileWork with_packed_weights(arch::TileWork work, const GemmMapping& mapping) {
+  if (mapping.weight_bytes > 0) {
+    const double ratio = mapping.weight_bytes / static_cast<double>(arch::bytes_of(mapping.dtype));
+    work.accesses.weight_read = static_cast<uint64_t>(std::ceil(static_cast<double>(work.accesses.weight_read) * ratio));
+  }
+  return work;
 }
 
 std::string GemmMapping::describe() const {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "arch/systolic/tile_work.h"
 #include "arch/types.h"
 
 namespace tessel::mapper {
@@ -43,10 +44,20 @@ struct GemmMapping {
   // Every buffer holds two tiles of its operands, so the next tile loads while this one
   // computes. Without it, loads, compute and stores of consecutive tiles serialise.
   bool double_buffered;
+  // Bytes a weight element takes in DRAM and in its buffer when stored packed (a quantized
+  // weight with its scales' share), unpacked into `dtype` at the array's edge as it enters the
+  // PEs; 0: stored in dtype. A property of the GEMM, not a choice: the mapper copies it from
+  // its options.
+  double weight_bytes = 0;
 
   // One line, e.g. "ws int8 split Nx8 tile 256x512x1024 order M,N,K resident 0,1,2 double-buffered".
   std::string describe() const;
 };
+
+// Bytes of a weight element as the mapping's buffers and DRAM hold it.
+double weight_element_bytes(const GemmMapping& mapping);
+// A tile's work with its weight reads from the buffer at the packed size.
+arch::TileWork with_packed_weights(arch::TileWork work, const GemmMapping& mapping);
 
 // The slice of the GEMM that array `part` computes.
 Extents part_extents(const Extents& gemm, const GemmMapping& mapping, uint32_t part);

@@ -1,6 +1,7 @@
 #include "mapper/systolic_mapper.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -36,10 +37,11 @@ std::tuple<double, uint64_t, uint64_t, double, uint64_t> rank(Objective objectiv
   return {objective_value(objective, cost), cost.estimated_cycles, cost.dram_bytes(), cost.energy_pj, cost.tiles};
 }
 
-uint64_t block_bytes(const Extents& block, Operand operand, arch::DType dtype) {
+uint64_t block_bytes(const Extents& block, Operand operand, const GemmMapping& mapping) {
   switch (operand) {
-    case Operand::Input: return block.m * block.k * arch::bytes_of(dtype);
-    case Operand::Weight: return block.k * block.n * arch::bytes_of(dtype);
+    case Operand::Input: return block.m * block.k * arch::bytes_of(mapping.dtype);
+    case Operand::Weight:
+      return static_cast<uint64_t>(std::ceil(static_cast<double>(block.k * block.n) * weight_element_bytes(mapping)));
     case Operand::Output: return block.m * block.n * arch::kAccumulatorBytes;
   }
   return 0;
@@ -52,7 +54,7 @@ uint64_t buffer_demand(const arch::SystolicSpec& spec, const arch::BufferSpec& b
   uint64_t bytes = 0;
   for (Operand operand : buffer.holds) {
     const uint64_t copies = operand == Operand::Input && input_shared ? 1 : spec.arrays_per_core;
-    bytes += block_bytes(nest.operand(operand).block, operand, mapping.dtype) * copies;
+    bytes += block_bytes(nest.operand(operand).block, operand, mapping) * copies;
   }
   return bytes * (mapping.double_buffered ? 2 : 1);
 }
@@ -73,7 +75,7 @@ class Search {
         options_(options),
         // The best and its runners-up; saturating, since alternatives may be SIZE_MAX.
         keep_(options.alternatives < SIZE_MAX ? options.alternatives + 1 : SIZE_MAX),
-        compulsory_bytes_(compulsory_dram_bytes(gemm, options.dtype)) {}
+        compulsory_bytes_(compulsory_dram_bytes(gemm, options.dtype, options.weight_bytes)) {}
 
   BoundedTile bound(const TileChoice& choice) const {
     const GemmMapping mapping = mapping_of(choice);
@@ -133,7 +135,8 @@ class Search {
 
  private:
   GemmMapping mapping_of(const TileChoice& c) const {
-    return {c.dataflow, options_.dtype, c.split, c.parts, c.part_size, c.tile, kOrders[0], {0, 0, 0}, true};
+    return {c.dataflow, options_.dtype, c.split,         c.parts, c.part_size,
+            c.tile,      kOrders[0],     {0, 0, 0}, true,  options_.weight_bytes};
   }
 
   bool fits(const LoopNest& nest, const GemmMapping& mapping) const {
@@ -328,7 +331,8 @@ MapResult map_gemm(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, 
 }
 
 const MapResult& MappingCache::map(const workloads::Gemm& gemm, const MapperOptions& options) {
-  const Key key{gemm.m, gemm.n, gemm.k, options.dtype, options.objective, options.search_dataflows, options.seed};
+  const Key key{gemm.m,          gemm.n,          gemm.k,        options.dtype, options.objective,
+                options.search_dataflows, options.seed, options.weight_bytes};
   const auto found = results_.find(key);
   if (found != results_.end()) {
     ++hits_;

@@ -1,5 +1,7 @@
 #include "mapper/tile_walker.h"
 
+#include <cmath>
+
 #include <algorithm>
 
 namespace tessel::mapper {
@@ -79,7 +81,11 @@ bool TileWalker::next(TileStep& step) {
   step.continues_sum = index_[at(Dim::K)] > 0;
   step.load_input_bytes =
       fetches_input_ && arrives(Operand::Input) ? block_elements(Operand::Input, index_) * operand_bytes_ : 0;
-  step.load_weight_bytes = arrives(Operand::Weight) ? block_elements(Operand::Weight, index_) * operand_bytes_ : 0;
+  step.load_weight_bytes =
+      arrives(Operand::Weight)
+          ? static_cast<uint64_t>(std::ceil(static_cast<double>(block_elements(Operand::Weight, index_)) *
+                                            weight_element_bytes(mapping_)))
+          : 0;
   // K outside the output block: each visit of a block sums one K tile; a later visit
   // reads back the partial sums the earlier one spilled.
   const bool spills = nest_.is_outside(Operand::Output, Dim::K);
@@ -89,7 +95,8 @@ bool TileWalker::next(TileStep& step) {
       arrives(Operand::Output) && spills && k_index > 0 ? output_elements * arch::kAccumulatorBytes : 0;
   const arch::StreamRun run =
       forms_runs_ ? stream_run(index_[at(streamed_)], nest_.trips(streamed_)) : arch::StreamRun{};
-  step.work = arch::tile_work(array_, macs_per_pe_per_cycle_, operand_bytes_, m, n, k, step.continues_sum, run);
+  step.work = with_packed_weights(
+      arch::tile_work(array_, macs_per_pe_per_cycle_, operand_bytes_, m, n, k, step.continues_sum, run), mapping_);
 
   const bool leaves = last || new_block(Operand::Output, index_, following);
   const bool final_sums = !spills || k_index + 1 == nest_.trips(Dim::K);

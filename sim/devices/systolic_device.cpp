@@ -20,9 +20,10 @@ using workloads::Op;
 using workloads::OpKind;
 
 mapper::MapResult pinned_mapping(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,
-                                 const RunSettings& settings) {
+                                 const RunSettings& settings, double weight_bytes) {
   mapper::GemmMapping mapping = *settings.pinned;
   mapping.dtype = *settings.dtype;
+  mapping.weight_bytes = weight_bytes;
   const mapper::Extents extents{gemm.m, gemm.n, gemm.k};
   mapper::check_mapping(spec, extents, mapping, gemm.name);
   mapper::MapResult result;
@@ -132,8 +133,13 @@ Roofline stream_roofline(const arch::SystolicSpec& spec, const mapper::StreamPla
 
 }  // namespace
 
-Roofline systolic_gemm_roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype) {
-  const uint64_t bytes = mapper::compulsory_dram_bytes({gemm.m, gemm.n, gemm.k}, dtype);
+double packed_weight_bytes(const workloads::Op& op) {
+  return op.weight_storage ? op.weight_storage->bytes_per_element(op.shape_as<workloads::LinearShape>().k) : 0.0;
+}
+
+Roofline systolic_gemm_roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype,
+                                double weight_bytes) {
+  const uint64_t bytes = mapper::compulsory_dram_bytes({gemm.m, gemm.n, gemm.k}, dtype, weight_bytes);
   const double compute = static_cast<double>(gemm.macs()) / spec.peak_macs_per_cycle(dtype);
   return roofline_floors(compute, spec.dram.unlimited ? 0.0 : static_cast<double>(bytes) / spec.dram.bytes_per_cycle);
 }
@@ -191,16 +197,18 @@ uint64_t SystolicDevice::transactions(const Op& op, const RunSettings& settings)
   switch (op.kind) {
     case OpKind::Linear: {
       const auto& s = op.shape_as<workloads::LinearShape>();
-      return linear_mapping({op.name, s.m, s.n, s.k}, settings).cost.tiles;
+      return linear_mapping({op.name, s.m, s.n, s.k}, settings, packed_weight_bytes(op)).cost.tiles;
     }
     case OpKind::KvCacheRead: return 0;
     default: return stream_chunks(mapper::plan_stream(spec_, op, *settings.dtype, settings.search_dataflows));
   }
 }
 
-mapper::MapResult SystolicDevice::linear_mapping(const workloads::Gemm& gemm, const RunSettings& settings) {
-  if (settings.pinned) return pinned_mapping(spec_, gemm, settings);
+mapper::MapResult SystolicDevice::linear_mapping(const workloads::Gemm& gemm, const RunSettings& settings,
+                                                 double weight_bytes) {
+  if (settings.pinned) return pinned_mapping(spec_, gemm, settings, weight_bytes);
   mapper::MapperOptions options;
+  options.weight_bytes = weight_bytes;
   options.dtype = *settings.dtype;
   options.objective = settings.objective;
   options.search_dataflows = settings.search_dataflows;
@@ -212,16 +220,8 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   const auto& s = op.shape_as<workloads::LinearShape>();
   const workloads::Gemm gemm{op.name, s.m, s.n, s.k};
   const arch::DType dtype = *settings.dtype;
-  // Weights stored in the format the PEs multiply in run as they are (their per-channel or
-  // per-tensor scales apply to the output); narrower ones would need an unpacking stage at the
-  // array's edge, which the array model does not have.
-  if (op.weight_storage && op.weight_storage->format != dtype) {
-    throw SettingError("--quant: op '" + op.name + "' keeps its weights in " +
-                       std::string(arch::to_string(op.weight_storage->format)) + " but " + spec_.source_file +
-                       "'s PEs multiply in " + std::string(arch::to_string(dtype)) +
-                       "; a systolic array takes weights in its own format (w8a8, fp8 or kv-* recipes)");
-  }
-  mapper::MapResult map = linear_mapping(gemm, settings);
+  const double weight_bytes = packed_weight_bytes(op);
+  mapper::MapResult map = linear_mapping(gemm, settings, weight_bytes);
   const SimulatedGemm simulated = simulate_best(spec_, {gemm.m, gemm.n, gemm.k}, settings, map);
   const GemmRun& run = simulated.run;
 
@@ -230,9 +230,17 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   result.clock_hz = spec_.clock_hz;
   result.array_busy_cycles = run.compute_cycles;
   result.dram_busy_cycles = run.dram_busy_cycles;
-  result.roofline = systolic_gemm_roofline(spec_, gemm, dtype);
+  result.roofline = systolic_gemm_roofline(spec_, gemm, dtype, weight_bytes);
   result.activity = run.activity;
-  result.energy = arch::energy_of(spec_, dtype, run.activity);
+  if (op.weight_storage && op.weight_storage->format != dtype) {
+    // The array's edge unpacks every weight element it takes from the buffer and scales it:
+    // two operations each, charged as the vector unit's.
+    const double elements = static_cast<double>(run.activity.buffer_read_bytes[static_cast<size_t>(
+                                arch::Operand::Weight)]) /
+                            weight_bytes;
+    result.activity.vector_alu_ops += 2 * elements;
+  }
+  result.energy = arch::energy_of(spec_, dtype, result.activity);
   const double macs = static_cast<double>(gemm.macs());
   result.utilization = macs / (static_cast<double>(run.total_cycles) * spec_.peak_macs_per_cycle(dtype));
   uint64_t pe_slots = 0;

@@ -14,7 +14,11 @@ namespace tessel::sim {
 
 // The roofline of a GEMM: its MACs at every array's peak, or its compulsory DRAM bytes at
 // full bandwidth.
-Roofline systolic_gemm_roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype);
+// weight_bytes: a packed weight's bytes an element (0: in dtype).
+Roofline systolic_gemm_roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype,
+                                double weight_bytes = 0);
+// A linear's weight bytes an element as its recipe stores them (scales included); 0 when in its format.
+double packed_weight_bytes(const workloads::Op& op);
 
 class SystolicDevice : public Device {
  public:
@@ -33,7 +37,7 @@ class SystolicDevice : public Device {
 
  private:
   // The mapping a linear's GEMM runs with: the pinned one, or the mapper's (memoised).
-  mapper::MapResult linear_mapping(const workloads::Gemm& gemm, const RunSettings& settings);
+  mapper::MapResult linear_mapping(const workloads::Gemm& gemm, const RunSettings& settings, double weight_bytes = 0);
   OpResult run_linear(const workloads::Op& op, const RunSettings& settings);
   OpResult run_streamed(const workloads::Op& op, const RunSettings& settings) const;
   void refresh_facts();

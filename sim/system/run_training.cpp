@@ -72,6 +72,14 @@ void check_request(const TrainingRequest& request, const TrainingPlan& plan) {
     refuse("--chunks " + std::to_string(plan.chunks) + ": only --schedule interleaved runs model chunks");
   }
   if (plan.zero > 3) refuse("--zero " + std::to_string(plan.zero) + ": ZeRO's stages are 0 to 3");
+  // Training keeps its weights in --dtype (fp8 training: --dtype fp8); a quantized checkpoint's
+  // recipe is for inference.
+  for (const workloads::ModelConfig* model : {&request.model, request.teacher ? &*request.teacher : nullptr}) {
+    if (model && !model->quant.empty()) {
+      refuse(model->name + " is quantized (" + model->quant.name + "): training runs in --dtype; give the unquantized "
+             "model");
+    }
+  }
 }
 
 }  // namespace

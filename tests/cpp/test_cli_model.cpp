@@ -117,7 +117,7 @@ TEST(CliModel, HuggingFaceConfigRuns) {
 // summary of a run of the model: one device, a system, a training iteration, a plan search and
 // each point of a sweep (whose stderr says it once).
 TEST(CliModel, ConfigWarningsReachStderrAndEverySummary) {
-  const std::string model = "tests/data/hf/tiny-awq/config.json";
+  const std::string model = "tests/data/hf/tiny-bnb/config.json";
   const std::string warning = model + ": field 'quantization_config': ";
   const auto expect_warned = [&](const testing::CliResult& result, const fs::path& summary, const std::string& what) {
     ASSERT_EQ(result.exit_code, 0) << what << ": " << result.output;

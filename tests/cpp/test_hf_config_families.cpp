@@ -168,7 +168,7 @@ TEST(HfFamilies, QwenMoeExperts) {
 // Every warning names the file and the field, and says how the computation departs from it.
 TEST(HfWarnings, FieldsTesselDoesNotModelAreWarnedOf) {
   const TempFile file("warned.json", small("llama", R"(,
-      "quantization_config": {"quant_method": "awq", "bits": 4},
+      "quantization_config": {"quant_method": "bitsandbytes", "load_in_4bit": true},
       "rope_scaling": {"rope_type": "unheard_of", "factor": 2.0},
       "attn_implementation": "eager",
       "layerdrop": 0.1,
@@ -184,7 +184,7 @@ TEST(HfWarnings, FieldsTesselDoesNotModelAreWarnedOf) {
     }
     return false;
   };
-  EXPECT_TRUE(warned("quantization_config", "quantized weights are not modelled"));
+  EXPECT_TRUE(warned("quantization_config", "quant_method 'bitsandbytes' is not modelled"));
   EXPECT_TRUE(warned("rope_scaling", "type \"unheard_of\" is not known"));
   EXPECT_TRUE(warned("attn_implementation", "\"eager\": the attention kernel is the one --attention asks for"));
   EXPECT_TRUE(warned("layerdrop", "0.1: training skips whole layers"));

@@ -193,7 +193,7 @@ def test_training_equals_the_command_line(root, tessel_program, tmp_path):
 
 
 def test_config_warnings_reach_the_summaries(root):
-    model = str(root / "tests/data/hf/tiny-awq/config.json")
+    model = str(root / "tests/data/hf/tiny-bnb/config.json")
     warning = model + ": field 'quantization_config': "
     run = tessel.run(root / "configs/arch/tpu_v4_like.yaml", tessel.Model(model), check=False)
     trained = tessel.train(root / "tests/data/systems/ideal_links_x8.yaml", model, global_batch=4, seq=16, check=False)
