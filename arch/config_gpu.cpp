@@ -14,7 +14,8 @@ using yaml::Mapping;
 using yaml::Reader;
 
 void read_tensor_cores(const Reader& reader, const Field& field, GpuSpec& spec) {
-  const Mapping tensor(reader, field, {"macs_per_cycle_per_sm", "efficiency", "attention_efficiency"});
+  const Mapping tensor(reader, field,
+                       {"macs_per_cycle_per_sm", "efficiency", "attention_efficiency", "sparse", "sparse_efficiency"});
   const Field rates = tensor.required("macs_per_cycle_per_sm");
   const Mapping formats(reader, rates, {"int8", "fp8", "fp16", "bf16", "fp32"});
   if (formats.entries().empty()) reader.fail(rates, "must give the rate of at least one format");
@@ -23,6 +24,14 @@ void read_tensor_cores(const Reader& reader, const Field& field, GpuSpec& spec) 
   }
   spec.tensor_efficiency = reader.fraction(tensor.required("efficiency"));
   spec.attention_efficiency = reader.fraction(tensor.required("attention_efficiency"));
+  if (const std::optional<Field> sparse = tensor.optional("sparse")) {
+    // The only pattern sparse tensor cores take (Ampere and Hopper): 2 of every 4 along K.
+    if (reader.text(*sparse) != "2:4") reader.fail(*sparse, "must be \"2:4\", the pattern sparse tensor cores take");
+    spec.sparse_2_4 = true;
+    spec.sparse_efficiency = reader.fraction(tensor.required("sparse_efficiency"));
+  } else if (const std::optional<Field> efficiency = tensor.optional("sparse_efficiency")) {
+    reader.fail(*efficiency, "is for sparse tensor cores: give sparse too");
+  }
 }
 
 void read_sm(const Reader& reader, const Field& field, GpuSpec& spec) {

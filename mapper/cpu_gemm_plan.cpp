@@ -23,14 +23,23 @@ uint64_t round_up(uint64_t value, uint64_t multiple) { return ceil_div(value, mu
 
 }  // namespace
 
+double CpuGemm::b_bytes() const {
+  if (!b_stored && !b_sparsity) return a_bytes();
+  return static_cast<double>(workloads::stored_weight_bytes(k * n, k, dtype, b_stored, b_sparsity)) /
+         static_cast<double>(k * n);
+}
+
 double dequant_lane_ops_per_element(const CpuGemm& gemm) {
-  if (!gemm.b_stored || gemm.b_stored->format == gemm.dtype) return 0;
+  // Expanding pruned weights: decode the index or mask bit and place the value (a masked expand,
+  // VPEXPAND, does both for a vector of them): two lane operations an element.
+  const double expand = gemm.b_sparsity ? 2.0 : 0.0;
+  if (!gemm.b_stored || gemm.b_stored->format == gemm.dtype) return expand;
   // Unpack (shift and mask, 4-bit values only), convert to fp32, scale (an fma with the zero
   // point for groups along K), and convert down to the engine's format: AVX-512 does each on
   // 16 fp32 lanes.
   const bool packed = arch::bits_of(gemm.b_stored->format) < 8;
   const bool grouped = gemm.b_stored->scales == workloads::ScaleGranularity::Group;
-  return (packed ? 2.0 : 0.0) + 1.0 + (grouped ? 1.0 : 0.0) + 1.0;
+  return expand + (packed ? 2.0 : 0.0) + 1.0 + (grouped ? 1.0 : 0.0) + 1.0;
 }
 
 std::optional<CpuGemmPlan> cost_cpu_gemm(const arch::CpuSpec& spec, const CpuGemm& g, size_t engine_index,

@@ -24,9 +24,12 @@ struct CpuGemm {
   // scaled into dtype on the core's vector units, a panel at a time, before the engine takes
   // it (oneDNN's and IPEX's weight-only int4/int8 matmuls).
   std::optional<workloads::StoredFormat> b_stored = std::nullopt;
+  // B pruned: its kept values and their indices or bitmask are expanded into a dense panel on
+  // the vector units (no CPU engine skips zeros).
+  std::optional<workloads::WeightSparsity> b_sparsity = std::nullopt;
 
   double a_bytes() const { return arch::bytes_of(dtype); }
-  double b_bytes() const { return b_stored ? b_stored->bytes_per_element(k) : a_bytes(); }
+  double b_bytes() const;
 };
 
 // Vector-lane operations per element of B turning it into the engine's format: 0 when stored in it.

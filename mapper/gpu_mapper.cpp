@@ -30,15 +30,33 @@ const std::vector<ThreadBlockTile>& thread_block_tiles() {
   return tiles;
 }
 
+double GpuGemm::b_bytes() const {
+  if (!b_stored && !b_sparsity) return a_bytes();
+  return static_cast<double>(workloads::stored_weight_bytes(k * n, k, dtype, b_stored, b_sparsity)) /
+         static_cast<double>(k * n);
+}
+
+double GpuGemm::mac_share(const arch::GpuSpec& spec) const {
+  return b_sparsity && b_sparsity->structured() && spec.sparse_2_4 ? b_sparsity->kept() : 1.0;
+}
+
+double GpuGemm::tensor_time_share(const arch::GpuSpec& spec) const {
+  const double share = mac_share(spec);
+  return share < 1.0 ? share * spec.tensor_efficiency / spec.sparse_efficiency : 1.0;
+}
+
 double dequant_instructions_per_element(const GpuGemm& gemm) {
-  if (!gemm.b_stored || gemm.b_stored->format == gemm.dtype) return 0;
+  // Decompressing unstructured zeros from a bitmask: a population count and a shared-memory
+  // scatter an element, besides any unpacking of the values.
+  const double decompress = gemm.b_sparsity && !gemm.b_sparsity->structured() ? 2.0 : 0.0;
+  if (!gemm.b_stored || gemm.b_stored->format == gemm.dtype) return decompress;
   // Unpacking: one lop3 or prmt and one packed subtract per element pair-slot, as the fast
   // int4/int8-to-fp16 conversions of FasterTransformer and Marlin do (8 instructions for the 8
   // int4 values of a register, 4 for 4 int8 values): 1 an element. Scales of groups along K
   // cannot wait for the epilogue: one packed fma per two elements applies them (and the zero
   // point); a scale per channel or tensor is applied to C in the epilogue instead.
   const bool grouped = gemm.b_stored->scales == workloads::ScaleGranularity::Group;
-  return 1.0 + (grouped ? 0.5 : 0.0);
+  return decompress + 1.0 + (grouped ? 0.5 : 0.0);
 }
 
 std::vector<ThreadBlockTile> tiles_for(const GpuGemm& gemm) {
@@ -96,7 +114,8 @@ std::optional<GpuGemmPlan> cost_gpu_gemm(const arch::GpuSpec& spec, const GpuGem
   const double l2_share = arch::gpu::l2_bytes_per_cycle_per_sm(spec, plan.active_sms);
   const double miss_fraction = std::min(1.0, (plan.hbm_bytes - output_bytes) / plan.l2_bytes);
   const double in_flight = static_cast<double>(tile.stages - 1) * stage_bytes * plan.resident;
-  const double tensor = arch::gpu::tensor_cycles(spec, g.dtype, static_cast<double>(tile.m) * tile.n * tile.k);
+  const double tensor =
+      arch::gpu::tensor_cycles(spec, g.dtype, static_cast<double>(tile.m) * tile.n * tile.k * g.tensor_time_share(spec));
   const double stream = stage_bytes * miss_fraction / arch::gpu::hbm_stream_bytes_per_cycle_per_sm(spec, in_flight);
   const double l2 = stage_bytes / l2_share;
   // Unpacking the step's B on the SM's CUDA cores, one lane an instruction, beside the tensor cores.
@@ -130,6 +149,11 @@ std::string GpuGemmPlan::describe() const {
 
 std::vector<GpuGemmPlan> rank_gpu_gemm(const arch::GpuSpec& spec, const GpuGemm& gemm) {
   if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0) throw std::invalid_argument("a GEMM size is zero");
+  if (gemm.b_sparsity && gemm.b_sparsity->structured() &&
+      !(spec.sparse_2_4 && gemm.b_sparsity->keep == 2 && gemm.b_sparsity->group == 4)) {
+    throw std::invalid_argument(spec.name + ": its tensor cores take no " + gemm.b_sparsity->text() +
+                                " sparsity (tensor_cores.sparse in " + spec.source_file + ")");
+  }
   arch::gpu::tensor_cycles(spec, gemm.dtype, 0.0);  // throws for a format the tensor cores lack
   std::vector<GpuGemmPlan> plans;
   for (const ThreadBlockTile& tile : tiles_for(gemm)) {

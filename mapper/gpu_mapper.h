@@ -22,9 +22,17 @@ struct GpuGemm {
   // scaled to dtype in registers before the tensor cores take it, as the weight-only kernels
   // do (Marlin, TensorRT-LLM's and FasterTransformer's mixed-input GEMMs).
   std::optional<workloads::StoredFormat> b_stored = std::nullopt;
+  // B pruned (a weight's sparsity): 2:4 runs on sparse tensor cores where the GPU has them;
+  // unstructured zeros are loaded compressed and decompressed in shared memory, then multiplied
+  // dense (Flash-LLM's load-as-sparse, compute-as-dense).
+  std::optional<workloads::WeightSparsity> b_sparsity = std::nullopt;
 
   double a_bytes() const { return arch::bytes_of(dtype); }
-  double b_bytes() const { return b_stored ? b_stored->bytes_per_element(k) : a_bytes(); }
+  double b_bytes() const;
+  // The share of the MACs the tensor cores perform: 1/2 on sparse tensor cores, else 1.
+  double mac_share(const arch::GpuSpec& spec) const;
+  // The tensor cores' time against the dense loop's: the share at the sparse loop's efficiency.
+  double tensor_time_share(const arch::GpuSpec& spec) const;
 };
 
 // CUDA-core instructions a thread spends per element of B turning it into the tensor cores'

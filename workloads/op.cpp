@@ -390,9 +390,10 @@ ByteCounts Op::bytes(arch::DType compute) const {
   }
   const ElementCounts counts = elements();
   const uint64_t size = element_bytes(compute);
-  if (weight_storage) {
+  if (weight_stored()) {
     const auto& s = shape_as<LinearShape>();
-    const uint64_t weight = s.groups * weight_storage->bytes(s.k * s.n, s.k);
+    const uint64_t weight =
+        s.groups * stored_weight_bytes(s.k * s.n, s.k, format_in(compute), weight_storage, weight_sparsity);
     return {(counts.read - s.groups * s.k * s.n) * size + weight, counts.written * size};
   }
   if (kv_storage && (kind == OpKind::KvCacheAppend || kind == OpKind::KvCacheRead)) {
@@ -403,8 +404,10 @@ ByteCounts Op::bytes(arch::DType compute) const {
 }
 
 double Op::weight_bytes_per_element(arch::DType compute) const {
-  if (!weight_storage) return element_bytes(compute);
-  return weight_storage->bytes_per_element(shape_as<LinearShape>().k);
+  if (!weight_stored()) return element_bytes(compute);
+  const auto& s = shape_as<LinearShape>();
+  return static_cast<double>(stored_weight_bytes(s.k * s.n, s.k, format_in(compute), weight_storage, weight_sparsity)) /
+         static_cast<double>(s.k * s.n);
 }
 
 uint64_t Op::cache_bytes(arch::DType compute) const {
@@ -414,10 +417,11 @@ uint64_t Op::cache_bytes(arch::DType compute) const {
 
 uint64_t Op::parameter_bytes(arch::DType compute) const {
   const uint64_t all = parameters();
-  if (!weight_storage || all == 0) return all * element_bytes(compute);
+  if (!weight_stored() || all == 0) return all * element_bytes(compute);
   const auto& s = shape_as<LinearShape>();
   const uint64_t held = all / (s.k * s.n + (s.bias ? s.n : 0));
-  return held * (weight_storage->bytes(s.k * s.n, s.k) + (s.bias ? s.n * element_bytes(compute) : 0));
+  return held * (stored_weight_bytes(s.k * s.n, s.k, format_in(compute), weight_storage, weight_sparsity) +
+                 (s.bias ? s.n * element_bytes(compute) : 0));
 }
 
 std::optional<VectorWork> Op::vector_work() const { return vector_work_of(*this); }

@@ -268,6 +268,7 @@ struct Op {
   // how the KV cache an op writes or reads is. Nothing: in the op's format.
   std::optional<StoredFormat> weight_storage;
   std::optional<StoredFormat> kv_storage;
+  std::optional<WeightSparsity> weight_sparsity;  // a Linear's own weight pruned to it
 
   template <typename Shape>
   const Shape& shape_as() const {
@@ -289,8 +290,11 @@ struct Op {
   // A Linear's weight and the KV cache are counted as they are stored (weight_storage,
   // kv_storage).
   ByteCounts bytes(arch::DType compute) const;
-  // Bytes per element of a Linear's weight as stored, its scales' share included.
+  // Bytes per element of a Linear's weight as stored, its scales' and sparsity metadata's share
+  // included.
   double weight_bytes_per_element(arch::DType compute) const;
+  // Whether a Linear's weight is stored other than dense in the format it multiplies in.
+  bool weight_stored() const { return weight_storage.has_value() || weight_sparsity.has_value(); }
   // Bytes of the cache_elements the op reads from the KV cache, as stored.
   uint64_t cache_bytes(arch::DType compute) const;
   // Bytes of the weights the op owns (parameters()), as stored.

@@ -44,6 +44,7 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
   // zero points (AWQ's and GPTQ's asymmetric default) or per output channel without.
   static const std::regex weight_only("w(4|8)a16(?:-g([0-9]+))?");
   static const std::regex kv_cache("kv-(int8|fp8|int4)(?:-g([0-9]+))?");
+  static const std::regex unstructured("sparse-d([0-9]+)");
   if (std::regex_match(preset, match, weight_only)) {
     StoredFormat format{match[1] == "4" ? DType::Int4 : DType::Int8, ScaleGranularity::Channel, 0, false};
     if (match[2].matched) {
@@ -73,6 +74,15 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
       if (match[2].matched && format.group == 0) throw InputError("--quant " + preset + ": a group of 0 elements");
     }
     set_kv(format);
+  } else if (preset == "sparse-2:4" || std::regex_match(preset, match, unstructured)) {
+    if (recipe.sparsity) throw InputError("--quant " + recipe.name + ": '" + preset + "' sets the sparsity again");
+    WeightSparsity sparsity{2, 4, 0.5};
+    if (preset != "sparse-2:4") {
+      const uint64_t percent = std::stoull(match[1].str());
+      if (percent == 0 || percent >= 100) throw InputError("--quant " + preset + ": the density is a percentage in 1-99");
+      sparsity = WeightSparsity{0, 0, static_cast<double>(percent) / 100};
+    }
+    recipe.sparsity = sparsity;
   } else {
     throw InputError("--quant '" + preset + "': not a preset (" + quant_presets_text() +
                      ") nor a .yaml recipe file");
@@ -129,7 +139,7 @@ QuantRecipe load_recipe_file(const std::string& path) {
   if (!root.IsMap()) throw arch::ConfigError(path, 1, "the file must be a YAML mapping of keys");
   const arch::yaml::Reader reader(path);
   const arch::yaml::Mapping top(reader, {root, "", root.Mark().line + 1},
-                                {"name", "description", "weights", "activations", "kv_cache", "keep"});
+                                {"name", "description", "weights", "activations", "kv_cache", "sparsity", "keep"});
   QuantRecipe recipe;
   recipe.name = arch::yaml::read_name(reader, top);
   if (const std::optional<arch::yaml::Field> weights = top.optional("weights")) {
@@ -143,6 +153,28 @@ QuantRecipe load_recipe_file(const std::string& path) {
     recipe.kv_cache =
         read_stored(reader, *kv, {ScaleGranularity::Tensor, ScaleGranularity::Token, ScaleGranularity::Group});
   }
+  if (const std::optional<arch::yaml::Field> field = top.optional("sparsity")) {
+    const arch::yaml::Mapping sparsity(reader, *field, {"pattern", "density"});
+    const std::optional<arch::yaml::Field> pattern = sparsity.optional("pattern");
+    const std::optional<arch::yaml::Field> density = sparsity.optional("density");
+    if (pattern.has_value() == density.has_value()) reader.fail(*field, "must give one of pattern and density");
+    if (pattern) {
+      std::smatch match;
+      const std::string text = reader.text(*pattern);
+      static const std::regex n_of_m("([0-9]+):([0-9]+)");
+      if (!std::regex_match(text, match, n_of_m) || std::stoul(match[1].str()) == 0 ||
+          std::stoul(match[1].str()) >= std::stoul(match[2].str()) || std::stoul(match[2].str()) > 64) {
+        reader.fail(*pattern, "must be N:M with 0 < N < M <= 64, e.g. 2:4");
+      }
+      recipe.sparsity = WeightSparsity{static_cast<uint32_t>(std::stoul(match[1].str())),
+                                       static_cast<uint32_t>(std::stoul(match[2].str())), 0};
+      recipe.sparsity->density = recipe.sparsity->kept();
+    } else {
+      const double kept = reader.fraction(*density);
+      if (kept >= 1) reader.fail(*density, "must be below 1 (1 is dense)");
+      recipe.sparsity = WeightSparsity{0, 0, kept};
+    }
+  }
   if (const std::optional<arch::yaml::Field> keep = top.optional("keep")) {
     recipe.keep.clear();
     for (const arch::yaml::Field& pattern : reader.list(*keep)) {
@@ -150,7 +182,7 @@ QuantRecipe load_recipe_file(const std::string& path) {
       if (recipe.keep.back().empty()) reader.fail(pattern, "must be a glob of op names");
     }
   }
-  if (recipe.empty()) reader.fail(top.self(), "must set weights, activations or kv_cache");
+  if (recipe.empty()) reader.fail(top.self(), "must set weights, activations, kv_cache or sparsity");
   return recipe;
 }
 
@@ -193,6 +225,35 @@ uint64_t StoredFormat::bytes(uint64_t elements, uint64_t run) const {
   return values + scales_held * kScaleBytes + arch::ceil_div(scales_held * zero_bits, 8);
 }
 
+uint64_t StoredFormat::value_bytes(uint64_t elements) const { return arch::ceil_div(elements * arch::bits_of(format), 8); }
+
+uint64_t WeightSparsity::kept_elements(uint64_t elements) const {
+  if (structured()) return elements / group * keep + std::min<uint64_t>(elements % group, keep);
+  return static_cast<uint64_t>(std::ceil(static_cast<double>(elements) * density));
+}
+
+uint64_t WeightSparsity::metadata_bytes(uint64_t elements) const {
+  if (!structured()) return arch::ceil_div(elements, 8);  // the bitmask
+  uint64_t index_bits = 0;
+  while ((uint64_t{1} << index_bits) < group) ++index_bits;
+  return arch::ceil_div(kept_elements(elements) * index_bits, 8);
+}
+
+std::string WeightSparsity::text() const {
+  if (structured()) return std::to_string(keep) + ":" + std::to_string(group);
+  std::ostringstream out;
+  out << "unstructured at density " << density << " (bitmask)";
+  return out.str();
+}
+
+uint64_t stored_weight_bytes(uint64_t elements, uint64_t k, DType compute, const std::optional<StoredFormat>& format,
+                             const std::optional<WeightSparsity>& sparsity) {
+  const uint64_t kept = sparsity ? sparsity->kept_elements(elements) : elements;
+  const uint64_t values = format ? format->value_bytes(kept) : kept * arch::bytes_of(compute);
+  const uint64_t scales = format ? format->bytes(elements, k) - format->value_bytes(elements) : 0;
+  return values + scales + (sparsity ? sparsity->metadata_bytes(elements) : 0);
+}
+
 double StoredFormat::bytes_per_element(uint64_t run) const {
   constexpr uint64_t kVectors = 1024;  // enough vectors that rounding to a byte does not show
   const uint64_t length = run == 0 ? std::max<uint64_t>(group, 1) : run;
@@ -227,7 +288,8 @@ QuantRecipe parse_quant(const std::string& spec) {
 
 std::string quant_presets_text() {
   return "w4a16-gG (int4 weights, a scale and zero point per G along K), w4a16, w8a16 (a scale per channel), "
-         "w8a8, fp8, kv-int8, kv-fp8, kv-int4[-gG]";
+         "w8a8, fp8, kv-int8, kv-fp8, kv-int4[-gG], sparse-2:4 (weights pruned 2 of 4 along K), sparse-dP "
+         "(unstructured, P% kept, with a bitmask)";
 }
 
 void apply_quant(OpGraph& graph, const QuantRecipe& recipe) {
@@ -250,7 +312,12 @@ void apply_quant(OpGraph& graph, const QuantRecipe& recipe) {
         throw InputError("--quant " + recipe.name + ": op '" + op.name + "' has K = " + std::to_string(k) +
                          ", not a whole number of groups of " + std::to_string(recipe.weights->group));
       }
+      if (recipe.sparsity && recipe.sparsity->structured() && k % recipe.sparsity->group != 0) {
+        throw InputError("--quant " + recipe.name + ": op '" + op.name + "' has K = " + std::to_string(k) +
+                         ", not a whole number of groups of " + std::to_string(recipe.sparsity->group));
+      }
       op.weight_storage = recipe.weights;
+      op.weight_sparsity = recipe.sparsity;
       op.format = recipe.activations;
     }
     if (kv && reads_cache(op)) op.kv_storage = kv;
@@ -294,9 +361,10 @@ std::string describe(const QuantRecipe& recipe) {
   std::string text;
   const auto add = [&](const std::string& part) { text += (text.empty() ? "" : "; ") + part; };
   if (recipe.weights) add("weights " + recipe.weights->text());
+  if (recipe.sparsity) add("weights pruned " + recipe.sparsity->text());
   if (recipe.activations) add("linears multiply in " + std::string(arch::to_string(*recipe.activations)));
   if (recipe.kv_cache) add("KV cache " + recipe.kv_cache->text());
-  if (!recipe.keep.empty() && (recipe.weights || recipe.activations)) {
+  if (!recipe.keep.empty() && (recipe.weights || recipe.activations || recipe.sparsity)) {
     std::string kept;
     for (const std::string& glob : recipe.keep) kept += (kept.empty() ? "" : ", ") + glob;
     add("kept in the run's format: " + kept);

@@ -39,9 +39,33 @@ struct StoredFormat {
   uint64_t bytes(uint64_t elements, uint64_t run) const;
   // The same per element, the scales' share included.
   double bytes_per_element(uint64_t run) const;
+  // The packed values alone, rounded up to a byte.
+  uint64_t value_bytes(uint64_t elements) const;
   // e.g. "int4, a scale per 128 along K with zero points".
   std::string text() const;
 };
+
+// How a weight's zeros are stored. N:M structured (2:4: `keep` of every `group` consecutive
+// elements along K kept, each with an index of log2(group) bits, as NVIDIA's sparse tensor cores
+// take them), or unstructured at `density` with a bitmask (a bit an element, Sparseloop's
+// bitmask format).
+struct WeightSparsity {
+  uint32_t keep = 0;
+  uint32_t group = 0;  // 0: unstructured
+  double density = 1;  // unstructured: the share of elements kept
+
+  bool structured() const { return group > 0; }
+  double kept() const { return structured() ? static_cast<double>(keep) / group : density; }
+  // Elements kept of `elements` dense ones, and the metadata's bytes.
+  uint64_t kept_elements(uint64_t elements) const;
+  uint64_t metadata_bytes(uint64_t elements) const;
+  std::string text() const;  // "2:4" or "unstructured at density 0.3 (bitmask)"
+};
+
+// A linear's weight of `elements` (k along its reduction) as stored: its kept values in
+// `format` (or `compute` when not quantized), their scales, and the sparsity's metadata.
+uint64_t stored_weight_bytes(uint64_t elements, uint64_t k, arch::DType compute,
+                             const std::optional<StoredFormat>& format, const std::optional<WeightSparsity>& sparsity);
 
 // What a recipe does to a model. Weights and activations apply to the linears with weights of
 // their own, except those whose name matches a `keep` glob (the LM head by default, as GPTQ,
@@ -55,9 +79,10 @@ struct QuantRecipe {
   // bf16); 0: any.
   uint32_t activation_bits = 0;
   std::optional<StoredFormat> kv_cache;
+  std::optional<WeightSparsity> sparsity;  // of the same linears' weights (pruned to it)
   std::vector<std::string> keep = {"lm_head"};
 
-  bool empty() const { return !weights && !activations && !kv_cache; }
+  bool empty() const { return !weights && !activations && !kv_cache && !sparsity; }
 };
 
 // Presets joined by commas ("w4a16-g128,kv-int8"), or a YAML file (a path ending in .yaml or

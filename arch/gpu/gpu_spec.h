@@ -52,6 +52,12 @@ struct GpuSpec {
   // The same for fused attention's two products, which head_dim-deep MMAs and the online
   // softmax's rescaling of the accumulator keep further from the peak. Calibrated.
   double attention_efficiency;
+  // Sparse tensor cores: a weight pruned 2 of every 4 along K multiplies its kept half at the
+  // dense rate, skipping the zeros (Ampere's and Hopper's sparse MMA), with a main loop that
+  // sustains sparse_efficiency of that rate (the metadata and the dense operand's delivery keep
+  // it below the dense loop's). Calibrated.
+  bool sparse_2_4 = false;
+  double sparse_efficiency = 0;
   double fp32_ops_per_cycle_per_sm;     // CUDA cores: an FMA counts as two
   double special_ops_per_cycle_per_sm;  // special-function units: exp, rsqrt, tanh
   uint64_t register_file_bytes_per_sm;

@@ -62,7 +62,7 @@ OpResult CpuDevice::run(const Op& op, const RunSettings& settings) {
     case OpKind::Linear:
       return grouped_linear(op, facts_, settings, [&](const Op& one, const RunSettings& product) {
         const auto& s = one.shape_as<workloads::LinearShape>();
-        const mapper::CpuGemm gemm{s.m, s.n, s.k, *product.dtype, one.weight_storage};
+        const mapper::CpuGemm gemm{s.m, s.n, s.k, *product.dtype, one.weight_storage, one.weight_sparsity};
         return clock_.under_power_limit(
             [&](const arch::CpuSpec& spec, bool check) {
               return linear_result(spec, choose_cpu_gemm(spec, gemm, product.confirm), one, checked(product, check));
@@ -86,7 +86,8 @@ uint64_t CpuDevice::transactions(const Op& op, const RunSettings& settings) {
   if (op.kind != OpKind::Linear) return 0;  // the other regions are costed in closed form
   const auto& s = op.shape_as<workloads::LinearShape>();
   const arch::DType dtype = op.format_in(*settings.dtype);
-  return cpu_gemm_transactions(mapper::map_cpu_gemm(spec_, {s.m, s.n, s.k, dtype, op.weight_storage}));
+  return cpu_gemm_transactions(
+      mapper::map_cpu_gemm(spec_, {s.m, s.n, s.k, dtype, op.weight_storage, op.weight_sparsity}));
 }
 
 OpResult CpuDevice::linear_result(const arch::CpuSpec& spec, const CpuGemmChoice& choice, const Op& op,
@@ -104,7 +105,7 @@ OpResult CpuDevice::linear_result(const arch::CpuSpec& spec, const CpuGemmChoice
   const auto written = static_cast<uint64_t>(static_cast<double>(s.m * s.n) * arch::gemm_output_bytes(dtype));
   result.activity.macs = op.macs();
   // B unpacked in every block that loads it.
-  const mapper::CpuGemm gemm{s.m, s.n, s.k, dtype, op.weight_storage};
+  const mapper::CpuGemm gemm{s.m, s.n, s.k, dtype, op.weight_storage, op.weight_sparsity};
   result.activity.vector_alu_ops = static_cast<double>(arch::ceil_div(s.m, plan.block.m) * s.n * s.k) *
                                    mapper::dequant_lane_ops_per_element(gemm);
   result.activity.dram_write_bytes = written;
@@ -122,7 +123,8 @@ OpResult CpuDevice::linear_result(const arch::CpuSpec& spec, const CpuGemmChoice
   result.details.push_back(plan_details(plan, result.mapping));
   result.transactions = choice.transactions;
   result.numerics = check_linear(
-      settings, {s.m, s.n, s.k, dtype, plan.block.k, settings.seed, op.weight_storage, settings.unquantized_dtype});
+      settings, {s.m, s.n, s.k, dtype, plan.block.k, settings.seed, op.weight_storage, settings.unquantized_dtype,
+                 op.weight_sparsity});
   return result;
 }
 

@@ -68,7 +68,7 @@ OpResult GpuDevice::run(const Op& op, const RunSettings& settings) {
     case OpKind::Linear:
       return grouped_linear(op, facts_, settings, [&](const Op& one, const RunSettings& product) {
         const auto& s = one.shape_as<workloads::LinearShape>();
-        const mapper::GpuGemm gemm{s.m, s.n, s.k, *product.dtype, one.weight_storage};
+        const mapper::GpuGemm gemm{s.m, s.n, s.k, *product.dtype, one.weight_storage, one.weight_sparsity};
         return clock_.under_power_limit(
             [&](const arch::GpuSpec& spec, bool check) {
               return linear_result(spec, choose_gpu_gemm(spec, gemm, product.confirm), one, checked(product, check));
@@ -92,7 +92,8 @@ uint64_t GpuDevice::transactions(const Op& op, const RunSettings& settings) {
   if (op.kind != OpKind::Linear) return 0;  // the other kernels are costed in closed form
   const auto& s = op.shape_as<workloads::LinearShape>();
   const arch::DType dtype = op.format_in(*settings.dtype);
-  return gpu_gemm_transactions(mapper::rank_gpu_gemm(spec_, {s.m, s.n, s.k, dtype, op.weight_storage}).front());
+  return gpu_gemm_transactions(
+      mapper::rank_gpu_gemm(spec_, {s.m, s.n, s.k, dtype, op.weight_storage, op.weight_sparsity}).front());
 }
 
 OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice& choice, const Op& op,
@@ -107,12 +108,13 @@ OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice
   // The busiest SM's tensor cores: its thread blocks' MACs at the sustained rate.
   const double block_macs =
       static_cast<double>(plan.tile.m) * plan.tile.n * plan.tile.k * static_cast<double>(plan.k_steps);
-  const double busiest_macs = static_cast<double>(plan.waves) * block_macs;
+  const mapper::GpuGemm gemm{s.m, s.n, s.k, dtype, op.weight_storage, op.weight_sparsity};
+  const double share = gemm.mac_share(spec);  // sparse tensor cores skip the pruned half
+  const double busiest_macs = static_cast<double>(plan.waves) * block_macs * gemm.tensor_time_share(spec);
   result.array_busy_cycles = static_cast<uint64_t>(std::ceil(arch::gpu::tensor_cycles(spec, dtype, busiest_macs)));
   const auto written = static_cast<uint64_t>(static_cast<double>(s.m * s.n) * arch::gemm_output_bytes(dtype));
-  result.activity.macs = op.macs();
+  result.activity.macs = static_cast<uint64_t>(std::llround(static_cast<double>(op.macs()) * share));
   // B unpacked in every thread block that loads it.
-  const mapper::GpuGemm gemm{s.m, s.n, s.k, dtype, op.weight_storage};
   result.activity.vector_alu_ops = static_cast<double>(arch::ceil_div(s.m, plan.tile.m) * s.n * s.k) *
                                    mapper::dequant_instructions_per_element(gemm);
   result.activity.dram_write_bytes = written;
@@ -120,7 +122,7 @@ OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice
   result.dram_busy_cycles = run.hbm_busy_cycles;
   result.activity.buffer_read_bytes[static_cast<size_t>(arch::Operand::Input)] = static_cast<uint64_t>(plan.l2_bytes);
   result.energy = arch::energy_of(spec, dtype, result.activity);
-  const double macs = static_cast<double>(op.macs());
+  const double macs = static_cast<double>(result.activity.macs);
   const double peak = spec.peak_macs_per_cycle(dtype);
   const double bytes = static_cast<double>(op.bytes(dtype).read + written);
   result.roofline = roofline_floors(macs / peak, bytes / spec.hbm_peak_bytes_per_cycle());
@@ -132,7 +134,8 @@ OpResult GpuDevice::linear_result(const arch::GpuSpec& spec, const GpuGemmChoice
   result.details.push_back(plan_details(plan, result.mapping));
   result.transactions = choice.transactions;
   result.numerics = check_linear(
-      settings, {s.m, s.n, s.k, dtype, plan.tile.k, settings.seed, op.weight_storage, settings.unquantized_dtype});
+      settings, {s.m, s.n, s.k, dtype, plan.tile.k, settings.seed, op.weight_storage, settings.unquantized_dtype,
+                 op.weight_sparsity});
   return result;
 }
 

@@ -133,8 +133,8 @@ Roofline stream_roofline(const arch::SystolicSpec& spec, const mapper::StreamPla
 
 }  // namespace
 
-double packed_weight_bytes(const workloads::Op& op) {
-  return op.weight_storage ? op.weight_storage->bytes_per_element(op.shape_as<workloads::LinearShape>().k) : 0.0;
+double packed_weight_bytes(const workloads::Op& op, arch::DType dtype) {
+  return op.weight_stored() ? op.weight_bytes_per_element(dtype) : 0.0;
 }
 
 Roofline systolic_gemm_roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype,
@@ -197,7 +197,7 @@ uint64_t SystolicDevice::transactions(const Op& op, const RunSettings& settings)
   switch (op.kind) {
     case OpKind::Linear: {
       const auto& s = op.shape_as<workloads::LinearShape>();
-      return linear_mapping({op.name, s.m, s.n, s.k}, settings, packed_weight_bytes(op)).cost.tiles;
+      return linear_mapping({op.name, s.m, s.n, s.k}, settings, packed_weight_bytes(op, *settings.dtype)).cost.tiles;
     }
     case OpKind::KvCacheRead: return 0;
     default: return stream_chunks(mapper::plan_stream(spec_, op, *settings.dtype, settings.search_dataflows));
@@ -220,7 +220,7 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   const auto& s = op.shape_as<workloads::LinearShape>();
   const workloads::Gemm gemm{op.name, s.m, s.n, s.k};
   const arch::DType dtype = *settings.dtype;
-  const double weight_bytes = packed_weight_bytes(op);
+  const double weight_bytes = packed_weight_bytes(op, dtype);
   mapper::MapResult map = linear_mapping(gemm, settings, weight_bytes);
   const SimulatedGemm simulated = simulate_best(spec_, {gemm.m, gemm.n, gemm.k}, settings, map);
   const GemmRun& run = simulated.run;
@@ -232,9 +232,9 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   result.dram_busy_cycles = run.dram_busy_cycles;
   result.roofline = systolic_gemm_roofline(spec_, gemm, dtype, weight_bytes);
   result.activity = run.activity;
-  if (op.weight_storage && op.weight_storage->format != dtype) {
-    // The array's edge unpacks every weight element it takes from the buffer and scales it:
-    // two operations each, charged as the vector unit's.
+  if ((op.weight_storage && op.weight_storage->format != dtype) || op.weight_sparsity) {
+    // The array's edge unpacks every weight element it takes from the buffer and scales it (or
+    // expands pruned ones into their places): two operations each, charged as the vector unit's.
     const double elements = static_cast<double>(run.activity.buffer_read_bytes[static_cast<size_t>(
                                 arch::Operand::Weight)]) /
                             weight_bytes;
@@ -250,7 +250,8 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   result.details = gemm_details(spec_, map, simulated);
   result.transactions = simulated.transactions;
   result.numerics = check_linear(
-      settings, {s.m, s.n, s.k, dtype, map.mapping.tile.k, settings.seed, op.weight_storage, settings.unquantized_dtype});
+      settings, {s.m, s.n, s.k, dtype, map.mapping.tile.k, settings.seed, op.weight_storage, settings.unquantized_dtype,
+                 op.weight_sparsity});
   return result;
 }
 

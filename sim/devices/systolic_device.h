@@ -18,7 +18,7 @@ namespace tessel::sim {
 Roofline systolic_gemm_roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype,
                                 double weight_bytes = 0);
 // A linear's weight bytes an element as its recipe stores them (scales included); 0 when in its format.
-double packed_weight_bytes(const workloads::Op& op);
+double packed_weight_bytes(const workloads::Op& op, arch::DType dtype);
 
 class SystolicDevice : public Device {
  public:

@@ -190,9 +190,9 @@ NumericsReport compare_float_with_eigen(const std::vector<float>& a, const std::
 NumericsReport check_gemm(const GemmCheckRequest& request) {
   if (request.k_tile == 0) throw std::invalid_argument("check_gemm: k_tile must be at least 1");
   const GemmShape shape{request.m, request.n, request.k};
-  if (request.weights) {
-    return check_quantized_gemm(
-        {shape, request.dtype, request.unquantized.value_or(request.dtype), *request.weights, request.k_tile, request.seed});
+  if (request.weights || request.sparsity) {
+    return check_quantized_gemm({shape, request.dtype, request.unquantized.value_or(request.dtype), request.weights,
+                                 request.sparsity, request.k_tile, request.seed});
   }
   const RealOperands real = draw_real_operands(shape, request.seed);
   const RowMatrix<double> exact = real_product(real, shape);

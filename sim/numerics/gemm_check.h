@@ -21,6 +21,7 @@ struct GemmCheckRequest {
   // scheme is measured against (nothing: dtype).
   std::optional<workloads::StoredFormat> weights = std::nullopt;
   std::optional<arch::DType> unquantized = std::nullopt;
+  std::optional<workloads::WeightSparsity> sparsity = std::nullopt;  // B pruned to it
 };
 
 struct NumericsReport {

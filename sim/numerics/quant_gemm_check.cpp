@@ -76,6 +76,27 @@ float channel_scale(const QuantizedMatrix& b, const workloads::StoredFormat& for
   return format.scales == workloads::ScaleGranularity::Tensor ? b.scales.front() : b.scales[j];
 }
 
+// B (K × N) with each output channel pruned by magnitude.
+std::vector<float> pruned(const std::vector<float>& b, const GemmShape& s, const workloads::WeightSparsity& sparsity) {
+  std::vector<float> out = b;
+  const uint64_t group = sparsity.structured() ? sparsity.group : s.k;
+  if (s.k % group != 0) throw std::invalid_argument("a pruned check: groups of " + std::to_string(group) +
+                                                    " do not divide K = " + std::to_string(s.k));
+  const uint64_t keep = sparsity.structured() ? sparsity.keep : sparsity.kept_elements(s.k);
+  std::vector<uint64_t> order(group);
+  for (uint64_t j = 0; j < s.n; ++j) {
+    for (uint64_t start = 0; start < s.k; start += group) {
+      for (uint64_t i = 0; i < group; ++i) order[i] = start + i;
+      // The largest magnitudes first; ties to the lower index, so the pruning is deterministic.
+      std::stable_sort(order.begin(), order.end(), [&](uint64_t x, uint64_t y) {
+        return std::fabs(b[x * s.n + j]) > std::fabs(b[y * s.n + j]);
+      });
+      for (uint64_t i = keep; i < group; ++i) out[order[i] * s.n + j] = 0.0f;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 RealOperands draw_llm_operands(const GemmShape& shape, uint64_t seed) {
@@ -90,16 +111,22 @@ RealOperands draw_llm_operands(const GemmShape& shape, uint64_t seed) {
 
 NumericsReport check_quantized_gemm(const QuantGemmRequest& request) {
   const GemmShape& s = request.shape;
-  const workloads::StoredFormat& weights = request.weights;
+  // Unquantized weights are stored in the compute format: one scale over a tensor on its grid.
+  const workloads::StoredFormat weights =
+      request.weights.value_or(workloads::StoredFormat{request.compute, workloads::ScaleGranularity::Tensor, 0, false});
   const RealOperands real = draw_llm_operands(s, request.seed);
   const std::vector<double> exact = exact_product(real, s);
+  const std::vector<float> kept_b = request.sparsity ? pruned(real.b, s, *request.sparsity) : real.b;
   const bool integer = request.compute == DType::Int8;
   const bool eight_bit = integer || request.compute == DType::Fp8;
   if (eight_bit && weights.scales == workloads::ScaleGranularity::Group) {
     throw std::invalid_argument("a quantized check: scales per group need weights narrower than the " +
                                 std::string(arch::to_string(request.compute)) + " datapath");
   }
-  const QuantizedMatrix b = quantize_weights(real.b, s, weights);
+  const bool quantized = request.weights.has_value();
+  // Weights in the compute format (a float one) need no grid: they are rounded to it.
+  const QuantizedMatrix b = quantized || eight_bit ? quantize_weights(kept_b, s, weights)
+                                                   : QuantizedMatrix{kept_b, kept_b, {1.0f}, {}};
 
   NumericsReport report;
   std::vector<double> result(s.m * s.n);
@@ -140,7 +167,9 @@ NumericsReport check_quantized_gemm(const QuantGemmRequest& request) {
   }
   const std::vector<float> plain = datapath_gemm_float(rounded(real.a, request.unquantized),
                                                        rounded(real.b, request.unquantized), s, request.k_tile);
-  report.dtype = std::string(arch::to_string(request.compute)) + " with weights " + weights.text();
+  report.dtype = std::string(arch::to_string(request.compute)) +
+                 (quantized ? " with weights " + weights.text() : std::string()) +
+                 (request.sparsity ? " pruned " + request.sparsity->text() : std::string());
   report.reference += "; the scheme against Eigen's fp64 product of the unquantized operands (activations with "
                       "outlier channels)";
   report.quantization_sqnr_db = sqnr_db(result, exact);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "arch/types.h"
 #include "sim/numerics/gemm_check.h"
@@ -18,7 +19,8 @@ struct QuantGemmRequest {
   arch::DType compute;
   // The format of the unquantized model, which the scheme is measured against.
   arch::DType unquantized;
-  workloads::StoredFormat weights;
+  std::optional<workloads::StoredFormat> weights;  // nothing: B in the compute format
+  std::optional<workloads::WeightSparsity> sparsity;  // B pruned to it first
   uint64_t k_tile;
   uint64_t seed;
 };
@@ -30,7 +32,10 @@ struct QuantGemmRequest {
 // accuracy); weights normal(0, 1). One channel in 64, at least one.
 RealOperands draw_llm_operands(const GemmShape& shape, uint64_t seed);
 
-// Quantizes the operands as the scheme stores them and runs the datapath:
+// Prunes B by magnitude when the scheme is sparse (the largest `keep` of each group along K, or
+// each output channel's largest `density` share), quantizes the operands as the scheme stores
+// them and runs the datapath. A pruned B runs with its zeros in place: adding a zero product
+// leaves every fp32 and int32 sum unchanged, so the result is the compressed form's.
 // - compute float, weights narrower (W4A16, W8A16): B dequantized into the compute format
 //   (as the kernels unpack it), A in it; checked against Eigen's fp64 product of those same
 //   values within Higham's bound;

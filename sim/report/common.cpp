@@ -112,6 +112,9 @@ nlohmann::json quant_json(const workloads::QuantRecipe& recipe) {
           {"weights", stored(recipe.weights)},
           {"activations", recipe.activations ? nlohmann::json(arch::to_string(*recipe.activations)) : nullptr},
           {"kv_cache", stored(recipe.kv_cache)},
+          {"sparsity", !recipe.sparsity                ? nlohmann::json(nullptr)
+                       : recipe.sparsity->structured() ? nlohmann::json{{"pattern", recipe.sparsity->text()}}
+                                                       : nlohmann::json{{"density", recipe.sparsity->density}}},
           {"keep", recipe.keep},
           {"description", workloads::describe(recipe)}};
 }

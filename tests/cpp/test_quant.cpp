@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <tuple>
 
 #include "arch/config_error.h"
 #include "arch/load_arch.h"
@@ -336,6 +337,83 @@ TEST(Quant, AConfigJsonsQuantizationConfigIsItsRecipe) {
       "train --system tests/data/systems/ideal_links_x8.yaml --model " + awq32 + " --global-batch 2 --seq 16 --quiet");
   EXPECT_EQ(train.exit_code, 1) << train.output;
   EXPECT_NE(train.output.find("is quantized"), std::string::npos) << train.output;
+}
+
+}  // namespace
+}  // namespace tessel
+
+namespace tessel {
+namespace {
+
+const workloads::WeightSparsity k2of4{2, 4, 0.5};
+
+Op pruned_linear(uint64_t m, uint64_t n, uint64_t k, const workloads::WeightSparsity& sparsity) {
+  Op op = linear(m, n, k);
+  op.weight_sparsity = sparsity;
+  return op;
+}
+
+// 2:4 keeps half the values with a 2-bit index each; a bitmask costs a bit an element.
+TEST(Sparsity, PrunedWeightsStoreTheirKeptValuesAndMetadata) {
+  EXPECT_EQ(workloads::stored_weight_bytes(4096, 4096, DType::Fp16, std::nullopt, k2of4), 2048u * 2 + 2048 * 2 / 8);
+  const workloads::WeightSparsity density30{0, 0, 0.3};
+  EXPECT_EQ(workloads::stored_weight_bytes(1000, 1000, DType::Fp16, std::nullopt, density30), 300u * 2 + 125);
+  // With int4 values the scales stay whole: a scale and zero point per 128 along K.
+  EXPECT_EQ(workloads::stored_weight_bytes(4096ull * 128, 4096, DType::Fp16, kInt4G128, k2of4),
+            4096u * 64 / 2 + 128 * 32 * 2 + 128 * 32 / 2 + 4096 * 64 * 2 / 8);
+}
+
+// Sparse tensor cores skip the pruned half: never faster than half the dense time, and below
+// 2x since their loop sustains less of its rate; their busy cycles at least half the dense ones.
+TEST(Sparsity, TwoOfFourNeverBeatsHalfTheDenseTime) {
+  const arch::ArchSpec a100 = spec_of("a100_sxm.yaml");
+  const sim::RunSettings settings = testing::timing_only(DType::Fp16);
+  for (const auto& [m, n, k] : {std::tuple{4096, 4096, 4096}, {16384, 3584, 3584}, {64, 3584, 3584}, {1, 8192, 8192}}) {
+    const sim::OpResult dense = testing::run_op(a100, linear(m, n, k), settings);
+    const sim::OpResult sparse = testing::run_op(a100, pruned_linear(m, n, k, k2of4), settings);
+    EXPECT_GE(2 * sparse.cycles, dense.cycles) << m;
+    EXPECT_LT(sparse.cycles, dense.cycles) << m;
+    EXPECT_GE(2 * sparse.array_busy_cycles, dense.array_busy_cycles) << m;
+    EXPECT_EQ(2 * sparse.activity.macs, dense.activity.macs) << m;  // the zeros' MACs are skipped
+  }
+  // A GPU without sparse tensor cores refuses 2:4 rather than running it dense.
+  arch::GpuSpec plain = std::get<arch::GpuSpec>(a100);
+  plain.sparse_2_4 = false;
+  EXPECT_THROW(mapper::rank_gpu_gemm(plain, {64, 256, 256, DType::Fp16, std::nullopt, k2of4}), std::invalid_argument);
+}
+
+// Decoding reads 2:4 weights at 1.125 bytes an fp16 element; unstructured zeros save bytes
+// only, the tensor cores multiplying the decompressed dense tile.
+TEST(Sparsity, DecodeReadsThePrunedBytesAndUnstructuredZerosComputeDense) {
+  const arch::ArchSpec a100 = spec_of("a100_sxm.yaml");
+  const sim::RunSettings settings = testing::timing_only(DType::Fp16);
+  const double weights = 4096.0 * 4096;
+  const sim::OpResult sparse = testing::run_op(a100, pruned_linear(1, 4096, 4096, k2of4), settings);
+  EXPECT_NEAR(static_cast<double>(sparse.activity.dram_read_bytes), 1.125 * weights, 0.01 * weights);
+  const sim::OpResult dense = testing::run_op(a100, linear(4096, 4096, 4096), settings);
+  const sim::OpResult unstructured =
+      testing::run_op(a100, pruned_linear(4096, 4096, 4096, {0, 0, 0.3}), settings);
+  EXPECT_EQ(unstructured.activity.macs, dense.activity.macs);
+  EXPECT_GE(unstructured.cycles, dense.cycles * 99 / 100);
+  EXPECT_GT(unstructured.activity.vector_alu_ops, 0.0);  // the decompression
+}
+
+TEST(Sparsity, PresetsAndFilesSetTheSparsity) {
+  EXPECT_TRUE(workloads::parse_quant("sparse-2:4").sparsity->structured());
+  EXPECT_DOUBLE_EQ(workloads::parse_quant("w4a16-g128,sparse-d30").sparsity->density, 0.3);
+  EXPECT_THROW(workloads::parse_quant("sparse-d0"), workloads::InputError);
+  EXPECT_THROW(workloads::parse_quant("sparse-2:4,sparse-d50"), workloads::InputError);
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tessel_sparsity_test";
+  std::filesystem::create_directories(dir);
+  const std::string bad = (dir / "bad.yaml").string();
+  std::ofstream(bad) << "name: bad\nsparsity:\n  pattern: 4:2\n";
+  try {
+    workloads::parse_quant(bad);
+    FAIL() << "4:2 was accepted";
+  } catch (const arch::ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("sparsity.pattern"), std::string::npos) << error.what();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
