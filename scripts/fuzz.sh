@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The documented fuzzing run: 125,000 mutated inputs for each of the nine readers (1.1 x 10^6 in all),
+# The documented fuzzing run: 125,000 mutated inputs for each of the ten readers (1.25 x 10^6 in all),
 # seeded so that it repeats. Sets up first. Usage: scripts/fuzz.sh [inputs-per-reader] [seed]
 # On a crash, a hang or a rejection naming no place, the inputs are left in the folder it names.
 set -euo pipefail

@@ -28,6 +28,7 @@
 #include "mapper/mapping_json.h"
 #include "sim/device.h"
 #include "workloads/hf_config.h"
+#include "workloads/quant_recipe.h"
 #include "workloads/topology_csv.h"
 
 namespace {
@@ -213,6 +214,7 @@ std::vector<Target> targets(const fs::path& source) {
          flags.placement = p;
          cli::with_placement_file(flags);
        }},
+      {"quant-yaml", ".yaml", in("configs/quant", ".yaml"), [](const std::string& p) { workloads::parse_quant(p); }},
       {"mapping-json", ".json", in("tests/data/mappings", ".json"),
        [](const std::string& p) { mapper::read_mapping_file(p); }},
       {"measurements-csv", ".csv", in("tests/data/validation", ".csv"),
@@ -229,6 +231,8 @@ const std::vector<std::vector<std::string>> kRunCommands = {
     {"--arch", "configs/arch/tpu_v4_like.yaml", "--model", "tiny", "--seq", "16", "--batch", "2", "--no-check"},
     {"--arch", "configs/arch/a100_sxm.yaml", "--model", "tiny", "--phase", "decode", "--kv-len", "32", "--tp", "2",
      "--no-check"},
+    {"--arch", "configs/arch/a100_sxm.yaml", "--model", "tiny", "--phase", "decode", "--kv-len", "8", "--quant",
+     "w4a16-g32,kv-int8,sparse-2:4", "--no-check"},
     {"--arch", "configs/arch/u280_int8.yaml", "--topology", "configs/topologies/gemm_example.csv", "--confirm", "2",
      "--no-check"},
     {"--system", "configs/systems/tpu_v4_4x4x4.yaml", "--model", "tiny", "--phase", "generate", "--input", "8",
