@@ -47,6 +47,11 @@ void GpuDevice::describe(std::ostream& out) const {
         << peak / 1e12 << unit << " dense; a main loop sustains " << spec.tensor_efficiency * peak / 1e12 << unit
         << " (efficiency " << spec.tensor_efficiency << ")\n";
   }
+  if (spec.sparse_2_4) {
+    // A 2:4 weight's MACs count the pruned zeros: the sparse loop's dense-equivalent rate.
+    out << "  sparse tensor cores take 2:4 weights: a main loop sustains " << 2 * spec.sparse_efficiency
+        << "x the dense peak in dense-equivalent MACs (efficiency " << spec.sparse_efficiency << ")\n";
+  }
   out << "  CUDA cores " << spec.fp32_ops_per_cycle_per_sm * spec.sms * clock / 1e12
       << " fp32 Tops/s; special functions " << spec.special_ops_per_cycle_per_sm * spec.sms * clock / 1e12
       << " Tops/s\n";
