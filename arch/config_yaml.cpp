@@ -22,13 +22,16 @@ using yaml::Reader;
 
 ArraySpec read_array(const Reader& reader, const Field& field) {
   const Mapping array(reader, field,
-                      {"rows", "cols", "dataflow", "weights_double_buffered", "pe_area_um2"});
+                      {"rows", "cols", "dataflow", "weights_double_buffered", "pe_area_um2", "weight_zeros"});
   ArraySpec spec{};
   spec.rows = reader.count(array.required("rows"));
   spec.cols = reader.count(array.required("cols"));
   spec.dataflow = reader.choice(array.required("dataflow"), parse_dataflow, "os, ws, is");
   spec.weights_double_buffered = reader.boolean(array.required("weights_double_buffered"));
   spec.pe_area_um2 = reader.at_least_zero(array.required("pe_area_um2"));
+  if (const std::optional<Field> zeros = array.optional("weight_zeros")) {
+    spec.weight_zeros = reader.choice(*zeros, parse_zero_handling, "none, gate, skip");
+  }
   return spec;
 }
 

@@ -46,4 +46,11 @@ uint64_t latency_cycles(double latency_ns, double clock_hz) {
   return static_cast<uint64_t>(std::ceil(latency_ns * (clock_hz / 1e6) / 1000.0 * (1.0 - 1e-12)));
 }
 
+std::optional<ZeroHandling> parse_zero_handling(std::string_view text) {
+  if (text == "none") return ZeroHandling::None;
+  if (text == "gate") return ZeroHandling::Gate;
+  if (text == "skip") return ZeroHandling::Skip;
+  return std::nullopt;
+}
+
 }  // namespace tessel::arch

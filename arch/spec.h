@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "arch/types.h"
@@ -42,6 +44,12 @@ struct DramSpec {
   uint64_t capacity_bytes = 0;  // 0: not stated (timing never depends on it)
 };
 
+// What the PEs do with a pruned weight's zeros, in Sparseloop's terms: nothing (the MAC runs on
+// the zero), gate (the MAC's energy is saved, not its cycle) or skip (the kept values stream
+// compacted: the cycle and the energy are saved).
+enum class ZeroHandling { None, Gate, Skip };
+std::optional<ZeroHandling> parse_zero_handling(std::string_view text);  // "none", "gate", "skip"
+
 struct ArraySpec {
   uint32_t rows;
   uint32_t cols;
@@ -50,6 +58,7 @@ struct ArraySpec {
   // this fold streams (TPU v1). SCALE-Sim assumes false: each fold fills, streams, drains.
   bool weights_double_buffered;
   double pe_area_um2;
+  ZeroHandling weight_zeros = ZeroHandling::None;
 };
 
 // The vector unit beside a core's arrays: it runs every operator that is not a matrix

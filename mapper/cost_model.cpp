@@ -58,8 +58,8 @@ TileCost::Slice slice_tiles(const arch::SystolicSpec& spec, const Extents& slice
         const uint64_t index[3] = {m.index, n.index, k.index};  // by Dim
         const arch::StreamRun run =
             runs ? stream_run(index[static_cast<size_t>(streamed)], streamed_tiles) : arch::StreamRun{};
-        const arch::TileWork work = with_packed_weights(
-            arch::tile_work(array, rate, operand_bytes, m.size, n.size, k.size, !k.first(), run), mapping);
+        const arch::TileWork work = as_stored(
+            arch::tile_work(array, rate, operand_bytes, m.size, n.size, k.size, !k.first(), run), mapping, array);
         const uint64_t ports = arch::buffer_port_cycles(spec, work.accesses);
         cost.compute_cycles += count * work.compute_cycles;
         cost.port_cycles += count * std::max(work.compute_cycles, ports);
@@ -78,7 +78,7 @@ TileCost::Slice slice_tiles(const arch::SystolicSpec& spec, const Extents& slice
       }
     }
   }
-  cost.array.macs = slice.m * slice.n * slice.k;
+  cost.array.macs = performed_macs(slice.m * slice.n * slice.k, mapping, spec.array);
   return cost;
 }
 

@@ -19,12 +19,21 @@ double weight_element_bytes(const GemmMapping& mapping) {
   return mapping.weight_bytes > 0 ? mapping.weight_bytes : static_cast<double>(arch::bytes_of(mapping.dtype));
 }
 
-arch::TileWork with_packed_weights(arch::TileWork work, const GemmMapping& mapping) {
+arch::TileWork as_stored(arch::TileWork work, const GemmMapping& mapping, const arch::ArraySpec& array) {
   if (mapping.weight_bytes > 0) {
     const double ratio = mapping.weight_bytes / static_cast<double>(arch::bytes_of(mapping.dtype));
     work.accesses.weight_read = static_cast<uint64_t>(std::ceil(static_cast<double>(work.accesses.weight_read) * ratio));
   }
+  if (mapping.weight_density < 1 && array.weight_zeros == arch::ZeroHandling::Skip) {
+    work.compute_cycles =
+        static_cast<uint64_t>(std::ceil(static_cast<double>(work.compute_cycles) * mapping.weight_density));
+  }
   return work;
+}
+
+uint64_t performed_macs(uint64_t macs, const GemmMapping& mapping, const arch::ArraySpec& array) {
+  if (mapping.weight_density >= 1 || array.weight_zeros == arch::ZeroHandling::None) return macs;
+  return static_cast<uint64_t>(std::llround(static_cast<double>(macs) * mapping.weight_density));
 }
 
 std::string GemmMapping::describe() const {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "arch/spec.h"
 #include "arch/systolic/tile_work.h"
 #include "arch/types.h"
 
@@ -49,6 +50,9 @@ struct GemmMapping {
   // PEs; 0: stored in dtype. A property of the GEMM, not a choice: the mapper copies it from
   // its options.
   double weight_bytes = 0;
+  // The share of a pruned weight's elements kept (1: dense): the PEs skip or gate the rest as
+  // the array's weight_zeros says. Copied from the mapper's options, as weight_bytes.
+  double weight_density = 1;
 
   // One line, e.g. "ws int8 split Nx8 tile 256x512x1024 order M,N,K resident 0,1,2 double-buffered".
   std::string describe() const;
@@ -56,8 +60,12 @@ struct GemmMapping {
 
 // Bytes of a weight element as the mapping's buffers and DRAM hold it.
 double weight_element_bytes(const GemmMapping& mapping);
-// A tile's work with its weight reads from the buffer at the packed size.
-arch::TileWork with_packed_weights(arch::TileWork work, const GemmMapping& mapping);
+// A tile's work with its weight reads from the buffer at the packed size, and its compute cycles
+// the kept share when the array skips a pruned weight's zeros.
+arch::TileWork as_stored(arch::TileWork work, const GemmMapping& mapping, const arch::ArraySpec& array);
+// The MACs of `macs` the PEs perform and spend energy on: the kept share when they skip or gate
+// zeros.
+uint64_t performed_macs(uint64_t macs, const GemmMapping& mapping, const arch::ArraySpec& array);
 
 // The slice of the GEMM that array `part` computes.
 Extents part_extents(const Extents& gemm, const GemmMapping& mapping, uint32_t part);

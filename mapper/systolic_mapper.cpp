@@ -136,7 +136,7 @@ class Search {
  private:
   GemmMapping mapping_of(const TileChoice& c) const {
     return {c.dataflow, options_.dtype, c.split,         c.parts, c.part_size,
-            c.tile,      kOrders[0],     {0, 0, 0}, true,  options_.weight_bytes};
+            c.tile,      kOrders[0],     {0, 0, 0}, true,  options_.weight_bytes, options_.weight_density};
   }
 
   bool fits(const LoopNest& nest, const GemmMapping& mapping) const {
@@ -332,7 +332,7 @@ MapResult map_gemm(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, 
 
 const MapResult& MappingCache::map(const workloads::Gemm& gemm, const MapperOptions& options) {
   const Key key{gemm.m,          gemm.n,          gemm.k,        options.dtype, options.objective,
-                options.search_dataflows, options.seed, options.weight_bytes};
+                options.search_dataflows, options.seed, options.weight_bytes, options.weight_density};
   const auto found = results_.find(key);
   if (found != results_.end()) {
     ++hits_;

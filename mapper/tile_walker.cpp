@@ -95,8 +95,9 @@ bool TileWalker::next(TileStep& step) {
       arrives(Operand::Output) && spills && k_index > 0 ? output_elements * arch::kAccumulatorBytes : 0;
   const arch::StreamRun run =
       forms_runs_ ? stream_run(index_[at(streamed_)], nest_.trips(streamed_)) : arch::StreamRun{};
-  step.work = with_packed_weights(
-      arch::tile_work(array_, macs_per_pe_per_cycle_, operand_bytes_, m, n, k, step.continues_sum, run), mapping_);
+  step.work = as_stored(
+      arch::tile_work(array_, macs_per_pe_per_cycle_, operand_bytes_, m, n, k, step.continues_sum, run), mapping_,
+      array_);
 
   const bool leaves = last || new_block(Operand::Output, index_, following);
   const bool final_sums = !spills || k_index + 1 == nest_.trips(Dim::K);

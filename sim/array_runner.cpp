@@ -47,7 +47,7 @@ void ArrayRunner::compute_process() {
   mapper::TileStep step;
   for (uint64_t tile = 0; walker.next(step); ++tile) {
     while (loaded_ <= tile) wait(tile_loaded_);
-    array_.compute(step.work, step.size.m * step.size.n * step.size.k);
+    array_.compute(step.work, mapper::performed_macs(step.size.m * step.size.n * step.size.k, mapping_, spec_.array));
     ++computed_;
     tile_computed_.notify(sc_core::SC_ZERO_TIME);
   }

@@ -20,10 +20,11 @@ using workloads::Op;
 using workloads::OpKind;
 
 mapper::MapResult pinned_mapping(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,
-                                 const RunSettings& settings, double weight_bytes) {
+                                 const RunSettings& settings, double weight_bytes, double weight_density) {
   mapper::GemmMapping mapping = *settings.pinned;
   mapping.dtype = *settings.dtype;
   mapping.weight_bytes = weight_bytes;
+  mapping.weight_density = weight_density;
   const mapper::Extents extents{gemm.m, gemm.n, gemm.k};
   mapper::check_mapping(spec, extents, mapping, gemm.name);
   mapper::MapResult result;
@@ -133,6 +134,8 @@ Roofline stream_roofline(const arch::SystolicSpec& spec, const mapper::StreamPla
 
 }  // namespace
 
+double weight_density(const workloads::Op& op) { return op.weight_sparsity ? op.weight_sparsity->kept() : 1.0; }
+
 double packed_weight_bytes(const workloads::Op& op, arch::DType dtype) {
   return op.weight_stored() ? op.weight_bytes_per_element(dtype) : 0.0;
 }
@@ -197,7 +200,9 @@ uint64_t SystolicDevice::transactions(const Op& op, const RunSettings& settings)
   switch (op.kind) {
     case OpKind::Linear: {
       const auto& s = op.shape_as<workloads::LinearShape>();
-      return linear_mapping({op.name, s.m, s.n, s.k}, settings, packed_weight_bytes(op, *settings.dtype)).cost.tiles;
+      return linear_mapping({op.name, s.m, s.n, s.k}, settings, packed_weight_bytes(op, *settings.dtype),
+                            weight_density(op))
+          .cost.tiles;
     }
     case OpKind::KvCacheRead: return 0;
     default: return stream_chunks(mapper::plan_stream(spec_, op, *settings.dtype, settings.search_dataflows));
@@ -205,10 +210,11 @@ uint64_t SystolicDevice::transactions(const Op& op, const RunSettings& settings)
 }
 
 mapper::MapResult SystolicDevice::linear_mapping(const workloads::Gemm& gemm, const RunSettings& settings,
-                                                 double weight_bytes) {
-  if (settings.pinned) return pinned_mapping(spec_, gemm, settings, weight_bytes);
+                                                 double weight_bytes, double weight_density) {
+  if (settings.pinned) return pinned_mapping(spec_, gemm, settings, weight_bytes, weight_density);
   mapper::MapperOptions options;
   options.weight_bytes = weight_bytes;
+  options.weight_density = weight_density;
   options.dtype = *settings.dtype;
   options.objective = settings.objective;
   options.search_dataflows = settings.search_dataflows;
@@ -221,7 +227,7 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   const workloads::Gemm gemm{op.name, s.m, s.n, s.k};
   const arch::DType dtype = *settings.dtype;
   const double weight_bytes = packed_weight_bytes(op, dtype);
-  mapper::MapResult map = linear_mapping(gemm, settings, weight_bytes);
+  mapper::MapResult map = linear_mapping(gemm, settings, weight_bytes, weight_density(op));
   const SimulatedGemm simulated = simulate_best(spec_, {gemm.m, gemm.n, gemm.k}, settings, map);
   const GemmRun& run = simulated.run;
 
@@ -242,7 +248,9 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   }
   result.energy = arch::energy_of(spec_, dtype, result.activity);
   const double macs = static_cast<double>(gemm.macs());
-  result.utilization = macs / (static_cast<double>(run.total_cycles) * spec_.peak_macs_per_cycle(dtype));
+  // The MACs the PEs performed: fewer than the GEMM's when they skip or gate a pruned weight's zeros.
+  result.utilization = static_cast<double>(run.activity.macs) /
+                       (static_cast<double>(run.total_cycles) * spec_.peak_macs_per_cycle(dtype));
   uint64_t pe_slots = 0;
   for (const ArrayStats& array : run.arrays) pe_slots += array.pe_slots;
   result.mapping_efficiency = macs / static_cast<double>(pe_slots);

@@ -19,6 +19,8 @@ Roofline systolic_gemm_roofline(const arch::SystolicSpec& spec, const workloads:
                                 double weight_bytes = 0);
 // A linear's weight bytes an element as its recipe stores them (scales included); 0 when in its format.
 double packed_weight_bytes(const workloads::Op& op, arch::DType dtype);
+// A linear's pruned weight's kept share; 1 when dense.
+double weight_density(const workloads::Op& op);
 
 class SystolicDevice : public Device {
  public:
@@ -37,7 +39,8 @@ class SystolicDevice : public Device {
 
  private:
   // The mapping a linear's GEMM runs with: the pinned one, or the mapper's (memoised).
-  mapper::MapResult linear_mapping(const workloads::Gemm& gemm, const RunSettings& settings, double weight_bytes = 0);
+  mapper::MapResult linear_mapping(const workloads::Gemm& gemm, const RunSettings& settings, double weight_bytes = 0,
+                                   double weight_density = 1);
   OpResult run_linear(const workloads::Op& op, const RunSettings& settings);
   OpResult run_streamed(const workloads::Op& op, const RunSettings& settings) const;
   void refresh_facts();
