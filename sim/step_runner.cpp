@@ -25,6 +25,10 @@ std::string op_identity(const Op& op) {
   }
   if (const auto* s = std::get_if<workloads::DropoutShape>(&op.shape)) id += " p " + std::to_string(s->probability);
   if (op.format) id += " in " + std::string(arch::to_string(*op.format));
+  // How a precision recipe stores the op's weight and cache changes its cost.
+  if (op.weight_storage) id += " weights " + op.weight_storage->text();
+  if (op.weight_sparsity) id += " pruned " + op.weight_sparsity->text();
+  if (op.kv_storage) id += " cache " + op.kv_storage->text();
   return id;
 }
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <tuple>
 
@@ -12,6 +13,8 @@
 #include "cli_runner.h"
 #include "mapper/gpu_mapper.h"
 #include "run_helpers.h"
+#include "sim/step_runner.h"
+#include "test_files.h"
 #include "workloads/hf_config.h"
 #include "workloads/input_error.h"
 #include "workloads/quant_recipe.h"
@@ -449,6 +452,44 @@ TEST(Sparsity, ASkippedZeroSavesItsCycleAGatedOneOnlyEnergy) {
   EXPECT_LE(static_cast<double>(skip.array_busy_cycles), 0.4 * busy);
   EXPECT_NEAR(skip.energy.mac_pj, gate.energy.mac_pj, 1e-6 * gate.energy.mac_pj);
   EXPECT_LT(skip.cycles, gate.cycles);
+}
+
+}  // namespace
+}  // namespace tessel
+
+namespace tessel {
+namespace {
+
+// A result is reused only for an op stored the same way: a sweep over --quant (one device, one
+// cache of op costs) must not hand a quantized op the dense one's cost.
+TEST(Quant, OpsStoredDifferentlyAreNotReusedForEachOther) {
+  const Op dense = linear(1, 4096, 4096);
+  const Op packed = linear(1, 4096, 4096, kInt4G128);
+  Op pruned = dense;
+  pruned.weight_sparsity = workloads::WeightSparsity{2, 4, 0.5};
+  Op cache("attn.attention", OpKind::KvCacheRead, workloads::KvCacheShape{1, 64, 8, 128});
+  Op int8_cache = cache;
+  int8_cache.kv_storage = StoredFormat{DType::Int8, ScaleGranularity::Tensor, 0, false};
+  EXPECT_NE(sim::op_identity(dense), sim::op_identity(packed));
+  EXPECT_NE(sim::op_identity(dense), sim::op_identity(pruned));
+  EXPECT_NE(sim::op_identity(cache), sim::op_identity(int8_cache));
+  const testing::TempFile spec("quant_axis_sweep.yaml",
+                               "arch: " + std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml\n"
+                               "vary:\n  run.quant: [w4a16-g32, w8a16]\nrun:\n  model: tiny\n  phase: decode\n"
+                               "  kv-len: 16\n  no-check: true\n");
+  const testing::CliResult sweep = testing::run_tessel(
+      "sweep --quiet --spec " + spec.path + " --out " +
+      (std::filesystem::temp_directory_path() / "tessel_quant_sweep").string());
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  const std::string table = testing::read_text(std::filesystem::temp_directory_path() / "tessel_quant_sweep" / "sweep.csv");
+  std::istringstream rows(table);
+  std::string header, first, second;
+  std::getline(rows, header);
+  std::getline(rows, first);
+  std::getline(rows, second);
+  const auto seconds = [](const std::string& row) { return row.substr(row.find(',', row.find(',') + 1)); };
+  EXPECT_NE(seconds(first), seconds(second)) << table;
+  std::filesystem::remove_all(std::filesystem::temp_directory_path() / "tessel_quant_sweep");
 }
 
 }  // namespace
