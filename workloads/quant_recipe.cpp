@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <regex>
 #include <sstream>
@@ -25,6 +26,14 @@ constexpr uint64_t kScaleBytes = 2;  // fp16 scales, as GPTQ, AWQ and SmoothQuan
 // quantized MoE layers keep the gate unquantized).
 const std::vector<std::string> kDefaultKeep = {"lm_head", "moe.router", "moe.shared_gate"};
 
+// Digits a pattern matched, as a number; nothing past 2^32 (no group or percentage is that large).
+std::optional<uint64_t> small_number(const std::string& digits) {
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error != std::errc() || end != digits.data() + digits.size() || value > (uint64_t{1} << 32)) return std::nullopt;
+  return value;
+}
+
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -40,6 +49,11 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
     recipe.kv_cache = format;
   };
   std::smatch match;
+  const auto number = [&](size_t index) {
+    const std::optional<uint64_t> value = small_number(match[index].str());
+    if (!value || *value == 0) throw InputError("--quant " + preset + ": " + match[index].str() + " is not a size of 1 or more");
+    return *value;
+  };
   // Weight-only: packed weights dequantized to the run's 16-bit format, per group of K with
   // zero points (AWQ's and GPTQ's asymmetric default) or per output channel without.
   static const std::regex weight_only("w(4|8)a16(?:-g([0-9]+))?");
@@ -49,9 +63,8 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
     StoredFormat format{match[1] == "4" ? DType::Int4 : DType::Int8, ScaleGranularity::Channel, 0, false};
     if (match[2].matched) {
       format.scales = ScaleGranularity::Group;
-      format.group = std::stoull(match[2].str());
+      format.group = number(2);
       format.zero_points = true;
-      if (format.group == 0) throw InputError("--quant " + preset + ": a group of 0 elements");
     }
     set_weights(format);
     recipe.activation_bits = 16;
@@ -69,17 +82,16 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
     if (format.format == DType::Int4 || match[2].matched) {
       // 4-bit caches need finer scales (KIVI, vLLM's int4 cache): per token by default.
       format.scales = match[2].matched ? ScaleGranularity::Group : ScaleGranularity::Token;
-      format.group = match[2].matched ? std::stoull(match[2].str()) : 0;
+      format.group = match[2].matched ? number(2) : 0;
       format.zero_points = format.format == DType::Int4;
-      if (match[2].matched && format.group == 0) throw InputError("--quant " + preset + ": a group of 0 elements");
     }
     set_kv(format);
   } else if (preset == "sparse-2:4" || std::regex_match(preset, match, unstructured)) {
     if (recipe.sparsity) throw InputError("--quant " + recipe.name + ": '" + preset + "' sets the sparsity again");
     WeightSparsity sparsity{2, 4, 0.5};
     if (preset != "sparse-2:4") {
-      const uint64_t percent = std::stoull(match[1].str());
-      if (percent == 0 || percent >= 100) throw InputError("--quant " + preset + ": the density is a percentage in 1-99");
+      const uint64_t percent = number(1);
+      if (percent >= 100) throw InputError("--quant " + preset + ": the density is a percentage in 1-99");
       sparsity = WeightSparsity{0, 0, static_cast<double>(percent) / 100};
     }
     recipe.sparsity = sparsity;
@@ -162,12 +174,13 @@ QuantRecipe load_recipe_file(const std::string& path) {
       std::smatch match;
       const std::string text = reader.text(*pattern);
       static const std::regex n_of_m("([0-9]+):([0-9]+)");
-      if (!std::regex_match(text, match, n_of_m) || std::stoul(match[1].str()) == 0 ||
-          std::stoul(match[1].str()) >= std::stoul(match[2].str()) || std::stoul(match[2].str()) > 64) {
+      const bool matched = std::regex_match(text, match, n_of_m);
+      const std::optional<uint64_t> keep = matched ? small_number(match[1].str()) : std::nullopt;
+      const std::optional<uint64_t> group = matched ? small_number(match[2].str()) : std::nullopt;
+      if (!keep || !group || *keep == 0 || *keep >= *group || *group > 64) {
         reader.fail(*pattern, "must be N:M with 0 < N < M <= 64, e.g. 2:4");
       }
-      recipe.sparsity = WeightSparsity{static_cast<uint32_t>(std::stoul(match[1].str())),
-                                       static_cast<uint32_t>(std::stoul(match[2].str())), 0};
+      recipe.sparsity = WeightSparsity{static_cast<uint32_t>(*keep), static_cast<uint32_t>(*group), 0};
       recipe.sparsity->density = recipe.sparsity->kept();
     } else {
       const double kept = reader.fraction(*density);

@@ -88,6 +88,8 @@ TEST(Quant, BadPresetsAndMismatchedFormatsAreRefused) {
   EXPECT_THROW(workloads::parse_quant("w3a16"), workloads::InputError);
   EXPECT_THROW(workloads::parse_quant("w4a16-g128,w8a8"), workloads::InputError);  // weights twice
   EXPECT_THROW(workloads::parse_quant("w4a16-g0"), workloads::InputError);
+  EXPECT_THROW(workloads::parse_quant("w4a16-g99999999999999999999999"), workloads::InputError);
+  EXPECT_THROW(workloads::parse_quant("kv-int4-g0"), workloads::InputError);
   try {
     workloads::check_quant(workloads::parse_quant("w4a16-g128"), DType::Int8);
     FAIL() << "a 16-bit-activation recipe ran in int8";
@@ -408,13 +410,15 @@ TEST(Sparsity, PresetsAndFilesSetTheSparsity) {
   EXPECT_THROW(workloads::parse_quant("sparse-2:4,sparse-d50"), workloads::InputError);
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tessel_sparsity_test";
   std::filesystem::create_directories(dir);
-  const std::string bad = (dir / "bad.yaml").string();
-  std::ofstream(bad) << "name: bad\nsparsity:\n  pattern: 4:2\n";
-  try {
-    workloads::parse_quant(bad);
-    FAIL() << "4:2 was accepted";
-  } catch (const arch::ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("sparsity.pattern"), std::string::npos) << error.what();
+  for (const char* pattern : {"4:2", "99999999999999999999999:4"}) {
+    const std::string bad = (dir / "bad.yaml").string();
+    std::ofstream(bad) << "name: bad\nsparsity:\n  pattern: \"" << pattern << "\"\n";
+    try {
+      workloads::parse_quant(bad);
+      FAIL() << pattern << " was accepted";
+    } catch (const arch::ConfigError& error) {
+      EXPECT_NE(std::string(error.what()).find("sparsity.pattern"), std::string::npos) << error.what();
+    }
   }
   std::filesystem::remove_all(dir);
 }
