@@ -24,9 +24,7 @@ uint64_t round_up(uint64_t value, uint64_t multiple) { return ceil_div(value, mu
 }  // namespace
 
 double CpuGemm::b_bytes() const {
-  if (!b_stored && !b_sparsity) return a_bytes();
-  return static_cast<double>(workloads::stored_weight_bytes(k * n, k, dtype, b_stored, b_sparsity)) /
-         static_cast<double>(k * n);
+  return workloads::stored_weight_bytes_per_element(k, n, dtype, b_stored, b_sparsity);
 }
 
 double dequant_lane_ops_per_element(const CpuGemm& gemm) {

@@ -31,9 +31,7 @@ const std::vector<ThreadBlockTile>& thread_block_tiles() {
 }
 
 double GpuGemm::b_bytes() const {
-  if (!b_stored && !b_sparsity) return a_bytes();
-  return static_cast<double>(workloads::stored_weight_bytes(k * n, k, dtype, b_stored, b_sparsity)) /
-         static_cast<double>(k * n);
+  return workloads::stored_weight_bytes_per_element(k, n, dtype, b_stored, b_sparsity);
 }
 
 double GpuGemm::mac_share(const arch::GpuSpec& spec) const {

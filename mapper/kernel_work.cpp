@@ -33,13 +33,7 @@ KernelWork kernel_work(const workloads::Op& op, arch::DType dtype) {
     work.alu_ops = static_cast<double>(vector->alu_ops());
     work.special_ops = static_cast<double>(vector->special_ops());
   }
-  // A quantized KV cache is converted and scaled as the kernel reads it (or scaled and
-  // converted as the append writes it): two vector ops an element.
-  if (op.kv_storage && op.kv_storage->format != op.format_in(dtype)) {
-    const uint64_t converted = op.kind == workloads::OpKind::KvCacheAppend ? op.elements().written
-                                                                           : workloads::cache_elements(op);
-    work.alu_ops += 2.0 * static_cast<double>(converted);
-  }
+  work.alu_ops += static_cast<double>(op.cache_conversion_ops(dtype));
   work.macs = static_cast<double>(op.macs());
   return work;
 }

@@ -406,13 +406,17 @@ ByteCounts Op::bytes(arch::DType compute) const {
 double Op::weight_bytes_per_element(arch::DType compute) const {
   if (!weight_stored()) return element_bytes(compute);
   const auto& s = shape_as<LinearShape>();
-  return static_cast<double>(stored_weight_bytes(s.k * s.n, s.k, format_in(compute), weight_storage, weight_sparsity)) /
-         static_cast<double>(s.k * s.n);
+  return stored_weight_bytes_per_element(s.k, s.n, format_in(compute), weight_storage, weight_sparsity);
 }
 
 uint64_t Op::cache_bytes(arch::DType compute) const {
   const uint64_t elements = cache_elements(*this);
   return kv_storage ? kv_storage->bytes(elements, 0) : elements * element_bytes(compute);
+}
+
+uint64_t Op::cache_conversion_ops(arch::DType compute) const {
+  if (!kv_storage || kv_storage->format == format_in(compute)) return 0;
+  return 2 * (kind == OpKind::KvCacheAppend ? elements().written : cache_elements(*this));
 }
 
 uint64_t Op::parameter_bytes(arch::DType compute) const {

@@ -297,6 +297,9 @@ struct Op {
   bool weight_stored() const { return weight_storage.has_value() || weight_sparsity.has_value(); }
   // Bytes of the cache_elements the op reads from the KV cache, as stored.
   uint64_t cache_bytes(arch::DType compute) const;
+  // Vector ops converting a quantized KV cache to and from `compute`'s format: two an element
+  // (convert, scale) of the cache the op reads, or the append writes; 0 when not quantized.
+  uint64_t cache_conversion_ops(arch::DType compute) const;
   // Bytes of the weights the op owns (parameters()), as stored.
   uint64_t parameter_bytes(arch::DType compute) const;
   // Set for the ops that run on a vector unit: the row- and element-wise kinds, and the

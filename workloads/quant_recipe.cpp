@@ -267,10 +267,9 @@ uint64_t stored_weight_bytes(uint64_t elements, uint64_t k, DType compute, const
   return values + scales + (sparsity ? sparsity->metadata_bytes(elements) : 0);
 }
 
-double StoredFormat::bytes_per_element(uint64_t run) const {
-  constexpr uint64_t kVectors = 1024;  // enough vectors that rounding to a byte does not show
-  const uint64_t length = run == 0 ? std::max<uint64_t>(group, 1) : run;
-  return static_cast<double>(bytes(kVectors * length, run)) / static_cast<double>(kVectors * length);
+double stored_weight_bytes_per_element(uint64_t k, uint64_t n, DType compute, const std::optional<StoredFormat>& format,
+                                       const std::optional<WeightSparsity>& sparsity) {
+  return static_cast<double>(stored_weight_bytes(k * n, k, compute, format, sparsity)) / static_cast<double>(k * n);
 }
 
 std::string StoredFormat::text() const {

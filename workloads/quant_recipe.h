@@ -37,8 +37,6 @@ struct StoredFormat {
   // weight, head_dim for the KV cache): the packed values, rounded up to a byte, and each
   // scale's fp16 and zero point.
   uint64_t bytes(uint64_t elements, uint64_t run) const;
-  // The same per element, the scales' share included.
-  double bytes_per_element(uint64_t run) const;
   // The packed values alone, rounded up to a byte.
   uint64_t value_bytes(uint64_t elements) const;
   // e.g. "int4, a scale per 128 along K with zero points".
@@ -66,6 +64,10 @@ struct WeightSparsity {
 // `format` (or `compute` when not quantized), their scales, and the sparsity's metadata.
 uint64_t stored_weight_bytes(uint64_t elements, uint64_t k, arch::DType compute,
                              const std::optional<StoredFormat>& format, const std::optional<WeightSparsity>& sparsity);
+// The same per element of a k × n weight.
+double stored_weight_bytes_per_element(uint64_t k, uint64_t n, arch::DType compute,
+                                       const std::optional<StoredFormat>& format,
+                                       const std::optional<WeightSparsity>& sparsity);
 
 // What a recipe does to a model. Weights and activations apply to the linears with weights of
 // their own, except those whose name matches a `keep` glob (the LM head by default, as GPTQ,

@@ -51,7 +51,8 @@ TEST(Quant, PackedWeightBytesCountValuesScalesAndZeroPoints) {
   EXPECT_EQ(tensor.bytes(1000, 10), 1000u);
   // A group straddling no vector: K = 200 holds two groups of 128 per column.
   EXPECT_EQ(kInt4G128.bytes(200 * 3, 200), 300u + 6 * 2 + 3);
-  EXPECT_DOUBLE_EQ(kInt4G128.bytes_per_element(4096), 0.5 + 2.5 / 128);
+  EXPECT_DOUBLE_EQ(workloads::stored_weight_bytes_per_element(4096, 4096, DType::Fp16, kInt4G128, std::nullopt),
+                   0.5 + 2.5 / 128);
 }
 
 // The presets say what they set, and the LM head and routers stay in the run's format.
@@ -201,7 +202,8 @@ TEST(Quant, ASystolicArrayStreamsPackedWeightsAndUnpacksThemAtItsEdge) {
     const sim::OpResult dense = testing::run_op(spec, linear(1, 4096, 4096), settings);
     const sim::OpResult packed = testing::run_op(spec, linear(1, 4096, 4096, kInt4G128), settings);
     const double weights = 4096.0 * 4096;
-    const double stored = weights * kInt4G128.bytes_per_element(4096);
+    const double stored =
+        weights * workloads::stored_weight_bytes_per_element(4096, 4096, dtype, kInt4G128, std::nullopt);
     // The activations and outputs are 16 KB of megabytes; 2% covers them and the rounding per block.
     EXPECT_NEAR(static_cast<double>(packed.activity.dram_read_bytes), stored, 0.02 * stored) << file;
     EXPECT_NEAR(static_cast<double>(dense.activity.dram_read_bytes), 2 * weights, 0.02 * weights) << file;
