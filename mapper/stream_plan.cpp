@@ -164,17 +164,18 @@ MatrixWork matrix_work_of(const arch::SystolicSpec& spec, const workloads::Op& o
   return {};
 }
 
-// The op's vector work with its matrix products added, two ALU ops (multiply, add) a MAC: a
-// batched matmul then streams its operands through the vector unit once.
-arch::VectorTask with_products(arch::VectorTask task, const workloads::Op& op, uint64_t operand_elements,
-                               arch::DType dtype) {
+// The op's vector work with `ops` more ALU ops; an op with none streams its operands through
+// the vector unit once for them.
+arch::VectorTask with_alu_ops(arch::VectorTask task, const workloads::Op& op, uint64_t operand_elements,
+                              arch::DType dtype, uint64_t ops) {
+  if (ops == 0) return task;
   if (task.elements == 0) {
     task.elements = operand_elements;
     task.element_bytes = op.element_bytes(dtype);
     task.passes = 1;
     task.bytes_written = op.bytes(dtype).written;
   }
-  task.alu_ops_per_element += 2.0 * static_cast<double>(op.macs()) / static_cast<double>(task.elements);
+  task.alu_ops_per_element += static_cast<double>(ops) / static_cast<double>(task.elements);
   return task;
 }
 
@@ -244,12 +245,14 @@ StreamPlan plan_stream(const arch::SystolicSpec& spec, const workloads::Op& op, 
   plan.macs = op.macs();
   plan.unit_array_cycles = matrix_work_of(spec, op, dtype, search_dataflows, 1).cycles;
   plan.unit_split_array_cycles = matrix_work_of(spec, op, dtype, search_dataflows, spec.arrays_per_core).cycles;
-  plan.vector = vector_task(op, dtype);
+  const uint64_t operand_elements = counts.read + workloads::cache_elements(op);
+  plan.vector = with_alu_ops(vector_task(op, dtype), op, operand_elements, dtype, op.cache_conversion_ops(dtype));
   if (plan.macs > 0) {
     // Products with few rows (decode attention: one query a head) keep a systolic array busy
     // loading its stationary operand for a single streamed row; a kernel runs them on the
     // vector unit when that is faster.
-    const arch::VectorTask on_vector = with_products(plan.vector, op, counts.read + workloads::cache_elements(op), dtype);
+    // Two ALU ops (multiply, add) a MAC on the vector unit.
+    const arch::VectorTask on_vector = with_alu_ops(plan.vector, op, operand_elements, dtype, 2 * plan.macs);
     StreamPlan vector_only = plan;
     vector_only.unit_array_cycles = 0;
     vector_only.unit_split_array_cycles = 0;
