@@ -105,6 +105,12 @@ uint64_t Reader::whole(const Field& field) const {
   return static_cast<uint64_t>(within_span(field, static_cast<double>(*value)));
 }
 
+int64_t Reader::integer(const Field& field) const {
+  const std::optional<int64_t> value = parse_integer(field.node);
+  if (!value) fail(field, "must be an integer, got " + describe(field.node));
+  return *value;
+}
+
 double Reader::above_zero(const Field& field) const {
   const std::optional<double> value = parse_number(field.node);
   if (!value || *value <= 0.0) fail(field, "must be a number > 0, got " + describe(field.node));

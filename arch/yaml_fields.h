@@ -43,6 +43,7 @@ class Reader {
   // Numbers within what hardware spans for the key's unit (value_spans.h).
   uint32_t count(const Field& field) const;  // an integer >= 1
   uint64_t whole(const Field& field) const;  // an integer >= 0
+  int64_t integer(const Field& field) const;  // any integer (an index that may count from the end)
   double above_zero(const Field& field) const;
   double at_least_zero(const Field& field) const;
   double fraction(const Field& field) const;  // a number in (0, 1]

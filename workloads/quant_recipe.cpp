@@ -21,11 +21,6 @@ using arch::DType;
 
 constexpr uint64_t kScaleBytes = 2;  // fp16 scales, as GPTQ, AWQ and SmoothQuant store them
 
-// The linears a recipe leaves alone unless it says otherwise: the LM head (GPTQ, AWQ and
-// SmoothQuant keep it in 16 bits) and a mixture of experts' router and shared gate (vLLM's
-// quantized MoE layers keep the gate unquantized).
-const std::vector<std::string> kDefaultKeep = {"lm_head", "moe.router", "moe.shared_gate"};
-
 // Digits a pattern matched, as a number; nothing past 2^32 (no group or percentage is that large).
 std::optional<uint64_t> small_number(const std::string& digits) {
   uint64_t value = 0;
@@ -151,7 +146,7 @@ QuantRecipe load_recipe_file(const std::string& path) {
   if (!root.IsMap()) throw arch::ConfigError(path, 1, "the file must be a YAML mapping of keys");
   const arch::yaml::Reader reader(path);
   const arch::yaml::Mapping top(reader, {root, "", root.Mark().line + 1},
-                                {"name", "description", "weights", "activations", "kv_cache", "sparsity", "keep"});
+                                {"name", "description", "weights", "activations", "kv_cache", "sparsity", "keep", "keep_layers"});
   QuantRecipe recipe;
   recipe.name = arch::yaml::read_name(reader, top);
   if (const std::optional<arch::yaml::Field> weights = top.optional("weights")) {
@@ -193,6 +188,12 @@ QuantRecipe load_recipe_file(const std::string& path) {
     for (const arch::yaml::Field& pattern : reader.list(*keep)) {
       recipe.keep.push_back(reader.text(pattern));
       if (recipe.keep.back().empty()) reader.fail(pattern, "must be a glob of op names");
+    }
+  }
+  if (const std::optional<arch::yaml::Field> layers = top.optional("keep_layers")) {
+    for (const arch::yaml::Field& layer : reader.list(*layers)) recipe.keep_layers.push_back(reader.integer(layer));
+    if (!recipe.weights && !recipe.activations && !recipe.sparsity) {
+      reader.fail(*layers, "keeps layers' linears, but the recipe sets no weights, activations or sparsity");
     }
   }
   if (recipe.empty()) reader.fail(top.self(), "must set weights, activations, kv_cache or sparsity");
@@ -289,7 +290,6 @@ QuantRecipe parse_quant(const std::string& spec) {
   if (ends_with(spec, ".yaml") || ends_with(spec, ".yml")) return load_recipe_file(spec);
   QuantRecipe recipe;
   recipe.name = spec;
-  recipe.keep = kDefaultKeep;
   std::stringstream parts(spec);
   for (std::string preset; std::getline(parts, preset, ',');) apply_preset(preset, recipe);
   if (recipe.activations && recipe.activation_bits != 0) {
@@ -304,20 +304,16 @@ std::string quant_presets_text() {
          "(unstructured, P% kept, with a bitmask)";
 }
 
-void apply_quant(OpGraph& graph, const QuantRecipe& recipe) {
+void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_dim) {
   if (recipe.empty()) return;
-  uint64_t head_dim = 0;
-  graph.for_each_op([&](const Op& op, uint64_t) {
-    if (op.kind == OpKind::KvCacheAppend) head_dim = op.shape_as<KvCacheShape>().head_dim;
-  });
   std::optional<StoredFormat> kv = recipe.kv_cache;
   if (kv && kv->scales == ScaleGranularity::Token) {
-    // One scale per token and head is one per head_dim elements: the graph's ops see groups.
+    // One scale per token and head is one per head_dim elements: the ops see groups.
     kv = StoredFormat{kv->format, ScaleGranularity::Group, head_dim == 0 ? 1 : head_dim, kv->zero_points};
   }
-  const auto quantize = [&](Op& op) {
+  for (Op& op : ops) {
     if (op.kind == OpKind::Linear && op.shape_as<LinearShape>().weight == WeightRole::Own && !op.format &&
-        !kept(recipe.keep, op.name)) {
+        !kept(recipe.keep, op.name) && (recipe.weights || recipe.activations || recipe.sparsity)) {
       const uint64_t k = op.shape_as<LinearShape>().k;
       if (recipe.weights && recipe.weights->scales == ScaleGranularity::Group && k % recipe.weights->group != 0) {
         // Kernels (and checkpoints) lay whole groups along K.
@@ -333,12 +329,37 @@ void apply_quant(OpGraph& graph, const QuantRecipe& recipe) {
       op.format = recipe.activations;
     }
     if (kv && reads_cache(op)) op.kv_storage = kv;
-  };
-  for (Op& op : graph.prologue) quantize(op);
-  for (LayerBlock& block : graph.layers) {
-    for (Op& op : block.ops) quantize(op);
   }
-  for (Op& op : graph.epilogue) quantize(op);
+}
+
+void apply_quant(OpGraph& graph, const QuantRecipe& recipe) {
+  uint64_t head_dim = 0;
+  graph.for_each_op([&](const Op& op, uint64_t) {
+    if (op.kind == OpKind::KvCacheAppend) head_dim = op.shape_as<KvCacheShape>().head_dim;
+  });
+  apply_quant(graph.prologue, recipe, head_dim);
+  for (LayerBlock& block : graph.layers) apply_quant(block.ops, recipe, head_dim);
+  apply_quant(graph.epilogue, recipe, head_dim);
+}
+
+bool QuantRecipe::keeps_layer(uint64_t layer, uint64_t layers) const {
+  bool keeps = false;
+  for (int64_t entry : keep_layers) {
+    const int64_t count = static_cast<int64_t>(layers);
+    if (entry >= count || entry < -count) {
+      throw InputError("--quant " + name + ": keep_layers names layer " + std::to_string(entry) + ", but the model has " +
+                       std::to_string(layers) + " (0 to " + std::to_string(layers - 1) + ", or -1 for the last)");
+    }
+    keeps = keeps || static_cast<uint64_t>(entry < 0 ? entry + count : entry) == layer;
+  }
+  return keeps;
+}
+
+QuantRecipe QuantRecipe::cache_only() const {
+  QuantRecipe recipe;
+  recipe.name = name;
+  recipe.kv_cache = kv_cache;
+  return recipe;
 }
 
 void check_quant(const QuantRecipe& recipe, DType run_format) {
@@ -380,6 +401,11 @@ std::string describe(const QuantRecipe& recipe) {
     std::string kept;
     for (const std::string& glob : recipe.keep) kept += (kept.empty() ? "" : ", ") + glob;
     add("kept in the run's format: " + kept);
+  }
+  if (!recipe.keep_layers.empty()) {
+    std::string layers;
+    for (int64_t layer : recipe.keep_layers) layers += (layers.empty() ? "" : ", ") + std::to_string(layer);
+    add("linears of layers " + layers + " kept in the run's format");
   }
   return text;
 }

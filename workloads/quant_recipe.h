@@ -13,6 +13,7 @@
 
 namespace tessel::workloads {
 
+struct Op;
 struct OpGraph;
 
 // What one scale (an fp16 number, plus a zero point in the element's format when asymmetric)
@@ -70,8 +71,8 @@ double stored_weight_bytes_per_element(uint64_t k, uint64_t n, arch::DType compu
                                        const std::optional<WeightSparsity>& sparsity);
 
 // What a recipe does to a model. Weights and activations apply to the linears with weights of
-// their own, except those whose name matches a `keep` glob (the LM head by default, as GPTQ,
-// AWQ and SmoothQuant leave it); the KV cache applies to every layer's cache.
+// their own, except those whose name matches a `keep` glob and those of the `keep_layers`; the KV
+// cache applies to every layer's cache.
 struct QuantRecipe {
   std::string name;                     // the presets or the file it came from
   std::optional<StoredFormat> weights;  // nothing: in the format the linear computes in
@@ -82,9 +83,20 @@ struct QuantRecipe {
   uint32_t activation_bits = 0;
   std::optional<StoredFormat> kv_cache;
   std::optional<WeightSparsity> sparsity;  // of the same linears' weights (pruned to it)
-  std::vector<std::string> keep = {"lm_head"};
+  // By default the LM head (GPTQ, AWQ and SmoothQuant keep it in 16 bits) and a mixture of
+  // experts' router and shared gate (vLLM's quantized MoE layers keep the gate unquantized).
+  std::vector<std::string> keep = {"lm_head", "moe.router", "moe.shared_gate"};
+  // Layers whose linears stay in the run's format as well (by index, negative from the end: -1 is
+  // the last), as mixed-precision schemes keep the first and last layers wide (llama.cpp's
+  // k-quants); their KV cache is the recipe's all the same.
+  std::vector<int64_t> keep_layers;
 
   bool empty() const { return !weights && !activations && !kv_cache && !sparsity; }
+  // Whether layer `layer` of a model of `layers` is among keep_layers; throws InputError when an
+  // entry names no layer of it.
+  bool keeps_layer(uint64_t layer, uint64_t layers) const;
+  // The recipe as a kept layer takes it: its KV cache alone.
+  QuantRecipe cache_only() const;
 };
 
 // Presets joined by commas ("w4a16-g128,kv-int8"), or a YAML file (a path ending in .yaml or
@@ -93,8 +105,11 @@ QuantRecipe parse_quant(const std::string& spec);
 // The presets, for --help: "w4a16-g128", "w8a16", "w8a8", "fp8", "kv-int8", "kv-fp8", ...
 std::string quant_presets_text();
 
-// Sets the weight and KV formats of the graph's ops that the recipe covers, and the format of
-// the quantized linears when it sets the activations'.
+// Sets the weight and KV formats of the ops that the recipe covers, and the format of the quantized
+// linears when it sets the activations'. Per-token KV scales run along `head_dim`.
+void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_dim);
+// The same on every op of a graph (keep_layers aside: the transformer builder applies them), its
+// head_dim that of its KV cache ops.
 void apply_quant(OpGraph& graph, const QuantRecipe& recipe);
 
 // Throws InputError when the recipe cannot run with activations in `run_format` (the run's

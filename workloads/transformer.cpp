@@ -82,11 +82,15 @@ ExpertLoad expert_load(const ModelConfig& config, uint64_t tokens, uint64_t ep, 
 
 // What sets a layer's ops apart from another's in one phase: experts or a dense MLP, and a
 // sliding window that narrows its attention (only where the phase reaches past the window).
+// A layer whose linears a precision recipe keeps wide (keep_layers) differs too.
 struct LayerKind {
   bool experts = false;
   bool windowed = false;
+  bool kept_wide = false;
 
-  bool operator==(const LayerKind& other) const { return experts == other.experts && windowed == other.windowed; }
+  bool operator==(const LayerKind& other) const {
+    return experts == other.experts && windowed == other.windowed && kept_wide == other.kept_wide;
+  }
 };
 
 // Appends the ops of one layer for one model and phase.
@@ -408,17 +412,24 @@ OpGraph build_step(const ModelConfig& config, const std::vector<Phase>& groups, 
   for (const Phase& group : groups) longest = std::max(longest, group.kv_len);
   std::vector<LayerKind> kinds;
   for (uint64_t layer = slice.first_layer; layer < slice.first_layer + layers; ++layer) {
-    kinds.push_back({config.expert_layer(layer), config.sliding(layer) && longest > config.sliding_window});
+    kinds.push_back({config.expert_layer(layer), config.sliding(layer) && longest > config.sliding_window,
+                     config.quant.keeps_layer(layer, total)});
   }
   LayerBuilder builder(shard, groups, slice);
-  graph.layers = layer_blocks(kinds, [&](LayerKind kind) { return builder.build(impl, kind); });
+  const QuantRecipe kept_layer_recipe = config.quant.cache_only();
+  graph.layers = layer_blocks(kinds, [&](LayerKind kind) {
+    std::vector<Op> ops = builder.build(impl, kind);
+    apply_quant(ops, kind.kept_wide ? kept_layer_recipe : config.quant, shard.head_dim);
+    return ops;
+  });
   if (last) {
     graph.epilogue = lm_head(shard, sampled, tp);
   } else {
     graph.epilogue.emplace_back("pipeline.send", OpKind::Send,
                                 SendShape{tokens, config.hidden_size, slice.stage, slice.stage + 1});
   }
-  apply_quant(graph, config.quant);
+  apply_quant(graph.prologue, config.quant, shard.head_dim);
+  apply_quant(graph.epilogue, config.quant, shard.head_dim);
   return graph;
 }
 

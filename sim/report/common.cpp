@@ -116,6 +116,7 @@ nlohmann::json quant_json(const workloads::QuantRecipe& recipe) {
                        : recipe.sparsity->structured() ? nlohmann::json{{"pattern", recipe.sparsity->text()}}
                                                        : nlohmann::json{{"density", recipe.sparsity->density}}},
           {"keep", recipe.keep},
+          {"keep_layers", recipe.keep_layers},
           {"description", workloads::describe(recipe)}};
 }
 

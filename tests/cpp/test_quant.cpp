@@ -18,6 +18,7 @@
 #include "workloads/hf_config.h"
 #include "workloads/input_error.h"
 #include "workloads/quant_recipe.h"
+#include "workloads/transformer.h"
 
 namespace tessel {
 namespace {
@@ -123,6 +124,56 @@ TEST(Quant, RecipeFilesReadAndNameTheLineAndKeyOfAMistake) {
     EXPECT_NE(message.find("bad.yaml:4"), std::string::npos) << message;
     EXPECT_NE(message.find("kv_cache.scales"), std::string::npos) << message;
   }
+  std::filesystem::remove_all(dir);
+}
+
+// keep_layers keeps the first and last layers' linears in fp16: the weights grow by exactly 2 of the
+// 32 layers' savings (every layer of Llama-2-7B is alike), the KV cache stays int8 in every layer,
+// and the kept layers run as blocks of their own.
+TEST(Quant, KeptLayersHoldTheirLinearsInTheRunsFormat) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tessel_quant_keep_layers";
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "ends.yaml").string();
+  std::ofstream(file) << "name: ends\nweights: {format: int4, scales: group, group: 128, zero_points: true}\n"
+                         "kv_cache: {format: int8, scales: tensor}\nkeep_layers: [0, -1]\n";
+  const arch::ArchSpec a100 = spec_of("a100_sxm.yaml");
+  const auto run_under = [&](const std::string& quant) {
+    workloads::ModelConfig model = workloads::model_preset("llama2-7b");
+    if (!quant.empty()) model.quant = workloads::parse_quant(quant);
+    return testing::run_model(a100, model, testing::decode_request(1, 16), testing::timing_only(DType::Fp16));
+  };
+  const sim::RunResult dense = run_under("");
+  const sim::RunResult all = run_under("w4a16-g128,kv-int8");
+  const sim::RunResult ends = run_under(file);
+  EXPECT_EQ((ends.weight_bytes - all.weight_bytes) * 16, dense.weight_bytes - all.weight_bytes);
+  EXPECT_EQ(ends.kv_cache_bytes, all.kv_cache_bytes);
+
+  workloads::ModelConfig model = workloads::model_preset("llama2-7b");
+  model.quant = workloads::parse_quant(file);
+  const workloads::OpGraph graph = workloads::build_model(model, workloads::Phase::decode(1, 16), workloads::AttentionImpl::Fused);
+  ASSERT_EQ(graph.layers.size(), 3u);
+  EXPECT_EQ(graph.layers[1].repeats, 30u);
+  for (size_t block = 0; block < 3; ++block) {
+    for (const Op& op : graph.layers[block].ops) {
+      if (op.kind == OpKind::Linear) {
+        EXPECT_EQ(op.weight_storage.has_value(), block == 1) << block << " " << op.name;
+      }
+      if (op.kind == OpKind::KvCacheAppend) {
+        EXPECT_TRUE(op.kv_storage) << block;
+      }
+    }
+  }
+
+  std::ofstream(file) << "name: past\nweights: {format: int8, scales: channel}\nkeep_layers: [32]\n";
+  model.quant = workloads::parse_quant(file);
+  try {
+    workloads::build_model(model, workloads::Phase::decode(1, 16), workloads::AttentionImpl::Fused);
+    FAIL() << "layer 32 of 32 was accepted";
+  } catch (const workloads::InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("keep_layers names layer 32"), std::string::npos) << error.what();
+  }
+  std::ofstream(file) << "name: alone\nkv_cache: {format: int8, scales: token}\nkeep_layers: [0]\n";
+  EXPECT_THROW(workloads::parse_quant(file), arch::ConfigError);
   std::filesystem::remove_all(dir);
 }
 
