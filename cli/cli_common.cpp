@@ -67,8 +67,7 @@ workloads::ModelConfig load_model(const std::string& name_or_path, const std::st
   const bool is_file = name_or_path.find('/') != std::string::npos ||
                        (name_or_path.size() > 5 && name_or_path.rfind(".json") == name_or_path.size() - 5);
   workloads::ModelConfig model = is_file ? workloads::read_hf_config(name_or_path) : workloads::model_preset(name_or_path);
-  if (!quant.empty()) model.quant = workloads::parse_quant(quant);
-  return model;
+  return quant.empty() ? model : workloads::with_recipe(std::move(model), workloads::parse_quant(quant));
 }
 
 std::string quant_help() {

@@ -151,8 +151,12 @@ workloads::AttentionImpl attention_impl(const std::string& name) {
 
 sim::Workload workload_of(const RunFlags& flags) {
   if (flags.model.empty()) {
-    return sim::GemmWorkload{load_workload(flags.target),
-                             flags.quant.empty() ? workloads::QuantRecipe{} : workloads::parse_quant(flags.quant)};
+    const workloads::QuantRecipe quant = flags.quant.empty() ? workloads::QuantRecipe{} : workloads::parse_quant(flags.quant);
+    if (!quant.prune.empty()) {
+      throw FlagError("--quant " + flags.quant + ": pruning heads or MLP channels shrinks a model (--model); a GEMM "
+                      "list has none");
+    }
+    return sim::GemmWorkload{load_workload(flags.target), quant};
   }
   if (!flags.target.gemm.empty() || !flags.target.topology.empty()) {
     throw FlagError("--model runs a transformer: leave out --gemm and --topology");

@@ -170,7 +170,14 @@ ModelConfig read_hf_config(const std::string& path) {
   const auto intermediate = file.size("intermediate_size", intermediate_keys);
   if (!intermediate && !family.four_times_hidden) file.fail_missing(intermediate_keys);
   config.intermediate_size = intermediate.value_or(4 * config.hidden_size);
-  config.head_dim = file.size("head_dim", {"head_dim"}).value_or(config.hidden_size / config.num_attention_heads);
+  const std::optional<uint64_t> head_dim = file.size("head_dim", {"head_dim"});
+  if (!head_dim && config.hidden_size % config.num_attention_heads != 0) {
+    // Without head_dim the heads split the hidden size; with it they need not (Gemma's do not).
+    file.fail(file.key_read("num_attention_heads"), std::to_string(config.num_attention_heads) +
+                                                        " does not divide the hidden size (" +
+                                                        std::to_string(config.hidden_size) + ") and no head_dim is given");
+  }
+  config.head_dim = head_dim.value_or(config.hidden_size / config.num_attention_heads);
   config.activation = read_activation(file, family);
   config.norm = family.norm;
   config.norm_placement = family.norm_placement;

@@ -1,6 +1,7 @@
 #include "workloads/model_config.h"
 
 #include <cctype>
+#include <cmath>
 #include <utility>
 
 #include "workloads/input_error.h"
@@ -249,11 +250,6 @@ std::optional<ConfigProblem> first_config_problem(const ModelConfig& config) {
   for (const auto& [field, size] : sizes) {
     if (size == 0) return ConfigProblem{field, "must be positive"};
   }
-  if (config.hidden_size % config.num_attention_heads != 0) {
-    return ConfigProblem{"num_attention_heads", std::to_string(config.num_attention_heads) +
-                                                    " does not divide the hidden size (" +
-                                                    std::to_string(config.hidden_size) + ")"};
-  }
   if (config.num_attention_heads % config.num_key_value_heads != 0) {
     return ConfigProblem{"num_key_value_heads",
                          std::to_string(config.num_key_value_heads) +
@@ -335,6 +331,53 @@ std::vector<std::string> preset_names() {
   std::vector<std::string> names;
   for (const ModelConfig& preset : presets()) names.push_back(preset.name);
   return names;
+}
+
+namespace {
+
+// `count` less its `share`, rounded to the nearest; at least one left, at least one gone.
+uint64_t after_removing(uint64_t count, double share, const std::string& what, const ModelConfig& model,
+                        const QuantRecipe& recipe) {
+  const auto removed = static_cast<uint64_t>(std::llround(static_cast<double>(count) * share));
+  if (removed == 0 || removed >= count) {
+    throw InputError("--quant " + recipe.name + ": removing " + std::to_string(std::lround(share * 100)) + "% of " +
+                     model.name + "'s " + std::to_string(count) + " " + what + " removes " +
+                     (removed == 0 ? "none" : "all") + " of them");
+  }
+  return count - removed;
+}
+
+uint64_t pruned_mlp(uint64_t channels, double share, const ModelConfig& model, const QuantRecipe& recipe) {
+  const uint64_t granule = channels >= 1024 ? 128 : 8;
+  return granule * after_removing(channels / granule, share, "MLP channels in blocks of " + std::to_string(granule),
+                                   model, recipe);
+}
+
+}  // namespace
+
+ModelConfig with_recipe(ModelConfig model, QuantRecipe recipe) {
+  const ShapePruning prune = recipe.prune;
+  if (prune.heads > 0) {
+    const uint64_t per_group = model.num_attention_heads / model.num_key_value_heads;
+    if (per_group == 1) {
+      model.num_attention_heads = after_removing(model.num_attention_heads, prune.heads, "attention heads", model, recipe);
+      model.num_key_value_heads = model.num_attention_heads;
+    } else {
+      const uint64_t kept = after_removing(per_group, prune.heads, "query heads of each KV group", model, recipe);
+      model.num_attention_heads = kept * model.num_key_value_heads;
+    }
+  }
+  if (prune.mlp_channels > 0) {
+    if (!model.mixture_of_experts() || model.first_dense_layers > 0) {
+      model.intermediate_size = pruned_mlp(model.intermediate_size, prune.mlp_channels, model, recipe);
+    }
+    if (model.mixture_of_experts()) {
+      model.expert_intermediate_size = pruned_mlp(model.expert_intermediate_size, prune.mlp_channels, model, recipe);
+    }
+  }
+  model.quant = std::move(recipe);
+  validate(model);
+  return model;
 }
 
 }  // namespace tessel::workloads

@@ -119,6 +119,14 @@ void validate(const ModelConfig& config);
 // A published model by name (see preset_names()); throws InputError listing the known names.
 // Case, '-' and '_' do not matter: "Llama-2-70B" is llama2-70b.
 ModelConfig model_preset(const std::string& name);
+
+// `model` under `recipe`: the recipe replaces its own, and the recipe's pruning shrinks its shapes.
+// Heads go in equal numbers from each KV group (a KV head with its query heads, as Minitron prunes
+// grouped-query models); where each query head has its own KV head (multi-head attention) the KV
+// head goes with it. Each MLP keeps a multiple of 128 channels (of 8 below 1,024), so that its
+// down projection's K stays whole quantization groups and tensor-core tiles. Throws InputError
+// when the pruning removes nothing or everything.
+ModelConfig with_recipe(ModelConfig model, QuantRecipe recipe);
 std::vector<std::string> preset_names();
 
 }  // namespace tessel::workloads

@@ -54,6 +54,7 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
   static const std::regex weight_only("w(4|8)a16(?:-g([0-9]+))?");
   static const std::regex kv_cache("kv-(int8|fp8|int4)(?:-g([0-9]+))?");
   static const std::regex unstructured("sparse-d([0-9]+)");
+  static const std::regex pruned("prune-(heads|mlp)-([0-9]+)");
   if (std::regex_match(preset, match, weight_only)) {
     StoredFormat format{match[1] == "4" ? DType::Int4 : DType::Int8, ScaleGranularity::Channel, 0, false};
     if (match[2].matched) {
@@ -90,6 +91,12 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
       sparsity = WeightSparsity{0, 0, static_cast<double>(percent) / 100};
     }
     recipe.sparsity = sparsity;
+  } else if (std::regex_match(preset, match, pruned)) {
+    const uint64_t percent = number(2);
+    if (percent >= 100) throw InputError("--quant " + preset + ": the share removed is a percentage in 1-99");
+    double& share = match[1] == "heads" ? recipe.prune.heads : recipe.prune.mlp_channels;
+    if (share > 0) throw InputError("--quant " + recipe.name + ": '" + preset + "' prunes the " + match[1].str() + " again");
+    share = static_cast<double>(percent) / 100;
   } else {
     throw InputError("--quant '" + preset + "': not a preset (" + quant_presets_text() +
                      ") nor a .yaml recipe file");
@@ -146,7 +153,8 @@ QuantRecipe load_recipe_file(const std::string& path) {
   if (!root.IsMap()) throw arch::ConfigError(path, 1, "the file must be a YAML mapping of keys");
   const arch::yaml::Reader reader(path);
   const arch::yaml::Mapping top(reader, {root, "", root.Mark().line + 1},
-                                {"name", "description", "weights", "activations", "kv_cache", "sparsity", "keep", "keep_layers"});
+                                {"name", "description", "weights", "activations", "kv_cache", "sparsity", "keep", "keep_layers",
+                                 "prune"});
   QuantRecipe recipe;
   recipe.name = arch::yaml::read_name(reader, top);
   if (const std::optional<arch::yaml::Field> weights = top.optional("weights")) {
@@ -190,13 +198,25 @@ QuantRecipe load_recipe_file(const std::string& path) {
       if (recipe.keep.back().empty()) reader.fail(pattern, "must be a glob of op names");
     }
   }
+  if (const std::optional<arch::yaml::Field> field = top.optional("prune")) {
+    const arch::yaml::Mapping prune(reader, *field, {"heads", "mlp_channels"});
+    const auto share = [&](const char* key, double& removed) {
+      if (const std::optional<arch::yaml::Field> value = prune.optional(key)) {
+        removed = reader.fraction(*value);
+        if (removed >= 1) reader.fail(*value, "must be below 1 (the share removed)");
+      }
+    };
+    share("heads", recipe.prune.heads);
+    share("mlp_channels", recipe.prune.mlp_channels);
+    if (recipe.prune.empty()) reader.fail(*field, "must give heads or mlp_channels, the share removed");
+  }
   if (const std::optional<arch::yaml::Field> layers = top.optional("keep_layers")) {
     for (const arch::yaml::Field& layer : reader.list(*layers)) recipe.keep_layers.push_back(reader.integer(layer));
     if (!recipe.weights && !recipe.activations && !recipe.sparsity) {
       reader.fail(*layers, "keeps layers' linears, but the recipe sets no weights, activations or sparsity");
     }
   }
-  if (recipe.empty()) reader.fail(top.self(), "must set weights, activations, kv_cache or sparsity");
+  if (recipe.empty()) reader.fail(top.self(), "must set weights, activations, kv_cache, sparsity or prune");
   return recipe;
 }
 
@@ -253,6 +273,14 @@ uint64_t WeightSparsity::metadata_bytes(uint64_t elements) const {
   return arch::ceil_div(kept_elements(elements) * index_bits, 8);
 }
 
+std::string ShapePruning::text() const {
+  const auto percent = [](double share) { return std::to_string(static_cast<int>(std::lround(share * 100))) + "%"; };
+  std::string text;
+  if (heads > 0) text = percent(heads) + " of the attention heads";
+  if (mlp_channels > 0) text += (text.empty() ? "" : " and ") + percent(mlp_channels) + " of the MLP channels";
+  return text + " removed";
+}
+
 std::string WeightSparsity::text() const {
   if (structured()) return std::to_string(keep) + ":" + std::to_string(group);
   std::ostringstream out;
@@ -301,7 +329,8 @@ QuantRecipe parse_quant(const std::string& spec) {
 std::string quant_presets_text() {
   return "w4a16-gG (int4 weights, a scale and zero point per G along K), w4a16, w8a16 (a scale per channel), "
          "w8a8, fp8, kv-int8, kv-fp8, kv-int4[-gG], sparse-2:4 (weights pruned 2 of 4 along K), sparse-dP "
-         "(unstructured, P% kept, with a bitmask)";
+         "(unstructured, P% kept, with a bitmask), prune-heads-P, prune-mlp-P (P% of the attention heads or MLP channels "
+         "removed)";
 }
 
 void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_dim) {
@@ -397,6 +426,7 @@ std::string describe(const QuantRecipe& recipe) {
   if (recipe.sparsity) add("weights pruned " + recipe.sparsity->text());
   if (recipe.activations) add("linears multiply in " + std::string(arch::to_string(*recipe.activations)));
   if (recipe.kv_cache) add("KV cache " + recipe.kv_cache->text());
+  if (!recipe.prune.empty()) add(recipe.prune.text());
   if (!recipe.keep.empty() && (recipe.weights || recipe.activations || recipe.sparsity)) {
     std::string kept;
     for (const std::string& glob : recipe.keep) kept += (kept.empty() ? "" : ", ") + glob;

@@ -61,6 +61,17 @@ struct WeightSparsity {
   std::string text() const;  // "2:4" or "unstructured at density 0.3 (bitmask)"
 };
 
+// Structured pruning that shrinks a model's shapes (LLM-Pruner, Sheared-LLaMA, Minitron): a
+// share of its attention heads and of its MLPs' intermediate channels removed
+// (ModelConfig's with_recipe says how they round).
+struct ShapePruning {
+  double heads = 0;         // share of the query heads removed
+  double mlp_channels = 0;  // share of each MLP's (and expert's) intermediate channels removed
+
+  bool empty() const { return heads == 0 && mlp_channels == 0; }
+  std::string text() const;  // "25% of the attention heads and 30% of the MLP channels removed"
+};
+
 // A linear's weight of `elements` (k along its reduction) as stored: its kept values in
 // `format` (or `compute` when not quantized), their scales, and the sparsity's metadata.
 uint64_t stored_weight_bytes(uint64_t elements, uint64_t k, arch::DType compute,
@@ -90,8 +101,9 @@ struct QuantRecipe {
   // the last), as mixed-precision schemes keep the first and last layers wide (llama.cpp's
   // k-quants); their KV cache is the recipe's all the same.
   std::vector<int64_t> keep_layers;
+  ShapePruning prune;  // applied to the model's config, not its ops (with_recipe)
 
-  bool empty() const { return !weights && !activations && !kv_cache && !sparsity; }
+  bool empty() const { return !weights && !activations && !kv_cache && !sparsity && prune.empty(); }
   // Whether layer `layer` of a model of `layers` is among keep_layers; throws InputError when an
   // entry names no layer of it.
   bool keeps_layer(uint64_t layer, uint64_t layers) const;

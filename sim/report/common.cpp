@@ -117,6 +117,9 @@ nlohmann::json quant_json(const workloads::QuantRecipe& recipe) {
                                                        : nlohmann::json{{"density", recipe.sparsity->density}}},
           {"keep", recipe.keep},
           {"keep_layers", recipe.keep_layers},
+          {"prune", recipe.prune.empty() ? nlohmann::json(nullptr)
+                                         : nlohmann::json{{"heads", recipe.prune.heads},
+                                                          {"mlp_channels", recipe.prune.mlp_channels}}},
           {"description", workloads::describe(recipe)}};
 }
 

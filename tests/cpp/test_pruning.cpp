@@ -1,0 +1,130 @@
+// Structured pruning (prune-heads-P, prune-mlp-P, a recipe's prune): which heads and channels go,
+// the shapes and parameters the pruned model has, what it saves in decode, and the refusals.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "arch/config_error.h"
+#include "arch/load_arch.h"
+#include "run_helpers.h"
+#include "workloads/hf_config.h"
+#include "workloads/input_error.h"
+#include "workloads/model_config.h"
+#include "workloads/quant_recipe.h"
+#include "workloads/transformer.h"
+
+namespace tessel {
+namespace {
+
+using workloads::ModelConfig;
+
+ModelConfig pruned(const std::string& model, const std::string& quant) {
+  return workloads::with_recipe(workloads::model_preset(model), workloads::parse_quant(quant));
+}
+
+uint64_t parameters(const ModelConfig& config) {
+  return workloads::build_model(config, workloads::Phase::prefill(1, 1), workloads::AttentionImpl::Fused)
+      .total_parameters();
+}
+
+// Multi-head attention loses a KV head with each query head; grouped-query attention loses query
+// heads evenly from its groups and keeps its KV heads; MLPs keep whole blocks of 128 channels.
+TEST(Pruning, HeadsGoByGroupAndChannelsByBlocksOf128) {
+  const ModelConfig llama2 = pruned("llama2-7b", "prune-heads-25,prune-mlp-25");
+  EXPECT_EQ(llama2.num_attention_heads, 24u);
+  EXPECT_EQ(llama2.num_key_value_heads, 24u);
+  EXPECT_EQ(llama2.head_dim, 128u);
+  EXPECT_EQ(llama2.hidden_size, 4096u);
+  EXPECT_EQ(llama2.intermediate_size, 64u * 128);  // 86 blocks less 22 (21.5 rounded)
+
+  const ModelConfig llama3 = pruned("llama3-8b", "prune-heads-25");
+  EXPECT_EQ(llama3.num_key_value_heads, 8u);
+  EXPECT_EQ(llama3.num_attention_heads, 24u);  // 3 of each group's 4
+
+  const ModelConfig mixtral = pruned("mixtral-8x7b", "prune-mlp-50");
+  EXPECT_EQ(mixtral.expert_intermediate_size, 14336u / 2);
+  EXPECT_EQ(mixtral.quant.prune.mlp_channels, 0.5);
+}
+
+// The pruned graph's weights, counted by hand from Llama-2-7B's shapes: 24 heads of 128 in each
+// attention projection, 8192 channels in each MLP.
+TEST(Pruning, ThePrunedModelHasThePrunedShapesParameters) {
+  const uint64_t hidden = 4096, vocab = 32000, layers = 32, heads_width = 24 * 128, channels = 8192;
+  const uint64_t per_layer = 4 * hidden * heads_width + 3 * hidden * channels + 2 * hidden;
+  const uint64_t expected = 2 * vocab * hidden + layers * per_layer + hidden;
+  EXPECT_EQ(parameters(pruned("llama2-7b", "prune-heads-25,prune-mlp-25")), expected);
+}
+
+// A memory-bound decode step reads the weights and the cache: the pruned model's step takes no
+// less than the share of bytes it kept (fixed launch and sync costs only push the ratio up), less
+// 2% for kernels whose efficiency moves with their shape, and is faster than the dense one.
+TEST(Pruning, DecodeSavesAtMostTheBytesItRemoves) {
+  const arch::ArchSpec a100 = arch::load_arch(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml");
+  const auto run = [&](const ModelConfig& model) {
+    return testing::run_model(a100, model, testing::decode_request(1, 512), testing::timing_only(arch::DType::Fp16));
+  };
+  const sim::RunResult dense = run(workloads::model_preset("llama2-7b"));
+  for (const char* quant : {"prune-heads-25", "prune-mlp-40"}) {
+    const sim::RunResult small = run(pruned("llama2-7b", quant));
+    const double kept_bytes = static_cast<double>(small.footprint_bytes()) / static_cast<double>(dense.footprint_bytes());
+    const double time_ratio = small.seconds() / dense.seconds();
+    EXPECT_LT(time_ratio, 1.0) << quant;
+    EXPECT_GT(time_ratio, 0.98 * kept_bytes) << quant;
+  }
+  const sim::RunResult heads = run(pruned("llama2-7b", "prune-heads-25"));
+  EXPECT_EQ(heads.kv_cache_bytes * 4, dense.kv_cache_bytes * 3);
+}
+
+// A pruned checkpoint's config.json gives head_dim beside heads that do not divide the hidden size
+// (24 heads of 128 beside 4096): it reads as the same model pruned here.
+TEST(Pruning, APrunedCheckpointsConfigReads) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tessel_pruned_config";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "config.json")
+      << R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
+             "intermediate_size": 8192, "num_attention_heads": 24, "num_key_value_heads": 24, "head_dim": 128,
+             "num_hidden_layers": 32, "vocab_size": 32000})";
+  const ModelConfig read = workloads::read_hf_config((dir / "config.json").string());
+  EXPECT_EQ(parameters(read), parameters(pruned("llama2-7b", "prune-heads-25,prune-mlp-25")));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Pruning, RecipesThatPruneNothingOrEverythingAreRefused) {
+  EXPECT_THROW(pruned("tiny", "prune-heads-10"), workloads::InputError);  // 10% of 2 heads a group
+  EXPECT_THROW(pruned("llama2-7b", "prune-heads-99"), workloads::InputError);  // 31.7 of 32 leaves none
+  EXPECT_THROW(workloads::parse_quant("prune-heads-100"), workloads::InputError);
+  EXPECT_THROW(workloads::parse_quant("prune-mlp-20,prune-mlp-30"), workloads::InputError);
+  try {
+    pruned("llama2-7b", "prune-heads-1");
+    FAIL() << "1% of 32 heads was accepted";
+  } catch (const workloads::InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("removes none"), std::string::npos) << error.what();
+  }
+}
+
+TEST(Pruning, RecipeFilesPruneAndNameTheLineAndKeyOfAMistake) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tessel_pruning_test";
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "prune.yaml").string();
+  std::ofstream(file) << "name: slim\nprune: {heads: 0.25, mlp_channels: 0.3}\n";
+  const workloads::QuantRecipe recipe = workloads::parse_quant(file);
+  EXPECT_EQ(recipe.prune.heads, 0.25);
+  EXPECT_EQ(recipe.prune.mlp_channels, 0.3);
+  EXPECT_FALSE(recipe.empty());
+
+  std::ofstream(file) << "name: all\nprune:\n  heads: 1\n";
+  try {
+    workloads::parse_quant(file);
+    FAIL() << "removing every head was accepted";
+  } catch (const arch::ConfigError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("prune.yaml:3"), std::string::npos) << message;
+    EXPECT_NE(message.find("prune.heads"), std::string::npos) << message;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tessel
