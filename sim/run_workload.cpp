@@ -6,6 +6,7 @@
 
 #include "sim/decode_steps.h"
 #include "sim/numerics/op_error.h"
+#include "sim/numerics/quant_layer_check.h"
 #include "sim/simulation_limit.h"
 #include "sim/step_runner.h"
 #include "workloads/input_error.h"
@@ -68,6 +69,10 @@ void run_model(const ModelWorkload& workload, const std::shared_ptr<StepRunner>&
   for (size_t i = 0; i < std::min<size_t>(phases.size(), 2); ++i) {
     announce(i);
     keep(runner->run(graph_of(i), phases[i]));
+  }
+  if (result.settings.check != CheckMode::Never && changes_numerics(model.quant) && result.dtype() != arch::DType::Int8) {
+    result.scheme_layer = check_quantized_decoder_layer(recipe_check_layer(model.quant), model.quant, result.dtype(),
+                                                        result.settings.seed);
   }
   if (phases.size() <= 2) return;
   // Decode steps after the first differ from it only in the cache length: they run
@@ -246,6 +251,7 @@ std::optional<NumericsReport> RunResult::scheme_numerics() const {
 }
 
 bool RunResult::numerics_passed() const {
+  if (scheme_layer && !scheme_layer->passed) return false;
   for (const StepResult& step : steps) {
     for (const OpResult& op : step.ops) {
       if (op.numerics.checked && !op.numerics.passed) return false;

@@ -103,6 +103,9 @@ struct RunResult {
   // tensor-parallel): every parameter and the KV cache at its longest.
   uint64_t weight_bytes = 0;
   uint64_t kv_cache_bytes = 0;
+  // A model's precision recipe checked on a whole decoder layer (quant_layer_check.h): nothing
+  // when the run checks nothing, the recipe changes no numbers or the run computes in int8.
+  std::optional<NumericsReport> scheme_layer;
   // Devices sharing each layer when this is one device's tensor-parallel shard of a system run.
   uint64_t tensor_parallel = 1;
 
@@ -123,7 +126,7 @@ struct RunResult {
   // visit(i, step i with its ops) for each step in order.
   void for_each_step(const std::function<void(size_t, const StepResult&)>& visit) const;
   uint64_t ops_checked() const;   // checked ops, each counted once (reuses not)
-  bool numerics_passed() const;   // every checked op passed (true when none was checked)
+  bool numerics_passed() const;   // every checked op (and scheme_layer) passed (true when none was checked)
   // The worst figures over the checked linears a precision recipe quantized; nothing when none was.
   std::optional<NumericsReport> scheme_numerics() const;
 };

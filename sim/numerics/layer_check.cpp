@@ -10,6 +10,7 @@
 #include "sim/numerics/formats.h"
 #include "sim/numerics/gemm_datapath.h"
 #include "sim/numerics/op_error.h"
+#include "sim/numerics/quantize.h"
 #include "sim/numerics/vector_ops.h"
 #include "sim/numerics/vector_ops_reference.h"
 
@@ -46,6 +47,14 @@ std::vector<double> reference_linear(const std::vector<double>& x, const std::ve
   return {product.data(), product.data() + product.size()};
 }
 
+// The values `values` (rows × cols) stand for on `grid`'s grid, its scales along each row. A
+// scale per token of the KV cache covers one head's vector of head_dim, which a Group of that
+// size gives.
+std::vector<float> on_grid(const std::vector<float>& values, uint64_t rows, uint64_t cols,
+                           const workloads::StoredFormat& grid) {
+  return quantize_rows(values, rows, cols, grid, scale_group(grid, rows, cols)).values;
+}
+
 }  // namespace
 
 DecoderLayer draw_decoder_layer(const DecoderLayerShape& shape, uint64_t seed, arch::DType dtype) {
@@ -77,7 +86,9 @@ std::vector<float> draw_layer_input(const DecoderLayerShape& shape, uint64_t see
 std::vector<float> datapath_linear(const DecoderLayer& layer, const std::vector<float>& x,
                                    const std::vector<float>& weight, uint64_t in, uint64_t out,
                                    arch::DType dtype) {
-  std::vector<float> y = datapath_gemm_float(x, weight, {x.size() / in, out, in}, layer.k_tile);
+  const uint64_t rows = x.size() / in;
+  const std::vector<float>& input = layer.activation_grid ? on_grid(x, rows, in, *layer.activation_grid) : x;
+  std::vector<float> y = datapath_gemm_float(input, weight, {rows, out, in}, layer.k_tile);
   for (float& value : y) value = round_to_format(value, dtype);
   return y;
 }
@@ -96,8 +107,11 @@ std::vector<float> attention_sublayer(const DecoderLayer& layer, const std::vect
       rope_half_split(datapath_linear(layer, h, layer.wk, s.hidden, kv_width, dtype),
                       {s.seq, kv_width}, rope, dtype);
   const std::vector<float> v = datapath_linear(layer, h, layer.wv, s.hidden, kv_width, dtype);
+  const auto cached = [&](const std::vector<float>& values) {
+    return layer.kv_grid ? on_grid(values, s.seq, kv_width, *layer.kv_grid) : values;
+  };
   const std::vector<float> attended =
-      attention_fused(q, k, v, attention_shape(s), layer.block_kv, dtype);
+      attention_fused(q, cached(k), cached(v), attention_shape(s), layer.block_kv, dtype);
   return residual_add(x, datapath_linear(layer, attended, layer.wo, q_width, s.hidden, dtype),
                       dtype);
 }

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "arch/types.h"
 #include "sim/numerics/gemm_check.h"
+#include "workloads/quant_recipe.h"
 
 namespace tessel::sim {
 
@@ -35,6 +37,11 @@ struct DecoderLayer {
   std::vector<float> wq, wk, wv, wo;
   std::vector<float> mlp_norm;
   std::vector<float> w_gate, w_up, w_down;
+  // Under a precision recipe (quant_layer_check.h): each linear's input put on this grid first (int8
+  // with a scale per token, fp8 with one scale), and the K and V written to the cache on this one.
+  // The fp64 reference ignores both: it is the layer without them.
+  std::optional<workloads::StoredFormat> activation_grid;
+  std::optional<workloads::StoredFormat> kv_grid;
 };
 
 // Random weights, rounded to `dtype`: each matrix normal(0, 1/fan_in) so a linear keeps its

@@ -31,38 +31,6 @@ std::vector<double> exact_product(const RealOperands& real, const GemmShape& s) 
   return {c.data(), c.data() + c.size()};
 }
 
-double max_abs_error(const std::vector<double>& values, const std::vector<double>& reference) {
-  double worst = 0;
-  for (size_t i = 0; i < values.size(); ++i) worst = std::max(worst, std::fabs(values[i] - reference[i]));
-  return worst;
-}
-
-// 10 log10(Σ ref² / Σ (value - ref)²), +infinity when exact.
-double sqnr_db(const std::vector<double>& values, const std::vector<double>& reference) {
-  double signal = 0, noise = 0;
-  for (size_t i = 0; i < values.size(); ++i) {
-    signal += reference[i] * reference[i];
-    noise += (values[i] - reference[i]) * (values[i] - reference[i]);
-  }
-  return noise == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(signal / noise);
-}
-
-std::vector<float> transpose(const std::vector<float>& values, uint64_t rows, uint64_t cols) {
-  std::vector<float> out(values.size());
-  for (uint64_t r = 0; r < rows; ++r) {
-    for (uint64_t c = 0; c < cols; ++c) out[c * rows + r] = values[r * cols + c];
-  }
-  return out;
-}
-
-// B (K × N) quantized along K for each output channel: its quantized rows, transposed back.
-QuantizedMatrix quantize_weights(const std::vector<float>& b, const GemmShape& s, const workloads::StoredFormat& format) {
-  QuantizedMatrix q = quantize_rows(transpose(b, s.k, s.n), s.n, s.k, format, scale_group(format, s.n, s.k));
-  q.grid = transpose(q.grid, s.n, s.k);
-  q.values = transpose(q.values, s.n, s.k);
-  return q;
-}
-
 std::vector<float> rounded(const std::vector<float>& values, DType format) {
   std::vector<float> out(values.size());
   for (size_t i = 0; i < values.size(); ++i) out[i] = round_to_format(values[i], format);
@@ -74,27 +42,6 @@ std::vector<double> widened(const std::vector<float>& values) { return {values.b
 // The scale of B's output channel j when one scale covers each channel or the whole tensor.
 float channel_scale(const QuantizedMatrix& b, const workloads::StoredFormat& format, uint64_t j) {
   return format.scales == workloads::ScaleGranularity::Tensor ? b.scales.front() : b.scales[j];
-}
-
-// B (K × N) with each output channel pruned by magnitude.
-std::vector<float> pruned(const std::vector<float>& b, const GemmShape& s, const workloads::WeightSparsity& sparsity) {
-  std::vector<float> out = b;
-  const uint64_t group = sparsity.structured() ? sparsity.group : s.k;
-  if (s.k % group != 0) throw std::invalid_argument("a pruned check: groups of " + std::to_string(group) +
-                                                    " do not divide K = " + std::to_string(s.k));
-  const uint64_t keep = sparsity.structured() ? sparsity.keep : sparsity.kept_elements(s.k);
-  std::vector<uint64_t> order(group);
-  for (uint64_t j = 0; j < s.n; ++j) {
-    for (uint64_t start = 0; start < s.k; start += group) {
-      for (uint64_t i = 0; i < group; ++i) order[i] = start + i;
-      // The largest magnitudes first; ties to the lower index, so the pruning is deterministic.
-      std::stable_sort(order.begin(), order.end(), [&](uint64_t x, uint64_t y) {
-        return std::fabs(b[x * s.n + j]) > std::fabs(b[y * s.n + j]);
-      });
-      for (uint64_t i = keep; i < group; ++i) out[order[i] * s.n + j] = 0.0f;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -116,7 +63,7 @@ NumericsReport check_quantized_gemm(const QuantGemmRequest& request) {
       request.weights.value_or(workloads::StoredFormat{request.compute, workloads::ScaleGranularity::Tensor, 0, false});
   const RealOperands real = draw_llm_operands(s, request.seed);
   const std::vector<double> exact = exact_product(real, s);
-  const std::vector<float> kept_b = request.sparsity ? pruned(real.b, s, *request.sparsity) : real.b;
+  const std::vector<float> kept_b = request.sparsity ? magnitude_pruned(real.b, s.k, s.n, *request.sparsity) : real.b;
   const bool integer = request.compute == DType::Int8;
   const bool eight_bit = integer || request.compute == DType::Fp8;
   if (eight_bit && weights.scales == workloads::ScaleGranularity::Group) {
@@ -125,7 +72,7 @@ NumericsReport check_quantized_gemm(const QuantGemmRequest& request) {
   }
   const bool quantized = request.weights.has_value();
   // Weights in the compute format (a float one) need no grid: they are rounded to it.
-  const QuantizedMatrix b = quantized || eight_bit ? quantize_weights(kept_b, s, weights)
+  const QuantizedMatrix b = quantized || eight_bit ? quantize_weight(kept_b, s.k, s.n, weights)
                                                    : QuantizedMatrix{kept_b, kept_b, {1.0f}, {}};
 
   NumericsReport report;
@@ -173,7 +120,7 @@ NumericsReport check_quantized_gemm(const QuantGemmRequest& request) {
   report.reference += "; the scheme against Eigen's fp64 product of the unquantized operands (activations with "
                       "outlier channels)";
   report.quantization_sqnr_db = sqnr_db(result, exact);
-  report.quantization_max_abs_error = max_abs_error(result, exact);
+  report.quantization_max_abs_error = max_abs_difference(result, exact);
   report.format_sqnr_db = sqnr_db(widened(plain), exact);
   return report;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <string>
 #include <stdexcept>
 
 #include "sim/numerics/formats.h"
@@ -91,6 +93,62 @@ QuantizedMatrix quantize_rows(const std::vector<float>& values, uint64_t rows, u
     quantize_group(values.data() + start, group, format, out, start);
   }
   return out;
+}
+
+namespace {
+
+std::vector<float> transpose(const std::vector<float>& values, uint64_t rows, uint64_t cols) {
+  std::vector<float> out(values.size());
+  for (uint64_t r = 0; r < rows; ++r) {
+    for (uint64_t c = 0; c < cols; ++c) out[c * rows + r] = values[r * cols + c];
+  }
+  return out;
+}
+
+}  // namespace
+
+QuantizedMatrix quantize_weight(const std::vector<float>& b, uint64_t k, uint64_t n,
+                                const workloads::StoredFormat& format) {
+  QuantizedMatrix q = quantize_rows(transpose(b, k, n), n, k, format, scale_group(format, n, k));
+  q.grid = transpose(q.grid, n, k);
+  q.values = transpose(q.values, n, k);
+  return q;
+}
+
+std::vector<float> magnitude_pruned(const std::vector<float>& b, uint64_t k, uint64_t n,
+                                    const workloads::WeightSparsity& sparsity) {
+  std::vector<float> out = b;
+  const uint64_t group = sparsity.structured() ? sparsity.group : k;
+  if (k % group != 0) {
+    throw std::invalid_argument("magnitude_pruned: groups of " + std::to_string(group) + " do not divide K = " +
+                                std::to_string(k));
+  }
+  const uint64_t keep = sparsity.structured() ? sparsity.keep : sparsity.kept_elements(k);
+  std::vector<uint64_t> order(group);
+  for (uint64_t j = 0; j < n; ++j) {
+    for (uint64_t start = 0; start < k; start += group) {
+      for (uint64_t i = 0; i < group; ++i) order[i] = start + i;
+      std::stable_sort(order.begin(), order.end(),
+                       [&](uint64_t x, uint64_t y) { return std::fabs(b[x * n + j]) > std::fabs(b[y * n + j]); });
+      for (uint64_t i = keep; i < group; ++i) out[order[i] * n + j] = 0.0f;
+    }
+  }
+  return out;
+}
+
+double sqnr_db(const std::vector<double>& values, const std::vector<double>& reference) {
+  double signal = 0, noise = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    signal += reference[i] * reference[i];
+    noise += (values[i] - reference[i]) * (values[i] - reference[i]);
+  }
+  return noise == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(signal / noise);
+}
+
+double max_abs_difference(const std::vector<double>& values, const std::vector<double>& reference) {
+  double worst = 0;
+  for (size_t i = 0; i < values.size(); ++i) worst = std::max(worst, std::fabs(values[i] - reference[i]));
+  return worst;
 }
 
 }  // namespace tessel::sim

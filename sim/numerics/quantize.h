@@ -32,4 +32,22 @@ QuantizedMatrix quantize_rows(const std::vector<float>& values, uint64_t rows, u
 // Token, `group` for Group.
 uint64_t scale_group(const workloads::StoredFormat& format, uint64_t rows, uint64_t cols);
 
+// A weight B (K × N, row-major) quantized along K for each output channel, as the recipe's
+// weights are stored: quantize_rows of its transpose, with grid and values transposed back (the
+// scales stay one row of groups per output channel).
+QuantizedMatrix quantize_weight(const std::vector<float>& b, uint64_t k, uint64_t n,
+                                const workloads::StoredFormat& format);
+
+// B (K × N) with each output channel pruned by magnitude: the largest `keep` of each group of
+// `group` along K (N:M), or the channel's largest `density` share (unstructured). Ties go to the
+// lower index, so the pruning is deterministic. Throws std::invalid_argument for groups that do
+// not divide K.
+std::vector<float> magnitude_pruned(const std::vector<float>& b, uint64_t k, uint64_t n,
+                                    const workloads::WeightSparsity& sparsity);
+
+// What a scheme costs against a reference: 10 log10(Σ ref² / Σ (value − ref)²), +infinity when
+// exact; and the largest |value − ref|.
+double sqnr_db(const std::vector<double>& values, const std::vector<double>& reference);
+double max_abs_difference(const std::vector<double>& values, const std::vector<double>& reference);
+
 }  // namespace tessel::sim

@@ -99,6 +99,15 @@ nlohmann::json scheme_json(const std::optional<NumericsReport>& scheme) {
           {"added_db", scheme->format_sqnr_db - scheme->quantization_sqnr_db}};
 }
 
+nlohmann::json scheme_layer_json(const std::optional<NumericsReport>& layer) {
+  if (!layer) return nullptr;
+  nlohmann::json json = scheme_json(layer);
+  json["passed"] = layer->passed;
+  json["layer"] = layer->dtype;
+  json["reference"] = layer->reference;
+  return json;
+}
+
 nlohmann::json quant_json(const workloads::QuantRecipe& recipe) {
   if (recipe.empty()) return nullptr;
   const auto stored = [](const std::optional<workloads::StoredFormat>& format) -> nlohmann::json {

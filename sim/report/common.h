@@ -59,13 +59,17 @@ void add_resources_json(nlohmann::json& summary, const std::vector<arch::Resourc
 
 // summary.json's "quant": null without a recipe, else its name, "weights" and "kv_cache" (each
 // null or {format, scales, group, zero_points}), "activations" (null or the format the
-// quantized linears multiply in), "sparsity" (null, {pattern} or {density}), "keep" and a
-// "description".
+// quantized linears multiply in), "sparsity" (null, {pattern} or {density}), "keep",
+// "keep_layers", "prune" (null or {heads, mlp_channels}) and a "description".
 nlohmann::json quant_json(const workloads::QuantRecipe& recipe);
 // summary.json's numerics.scheme: null, or the worst checked quantized linear's "sqnr_db" and
 // "max_abs_error" against the fp64 product of the unquantized operands, the unquantized
 // format's "format_sqnr_db" on the same operands and what the scheme adds ("added_db").
 nlohmann::json scheme_json(const std::optional<NumericsReport>& scheme);
+// summary.json's numerics.scheme_layer: null, or scheme_json's keys for a whole decoder layer
+// under the recipe (RunResult::scheme_layer), with "passed", "layer" (what was checked) and
+// "reference".
+nlohmann::json scheme_layer_json(const std::optional<NumericsReport>& layer);
 
 // {"mac", "sram", "dram", "vector"} in pJ.
 nlohmann::json energy_breakdown_json(const arch::EnergyBreakdown& energy);

@@ -175,7 +175,8 @@ nlohmann::json model_summary_json(const RunResult& result) {
        {{"checked", result.ops_checked() > 0},
         {"passed", numerics_passed_json(result.ops_checked() > 0, result.numerics_passed())},
         {"ops_checked", result.ops_checked()},
-        {"scheme", scheme_json(result.scheme_numerics())}}},
+        {"scheme", scheme_json(result.scheme_numerics())},
+        {"scheme_layer", scheme_layer_json(result.scheme_layer)}}},
       {"warnings", model_of(result).model.warnings},
   };
   add_resources_json(summary, device.resources);
@@ -302,6 +303,10 @@ void print_model_table(const RunResult& result, std::ostream& out) {
   }
   const uint64_t checked = result.ops_checked();
   if (checked > 0) out << "; numerics " << (result.numerics_passed() ? "pass" : "FAIL") << " (" << checked << " ops)";
+  if (const std::optional<NumericsReport>& layer = result.scheme_layer) {
+    out << "; a decoder layer under the recipe: SQNR " << std::setprecision(3) << layer->quantization_sqnr_db
+        << " dB (the format alone " << layer->format_sqnr_db << " dB)" << (layer->passed ? "" : ", its check FAILED");
+  }
   out << '\n';
   const std::string warning = dram_capacity_warning(result);
   if (!warning.empty()) out << warning << '\n';
