@@ -2,10 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -22,7 +24,7 @@ using yaml::Reader;
 
 ArraySpec read_array(const Reader& reader, const Field& field) {
   const Mapping array(reader, field,
-                      {"rows", "cols", "dataflow", "weights_double_buffered", "pe_area_um2", "weight_zeros"});
+                      {"rows", "cols", "dataflow", "weights_double_buffered", "pe_area_um2", "weight_zeros", "sparse"});
   ArraySpec spec{};
   spec.rows = reader.count(array.required("rows"));
   spec.cols = reader.count(array.required("cols"));
@@ -31,6 +33,21 @@ ArraySpec read_array(const Reader& reader, const Field& field) {
   spec.pe_area_um2 = reader.at_least_zero(array.required("pe_area_um2"));
   if (const std::optional<Field> zeros = array.optional("weight_zeros")) {
     spec.weight_zeros = reader.choice(*zeros, parse_zero_handling, "none, gate, skip");
+  }
+  if (const std::optional<Field> sparse = array.optional("sparse")) {
+    const std::string text = reader.text(*sparse);
+    const size_t colon = text.find(':');
+    uint32_t keep = 0, group = 0;
+    const auto digits = [&](size_t begin, size_t end, uint32_t& value) {
+      const auto [last, error] = std::from_chars(text.data() + begin, text.data() + end, value);
+      return error == std::errc() && last == text.data() + end;
+    };
+    if (colon == std::string::npos || !digits(0, colon, keep) || !digits(colon + 1, text.size(), group) || keep == 0 ||
+        keep >= group || group > 16) {
+      reader.fail(*sparse, "must be an N:M pattern with 0 < N < M <= 16, e.g. \"2:4\"");
+    }
+    spec.sparse_keep = keep;
+    spec.sparse_group = group;
   }
   return spec;
 }

@@ -59,6 +59,12 @@ struct ArraySpec {
   bool weights_double_buffered;
   double pe_area_um2;
   ZeroHandling weight_zeros = ZeroHandling::None;
+  // An N:M pattern the PEs take natively (sparse: "2:4"): each PE holds a kept weight and its
+  // index, and a multiplexer picks the matching activation of the group's M (VEGETA, HPCA 2023;
+  // NVIDIA's sparse tensor cores in an array). A weight pruned to exactly that pattern streams
+  // compressed along K, so its folds are the kept values'; 0: none.
+  uint32_t sparse_keep = 0;
+  uint32_t sparse_group = 0;
 };
 
 // The vector unit beside a core's arrays: it runs every operator that is not a matrix

@@ -98,11 +98,13 @@ struct SliceTraffic {
 SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping, bool fetches_input) {
   SliceTraffic traffic;
   if (slice.m == 0 || slice.n == 0 || slice.k == 0) return traffic;
-  const uint32_t operand_bytes = arch::bytes_of(mapping.dtype);
   const uint32_t output_bytes = final_output_bytes(mapping.dtype);
   const LoopNest nest(slice, mapping);
+  const auto input_block_bytes = [&](uint64_t elements) {
+    return static_cast<uint64_t>(std::ceil(static_cast<double>(elements) * input_element_bytes(mapping)));
+  };
   const uint64_t input_bytes =
-      fetches_input ? slice.m * slice.k * operand_bytes * nest.refetch_factor(Operand::Input) : 0;
+      fetches_input ? input_block_bytes(slice.m * slice.k) * nest.refetch_factor(Operand::Input) : 0;
   const auto weight_bytes = static_cast<uint64_t>(std::ceil(static_cast<double>(slice.k * slice.n) *
                                                             weight_element_bytes(mapping))) *
                             nest.refetch_factor(Operand::Weight);
@@ -124,7 +126,7 @@ SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping, boo
   const Extents& b = nest.operand(Operand::Weight).block;
   const Extents& c = nest.operand(Operand::Output).block;
   traffic.first_load_bytes =
-      (fetches_input ? a.m * a.k * operand_bytes : 0) +
+      (fetches_input ? input_block_bytes(a.m * a.k) : 0) +
       static_cast<uint64_t>(std::ceil(static_cast<double>(b.k * b.n) * weight_element_bytes(mapping)));
   traffic.last_store_bytes = c.m * c.n * output_bytes;
   // A tile loads when a loop outside the input's or the weight's block moves.
@@ -154,9 +156,10 @@ SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping, boo
 
 }  // namespace
 
-uint64_t compulsory_dram_bytes(const Extents& gemm, arch::DType dtype, double weight_bytes) {
+uint64_t compulsory_dram_bytes(const Extents& gemm, arch::DType dtype, double weight_bytes, double input_bytes) {
   const double weight = weight_bytes > 0 ? weight_bytes : static_cast<double>(arch::bytes_of(dtype));
-  return gemm.m * gemm.k * arch::bytes_of(dtype) +
+  const double input = input_bytes > 0 ? input_bytes : static_cast<double>(arch::bytes_of(dtype));
+  return static_cast<uint64_t>(std::ceil(static_cast<double>(gemm.m * gemm.k) * input)) +
          static_cast<uint64_t>(std::ceil(static_cast<double>(gemm.k * gemm.n) * weight)) +
          gemm.m * gemm.n * final_output_bytes(dtype);
 }

@@ -60,7 +60,7 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
 arch::Activity activity_of(const TileStep& step);
 
 // DRAM bytes no mapping can avoid: A and B read once, C written once in the operand format.
-uint64_t compulsory_dram_bytes(const Extents& gemm, arch::DType dtype, double weight_bytes = 0);
+uint64_t compulsory_dram_bytes(const Extents& gemm, arch::DType dtype, double weight_bytes = 0, double input_bytes = 0);
 
 // Cycles to move `bytes` over DRAM at full bandwidth, without latency (0 when unlimited).
 double dram_transfer_cycles(const arch::DramSpec& dram, uint64_t bytes);

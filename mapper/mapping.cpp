@@ -19,11 +19,17 @@ double weight_element_bytes(const GemmMapping& mapping) {
   return mapping.weight_bytes > 0 ? mapping.weight_bytes : static_cast<double>(arch::bytes_of(mapping.dtype));
 }
 
+double input_element_bytes(const GemmMapping& mapping) {
+  return mapping.input_bytes > 0 ? mapping.input_bytes : static_cast<double>(arch::bytes_of(mapping.dtype));
+}
+
 arch::TileWork as_stored(arch::TileWork work, const GemmMapping& mapping, const arch::ArraySpec& array) {
-  if (mapping.weight_bytes > 0) {
-    const double ratio = mapping.weight_bytes / static_cast<double>(arch::bytes_of(mapping.dtype));
-    work.accesses.weight_read = static_cast<uint64_t>(std::ceil(static_cast<double>(work.accesses.weight_read) * ratio));
-  }
+  const auto scaled = [&](uint64_t& bytes, double element_bytes) {
+    const double ratio = element_bytes / static_cast<double>(arch::bytes_of(mapping.dtype));
+    bytes = static_cast<uint64_t>(std::ceil(static_cast<double>(bytes) * ratio));
+  };
+  if (mapping.weight_bytes > 0) scaled(work.accesses.weight_read, mapping.weight_bytes);
+  if (mapping.input_bytes > 0) scaled(work.accesses.input_read, mapping.input_bytes);
   if (mapping.weight_density < 1 && array.weight_zeros == arch::ZeroHandling::Skip) {
     work.compute_cycles =
         static_cast<uint64_t>(std::ceil(static_cast<double>(work.compute_cycles) * mapping.weight_density));

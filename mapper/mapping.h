@@ -53,6 +53,11 @@ struct GemmMapping {
   // The share of a pruned weight's elements kept (1: dense): the PEs skip or gate the rest as
   // the array's weight_zeros says. Copied from the mapper's options, as weight_bytes.
   double weight_density = 1;
+  // Bytes an input (A) element takes as the mapping's K counts it: where the PEs take a weight's
+  // N:M pattern natively, K is the kept values' and each of its elements stands for M/N
+  // activations, which the PE's multiplexer picks from; 0: one element in dtype. Copied from the
+  // mapper's options, as weight_bytes.
+  double input_bytes = 0;
 
   // One line, e.g. "ws int8 split Nx8 tile 256x512x1024 order M,N,K resident 0,1,2 double-buffered".
   std::string describe() const;
@@ -60,8 +65,10 @@ struct GemmMapping {
 
 // Bytes of a weight element as the mapping's buffers and DRAM hold it.
 double weight_element_bytes(const GemmMapping& mapping);
-// A tile's work with its weight reads from the buffer at the packed size, and its compute cycles
-// the kept share when the array skips a pruned weight's zeros.
+// Bytes of an input element as the mapping's K counts it.
+double input_element_bytes(const GemmMapping& mapping);
+// A tile's work with its weight reads from the buffer at the packed size, its input reads at
+// input_bytes, and its compute cycles the kept share when the array skips a pruned weight's zeros.
 arch::TileWork as_stored(arch::TileWork work, const GemmMapping& mapping, const arch::ArraySpec& array);
 // The MACs of `macs` the PEs perform and spend energy on: the kept share when they skip or gate
 // zeros.

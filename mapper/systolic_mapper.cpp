@@ -39,7 +39,8 @@ std::tuple<double, uint64_t, uint64_t, double, uint64_t> rank(Objective objectiv
 
 uint64_t block_bytes(const Extents& block, Operand operand, const GemmMapping& mapping) {
   switch (operand) {
-    case Operand::Input: return block.m * block.k * arch::bytes_of(mapping.dtype);
+    case Operand::Input:
+      return static_cast<uint64_t>(std::ceil(static_cast<double>(block.m * block.k) * input_element_bytes(mapping)));
     case Operand::Weight:
       return static_cast<uint64_t>(std::ceil(static_cast<double>(block.k * block.n) * weight_element_bytes(mapping)));
     case Operand::Output: return block.m * block.n * arch::kAccumulatorBytes;
@@ -75,7 +76,7 @@ class Search {
         options_(options),
         // The best and its runners-up; saturating, since alternatives may be SIZE_MAX.
         keep_(options.alternatives < SIZE_MAX ? options.alternatives + 1 : SIZE_MAX),
-        compulsory_bytes_(compulsory_dram_bytes(gemm, options.dtype, options.weight_bytes)) {}
+        compulsory_bytes_(compulsory_dram_bytes(gemm, options.dtype, options.weight_bytes, options.input_bytes)) {}
 
   BoundedTile bound(const TileChoice& choice) const {
     const GemmMapping mapping = mapping_of(choice);
@@ -136,7 +137,8 @@ class Search {
  private:
   GemmMapping mapping_of(const TileChoice& c) const {
     return {c.dataflow, options_.dtype, c.split,         c.parts, c.part_size,
-            c.tile,      kOrders[0],     {0, 0, 0}, true,  options_.weight_bytes, options_.weight_density};
+            c.tile,      kOrders[0],     {0, 0, 0}, true,  options_.weight_bytes, options_.weight_density,
+            options_.input_bytes};
   }
 
   bool fits(const LoopNest& nest, const GemmMapping& mapping) const {
@@ -332,7 +334,8 @@ MapResult map_gemm(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, 
 
 const MapResult& MappingCache::map(const workloads::Gemm& gemm, const MapperOptions& options) {
   const Key key{gemm.m,          gemm.n,          gemm.k,        options.dtype, options.objective,
-                options.search_dataflows, options.seed, options.weight_bytes, options.weight_density};
+                options.search_dataflows, options.seed, options.weight_bytes, options.weight_density,
+                options.input_bytes};
   const auto found = results_.find(key);
   if (found != results_.end()) {
     ++hits_;

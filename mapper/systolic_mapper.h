@@ -40,6 +40,7 @@ struct MapperOptions {
   uint64_t exhaustive_limit = 20'000'000; // mappings in the space above which the search samples
   double weight_bytes = 0;                // a packed weight's bytes an element (GemmMapping::weight_bytes)
   double weight_density = 1;              // a pruned weight's kept share (GemmMapping::weight_density)
+  double input_bytes = 0;                 // an input element's bytes (GemmMapping::input_bytes)
 };
 
 struct RankedMapping {
@@ -83,7 +84,7 @@ class MappingCache {
   uint64_t hits() const { return hits_; }
 
  private:
-  using Key = std::tuple<uint64_t, uint64_t, uint64_t, arch::DType, Objective, bool, uint64_t, double, double>;
+  using Key = std::tuple<uint64_t, uint64_t, uint64_t, arch::DType, Objective, bool, uint64_t, double, double, double>;
   const arch::SystolicSpec& spec_;
   std::map<Key, MapResult> results_;
   uint64_t hits_ = 0;

@@ -80,7 +80,10 @@ bool TileWalker::next(TileStep& step) {
   step.size = {m, n, k};
   step.continues_sum = index_[at(Dim::K)] > 0;
   step.load_input_bytes =
-      fetches_input_ && arrives(Operand::Input) ? block_elements(Operand::Input, index_) * operand_bytes_ : 0;
+      fetches_input_ && arrives(Operand::Input)
+          ? static_cast<uint64_t>(std::ceil(static_cast<double>(block_elements(Operand::Input, index_)) *
+                                            input_element_bytes(mapping_)))
+          : 0;
   step.load_weight_bytes =
       arrives(Operand::Weight)
           ? static_cast<uint64_t>(std::ceil(static_cast<double>(block_elements(Operand::Weight, index_)) *

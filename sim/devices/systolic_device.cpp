@@ -19,12 +19,14 @@ namespace {
 using workloads::Op;
 using workloads::OpKind;
 
-mapper::MapResult pinned_mapping(const arch::SystolicSpec& spec, const workloads::Gemm& gemm,
-                                 const RunSettings& settings, double weight_bytes, double weight_density) {
+mapper::MapResult pinned_mapping(const arch::SystolicSpec& spec, const ArrayOperands& operands,
+                                 const RunSettings& settings) {
   mapper::GemmMapping mapping = *settings.pinned;
   mapping.dtype = *settings.dtype;
-  mapping.weight_bytes = weight_bytes;
-  mapping.weight_density = weight_density;
+  mapping.weight_bytes = operands.weight_bytes;
+  mapping.weight_density = operands.weight_density;
+  mapping.input_bytes = operands.input_bytes;
+  const workloads::Gemm& gemm = operands.gemm;
   const mapper::Extents extents{gemm.m, gemm.n, gemm.k};
   mapper::check_mapping(spec, extents, mapping, gemm.name);
   mapper::MapResult result;
@@ -134,15 +136,28 @@ Roofline stream_roofline(const arch::SystolicSpec& spec, const mapper::StreamPla
 
 }  // namespace
 
-double weight_density(const workloads::Op& op) { return op.weight_sparsity ? op.weight_sparsity->kept() : 1.0; }
-
-double packed_weight_bytes(const workloads::Op& op, arch::DType dtype) {
-  return op.weight_stored() ? op.weight_bytes_per_element(dtype) : 0.0;
+ArrayOperands array_operands(const arch::SystolicSpec& spec, const Op& op, arch::DType dtype) {
+  const auto& s = op.shape_as<workloads::LinearShape>();
+  ArrayOperands operands{{op.name, s.m, s.n, s.k}};
+  operands.weight_bytes = op.weight_stored() ? op.weight_bytes_per_element(dtype) : 0.0;
+  const std::optional<workloads::WeightSparsity>& sparsity = op.weight_sparsity;
+  if (!sparsity) return operands;
+  if (sparsity->structured() && sparsity->keep == spec.array.sparse_keep && sparsity->group == spec.array.sparse_group) {
+    // K % group == 0: apply_quant refuses a pattern that does not tile K.
+    const double expansion = static_cast<double>(sparsity->group) / sparsity->keep;
+    operands.gemm.k = s.k / sparsity->group * sparsity->keep;
+    operands.weight_bytes *= expansion;
+    operands.input_bytes = static_cast<double>(arch::bytes_of(dtype)) * expansion;
+    operands.k_per_mapped_k = sparsity->group / sparsity->keep;
+    return operands;
+  }
+  operands.weight_density = sparsity->kept();
+  return operands;
 }
 
 Roofline systolic_gemm_roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype,
-                                double weight_bytes) {
-  const uint64_t bytes = mapper::compulsory_dram_bytes({gemm.m, gemm.n, gemm.k}, dtype, weight_bytes);
+                                double weight_bytes, double input_bytes) {
+  const uint64_t bytes = mapper::compulsory_dram_bytes({gemm.m, gemm.n, gemm.k}, dtype, weight_bytes, input_bytes);
   const double compute = static_cast<double>(gemm.macs()) / spec.peak_macs_per_cycle(dtype);
   return roofline_floors(compute, spec.dram.unlimited ? 0.0 : static_cast<double>(bytes) / spec.dram.bytes_per_cycle);
 }
@@ -198,36 +213,32 @@ arch::EnergyBreakdown SystolicDevice::energy(const arch::Activity& activity, arc
 uint64_t SystolicDevice::transactions(const Op& op, const RunSettings& settings) {
   refuse_communication(op);
   switch (op.kind) {
-    case OpKind::Linear: {
-      const auto& s = op.shape_as<workloads::LinearShape>();
-      return linear_mapping({op.name, s.m, s.n, s.k}, settings, packed_weight_bytes(op, *settings.dtype),
-                            weight_density(op))
-          .cost.tiles;
-    }
+    case OpKind::Linear: return linear_mapping(array_operands(spec_, op, *settings.dtype), settings).cost.tiles;
     case OpKind::KvCacheRead: return 0;
     default: return stream_chunks(mapper::plan_stream(spec_, op, *settings.dtype, settings.search_dataflows));
   }
 }
 
-mapper::MapResult SystolicDevice::linear_mapping(const workloads::Gemm& gemm, const RunSettings& settings,
-                                                 double weight_bytes, double weight_density) {
-  if (settings.pinned) return pinned_mapping(spec_, gemm, settings, weight_bytes, weight_density);
+mapper::MapResult SystolicDevice::linear_mapping(const ArrayOperands& operands, const RunSettings& settings) {
+  if (settings.pinned) return pinned_mapping(spec_, operands, settings);
   mapper::MapperOptions options;
-  options.weight_bytes = weight_bytes;
-  options.weight_density = weight_density;
+  options.weight_bytes = operands.weight_bytes;
+  options.weight_density = operands.weight_density;
+  options.input_bytes = operands.input_bytes;
   options.dtype = *settings.dtype;
   options.objective = settings.objective;
   options.search_dataflows = settings.search_dataflows;
   options.alternatives = std::max<size_t>(options.alternatives, settings.confirm);
-  return mappings_->map(gemm, options);
+  return mappings_->map(operands.gemm, options);
 }
 
 OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   const auto& s = op.shape_as<workloads::LinearShape>();
-  const workloads::Gemm gemm{op.name, s.m, s.n, s.k};
   const arch::DType dtype = *settings.dtype;
-  const double weight_bytes = packed_weight_bytes(op, dtype);
-  mapper::MapResult map = linear_mapping(gemm, settings, weight_bytes, weight_density(op));
+  const ArrayOperands operands = array_operands(spec_, op, dtype);
+  const workloads::Gemm& gemm = operands.gemm;
+  const double weight_bytes = operands.weight_bytes;
+  mapper::MapResult map = linear_mapping(operands, settings);
   const SimulatedGemm simulated = simulate_best(spec_, {gemm.m, gemm.n, gemm.k}, settings, map);
   const GemmRun& run = simulated.run;
 
@@ -236,11 +247,13 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   result.clock_hz = spec_.clock_hz;
   result.array_busy_cycles = run.compute_cycles;
   result.dram_busy_cycles = run.dram_busy_cycles;
-  result.roofline = systolic_gemm_roofline(spec_, gemm, dtype, weight_bytes);
+  result.roofline = systolic_gemm_roofline(spec_, gemm, dtype, weight_bytes, operands.input_bytes);
   result.activity = run.activity;
-  if ((op.weight_storage && op.weight_storage->format != dtype) || op.weight_sparsity) {
+  const bool expands_zeros = op.weight_sparsity && operands.k_per_mapped_k == 1;
+  if ((op.weight_storage && op.weight_storage->format != dtype) || expands_zeros) {
     // The array's edge unpacks every weight element it takes from the buffer and scales it (or
-    // expands pruned ones into their places): two operations each, charged as the vector unit's.
+    // expands pruned ones into their places, unless the PEs take the pattern natively): two
+    // operations each, charged as the vector unit's.
     const double elements = static_cast<double>(run.activity.buffer_read_bytes[static_cast<size_t>(
                                 arch::Operand::Weight)]) /
                             weight_bytes;
@@ -258,8 +271,8 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   result.details = gemm_details(spec_, map, simulated);
   result.transactions = simulated.transactions;
   result.numerics = check_linear(
-      settings, {s.m, s.n, s.k, dtype, map.mapping.tile.k, settings.seed, op.weight_storage, settings.unquantized_dtype,
-                 op.weight_sparsity});
+      settings, {s.m, s.n, s.k, dtype, map.mapping.tile.k * operands.k_per_mapped_k, settings.seed, op.weight_storage,
+                 settings.unquantized_dtype, op.weight_sparsity});
   return result;
 }
 

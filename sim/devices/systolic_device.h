@@ -9,18 +9,27 @@
 #include "arch/spec.h"
 #include "mapper/systolic_mapper.h"
 #include "sim/device.h"
+#include "workloads/gemm.h"
 
 namespace tessel::sim {
 
 // The roofline of a GEMM: its MACs at every array's peak, or its compulsory DRAM bytes at
 // full bandwidth.
-// weight_bytes: a packed weight's bytes an element (0: in dtype).
+// weight_bytes, input_bytes: an element's as stored or mapped (0: in dtype; ArrayOperands).
 Roofline systolic_gemm_roofline(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, arch::DType dtype,
-                                double weight_bytes = 0);
-// A linear's weight bytes an element as its recipe stores them (scales included); 0 when in its format.
-double packed_weight_bytes(const workloads::Op& op, arch::DType dtype);
-// A linear's pruned weight's kept share; 1 when dense.
-double weight_density(const workloads::Op& op);
+                                double weight_bytes = 0, double input_bytes = 0);
+// How a linear's GEMM meets the arrays: its weight's bytes an element as stored (scales included; 0
+// when in dtype) and the share of it the PEs see as zeros. Where the PEs take the weight's N:M
+// pattern natively (array.sparse), K is the kept values' (the weight's bytes are per kept value, its
+// metadata included) and each input element stands for M/N activations.
+struct ArrayOperands {
+  workloads::Gemm gemm;
+  double weight_bytes = 0;
+  double weight_density = 1;
+  double input_bytes = 0;
+  uint64_t k_per_mapped_k = 1;  // dense K elements an element of the mapped K stands for
+};
+ArrayOperands array_operands(const arch::SystolicSpec& spec, const workloads::Op& op, arch::DType dtype);
 
 class SystolicDevice : public Device {
  public:
@@ -39,8 +48,7 @@ class SystolicDevice : public Device {
 
  private:
   // The mapping a linear's GEMM runs with: the pinned one, or the mapper's (memoised).
-  mapper::MapResult linear_mapping(const workloads::Gemm& gemm, const RunSettings& settings, double weight_bytes = 0,
-                                   double weight_density = 1);
+  mapper::MapResult linear_mapping(const ArrayOperands& operands, const RunSettings& settings);
   OpResult run_linear(const workloads::Op& op, const RunSettings& settings);
   OpResult run_streamed(const workloads::Op& op, const RunSettings& settings) const;
   void refresh_facts();

@@ -12,6 +12,7 @@
 #include "arch/load_arch.h"
 #include "cli_runner.h"
 #include "mapper/gpu_mapper.h"
+#include "mapper/systolic_mapper.h"
 #include "run_helpers.h"
 #include "sim/step_runner.h"
 #include "test_files.h"
@@ -487,6 +488,39 @@ namespace {
 // 2048-cube GEMM with 30% of its weights kept: skipping takes about 30% of the array's cycles (the
 // mapper may pick another tile once compute is cheaper: 30-40%, never below 30% of the dense
 // mapping's less 5%).
+// PEs that take 2:4 natively (array.sparse) stream the kept half of K: the array works as on the
+// dense GEMM of half the K, exactly (the same folds, fills and drains), multiplying the kept
+// values only, while the whole A still arrives (each PE's multiplexer picks from a group's four);
+// the weights arrive compressed with their indices. Never faster than half the dense time.
+TEST(Sparsity, PesThatTakeTwoOfFourStreamHalfTheK) {
+  arch::SystolicSpec spec = std::get<arch::SystolicSpec>(spec_of("tpu_v4_like.yaml"));
+  spec.array.sparse_keep = 2;
+  spec.array.sparse_group = 4;
+  const sim::RunSettings settings = testing::timing_only(DType::Bf16);
+  const uint64_t m = 1024, n = 2048, k = 4096;
+  const sim::OpResult sparse = testing::run_op(spec, pruned_linear(m, n, k, {2, 4, 0.5}), settings);
+  const sim::OpResult dense = testing::run_op(spec, linear(m, n, k), settings);
+  // The same tiles for both: the mapper, seeing A's blocks twice as large, may pick others.
+  mapper::MapperOptions options;
+  options.dtype = DType::Bf16;
+  options.input_bytes = 4;
+  sim::RunSettings pinned = settings;
+  pinned.pinned = mapper::MappingCache(spec).map({"half", m, n, k / 2}, options).mapping;
+  EXPECT_EQ(testing::run_op(spec, pruned_linear(m, n, k, {2, 4, 0.5}), pinned).array_busy_cycles,
+            testing::run_op(spec, linear(m, n, k / 2), pinned).array_busy_cycles);
+  const sim::OpResult half = testing::run_op(spec, linear(m, n, k / 2), settings);
+  EXPECT_EQ(sparse.activity.macs, m * n * k / 2);
+  EXPECT_GE(2 * sparse.array_busy_cycles, dense.array_busy_cycles);
+  EXPECT_LT(sparse.cycles, dense.cycles);
+  // DRAM: A whole (m·k in bf16) and B's kept values with a 2-bit index each, all read at least once.
+  const double compulsory = 2.0 * m * k + (2.0 + 0.25) * k / 2 * n;
+  EXPECT_GE(static_cast<double>(sparse.activity.dram_read_bytes), compulsory);
+  EXPECT_GT(sparse.activity.dram_read_bytes, half.activity.dram_read_bytes);
+  // Another pattern than the PEs' runs as the array's weight_zeros says: the zeros multiplied.
+  const sim::OpResult other = testing::run_op(spec, pruned_linear(m, n, k, {1, 4, 0.25}), settings);
+  EXPECT_EQ(other.activity.macs, m * n * k);
+}
+
 TEST(Sparsity, ASkippedZeroSavesItsCycleAGatedOneOnlyEnergy) {
   arch::SystolicSpec spec = std::get<arch::SystolicSpec>(spec_of("tpu_v4_like.yaml"));
   const sim::RunSettings settings = testing::timing_only(DType::Bf16);
