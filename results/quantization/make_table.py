@@ -14,7 +14,8 @@ HERE = ROOT / "results" / "quantization"
 TESSEL = ROOT / "build" / "tessel"
 ARCHS = ["tpu_v4_like", "a100_sxm", "h100_sxm", "u280_fp16", "u280_int8"]
 MODELS = ["llama2-7b", "llama2-70b"]
-SCHEMES = ["none", "w4a16-g128", "w8a16", "w8a8", "fp8", "kv-int8", "w4a16-g128,kv-int8", "sparse-2:4"]
+SCHEMES = ["none", "w4a16-g128", "w8a16", "w8a8", "fp8", "kv-int8", "w4a16-g128,kv-int8", "sparse-2:4",
+           "configs/quant/w4a16_first_last_fp16.yaml", "prune-heads-25,prune-mlp-25"]
 INPUT, OUTPUT = 512, 128
 
 
@@ -41,8 +42,7 @@ def scheme_rows(out):
         for scheme in SCHEMES:
             summary, _ = tessel(["--arch", "configs/arch/h100_sxm.yaml", "--model", model, "--phase",
                                  "decode", "--kv-len", "64", "--dtype", "fp16", *quant_args(scheme)], out)
-            worst = summary["numerics"]["scheme"] if summary else None
-            sqnr[scheme] = worst
+            sqnr[scheme] = (summary["numerics"]["scheme"], summary["numerics"]["scheme_layer"])
         for arch in ARCHS:
             for scheme in SCHEMES:
                 summary, refused = tessel(["--arch", f"configs/arch/{arch}.yaml", "--model", model,
@@ -53,14 +53,15 @@ def scheme_rows(out):
                     rows.append({**row, "refused": refused})
                     continue
                 tokens = OUTPUT  # batch 1
-                worst = sqnr[scheme]
+                worst, layer = sqnr[scheme]
                 rows.append({**row, "dtype": summary["dtype"], "ttft_ms": summary["ttft_s"] * 1e3,
                              "tpot_ms": summary["tpot_s"] * 1e3, "tokens_per_s": 1 / summary["tpot_s"],
                              "joules_per_token": summary["energy_pj"] * 1e-12 / tokens,
                              "footprint_gb": (summary["weight_bytes"] + summary["kv_cache_bytes"]) / 1e9,
                              "fits": summary["fits_in_dram"],
                              "sqnr_db": worst["sqnr_db"] if worst else None,
-                             "added_db": worst["added_db"] if worst else None, "refused": ""})
+                             "added_db": worst["added_db"] if worst else None,
+                             "layer_sqnr_db": layer["sqnr_db"] if layer else None, "refused": ""})
     return pandas.DataFrame(rows)
 
 
@@ -125,19 +126,24 @@ lines = [
     "is the worst quantized linear's result against the fp64 product of its unquantized operands",
     "(activations with outlier channels), from one checked decode step on the H100, and `added` what the",
     "scheme costs over the unquantized 16-bit format (2:4 pruning by magnitude of random weights loses what",
-    "the zeros held; a pruned checkpoint is retrained to recover it). A refused row names why.",
+    "the zeros held; a pruned checkpoint is retrained to recover it). `layer` is the same scheme through a whole",
+    "small decoder layer (`numerics.scheme_layer`): the residual stream passes unquantized, so a layer loses",
+    "less than its worst linear. `w4a16_first_last_fp16.yaml` keeps the first and last layers' linears in fp16;",
+    "`prune-heads-25,prune-mlp-25` removes a quarter of the heads and of the MLP channels (structured pruning:",
+    "the shapes shrink, the numbers are the pruned model's, so no SQNR). A refused row names why.",
     "",
-    "| model | arch | scheme | format | TTFT ms | TPOT ms | tokens/s | J/token | footprint GB | fits | SQNR dB | added dB |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| model | arch | scheme | format | TTFT ms | TPOT ms | tokens/s | J/token | footprint GB | fits | SQNR dB | added dB "
+    "| layer SQNR dB |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ]
 for row in schemes.itertuples(index=False):
     if row.refused:
-        lines.append(f"| {row.model} | {row.arch} | {row.scheme} | refused: {row.refused} ||||||||| |")
+        lines.append(f"| {row.model} | {row.arch} | {row.scheme} | refused: {row.refused} |||||||||| |")
         continue
     lines.append(f"| {row.model} | {row.arch} | {row.scheme} | {row.dtype} | {number(row.ttft_ms)} | "
                  f"{number(row.tpot_ms)} | {number(row.tokens_per_s)} | {number(row.joules_per_token)} | "
                  f"{number(row.footprint_gb)} | {'yes' if row.fits else 'no'} | {number(row.sqnr_db)} | "
-                 f"{number(row.added_db)} |")
+                 f"{number(row.added_db)} | {number(row.layer_sqnr_db)} |")
 lines += [
     "",
     "## Against published measurements",
