@@ -162,7 +162,12 @@ QuantRecipe load_recipe_file(const std::string& path) {
         read_stored(reader, *weights, {ScaleGranularity::Tensor, ScaleGranularity::Channel, ScaleGranularity::Group});
   }
   if (const std::optional<arch::yaml::Field> activations = top.optional("activations")) {
-    recipe.activations = reader.choice(*activations, parse_activation, "int8, fp8");
+    // 16-bit: the run's 16-bit format, as the weight-only presets keep it.
+    if (activations->node.IsScalar() && activations->node.Scalar() == "16-bit") {
+      recipe.activation_bits = 16;
+    } else {
+      recipe.activations = reader.choice(*activations, parse_activation, "int8, fp8, 16-bit");
+    }
   }
   if (const std::optional<arch::yaml::Field> kv = top.optional("kv_cache")) {
     recipe.kv_cache =

@@ -108,9 +108,12 @@ TEST(Quant, RecipeFilesReadAndNameTheLineAndKeyOfAMistake) {
   std::filesystem::create_directories(dir);
   const std::string good = (dir / "good.yaml").string();
   std::ofstream(good) << "name: mixed\nweights: {format: int4, scales: group, group: 64, zero_points: true}\n"
-                         "kv_cache: {format: int8, scales: token}\nkeep: [lm_head, \"attn.*\"]\n";
+                         "kv_cache: {format: int8, scales: token}\nkeep: [lm_head, \"attn.*\"]\nactivations: 16-bit\n";
   const QuantRecipe recipe = workloads::parse_quant(good);
   EXPECT_EQ(recipe.name, "mixed");
+  EXPECT_EQ(recipe.activation_bits, 16u);
+  EXPECT_FALSE(recipe.activations);
+  EXPECT_THROW(workloads::check_quant(recipe, DType::Int8), workloads::InputError);
   EXPECT_EQ(recipe.weights->group, 64u);
   EXPECT_EQ(recipe.kv_cache->scales, ScaleGranularity::Token);
   EXPECT_EQ(recipe.keep.size(), 2u);
