@@ -30,10 +30,10 @@ TEST(Requests, LengthsFollowTheirDistribution) {
     normals.push_back(static_cast<double>(random.length(normal)));
   }
   EXPECT_TRUE(low_seen && high_seen) << "both ends are drawn";
-  const double mean = std::accumulate(normals.begin(), normals.end(), 0.0) / normals.size();
+  const double mean = std::accumulate(normals.begin(), normals.end(), 0.0) / static_cast<double>(normals.size());
   double variance = 0;
   for (double x : normals) variance += (x - mean) * (x - mean);
-  const double std_dev = std::sqrt(variance / normals.size());
+  const double std_dev = std::sqrt(variance / static_cast<double>(normals.size()));
   // 20000 draws: the mean's standard error is 100/141 ≈ 0.7 tokens, the deviation's ≈ 0.5.
   EXPECT_NEAR(mean, 500, 3);
   EXPECT_NEAR(std_dev, 100, 3);

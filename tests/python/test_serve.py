@@ -114,3 +114,7 @@ def test_a_quantized_model_holds_more_kv_blocks_and_decodes_faster():
     assert packed.summary["tpot_s"]["p50"] < dense.summary["tpot_s"]["p50"]
     run = tessel.run(A100, tessel.Model("llama2-7b", phase="decode", kv_len=64, quant="w4a16-g128"), check=False)
     assert run.summary["quant"]["name"] == "w4a16-g128"
+    assert run.summary["numerics"]["scheme_layer"] is None  # not checked
+    pruned = tessel.run(A100, tessel.Model("llama2-7b", phase="decode", kv_len=64, quant="prune-heads-25"), check=False)
+    assert pruned.summary["quant"]["prune"] == {"heads": 0.25, "mlp_channels": 0.0}
+    assert pruned.summary["kv_cache_bytes"] * 4 == run.summary["kv_cache_bytes"] * 3
