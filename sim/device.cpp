@@ -74,9 +74,17 @@ OpResult grouped_linear(const workloads::Op& op, const DeviceFacts& facts, const
   const uint64_t groups = one.groups;
   one.groups = 1;
   one.weights_held = 0;
+  // Sparse inputs: the weight rows of the inputs nonzero in some token, gathered (Deja Vu,
+  // PowerInfer); every kind multiplies over those alone.
+  one.k = workloads::active_k(op);
   workloads::Op single = op;
   single.shape = one;
+  single.input_density.reset();
   OpResult result = run_one(single, product);
+  if (one.k < op.shape_as<workloads::LinearShape>().k) {
+    result.mapping += "; K gathered to " + std::to_string(one.k) + " of " +
+                      std::to_string(op.shape_as<workloads::LinearShape>().k) + " (sparse inputs)";
+  }
   if (groups == 1) return result;
   result.cycles *= groups;
   result.array_busy_cycles *= groups;

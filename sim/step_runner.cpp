@@ -29,6 +29,7 @@ std::string op_identity(const Op& op) {
   if (op.weight_storage) id += " weights " + op.weight_storage->text();
   if (op.weight_sparsity) id += " pruned " + op.weight_sparsity->text();
   if (op.kv_storage) id += " cache " + op.kv_storage->text();
+  if (op.input_density) id += " inputs " + std::to_string(*op.input_density);
   return id;
 }
 

@@ -1,7 +1,9 @@
 #include "workloads/op.h"
 
 #include <algorithm>
+#include <cmath>
 #include <initializer_list>
+#include <numeric>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -589,6 +591,18 @@ std::string kind_name(OpKind kind) {
 bool is_communication(OpKind kind) {
   return kind == OpKind::AllReduce || kind == OpKind::AllGather || kind == OpKind::ReduceScatter ||
          kind == OpKind::AllToAll || kind == OpKind::Send || kind == OpKind::WaitComm;
+}
+
+uint64_t active_k(const Op& op) {
+  const auto& s = op.shape_as<LinearShape>();
+  if (!op.input_density) return s.k;
+  const double nonzero = 1 - std::pow(1 - *op.input_density, static_cast<double>(s.m));
+  uint64_t k = static_cast<uint64_t>(std::ceil(static_cast<double>(s.k) * nonzero));
+  uint64_t granule = 1;
+  if (op.weight_storage && op.weight_storage->scales == ScaleGranularity::Group) granule = op.weight_storage->group;
+  if (op.weight_sparsity && op.weight_sparsity->structured()) granule = std::lcm(granule, uint64_t{op.weight_sparsity->group});
+  k = arch::ceil_div(std::max<uint64_t>(k, 1), granule) * granule;
+  return std::min(k, s.k);
 }
 
 uint64_t cache_elements(const Op& op) {

@@ -269,6 +269,8 @@ struct Op {
   std::optional<StoredFormat> weight_storage;
   std::optional<StoredFormat> kv_storage;
   std::optional<WeightSparsity> weight_sparsity;  // a Linear's own weight pruned to it
+  // A Linear's inputs nonzero in each token, independently (a recipe's activation_sparsity).
+  std::optional<double> input_density;
 
   template <typename Shape>
   const Shape& shape_as() const {
@@ -317,6 +319,12 @@ std::string kind_name(OpKind kind);
 // Collectives and sends: data moved between devices, which a system's links carry; and the
 // waits for overlapped collectives.
 bool is_communication(OpKind kind);
+
+// The K a Linear with sparse inputs multiplies over: the inputs nonzero in any of its m rows,
+// K (1 - (1 - density)^m) for independent zeros (correlated ones leave fewer), rounded up to
+// whole groups of its weight's scales and N:M pattern (a gathered row takes its group's scale);
+// K when its inputs are dense.
+uint64_t active_k(const Op& op);
 
 // Elements of the op's operands that come from the KV cache: a batched matmul's cached B
 // entries, attention's cached K and V. The graph charges them to its KvCacheRead op

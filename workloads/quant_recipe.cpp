@@ -55,6 +55,7 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
   static const std::regex kv_cache("kv-(int8|fp8|int4)(?:-g([0-9]+))?");
   static const std::regex unstructured("sparse-d([0-9]+)");
   static const std::regex pruned("prune-(heads|mlp)-([0-9]+)");
+  static const std::regex sparse_inputs("act-sparse-d([0-9]+)");
   if (std::regex_match(preset, match, weight_only)) {
     StoredFormat format{match[1] == "4" ? DType::Int4 : DType::Int8, ScaleGranularity::Channel, 0, false};
     if (match[2].matched) {
@@ -91,6 +92,13 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
       sparsity = WeightSparsity{0, 0, static_cast<double>(percent) / 100};
     }
     recipe.sparsity = sparsity;
+  } else if (std::regex_match(preset, match, sparse_inputs)) {
+    const uint64_t percent = number(1);
+    if (percent >= 100) throw InputError("--quant " + preset + ": the density is a percentage in 1-99");
+    if (recipe.activation_sparsity) {
+      throw InputError("--quant " + recipe.name + ": '" + preset + "' sets the activation sparsity again");
+    }
+    recipe.activation_sparsity = ActivationSparsity{static_cast<double>(percent) / 100};
   } else if (std::regex_match(preset, match, pruned)) {
     const uint64_t percent = number(2);
     if (percent >= 100) throw InputError("--quant " + preset + ": the share removed is a percentage in 1-99");
@@ -154,7 +162,7 @@ QuantRecipe load_recipe_file(const std::string& path) {
   const arch::yaml::Reader reader(path);
   const arch::yaml::Mapping top(reader, {root, "", root.Mark().line + 1},
                                 {"name", "description", "weights", "activations", "kv_cache", "sparsity", "keep", "keep_layers",
-                                 "prune"});
+                                 "prune", "activation_sparsity"});
   QuantRecipe recipe;
   recipe.name = arch::yaml::read_name(reader, top);
   if (const std::optional<arch::yaml::Field> weights = top.optional("weights")) {
@@ -215,13 +223,29 @@ QuantRecipe load_recipe_file(const std::string& path) {
     share("mlp_channels", recipe.prune.mlp_channels);
     if (recipe.prune.empty()) reader.fail(*field, "must give heads or mlp_channels, the share removed");
   }
+  if (const std::optional<arch::yaml::Field> field = top.optional("activation_sparsity")) {
+    const arch::yaml::Mapping inputs(reader, *field, {"density", "ops"});
+    ActivationSparsity sparsity;
+    sparsity.density = reader.fraction(inputs.required("density"));
+    if (sparsity.density >= 1) reader.fail(inputs.required("density"), "must be below 1 (1 is dense)");
+    if (const std::optional<arch::yaml::Field> ops = inputs.optional("ops")) {
+      sparsity.ops.clear();
+      for (const arch::yaml::Field& pattern : reader.list(*ops)) {
+        sparsity.ops.push_back(reader.text(pattern));
+        if (sparsity.ops.back().empty()) reader.fail(pattern, "must be a glob of op names");
+      }
+    }
+    recipe.activation_sparsity = sparsity;
+  }
   if (const std::optional<arch::yaml::Field> layers = top.optional("keep_layers")) {
     for (const arch::yaml::Field& layer : reader.list(*layers)) recipe.keep_layers.push_back(reader.integer(layer));
     if (!recipe.weights && !recipe.activations && !recipe.sparsity) {
       reader.fail(*layers, "keeps layers' linears, but the recipe sets no weights, activations or sparsity");
     }
   }
-  if (recipe.empty()) reader.fail(top.self(), "must set weights, activations, kv_cache, sparsity or prune");
+  if (recipe.empty()) {
+    reader.fail(top.self(), "must set weights, activations, kv_cache, sparsity, prune or activation_sparsity");
+  }
   return recipe;
 }
 
@@ -276,6 +300,12 @@ uint64_t WeightSparsity::metadata_bytes(uint64_t elements) const {
   uint64_t index_bits = 0;
   while ((uint64_t{1} << index_bits) < group) ++index_bits;
   return arch::ceil_div(kept_elements(elements) * index_bits, 8);
+}
+
+std::string ActivationSparsity::text() const {
+  std::string globs;
+  for (const std::string& glob : ops) globs += (globs.empty() ? "" : ", ") + glob;
+  return "inputs of " + globs + " " + std::to_string(static_cast<int>(std::lround(density * 100))) + "% nonzero";
 }
 
 std::string ShapePruning::text() const {
@@ -335,7 +365,8 @@ std::string quant_presets_text() {
   return "w4a16-gG (int4 weights, a scale and zero point per G along K), w4a16, w8a16 (a scale per channel), "
          "w8a8, fp8, kv-int8, kv-fp8, kv-int4[-gG], sparse-2:4 (weights pruned 2 of 4 along K), sparse-dP "
          "(unstructured, P% kept, with a bitmask), prune-heads-P, prune-mlp-P (P% of the attention heads or MLP channels "
-         "removed)";
+         "removed), act-sparse-dP (P% of each token's down-projection inputs nonzero, as a ReLU MLP's; the "
+         "rows of the rest skipped)";
 }
 
 void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_dim) {
@@ -363,6 +394,8 @@ void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_
       op.format = recipe.activations;
     }
     if (kv && reads_cache(op)) op.kv_storage = kv;
+    const std::optional<ActivationSparsity>& inputs = recipe.activation_sparsity;
+    if (inputs && op.kind == OpKind::Linear && kept(inputs->ops, op.name)) op.input_density = inputs->density;
   }
 }
 
@@ -389,10 +422,11 @@ bool QuantRecipe::keeps_layer(uint64_t layer, uint64_t layers) const {
   return keeps;
 }
 
-QuantRecipe QuantRecipe::cache_only() const {
+QuantRecipe QuantRecipe::for_kept_layer() const {
   QuantRecipe recipe;
   recipe.name = name;
   recipe.kv_cache = kv_cache;
+  recipe.activation_sparsity = activation_sparsity;
   return recipe;
 }
 
@@ -432,6 +466,7 @@ std::string describe(const QuantRecipe& recipe) {
   if (recipe.activations) add("linears multiply in " + std::string(arch::to_string(*recipe.activations)));
   if (recipe.kv_cache) add("KV cache " + recipe.kv_cache->text());
   if (!recipe.prune.empty()) add(recipe.prune.text());
+  if (recipe.activation_sparsity) add(recipe.activation_sparsity->text());
   if (!recipe.keep.empty() && (recipe.weights || recipe.activations || recipe.sparsity)) {
     std::string kept;
     for (const std::string& glob : recipe.keep) kept += (kept.empty() ? "" : ", ") + glob;

@@ -72,6 +72,17 @@ struct ShapePruning {
   std::string text() const;  // "25% of the attention heads and 30% of the MLP channels removed"
 };
 
+// Zeros in a linear's inputs, as the ReLU (or ReLU-fied) MLPs of ProSparse and "ReLU Strikes
+// Back" leave in the down projection's input: `density` of each token's K inputs nonzero,
+// independently. Kernels that exploit it (Deja Vu, PowerInfer) gather the weight rows of the
+// inputs nonzero in any of a batch's tokens and skip the rest (workloads::active_k).
+struct ActivationSparsity {
+  double density = 1;
+  std::vector<std::string> ops = {"*down_proj"};  // globs of the linears whose inputs it holds
+
+  std::string text() const;  // "inputs of *down_proj 10% nonzero"
+};
+
 // A linear's weight of `elements` (k along its reduction) as stored: its kept values in
 // `format` (or `compute` when not quantized), their scales, and the sparsity's metadata.
 uint64_t stored_weight_bytes(uint64_t elements, uint64_t k, arch::DType compute,
@@ -102,13 +113,17 @@ struct QuantRecipe {
   // k-quants); their KV cache is the recipe's all the same.
   std::vector<int64_t> keep_layers;
   ShapePruning prune;  // applied to the model's config, not its ops (with_recipe)
+  std::optional<ActivationSparsity> activation_sparsity;  // of every matching linear, kept ones too
 
-  bool empty() const { return !weights && !activations && !kv_cache && !sparsity && prune.empty(); }
+  bool empty() const {
+    return !weights && !activations && !kv_cache && !sparsity && prune.empty() && !activation_sparsity;
+  }
   // Whether layer `layer` of a model of `layers` is among keep_layers; throws InputError when an
   // entry names no layer of it.
   bool keeps_layer(uint64_t layer, uint64_t layers) const;
-  // The recipe as a kept layer takes it: its KV cache alone.
-  QuantRecipe cache_only() const;
+  // The recipe as a kept layer takes it: its KV cache and activation sparsity alone (a layer is
+  // kept wide, its data stay what they are).
+  QuantRecipe for_kept_layer() const;
 };
 
 // Presets joined by commas ("w4a16-g128,kv-int8"), or a YAML file (a path ending in .yaml or

@@ -416,7 +416,7 @@ OpGraph build_step(const ModelConfig& config, const std::vector<Phase>& groups, 
                      config.quant.keeps_layer(layer, total)});
   }
   LayerBuilder builder(shard, groups, slice);
-  const QuantRecipe kept_layer_recipe = config.quant.cache_only();
+  const QuantRecipe kept_layer_recipe = config.quant.for_kept_layer();
   graph.layers = layer_blocks(kinds, [&](LayerKind kind) {
     std::vector<Op> ops = builder.build(impl, kind);
     apply_quant(ops, kind.kept_wide ? kept_layer_recipe : config.quant, shard.head_dim);

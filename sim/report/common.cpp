@@ -126,6 +126,10 @@ nlohmann::json quant_json(const workloads::QuantRecipe& recipe) {
                                                        : nlohmann::json{{"density", recipe.sparsity->density}}},
           {"keep", recipe.keep},
           {"keep_layers", recipe.keep_layers},
+          {"activation_sparsity", recipe.activation_sparsity
+                                      ? nlohmann::json{{"density", recipe.activation_sparsity->density},
+                                                       {"ops", recipe.activation_sparsity->ops}}
+                                      : nlohmann::json(nullptr)},
           {"prune", recipe.prune.empty() ? nlohmann::json(nullptr)
                                          : nlohmann::json{{"heads", recipe.prune.heads},
                                                           {"mlp_channels", recipe.prune.mlp_channels}}},

@@ -128,3 +128,70 @@ TEST(Pruning, RecipeFilesPruneAndNameTheLineAndKeyOfAMistake) {
 
 }  // namespace
 }  // namespace tessel
+
+namespace tessel {
+namespace {
+
+workloads::Op down_proj(uint64_t m, const std::string& quant) {
+  workloads::OpGraph graph;
+  graph.prologue.emplace_back("mlp.down_proj", workloads::OpKind::Linear, workloads::LinearShape{m, 4096, 11008});
+  workloads::apply_quant(graph, workloads::parse_quant(quant));
+  return graph.prologue.front();
+}
+
+// A token's inputs 10% nonzero leave 1,101 of 11,008 rows (1,152: 9 whole groups of 128 under
+// group scales); 16 tokens' union leaves 1 - 0.9^16 = 81.5%; a prefill's, all of them.
+TEST(ActivationSparsity, TheGatheredKIsTheUnionOfTheTokensNonzeroInputs) {
+  EXPECT_EQ(workloads::active_k(down_proj(1, "act-sparse-d10")), 1101u);
+  EXPECT_EQ(workloads::active_k(down_proj(1, "act-sparse-d10,w4a16-g128")), 1152u);
+  EXPECT_EQ(workloads::active_k(down_proj(16, "act-sparse-d10")),
+            static_cast<uint64_t>(std::ceil(11008 * (1 - std::pow(0.9, 16)))));
+  EXPECT_EQ(workloads::active_k(down_proj(512, "act-sparse-d10")), 11008u);
+  EXPECT_EQ(workloads::active_k(down_proj(1, "w8a16")), 11008u);
+  EXPECT_FALSE(down_proj(1, "w8a16").input_density);
+}
+
+// A decode step reads a tenth of the down projections' weights: the step's DRAM bytes fall by
+// 90% of theirs (the gathered rows at the same bytes each; 1% for the rounding of 1,101 rows and
+// the activations' bytes), its time falls, and a long prefill is untouched.
+TEST(ActivationSparsity, DecodeReadsOnlyTheNonzeroInputsRows) {
+  const arch::ArchSpec a100 = arch::load_arch(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml");
+  const auto run = [&](const std::string& quant, const sim::ModelRequest& request) {
+    ModelConfig model = workloads::model_preset("llama2-7b");
+    if (!quant.empty()) model = workloads::with_recipe(model, workloads::parse_quant(quant));
+    return testing::run_model(a100, model, request, testing::timing_only(arch::DType::Fp16));
+  };
+  const sim::RunResult dense = run("", testing::decode_request(1, 64));
+  const sim::RunResult sparse = run("act-sparse-d10", testing::decode_request(1, 64));
+  const double down_proj_bytes = 32.0 * 4096 * 11008 * 2;
+  const auto dram = [](const sim::RunResult& r) { return static_cast<double>(r.steps.front().activity.dram_read_bytes); };
+  EXPECT_NEAR(dram(dense) - dram(sparse), 0.9 * down_proj_bytes, 0.01 * down_proj_bytes);
+  EXPECT_LT(sparse.seconds(), 0.9 * dense.seconds());
+  EXPECT_EQ(sparse.weight_bytes, dense.weight_bytes);  // every weight is still held
+  EXPECT_EQ(run("act-sparse-d10", testing::prefill_request(1, 512)).cycles(),
+            run("", testing::prefill_request(1, 512)).cycles());
+}
+
+TEST(ActivationSparsity, PresetsAndFilesSetIt) {
+  EXPECT_THROW(workloads::parse_quant("act-sparse-d100"), workloads::InputError);
+  EXPECT_THROW(workloads::parse_quant("act-sparse-d10,act-sparse-d20"), workloads::InputError);
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tessel_activation_sparsity";
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "relu.yaml").string();
+  std::ofstream(file) << "name: relu\nactivation_sparsity: {density: 0.2, ops: [\"mlp.*\"]}\n";
+  const workloads::QuantRecipe recipe = workloads::parse_quant(file);
+  ASSERT_TRUE(recipe.activation_sparsity);
+  EXPECT_EQ(recipe.activation_sparsity->density, 0.2);
+  EXPECT_EQ(recipe.activation_sparsity->ops, std::vector<std::string>{"mlp.*"});
+  std::ofstream(file) << "name: dense\nactivation_sparsity:\n  density: 1\n";
+  try {
+    workloads::parse_quant(file);
+    FAIL() << "a density of 1 was accepted";
+  } catch (const arch::ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("relu.yaml:3"), std::string::npos) << error.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tessel
