@@ -15,7 +15,7 @@ TESSEL = ROOT / "build" / "tessel"
 ARCHS = ["tpu_v4_like", "a100_sxm", "h100_sxm", "u280_fp16", "u280_int8"]
 MODELS = ["llama2-7b", "llama2-70b"]
 SCHEMES = ["none", "w4a16-g128", "w8a16", "w8a8", "fp8", "kv-int8", "w4a16-g128,kv-int8", "sparse-2:4",
-           "configs/quant/w4a16_first_last_fp16.yaml", "prune-heads-25,prune-mlp-25"]
+           "configs/quant/w4a16_first_last_fp16.yaml", "prune-heads-25,prune-mlp-25", "act-sparse-d10"]
 INPUT, OUTPUT = 512, 128
 
 
@@ -130,7 +130,8 @@ lines = [
     "small decoder layer (`numerics.scheme_layer`): the residual stream passes unquantized, so a layer loses",
     "less than its worst linear. `w4a16_first_last_fp16.yaml` keeps the first and last layers' linears in fp16;",
     "`prune-heads-25,prune-mlp-25` removes a quarter of the heads and of the MLP channels (structured pruning:",
-    "the shapes shrink, the numbers are the pruned model's, so no SQNR). A refused row names why.",
+    "the shapes shrink, the numbers are the pruned model's, so no SQNR); `act-sparse-d10` has 10% of each token's",
+    "down-projection inputs nonzero, as a ReLU MLP's, and reads only their weight rows. A refused row names why.",
     "",
     "| model | arch | scheme | format | TTFT ms | TPOT ms | tokens/s | J/token | footprint GB | fits | SQNR dB | added dB "
     "| layer SQNR dB |",
