@@ -20,6 +20,7 @@ namespace {
 using arch::DType;
 
 constexpr uint64_t kScaleBytes = 2;  // fp16 scales, as GPTQ, AWQ and SmoothQuant store them
+constexpr uint64_t kRunBits = 4;     // a run-length code's count of zeros (SparseFormat::RunLength)
 
 // Digits a pattern matched, as a number; nothing past 2^32 (no group or percentage is that large).
 std::optional<uint64_t> small_number(const std::string& digits) {
@@ -53,7 +54,7 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
   // zero points (AWQ's and GPTQ's asymmetric default) or per output channel without.
   static const std::regex weight_only("w(4|8)a16(?:-g([0-9]+))?");
   static const std::regex kv_cache("kv-(int8|fp8|int4)(?:-g([0-9]+))?");
-  static const std::regex unstructured("sparse-d([0-9]+)");
+  static const std::regex unstructured("sparse-d([0-9]+)(?:-(bitmask|csr|rle))?");
   static const std::regex pruned("prune-(heads|mlp)-([0-9]+)");
   static const std::regex sparse_inputs("act-sparse-d([0-9]+)");
   if (std::regex_match(preset, match, weight_only)) {
@@ -90,6 +91,7 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
       const uint64_t percent = number(1);
       if (percent >= 100) throw InputError("--quant " + preset + ": the density is a percentage in 1-99");
       sparsity = WeightSparsity{0, 0, static_cast<double>(percent) / 100};
+      if (match[2].matched) sparsity.format = *parse_sparse_format(match[2].str());
     }
     recipe.sparsity = sparsity;
   } else if (std::regex_match(preset, match, sparse_inputs)) {
@@ -182,10 +184,13 @@ QuantRecipe load_recipe_file(const std::string& path) {
         read_stored(reader, *kv, {ScaleGranularity::Tensor, ScaleGranularity::Token, ScaleGranularity::Group});
   }
   if (const std::optional<arch::yaml::Field> field = top.optional("sparsity")) {
-    const arch::yaml::Mapping sparsity(reader, *field, {"pattern", "density"});
+    const arch::yaml::Mapping sparsity(reader, *field, {"pattern", "density", "format"});
     const std::optional<arch::yaml::Field> pattern = sparsity.optional("pattern");
     const std::optional<arch::yaml::Field> density = sparsity.optional("density");
     if (pattern.has_value() == density.has_value()) reader.fail(*field, "must give one of pattern and density");
+    if (pattern && sparsity.optional("format")) {
+      reader.fail(*sparsity.optional("format"), "is for a density: an N:M pattern stores an index a kept value");
+    }
     if (pattern) {
       std::smatch match;
       const std::string text = reader.text(*pattern);
@@ -202,6 +207,9 @@ QuantRecipe load_recipe_file(const std::string& path) {
       const double kept = reader.fraction(*density);
       if (kept >= 1) reader.fail(*density, "must be below 1 (1 is dense)");
       recipe.sparsity = WeightSparsity{0, 0, kept};
+      if (const std::optional<arch::yaml::Field> format = sparsity.optional("format")) {
+        recipe.sparsity->format = reader.choice(*format, parse_sparse_format, "bitmask, csr, rle");
+      }
     }
   }
   if (const std::optional<arch::yaml::Field> keep = top.optional("keep")) {
@@ -260,6 +268,22 @@ bool reads_cache(const Op& op) {
 
 }  // namespace
 
+std::string_view to_string(SparseFormat format) {
+  switch (format) {
+    case SparseFormat::Bitmask: return "bitmask";
+    case SparseFormat::Csr: return "csr";
+    case SparseFormat::RunLength: return "rle";
+  }
+  return "?";
+}
+
+std::optional<SparseFormat> parse_sparse_format(std::string_view text) {
+  for (SparseFormat format : {SparseFormat::Bitmask, SparseFormat::Csr, SparseFormat::RunLength}) {
+    if (text == to_string(format)) return format;
+  }
+  return std::nullopt;
+}
+
 std::string to_string(ScaleGranularity granularity) {
   switch (granularity) {
     case ScaleGranularity::Tensor: return "tensor";
@@ -295,8 +319,24 @@ uint64_t WeightSparsity::kept_elements(uint64_t elements) const {
   return static_cast<uint64_t>(std::ceil(static_cast<double>(elements) * density));
 }
 
-uint64_t WeightSparsity::metadata_bytes(uint64_t elements) const {
-  if (!structured()) return arch::ceil_div(elements, 8);  // the bitmask
+uint64_t WeightSparsity::stored_values(uint64_t elements) const {
+  const uint64_t kept = kept_elements(elements);
+  if (structured() || format != SparseFormat::RunLength) return kept;
+  const double longest = std::pow(1 - density, double{1 << kRunBits});
+  return kept + static_cast<uint64_t>(std::ceil(static_cast<double>(kept) * longest / (1 - longest)));
+}
+
+uint64_t WeightSparsity::metadata_bytes(uint64_t elements, uint64_t k) const {
+  if (!structured()) {
+    switch (format) {
+      case SparseFormat::Bitmask: return arch::ceil_div(elements, 8);
+      case SparseFormat::Csr: {
+        const uint64_t index_bytes = k <= 65536 ? 2 : 4;
+        return stored_values(elements) * index_bytes + (arch::ceil_div(elements, k) + 1) * 4;
+      }
+      case SparseFormat::RunLength: return arch::ceil_div(stored_values(elements) * kRunBits, 8);
+    }
+  }
   uint64_t index_bits = 0;
   while ((uint64_t{1} << index_bits) < group) ++index_bits;
   return arch::ceil_div(kept_elements(elements) * index_bits, 8);
@@ -319,16 +359,17 @@ std::string ShapePruning::text() const {
 std::string WeightSparsity::text() const {
   if (structured()) return std::to_string(keep) + ":" + std::to_string(group);
   std::ostringstream out;
-  out << "unstructured at density " << density << " (bitmask)";
+  static const char* const kFormats[] = {"bitmask", "CSR", "run-length"};
+  out << "unstructured at density " << density << " (" << kFormats[static_cast<int>(format)] << ")";
   return out.str();
 }
 
 uint64_t stored_weight_bytes(uint64_t elements, uint64_t k, DType compute, const std::optional<StoredFormat>& format,
                              const std::optional<WeightSparsity>& sparsity) {
-  const uint64_t kept = sparsity ? sparsity->kept_elements(elements) : elements;
+  const uint64_t kept = sparsity ? sparsity->stored_values(elements) : elements;
   const uint64_t values = format ? format->value_bytes(kept) : kept * arch::bytes_of(compute);
   const uint64_t scales = format ? format->bytes(elements, k) - format->value_bytes(elements) : 0;
-  return values + scales + (sparsity ? sparsity->metadata_bytes(elements) : 0);
+  return values + scales + (sparsity ? sparsity->metadata_bytes(elements, k) : 0);
 }
 
 double stored_weight_bytes_per_element(uint64_t k, uint64_t n, DType compute, const std::optional<StoredFormat>& format,
@@ -363,8 +404,8 @@ QuantRecipe parse_quant(const std::string& spec) {
 
 std::string quant_presets_text() {
   return "w4a16-gG (int4 weights, a scale and zero point per G along K), w4a16, w8a16 (a scale per channel), "
-         "w8a8, fp8, kv-int8, kv-fp8, kv-int4[-gG], sparse-2:4 (weights pruned 2 of 4 along K), sparse-dP "
-         "(unstructured, P% kept, with a bitmask), prune-heads-P, prune-mlp-P (P% of the attention heads or MLP channels "
+         "w8a8, fp8, kv-int8, kv-fp8, kv-int4[-gG], sparse-2:4 (weights pruned 2 of 4 along K), sparse-dP[-csr|-rle] "
+         "(unstructured, P% kept, with a bitmask, CSR or run-length codes), prune-heads-P, prune-mlp-P (P% of the attention heads or MLP channels "
          "removed), act-sparse-dP (P% of each token's down-projection inputs nonzero, as a ReLU MLP's; the "
          "rows of the rest skipped)";
 }

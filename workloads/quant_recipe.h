@@ -44,20 +44,33 @@ struct StoredFormat {
   std::string text() const;
 };
 
+// How an unstructured sparse weight's kept values are found, in Sparseloop's terms, each output
+// channel (a run of K) one fiber: a bitmask (a bit an element), CSR (a 16-bit index a kept value,
+// 32-bit where K passes 65,536, and a 32-bit offset a channel: Sparseloop's coordinate payload
+// with uncompressed offsets) or run-length (a 4-bit count of the zeros before each kept value; a
+// longer run stores an explicit zero, as Eyeriss's and SCNN's encodings do).
+enum class SparseFormat { Bitmask, Csr, RunLength };
+std::string_view to_string(SparseFormat format);                     // "bitmask", "csr", "rle"
+std::optional<SparseFormat> parse_sparse_format(std::string_view text);
+
 // How a weight's zeros are stored. N:M structured (2:4: `keep` of every `group` consecutive
 // elements along K kept, each with an index of log2(group) bits, as NVIDIA's sparse tensor cores
-// take them), or unstructured at `density` with a bitmask (a bit an element, Sparseloop's
-// bitmask format).
+// take them), or unstructured at `density` in `format`.
 struct WeightSparsity {
   uint32_t keep = 0;
   uint32_t group = 0;  // 0: unstructured
   double density = 1;  // unstructured: the share of elements kept
+  SparseFormat format = SparseFormat::Bitmask;  // unstructured
 
   bool structured() const { return group > 0; }
   double kept() const { return structured() ? static_cast<double>(keep) / group : density; }
-  // Elements kept of `elements` dense ones, and the metadata's bytes.
+  // Elements kept of `elements` dense ones.
   uint64_t kept_elements(uint64_t elements) const;
-  uint64_t metadata_bytes(uint64_t elements) const;
+  // Values stored: the kept ones, and run-length's explicit zeros (with zeros independent at
+  // 1 - density, kept × q^16 / (1 - q^16) of them, q = 1 - density).
+  uint64_t stored_values(uint64_t elements) const;
+  // The metadata's bytes of a weight of `elements` in fibers of `k`.
+  uint64_t metadata_bytes(uint64_t elements, uint64_t k) const;
   std::string text() const;  // "2:4" or "unstructured at density 0.3 (bitmask)"
 };
 

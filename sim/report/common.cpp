@@ -123,7 +123,8 @@ nlohmann::json quant_json(const workloads::QuantRecipe& recipe) {
           {"kv_cache", stored(recipe.kv_cache)},
           {"sparsity", !recipe.sparsity                ? nlohmann::json(nullptr)
                        : recipe.sparsity->structured() ? nlohmann::json{{"pattern", recipe.sparsity->text()}}
-                                                       : nlohmann::json{{"density", recipe.sparsity->density}}},
+                                                       : nlohmann::json{{"density", recipe.sparsity->density},
+                                                                        {"format", workloads::to_string(recipe.sparsity->format)}}},
           {"keep", recipe.keep},
           {"keep_layers", recipe.keep_layers},
           {"activation_sparsity", recipe.activation_sparsity

@@ -59,7 +59,7 @@ void add_resources_json(nlohmann::json& summary, const std::vector<arch::Resourc
 
 // summary.json's "quant": null without a recipe, else its name, "weights" and "kv_cache" (each
 // null or {format, scales, group, zero_points}), "activations" (null or the format the
-// quantized linears multiply in), "sparsity" (null, {pattern} or {density}), "keep",
+// quantized linears multiply in), "sparsity" (null, {pattern} or {density, format}), "keep",
 // "keep_layers", "prune" (null or {heads, mlp_channels}), "activation_sparsity" (null or {density,
 // ops}) and a "description".
 nlohmann::json quant_json(const workloads::QuantRecipe& recipe);

@@ -2,6 +2,7 @@
 // what weights and caches stored narrower cost on each kind, and the errors of bad recipes.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -427,6 +428,33 @@ TEST(Sparsity, PrunedWeightsStoreTheirKeptValuesAndMetadata) {
 
 // Sparse tensor cores skip the pruned half: never faster than half the dense time, and below
 // 2x since their loop sustains less of its rate; their busy cycles at least half the dense ones.
+// The other unstructured formats, counted by hand on a 4096 x 1024 fp16 weight (fibers of K = 4096):
+// CSR stores a 16-bit index a kept value and a 32-bit offset a channel; run-length a 4-bit count a
+// stored value, with explicit zeros for runs of 16 or more (at 10% kept, q^16 = 0.9^16 = 0.185:
+// 0.227 of them a kept value). Which is cheapest depends on the density, as Sparseloop shows.
+TEST(Sparsity, CsrAndRunLengthCountTheirIndicesOffsetsAndExplicitZeros) {
+  const uint64_t k = 4096, n = 1024, elements = k * n;
+  const uint64_t kept = static_cast<uint64_t>(std::ceil(elements * 0.1));
+  workloads::WeightSparsity csr{0, 0, 0.1, workloads::SparseFormat::Csr};
+  EXPECT_EQ(workloads::stored_weight_bytes(elements, k, DType::Fp16, std::nullopt, csr), kept * 2 + kept * 2 + (n + 1) * 4);
+  workloads::WeightSparsity rle{0, 0, 0.1, workloads::SparseFormat::RunLength};
+  const double q16 = std::pow(0.9, 16);
+  const auto values = kept + static_cast<uint64_t>(std::ceil(static_cast<double>(kept) * q16 / (1 - q16)));
+  EXPECT_EQ(rle.stored_values(elements), values);
+  EXPECT_EQ(workloads::stored_weight_bytes(elements, k, DType::Fp16, std::nullopt, rle), values * 2 + (values * 4 + 7) / 8);
+  // At 10% run-length's codes and zeros cost less than a bitmask; at 50% (2 bits of codes an element) more.
+  const auto bytes = [&](double density, workloads::SparseFormat format) {
+    return workloads::stored_weight_bytes(elements, k, DType::Fp16, std::nullopt,
+                                          workloads::WeightSparsity{0, 0, density, format});
+  };
+  EXPECT_LT(bytes(0.1, workloads::SparseFormat::RunLength), bytes(0.1, workloads::SparseFormat::Bitmask));
+  EXPECT_GT(bytes(0.5, workloads::SparseFormat::RunLength), bytes(0.5, workloads::SparseFormat::Bitmask));
+  EXPECT_EQ(workloads::parse_quant("sparse-d30-csr").sparsity->format, workloads::SparseFormat::Csr);
+  EXPECT_EQ(workloads::parse_quant("sparse-d30-rle").sparsity->format, workloads::SparseFormat::RunLength);
+  EXPECT_EQ(workloads::parse_quant("sparse-d30").sparsity->format, workloads::SparseFormat::Bitmask);
+  EXPECT_THROW(workloads::parse_quant("sparse-d30-coo"), workloads::InputError);
+}
+
 TEST(Sparsity, TwoOfFourNeverBeatsHalfTheDenseTime) {
   const arch::ArchSpec a100 = spec_of("a100_sxm.yaml");
   const sim::RunSettings settings = testing::timing_only(DType::Fp16);
