@@ -151,7 +151,8 @@ workloads::AttentionImpl attention_impl(const std::string& name) {
 
 sim::Workload workload_of(const RunFlags& flags) {
   if (flags.model.empty()) {
-    const workloads::QuantRecipe quant = flags.quant.empty() ? workloads::QuantRecipe{} : workloads::parse_quant(flags.quant);
+    const workloads::QuantRecipe quant =
+        flags.quant.empty() ? workloads::QuantRecipe{} : workloads::parse_quant(flags.quant);
     if (!quant.prune.empty()) {
       throw FlagError("--quant " + flags.quant + ": pruning heads or MLP channels shrinks a model (--model); a GEMM "
                       "list has none");

@@ -133,8 +133,8 @@ lines = [
     "the shapes shrink, the numbers are the pruned model's, so no SQNR); `act-sparse-d10` has 10% of each token's",
     "down-projection inputs nonzero, as a ReLU MLP's, and reads only their weight rows. A refused row names why.",
     "",
-    "| model | arch | scheme | format | TTFT ms | TPOT ms | tokens/s | J/token | footprint GB | fits | SQNR dB | added dB "
-    "| layer SQNR dB |",
+    "| model | arch | scheme | format | TTFT ms | TPOT ms | tokens/s | J/token | footprint GB | fits | SQNR dB "
+    "| added dB | layer SQNR dB |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ]
 for row in schemes.itertuples(index=False):
