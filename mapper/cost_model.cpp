@@ -100,14 +100,9 @@ SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping, boo
   if (slice.m == 0 || slice.n == 0 || slice.k == 0) return traffic;
   const uint32_t output_bytes = final_output_bytes(mapping.dtype);
   const LoopNest nest(slice, mapping);
-  const auto input_block_bytes = [&](uint64_t elements) {
-    return static_cast<uint64_t>(std::ceil(static_cast<double>(elements) * input_element_bytes(mapping)));
-  };
   const uint64_t input_bytes =
-      fetches_input ? input_block_bytes(slice.m * slice.k) * nest.refetch_factor(Operand::Input) : 0;
-  const auto weight_bytes = static_cast<uint64_t>(std::ceil(static_cast<double>(slice.k * slice.n) *
-                                                            weight_element_bytes(mapping))) *
-                            nest.refetch_factor(Operand::Weight);
+      fetches_input ? input_block_bytes(mapping, slice.m * slice.k) * nest.refetch_factor(Operand::Input) : 0;
+  const uint64_t weight_bytes = weight_block_bytes(mapping, slice.k * slice.n) * nest.refetch_factor(Operand::Weight);
   const uint64_t outputs = slice.m * slice.n;
   // Every visit of an output block but its last leaves partial sums behind.
   const uint64_t spills = nest.refetch_factor(Operand::Output) - 1;
@@ -126,8 +121,7 @@ SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping, boo
   const Extents& b = nest.operand(Operand::Weight).block;
   const Extents& c = nest.operand(Operand::Output).block;
   traffic.first_load_bytes =
-      (fetches_input ? input_block_bytes(a.m * a.k) : 0) +
-      static_cast<uint64_t>(std::ceil(static_cast<double>(b.k * b.n) * weight_element_bytes(mapping)));
+      (fetches_input ? input_block_bytes(mapping, a.m * a.k) : 0) + weight_block_bytes(mapping, b.k * b.n);
   traffic.last_store_bytes = c.m * c.n * output_bytes;
   // A tile loads when a loop outside the input's or the weight's block moves.
   const uint32_t deepest = std::max(nest.operand(Operand::Input).outside, nest.operand(Operand::Weight).outside);

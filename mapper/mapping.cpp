@@ -15,12 +15,22 @@ std::string_view to_string(Dim dim) {
   return "?";
 }
 
-double weight_element_bytes(const GemmMapping& mapping) {
-  return mapping.weight_bytes > 0 ? mapping.weight_bytes : static_cast<double>(arch::bytes_of(mapping.dtype));
+namespace {
+
+// `elements` at `element_bytes` each (0: the mapping's format), rounded up to a byte.
+uint64_t block_bytes(const GemmMapping& mapping, uint64_t elements, double element_bytes) {
+  const double bytes = element_bytes > 0 ? element_bytes : static_cast<double>(arch::bytes_of(mapping.dtype));
+  return static_cast<uint64_t>(std::ceil(static_cast<double>(elements) * bytes));
 }
 
-double input_element_bytes(const GemmMapping& mapping) {
-  return mapping.input_bytes > 0 ? mapping.input_bytes : static_cast<double>(arch::bytes_of(mapping.dtype));
+}  // namespace
+
+uint64_t weight_block_bytes(const GemmMapping& mapping, uint64_t elements) {
+  return block_bytes(mapping, elements, mapping.weight_bytes);
+}
+
+uint64_t input_block_bytes(const GemmMapping& mapping, uint64_t elements) {
+  return block_bytes(mapping, elements, mapping.input_bytes);
 }
 
 arch::TileWork as_stored(arch::TileWork work, const GemmMapping& mapping, const arch::ArraySpec& array) {

@@ -63,10 +63,10 @@ struct GemmMapping {
   std::string describe() const;
 };
 
-// Bytes of a weight element as the mapping's buffers and DRAM hold it.
-double weight_element_bytes(const GemmMapping& mapping);
-// Bytes of an input element as the mapping's K counts it.
-double input_element_bytes(const GemmMapping& mapping);
+// Bytes of `elements` of the weight (packed, weight_bytes) or of the input (input_bytes) as the
+// mapping's buffers and DRAM hold them, rounded up to a byte.
+uint64_t weight_block_bytes(const GemmMapping& mapping, uint64_t elements);
+uint64_t input_block_bytes(const GemmMapping& mapping, uint64_t elements);
 // A tile's work with its weight reads from the buffer at the packed size, its input reads at
 // input_bytes, and its compute cycles the kept share when the array skips a pruned weight's zeros.
 arch::TileWork as_stored(arch::TileWork work, const GemmMapping& mapping, const arch::ArraySpec& array);

@@ -1,7 +1,6 @@
 #include "mapper/systolic_mapper.h"
 
 #include <algorithm>
-#include <cmath>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -39,10 +38,8 @@ std::tuple<double, uint64_t, uint64_t, double, uint64_t> rank(Objective objectiv
 
 uint64_t block_bytes(const Extents& block, Operand operand, const GemmMapping& mapping) {
   switch (operand) {
-    case Operand::Input:
-      return static_cast<uint64_t>(std::ceil(static_cast<double>(block.m * block.k) * input_element_bytes(mapping)));
-    case Operand::Weight:
-      return static_cast<uint64_t>(std::ceil(static_cast<double>(block.k * block.n) * weight_element_bytes(mapping)));
+    case Operand::Input: return input_block_bytes(mapping, block.m * block.k);
+    case Operand::Weight: return weight_block_bytes(mapping, block.k * block.n);
     case Operand::Output: return block.m * block.n * arch::kAccumulatorBytes;
   }
   return 0;

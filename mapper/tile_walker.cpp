@@ -1,7 +1,5 @@
 #include "mapper/tile_walker.h"
 
-#include <cmath>
-
 #include <algorithm>
 
 namespace tessel::mapper {
@@ -80,15 +78,10 @@ bool TileWalker::next(TileStep& step) {
   step.size = {m, n, k};
   step.continues_sum = index_[at(Dim::K)] > 0;
   step.load_input_bytes =
-      fetches_input_ && arrives(Operand::Input)
-          ? static_cast<uint64_t>(std::ceil(static_cast<double>(block_elements(Operand::Input, index_)) *
-                                            input_element_bytes(mapping_)))
-          : 0;
+      fetches_input_ && arrives(Operand::Input) ? input_block_bytes(mapping_, block_elements(Operand::Input, index_))
+                                                : 0;
   step.load_weight_bytes =
-      arrives(Operand::Weight)
-          ? static_cast<uint64_t>(std::ceil(static_cast<double>(block_elements(Operand::Weight, index_)) *
-                                            weight_element_bytes(mapping_)))
-          : 0;
+      arrives(Operand::Weight) ? weight_block_bytes(mapping_, block_elements(Operand::Weight, index_)) : 0;
   // K outside the output block: each visit of a block sums one K tile; a later visit
   // reads back the partial sums the earlier one spilled.
   const bool spills = nest_.is_outside(Operand::Output, Dim::K);

@@ -76,14 +76,15 @@ OpResult grouped_linear(const workloads::Op& op, const DeviceFacts& facts, const
   one.weights_held = 0;
   // Sparse inputs: the weight rows of the inputs nonzero in some token, gathered (Deja Vu,
   // PowerInfer); every kind multiplies over those alone.
+  const uint64_t dense_k = one.k;
   one.k = workloads::active_k(op);
   workloads::Op single = op;
   single.shape = one;
   single.input_density.reset();
   OpResult result = run_one(single, product);
-  if (one.k < op.shape_as<workloads::LinearShape>().k) {
-    result.mapping += "; K gathered to " + std::to_string(one.k) + " of " +
-                      std::to_string(op.shape_as<workloads::LinearShape>().k) + " (sparse inputs)";
+  if (one.k < dense_k) {
+    result.mapping +=
+        "; K gathered to " + std::to_string(one.k) + " of " + std::to_string(dense_k) + " (sparse inputs)";
   }
   if (groups == 1) return result;
   result.cycles *= groups;

@@ -105,7 +105,9 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
     const uint64_t percent = number(2);
     if (percent >= 100) throw InputError("--quant " + preset + ": the share removed is a percentage in 1-99");
     double& share = match[1] == "heads" ? recipe.prune.heads : recipe.prune.mlp_channels;
-    if (share > 0) throw InputError("--quant " + recipe.name + ": '" + preset + "' prunes the " + match[1].str() + " again");
+    if (share > 0) {
+      throw InputError("--quant " + recipe.name + ": '" + preset + "' prunes the " + match[1].str() + " again");
+    }
     share = static_cast<double>(percent) / 100;
   } else {
     throw InputError("--quant '" + preset + "': not a preset (" + quant_presets_text() +
@@ -163,8 +165,8 @@ QuantRecipe load_recipe_file(const std::string& path) {
   if (!root.IsMap()) throw arch::ConfigError(path, 1, "the file must be a YAML mapping of keys");
   const arch::yaml::Reader reader(path);
   const arch::yaml::Mapping top(reader, {root, "", root.Mark().line + 1},
-                                {"name", "description", "weights", "activations", "kv_cache", "sparsity", "keep", "keep_layers",
-                                 "prune", "activation_sparsity"});
+                                {"name", "description", "weights", "activations", "kv_cache", "sparsity", "keep",
+                                 "keep_layers", "prune", "activation_sparsity"});
   QuantRecipe recipe;
   recipe.name = arch::yaml::read_name(reader, top);
   if (const std::optional<arch::yaml::Field> weights = top.optional("weights")) {
@@ -247,7 +249,7 @@ QuantRecipe load_recipe_file(const std::string& path) {
   }
   if (const std::optional<arch::yaml::Field> layers = top.optional("keep_layers")) {
     for (const arch::yaml::Field& layer : reader.list(*layers)) recipe.keep_layers.push_back(reader.integer(layer));
-    if (!recipe.weights && !recipe.activations && !recipe.sparsity) {
+    if (!recipe.quantizes_linears()) {
       reader.fail(*layers, "keeps layers' linears, but the recipe sets no weights, activations or sparsity");
     }
   }
@@ -310,6 +312,11 @@ uint64_t StoredFormat::bytes(uint64_t elements, uint64_t run) const {
   // Zero points are in the element's format (4-bit ones pack two to a byte).
   const uint64_t zero_bits = zero_points ? arch::bits_of(format) : 0;
   return values + scales_held * kScaleBytes + arch::ceil_div(scales_held * zero_bits, 8);
+}
+
+StoredFormat StoredFormat::along_heads(uint64_t head_dim) const {
+  if (scales != ScaleGranularity::Token) return *this;
+  return {format, ScaleGranularity::Group, head_dim == 0 ? 1 : head_dim, zero_points};
 }
 
 uint64_t StoredFormat::value_bytes(uint64_t elements) const { return arch::ceil_div(elements * arch::bits_of(format), 8); }
@@ -405,21 +412,19 @@ QuantRecipe parse_quant(const std::string& spec) {
 std::string quant_presets_text() {
   return "w4a16-gG (int4 weights, a scale and zero point per G along K), w4a16, w8a16 (a scale per channel), "
          "w8a8, fp8, kv-int8, kv-fp8, kv-int4[-gG], sparse-2:4 (weights pruned 2 of 4 along K), sparse-dP[-csr|-rle] "
-         "(unstructured, P% kept, with a bitmask, CSR or run-length codes), prune-heads-P, prune-mlp-P (P% of the attention heads or MLP channels "
+         "(unstructured, P% kept, with a bitmask, CSR or run-length codes), prune-heads-P, prune-mlp-P (P% of the "
+         "attention heads or MLP channels "
          "removed), act-sparse-dP (P% of each token's down-projection inputs nonzero, as a ReLU MLP's; the "
          "rows of the rest skipped)";
 }
 
 void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_dim) {
   if (recipe.empty()) return;
-  std::optional<StoredFormat> kv = recipe.kv_cache;
-  if (kv && kv->scales == ScaleGranularity::Token) {
-    // One scale per token and head is one per head_dim elements: the ops see groups.
-    kv = StoredFormat{kv->format, ScaleGranularity::Group, head_dim == 0 ? 1 : head_dim, kv->zero_points};
-  }
+  const std::optional<StoredFormat> kv =
+      recipe.kv_cache ? std::optional<StoredFormat>(recipe.kv_cache->along_heads(head_dim)) : std::nullopt;
   for (Op& op : ops) {
     if (op.kind == OpKind::Linear && op.shape_as<LinearShape>().weight == WeightRole::Own && !op.format &&
-        !kept(recipe.keep, op.name) && (recipe.weights || recipe.activations || recipe.sparsity)) {
+        !kept(recipe.keep, op.name) && recipe.quantizes_linears()) {
       const uint64_t k = op.shape_as<LinearShape>().k;
       if (recipe.weights && recipe.weights->scales == ScaleGranularity::Group && k % recipe.weights->group != 0) {
         // Kernels (and checkpoints) lay whole groups along K.
@@ -455,7 +460,8 @@ bool QuantRecipe::keeps_layer(uint64_t layer, uint64_t layers) const {
   for (int64_t entry : keep_layers) {
     const int64_t count = static_cast<int64_t>(layers);
     if (entry >= count || entry < -count) {
-      throw InputError("--quant " + name + ": keep_layers names layer " + std::to_string(entry) + ", but the model has " +
+      throw InputError("--quant " + name + ": keep_layers names layer " + std::to_string(entry) +
+                       ", but the model has " +
                        std::to_string(layers) + " (0 to " + std::to_string(layers - 1) + ", or -1 for the last)");
     }
     keeps = keeps || static_cast<uint64_t>(entry < 0 ? entry + count : entry) == layer;
@@ -508,7 +514,7 @@ std::string describe(const QuantRecipe& recipe) {
   if (recipe.kv_cache) add("KV cache " + recipe.kv_cache->text());
   if (!recipe.prune.empty()) add(recipe.prune.text());
   if (recipe.activation_sparsity) add(recipe.activation_sparsity->text());
-  if (!recipe.keep.empty() && (recipe.weights || recipe.activations || recipe.sparsity)) {
+  if (!recipe.keep.empty() && recipe.quantizes_linears()) {
     std::string kept;
     for (const std::string& glob : recipe.keep) kept += (kept.empty() ? "" : ", ") + glob;
     add("kept in the run's format: " + kept);

@@ -42,6 +42,9 @@ struct StoredFormat {
   uint64_t value_bytes(uint64_t elements) const;
   // e.g. "int4, a scale per 128 along K with zero points".
   std::string text() const;
+  // A KV cache's format as a row of its heads sees it: a scale per token (and head) is one per
+  // group of head_dim.
+  StoredFormat along_heads(uint64_t head_dim) const;
 };
 
 // How an unstructured sparse weight's kept values are found, in Sparseloop's terms, each output
@@ -128,9 +131,9 @@ struct QuantRecipe {
   ShapePruning prune;  // applied to the model's config, not its ops (with_recipe)
   std::optional<ActivationSparsity> activation_sparsity;  // of every matching linear, kept ones too
 
-  bool empty() const {
-    return !weights && !activations && !kv_cache && !sparsity && prune.empty() && !activation_sparsity;
-  }
+  bool empty() const { return !quantizes_linears() && !kv_cache && prune.empty() && !activation_sparsity; }
+  // Whether it changes how the linears it covers store or multiply their weights.
+  bool quantizes_linears() const { return weights || activations || sparsity; }
   // Whether layer `layer` of a model of `layers` is among keep_layers; throws InputError when an
   // entry names no layer of it.
   bool keeps_layer(uint64_t layer, uint64_t layers) const;

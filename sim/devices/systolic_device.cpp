@@ -142,13 +142,14 @@ ArrayOperands array_operands(const arch::SystolicSpec& spec, const Op& op, arch:
   operands.weight_bytes = op.weight_stored() ? op.weight_bytes_per_element(dtype) : 0.0;
   const std::optional<workloads::WeightSparsity>& sparsity = op.weight_sparsity;
   if (!sparsity) return operands;
-  if (sparsity->structured() && sparsity->keep == spec.array.sparse_keep && sparsity->group == spec.array.sparse_group) {
+  const bool native = sparsity->structured() && sparsity->keep == spec.array.sparse_keep &&
+                      sparsity->group == spec.array.sparse_group;
+  if (native) {
     // K % group == 0: apply_quant refuses a pattern that does not tile K.
     const double expansion = static_cast<double>(sparsity->group) / sparsity->keep;
     operands.gemm.k = s.k / sparsity->group * sparsity->keep;
     operands.weight_bytes *= expansion;
     operands.input_bytes = static_cast<double>(arch::bytes_of(dtype)) * expansion;
-    operands.k_per_mapped_k = sparsity->group / sparsity->keep;
     return operands;
   }
   operands.weight_density = sparsity->kept();
@@ -249,7 +250,7 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   result.dram_busy_cycles = run.dram_busy_cycles;
   result.roofline = systolic_gemm_roofline(spec_, gemm, dtype, weight_bytes, operands.input_bytes);
   result.activity = run.activity;
-  const bool expands_zeros = op.weight_sparsity && operands.k_per_mapped_k == 1;
+  const bool expands_zeros = op.weight_sparsity && !operands.compressed(op);
   if ((op.weight_storage && op.weight_storage->format != dtype) || expands_zeros) {
     // The array's edge unpacks every weight element it takes from the buffer and scales it (or
     // expands pruned ones into their places, unless the PEs take the pattern natively): two
@@ -270,8 +271,9 @@ OpResult SystolicDevice::run_linear(const Op& op, const RunSettings& settings) {
   result.mapping = map.mapping.describe();
   result.details = gemm_details(spec_, map, simulated);
   result.transactions = simulated.transactions;
+  // The check sums in the same order: each mapped K tile's kept values span tile.k · K / K_mapped of the dense K.
   result.numerics = check_linear(
-      settings, {s.m, s.n, s.k, dtype, map.mapping.tile.k * operands.k_per_mapped_k, settings.seed, op.weight_storage,
+      settings, {s.m, s.n, s.k, dtype, map.mapping.tile.k * s.k / gemm.k, settings.seed, op.weight_storage,
                  settings.unquantized_dtype, op.weight_sparsity});
   return result;
 }

@@ -27,7 +27,9 @@ struct ArrayOperands {
   double weight_bytes = 0;
   double weight_density = 1;
   double input_bytes = 0;
-  uint64_t k_per_mapped_k = 1;  // dense K elements an element of the mapped K stands for
+
+  // Whether the PEs take the weight's pattern natively: the mapped K is the kept values'.
+  bool compressed(const workloads::Op& op) const { return gemm.k < op.shape_as<workloads::LinearShape>().k; }
 };
 ArrayOperands array_operands(const arch::SystolicSpec& spec, const workloads::Op& op, arch::DType dtype);
 

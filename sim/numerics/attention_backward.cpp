@@ -12,14 +12,6 @@
 namespace tessel::sim {
 namespace {
 
-std::vector<float> transposed(const std::vector<float>& x, uint64_t rows, uint64_t cols) {
-  std::vector<float> out(x.size());
-  for (uint64_t row = 0; row < rows; ++row) {
-    for (uint64_t col = 0; col < cols; ++col) out[col * rows + row] = x[row * cols + col];
-  }
-  return out;
-}
-
 // Rows [first, first + count) of a row-major matrix with `cols` columns.
 std::vector<float> row_block(const std::vector<float>& x, uint64_t cols, uint64_t first, uint64_t count) {
   return {x.begin() + static_cast<std::ptrdiff_t>(first * cols),

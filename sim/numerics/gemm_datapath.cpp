@@ -107,6 +107,14 @@ std::vector<Sum> gemm_in_hardware_order(const std::vector<Operand>& a,
 
 }  // namespace
 
+std::vector<float> transposed(const std::vector<float>& x, uint64_t rows, uint64_t cols) {
+  std::vector<float> out(x.size());
+  for (uint64_t row = 0; row < rows; ++row) {
+    for (uint64_t col = 0; col < cols; ++col) out[col * rows + row] = x[row * cols + col];
+  }
+  return out;
+}
+
 int32_t from_twos_complement(uint32_t bits) {
   constexpr uint32_t kSignBit = 0x80000000u;
   if (bits < kSignBit) return static_cast<int32_t>(bits);

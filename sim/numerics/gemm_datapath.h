@@ -22,6 +22,9 @@ struct GemmShape {
 std::vector<float> datapath_gemm_float(const std::vector<float>& a, const std::vector<float>& b,
                                        const GemmShape& shape, uint64_t k_tile);
 
+// The transpose of a row-major rows × cols matrix, row-major.
+std::vector<float> transposed(const std::vector<float>& x, uint64_t rows, uint64_t cols);
+
 // The int32 that a 32-bit two's-complement pattern stands for, without the
 // implementation-defined unsigned-to-signed conversion C++17 allows above INT32_MAX.
 int32_t from_twos_complement(uint32_t bits);

@@ -46,13 +46,17 @@ float channel_scale(const QuantizedMatrix& b, const workloads::StoredFormat& for
 
 }  // namespace
 
-RealOperands draw_llm_operands(const GemmShape& shape, uint64_t seed) {
-  RealOperands real = draw_real_operands(shape, seed);
-  for (uint64_t row = 0; row < shape.m; ++row) {
-    for (uint64_t channel = 0; channel < shape.k; channel += kChannelsPerOutlier) {
-      real.a[row * shape.k + channel] *= kOutlierScale;
+void scale_outlier_channels(std::vector<float>& values, uint64_t rows, uint64_t cols) {
+  for (uint64_t row = 0; row < rows; ++row) {
+    for (uint64_t channel = 0; channel < cols; channel += kChannelsPerOutlier) {
+      values[row * cols + channel] *= kOutlierScale;
     }
   }
+}
+
+RealOperands draw_llm_operands(const GemmShape& shape, uint64_t seed) {
+  RealOperands real = draw_real_operands(shape, seed);
+  scale_outlier_channels(real.a, shape.m, shape.k);
   return real;
 }
 
@@ -78,11 +82,7 @@ NumericsReport check_quantized_gemm(const QuantGemmRequest& request) {
   NumericsReport report;
   std::vector<double> result(s.m * s.n);
   if (eight_bit) {
-    // Activations with a scale per token (int8, SmoothQuant) or one per tensor (fp8).
-    const workloads::StoredFormat activations{request.compute,
-                                              integer ? workloads::ScaleGranularity::Token
-                                                      : workloads::ScaleGranularity::Tensor,
-                                              0, false};
+    const workloads::StoredFormat activations = activation_grid(request.compute);
     const QuantizedMatrix a = quantize_rows(real.a, s.m, s.k, activations, scale_group(activations, s.m, s.k));
     const auto a_scale = [&](uint64_t i) { return integer ? a.scales[i] : a.scales.front(); };
     if (integer) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "arch/types.h"
 #include "sim/numerics/gemm_check.h"
@@ -25,11 +26,14 @@ struct QuantGemmRequest {
   uint64_t seed;
 };
 
-// Activations normal(0, 1) but for a few outlier channels (columns of A, the same in every
-// token) 20 times larger, as in the hidden states of LLMs beyond a few billion parameters
-// (Dettmers et al., LLM.int8(), 2022: outlier features of magnitude up to 20 in a small share of
-// the dimensions; SmoothQuant, 2023: which is what makes per-token int8 activations lose
-// accuracy); weights normal(0, 1). One channel in 64, at least one.
+// Multiplies a few outlier channels (columns, the same in every token of `rows` × `cols`) by 20,
+// as in the hidden states of LLMs beyond a few billion parameters (Dettmers et al., LLM.int8(),
+// 2022: outlier features of magnitude up to 20 in a small share of the dimensions; SmoothQuant,
+// 2023: which is what makes per-token int8 activations lose accuracy). One channel in 64, at
+// least one.
+void scale_outlier_channels(std::vector<float>& values, uint64_t rows, uint64_t cols);
+
+// Activations normal(0, 1) with scale_outlier_channels' outliers; weights normal(0, 1).
 RealOperands draw_llm_operands(const GemmShape& shape, uint64_t seed);
 
 // Prunes B by magnitude when the scheme is sparse (the largest `keep` of each group along K, or

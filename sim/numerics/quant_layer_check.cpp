@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/numerics/formats.h"
+#include "sim/numerics/quant_gemm_check.h"
 #include "sim/numerics/quantize.h"
 
 namespace tessel::sim {
@@ -13,9 +14,6 @@ namespace tessel::sim {
 namespace {
 
 using arch::DType;
-
-constexpr float kOutlierScale = 20.0f;  // as draw_llm_operands
-constexpr uint64_t kChannelsPerOutlier = 64;
 
 std::vector<double> widened(const std::vector<float>& values) { return {values.begin(), values.end()}; }
 
@@ -40,19 +38,15 @@ DecoderLayerShape recipe_check_layer(const workloads::QuantRecipe& recipe) {
 }
 
 bool changes_numerics(const workloads::QuantRecipe& recipe) {
-  return recipe.weights || recipe.activations || recipe.kv_cache || recipe.sparsity;
+  return recipe.quantizes_linears() || recipe.kv_cache;
 }
 
 NumericsReport check_quantized_decoder_layer(const DecoderLayerShape& shape, const workloads::QuantRecipe& recipe,
                                              DType dtype, uint64_t seed) {
   const DecoderLayer layer = draw_decoder_layer(shape, seed, dtype);
   std::vector<float> x = draw_layer_input(shape, seed + 1, dtype);
-  for (uint64_t row = 0; row < shape.seq; ++row) {
-    for (uint64_t channel = 0; channel < shape.hidden; channel += kChannelsPerOutlier) {
-      float& value = x[row * shape.hidden + channel];
-      value = round_to_format(value * kOutlierScale, dtype);
-    }
-  }
+  scale_outlier_channels(x, shape.seq, shape.hidden);
+  for (float& value : x) value = round_to_format(value, dtype);
   const std::vector<double> exact = decoder_layer_reference(layer, x);
   const std::vector<double> plain = widened(decoder_layer_datapath(layer, x, dtype));
 
@@ -68,23 +62,11 @@ NumericsReport check_quantized_decoder_layer(const DecoderLayerShape& shape, con
   store(stored.w_down, shape.intermediate, shape.hidden, recipe, dtype);
   NumericsReport report = compare_decoder_layer(stored, x, decoder_layer_datapath(stored, x, dtype), dtype);
 
-  if (recipe.activations) {
-    const bool integer = *recipe.activations == DType::Int8;
-    stored.activation_grid = workloads::StoredFormat{
-        *recipe.activations, integer ? workloads::ScaleGranularity::Token : workloads::ScaleGranularity::Tensor, 0,
-        false};
-  }
-  if (recipe.kv_cache) {
-    stored.kv_grid = *recipe.kv_cache;
-    if (stored.kv_grid->scales == workloads::ScaleGranularity::Token) {
-      // One scale per token and head: a group of head_dim along a row of the heads.
-      stored.kv_grid->scales = workloads::ScaleGranularity::Group;
-      stored.kv_grid->group = shape.head_dim;
-    }
-  }
+  if (recipe.activations) stored.activation_grid = activation_grid(*recipe.activations);
+  if (recipe.kv_cache) stored.kv_grid = recipe.kv_cache->along_heads(shape.head_dim);
   const std::vector<double> scheme = widened(decoder_layer_datapath(stored, x, dtype));
-  report.dtype = "a Llama-style layer of " + std::to_string(shape.seq) + " tokens, hidden " + std::to_string(shape.hidden) +
-                 ", " + std::to_string(shape.q_heads) + " heads of " + std::to_string(shape.head_dim) + " (" +
+  report.dtype = "a Llama-style layer of " + std::to_string(shape.seq) + " tokens, hidden " +
+                 std::to_string(shape.hidden) + ", " + std::to_string(shape.q_heads) + " heads of " + std::to_string(shape.head_dim) + " (" +
                  std::to_string(shape.kv_heads) + " KV), MLP " + std::to_string(shape.intermediate) + ", in " +
                  std::string(arch::to_string(dtype)) + " under " + workloads::describe(recipe);
   report.reference += "; the scheme against the fp64 layer of the unquantized weights (hidden states with outlier "

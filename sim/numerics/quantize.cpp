@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "sim/numerics/formats.h"
+#include "sim/numerics/gemm_datapath.h"
 
 namespace tessel::sim {
 
@@ -95,23 +96,16 @@ QuantizedMatrix quantize_rows(const std::vector<float>& values, uint64_t rows, u
   return out;
 }
 
-namespace {
-
-std::vector<float> transpose(const std::vector<float>& values, uint64_t rows, uint64_t cols) {
-  std::vector<float> out(values.size());
-  for (uint64_t r = 0; r < rows; ++r) {
-    for (uint64_t c = 0; c < cols; ++c) out[c * rows + r] = values[r * cols + c];
-  }
-  return out;
+workloads::StoredFormat activation_grid(DType format) {
+  const bool integer = format == DType::Int8;
+  return {format, integer ? workloads::ScaleGranularity::Token : workloads::ScaleGranularity::Tensor, 0, false};
 }
-
-}  // namespace
 
 QuantizedMatrix quantize_weight(const std::vector<float>& b, uint64_t k, uint64_t n,
                                 const workloads::StoredFormat& format) {
-  QuantizedMatrix q = quantize_rows(transpose(b, k, n), n, k, format, scale_group(format, n, k));
-  q.grid = transpose(q.grid, n, k);
-  q.values = transpose(q.values, n, k);
+  QuantizedMatrix q = quantize_rows(transposed(b, k, n), n, k, format, scale_group(format, n, k));
+  q.grid = transposed(q.grid, n, k);
+  q.values = transposed(q.values, n, k);
   return q;
 }
 

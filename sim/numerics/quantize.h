@@ -32,6 +32,10 @@ QuantizedMatrix quantize_rows(const std::vector<float>& values, uint64_t rows, u
 // Token, `group` for Group.
 uint64_t scale_group(const workloads::StoredFormat& format, uint64_t rows, uint64_t cols);
 
+// The grid a quantized linear's activations are put on: int8 with a scale per token
+// (SmoothQuant), fp8 with one scale (vLLM's and TensorRT-LLM's fp8).
+workloads::StoredFormat activation_grid(arch::DType format);
+
 // A weight B (K × N, row-major) quantized along K for each output channel, as the recipe's
 // weights are stored: quantize_rows of its transpose, with grid and values transposed back (the
 // scales stay one row of groups per output channel).
