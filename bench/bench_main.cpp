@@ -276,6 +276,19 @@ void BM_MapGpt3FfnUp_TpuV4(benchmark::State& state) {
 }
 BENCHMARK(BM_MapGpt3FfnUp_TpuV4)->Unit(benchmark::kMillisecond);
 
+// The mapper alone on a BERT-base-size GEMM on a 32x32 array, a sweep point's main cost.
+void BM_MapBertGemm_32x32(benchmark::State& state) {
+  const arch::SystolicSpec spec = arch::load_systolic_spec(kSource + "/configs/arch/array_32x32.yaml");
+  mapper::MapResult result;
+  for (auto _ : state) {
+    result = mapper::map_gemm(spec, {"gemm", 512, 768, 768}, mapper::MapperOptions{arch::DType::Int8});
+    benchmark::DoNotOptimize(result);
+  }
+  state.counters["considered"] = static_cast<double>(result.considered);
+  state.counters["estimated_cycles"] = static_cast<double>(result.cost.estimated_cycles);
+}
+BENCHMARK(BM_MapBertGemm_32x32)->Unit(benchmark::kMillisecond);
+
 // The sampled search on the same GEMM with a tenth of the space allowed, and its gap to the
 // exhaustive optimum (gap_percent).
 void BM_MapGpt3FfnUp_Sampled(benchmark::State& state) {

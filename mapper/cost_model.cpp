@@ -177,6 +177,30 @@ arch::Activity activity_of(const TileStep& step) {
   return activity;
 }
 
+uint64_t array_cycles_floor(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping) {
+  if (slice.m == 0 || slice.n == 0 || slice.k == 0) return 0;
+  const double rate = spec.find_dtype(mapping.dtype)->macs_per_pe_per_cycle;
+  arch::ArraySpec array = spec.array;
+  array.dataflow = mapping.dataflow;
+  const Dim streamed = streamed_dim(mapping.dataflow);
+  const uint64_t streamed_tiles = ceil_div(slice.along(streamed), mapping.tile.along(streamed));
+  // slice_tiles' compute cycles of a walk in stream runs, without the buffer accesses.
+  uint64_t cycles = 0;
+  for (const TileClass& m : tile_classes(slice.m, mapping.tile.m)) {
+    for (const TileClass& n : tile_classes(slice.n, mapping.tile.n)) {
+      for (const TileClass& k : tile_classes(slice.k, mapping.tile.k)) {
+        const uint64_t index[3] = {m.index, n.index, k.index};  // by Dim
+        const arch::StreamRun run = stream_run(index[static_cast<size_t>(streamed)], streamed_tiles);
+        cycles += m.count * n.count * k.count * arch::tile_compute_cycles(array, rate, m.size, n.size, k.size, run);
+      }
+    }
+  }
+  if (mapping.weight_density >= 1 || array.weight_zeros != arch::ZeroHandling::Skip) return cycles;
+  // Skipped zeros scale each tile's cycles (as_stored); one cycle of margin for the rounding.
+  const double scaled = std::floor(static_cast<double>(cycles) * mapping.weight_density);
+  return scaled >= 1 ? static_cast<uint64_t>(scaled) - 1 : 0;
+}
+
 TileCost tile_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping) {
   TileCost cost;
   const Extents full = part_extents(gemm, mapping, 0);

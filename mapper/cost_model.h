@@ -51,6 +51,9 @@ struct MappingCost {
 };
 
 TileCost tile_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping);
+// A closed-form lower bound on the arrays' cycles of a slice under any walk of the mapping's
+// tile (tile_cost(...).floor()'s port cycles), for ordering tiles before costing them.
+uint64_t array_cycles_floor(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping);
 // `tiles` must come from tile_cost of the same split, tile, dataflow and format.
 MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping,
                           const TileCost& tiles);

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <numeric>
+#include <queue>
 #include <random>
 #include <stdexcept>
+#include <tuple>
 
 #include "mapper/loop_nest.h"
 
@@ -45,16 +47,36 @@ uint64_t block_bytes(const Extents& block, Operand operand, const GemmMapping& m
   return 0;
 }
 
-// Bytes a buffer must hold: its operands' blocks, twice when double-buffered, for each
-// array of the core (the input once when the core's arrays share it).
-uint64_t buffer_demand(const arch::SystolicSpec& spec, const arch::BufferSpec& buffer, const LoopNest& nest,
-                       const GemmMapping& mapping, bool input_shared) {
-  uint64_t bytes = 0;
-  for (Operand operand : buffer.holds) {
+using OperandBytes = std::array<uint64_t, 3>;  // by Operand
+
+// Bytes each operand's block takes in its buffer: one copy for each array of the core (the
+// input once when the core's arrays share it).
+OperandBytes block_demands(const arch::SystolicSpec& spec, const LoopNest& nest, const GemmMapping& mapping,
+                           bool input_shared) {
+  OperandBytes bytes{};
+  for (Operand operand : {Operand::Input, Operand::Weight, Operand::Output}) {
     const uint64_t copies = operand == Operand::Input && input_shared ? 1 : spec.arrays_per_core;
-    bytes += block_bytes(nest.operand(operand).block, operand, mapping) * copies;
+    bytes[static_cast<size_t>(operand)] = block_bytes(nest.operand(operand).block, operand, mapping) * copies;
   }
-  return bytes * (mapping.double_buffered ? 2 : 1);
+  return bytes;
+}
+
+// Bytes a buffer must hold: its operands' blocks, twice when double-buffered.
+uint64_t buffer_demand(const arch::BufferSpec& buffer, const OperandBytes& blocks, bool double_buffered) {
+  uint64_t bytes = 0;
+  for (Operand operand : buffer.holds) bytes += blocks[static_cast<size_t>(operand)];
+  return bytes * (double_buffered ? 2 : 1);
+}
+
+bool fits(const arch::SystolicSpec& spec, const OperandBytes& blocks, bool double_buffered) {
+  return std::all_of(spec.buffers.begin(), spec.buffers.end(), [&](const arch::BufferSpec& buffer) {
+    return buffer_demand(buffer, blocks, double_buffered) <= buffer.capacity_bytes;
+  });
+}
+
+OperandBytes block_demands(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping) {
+  return block_demands(spec, LoopNest(part_extents(gemm, mapping, 0), mapping), mapping,
+                       shares_input(gemm, mapping, spec.arrays_per_core));
 }
 
 // A tile of the mapspace with the arrays' cost of it and the floor that cost puts under
@@ -93,38 +115,55 @@ class Search {
     return tile;
   }
 
-  // False once no mapping of this tile (nor of any tile with a higher floor) can be kept.
-  bool visit(const BoundedTile& tile) {
-    if (best_.size() == keep_ && tile.floor > objective_value(options_.objective, best_.back().cost)) return false;
+  // A floor under the tile's, without costing its arrays: under the latency objective the
+  // arrays' closed-form cycles or the compulsory DRAM traffic's, whichever is longer.
+  double quick_floor(const TileChoice& choice) const {
+    if (options_.objective != Objective::Latency) return 0.0;
+    const GemmMapping mapping = mapping_of(choice);
+    return static_cast<double>(std::max(array_cycles_floor(spec_, part_extents(gemm_, mapping, 0), mapping),
+                                        static_cast<uint64_t>(dram_transfer_cycles(spec_.dram, compulsory_bytes_))));
+  }
+
+  // Whether a mapping whose objective value is `floor` or more could still be kept.
+  bool may_keep(double floor) const {
+    return best_.size() < keep_ || floor <= objective_value(options_.objective, best_.back().cost);
+  }
+
+  // Costs every nest of the tile.
+  void visit(const BoundedTile& tile) {
     GemmMapping mapping = mapping_of(tile.choice);
     const Extents slice = part_extents(gemm_, mapping, 0);
+    const bool input_shared = shares_input(gemm_, mapping, spec_.arrays_per_core);
     for (const LoopOrder& order : kOrders) {
       mapping.order = order;
-      // Where each operand's block boundary falls for each residency; residencies that
+      // Where each operand's block boundary falls for each residency, and the bytes its block
+      // then takes (an operand's block depends on its own residency alone); residencies that
       // canonicalise to the same boundaries are the same mapping, costed once.
       std::array<std::array<uint32_t, 4>, 3> outside{};
+      std::array<OperandBytes, 4> blocks{};
       for (uint8_t r = 0; r < 4; ++r) {
         mapping.resident_loops = {r, r, r};
         const LoopNest nest(slice, mapping);
         for (size_t x = 0; x < 3; ++x) outside[x][r] = nest.operand(static_cast<Operand>(x)).outside;
+        blocks[r] = block_demands(spec_, nest, mapping, input_shared);
       }
       std::array<bool, kResidencies> seen{};
       for (uint64_t r = 0; r < kResidencies; ++r) {
-        const uint32_t a = outside[0][r % 4];
-        const uint32_t b = outside[1][r / 4 % 4];
-        const uint32_t c = outside[2][r / 16];
+        const uint64_t resident[3] = {r % 4, r / 4 % 4, r / 16};
+        const uint32_t a = outside[0][resident[0]];
+        const uint32_t b = outside[1][resident[1]];
+        const uint32_t c = outside[2][resident[2]];
         if (seen[a + 4 * b + 16 * c]) continue;
         seen[a + 4 * b + 16 * c] = true;
         mapping.resident_loops = {static_cast<uint8_t>(3 - a), static_cast<uint8_t>(3 - b), static_cast<uint8_t>(3 - c)};
-        const LoopNest nest(slice, mapping);
+        const OperandBytes demand{blocks[resident[0]][0], blocks[resident[1]][1], blocks[resident[2]][2]};
         for (bool double_buffered : {true, false}) {
           mapping.double_buffered = double_buffered;
-          if (!fits(nest, mapping)) continue;
+          if (!fits(spec_, demand, double_buffered)) continue;
           offer(mapping, analytic_cost(spec_, gemm_, mapping, tile.cost));
         }
       }
     }
-    return true;
   }
 
   uint64_t considered() const { return considered_; }
@@ -136,16 +175,6 @@ class Search {
     return {c.dataflow, options_.dtype, c.split,         c.parts, c.part_size,
             c.tile,      kOrders[0],     {0, 0, 0}, true,  options_.weight_bytes, options_.weight_density,
             options_.input_bytes};
-  }
-
-  bool fits(const LoopNest& nest, const GemmMapping& mapping) const {
-    for (const arch::BufferSpec& buffer : spec_.buffers) {
-      if (buffer_demand(spec_, buffer, nest, mapping, shares_input(gemm_, mapping, spec_.arrays_per_core)) >
-          buffer.capacity_bytes) {
-        return false;
-      }
-    }
-    return true;
   }
 
   void offer(const GemmMapping& mapping, const MappingCost& cost) {
@@ -251,14 +280,7 @@ Extents array_units(const arch::ArraySpec& array, arch::Dataflow dataflow) {
 }
 
 bool fits_buffers(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping) {
-  const LoopNest nest(part_extents(gemm, mapping, 0), mapping);
-  for (const arch::BufferSpec& buffer : spec.buffers) {
-    if (buffer_demand(spec, buffer, nest, mapping, shares_input(gemm, mapping, spec.arrays_per_core)) >
-        buffer.capacity_bytes) {
-      return false;
-    }
-  }
-  return true;
+  return fits(spec, block_demands(spec, gemm, mapping), mapping.double_buffered);
 }
 
 void check_mapping(const arch::SystolicSpec& spec, const Extents& gemm, const GemmMapping& mapping,
@@ -281,9 +303,9 @@ void check_mapping(const arch::SystolicSpec& spec, const Extents& gemm, const Ge
          std::string(to_string(mapping.split)) + " = " + std::to_string(along) + " exactly");
   }
   if (mapping.tile.m == 0 || mapping.tile.n == 0 || mapping.tile.k == 0) fail("tile sizes must be positive");
-  const LoopNest nest(part_extents(gemm, mapping, 0), mapping);
+  const OperandBytes blocks = block_demands(spec, gemm, mapping);
   for (const arch::BufferSpec& buffer : spec.buffers) {
-    const uint64_t demand = buffer_demand(spec, buffer, nest, mapping, shares_input(gemm, mapping, spec.arrays_per_core));
+    const uint64_t demand = buffer_demand(buffer, blocks, mapping.double_buffered);
     if (demand > buffer.capacity_bytes) {
       fail("its blocks need " + std::to_string(demand) + " bytes of buffer '" + buffer.name + "', which holds " +
            std::to_string(buffer.capacity_bytes));
@@ -306,15 +328,30 @@ MapResult map_gemm(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, 
     std::shuffle(tiles.begin(), tiles.end(), std::mt19937_64(options.seed));
     tiles.resize(std::max<uint64_t>(1, options.exhaustive_limit / kNestsPerTile));
   }
-  // Best first: once a tile's floor is above the worst mapping kept, so are the rest.
+  // Best first, by floor and then by place in the list: once a tile's floor is above the worst
+  // mapping kept, so are the rest. A tile waits under its quick floor and has its arrays
+  // costed only when that comes up; since the quick floor is never above the tile's own,
+  // tiles are visited in the same order as if every floor were known from the start.
   Search search(spec, problem, options);
+  constexpr size_t kNotCosted = SIZE_MAX;
+  struct Pending {
+    double floor;
+    size_t tile;
+    size_t costed;  // its place in `bounded`, once costed
+    bool operator>(const Pending& other) const { return std::tie(floor, tile) > std::tie(other.floor, other.tile); }
+  };
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<>> pending;
+  for (size_t i = 0; i < tiles.size(); ++i) pending.push({search.quick_floor(tiles[i]), i, kNotCosted});
   std::vector<BoundedTile> bounded;
-  bounded.reserve(tiles.size());
-  for (const TileChoice& tile : tiles) bounded.push_back(search.bound(tile));
-  std::stable_sort(bounded.begin(), bounded.end(),
-                   [](const BoundedTile& a, const BoundedTile& b) { return a.floor < b.floor; });
-  for (const BoundedTile& tile : bounded) {
-    if (!search.visit(tile)) break;
+  while (!pending.empty() && search.may_keep(pending.top().floor)) {
+    const Pending next = pending.top();
+    pending.pop();
+    if (next.costed != kNotCosted) {
+      search.visit(bounded[next.costed]);
+      continue;
+    }
+    bounded.push_back(search.bound(tiles[next.tile]));
+    pending.push({bounded.back().floor, next.tile, bounded.size() - 1});
   }
   if (!search.found()) {
     throw std::runtime_error(spec.source_file + ": no mapping of GEMM '" + gemm.name + "' (" + std::to_string(gemm.m) +

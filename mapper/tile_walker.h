@@ -32,6 +32,8 @@ class TileWalker {
 
   // Fills `step` with the next tile; false when every tile has been visited.
   bool next(TileStep& step);
+  // How many tiles the walk visits.
+  uint64_t tiles() const { return nest_.trips(Dim::M) * nest_.trips(Dim::N) * nest_.trips(Dim::K); }
 
  private:
   using Index = std::array<uint64_t, 3>;  // tile indices along M, N, K

@@ -1,7 +1,6 @@
 #include "sim/array_runner.h"
 
 #include "arch/memory/sim_time.h"
-#include "mapper/tile_walker.h"
 
 namespace tessel::sim {
 
@@ -19,6 +18,8 @@ ArrayRunner::ArrayRunner(const sc_core::sc_module_name& name, const arch::Systol
       array_(array),
       buffer_of_{buffer_of[0], buffer_of[1], buffer_of[2]},
       input_leader_(input_leader),
+      walker_(spec, slice, mapping, input_leader == nullptr),
+      tiles_(walker_.tiles()),
       free_slots_(mapping.double_buffered ? 2 : 1) {
   SC_THREAD(load_process);
   SC_THREAD(compute_process);
@@ -26,11 +27,11 @@ ArrayRunner::ArrayRunner(const sc_core::sc_module_name& name, const arch::Systol
 }
 
 void ArrayRunner::load_process() {
-  mapper::TileWalker walker(spec_, slice_, mapping_, input_leader_ == nullptr);
   mapper::TileStep step;
-  for (uint64_t tile = 0; walker.next(step); ++tile) {
+  for (uint64_t tile = 0; walker_.next(step); ++tile) {
     while (free_slots_ == 0) wait(slot_freed_);
     --free_slots_;
+    steps_.push_back(step);
     dma_.load({{buffer_of_[0], Operand::Input, step.load_input_bytes},
                {buffer_of_[1], Operand::Weight, step.load_weight_bytes},
                {buffer_of_[2], Operand::Output, step.load_partial_bytes}});
@@ -43,10 +44,9 @@ void ArrayRunner::load_process() {
 }
 
 void ArrayRunner::compute_process() {
-  mapper::TileWalker walker(spec_, slice_, mapping_, input_leader_ == nullptr);
-  mapper::TileStep step;
-  for (uint64_t tile = 0; walker.next(step); ++tile) {
+  for (uint64_t tile = 0; tile < tiles_; ++tile) {
     while (loaded_ <= tile) wait(tile_loaded_);
+    const mapper::TileStep step = steps_[tile - stored_];
     array_.compute(step.work, mapper::performed_macs(step.size.m * step.size.n * step.size.k, mapping_, spec_.array));
     ++computed_;
     tile_computed_.notify(sc_core::SC_ZERO_TIME);
@@ -54,11 +54,11 @@ void ArrayRunner::compute_process() {
 }
 
 void ArrayRunner::store_process() {
-  mapper::TileWalker walker(spec_, slice_, mapping_, input_leader_ == nullptr);
-  mapper::TileStep step;
-  for (uint64_t tile = 0; walker.next(step); ++tile) {
+  for (uint64_t tile = 0; tile < tiles_; ++tile) {
     while (computed_ <= tile) wait(tile_computed_);
-    dma_.store({buffer_of_[2], Operand::Output, step.store_bytes});
+    dma_.store({buffer_of_[2], Operand::Output, steps_.front().store_bytes});
+    steps_.pop_front();
+    ++stored_;
     ++free_slots_;
     slot_freed_.notify(sc_core::SC_ZERO_TIME);
   }

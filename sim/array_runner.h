@@ -1,15 +1,18 @@
 // Drives one array through its slice of a GEMM: a load process (DMA in), a compute process
-// (the array) and a store process (DMA out), each walking the same tile sequence. A tile
+// (the array) and a store process (DMA out) take the tiles in turn. The load process walks
+// the tile sequence and keeps each step until its store, so a step is worked out once. A tile
 // occupies a buffer slot from its load until its store; double buffering gives two slots,
 // so the next tile loads while this one computes, and compute stalls when DRAM is late.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <systemc>
 
 #include "arch/memory/dma_engine.h"
 #include "arch/systolic/systolic_array.h"
 #include "mapper/mapping.h"
+#include "mapper/tile_walker.h"
 
 namespace tessel::sim {
 
@@ -38,6 +41,10 @@ class ArrayRunner : public sc_core::sc_module {
   arch::SystolicArray& array_;
   arch::SramBuffer* buffer_of_[3];
   const ArrayRunner* input_leader_;
+  mapper::TileWalker walker_;
+  uint64_t tiles_;
+  std::deque<mapper::TileStep> steps_;  // loaded and not yet stored, the oldest first
+  uint64_t stored_ = 0;
 
   uint32_t free_slots_;
   uint64_t loaded_ = 0;

@@ -25,7 +25,19 @@ void accumulate_at_bottom_edge(TileAccesses& accesses, uint64_t outputs, uint64_
   accesses.output_read = outputs * reads * kAccumulatorBytes;
 }
 
+uint64_t fold_cycles(const ArraySpec& array, const FoldGrid& grid, uint64_t temporal, double macs_per_pe_per_cycle,
+                     StreamRun run) {
+  return grid.folds() == 1 && run.any() ? run_fold_cycles(array, temporal, macs_per_pe_per_cycle, run)
+                                        : folds_cycles(array, grid.folds(), temporal, macs_per_pe_per_cycle);
+}
+
 }  // namespace
+
+uint64_t tile_compute_cycles(const ArraySpec& array, double macs_per_pe_per_cycle, uint64_t m, uint64_t n, uint64_t k,
+                             StreamRun run) {
+  const SpatialShape shape = spatial_shape(array.dataflow, m, n, k);
+  return fold_cycles(array, fold_grid(array, shape.rows, shape.cols), shape.temporal, macs_per_pe_per_cycle, run);
+}
 
 TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, uint32_t operand_bytes,
                    uint64_t m, uint64_t n, uint64_t k, bool continues_sum, StreamRun run) {
@@ -35,8 +47,7 @@ TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, uint32_
   TileWork work{};
   work.run = run;
   work.folds = grid.folds();
-  work.compute_cycles = run.any() ? run_fold_cycles(array, shape.temporal, macs_per_pe_per_cycle, run)
-                                  : folds_cycles(array, work.folds, shape.temporal, macs_per_pe_per_cycle);
+  work.compute_cycles = fold_cycles(array, grid, shape.temporal, macs_per_pe_per_cycle, run);
   work.pe_slots = work.folds * array.rows * array.cols * shape.temporal;
 
   const uint64_t a = m * k * operand_bytes;

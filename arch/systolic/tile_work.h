@@ -40,6 +40,10 @@ struct TileWork {
 TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, uint32_t operand_bytes,
                    uint64_t m, uint64_t n, uint64_t k, bool continues_sum, StreamRun run = {});
 
+// tile_work(...).compute_cycles alone.
+uint64_t tile_compute_cycles(const ArraySpec& array, double macs_per_pe_per_cycle, uint64_t m, uint64_t n, uint64_t k,
+                             StreamRun run = {});
+
 }  // namespace tessel::arch
 
 namespace tessel::arch {

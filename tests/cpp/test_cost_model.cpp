@@ -79,6 +79,42 @@ TEST(CostModel, ClosedFormEqualsTileWalkOnRandomMappings) {
   }
 }
 
+// The mapper orders tiles by array_cycles_floor before costing them, which is exact only if
+// the closed form never exceeds the arrays' cycles of the tile's cheapest walk.
+TEST(CostModel, ArrayCyclesFloorIsTheStreamRunWalksComputeCycles) {
+  std::mt19937_64 rng(11);
+  const arch::Dataflow dataflows[] = {arch::Dataflow::OutputStationary, arch::Dataflow::WeightStationary,
+                                      arch::Dataflow::InputStationary};
+  const auto pick = [&](uint64_t lo, uint64_t hi) { return std::uniform_int_distribution<uint64_t>(lo, hi)(rng); };
+  for (int trial = 0; trial < 500; ++trial) {
+    auto spec = testing::ideal_array(static_cast<uint32_t>(pick(1, 9)), static_cast<uint32_t>(pick(1, 9)),
+                                     dataflows[pick(0, 2)], pick(0, 1) == 1);
+    spec.dtypes[2].macs_per_pe_per_cycle = static_cast<double>(pick(1, 4)) / 2.0;
+    // Narrow ports make some tiles wait on the buffers, which only raises their cycles.
+    for (auto& buffer : spec.buffers) buffer.read_bytes_per_cycle = static_cast<double>(pick(1, 64));
+    const bool sparse = pick(0, 2) == 0;
+    if (sparse) spec.array.weight_zeros = arch::ZeroHandling::Skip;
+    const mapper::Extents gemm{pick(1, 90), pick(1, 90), pick(1, 90)};
+    mapper::GemmMapping mapping{dataflows[pick(0, 2)], arch::DType::Bf16, Dim::M, 1, gemm.m,
+                                {pick(1, 40), pick(1, 40), pick(1, 40)}, {Dim::M, Dim::N, Dim::K}, {0, 0, 0}, true};
+    if (sparse) mapping.weight_density = static_cast<double>(pick(1, 9)) / 10.0;
+    const mapper::TileCost tiles = mapper::tile_cost(spec, gemm, mapping);
+    const mapper::TileCost::Slice& walk = tiles.floor().full;
+    const uint64_t floor = mapper::array_cycles_floor(spec, gemm, mapping);
+    SCOPED_TRACE(mapping.describe() + " on " + std::to_string(gemm.m) + "x" + std::to_string(gemm.n) + "x" +
+                 std::to_string(gemm.k));
+    EXPECT_LE(floor, walk.compute_cycles);
+    EXPECT_LE(walk.compute_cycles, walk.port_cycles);
+    // Dense, it is those cycles exactly; with skipped zeros, within a cycle a tile of them.
+    if (sparse) {
+      EXPECT_LE(walk.compute_cycles, floor + walk.tiles + 1);
+    } else {
+      EXPECT_EQ(floor, walk.compute_cycles);
+    }
+    ASSERT_FALSE(::testing::Test::HasFailure());
+  }
+}
+
 TEST(CostModel, OperandsOutsideTheInnermostLoopAreRefetched) {
   // Blocks of one tile (no residency): K innermost keeps partial sums on chip, so C leaves
   // once, while A and B are fetched again for every tile of the loop that does not index them.
