@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "arch/config_power.h"
 #include "arch/fpga/resources.h"
 #include "arch/fpga/to_systolic.h"
 #include "arch/yaml_fields.h"
@@ -138,7 +139,7 @@ fpga::DesignSpec read_design(const Reader& reader, const Field& field) {
 SystolicSpec read_fpga_yaml(const std::string& path, const YAML::Node& root) {
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},
-                    {"name", "description", "kind", "clock_mhz", "fabric", "design"});
+                    {"name", "description", "kind", "clock_mhz", "fabric", "design", "power"});
   fpga::FpgaSpec spec{};
   spec.name = read_name(reader, top);
   top.required("kind");  // load_arch read it: fpga
@@ -149,7 +150,9 @@ SystolicSpec read_fpga_yaml(const std::string& path, const YAML::Node& root) {
   spec.design = read_design(reader, design);
   const std::string excess = fpga::over_budget(fpga::resource_use(spec));
   if (!excess.empty()) reader.fail(design, "does not fit the " + spec.fabric.part + ": " + excess);
-  return fpga::to_systolic_spec(spec);
+  SystolicSpec systolic = fpga::to_systolic_spec(spec);
+  if (const std::optional<Field> power = top.optional("power")) systolic.power = read_fixed_clock_power(reader, *power);
+  return systolic;
 }
 
 }  // namespace tessel::arch

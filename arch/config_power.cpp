@@ -15,4 +15,13 @@ PowerSpec read_power(const yaml::Reader& reader, const yaml::Field& field) {
   return spec;
 }
 
+PowerSpec read_fixed_clock_power(const yaml::Reader& reader, const yaml::Field& field) {
+  const yaml::Mapping power(reader, field, {"idle_w", "static_w", "limit_w"});
+  if (const std::optional<yaml::Field> limit = power.optional("limit_w")) {
+    reader.fail(*limit, "this kind's clock stays at clock_mhz (only GPUs and CPUs lower it under a limit): "
+                        "remove the key");
+  }
+  return read_power(reader, field);
+}
+
 }  // namespace tessel::arch

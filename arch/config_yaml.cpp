@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "arch/config_power.h"
 #include "arch/yaml_fields.h"
 
 namespace tessel::arch {
@@ -136,7 +137,7 @@ SystolicSpec read_systolic_yaml(const std::string& path, const YAML::Node& root)
   const Reader reader(path);
   const Mapping top(reader, {root, "", root.Mark().line + 1},
                     {"name", "description", "kind", "clock_mhz", "cores", "arrays_per_core",
-                     "array", "dtypes", "buffers", "vector_unit", "dram", "area"});
+                     "array", "dtypes", "buffers", "vector_unit", "dram", "area", "power"});
 
   SystolicSpec spec{};
   spec.name = read_name(reader, top);
@@ -153,6 +154,7 @@ SystolicSpec read_systolic_yaml(const std::string& path, const YAML::Node& root)
   spec.dram = read_dram(reader, top.required("dram"), clock_mhz);
   const Mapping area(reader, top.required("area"), {"other_mm2"});
   spec.other_area_mm2 = reader.at_least_zero(area.required("other_mm2"));
+  if (const std::optional<Field> power = top.optional("power")) spec.power = read_fixed_clock_power(reader, *power);
   return spec;
 }
 

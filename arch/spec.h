@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "arch/power.h"
 #include "arch/types.h"
 
 namespace tessel::arch {
@@ -103,6 +104,9 @@ struct SystolicSpec {
   // What the design takes of its device, for designs built on a fixed fabric (kind: fpga);
   // empty for every other architecture.
   std::vector<ResourceUse> resources;
+  // What the board draws besides its actions' energy (arch/power.h), without a limit: the
+  // clock of an array stays at clock_hz. Absent: its actions' energy alone.
+  std::optional<PowerSpec> power;
 
   uint32_t array_count() const { return cores * arrays_per_core; }
   // The buffer that holds an operand; a validated spec always has exactly one.

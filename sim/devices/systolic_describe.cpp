@@ -131,6 +131,10 @@ void SystolicDevice::describe(std::ostream& out) const {
         << " pJ/B\n";
   }
   out << "  area " << spec.area_mm2() << " mm2\n";
+  if (spec.power) {
+    out << "  power: idle " << spec.power->idle_w << " W, static " << spec.power->static_w
+        << " W (the clock stays at its nominal value)\n";
+  }
   print_resources(spec, out);
   out.flags(flags);
 }

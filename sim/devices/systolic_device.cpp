@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "arch/energy.h"
+#include "arch/power.h"
 #include "arch/vector/vector_cost.h"
 #include "mapper/cost_model.h"
 #include "mapper/stream_plan.h"
@@ -185,6 +186,7 @@ void SystolicDevice::refresh_facts() {
   facts_.dataflow = std::string(arch::to_string(spec_.array.dataflow));
   facts_.area_mm2 = spec_.area_mm2();
   facts_.resources = spec_.resources;
+  facts_.power = spec_.power;
 }
 
 RunSettings SystolicDevice::configure(RunSettings settings) {
@@ -198,13 +200,18 @@ RunSettings SystolicDevice::configure(RunSettings settings) {
 
 OpResult SystolicDevice::run(const Op& op, const RunSettings& settings) {
   refuse_communication(op);
+  OpResult result;
   switch (op.kind) {
     case OpKind::Linear:
-      return grouped_linear(op, facts_, settings,
-                            [&](const Op& one, const RunSettings& product) { return run_linear(one, product); });
-    case OpKind::KvCacheRead: return kv_cache_read_by_attention(spec_.clock_hz);
-    default: return run_streamed(op, settings);
+      result = grouped_linear(op, facts_, settings,
+                              [&](const Op& one, const RunSettings& product) { return run_linear(one, product); });
+      break;
+    case OpKind::KvCacheRead: result = kv_cache_read_by_attention(spec_.clock_hz); break;
+    default: result = run_streamed(op, settings);
   }
+  // The board's static power over the op's time, at the one clock the array runs at.
+  if (spec_.power) result.energy.static_pj = arch::static_pj(*spec_.power, result.seconds());
+  return result;
 }
 
 arch::EnergyBreakdown SystolicDevice::energy(const arch::Activity& activity, arch::DType dtype) const {

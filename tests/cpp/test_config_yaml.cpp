@@ -92,6 +92,24 @@ TEST(ConfigYaml, MinimalConfigTranslatesAtTheEdge) {
   EXPECT_NEAR(spec.area_mm2(), 0.0064 + 0.75 + 0.125 + 3.0, 1e-12);
 }
 
+// A systolic array's board power: idle and static, and no limit, since its clock never drops.
+TEST(ConfigYaml, PowerHasNoLimitForAFixedClock) {
+  EXPECT_FALSE(load_systolic_spec(kMinimal).power.has_value());
+  const TempFile powered("powered.yaml", edited_minimal({{1, "power: {idle_w: 20, static_w: 25}"}}));
+  const SystolicSpec spec = load_systolic_spec(powered.path);
+  ASSERT_TRUE(spec.power.has_value());
+  EXPECT_DOUBLE_EQ(spec.power->idle_w, 20.0);
+  EXPECT_DOUBLE_EQ(spec.power->static_w, 25.0);
+  EXPECT_FALSE(spec.power->limit_w.has_value());
+  const TempFile limited("limited.yaml", edited_minimal({{1, "power:"},
+                                                         {2, "  idle_w: 20"},
+                                                         {3, "  static_w: 25"},
+                                                         {4, "  limit_w: 75\nname: minimal\nkind: systolic\nclock_mhz: 500"}}));
+  const std::string message = load_error(limited.path);
+  EXPECT_EQ(message.rfind(limited.path + ":4: key 'power.limit_w': this kind's clock stays at clock_mhz", 0), 0u)
+      << message;
+}
+
 TEST(ConfigYaml, EveryCoreCountsItsVectorUnitArea) {
   const TempFile file("two_cores.yaml", edited_minimal({{5, "cores: 2"}}));
   // 128 PEs x 100 um2 + two cores' buffers (0.75) and vector units (0.125) + 3 other.

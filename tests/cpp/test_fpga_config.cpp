@@ -184,6 +184,21 @@ TEST(FpgaConfig, OverBudgetNamesEachResourceAndByHowMuch) {
   EXPECT_EQ(find(load_systolic_spec(at_budget.path), "BRAM36").used, 2016u);
 }
 
+TEST(FpgaConfig, BoardPowerIsReadWithoutALimit) {
+  const std::vector<std::string> lines = read_lines(kArchDir + "u280_int8.yaml");
+  const int line = line_of(lines, "kind: fpga");
+  const TempFile powered("fpga_power.yaml", edit_lines(lines, {{line, "kind: fpga\npower: {idle_w: 40, static_w: 41}"}}));
+  const SystolicSpec spec = load_systolic_spec(powered.path);
+  ASSERT_TRUE(spec.power.has_value());
+  EXPECT_DOUBLE_EQ(spec.power->static_w, 41.0);
+  const TempFile limited("fpga_limit.yaml",
+                         edit_lines(lines, {{line, "kind: fpga\npower: {idle_w: 40, static_w: 41, limit_w: 225}"}}));
+  const std::string message = error_message<ConfigError>([&] { load_systolic_spec(limited.path); }, "limit_w");
+  EXPECT_NE(message.find(limited.path + ":" + std::to_string(line + 1) + ": key 'power.limit_w': this kind's clock"),
+            std::string::npos)
+      << message;
+}
+
 TEST(FpgaConfig, MistakesNameFileLineAndKey) {
   const std::string base = kArchDir + "u280_int8.yaml";
   const std::vector<std::string> lines = read_lines(base);

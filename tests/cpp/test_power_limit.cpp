@@ -67,6 +67,18 @@ TEST(PowerLimit, AMemoryBoundKernelKeepsItsClockAndItsStaticEnergyFollowsItsTime
   EXPECT_NEAR(result.energy.static_pj, a100.power->static_w * result.seconds() * 1e12, 1e-6 * result.energy.static_pj);
 }
 
+TEST(PowerLimit, ASystolicArrayDrawsItsStaticPowerOverEachOpsTime) {
+  arch::SystolicSpec spec = arch::load_systolic_spec(kSource + "/configs/arch/array_32x32.yaml");
+  const workloads::Op op("g", workloads::OpKind::Linear, workloads::LinearShape{256, 512, 512});
+  const OpResult dynamic = testing::run_op(spec, op, testing::timing_only(arch::DType::Int8));
+  EXPECT_EQ(dynamic.energy.static_pj, 0.0);
+  spec.power = arch::PowerSpec{2.0, 3.0, std::nullopt};
+  const OpResult powered = testing::run_op(spec, op, testing::timing_only(arch::DType::Int8));
+  EXPECT_EQ(powered.cycles, dynamic.cycles);  // the clock stays
+  EXPECT_NEAR(powered.energy.static_pj, 3.0 * powered.seconds() * 1e12, 1e-9 * powered.energy.static_pj);
+  EXPECT_DOUBLE_EQ(powered.energy.total_pj() - powered.energy.static_pj, dynamic.energy.total_pj());
+}
+
 TEST(PowerLimit, EveryDeviceOfASystemDrawsStaticPowerForTheWholeRun) {
   // Two A100s of a DGX node sharing Llama-2-7B's layers wait on their all-reduces: static power
   // runs on through the waits, so the run's static energy is both devices' over its whole time.
