@@ -237,9 +237,9 @@ MappingCost analytic_cost(const arch::SystolicSpec& spec, const Extents& gemm, c
   cost.folds = tiles.full.folds * full_parts + tiles.last.folds;
   cost.pe_slots = tiles.full.pe_slots * full_parts + tiles.last.pe_slots;
   arch::Activity& activity = cost.activity;
-  for (uint64_t i = 0; i < full_parts; ++i) activity += tiles.full.array;
-  for (uint64_t i = 0; i < fetching_full_parts; ++i) activity += full.activity;
-  for (uint64_t i = 0; i < followers; ++i) activity += follower.activity;
+  activity += tiles.full.array.times(full_parts);
+  activity += full.activity.times(fetching_full_parts);
+  activity += follower.activity.times(followers);
   activity += tiles.last.array;
   activity += last.activity;
   cost.energy_pj = arch::energy_of(spec, mapping.dtype, activity).total_pj();

@@ -105,7 +105,7 @@ class Search {
     MappingCost floor;
     const TileCost::Slices& cheapest = tile.cost.floor();
     floor.activity = cheapest.last.array;
-    for (uint32_t i = 0; i + 1 < mapping.parts; ++i) floor.activity += cheapest.full.array;
+    floor.activity += cheapest.full.array.times(mapping.parts - 1);
     floor.activity.dram_read_bytes = compulsory_bytes_;
     floor.estimated_cycles =
         std::max({cheapest.full.port_cycles, cheapest.last.port_cycles,
