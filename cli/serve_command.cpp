@@ -153,7 +153,8 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
   serve->add_flag("--quiet", flags.quiet, "Print neither the table nor progress");
   serve->add_flag("--search", flags.search,
                   "Rank the placements of the system's (or --arch node's) first-level group: every tensor-parallel "
-                  "width and every split of prompts and decoding over two groups, each served under the same load, "
+                  "width, alone and as data-parallel replicas, and every split of prompts and decoding over two "
+                  "groups, each served under the same load, "
                   "by requests a second within the objectives per device (writes placements.csv and summary.json "
                   "to --out)");
   serve->callback([&flags, seed, serve] {

@@ -228,13 +228,13 @@ void write_serve_trace(const ServeResult& result, std::ostream& out) {
 void write_placements_csv(const std::vector<PlacementOutcome>& outcomes, std::ostream& out) {
   const std::ios::fmtflags flags = out.flags();
   out << std::setprecision(9)
-      << "rank,placement,tp,prefill_tp,devices,goodput_per_device,requests_per_s,output_tokens_per_s,ttft_p99_s,"
-         "tpot_p99_s,energy_per_output_token_j,bottleneck,error\n";
+      << "rank,placement,tp,replicas,prefill_tp,devices,goodput_per_device,requests_per_s,output_tokens_per_s,"
+         "ttft_p99_s,tpot_p99_s,energy_per_output_token_j,bottleneck,error\n";
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const PlacementOutcome& o = outcomes[i];
     const ServeSummary& s = o.summary;
-    out << i + 1 << ',' << csv_field(o.placement.text()) << ',' << o.placement.tp << ',' << o.placement.prefill_tp
-        << ',' << o.placement.devices() << ',';
+    out << i + 1 << ',' << csv_field(o.placement.text()) << ',' << o.placement.tp << ',' << o.placement.replicas << ','
+        << o.placement.prefill_tp << ',' << o.placement.devices() << ',';
     if (o.error.empty()) {
       out << o.goodput_per_device << ',' << s.requests_per_s << ',' << s.output_tokens_per_s << ',' << s.ttft_s.p99
           << ',' << s.tpot_s.p99 << ',' << s.energy_per_output_token_j << ',' << csv_field(o.bottleneck) << ",\n";
@@ -275,6 +275,7 @@ nlohmann::json placements_summary_json(const std::vector<PlacementOutcome>& outc
     const PlacementOutcome& best = outcomes.front();
     summary["best"] = {{"placement", best.placement.text()},
                        {"tp", best.placement.tp},
+                       {"replicas", best.placement.replicas},
                        {"prefill_tp", best.placement.prefill_tp},
                        {"goodput_per_device", best.goodput_per_device},
                        {"bottleneck", best.bottleneck}};

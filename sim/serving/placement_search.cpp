@@ -37,6 +37,7 @@ std::string bottleneck_of(const ServeResult& result, const ServeSummary& summary
 }  // namespace
 
 std::string ServePlacement::text() const {
+  if (prefill_tp == 0 && replicas > 1) return "tp " + std::to_string(tp) + " x " + std::to_string(replicas) + " replicas";
   if (prefill_tp == 0) return "tp " + std::to_string(tp);
   return "prefill tp " + std::to_string(prefill_tp) + " + decode tp " + std::to_string(tp);
 }
@@ -53,10 +54,13 @@ std::vector<ServePlacement> placement_candidates(const arch::SystemSpec& system,
     }
   }
   std::vector<ServePlacement> candidates;
-  for (const uint64_t tp : widths) candidates.push_back({tp, 0});
+  for (const uint64_t tp : widths) candidates.push_back({tp, 0, 1});
+  for (const uint64_t tp : widths) {
+    for (uint64_t replicas = 2; tp * replicas <= group; replicas *= 2) candidates.push_back({tp, 0, replicas});
+  }
   for (const uint64_t prefill : widths) {
     for (const uint64_t decode : widths) {
-      if (prefill + decode <= group) candidates.push_back({decode, prefill});
+      if (prefill + decode <= group) candidates.push_back({decode, prefill, 1});
     }
   }
   return candidates;
@@ -75,6 +79,7 @@ std::vector<PlacementOutcome> search_placements(
     PlacementOutcome outcome;
     outcome.placement = placement;
     ServeSettings chosen = settings;
+    chosen.replicas = placement.replicas;
     if (placement.prefill_tp > 0) {
       // Both groups in one first-level group: the cache crosses that level's link.
       const arch::LinkSpec& link = system.levels.front().link;

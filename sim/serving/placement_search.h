@@ -1,7 +1,8 @@
 // A search over the ways to serve a model on a system's devices: every tensor-parallel width,
-// and every split of prompts and decoding over two groups (disaggregated, their caches over the
-// system's first-level link), each served under the same load and ranked by the requests a
-// second each device serves within the objectives, with what held it back.
+// alone or as data-parallel replicas, and every split of prompts and decoding over two groups
+// (disaggregated, their caches over the system's first-level link), each served under the same
+// load and ranked by the requests a second each device serves within the objectives, with what
+// held it back.
 #pragma once
 
 #include <cstdint>
@@ -18,9 +19,10 @@ namespace tessel::sim {
 struct ServePlacement {
   uint64_t tp = 1;          // the decoding devices (all the work when not disaggregated)
   uint64_t prefill_tp = 0;  // the prompts' devices; 0: not disaggregated
+  uint64_t replicas = 1;    // copies of the tp devices, each with its own batches (not disaggregated)
 
-  uint64_t devices() const { return tp + prefill_tp; }
-  // e.g. "tp 4" or "prefill tp 2 + decode tp 4".
+  uint64_t devices() const { return tp * replicas + prefill_tp; }
+  // e.g. "tp 4", "tp 2 x 4 replicas" or "prefill tp 2 + decode tp 4".
   std::string text() const;
 };
 
@@ -35,7 +37,8 @@ struct PlacementOutcome {
 };
 
 // Tensor-parallel widths that are powers of two within the system's first-level group (a node)
-// and divide the model; and disaggregated pairs of them that fit the group together.
+// and divide the model; each as 2, 4, ... replicas while they fit the group; and disaggregated
+// pairs of widths that fit the group together.
 std::vector<ServePlacement> placement_candidates(const arch::SystemSpec& system, const workloads::ModelConfig& model);
 
 // Serves each candidate under `load` and ranks them: most goodput per device first, less energy

@@ -18,12 +18,16 @@ const arch::SystemSpec& dgx_a100() {
   return system;
 }
 
-TEST(PlacementSearch, TriesEveryWidthAndEverySplitOfANode) {
+TEST(PlacementSearch, TriesEveryWidthItsReplicasAndEverySplitOfANode) {
   const std::vector<ServePlacement> candidates = placement_candidates(dgx_a100(), workloads::model_preset("llama2-7b"));
-  // Widths 1, 2, 4, 8, and the nine (prompts, decoding) pairs of 1, 2 and 4 within 8 GPUs.
-  ASSERT_EQ(candidates.size(), 13u);
+  // Widths 1, 2, 4, 8; tp 1 as 2, 4 and 8 replicas, tp 2 as 2 and 4, tp 4 as 2; and the nine
+  // (prompts, decoding) pairs of 1, 2 and 4 within 8 GPUs.
+  ASSERT_EQ(candidates.size(), 19u);
   for (const ServePlacement& p : candidates) EXPECT_LE(p.devices(), 8u) << p.text();
   EXPECT_EQ(candidates[3].text(), "tp 8");
+  EXPECT_EQ(candidates[6].text(), "tp 1 x 8 replicas");
+  EXPECT_EQ(candidates[6].devices(), 8u);
+  EXPECT_EQ(candidates[9].text(), "tp 4 x 2 replicas");
   EXPECT_EQ(candidates.back().text(), "prefill tp 4 + decode tp 4");
 }
 
@@ -38,7 +42,7 @@ TEST(PlacementSearch, RanksByGoodputPerDeviceAndPutsWhatCannotServeLast) {
   objectives.ttft_s = 0.5;
   const std::vector<PlacementOutcome> outcomes =
       search_placements(dgx_a100(), workloads::model_preset("llama2-7b"), load, settings, RunSettings{}, objectives);
-  ASSERT_EQ(outcomes.size(), 13u);
+  ASSERT_EQ(outcomes.size(), 19u);
   size_t failed = 0;
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const PlacementOutcome& o = outcomes[i];
@@ -54,8 +58,9 @@ TEST(PlacementSearch, RanksByGoodputPerDeviceAndPutsWhatCannotServeLast) {
       EXPECT_LE(o.goodput_per_device, outcomes[i - 1].goodput_per_device) << o.placement.text();
     }
   }
-  // tp 1 alone, and every split with a group of one GPU (1 + 1, 1 + 2, 1 + 4, 2 + 1, 4 + 1).
-  EXPECT_EQ(failed, 6u);
+  // tp 1 alone and as replicas (2, 4, 8), and every split with a group of one GPU (1 + 1, 1 + 2,
+  // 1 + 4, 2 + 1, 4 + 1).
+  EXPECT_EQ(failed, 9u);
 }
 
 }  // namespace

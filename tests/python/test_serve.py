@@ -97,9 +97,10 @@ def test_search_ranks_the_placements_of_a_node():
     dgx = str(ROOT / "configs" / "systems" / "dgx_a100.yaml")
     ranked = tessel.serve(dgx, "llama2-7b", search=True, arrivals="poisson:20", requests_count=8, prompt_len="128",
                           output_len="4", slo_ttft_ms=500)
-    assert len(ranked) == 13
+    assert len(ranked) == 19
     assert ranked["goodput_per_device"].is_monotonic_decreasing
-    assert ranked["rank"].tolist() == list(range(1, 14))
+    assert ranked["rank"].tolist() == list(range(1, 20))
+    assert (ranked["devices"] == ranked["tp"] * ranked["replicas"] + ranked["prefill_tp"]).all()
     with pytest.raises(tessel.TesselError, match="chooses the placement"):
         tessel.serve(dgx, "llama2-7b", search=True, tp=2, concurrency=1)
 
