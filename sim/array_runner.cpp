@@ -12,7 +12,6 @@ ArrayRunner::ArrayRunner(const sc_core::sc_module_name& name, const arch::Systol
                          arch::SramBuffer* const (&buffer_of)[3], const ArrayRunner* input_leader)
     : sc_core::sc_module(name),
       spec_(spec),
-      slice_(slice),
       mapping_(mapping),
       dma_(dma),
       array_(array),

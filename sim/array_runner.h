@@ -35,7 +35,6 @@ class ArrayRunner : public sc_core::sc_module {
   void store_process();
 
   const arch::SystolicSpec& spec_;
-  mapper::Extents slice_;
   mapper::GemmMapping mapping_;
   arch::DmaEngine& dma_;
   arch::SystolicArray& array_;
