@@ -191,6 +191,11 @@ TEST(FpgaConfig, BoardPowerIsReadWithoutALimit) {
   const SystolicSpec spec = load_systolic_spec(powered.path);
   ASSERT_TRUE(spec.power.has_value());
   EXPECT_DOUBLE_EQ(spec.power->static_w, 41.0);
+  const auto described = testing::run_tessel("describe --arch " + powered.path);
+  ASSERT_EQ(described.exit_code, 0) << described.output;
+  EXPECT_NE(described.output.find("power: idle 40 W, static 41 W (the clock stays at its nominal value)"),
+            std::string::npos)
+      << described.output;
   const TempFile limited("fpga_limit.yaml",
                          edit_lines(lines, {{line, "kind: fpga\npower: {idle_w: 40, static_w: 41, limit_w: 225}"}}));
   const std::string message = error_message<ConfigError>([&] { load_systolic_spec(limited.path); }, "limit_w");
