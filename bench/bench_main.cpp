@@ -262,30 +262,28 @@ void BM_AlexNet_32x32_os_64kB(benchmark::State& state) {
 }
 BENCHMARK(BM_AlexNet_32x32_os_64kB)->Unit(benchmark::kMillisecond);
 
-// The mapper alone on GPT-3 175B's FFN up-projection (2048 tokens), the target.
-void BM_MapGpt3FfnUp_TpuV4(benchmark::State& state) {
-  const arch::SystolicSpec spec = arch::load_systolic_spec(kSource + "/configs/arch/tpu_v4_like.yaml");
+// The mapper alone on one GEMM of a shipped architecture, with how much it searched.
+void map_alone(benchmark::State& state, const std::string& arch_file, const workloads::Gemm& gemm, arch::DType dtype) {
+  const arch::SystolicSpec spec = arch::load_systolic_spec(kSource + "/configs/arch/" + arch_file);
   mapper::MapResult result;
   for (auto _ : state) {
-    result = mapper::map_gemm(spec, {"ffn_up", 2048, 49152, 12288}, mapper::MapperOptions{arch::DType::Bf16});
+    result = mapper::map_gemm(spec, gemm, mapper::MapperOptions{dtype});
     benchmark::DoNotOptimize(result);
   }
   state.counters["considered"] = static_cast<double>(result.considered);
   state.counters["space"] = static_cast<double>(result.space);
   state.counters["estimated_cycles"] = static_cast<double>(result.cost.estimated_cycles);
 }
+
+// GPT-3 175B's FFN up-projection (2048 tokens), the target.
+void BM_MapGpt3FfnUp_TpuV4(benchmark::State& state) {
+  map_alone(state, "tpu_v4_like.yaml", {"ffn_up", 2048, 49152, 12288}, arch::DType::Bf16);
+}
 BENCHMARK(BM_MapGpt3FfnUp_TpuV4)->Unit(benchmark::kMillisecond);
 
-// The mapper alone on a BERT-base-size GEMM on a 32x32 array, a sweep point's main cost.
+// A BERT-base-size GEMM on a 32x32 array, a sweep point's main cost.
 void BM_MapBertGemm_32x32(benchmark::State& state) {
-  const arch::SystolicSpec spec = arch::load_systolic_spec(kSource + "/configs/arch/array_32x32.yaml");
-  mapper::MapResult result;
-  for (auto _ : state) {
-    result = mapper::map_gemm(spec, {"gemm", 512, 768, 768}, mapper::MapperOptions{arch::DType::Int8});
-    benchmark::DoNotOptimize(result);
-  }
-  state.counters["considered"] = static_cast<double>(result.considered);
-  state.counters["estimated_cycles"] = static_cast<double>(result.cost.estimated_cycles);
+  map_alone(state, "array_32x32.yaml", {"gemm", 512, 768, 768}, arch::DType::Int8);
 }
 BENCHMARK(BM_MapBertGemm_32x32)->Unit(benchmark::kMillisecond);
 

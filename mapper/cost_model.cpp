@@ -41,43 +41,59 @@ TileClasses tile_classes(uint64_t extent, uint64_t tile) {
   return classes;
 }
 
+// The array a mapping runs on (the spec's, in the mapping's dataflow).
+arch::ArraySpec mapped_array(const arch::SystolicSpec& spec, const GemmMapping& mapping) {
+  arch::ArraySpec array = spec.array;
+  array.dataflow = mapping.dataflow;
+  return array;
+}
+
+// Calls visit(count, m, n, k, run) for each class of a slice's tiles that cost the same, with
+// the place its tiles take in a walk of stream runs (none unless `runs`).
+template <typename Visit>
+void for_each_tile_class(const Extents& slice, const GemmMapping& mapping, bool runs, const Visit& visit) {
+  const Dim streamed = streamed_dim(mapping.dataflow);
+  const uint64_t streamed_tiles = ceil_div(slice.along(streamed), mapping.tile.along(streamed));
+  for (const TileClass& m : tile_classes(slice.m, mapping.tile.m)) {
+    for (const TileClass& n : tile_classes(slice.n, mapping.tile.n)) {
+      for (const TileClass& k : tile_classes(slice.k, mapping.tile.k)) {
+        const uint64_t index[3] = {m.index, n.index, k.index};  // by Dim
+        const arch::StreamRun run =
+            runs ? stream_run(index[static_cast<size_t>(streamed)], streamed_tiles) : arch::StreamRun{};
+        visit(m.count * n.count * k.count, m, n, k, run);
+      }
+    }
+  }
+}
+
 TileCost::Slice slice_tiles(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping,
                             bool runs) {
   TileCost::Slice cost;
   if (slice.m == 0 || slice.n == 0 || slice.k == 0) return cost;
   const double rate = spec.find_dtype(mapping.dtype)->macs_per_pe_per_cycle;
   const uint32_t operand_bytes = arch::bytes_of(mapping.dtype);
-  arch::ArraySpec array = spec.array;
-  array.dataflow = mapping.dataflow;
-  const Dim streamed = streamed_dim(mapping.dataflow);
-  const uint64_t streamed_tiles = ceil_div(slice.along(streamed), mapping.tile.along(streamed));
-  for (const TileClass& m : tile_classes(slice.m, mapping.tile.m)) {
-    for (const TileClass& n : tile_classes(slice.n, mapping.tile.n)) {
-      for (const TileClass& k : tile_classes(slice.k, mapping.tile.k)) {
-        const uint64_t count = m.count * n.count * k.count;
-        const uint64_t index[3] = {m.index, n.index, k.index};  // by Dim
-        const arch::StreamRun run =
-            runs ? stream_run(index[static_cast<size_t>(streamed)], streamed_tiles) : arch::StreamRun{};
-        const arch::TileWork work = as_stored(
-            arch::tile_work(array, rate, operand_bytes, m.size, n.size, k.size, !k.first(), run), mapping, array);
-        const uint64_t ports = arch::buffer_port_cycles(spec, work.accesses);
-        cost.compute_cycles += count * work.compute_cycles;
-        cost.port_cycles += count * std::max(work.compute_cycles, ports);
-        if (work.run.continued) {
-          cost.continued_tiles += count;
-          cost.continued_port_cycles += count * std::max(work.compute_cycles, ports);
-        }
-        cost.tiles += count;
-        cost.folds += count * work.folds;
-        cost.pe_slots += count * work.pe_slots;
-        auto& reads = cost.array.buffer_read_bytes;
-        reads[0] += count * work.accesses.input_read;
-        reads[1] += count * work.accesses.weight_read;
-        reads[2] += count * work.accesses.output_read;
-        cost.array.buffer_write_bytes[2] += count * work.accesses.output_write;
-      }
+  const arch::ArraySpec array = mapped_array(spec, mapping);
+  for_each_tile_class(slice, mapping, runs,
+                      [&](uint64_t count, const TileClass& m, const TileClass& n, const TileClass& k,
+                          arch::StreamRun run) {
+    const arch::TileWork work = as_stored(
+        arch::tile_work(array, rate, operand_bytes, m.size, n.size, k.size, !k.first(), run), mapping, array);
+    const uint64_t ports = arch::buffer_port_cycles(spec, work.accesses);
+    cost.compute_cycles += count * work.compute_cycles;
+    cost.port_cycles += count * std::max(work.compute_cycles, ports);
+    if (work.run.continued) {
+      cost.continued_tiles += count;
+      cost.continued_port_cycles += count * std::max(work.compute_cycles, ports);
     }
-  }
+    cost.tiles += count;
+    cost.folds += count * work.folds;
+    cost.pe_slots += count * work.pe_slots;
+    auto& reads = cost.array.buffer_read_bytes;
+    reads[0] += count * work.accesses.input_read;
+    reads[1] += count * work.accesses.weight_read;
+    reads[2] += count * work.accesses.output_read;
+    cost.array.buffer_write_bytes[2] += count * work.accesses.output_write;
+  });
   cost.array.macs = performed_macs(slice.m * slice.n * slice.k, mapping, spec.array);
   return cost;
 }
@@ -180,21 +196,14 @@ arch::Activity activity_of(const TileStep& step) {
 uint64_t array_cycles_floor(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping) {
   if (slice.m == 0 || slice.n == 0 || slice.k == 0) return 0;
   const double rate = spec.find_dtype(mapping.dtype)->macs_per_pe_per_cycle;
-  arch::ArraySpec array = spec.array;
-  array.dataflow = mapping.dataflow;
-  const Dim streamed = streamed_dim(mapping.dataflow);
-  const uint64_t streamed_tiles = ceil_div(slice.along(streamed), mapping.tile.along(streamed));
+  const arch::ArraySpec array = mapped_array(spec, mapping);
   // slice_tiles' compute cycles of a walk in stream runs, without the buffer accesses.
   uint64_t cycles = 0;
-  for (const TileClass& m : tile_classes(slice.m, mapping.tile.m)) {
-    for (const TileClass& n : tile_classes(slice.n, mapping.tile.n)) {
-      for (const TileClass& k : tile_classes(slice.k, mapping.tile.k)) {
-        const uint64_t index[3] = {m.index, n.index, k.index};  // by Dim
-        const arch::StreamRun run = stream_run(index[static_cast<size_t>(streamed)], streamed_tiles);
-        cycles += m.count * n.count * k.count * arch::tile_compute_cycles(array, rate, m.size, n.size, k.size, run);
-      }
-    }
-  }
+  for_each_tile_class(slice, mapping, true,
+                      [&](uint64_t count, const TileClass& m, const TileClass& n, const TileClass& k,
+                          arch::StreamRun run) {
+    cycles += count * arch::tile_compute_cycles(array, rate, m.size, n.size, k.size, run);
+  });
   if (mapping.weight_density >= 1 || array.weight_zeros != arch::ZeroHandling::Skip) return cycles;
   // Skipped zeros scale each tile's cycles (as_stored); one cycle of margin for the rounding.
   const double scaled = std::floor(static_cast<double>(cycles) * mapping.weight_density);

@@ -95,7 +95,8 @@ class Search {
         options_(options),
         // The best and its runners-up; saturating, since alternatives may be SIZE_MAX.
         keep_(options.alternatives < SIZE_MAX ? options.alternatives + 1 : SIZE_MAX),
-        compulsory_bytes_(compulsory_dram_bytes(gemm, options.dtype, options.weight_bytes, options.input_bytes)) {}
+        compulsory_bytes_(compulsory_dram_bytes(gemm, options.dtype, options.weight_bytes, options.input_bytes)),
+        compulsory_cycles_(static_cast<uint64_t>(dram_transfer_cycles(spec.dram, compulsory_bytes_))) {}
 
   BoundedTile bound(const TileChoice& choice) const {
     const GemmMapping mapping = mapping_of(choice);
@@ -107,9 +108,7 @@ class Search {
     floor.activity = cheapest.last.array;
     floor.activity += cheapest.full.array.times(mapping.parts - 1);
     floor.activity.dram_read_bytes = compulsory_bytes_;
-    floor.estimated_cycles =
-        std::max({cheapest.full.port_cycles, cheapest.last.port_cycles,
-                  static_cast<uint64_t>(dram_transfer_cycles(spec_.dram, compulsory_bytes_))});
+    floor.estimated_cycles = std::max({cheapest.full.port_cycles, cheapest.last.port_cycles, compulsory_cycles_});
     floor.energy_pj = arch::energy_of(spec_, options_.dtype, floor.activity).total_pj();
     tile.floor = objective_value(options_.objective, floor);
     return tile;
@@ -120,8 +119,8 @@ class Search {
   double quick_floor(const TileChoice& choice) const {
     if (options_.objective != Objective::Latency) return 0.0;
     const GemmMapping mapping = mapping_of(choice);
-    return static_cast<double>(std::max(array_cycles_floor(spec_, part_extents(gemm_, mapping, 0), mapping),
-                                        static_cast<uint64_t>(dram_transfer_cycles(spec_.dram, compulsory_bytes_))));
+    return static_cast<double>(
+        std::max(array_cycles_floor(spec_, part_extents(gemm_, mapping, 0), mapping), compulsory_cycles_));
   }
 
   // Whether a mapping whose objective value is `floor` or more could still be kept.
@@ -193,6 +192,7 @@ class Search {
   MapperOptions options_;
   size_t keep_;
   uint64_t compulsory_bytes_;
+  uint64_t compulsory_cycles_;  // of compulsory_bytes_ at DRAM's full bandwidth
   std::vector<RankedMapping> best_;
   uint64_t considered_ = 0;
 };

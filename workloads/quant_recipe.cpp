@@ -50,6 +50,12 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
     if (!value || *value == 0) throw InputError("--quant " + preset + ": " + match[index].str() + " is not a size of 1 or more");
     return *value;
   };
+  // A percentage of 1-99 the pattern matched, as a fraction; `what` names it in the error.
+  const auto fraction = [&](size_t index, const std::string& what) {
+    const uint64_t percent = number(index);
+    if (percent >= 100) throw InputError("--quant " + preset + ": the " + what + " is a percentage in 1-99");
+    return static_cast<double>(percent) / 100;
+  };
   // Weight-only: packed weights dequantized to the run's 16-bit format, per group of K with
   // zero points (AWQ's and GPTQ's asymmetric default) or per output channel without.
   static const std::regex weight_only("w(4|8)a16(?:-g([0-9]+))?");
@@ -88,27 +94,23 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
     if (recipe.sparsity) throw InputError("--quant " + recipe.name + ": '" + preset + "' sets the sparsity again");
     WeightSparsity sparsity{2, 4, 0.5};
     if (preset != "sparse-2:4") {
-      const uint64_t percent = number(1);
-      if (percent >= 100) throw InputError("--quant " + preset + ": the density is a percentage in 1-99");
-      sparsity = WeightSparsity{0, 0, static_cast<double>(percent) / 100};
+      sparsity = WeightSparsity{0, 0, fraction(1, "density")};
       if (match[2].matched) sparsity.format = *parse_sparse_format(match[2].str());
     }
     recipe.sparsity = sparsity;
   } else if (std::regex_match(preset, match, sparse_inputs)) {
-    const uint64_t percent = number(1);
-    if (percent >= 100) throw InputError("--quant " + preset + ": the density is a percentage in 1-99");
+    const double density = fraction(1, "density");
     if (recipe.activation_sparsity) {
       throw InputError("--quant " + recipe.name + ": '" + preset + "' sets the activation sparsity again");
     }
-    recipe.activation_sparsity = ActivationSparsity{static_cast<double>(percent) / 100};
+    recipe.activation_sparsity = ActivationSparsity{density};
   } else if (std::regex_match(preset, match, pruned)) {
-    const uint64_t percent = number(2);
-    if (percent >= 100) throw InputError("--quant " + preset + ": the share removed is a percentage in 1-99");
+    const double removed = fraction(2, "share removed");
     double& share = match[1] == "heads" ? recipe.prune.heads : recipe.prune.mlp_channels;
     if (share > 0) {
       throw InputError("--quant " + recipe.name + ": '" + preset + "' prunes the " + match[1].str() + " again");
     }
-    share = static_cast<double>(percent) / 100;
+    share = removed;
   } else {
     throw InputError("--quant '" + preset + "': not a preset (" + quant_presets_text() +
                      ") nor a .yaml recipe file");
@@ -413,8 +415,7 @@ std::string quant_presets_text() {
   return "w4a16-gG (int4 weights, a scale and zero point per G along K), w4a16, w8a16 (a scale per channel), "
          "w8a8, fp8, kv-int8, kv-fp8, kv-int4[-gG], sparse-2:4 (weights pruned 2 of 4 along K), sparse-dP[-csr|-rle] "
          "(unstructured, P% kept, with a bitmask, CSR or run-length codes), prune-heads-P, prune-mlp-P (P% of the "
-         "attention heads or MLP channels "
-         "removed), act-sparse-dP (P% of each token's down-projection inputs nonzero, as a ReLU MLP's; the "
+         "attention heads or MLP channels removed), act-sparse-dP (P% of each token's down-projection inputs nonzero, as a ReLU MLP's; the "
          "rows of the rest skipped)";
 }
 
