@@ -159,6 +159,11 @@ TEST(ConfigYaml, TpuV1MatchesThePaper) {
   EXPECT_EQ(spec.vector_unit.lanes, 256u);  // the activation unit, as wide as the array
   EXPECT_GT(spec.vector_unit.area_mm2, 0.0);
   EXPECT_NEAR(spec.area_mm2(), 331.0, 0.01 * 331.0);
+  // Table 2's measured idle power a die, which stands for the running chip's static power.
+  ASSERT_TRUE(spec.power.has_value());
+  EXPECT_EQ(spec.power->idle_w, 28.0);
+  EXPECT_EQ(spec.power->static_w, 28.0);
+  EXPECT_FALSE(spec.power->limit_w.has_value());
 }
 
 TEST(ConfigYaml, TpuV4LikePeakIs275Teraflops) {
