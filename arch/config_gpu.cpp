@@ -17,8 +17,9 @@ void read_tensor_cores(const Reader& reader, const Field& field, GpuSpec& spec) 
   const Mapping tensor(reader, field,
                        {"macs_per_cycle_per_sm", "efficiency", "attention_efficiency", "sparse", "sparse_efficiency"});
   const Field rates = tensor.required("macs_per_cycle_per_sm");
-  const Mapping formats(reader, rates, {"int8", "fp8", "fp16", "bf16", "fp32"});
+  const Mapping formats(reader, rates, {"int8", "fp8", "fp16", "bf16", "fp32", "int4"});
   if (formats.entries().empty()) reader.fail(rates, "must give the rate of at least one format");
+  yaml::refuse_sub_byte_default(reader, formats);
   for (const Mapping::Entry& entry : formats.entries()) {
     spec.tensor.push_back({*parse_dtype(entry.name), reader.above_zero(entry.field)});
   }
@@ -69,7 +70,7 @@ void read_tensor_mac_energy(const Reader& reader, const Field& field, GpuSpec& s
     for (TensorRate& rate : spec.tensor) rate.mac_pj = pj;
     return;
   }
-  const Mapping formats(reader, field, {"int8", "fp8", "fp16", "bf16", "fp32"});
+  const Mapping formats(reader, field, {"int8", "fp8", "fp16", "bf16", "fp32", "int4"});
   for (const Mapping::Entry& entry : formats.entries()) {
     if (!spec.tensor_macs_per_cycle_per_sm(*parse_dtype(entry.name))) {
       reader.fail(entry.field, "is a format tensor_cores.macs_per_cycle_per_sm gives no rate for");

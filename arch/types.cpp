@@ -39,9 +39,9 @@ std::optional<DType> parse_dtype(std::string_view text) {
   return std::nullopt;
 }
 
-double gemm_output_bytes(DType dtype) { return bytes_of(dtype) < 2 ? 2.0 : static_cast<double>(bytes_of(dtype)); }
+double gemm_output_bytes(DType dtype) { return bits_of(dtype) < 16 ? 2.0 : element_bytes(dtype); }
 
-bool is_storage_only(DType dtype) { return dtype == DType::Int4; }
+bool is_sub_byte(DType dtype) { return bits_of(dtype) < 8; }
 
 uint32_t bits_of(DType dtype) {
   switch (dtype) {
@@ -56,9 +56,13 @@ uint32_t bits_of(DType dtype) {
 }
 
 uint32_t bytes_of(DType dtype) {
-  if (is_storage_only(dtype)) throw std::logic_error("bytes_of: int4 elements share bytes");
+  if (is_sub_byte(dtype)) throw std::logic_error("bytes_of: int4 elements share bytes");
   return bits_of(dtype) / 8;
 }
+
+double element_bytes(DType dtype) { return bits_of(dtype) / 8.0; }
+
+uint64_t bytes_for(uint64_t elements, DType dtype) { return ceil_div(elements * bits_of(dtype), 8); }
 
 std::string_view to_string(Operand operand) {
   switch (operand) {

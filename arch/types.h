@@ -22,18 +22,23 @@ std::string_view to_string(Dataflow dataflow);
 std::optional<Dataflow> parse_dataflow(std::string_view text);  // "os", "ws", "is"
 
 // Number formats of the datapath. Every format accumulates in 32 bits:
-// int8 in int32, the floating formats in fp32. int4 is a storage format only (quantized
-// weights and KV caches, two values to a byte): no datapath computes in it.
+// int4 and int8 in int32, the floating formats in fp32. int4 packs two values to a byte: it
+// stores quantized weights and KV caches, and the linears of a W4A4 recipe multiply in it where
+// the hardware has int4 MACs; a run's format (its norms, attention, caches) is 8 bits or more.
 enum class DType { Int8, Fp8, Fp16, Bf16, Fp32, Int4 };
 
 std::string_view to_string(DType dtype);
 // "int8", "fp8", "fp16", "bf16", "fp32", "int4"
 std::optional<DType> parse_dtype(std::string_view text);
-bool is_storage_only(DType dtype);  // int4
+bool is_sub_byte(DType dtype);  // int4
 uint32_t bits_of(DType dtype);
-// Whole bytes of an element of a computing format; throws std::logic_error for int4, whose
-// elements share bytes (a quantized tensor's bytes are workloads::StoredFormat's business).
+// Whole bytes of an element of an 8-bit or wider format; throws std::logic_error for int4,
+// whose elements share bytes: element_bytes and bytes_for count those.
 uint32_t bytes_of(DType dtype);
+// Bytes an element takes, packed: 0.5 for int4.
+double element_bytes(DType dtype);
+// Bytes of `elements` packed, rounded up to a byte.
+uint64_t bytes_for(uint64_t elements, DType dtype);
 constexpr uint32_t kAccumulatorBytes = 4;
 
 // Bytes a GPU or CPU GEMM writes per element of C: 8-bit formats accumulate in 32 bits and write

@@ -13,7 +13,7 @@ namespace tessel::arch::yaml {
 namespace {
 
 constexpr Operand kOperands[] = {Operand::Input, Operand::Weight, Operand::Output};
-constexpr DType kDTypes[] = {DType::Int8, DType::Fp8, DType::Fp16, DType::Bf16, DType::Fp32};
+constexpr DType kDTypes[] = {DType::Int8, DType::Fp8, DType::Fp16, DType::Bf16, DType::Fp32, DType::Int4};
 
 bool is_plain_scalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() != "!"; }
 
@@ -191,11 +191,21 @@ std::string read_name(const Reader& reader, const Mapping& top) {
   return text;
 }
 
+void refuse_sub_byte_default(const Reader& reader, const Mapping& formats) {
+  const Mapping::Entry& first = formats.entries().front();
+  if (is_sub_byte(*parse_dtype(first.name))) {
+    reader.fail(first.field, "comes first, and the first format is a run's default; " + first.name +
+                                 " multiplies only a recipe's linears (--quant w4a4): list a format of 8 bits or more "
+                                 "first");
+  }
+}
+
 std::vector<DTypeSpec> read_dtypes(const Reader& reader, const Field& field) {
   std::vector<std::string_view> names;
   for (DType dtype : kDTypes) names.push_back(to_string(dtype));
   const Mapping formats(reader, field, names);
   if (formats.entries().empty()) reader.fail(field, "must name at least one number format");
+  refuse_sub_byte_default(reader, formats);
   std::vector<DTypeSpec> dtypes;
   for (const Mapping::Entry& entry : formats.entries()) {
     const Mapping numbers(reader, entry.field, {"macs_per_pe_per_cycle", "mac_energy_pj"});

@@ -99,6 +99,10 @@ class Mapping {
 // since a spec has no place for prose.
 std::string read_name(const Reader& reader, const Mapping& top);
 
+// Fails at the first of `formats` (a mapping of format names, not empty) when it is int4: the
+// first format is a run's default, and int4 multiplies only a recipe's linears.
+void refuse_sub_byte_default(const Reader& reader, const Mapping& formats);
+
 // The number formats of an array: {format: {macs_per_pe_per_cycle, mac_energy_pj}}, in the
 // file's order (the first is the default format).
 std::vector<DTypeSpec> read_dtypes(const Reader& reader, const Field& field);

@@ -71,7 +71,7 @@ TileCost::Slice slice_tiles(const arch::SystolicSpec& spec, const Extents& slice
   TileCost::Slice cost;
   if (slice.m == 0 || slice.n == 0 || slice.k == 0) return cost;
   const double rate = spec.find_dtype(mapping.dtype)->macs_per_pe_per_cycle;
-  const uint32_t operand_bytes = arch::bytes_of(mapping.dtype);
+  const double operand_bytes = arch::element_bytes(mapping.dtype);
   const arch::ArraySpec array = mapped_array(spec, mapping);
   for_each_tile_class(slice, mapping, runs,
                       [&](uint64_t count, const TileClass& m, const TileClass& n, const TileClass& k,
@@ -167,8 +167,8 @@ SliceTraffic slice_traffic(const Extents& slice, const GemmMapping& mapping, boo
 }  // namespace
 
 uint64_t compulsory_dram_bytes(const Extents& gemm, arch::DType dtype, double weight_bytes, double input_bytes) {
-  const double weight = weight_bytes > 0 ? weight_bytes : static_cast<double>(arch::bytes_of(dtype));
-  const double input = input_bytes > 0 ? input_bytes : static_cast<double>(arch::bytes_of(dtype));
+  const double weight = weight_bytes > 0 ? weight_bytes : arch::element_bytes(dtype);
+  const double input = input_bytes > 0 ? input_bytes : arch::element_bytes(dtype);
   return static_cast<uint64_t>(std::ceil(static_cast<double>(gemm.m * gemm.k) * input)) +
          static_cast<uint64_t>(std::ceil(static_cast<double>(gemm.k * gemm.n) * weight)) +
          gemm.m * gemm.n * final_output_bytes(dtype);

@@ -27,7 +27,7 @@ struct GpuGemm {
   // dense (Flash-LLM's load-as-sparse, compute-as-dense).
   std::optional<workloads::WeightSparsity> b_sparsity = std::nullopt;
 
-  double a_bytes() const { return arch::bytes_of(dtype); }
+  double a_bytes() const { return arch::element_bytes(dtype); }
   double b_bytes() const;
   // The share of the MACs the tensor cores perform: 1/2 on sparse tensor cores, else 1.
   double mac_share(const arch::GpuSpec& spec) const;

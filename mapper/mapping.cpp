@@ -19,7 +19,7 @@ namespace {
 
 // `elements` at `element_bytes` each (0: the mapping's format), rounded up to a byte.
 uint64_t block_bytes(const GemmMapping& mapping, uint64_t elements, double element_bytes) {
-  const double bytes = element_bytes > 0 ? element_bytes : static_cast<double>(arch::bytes_of(mapping.dtype));
+  const double bytes = element_bytes > 0 ? element_bytes : arch::element_bytes(mapping.dtype);
   return static_cast<uint64_t>(std::ceil(static_cast<double>(elements) * bytes));
 }
 
@@ -35,7 +35,7 @@ uint64_t input_block_bytes(const GemmMapping& mapping, uint64_t elements) {
 
 arch::TileWork as_stored(arch::TileWork work, const GemmMapping& mapping, const arch::ArraySpec& array) {
   const auto scaled = [&](uint64_t& bytes, double element_bytes) {
-    const double ratio = element_bytes / static_cast<double>(arch::bytes_of(mapping.dtype));
+    const double ratio = element_bytes / arch::element_bytes(mapping.dtype);
     bytes = static_cast<uint64_t>(std::ceil(static_cast<double>(bytes) * ratio));
   };
   if (mapping.weight_bytes > 0) scaled(work.accesses.weight_read, mapping.weight_bytes);

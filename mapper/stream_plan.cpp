@@ -28,7 +28,7 @@ struct MatrixWork {
 // An m×n×k product laid on one array as a single tile: the folds it needs and the cycles the
 // core's buffer ports need to feed it, whichever is longer.
 MatrixWork product_on_array(const arch::SystolicSpec& spec, arch::Dataflow dataflow, double macs_per_pe,
-                            uint32_t operand_bytes, uint64_t m, uint64_t n, uint64_t k) {
+                            double operand_bytes, uint64_t m, uint64_t n, uint64_t k) {
   arch::ArraySpec array = spec.array;
   array.dataflow = dataflow;
   const arch::TileWork work = arch::tile_work(array, macs_per_pe, operand_bytes, m, n, k, false);
@@ -47,7 +47,8 @@ MatrixWork unit_matrix_work(const arch::SystolicSpec& spec, arch::DType dtype, b
     if (!search_dataflows && dataflow != spec.array.dataflow) continue;
     MatrixWork total{};
     for (const auto& p : products) {
-      const MatrixWork work = product_on_array(spec, dataflow, macs_per_pe, arch::bytes_of(dtype), p[0], p[1], p[2]);
+      const MatrixWork work =
+          product_on_array(spec, dataflow, macs_per_pe, arch::element_bytes(dtype), p[0], p[1], p[2]);
       total.cycles += work.cycles;
     }
     if (first || total.cycles < best.cycles) best = total;

@@ -9,7 +9,7 @@ constexpr size_t at(Dim dim) { return static_cast<size_t>(dim); }
 using arch::Operand;
 }  // namespace
 
-uint32_t final_output_bytes(arch::DType dtype) { return arch::bytes_of(dtype); }
+uint32_t final_output_bytes(arch::DType dtype) { return arch::is_sub_byte(dtype) ? 1 : arch::bytes_of(dtype); }
 
 TileWalker::TileWalker(const arch::SystolicSpec& spec, const Extents& slice, const GemmMapping& mapping,
                        bool fetches_input)
@@ -18,7 +18,7 @@ TileWalker::TileWalker(const arch::SystolicSpec& spec, const Extents& slice, con
       mapping_(mapping),
       nest_(slice, mapping),
       macs_per_pe_per_cycle_(spec.find_dtype(mapping.dtype)->macs_per_pe_per_cycle),
-      operand_bytes_(arch::bytes_of(mapping.dtype)),
+      operand_bytes_(arch::element_bytes(mapping.dtype)),
       fetches_input_(fetches_input),
       streamed_(streamed_dim(mapping.dataflow)),
       forms_runs_(forms_stream_runs(nest_, mapping.dataflow)) {

@@ -50,7 +50,7 @@ class TileWalker {
   GemmMapping mapping_;
   LoopNest nest_;
   double macs_per_pe_per_cycle_;
-  uint32_t operand_bytes_;
+  double operand_bytes_;
   bool fetches_input_;
   Dim streamed_;
   bool forms_runs_;  // see stream_run in loop_nest.h
@@ -61,7 +61,8 @@ class TileWalker {
 };
 
 // Bytes of one output element when it leaves for DRAM for good: the datapath rounds the
-// accumulator back to the operand format (TPU-style activation pipeline).
+// accumulator back to the operand format (TPU-style activation pipeline), and int4 products to
+// int8, the narrowest format the ops after a linear (residual adds, norms) take.
 uint32_t final_output_bytes(arch::DType dtype);
 
 }  // namespace tessel::mapper

@@ -38,9 +38,10 @@ std::unique_ptr<Device> make_device(const arch::ArchSpec& spec) {
 
 arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> requested, const std::string& why_not) {
   if (!requested) return facts.peaks.front().dtype;
-  if (arch::is_storage_only(*requested)) {
+  if (arch::is_sub_byte(*requested)) {
     throw SettingError("--dtype " + std::string(arch::to_string(*requested)) +
-                       ": a storage format only; --quant keeps weights or the KV cache in it");
+                       ": not a run's format (its norms, attention and caches take 8 bits or more); --quant keeps "
+                       "weights or the KV cache in it, and w4a4 multiplies the linears in it");
   }
   if (!facts.supports(*requested)) {
     throw SettingError("--dtype " + std::string(arch::to_string(*requested)) + ": " + why_not);
@@ -59,16 +60,20 @@ void refuse_array_mapping_choices(const RunSettings& settings, const std::string
   if (settings.pinned) throw SettingError("--mapping: " + device + "'s GEMMs are " + gemms + ", not pinned");
 }
 
+arch::DType linear_format(const workloads::Op& op, const DeviceFacts& facts, const RunSettings& settings) {
+  if (op.format && !facts.supports(*op.format)) {
+    throw SettingError("op '" + op.name + "' multiplies in " + std::string(arch::to_string(*op.format)) + ", which " +
+                       facts.name + " (" + facts.source_file + ") gives no rate for");
+  }
+  return op.format_in(*settings.dtype);
+}
+
 OpResult grouped_linear(const workloads::Op& op, const DeviceFacts& facts, const RunSettings& settings,
                         const std::function<OpResult(const workloads::Op&, const RunSettings&)>& run_one) {
   RunSettings product = settings;
   if (op.format) {
-    if (!facts.supports(*op.format)) {
-      throw SettingError("op '" + op.name + "' multiplies in " + std::string(arch::to_string(*op.format)) + ", which " +
-                         facts.name + " (" + facts.source_file + ") gives no rate for");
-    }
     product.unquantized_dtype = settings.dtype;
-    product.dtype = op.format;
+    product.dtype = linear_format(op, facts, settings);
   }
   workloads::LinearShape one = op.shape_as<workloads::LinearShape>();
   const uint64_t groups = one.groups;

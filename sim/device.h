@@ -203,6 +203,10 @@ arch::DType resolve_dtype(const DeviceFacts& facts, std::optional<arch::DType> r
 // `gemms` how its GEMMs are mapped instead ("mapped to thread blocks").
 void refuse_array_mapping_choices(const RunSettings& settings, const std::string& device, const std::string& gemms);
 
+// The format a linear multiplies in: its own (fp8 training's products, a recipe's int8 or int4)
+// or the run's; throws SettingError when the device has no rate for it.
+arch::DType linear_format(const workloads::Op& op, const DeviceFacts& facts, const RunSettings& settings);
+
 // A linear of several groups (a device's experts) as its kernels run, one group after another:
 // `run_one` costs one group in the settings given, and the op costs that many times it. A
 // linear with a format of its own (fp8 training's products) runs in it; throws SettingError

@@ -376,33 +376,35 @@ ByteCounts Op::bytes(arch::DType compute) const {
     const uint64_t fp32 = arch::bytes_of(arch::DType::Fp32);
     return {4 * p * fp32, 3 * p * fp32 + p * arch::bytes_of(compute)};
   }
+  const arch::DType values_format = format_in(compute);
   if (const auto* s = std::get_if<DropoutShape>(&shape)) {
     const uint64_t elements = s->rows * s->cols, mask = elements;
-    const uint64_t values = elements * element_bytes(compute);
+    const uint64_t values = arch::bytes_for(elements, values_format);
     return kind == OpKind::Dropout ? ByteCounts{values, values + mask} : ByteCounts{values + mask, values};
   }
   if (kind == OpKind::Quantize) {
     const ElementCounts counts = elements();
-    return {counts.read * element_bytes(compute), counts.written * arch::bytes_of(arch::DType::Fp8)};
+    return {arch::bytes_for(counts.read, values_format), counts.written * arch::bytes_of(arch::DType::Fp8)};
   }
   if (kind == OpKind::EmbeddingBackward) {
     const auto& s = shape_as<EmbeddingShape>();
     const uint64_t rows = s.tokens * s.hidden * arch::bytes_of(arch::DType::Fp32);
-    return {s.tokens * s.hidden * element_bytes(compute) + rows, rows};
+    return {arch::bytes_for(s.tokens * s.hidden, values_format) + rows, rows};
   }
   const ElementCounts counts = elements();
-  const uint64_t size = element_bytes(compute);
   if (weight_stored()) {
     const auto& s = shape_as<LinearShape>();
     const uint64_t weight =
-        s.groups * stored_weight_bytes(s.k * s.n, s.k, format_in(compute), weight_storage, weight_sparsity);
-    return {(counts.read - s.groups * s.k * s.n) * size + weight, counts.written * size};
+        s.groups * stored_weight_bytes(s.k * s.n, s.k, values_format, weight_storage, weight_sparsity);
+    return {arch::bytes_for(counts.read - s.groups * s.k * s.n, values_format) + weight,
+            arch::bytes_for(counts.written, values_format)};
   }
   if (kv_storage && (kind == OpKind::KvCacheAppend || kind == OpKind::KvCacheRead)) {
     const uint64_t stored = kv_storage->bytes(kv_elements(shape_as<KvCacheShape>()), 0);
-    return kind == OpKind::KvCacheAppend ? ByteCounts{counts.read * size, stored} : ByteCounts{stored, 0};
+    return kind == OpKind::KvCacheAppend ? ByteCounts{arch::bytes_for(counts.read, values_format), stored}
+                                         : ByteCounts{stored, 0};
   }
-  return {counts.read * size, counts.written * size};
+  return {arch::bytes_for(counts.read, values_format), arch::bytes_for(counts.written, values_format)};
 }
 
 double Op::weight_bytes_per_element(arch::DType compute) const {
@@ -413,7 +415,7 @@ double Op::weight_bytes_per_element(arch::DType compute) const {
 
 uint64_t Op::cache_bytes(arch::DType compute) const {
   const uint64_t elements = cache_elements(*this);
-  return kv_storage ? kv_storage->bytes(elements, 0) : elements * element_bytes(compute);
+  return kv_storage ? kv_storage->bytes(elements, 0) : arch::bytes_for(elements, format_in(compute));
 }
 
 uint64_t Op::cache_conversion_ops(arch::DType compute) const {
@@ -423,11 +425,11 @@ uint64_t Op::cache_conversion_ops(arch::DType compute) const {
 
 uint64_t Op::parameter_bytes(arch::DType compute) const {
   const uint64_t all = parameters();
-  if (!weight_stored() || all == 0) return all * element_bytes(compute);
+  if (!weight_stored() || all == 0) return arch::bytes_for(all, format_in(compute));
   const auto& s = shape_as<LinearShape>();
   const uint64_t held = all / (s.k * s.n + (s.bias ? s.n : 0));
   return held * (stored_weight_bytes(s.k * s.n, s.k, format_in(compute), weight_storage, weight_sparsity) +
-                 (s.bias ? s.n * element_bytes(compute) : 0));
+                 (s.bias ? arch::bytes_for(s.n, format_in(compute)) : 0));
 }
 
 std::optional<VectorWork> Op::vector_work() const { return vector_work_of(*this); }

@@ -284,7 +284,7 @@ struct Op {
   ElementCounts elements() const;
   // The format its elements are in when the run computes in `compute`, and their bytes.
   arch::DType format_in(arch::DType compute) const { return format.value_or(compute); }
-  uint32_t element_bytes(arch::DType compute) const { return arch::bytes_of(format_in(compute)); }
+  double element_bytes(arch::DType compute) const { return arch::element_bytes(format_in(compute)); }
   // Its elements in bytes: elements() at element_bytes, but for AdamW, which reads fp32
   // master weights, gradients and two moments, writes the weights and moments back and the
   // weights again in the compute format; for EmbeddingBackward, whose table gradient rows

@@ -77,6 +77,12 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
     // activations with one per token (fused into the op that writes them).
     set_weights({DType::Int8, ScaleGranularity::Channel, 0, false});
     recipe.activations = DType::Int8;
+  } else if (preset == "w4a4") {
+    // QuaRot's and Atom's W4A4: int4 weights with a scale per output channel, int4 activations
+    // with one per token, multiplied on int4 MACs (their outlier handling, a rotation or a few
+    // channels kept in int8, is not modelled).
+    set_weights({DType::Int4, ScaleGranularity::Channel, 0, false});
+    recipe.activations = DType::Int4;
   } else if (preset == "fp8") {
     // fp8 E4M3 weights and activations with one scale each (vLLM's and TensorRT-LLM's fp8).
     set_weights({DType::Fp8, ScaleGranularity::Tensor, 0, false});
@@ -132,7 +138,7 @@ std::optional<DType> parse_stored(std::string_view text) {
 
 std::optional<DType> parse_activation(std::string_view text) {
   const std::optional<DType> format = arch::parse_dtype(text);
-  return format && (*format == DType::Int8 || *format == DType::Fp8) ? format : std::nullopt;
+  return format && (*format == DType::Int4 || *format == DType::Int8 || *format == DType::Fp8) ? format : std::nullopt;
 }
 
 // {format, scales, group, zero_points}; `allowed` are the granularities the tensor can have.
@@ -180,7 +186,7 @@ QuantRecipe load_recipe_file(const std::string& path) {
     if (activations->node.IsScalar() && activations->node.Scalar() == "16-bit") {
       recipe.activation_bits = 16;
     } else {
-      recipe.activations = reader.choice(*activations, parse_activation, "int8, fp8, 16-bit");
+      recipe.activations = reader.choice(*activations, parse_activation, "int4, int8, fp8, 16-bit");
     }
   }
   if (const std::optional<arch::yaml::Field> kv = top.optional("kv_cache")) {
@@ -376,7 +382,7 @@ std::string WeightSparsity::text() const {
 uint64_t stored_weight_bytes(uint64_t elements, uint64_t k, DType compute, const std::optional<StoredFormat>& format,
                              const std::optional<WeightSparsity>& sparsity) {
   const uint64_t kept = sparsity ? sparsity->stored_values(elements) : elements;
-  const uint64_t values = format ? format->value_bytes(kept) : kept * arch::bytes_of(compute);
+  const uint64_t values = format ? format->value_bytes(kept) : arch::bytes_for(kept, compute);
   const uint64_t scales = format ? format->bytes(elements, k) - format->value_bytes(elements) : 0;
   return values + scales + (sparsity ? sparsity->metadata_bytes(elements, k) : 0);
 }
@@ -413,7 +419,7 @@ QuantRecipe parse_quant(const std::string& spec) {
 
 std::string quant_presets_text() {
   return "w4a16-gG (int4 weights, a scale and zero point per G along K), w4a16, w8a16 (a scale per channel), "
-         "w8a8, fp8, kv-int8, kv-fp8, kv-int4[-gG], sparse-2:4 (weights pruned 2 of 4 along K), sparse-dP[-csr|-rle] "
+         "w8a8, w4a4 (int4 weights and activations, on int4 MACs), fp8, kv-int8, kv-fp8, kv-int4[-gG], sparse-2:4 (weights pruned 2 of 4 along K), sparse-dP[-csr|-rle] "
          "(unstructured, P% kept, with a bitmask, CSR or run-length codes), prune-heads-P, prune-mlp-P (P% of the "
          "attention heads or MLP channels removed), act-sparse-dP (P% of each token's down-projection inputs nonzero, as a ReLU MLP's; the "
          "rows of the rest skipped)";

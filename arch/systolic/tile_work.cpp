@@ -39,7 +39,7 @@ uint64_t tile_compute_cycles(const ArraySpec& array, double macs_per_pe_per_cycl
   return fold_cycles(array, fold_grid(array, shape.rows, shape.cols), shape.temporal, macs_per_pe_per_cycle, run);
 }
 
-TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, uint32_t operand_bytes,
+TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, double operand_bytes,
                    uint64_t m, uint64_t n, uint64_t k, bool continues_sum, StreamRun run) {
   const SpatialShape shape = spatial_shape(array.dataflow, m, n, k);
   const FoldGrid grid = fold_grid(array, shape.rows, shape.cols);
@@ -50,8 +50,11 @@ TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, uint32_
   work.compute_cycles = fold_cycles(array, grid, shape.temporal, macs_per_pe_per_cycle, run);
   work.pe_slots = work.folds * array.rows * array.cols * shape.temporal;
 
-  const uint64_t a = m * k * operand_bytes;
-  const uint64_t b = k * n * operand_bytes;
+  const auto packed = [&](uint64_t elements) {
+    return static_cast<uint64_t>(std::ceil(static_cast<double>(elements) * operand_bytes));
+  };
+  const uint64_t a = packed(m * k);
+  const uint64_t b = packed(k * n);
   const uint64_t outputs = m * n;
   switch (array.dataflow) {
     case Dataflow::OutputStationary:

@@ -37,7 +37,8 @@ struct TileWork {
 // chunk. `run` places a one-fold tile in a run streamed without a break (fold_timing.h): the
 // run fills and drains once, and what stays in the array is not read or written again (os:
 // the partial sums; ws: the weights; is: the inputs). A tile of several folds ignores it.
-TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, uint32_t operand_bytes,
+// `operand_bytes`: an input's or weight's element, packed (0.5 for int4).
+TileWork tile_work(const ArraySpec& array, double macs_per_pe_per_cycle, double operand_bytes,
                    uint64_t m, uint64_t n, uint64_t k, bool continues_sum, StreamRun run = {});
 
 // tile_work(...).compute_cycles alone.

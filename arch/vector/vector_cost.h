@@ -17,7 +17,7 @@ struct VectorTask {
   double special_ops_per_element;  // exp, rsqrt, tanh, reciprocal
   double passes;                   // passes over the buffered data, each reading the tensor once
   uint64_t bytes_written;          // results written back to the buffers
-  uint32_t element_bytes;
+  double element_bytes;
 };
 
 struct VectorCost {

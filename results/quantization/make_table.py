@@ -14,7 +14,7 @@ HERE = ROOT / "results" / "quantization"
 TESSEL = ROOT / "build" / "tessel"
 ARCHS = ["tpu_v4_like", "a100_sxm", "h100_sxm", "u280_fp16", "u280_int8"]
 MODELS = ["llama2-7b", "llama2-70b"]
-SCHEMES = ["none", "w4a16-g128", "w8a16", "w8a8", "fp8", "kv-int8", "w4a16-g128,kv-int8", "sparse-2:4",
+SCHEMES = ["none", "w4a16-g128", "w8a16", "w8a8", "w4a4", "fp8", "kv-int8", "w4a16-g128,kv-int8", "sparse-2:4",
            "configs/quant/w4a16_first_last_fp16.yaml", "prune-heads-25,prune-mlp-25", "act-sparse-d10"]
 INPUT, OUTPUT = 512, 128
 
@@ -36,12 +36,15 @@ def quant_args(scheme):
 def scheme_rows(out):
     rows = []
     for model in MODELS:
-        # The numerics depend on the scheme, not the device: one checked decode step on the H100 each
-        # (which has every format the schemes multiply in).
+        # The numerics depend on the scheme, not the device: one checked decode step each on the H100,
+        # which has every format the schemes multiply in but int4, or else on the A100, which has int4.
         sqnr = {}
         for scheme in SCHEMES:
-            summary, _ = tessel(["--arch", "configs/arch/h100_sxm.yaml", "--model", model, "--phase",
-                                 "decode", "--kv-len", "64", "--dtype", "fp16", *quant_args(scheme)], out)
+            for arch in ("h100_sxm", "a100_sxm"):
+                summary, _ = tessel(["--arch", f"configs/arch/{arch}.yaml", "--model", model, "--phase",
+                                     "decode", "--kv-len", "64", "--dtype", "fp16", *quant_args(scheme)], out)
+                if summary:
+                    break
             sqnr[scheme] = (summary["numerics"]["scheme"], summary["numerics"]["scheme_layer"])
         for arch in ARCHS:
             for scheme in SCHEMES:
@@ -124,14 +127,18 @@ lines = [
     "tokens (the prefill's included). Footprint is the weights and the KV cache at its longest; `fits` says",
     "whether the device's memory holds them (where not, the figures are those of a device that did). SQNR",
     "is the worst quantized linear's result against the fp64 product of its unquantized operands",
-    "(activations with outlier channels), from one checked decode step on the H100, and `added` what the",
+    "(activations with outlier channels), from one checked decode step on the H100 (on the A100 for w4a4,",
+    "whose int4 the H100 lacks), and `added` what the",
     "scheme costs over the unquantized 16-bit format (2:4 pruning by magnitude of random weights loses what",
     "the zeros held; a pruned checkpoint is retrained to recover it). `layer` is the same scheme through a whole",
     "small decoder layer (`numerics.scheme_layer`): the residual stream passes unquantized, so a layer loses",
     "less than its worst linear. `w4a16_first_last_fp16.yaml` keeps the first and last layers' linears in fp16;",
     "`prune-heads-25,prune-mlp-25` removes a quarter of the heads and of the MLP channels (structured pruning:",
     "the shapes shrink, the numbers are the pruned model's, so no SQNR); `act-sparse-d10` has 10% of each token's",
-    "down-projection inputs nonzero, as a ReLU MLP's, and reads only their weight rows. A refused row names why.",
+    "down-projection inputs nonzero, as a ReLU MLP's, and reads only their weight rows. `w4a4` multiplies the",
+    "linears in int4 (QuaRot's and Atom's W4A4 without their rotation or int8 outlier channels, hence its low",
+    "SQNR) where the hardware has int4 MACs: the A100's tensor cores and the U280's DSPs packing four a DSP",
+    "(WP521). A refused row names why.",
     "",
     "| model | arch | scheme | format | TTFT ms | TPOT ms | tokens/s | J/token | footprint GB | fits | SQNR dB "
     "| added dB | layer SQNR dB |",

@@ -85,7 +85,7 @@ uint64_t CpuDevice::transactions(const Op& op, const RunSettings& settings) {
   refuse_communication(op);
   if (op.kind != OpKind::Linear) return 0;  // the other regions are costed in closed form
   const auto& s = op.shape_as<workloads::LinearShape>();
-  const arch::DType dtype = op.format_in(*settings.dtype);
+  const arch::DType dtype = linear_format(op, facts_, settings);
   return cpu_gemm_transactions(
       mapper::map_cpu_gemm(spec_, {s.m, s.n, s.k, dtype, op.weight_storage, op.weight_sparsity}));
 }

@@ -68,20 +68,21 @@ NumericsReport check_quantized_gemm(const QuantGemmRequest& request) {
   const RealOperands real = draw_llm_operands(s, request.seed);
   const std::vector<double> exact = exact_product(real, s);
   const std::vector<float> kept_b = request.sparsity ? magnitude_pruned(real.b, s.k, s.n, *request.sparsity) : real.b;
-  const bool integer = request.compute == DType::Int8;
-  const bool eight_bit = integer || request.compute == DType::Fp8;
-  if (eight_bit && weights.scales == workloads::ScaleGranularity::Group) {
+  // int4 codes (-7 to 7) run on the int8 datapath's integer MACs, bit for bit the same sums.
+  const bool integer = request.compute == DType::Int8 || request.compute == DType::Int4;
+  const bool narrow = integer || request.compute == DType::Fp8;
+  if (narrow && weights.scales == workloads::ScaleGranularity::Group) {
     throw std::invalid_argument("a quantized check: scales per group need weights narrower than the " +
                                 std::string(arch::to_string(request.compute)) + " datapath");
   }
   const bool quantized = request.weights.has_value();
   // Weights in the compute format (a float one) need no grid: they are rounded to it.
-  const QuantizedMatrix b = quantized || eight_bit ? quantize_weight(kept_b, s.k, s.n, weights)
+  const QuantizedMatrix b = quantized || narrow ? quantize_weight(kept_b, s.k, s.n, weights)
                                                    : QuantizedMatrix{kept_b, kept_b, {1.0f}, {}};
 
   NumericsReport report;
   std::vector<double> result(s.m * s.n);
-  if (eight_bit) {
+  if (narrow) {
     const workloads::StoredFormat activations = activation_grid(request.compute);
     const QuantizedMatrix a = quantize_rows(real.a, s.m, s.k, activations, scale_group(activations, s.m, s.k));
     const auto a_scale = [&](uint64_t i) { return integer ? a.scales[i] : a.scales.front(); };

@@ -97,7 +97,7 @@ QuantizedMatrix quantize_rows(const std::vector<float>& values, uint64_t rows, u
 }
 
 workloads::StoredFormat activation_grid(DType format) {
-  const bool integer = format == DType::Int8;
+  const bool integer = format == DType::Int8 || format == DType::Int4;
   return {format, integer ? workloads::ScaleGranularity::Token : workloads::ScaleGranularity::Tensor, 0, false};
 }
 

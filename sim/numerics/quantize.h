@@ -32,8 +32,8 @@ QuantizedMatrix quantize_rows(const std::vector<float>& values, uint64_t rows, u
 // Token, `group` for Group.
 uint64_t scale_group(const workloads::StoredFormat& format, uint64_t rows, uint64_t cols);
 
-// The grid a quantized linear's activations are put on: int8 with a scale per token
-// (SmoothQuant), fp8 with one scale (vLLM's and TensorRT-LLM's fp8).
+// The grid a quantized linear's activations are put on: int8 or int4 with a scale per token
+// (SmoothQuant; QuaRot's W4A4), fp8 with one scale (vLLM's and TensorRT-LLM's fp8).
 workloads::StoredFormat activation_grid(arch::DType format);
 
 // A weight B (K × N, row-major) quantized along K for each output channel, as the recipe's

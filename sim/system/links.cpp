@@ -76,7 +76,7 @@ OpResult SystemLinks::collective(const workloads::Op& op, const RunSettings& set
     throw std::logic_error("op '" + op.name + "' runs over " + std::to_string(s.devices) + " devices, its group has " +
                            std::to_string(span.size()));
   }
-  const double bytes = static_cast<double>(s.rows * s.cols * op.element_bytes(*settings.dtype));
+  const double bytes = static_cast<double>(s.rows * s.cols) * op.element_bytes(*settings.dtype);
   arch::CollectiveCost cost = mapper::plan_collective(placement_.system().levels, kind_of(op.kind), span, bytes,
                                                       placement_.plan().collective);
   OpResult result = result_of(op, settings, cost);
@@ -87,7 +87,7 @@ OpResult SystemLinks::collective(const workloads::Op& op, const RunSettings& set
 
 OpResult SystemLinks::send(const workloads::Op& op, const RunSettings& settings) const {
   const auto& s = op.shape_as<workloads::SendShape>();
-  const double bytes = static_cast<double>(s.rows * s.cols * op.element_bytes(*settings.dtype));
+  const double bytes = static_cast<double>(s.rows * s.cols) * op.element_bytes(*settings.dtype);
   const uint64_t from = placement_.device(0, s.stage, 0);
   const uint64_t to = placement_.device(0, s.to, 0);
   const arch::TransferCost transfer =

@@ -21,7 +21,7 @@ uint64_t transient_bytes(const Op& op, arch::DType dtype) {
   if (const auto* s = std::get_if<workloads::LinearShape>(&op.shape)) {
     const uint64_t elements = s->weight == workloads::WeightRole::Gradient ? s->m * s->k + s->k * s->n
                                                                           : s->m * s->k + s->m * s->n;
-    return elements * s->groups * op.element_bytes(dtype);
+    return arch::bytes_for(elements * s->groups, op.format_in(dtype));
   }
   const workloads::ByteCounts bytes = op.bytes(dtype);
   return bytes.read + bytes.written;

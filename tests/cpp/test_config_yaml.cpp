@@ -244,8 +244,11 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{"unknown_key", {{9, "  colums: 8"}}, 9, "array.colums", "unknown key"},
         BadCase{"unknown_top_key", {{1, "frequency_ghz: 1"}}, 1, "frequency_ghz", "unknown key"},
-        BadCase{"unknown_dtype", {{15, "  int4: {macs_per_pe_per_cycle: 1, mac_energy_pj: 0.1}"}},
-                15, "dtypes.int4", "unknown key"},
+        BadCase{"unknown_dtype", {{15, "  fp4: {macs_per_pe_per_cycle: 1, mac_energy_pj: 0.1}"}},
+                15, "dtypes.fp4", "unknown key"},
+        // int4 multiplies only a W4A4 recipe's linears: it cannot be a run's default format.
+        BadCase{"int4_first", {{14, "  int4: {macs_per_pe_per_cycle: 2, mac_energy_pj: 0.1}"}},
+                14, "dtypes.int4", "the first format is a run's default"},
         BadCase{"duplicate_key", {{9, "  rows: 8"}}, 9, "array.rows", "appears twice"},
         // A missing key is reported at the line of the mapping that should hold it.
         BadCase{"missing_key", {{8, kRemoved}}, 7, "array.rows", "missing"},

@@ -89,24 +89,24 @@ INSTANTIATE_TEST_SUITE_P(
     Mistakes, BadGpuConfig,
     ::testing::Values(
         BadGpuCase{"fraction_over_one", "achievable_fraction: 0.78", "achievable_fraction: 1.5",
-                   ":37: key 'hbm.achievable_fraction': must be at most 1, got 1.5"},
+                   ":38: key 'hbm.achievable_fraction': must be at most 1, got 1.5"},
         BadGpuCase{"unknown_key", "  latency_ns: 500", "  latency_nz: 500",
-                   ":35: key 'hbm.latency_nz': unknown key (allowed here: bandwidth_gb_s, latency_ns, "
+                   ":36: key 'hbm.latency_nz': unknown key (allowed here: bandwidth_gb_s, latency_ns, "
                    "achievable_fraction, capacity_gib)"},
         BadGpuCase{"zero_sms", "sms: 108", "sms: 0", ":13: key 'sms': must be a positive integer, got 0"},
         BadGpuCase{"missing_l2_bandwidth", "  bytes_per_cycle: 5120", "",
-                   ":30: key 'l2.bytes_per_cycle': missing (required)"},
+                   ":31: key 'l2.bytes_per_cycle': missing (required)"},
         BadGpuCase{"nvlink_fraction_over_one", "achievable_fraction: 0.68", "achievable_fraction: 1.2",
-                   ":42: key 'nvlink.achievable_fraction': must be at most 1, got 1.2"},
+                   ":43: key 'nvlink.achievable_fraction': must be at most 1, got 1.2"},
         BadGpuCase{"mac_energy_of_a_format_without_a_rate", "    int8: 1.28", "    fp8: 1.28",
-                   ":50: key 'energy.tensor_mac_pj.fp8': is a format tensor_cores.macs_per_cycle_per_sm gives no "
+                   ":51: key 'energy.tensor_mac_pj.fp8': is a format tensor_cores.macs_per_cycle_per_sm gives no "
                    "rate for"},
         BadGpuCase{"static_below_idle", "static_w: 85", "static_w: 40",
-                   ":57: key 'power.static_w': must be at least idle_w (a running board draws more)"},
+                   ":59: key 'power.static_w': must be at least idle_w (a running board draws more)"},
         BadGpuCase{"sparse_pattern_the_tensor_cores_lack", "sparse: \"2:4\"", "sparse: \"1:4\"",
-                   ":20: key 'tensor_cores.sparse': must be \"2:4\", the pattern sparse tensor cores take"},
+                   ":21: key 'tensor_cores.sparse': must be \"2:4\", the pattern sparse tensor cores take"},
         BadGpuCase{"limit_below_static", "limit_w: 400", "limit_w: 80",
-                   ":58: key 'power.limit_w': must be above static_w, or nothing could run"}),
+                   ":60: key 'power.limit_w': must be above static_w, or nothing could run"}),
     [](const ::testing::TestParamInfo<BadGpuCase>& param) { return param.param.name; });
 
 // One reader for every kind: the file's `kind` picks the spec; a caller that needs one kind
