@@ -70,6 +70,7 @@ inline constexpr RealBound kOffloadKvGbps{"--offload-kv-gbps", 1e-3, 1e5};  // G
 inline constexpr RealBound kHostMemoryGib{"--host-memory-gib", 1e-3, 1e7};  // GiB
 inline constexpr RealBound kAttentionLinkGbps{"--attention-link-gbps", 1e-3, 1e5};  // GB/s
 inline constexpr RealBound kAttentionLinkLatencyUs{"--attention-link-latency-us", 0, 1e6};
+inline constexpr CountBound kAttentionMicrobatches{"--attention-microbatches", 1, 64};
 inline constexpr CountBound kDraftTokens{"--draft-tokens", 1, 64};
 inline constexpr RealBound kAcceptance{"--acceptance", 0.0, 1.0};
 inline constexpr CountBound kShapeCells{"--shape-cells", 0, 1'024};

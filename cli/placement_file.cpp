@@ -51,6 +51,7 @@ bool sets_placement(const ServeFlags& flags, std::string& flag) {
       {"--attention-ops", !flags.attention_ops.empty()},
       {"--attention-link-gbps", flags.attention_link_gbps > 0},
       {"--attention-link-latency-us", flags.attention_link_latency_us > 0},
+      {"--attention-microbatches", flags.attention_microbatches != none.attention_microbatches},
       {"--offload-weights-gbps", flags.offload_weights_gbps > 0},
       {"--offload-kv-gbps", flags.offload_kv_gbps > 0},
       {"--host-memory-gib", flags.host_memory_gib > 0},
@@ -99,11 +100,14 @@ ServeFlags with_placement_file(const ServeFlags& flags) {
     }
   }
   if (const std::optional<Field> field = top.optional("attention")) {
-    const Mapping attention(reader, *field, {"arch", "ops", "link_gbps", "link_latency_us"});
+    const Mapping attention(reader, *field, {"arch", "ops", "link_gbps", "link_latency_us", "microbatches"});
     placed.attention_arch = path_in(reader, attention.required("arch"));
     placed.attention_link_gbps = reader.above_zero(attention.required("link_gbps"));
     if (const std::optional<Field> latency = attention.optional("link_latency_us")) {
       placed.attention_link_latency_us = reader.at_least_zero(*latency);
+    }
+    if (const std::optional<Field> microbatches = attention.optional("microbatches")) {
+      placed.attention_microbatches = reader.count(*microbatches);
     }
     if (const std::optional<Field> ops = attention.optional("ops")) {
       for (const Field& op : reader.list(*ops)) {

@@ -83,6 +83,12 @@ CLI::App* add_serve_command(CLI::App& app, ServeFlags& flags) {
                     "Linear, ...) or globs of op names (attn.*, mlp.down_proj); must include those touching the KV "
                     "cache (default: Rope,KvCacheAppend,KvCacheRead,Attention)")
       ->needs(attention_arch);
+  add_bounded(*serve, bounds::kAttentionMicrobatches, flags.attention_microbatches,
+              "Attention apart: split each iteration's sequences into this many micro-batches that ping-pong "
+              "between the pair, one device working on a micro-batch while the other works on the next (1: the "
+              "batch as one, each device waiting on the other)")
+      ->capture_default_str()
+      ->needs(attention_arch);
   attention_arch->needs(attention_link);
   attention_link->needs(attention_arch);
   CLI::Option* draft = serve->add_option(
@@ -247,7 +253,8 @@ sim::ServeSettings serve_settings(const ServeFlags& flags) {
       start = comma + 1;
     }
     settings.attention = sim::AttentionPool{arch::load_arch(flags.attention_arch), flags.attention_link_gbps * 1e9,
-                                            flags.attention_link_latency_us * 1e-6, sim::OpPlacement(ops)};
+                                            flags.attention_link_latency_us * 1e-6, sim::OpPlacement(ops),
+                                            flags.attention_microbatches};
   }
   if (flags.kv_link_gbps > 0) {
     sim::PrefillPool pool;

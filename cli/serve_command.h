@@ -35,6 +35,7 @@ struct ServeFlags {
   std::string attention_ops;  // comma-separated op kinds or name globs; empty: the default
   double attention_link_gbps = 0;
   double attention_link_latency_us = 0;
+  uint64_t attention_microbatches = 1;
   std::string draft_model;  // speculative decoding
   uint64_t draft_tokens = 4;
   std::optional<double> acceptance;

@@ -193,7 +193,8 @@ tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   refuse_unknown(options, "serve",
                  {"placement", "arch", "system", "tp", "replicas", "prefill_arch", "prefill_system", "prefill_tp",
                   "kv_link_gbps", "kv_link_latency_us", "offload_weights_gbps", "offload_kv_gbps", "host_memory_gib", "attention_arch",
-                  "attention_ops", "attention_link_gbps", "attention_link_latency_us", "draft_model", "draft_tokens", "acceptance",
+                  "attention_ops", "attention_link_gbps", "attention_link_latency_us", "attention_microbatches",
+                  "draft_model", "draft_tokens", "acceptance",
                   "model", "quant", "dtype", "requests", "arrivals", "concurrency", "prompt_len", "output_len",
                   "requests_count", "seed", "scheduler", "max_batch", "token_budget", "chunked_prefill", "block_size",
                   "kv_blocks", "memory_fraction", "shape_cells", "slo_ttft_ms", "slo_tpot_ms", "trace", "progress"});
@@ -215,6 +216,7 @@ tessel::cli::ServeFlags serve_flags(const py::dict& options) {
   take(options, "attention_ops", flags.attention_ops);
   take(options, bounds::kAttentionLinkGbps, flags.attention_link_gbps);
   take(options, bounds::kAttentionLinkLatencyUs, flags.attention_link_latency_us);
+  take(options, bounds::kAttentionMicrobatches, flags.attention_microbatches);
   take(options, "draft_model", flags.draft_model);
   take(options, bounds::kDraftTokens, flags.draft_tokens);
   if (options.contains("acceptance") && !options["acceptance"].is_none()) {

@@ -36,7 +36,8 @@ class ServeResult:
 
 def serve(hardware, model, *, placement=None, tp=1, replicas=1, prefill=None, prefill_tp=1, kv_link_gbps=None,
           kv_link_latency_us=0, offload_weights_gbps=None, offload_kv_gbps=None, host_memory_gib=None, attention=None,
-          attention_ops=None, attention_link_gbps=None, attention_link_latency_us=0, draft_model=None, draft_tokens=4,
+          attention_ops=None, attention_link_gbps=None, attention_link_latency_us=0, attention_microbatches=1,
+          draft_model=None, draft_tokens=4,
           acceptance=None,
           requests=None, arrivals=None, concurrency=None, prompt_len=None, output_len=None, requests_count=None,
           seed=None, scheduler="continuous", max_batch=256, token_budget=2048,
@@ -52,7 +53,8 @@ def serve(hardware, model, *, placement=None, tp=1, replicas=1, prefill=None, pr
     cache, kept in host_memory_gib of host memory. attention (an Arch or a path) pairs each decoding
     device with one of its kind that holds the KV cache and runs attention (or the ops attention_ops
     lists: op kinds or globs of op names), over a link of attention_link_gbps (and
-    attention_link_latency_us). draft_model (with draft_tokens and acceptance)
+    attention_link_latency_us), its iterations' sequences ping-ponging between each pair in
+    attention_microbatches micro-batches. draft_model (with draft_tokens and acceptance)
     decodes speculatively. One of requests (a trace CSV path), arrivals ("poisson:RATE") or
     concurrency (closed-loop clients); generated requests draw prompt_len and output_len ("N",
     "uniform:LO,HI", "normal:MEAN,STD"; default 512 and 128) for requests_count requests (1000)
@@ -69,6 +71,7 @@ def serve(hardware, model, *, placement=None, tp=1, replicas=1, prefill=None, pr
                "attention_link_gbps": attention_link_gbps,
                "attention_ops": None if attention_ops is None else ",".join(attention_ops),
                "attention_link_latency_us": attention_link_latency_us if attention is not None else None,
+               "attention_microbatches": attention_microbatches if attention is not None else None,
                "draft_tokens": draft_tokens if draft_model is not None else None, "acceptance": acceptance,
                "model": model, "requests": None if requests is None else str(requests),
                "arrivals": arrivals, "concurrency": concurrency, "prompt_len": prompt_len,

@@ -80,6 +80,7 @@ nlohmann::json serve_summary_json(const ServeResult& result, const ServeSummary&
                             {"link_bytes_per_s", result.serve.attention->link_bytes_per_s},
                             {"link_latency_s", result.serve.attention->link_latency_s},
                             {"ops", result.serve.attention->ops.patterns()},
+                            {"microbatches", result.serve.attention->microbatches},
                             {"weight_bytes", result.attention_weight_bytes}};
   } else {
     summary["attention"] = nullptr;
@@ -147,7 +148,11 @@ void print_serve_table(const ServeResult& result, const ServeSummary& s, std::os
       << (result.replicas > 1 ? std::to_string(result.replicas) + " replicas of " : std::string())
       << devices(result.tensor_parallel, result.device.name);
   if (result.prefill) out << ", prompts on " << devices(result.prefill->tensor_parallel, result.prefill->device.name);
-  if (result.attention) out << ", attention on " << devices(result.tensor_parallel, result.attention->name);
+  if (result.attention) {
+    out << ", attention on " << devices(result.tensor_parallel, result.attention->name);
+    const uint64_t microbatches = result.serve.attention->microbatches;
+    if (microbatches > 1) out << " (" << microbatches << " micro-batches ping-ponging)";
+  }
   if (!result.quant.empty()) out << ", quant " << result.quant.name;
   out << " (" << policy_name(result.serve.scheduler.policy)
       << " batching, " << s.requests << " requests, " << s.iterations << " iterations)\n";

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "sim/serving/ping_pong.h"
+
 namespace tessel::sim {
 
 namespace {
@@ -72,7 +74,56 @@ CostFigures BatchCost::placed(const Op& op) {
   return figures;
 }
 
+double BatchCost::crossing_seconds(const Op& from) const {
+  return paired_link_latency_s_ + static_cast<double>(from.bytes(dtype_).written) / paired_link_bytes_per_s_;
+}
+
 CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
+  CostFigures total = paired_ && microbatches_ > 1 ? ping_ponged(step) : in_order(step);
+  // The device draws its static power for the whole iteration, its links' and streams' time too.
+  if (power_) total.energy_pj += arch::static_pj(*power_, total.cycles / clock_hz_);
+  if (paired_ && paired_->power_) total.energy_pj += arch::static_pj(*paired_->power_, total.cycles / clock_hz_);
+  return total;
+}
+
+CostFigures BatchCost::ping_ponged(const workloads::BatchStep& step) {
+  CostFigures total;
+  std::vector<std::vector<PairTask>> chains;
+  for (const workloads::BatchStep& part : split_batch_step(step, microbatches_)) {
+    const workloads::OpGraph graph = workloads::build_batch_step(model_, part, workloads::AttentionImpl::Fused,
+                                                                 workloads::ModelSlice{tensor_parallel_});
+    std::vector<PairTask>& chain = chains.emplace_back();
+    const auto then = [&](PairResource resource, double seconds) {
+      if (!chain.empty() && chain.back().resource == resource) {
+        chain.back().seconds += seconds;
+      } else {
+        chain.push_back({resource, seconds});
+      }
+    };
+    // As in_order: a run of ops crosses the link wherever consecutive ops change device.
+    const auto add = [&](const std::vector<Op>& ops) {
+      const Op* previous = nullptr;
+      for (const Op& op : ops) {
+        const bool apart = placement_.apart(op);
+        if (previous && apart != placement_.apart(*previous)) then(PairResource::Link, crossing_seconds(*previous));
+        previous = &op;
+        const CostFigures figures = placed(op);
+        then(apart ? PairResource::Paired : PairResource::Device, figures.cycles / clock_hz_);
+        total.energy_pj += figures.energy_pj;
+        total.dram_bytes += figures.dram_bytes;
+      }
+    };
+    add(graph.prologue);
+    for (const workloads::LayerBlock& block : graph.layers) {
+      for (uint64_t layer = 0; layer < block.repeats; ++layer) add(block.ops);
+    }
+    add(graph.epilogue);
+  }
+  total.cycles = ping_pong_seconds(chains) * clock_hz_;
+  return total;
+}
+
+CostFigures BatchCost::in_order(const workloads::BatchStep& step) {
   const workloads::OpGraph graph = workloads::build_batch_step(model_, step, workloads::AttentionImpl::Fused,
                                                                workloads::ModelSlice{tensor_parallel_});
   CostFigures total;
@@ -81,13 +132,12 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
     CostFigures part;
     double weight_bytes = 0;
     double kv_bytes = 0;
-    double crossing_seconds = 0;  // outputs crossing between the paired devices
+    double crossing = 0;  // seconds of outputs crossing between the paired devices
     const Op* previous = nullptr;
     for (const Op& op : ops) {
       const CostFigures figures = placed(op);
       if (paired_ && previous && placement_.apart(op) != placement_.apart(*previous)) {
-        crossing_seconds += paired_link_latency_s_ +
-                            static_cast<double>(previous->bytes(dtype_).written) / paired_link_bytes_per_s_;
+        crossing += crossing_seconds(*previous);
       }
       previous = &op;
       part.cycles += figures.cycles;
@@ -101,7 +151,7 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
     double link_seconds = 0;
     if (weight_link_bytes_per_s_) link_seconds += weight_bytes / *weight_link_bytes_per_s_;
     if (kv_link_bytes_per_s_) link_seconds += kv_bytes / *kv_link_bytes_per_s_;
-    part.cycles = std::max(part.cycles, link_seconds * clock_hz_) + crossing_seconds * clock_hz_;
+    part.cycles = std::max(part.cycles, link_seconds * clock_hz_) + crossing * clock_hz_;
     const double times = static_cast<double>(repeats);
     total.cycles += part.cycles * times;
     total.energy_pj += part.energy_pj * times;
@@ -110,9 +160,6 @@ CostFigures BatchCost::iteration(const workloads::BatchStep& step) {
   add(graph.prologue, 1);
   for (const workloads::LayerBlock& block : graph.layers) add(block.ops, block.repeats);
   add(graph.epilogue, 1);
-  // The device draws its static power for the whole iteration, its links' and streams' time too.
-  if (power_) total.energy_pj += arch::static_pj(*power_, total.cycles / clock_hz_);
-  if (paired_ && paired_->power_) total.energy_pj += arch::static_pj(*paired_->power_, total.cycles / clock_hz_);
   return total;
 }
 

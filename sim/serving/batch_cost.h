@@ -57,6 +57,9 @@ class BatchCost {
   // link of this bandwidth and latency.
   void place_apart(std::shared_ptr<BatchCost> paired, OpPlacement placement, double link_bytes_per_s,
                    double link_latency_s);
+  // With ops apart, each iteration's sequences split into this many micro-batches that ping-pong
+  // between the pair (sim/serving/ping_pong.h): 1, the default, runs the batch as one.
+  void ping_pong(uint64_t microbatches) { microbatches_ = microbatches; }
 
   CostFigures iteration(const workloads::BatchStep& step);
   // Steps one after another.
@@ -76,6 +79,12 @@ class BatchCost {
     std::vector<uint64_t> high;
   };
   CostFigures op(const workloads::Op& op);
+  // An iteration's figures before static power: its ops one after another, or its micro-batches
+  // ping-ponging between the paired devices.
+  CostFigures in_order(const workloads::BatchStep& step);
+  CostFigures ping_ponged(const workloads::BatchStep& step);
+  // The seconds the output of `from` takes to cross to the paired device (or back).
+  double crossing_seconds(const workloads::Op& from) const;
   CostFigures simulate(const workloads::Op& op);
   // An op's figures on the device that runs it, in this device's cycles.
   CostFigures placed(const workloads::Op& op);
@@ -93,6 +102,7 @@ class BatchCost {
   OpPlacement placement_;
   double paired_link_bytes_per_s_ = 0;
   double paired_link_latency_s_ = 0;
+  uint64_t microbatches_ = 1;
   double clock_hz_;
   std::optional<arch::PowerSpec> power_;
   std::shared_ptr<StepRunner> runner_;

@@ -172,6 +172,9 @@ class Engine {
       if (!(settings.attention->link_bytes_per_s > 0) || settings.attention->link_latency_s < 0) {
         throw workloads::InputError("attention on devices apart needs their link's bandwidth (> 0) and latency (>= 0)");
       }
+      if (settings.attention->microbatches == 0) {
+        throw workloads::InputError("attention on devices apart needs at least one micro-batch");
+      }
       const std::shared_ptr<Device> paired = make_device(settings.attention->device);
       facts_.attention = paired->facts();
       // The paired device's costs keep it alive.
@@ -223,6 +226,7 @@ class Engine {
     if (paired_cost) {
       cost_->place_apart(paired_cost, settings.attention->ops, settings.attention->link_bytes_per_s,
                          settings.attention->link_latency_s);
+      cost_->ping_pong(settings.attention->microbatches);
     }
   }
 

@@ -49,6 +49,7 @@ struct AttentionPool {
   double link_bytes_per_s = 0;
   double link_latency_s = 0;
   OpPlacement ops;
+  uint64_t microbatches = 1;  // an iteration's sequences ping-pong between the pair in this many
 };
 
 // Speculative decoding: a small draft model on the same devices proposes `tokens` tokens by

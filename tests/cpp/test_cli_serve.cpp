@@ -115,7 +115,8 @@ TEST(CliServe, APlacementFileServesAsItsFlagsDo) {
                                       "  arch: " << arch << "/xeon_8480.yaml\n"
                                       "  ops: [attn.*]\n"
                                       "  link_gbps: 25\n"
-                                      "  link_latency_us: 5\n";
+                                      "  link_latency_us: 5\n"
+                                      "  microbatches: 2\n";
   const std::string load = " --model llama2-7b --arrivals poisson:20 --requests-count 6 --prompt-len 200 "
                            "--output-len 5 --quiet --out ";
   const auto placed = testing::run_tessel("serve --placement " + (dir / "pair.yaml").string() + load +
@@ -123,12 +124,14 @@ TEST(CliServe, APlacementFileServesAsItsFlagsDo) {
   ASSERT_EQ(placed.exit_code, 0) << placed.output;
   const auto flagged = testing::run_tessel("serve --arch configs/arch/a100_sxm.yaml --attention-arch "
                                            "configs/arch/xeon_8480.yaml --attention-ops 'attn.*' "
-                                           "--attention-link-gbps 25 --attention-link-latency-us 5" +
+                                           "--attention-link-gbps 25 --attention-link-latency-us 5 "
+                                           "--attention-microbatches 2" +
                                            load + (dir / "flagged").string());
   ASSERT_EQ(flagged.exit_code, 0) << flagged.output;
   EXPECT_EQ(testing::read_text(dir / "placed" / "requests.csv"), testing::read_text(dir / "flagged" / "requests.csv"));
   const nlohmann::json summary = nlohmann::json::parse(testing::read_text(dir / "placed" / "summary.json"));
   EXPECT_EQ(summary["attention"]["ops"], nlohmann::json::array({"attn.*"}));
+  EXPECT_EQ(summary["attention"]["microbatches"], 2);
   EXPECT_GT(summary["attention"]["weight_bytes"].get<double>(), 0) << "the attention projections' weights";
 }
 

@@ -215,6 +215,25 @@ TEST(ServingRun, AttentionOnAnIdenticalDeviceOverAFreeLinkIsTheOneDeviceRun) {
   EXPECT_EQ(apart.attention->name, "a100_sxm");
 }
 
+// Two prompts whose attention blocks (projections included) run on a paired A100 over a fast
+// link: as one batch each device waits out the other's half of every layer; in two micro-batches
+// that ping-pong, one device works on a prompt while the other works on the next. Two devices
+// can at most halve the time, and overlapping compute-bound halves must gain something.
+TEST(ServingRun, MicroBatchesPingPongingBetweenThePairOverlapTheirWork) {
+  ServeLoad load;
+  load.requests = {{0, 0, 1024, 1}, {1, 0, 1024, 1}};
+  const auto ttft = [&](uint64_t microbatches) {
+    ServeSettings settings = attention_on("a100_sxm.yaml", 1e14, 0, {"attn.*"});
+    settings.attention->microbatches = microbatches;
+    const ServeResult result = serve_on("a100_sxm.yaml", "llama2-7b", load, settings);
+    return std::max(result.requests[0].ttft_s(), result.requests[1].ttft_s());
+  };
+  const double one = ttft(1);
+  const double two = ttft(2);
+  EXPECT_LT(two, 0.9 * one);
+  EXPECT_GT(two, 0.5 * one);
+}
+
 TEST(ServingRun, AttentionApartAddsItsCrossingsToEveryLayerAndHoldsTheCache) {
   // A decode step of Llama-2-7B: each of 32 layers sends its token's queries, keys and values
   // (12,288 fp16 values) to the attention device and gets 4,096 back, over 10 GB/s with 5 us a

@@ -66,8 +66,9 @@ def test_a_kv_cache_in_host_memory_holds_its_blocks_and_slows_decoding():
 def test_attention_apart_runs_on_its_own_devices():
     xeon = str(ROOT / "configs" / "arch" / "xeon_8480.yaml")
     served = tessel.serve(ARCH, "llama2-7b", attention=xeon, attention_link_gbps=25, concurrency=2,
-                          requests_count=4, prompt_len="256", output_len="4")
+                          requests_count=4, prompt_len="256", output_len="4", attention_microbatches=2)
     assert served.summary["attention"]["arch"] == "xeon_8480"
+    assert served.summary["attention"]["microbatches"] == 2
     assert served.summary["attention"]["link_bytes_per_s"] == 25e9
     with pytest.raises(tessel.TesselError, match="go together"):
         tessel.serve(ARCH, "llama2-7b", attention=xeon, concurrency=1)
