@@ -62,6 +62,9 @@ def choices():
         ("A100, attention and KV cache on a Xeon 8480+ socket over PCIe (25 GB/s)",
          tessel.serve(a100, MODEL, attention=arch("xeon_8480"), attention_link_gbps=25, attention_link_latency_us=5,
                       **common)),
+        ("the same, its sequences in 2 micro-batches ping-ponging between A100 and Xeon",
+         tessel.serve(a100, MODEL, attention=arch("xeon_8480"), attention_link_gbps=25, attention_link_latency_us=5,
+                      attention_microbatches=2, **common)),
         ("A100, speculative (tiny draft, 4 drafts, acceptance 0.7)",
          tessel.serve(a100, MODEL, draft_model="tiny", draft_tokens=4, acceptance=0.7, **common)),
     ]
@@ -106,7 +109,7 @@ def main():
     lines = [f"{MODEL} served with `tessel serve` ({LOAD['requests_count']} requests, prompts {LOAD['prompt_len']},",
              f"outputs {LOAD['output_len']} tokens, seed {LOAD['seed']}; goodput at TTFT <= "
              f"{OBJECTIVES['slo_ttft_ms']} ms and TPOT <= {OBJECTIVES['slo_tpot_ms']} ms; energy: the actions', and on",
-             "the GPUs static power while busy and idle power between iterations).",
+             "the GPUs and the TPU static power while busy and idle power between iterations).",
              "Regenerate with `results/serving/reproduce.sh`.", "", "## Under Poisson load", ""]
     lines += markdown(curves, keys)
     lines += ["", "## Serving choices on the A100 at 8 requests a second (offload at 0.5)", ""]

@@ -177,6 +177,10 @@ TEST(ConfigYaml, TpuV4LikePeakIs275Teraflops) {
   EXPECT_EQ(spec.buffer_for(Operand::Input).name, spec.buffer_for(Operand::Output).name);
   // A TensorCore's VPU: 8 sublanes x 128 lanes, two ALUs each.
   EXPECT_DOUBLE_EQ(spec.vector_unit.lanes * spec.vector_unit.ops_per_lane_per_cycle, 2048.0);
+  // Google's measured minimum a chip (min/mean/max 90/170/192 W) stands for idle and static power.
+  ASSERT_TRUE(spec.power.has_value());
+  EXPECT_EQ(spec.power->idle_w, 90.0);
+  EXPECT_EQ(spec.power->static_w, 90.0);
 }
 
 TEST(ConfigYaml, TestArraysHaveTheirSizeAndAllFourFormats) {

@@ -322,8 +322,8 @@ TEST(ServingRun, BetweenIterationsTheDevicesDrawTheirIdlePower) {
   EXPECT_NEAR(summary.idle_energy_j, idle_j, 1e-9 * idle_j);
   EXPECT_NEAR(summary.energy_j, iterations_pj * 1e-12 + idle_j, 1e-9 * summary.energy_j);
   // A device without a power block costs nothing idle.
-  const ServeResult tpu = serve_on("tpu_v4_like.yaml", "llama2-7b", poisson(2, 1.0 / 60, "200", "8"), {});
-  EXPECT_EQ(summarize(tpu, {}).idle_energy_j, 0.0);
+  const ServeResult fpga = serve_on("u280_int8.yaml", "llama2-7b", poisson(2, 1.0 / 60, "200", "8"), {});
+  EXPECT_EQ(summarize(fpga, {}).idle_energy_j, 0.0);
 }
 
 TEST(ServingRun, TheSameSeedGivesTheSameRunAndAnotherSeedAnother) {
