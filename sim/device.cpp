@@ -82,14 +82,21 @@ OpResult grouped_linear(const workloads::Op& op, const DeviceFacts& facts, const
   // Sparse inputs: the weight rows of the inputs nonzero in some token, gathered (Deja Vu,
   // PowerInfer); every kind multiplies over those alone.
   const uint64_t dense_k = one.k;
+  const uint64_t dense_n = one.n;
   one.k = workloads::active_k(op);
+  one.n = workloads::active_n(op);
   workloads::Op single = op;
   single.shape = one;
   single.input_density.reset();
+  single.output_density.reset();
   OpResult result = run_one(single, product);
   if (one.k < dense_k) {
     result.mapping +=
         "; K gathered to " + std::to_string(one.k) + " of " + std::to_string(dense_k) + " (sparse inputs)";
+  }
+  if (one.n < dense_n) {
+    result.mapping +=
+        "; N gathered to " + std::to_string(one.n) + " of " + std::to_string(dense_n) + " (predicted neurons)";
   }
   if (groups == 1) return result;
   result.cycles *= groups;

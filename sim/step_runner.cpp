@@ -30,6 +30,7 @@ std::string op_identity(const Op& op) {
   if (op.weight_sparsity) id += " pruned " + op.weight_sparsity->text();
   if (op.kv_storage) id += " cache " + op.kv_storage->text();
   if (op.input_density) id += " inputs " + std::to_string(*op.input_density);
+  if (op.output_density) id += " outputs " + std::to_string(*op.output_density);
   return id;
 }
 

@@ -595,10 +595,25 @@ bool is_communication(OpKind kind) {
          kind == OpKind::AllToAll || kind == OpKind::Send || kind == OpKind::WaitComm;
 }
 
+namespace {
+
+// The share of a linear's `rows` tokens' channels nonzero in at least one of them, each token's
+// at `density` independently.
+double union_share(double density, uint64_t rows) { return 1 - std::pow(1 - density, static_cast<double>(rows)); }
+
+}  // namespace
+
+uint64_t active_n(const Op& op) {
+  const auto& s = op.shape_as<LinearShape>();
+  if (!op.output_density) return s.n;
+  const auto n = static_cast<uint64_t>(std::ceil(static_cast<double>(s.n) * union_share(*op.output_density, s.m)));
+  return std::clamp<uint64_t>(n, 1, s.n);
+}
+
 uint64_t active_k(const Op& op) {
   const auto& s = op.shape_as<LinearShape>();
   if (!op.input_density) return s.k;
-  const double nonzero = 1 - std::pow(1 - *op.input_density, static_cast<double>(s.m));
+  const double nonzero = union_share(*op.input_density, s.m);
   uint64_t k = static_cast<uint64_t>(std::ceil(static_cast<double>(s.k) * nonzero));
   uint64_t granule = 1;
   if (op.weight_storage && op.weight_storage->scales == ScaleGranularity::Group) granule = op.weight_storage->group;

@@ -271,6 +271,8 @@ struct Op {
   std::optional<WeightSparsity> weight_sparsity;  // a Linear's own weight pruned to it
   // A Linear's inputs nonzero in each token, independently (a recipe's activation_sparsity).
   std::optional<double> input_density;
+  // A Linear's output neurons predicted nonzero in each token, independently: only those computed.
+  std::optional<double> output_density;
 
   template <typename Shape>
   const Shape& shape_as() const {
@@ -325,6 +327,9 @@ bool is_communication(OpKind kind);
 // whole groups of its weight's scales and N:M pattern (a gathered row takes its group's scale);
 // K when its inputs are dense.
 uint64_t active_k(const Op& op);
+// The N a Linear with predicted output neurons computes: those nonzero in any of its m rows,
+// N (1 - (1 - density)^m) rounded up; N when it has no prediction.
+uint64_t active_n(const Op& op);
 
 // Elements of the op's operands that come from the KV cache: a batched matmul's cached B
 // entries, attention's cached K and V. The graph charges them to its KvCacheRead op

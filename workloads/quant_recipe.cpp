@@ -63,6 +63,7 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
   static const std::regex unstructured("sparse-d([0-9]+)(?:-(bitmask|csr|rle))?");
   static const std::regex pruned("prune-(heads|mlp)-([0-9]+)");
   static const std::regex sparse_inputs("act-sparse-d([0-9]+)");
+  static const std::regex predicted_neurons("neuron-sparse-d([0-9]+)-r([0-9]+)");
   if (std::regex_match(preset, match, weight_only)) {
     StoredFormat format{match[1] == "4" ? DType::Int4 : DType::Int8, ScaleGranularity::Channel, 0, false};
     if (match[2].matched) {
@@ -104,12 +105,18 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
       if (match[2].matched) sparsity.format = *parse_sparse_format(match[2].str());
     }
     recipe.sparsity = sparsity;
-  } else if (std::regex_match(preset, match, sparse_inputs)) {
-    const double density = fraction(1, "density");
+  } else if (const bool predicted = std::regex_match(preset, match, predicted_neurons);
+             predicted || std::regex_match(preset, match, sparse_inputs)) {
+    ActivationSparsity sparsity;
+    sparsity.density = fraction(1, "density");
     if (recipe.activation_sparsity) {
       throw InputError("--quant " + recipe.name + ": '" + preset + "' sets the activation sparsity again");
     }
-    recipe.activation_sparsity = ActivationSparsity{density};
+    if (predicted) {
+      sparsity.outputs = {"mlp.gate_up_proj", "mlp.up_proj"};  // the dense MLP's, which the predictor serves
+      sparsity.predictor_rank = number(2);
+    }
+    recipe.activation_sparsity = sparsity;
   } else if (std::regex_match(preset, match, pruned)) {
     const double removed = fraction(2, "share removed");
     double& share = match[1] == "heads" ? recipe.prune.heads : recipe.prune.mlp_channels;
@@ -242,7 +249,7 @@ QuantRecipe load_recipe_file(const std::string& path) {
     if (recipe.prune.empty()) reader.fail(*field, "must give heads or mlp_channels, the share removed");
   }
   if (const std::optional<arch::yaml::Field> field = top.optional("activation_sparsity")) {
-    const arch::yaml::Mapping inputs(reader, *field, {"density", "ops"});
+    const arch::yaml::Mapping inputs(reader, *field, {"density", "ops", "outputs", "predictor_rank"});
     ActivationSparsity sparsity;
     sparsity.density = reader.fraction(inputs.required("density"));
     if (sparsity.density >= 1) reader.fail(inputs.required("density"), "must be below 1 (1 is dense)");
@@ -252,6 +259,16 @@ QuantRecipe load_recipe_file(const std::string& path) {
         sparsity.ops.push_back(reader.text(pattern));
         if (sparsity.ops.back().empty()) reader.fail(pattern, "must be a glob of op names");
       }
+    }
+    if (const std::optional<arch::yaml::Field> outputs = inputs.optional("outputs")) {
+      for (const arch::yaml::Field& pattern : reader.list(*outputs)) {
+        sparsity.outputs.push_back(reader.text(pattern));
+        if (sparsity.outputs.back().empty()) reader.fail(pattern, "must be a glob of op names");
+      }
+      // The predictor's cost comes with the outputs it predicts.
+      sparsity.predictor_rank = reader.count(inputs.required("predictor_rank"));
+    } else if (const std::optional<arch::yaml::Field> rank = inputs.optional("predictor_rank")) {
+      reader.fail(*rank, "predicts outputs, but the sparsity lists none (outputs: [globs of linears])");
     }
     recipe.activation_sparsity = sparsity;
   }
@@ -358,9 +375,17 @@ uint64_t WeightSparsity::metadata_bytes(uint64_t elements, uint64_t k) const {
 }
 
 std::string ActivationSparsity::text() const {
-  std::string globs;
-  for (const std::string& glob : ops) globs += (globs.empty() ? "" : ", ") + glob;
-  return "inputs of " + globs + " " + std::to_string(static_cast<int>(std::lround(density * 100))) + "% nonzero";
+  const auto joined = [](const std::vector<std::string>& globs) {
+    std::string text;
+    for (const std::string& glob : globs) text += (text.empty() ? "" : ", ") + glob;
+    return text;
+  };
+  std::string text =
+      "inputs of " + joined(ops) + " " + std::to_string(static_cast<int>(std::lround(density * 100))) + "% nonzero";
+  if (!outputs.empty()) {
+    text += "; outputs of " + joined(outputs) + " predicted (a rank " + std::to_string(predictor_rank) + " predictor)";
+  }
+  return text;
 }
 
 std::string ShapePruning::text() const {
@@ -419,10 +444,12 @@ QuantRecipe parse_quant(const std::string& spec) {
 
 std::string quant_presets_text() {
   return "w4a16-gG (int4 weights, a scale and zero point per G along K), w4a16, w8a16 (a scale per channel), "
-         "w8a8, w4a4 (int4 weights and activations, on int4 MACs), fp8, kv-int8, kv-fp8, kv-int4[-gG], sparse-2:4 (weights pruned 2 of 4 along K), sparse-dP[-csr|-rle] "
+         "w8a8, w4a4 (int4 weights and activations, on int4 MACs), fp8, kv-int8, kv-fp8, kv-int4[-gG], sparse-2:4 "
+         "(weights pruned 2 of 4 along K), sparse-dP[-csr|-rle] "
          "(unstructured, P% kept, with a bitmask, CSR or run-length codes), prune-heads-P, prune-mlp-P (P% of the "
-         "attention heads or MLP channels removed), act-sparse-dP (P% of each token's down-projection inputs nonzero, as a ReLU MLP's; the "
-         "rows of the rest skipped)";
+         "attention heads or MLP channels removed), act-sparse-dP (P% of each token's down-projection inputs nonzero, "
+         "as a ReLU MLP's; the rows of the rest skipped), neuron-sparse-dP-rR (the same, and the up and gate projections "
+         "compute only the P% of neurons a rank-R predictor picks, as Deja Vu and PowerInfer do)";
 }
 
 void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_dim) {
@@ -449,6 +476,7 @@ void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_
     if (kv && reads_cache(op)) op.kv_storage = kv;
     const std::optional<ActivationSparsity>& inputs = recipe.activation_sparsity;
     if (inputs && op.kind == OpKind::Linear && kept(inputs->ops, op.name)) op.input_density = inputs->density;
+    if (inputs && op.kind == OpKind::Linear && kept(inputs->outputs, op.name)) op.output_density = inputs->density;
   }
 }
 

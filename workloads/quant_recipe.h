@@ -92,11 +92,18 @@ struct ShapePruning {
 // Back" leave in the down projection's input: `density` of each token's K inputs nonzero,
 // independently. Kernels that exploit it (Deja Vu, PowerInfer) gather the weight rows of the
 // inputs nonzero in any of a batch's tokens and skip the rest (workloads::active_k).
+// Deja Vu and PowerInfer also predict, before the MLP, which neurons will be nonzero and compute
+// only those outputs of the up and gate projections (workloads::active_n): `outputs` lists those
+// linears, and each layer gains the predictor, a low-rank MLP of `predictor_rank` (hidden to
+// rank to intermediate), which is assumed to predict exactly.
 struct ActivationSparsity {
   double density = 1;
   std::vector<std::string> ops = {"*down_proj"};  // globs of the linears whose inputs it holds
+  std::vector<std::string> outputs;               // globs of the linears whose output neurons are predicted
+  uint64_t predictor_rank = 0;                    // with outputs: the predictor's rank (at least 1)
 
-  std::string text() const;  // "inputs of *down_proj 10% nonzero"
+  // "inputs of *down_proj 10% nonzero; outputs of *gate_up_proj predicted (a rank 1024 predictor)"
+  std::string text() const;
 };
 
 // A linear's weight of `elements` (k along its reduction) as stored: its kept values in

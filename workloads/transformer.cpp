@@ -218,6 +218,13 @@ class LayerBuilder {
     const uint64_t hidden = config_.hidden_size;
     const uint64_t intermediate = config_.intermediate_size;
     const bool bias = config_.linear_bias;
+    const std::optional<ActivationSparsity>& sparsity = config_.quant.activation_sparsity;
+    if (sparsity && sparsity->predictor_rank > 0) {
+      // Deja Vu's and PowerInfer's predictor: a low-rank MLP scoring each neuron from the MLP's
+      // input, run before the projections whose outputs it picks.
+      add_linear("mlp.predictor_in", sparsity->predictor_rank, hidden, TensorSplit::Whole, false);
+      add_linear("mlp.predictor_out", intermediate, sparsity->predictor_rank, TensorSplit::Column, false);
+    }
     switch (config_.activation) {
       case Activation::SiluGated:
       case Activation::GeluGated:

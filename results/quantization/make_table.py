@@ -15,7 +15,8 @@ TESSEL = ROOT / "build" / "tessel"
 ARCHS = ["tpu_v4_like", "a100_sxm", "h100_sxm", "u280_fp16", "u280_int8"]
 MODELS = ["llama2-7b", "llama2-70b"]
 SCHEMES = ["none", "w4a16-g128", "w8a16", "w8a8", "w4a4", "fp8", "kv-int8", "w4a16-g128,kv-int8", "sparse-2:4",
-           "configs/quant/w4a16_first_last_fp16.yaml", "prune-heads-25,prune-mlp-25", "act-sparse-d10"]
+           "configs/quant/w4a16_first_last_fp16.yaml", "prune-heads-25,prune-mlp-25", "act-sparse-d10",
+           "neuron-sparse-d10-r1024"]
 INPUT, OUTPUT = 512, 128
 
 
@@ -135,7 +136,9 @@ lines = [
     "less than its worst linear. `w4a16_first_last_fp16.yaml` keeps the first and last layers' linears in fp16;",
     "`prune-heads-25,prune-mlp-25` removes a quarter of the heads and of the MLP channels (structured pruning:",
     "the shapes shrink, the numbers are the pruned model's, so no SQNR); `act-sparse-d10` has 10% of each token's",
-    "down-projection inputs nonzero, as a ReLU MLP's, and reads only their weight rows. `w4a4` multiplies the",
+    "down-projection inputs nonzero, as a ReLU MLP's, and reads only their weight rows; `neuron-sparse-d10-r1024`",
+    "also computes only the predicted 10% of the up and gate projections' neurons, with a rank-1024 predictor",
+    "in each layer (Deja Vu's). `w4a4` multiplies the",
     "linears in int4 (QuaRot's and Atom's W4A4 without their rotation or int8 outlier channels, hence its low",
     "SQNR) where the hardware has int4 MACs: the A100's tensor cores and the U280's DSPs packing four a DSP",
     "(WP521). A refused row names why.",

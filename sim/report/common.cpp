@@ -129,7 +129,9 @@ nlohmann::json quant_json(const workloads::QuantRecipe& recipe) {
           {"keep_layers", recipe.keep_layers},
           {"activation_sparsity", recipe.activation_sparsity
                                       ? nlohmann::json{{"density", recipe.activation_sparsity->density},
-                                                       {"ops", recipe.activation_sparsity->ops}}
+                                                       {"ops", recipe.activation_sparsity->ops},
+                                                       {"outputs", recipe.activation_sparsity->outputs},
+                                                       {"predictor_rank", recipe.activation_sparsity->predictor_rank}}
                                       : nlohmann::json(nullptr)},
           {"prune", recipe.prune.empty() ? nlohmann::json(nullptr)
                                          : nlohmann::json{{"heads", recipe.prune.heads},

@@ -61,7 +61,7 @@ void add_resources_json(nlohmann::json& summary, const std::vector<arch::Resourc
 // null or {format, scales, group, zero_points}), "activations" (null or the format the
 // quantized linears multiply in), "sparsity" (null, {pattern} or {density, format}), "keep",
 // "keep_layers", "prune" (null or {heads, mlp_channels}), "activation_sparsity" (null or {density,
-// ops}) and a "description".
+// ops, outputs, predictor_rank}) and a "description".
 nlohmann::json quant_json(const workloads::QuantRecipe& recipe);
 // summary.json's numerics.scheme: null, or the worst checked quantized linear's "sqnr_db" and
 // "max_abs_error" against the fp64 product of the unquantized operands, the unquantized
