@@ -221,7 +221,12 @@ arch::EnergyBreakdown SystolicDevice::energy(const arch::Activity& activity, arc
 uint64_t SystolicDevice::transactions(const Op& op, const RunSettings& settings) {
   refuse_communication(op);
   switch (op.kind) {
-    case OpKind::Linear: return linear_mapping(array_operands(spec_, op, *settings.dtype), settings).cost.tiles;
+    case OpKind::Linear: {
+      // In the format run() multiplies it in, so that the mapping found here is the one it reuses.
+      RunSettings product = settings;
+      product.dtype = linear_format(op, facts_, settings);
+      return linear_mapping(array_operands(spec_, op, *product.dtype), product).cost.tiles;
+    }
     case OpKind::KvCacheRead: return 0;
     default: return stream_chunks(mapper::plan_stream(spec_, op, *settings.dtype, settings.search_dataflows));
   }
