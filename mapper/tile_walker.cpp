@@ -59,6 +59,21 @@ uint64_t TileWalker::block_elements(Operand operand, const Index& index) const {
   return elements;
 }
 
+const arch::TileWork& TileWalker::work_of(const Extents& size, bool continues_sum, arch::StreamRun run) {
+  for (const KnownWork& known : known_) {
+    if (known.size.m == size.m && known.size.n == size.n && known.size.k == size.k &&
+        known.continues_sum == continues_sum && known.run.continues == run.continues &&
+        known.run.continued == run.continued) {
+      return known.work;
+    }
+  }
+  const arch::TileWork work = as_stored(
+      arch::tile_work(array_, macs_per_pe_per_cycle_, operand_bytes_, size.m, size.n, size.k, continues_sum, run),
+      mapping_, array_);
+  known_.push_back({size, continues_sum, run, work});
+  return known_.back().work;
+}
+
 bool TileWalker::next(TileStep& step) {
   if (done_) return false;
   const bool first = !started_;
@@ -91,9 +106,7 @@ bool TileWalker::next(TileStep& step) {
       arrives(Operand::Output) && spills && k_index > 0 ? output_elements * arch::kAccumulatorBytes : 0;
   const arch::StreamRun run =
       forms_runs_ ? stream_run(index_[at(streamed_)], nest_.trips(streamed_)) : arch::StreamRun{};
-  step.work = as_stored(
-      arch::tile_work(array_, macs_per_pe_per_cycle_, operand_bytes_, m, n, k, step.continues_sum, run), mapping_,
-      array_);
+  step.work = work_of(step.size, step.continues_sum, run);
 
   const bool leaves = last || new_block(Operand::Output, index_, following);
   const bool final_sums = !spills || k_index + 1 == nest_.trips(Dim::K);

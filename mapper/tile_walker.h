@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "arch/spec.h"
 #include "arch/systolic/tile_work.h"
@@ -44,6 +45,16 @@ class TileWalker {
   // Whether an index of a loop outside the operand's block differs between a and b.
   bool new_block(arch::Operand operand, const Index& a, const Index& b) const;
   uint64_t block_elements(arch::Operand operand, const Index& index) const;
+  // The array's work on a tile of these extents, as stored; a walk meets few distinct tiles
+  // (interior and edge, first K tile or not, place in a run), so each is worked out once.
+  const arch::TileWork& work_of(const Extents& size, bool continues_sum, arch::StreamRun run);
+
+  struct KnownWork {
+    Extents size;
+    bool continues_sum;
+    arch::StreamRun run;
+    arch::TileWork work;
+  };
 
   arch::ArraySpec array_;  // the spec's array running the mapping's dataflow
   Extents slice_;
@@ -58,6 +69,7 @@ class TileWalker {
   Index prev_{};
   bool started_ = false;
   bool done_ = false;
+  std::vector<KnownWork> known_;
 };
 
 // Bytes of one output element when it leaves for DRAM for good: the datapath rounds the

@@ -11,8 +11,10 @@ namespace tessel::arch {
 
 constexpr uint64_t kTicksPerCycle = 1000;
 
+// Rounded to the nearest tick, as sc_time(double, unit) rounds, without its unit lookup (this
+// runs a few times per tile).
 inline sc_core::sc_time cycles_to_time(double cycles) {
-  return sc_core::sc_time(cycles * static_cast<double>(kTicksPerCycle), sc_core::SC_PS);
+  return sc_core::sc_time::from_value(static_cast<sc_core::sc_time::value_type>(cycles * kTicksPerCycle + 0.5));
 }
 
 // Whole cycles from the start of the run to `time`, counting a partial cycle as one.
