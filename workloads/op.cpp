@@ -234,14 +234,14 @@ ElementCounts Op::elements() const {
     }
     case OpKind::Gelu:
     case OpKind::Relu: {
-      const auto& s = shape_as<RowsShape>();
-      return {s.rows * s.cols, s.rows * s.cols};
+      const uint64_t elements = shape_as<RowsShape>().rows * active_cols(*this);
+      return {elements, elements};
     }
     case OpKind::SiluMul:
     case OpKind::GeluMul:
     case OpKind::ResidualAdd: {
-      const auto& s = shape_as<RowsShape>();
-      return {2 * s.rows * s.cols, s.rows * s.cols};
+      const uint64_t elements = shape_as<RowsShape>().rows * active_cols(*this);
+      return {2 * elements, elements};
     }
     case OpKind::Softcap: {
       const auto& s = shape_as<SoftcapShape>();
@@ -601,13 +601,23 @@ namespace {
 // at `density` independently.
 double union_share(double density, uint64_t rows) { return 1 - std::pow(1 - density, static_cast<double>(rows)); }
 
+// Of `width` output neurons, those predicted nonzero in at least one of `rows` tokens.
+uint64_t predicted_width(uint64_t width, std::optional<double> density, uint64_t rows) {
+  if (!density) return width;
+  const auto n = static_cast<uint64_t>(std::ceil(static_cast<double>(width) * union_share(*density, rows)));
+  return std::clamp<uint64_t>(n, 1, width);
+}
+
 }  // namespace
 
 uint64_t active_n(const Op& op) {
   const auto& s = op.shape_as<LinearShape>();
-  if (!op.output_density) return s.n;
-  const auto n = static_cast<uint64_t>(std::ceil(static_cast<double>(s.n) * union_share(*op.output_density, s.m)));
-  return std::clamp<uint64_t>(n, 1, s.n);
+  return predicted_width(s.n, op.output_density, s.m);
+}
+
+uint64_t active_cols(const Op& op) {
+  const auto& s = op.shape_as<RowsShape>();
+  return predicted_width(s.cols, op.output_density, s.rows);
 }
 
 uint64_t active_k(const Op& op) {

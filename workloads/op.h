@@ -272,6 +272,7 @@ struct Op {
   // A Linear's inputs nonzero in each token, independently (a recipe's activation_sparsity).
   std::optional<double> input_density;
   // A Linear's output neurons predicted nonzero in each token, independently: only those computed.
+  // On the elementwise activation right after such a Linear: it runs over the same columns.
   std::optional<double> output_density;
 
   template <typename Shape>
@@ -330,6 +331,9 @@ uint64_t active_k(const Op& op);
 // The N a Linear with predicted output neurons computes: those nonzero in any of its m rows,
 // N (1 - (1 - density)^m) rounded up; N when it has no prediction.
 uint64_t active_n(const Op& op);
+// The columns a row-wise op computes: those of its predicted neurons when it activates a Linear's
+// (output_density, as active_n counts them); all of them otherwise.
+uint64_t active_cols(const Op& op);
 
 // Elements of the op's operands that come from the KV cache: a batched matmul's cached B
 // entries, attention's cached K and V. The graph charges them to its KvCacheRead op

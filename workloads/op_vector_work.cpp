@@ -216,7 +216,7 @@ std::optional<VectorWork> vector_work_of(const Op& op) {
     case OpKind::SiluMul:
     case OpKind::GeluMul:
     case OpKind::ResidualAdd:
-      return rows_work(kind, op.shape_as<RowsShape>());
+      return rows_work(kind, RowsShape{op.shape_as<RowsShape>().rows, active_cols(op)});
     case OpKind::Softcap:
     case OpKind::SoftcapBackward:
       return softcap_work(kind, op.shape_as<SoftcapShape>());

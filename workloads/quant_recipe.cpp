@@ -289,6 +289,11 @@ bool kept(const std::vector<std::string>& keep, const std::string& name) {
                      [&](const std::string& glob) { return fnmatch(glob.c_str(), name.c_str(), 0) == 0; });
 }
 
+// The elementwise activations an MLP applies to its up (and gate) projection's output.
+bool activates(OpKind kind) {
+  return kind == OpKind::SiluMul || kind == OpKind::GeluMul || kind == OpKind::Gelu || kind == OpKind::Relu;
+}
+
 bool reads_cache(const Op& op) {
   return op.kind == OpKind::KvCacheAppend || op.kind == OpKind::KvCacheRead || cache_elements(op) > 0;
 }
@@ -456,6 +461,7 @@ void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_
   if (recipe.empty()) return;
   const std::optional<StoredFormat> kv =
       recipe.kv_cache ? std::optional<StoredFormat>(recipe.kv_cache->along_heads(head_dim)) : std::nullopt;
+  const Op* previous = nullptr;
   for (Op& op : ops) {
     if (op.kind == OpKind::Linear && op.shape_as<LinearShape>().weight == WeightRole::Own && !op.format &&
         !kept(recipe.keep, op.name) && recipe.quantizes_linears()) {
@@ -477,6 +483,11 @@ void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_
     const std::optional<ActivationSparsity>& inputs = recipe.activation_sparsity;
     if (inputs && op.kind == OpKind::Linear && kept(inputs->ops, op.name)) op.input_density = inputs->density;
     if (inputs && op.kind == OpKind::Linear && kept(inputs->outputs, op.name)) op.output_density = inputs->density;
+    // The activation of the predicted neurons runs over the columns their linear computed.
+    if (previous && previous->kind == OpKind::Linear && previous->output_density && activates(op.kind)) {
+      op.output_density = previous->output_density;
+    }
+    previous = &op;
   }
 }
 

@@ -216,6 +216,28 @@ TEST(ActivationSparsity, PredictedNeuronsGatherTheGateAndUpColumns) {
   EXPECT_THROW(workloads::parse_quant("neuron-sparse-d10-r1024,act-sparse-d10"), workloads::InputError);
 }
 
+// The gated activation after predicted gate and up columns runs over the same columns: a token's
+// 1,101 of 11,008, 16 tokens' union; without a prediction (act-sparse predicts no outputs), all.
+TEST(ActivationSparsity, TheActivationOfPredictedNeuronsRunsOverTheirColumns) {
+  const auto silu_mul = [](uint64_t rows, const std::string& quant) {
+    std::vector<workloads::Op> ops;
+    ops.emplace_back("mlp.gate_up_proj", workloads::OpKind::Linear, workloads::LinearShape{rows, 22016, 4096});
+    ops.emplace_back("mlp.silu_mul", workloads::OpKind::SiluMul, workloads::RowsShape{rows, 11008});
+    workloads::apply_quant(ops, workloads::parse_quant(quant), 128);
+    return ops.back();
+  };
+  const workloads::Op one = silu_mul(1, "neuron-sparse-d10-r1024");
+  EXPECT_EQ(workloads::active_cols(one), 1101u);
+  EXPECT_EQ(one.elements().read, 2u * 1101);
+  EXPECT_EQ(one.elements().written, 1101u);
+  EXPECT_EQ(one.vector_work()->elements, 1101u);
+  const auto union_of_16 = static_cast<uint64_t>(std::ceil(11008 * (1 - std::pow(0.9, 16))));
+  EXPECT_EQ(workloads::active_cols(silu_mul(16, "neuron-sparse-d10-r1024")), union_of_16);
+  EXPECT_EQ(silu_mul(16, "neuron-sparse-d10-r1024").vector_work()->elements, 16 * union_of_16);
+  EXPECT_EQ(workloads::active_cols(silu_mul(1, "act-sparse-d10")), 11008u);
+  EXPECT_EQ(silu_mul(1, "act-sparse-d10").vector_work()->elements, 11008u);
+}
+
 // A decode step with predicted neurons reads a tenth of the gate and up weights (and of the
 // down projection's) and pays for its predictor: the step's DRAM bytes fall by 90% of the three
 // projections' and rise by the predictor's hidden x rank + rank x intermediate weights (1% for
