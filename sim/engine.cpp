@@ -6,6 +6,7 @@
 #include "arch/memory/dram.h"
 #include "arch/memory/sram_buffer.h"
 #include "arch/systolic/systolic_array.h"
+#include "mapper/tile_walker.h"
 #include "sim/array_runner.h"
 #include "sim/sc_kernel.h"
 
@@ -25,6 +26,47 @@ struct Accelerator {
 std::string indexed(const char* base, size_t i) { return base + std::to_string(i); }
 
 }  // namespace
+
+namespace {
+
+bool same_work(const arch::TileWork& a, const arch::TileWork& b) {
+  return a.folds == b.folds && a.compute_cycles == b.compute_cycles && a.pe_slots == b.pe_slots &&
+         a.run.continues == b.run.continues && a.run.continued == b.run.continued &&
+         a.accesses.input_read == b.accesses.input_read && a.accesses.weight_read == b.accesses.weight_read &&
+         a.accesses.output_read == b.accesses.output_read && a.accesses.output_write == b.accesses.output_write;
+}
+
+// Everything an ArrayRunner takes from a step.
+bool same_step(const mapper::TileStep& a, const mapper::TileStep& b) {
+  return a.size.m == b.size.m && a.size.n == b.size.n && a.size.k == b.size.k && a.continues_sum == b.continues_sum &&
+         a.load_input_bytes == b.load_input_bytes && a.load_weight_bytes == b.load_weight_bytes &&
+         a.load_partial_bytes == b.load_partial_bytes && a.store_bytes == b.store_bytes && same_work(a.work, b.work);
+}
+
+}  // namespace
+
+bool runs_alike(const arch::SystolicSpec& spec, const mapper::Extents& gemm, const mapper::GemmMapping& a,
+                const mapper::GemmMapping& b) {
+  // What simulate_gemm and the runners read of a mapping besides the walks.
+  if (a.dataflow != b.dataflow || a.dtype != b.dtype || a.split != b.split || a.parts != b.parts ||
+      a.part_size != b.part_size || a.double_buffered != b.double_buffered || a.weight_density != b.weight_density) {
+    return false;
+  }
+  for (uint32_t part = 0; part < a.parts; ++part) {
+    const bool fetches = mapper::fetches_input(gemm, a, spec.arrays_per_core, part);
+    if (fetches != mapper::fetches_input(gemm, b, spec.arrays_per_core, part)) return false;
+    const mapper::Extents slice = mapper::part_extents(gemm, a, part);
+    mapper::TileWalker walk_a(spec, slice, a, fetches);
+    mapper::TileWalker walk_b(spec, slice, b, fetches);
+    if (walk_a.tiles() != walk_b.tiles()) return false;
+    mapper::TileStep step_a{};
+    mapper::TileStep step_b{};
+    while (walk_a.next(step_a)) {
+      if (!walk_b.next(step_b) || !same_step(step_a, step_b)) return false;
+    }
+  }
+  return true;
+}
 
 GemmRun simulate_gemm(const arch::SystolicSpec& spec, const mapper::Extents& gemm,
                       const mapper::GemmMapping& mapping) {

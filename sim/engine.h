@@ -45,4 +45,10 @@ struct GemmRun {
 GemmRun simulate_gemm(const arch::SystolicSpec& spec, const mapper::Extents& gemm,
                       const mapper::GemmMapping& mapping);
 
+// Whether simulate_gemm gives the two mappings the same run: both cut the GEMM alike and each
+// array walks the same tile steps (mappings that differ only in where a loop of one trip sits,
+// or in a residency that changes no block, do). Walks the tiles without simulating them.
+bool runs_alike(const arch::SystolicSpec& spec, const mapper::Extents& gemm, const mapper::GemmMapping& a,
+                const mapper::GemmMapping& b);
+
 }  // namespace tessel::sim

@@ -58,13 +58,19 @@ struct SimulatedGemm {
 
 // Simulates the mapper's best mappings (up to settings.confirm; runners-up too large to
 // simulate are passed over) and keeps the best run; `map` ends up holding the mapping that ran.
+// A runner-up that runs alike one simulated already (runs_alike) has its run known: it cannot
+// beat the best, so it counts as confirmed without a simulation.
 SimulatedGemm simulate_best(const arch::SystolicSpec& spec, const mapper::Extents& extents,
                             const RunSettings& settings, mapper::MapResult& map) {
   SimulatedGemm best{simulate_gemm(spec, extents, map.mapping), 1, map.cost.tiles};
+  std::vector<mapper::GemmMapping> simulated{map.mapping};
   for (const mapper::RankedMapping& other : map.alternatives) {
     if (best.confirmed >= settings.confirm) break;
     if (other.cost.tiles > kMaxSimulatedTransactions) continue;
     ++best.confirmed;
+    const auto alike = [&](const mapper::GemmMapping& ran) { return runs_alike(spec, extents, ran, other.mapping); };
+    if (std::any_of(simulated.begin(), simulated.end(), alike)) continue;
+    simulated.push_back(other.mapping);
     best.transactions += other.cost.tiles;
     GemmRun run = simulate_gemm(spec, extents, other.mapping);
     if (simulated_objective(spec, settings, run) < simulated_objective(spec, settings, best.run)) {
