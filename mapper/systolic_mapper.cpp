@@ -371,8 +371,11 @@ MapResult map_gemm(const arch::SystolicSpec& spec, const workloads::Gemm& gemm, 
     size_t costed;  // its place in `bounded`, once costed
     bool operator>(const Pending& other) const { return std::tie(floor, tile) > std::tie(other.floor, other.tile); }
   };
-  std::priority_queue<Pending, std::vector<Pending>, std::greater<>> pending;
-  for (size_t i = 0; i < tiles.size(); ++i) pending.push({search.quick_floor(tiles[i]), i, kNotCosted});
+  std::vector<Pending> quick_floors;
+  quick_floors.reserve(tiles.size());
+  for (size_t i = 0; i < tiles.size(); ++i) quick_floors.push_back({search.quick_floor(tiles[i]), i, kNotCosted});
+  // Heapified at once, not pushed one by one: most tiles are never popped.
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<>> pending(std::greater<>(), std::move(quick_floors));
   std::vector<BoundedTile> bounded;
   while (!pending.empty() && search.may_keep(pending.top().floor)) {
     const Pending next = pending.top();
