@@ -48,20 +48,30 @@ void ArrayRunner::compute_process() {
     const mapper::TileStep step = steps_[tile - stored_];
     array_.compute(step.work, mapper::performed_macs(step.size.m * step.size.n * step.size.k, mapping_, spec_.array));
     ++computed_;
-    tile_computed_.notify(sc_core::SC_ZERO_TIME);
+    if (stored_ == tile && step.store_bytes == 0) {
+      // Nothing leaves and every earlier store is done: the slot frees now, without waking
+      // the store process (most tiles of a K loop store nothing).
+      free_slot();
+    } else {
+      tile_computed_.notify(sc_core::SC_ZERO_TIME);
+    }
   }
 }
 
 void ArrayRunner::store_process() {
-  for (uint64_t tile = 0; tile < tiles_; ++tile) {
-    while (computed_ <= tile) wait(tile_computed_);
+  while (stored_ < tiles_) {
+    while (computed_ <= stored_) wait(tile_computed_);
     dma_.store({buffer_of_[2], Operand::Output, steps_.front().store_bytes});
-    steps_.pop_front();
-    ++stored_;
-    ++free_slots_;
-    slot_freed_.notify(sc_core::SC_ZERO_TIME);
+    free_slot();
   }
-  finish_cycle_ = arch::time_to_cycles(sc_core::sc_time_stamp());
+}
+
+void ArrayRunner::free_slot() {
+  steps_.pop_front();
+  ++stored_;
+  ++free_slots_;
+  slot_freed_.notify(sc_core::SC_ZERO_TIME);
+  if (stored_ == tiles_) finish_cycle_ = arch::time_to_cycles(sc_core::sc_time_stamp());
 }
 
 }  // namespace tessel::sim

@@ -33,6 +33,8 @@ class ArrayRunner : public sc_core::sc_module {
   void load_process();
   void compute_process();
   void store_process();
+  // The oldest loaded tile is stored: its slot is free for the next load.
+  void free_slot();
 
   const arch::SystolicSpec& spec_;
   mapper::GemmMapping mapping_;
