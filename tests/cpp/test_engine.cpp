@@ -72,6 +72,56 @@ TEST(Engine, EqualsAnalyticCyclesWithoutContention) {
   }
 }
 
+// runs_alike is what lets the confirmation skip a runner-up, so it must never call two
+// mappings alike whose runs differ: over random arrays (one or several, finite DRAM) and each
+// pair of the mapper's ranked mappings, alike pairs run to the same cycles, bytes and buffer
+// counts. Both answers must occur, or the check proves nothing.
+TEST(Engine, MappingsThatRunAlikeSimulateAlike) {
+  std::mt19937_64 rng(17);
+  const auto pick = [&](uint64_t lo, uint64_t hi) { return std::uniform_int_distribution<uint64_t>(lo, hi)(rng); };
+  size_t alike = 0;
+  size_t unlike = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    auto spec = testing::finite_dram(testing::ideal_array(static_cast<uint32_t>(pick(2, 16)), static_cast<uint32_t>(pick(2, 16)),
+                                                          static_cast<Dataflow>(pick(0, 2)), pick(0, 1) == 1),
+                                     static_cast<double>(pick(1, 64)), pick(0, 100));
+    spec.cores = static_cast<uint32_t>(pick(1, 2));
+    spec.arrays_per_core = static_cast<uint32_t>(pick(1, 2));
+    for (auto& buffer : spec.buffers) buffer.capacity_bytes = pick(256, 8192);
+    const mapper::Extents gemm{pick(1, 96), pick(1, 96), pick(1, 96)};
+    mapper::MapperOptions options{arch::DType::Int8};
+    options.alternatives = 8;
+    mapper::MapResult map;
+    try {
+      map = mapper::map_gemm(spec, {"g", gemm.m, gemm.n, gemm.k}, options);
+    } catch (const std::runtime_error&) {
+      continue;  // buffers too small for this array
+    }
+    std::vector<mapper::GemmMapping> ranked{map.mapping};
+    for (const mapper::RankedMapping& other : map.alternatives) ranked.push_back(other.mapping);
+    std::vector<sim::GemmRun> runs;
+    for (const mapper::GemmMapping& mapping : ranked) runs.push_back(sim::simulate_gemm(spec, gemm, mapping));
+    for (size_t a = 0; a < ranked.size(); ++a) {
+      for (size_t b = a + 1; b < ranked.size(); ++b) {
+        if (!sim::runs_alike(spec, gemm, ranked[a], ranked[b])) {
+          ++unlike;
+          continue;
+        }
+        ++alike;
+        SCOPED_TRACE(ranked[a].describe() + " | " + ranked[b].describe());
+        EXPECT_EQ(runs[a].total_cycles, runs[b].total_cycles);
+        EXPECT_EQ(runs[a].dram_busy_cycles, runs[b].dram_busy_cycles);
+        EXPECT_EQ(runs[a].activity.dram_read_bytes, runs[b].activity.dram_read_bytes);
+        EXPECT_EQ(runs[a].activity.dram_write_bytes, runs[b].activity.dram_write_bytes);
+        EXPECT_EQ(runs[a].activity.sram_read_bytes(), runs[b].activity.sram_read_bytes());
+        EXPECT_EQ(runs[a].activity.sram_write_bytes(), runs[b].activity.sram_write_bytes());
+      }
+    }
+  }
+  EXPECT_GT(alike, 10u);
+  EXPECT_GT(unlike, 10u);
+}
+
 TEST(Engine, StallsAppearWhenBandwidthIsCut) {
   // One mapping, two DRAM channels: compute is the same, the slow channel stalls it.
   const auto ideal = testing::ideal_array(32, 32, Dataflow::WeightStationary, true);
