@@ -156,10 +156,9 @@ class Search {
         seen[a + 4 * b + 16 * c] = true;
         mapping.resident_loops = {static_cast<uint8_t>(3 - a), static_cast<uint8_t>(3 - b), static_cast<uint8_t>(3 - c)};
         const OperandBytes demand{blocks[resident[0]][0], blocks[resident[1]][1], blocks[resident[2]][2]};
-        const uint64_t headroom = tightest_headroom(demand);
         for (bool double_buffered : {true, false}) {
           mapping.double_buffered = double_buffered;
-          if (headroom < (double_buffered ? 2 : 1)) continue;
+          if (!fits(spec_, demand, double_buffered)) continue;
           offer(mapping, analytic_cost(spec_, gemm_, mapping, tile.cost));
         }
       }
@@ -177,21 +176,6 @@ class Search {
             options_.input_bytes};
   }
 
-  // How many copies of the blocks the fullest buffer holds (as fits() counts demand): 2 or more
-  // allow double buffering, 0 fits nothing. Called for every nest, so over a flat copy of the
-  // buffers' contents.
-  uint64_t tightest_headroom(const OperandBytes& blocks) const {
-    uint64_t headroom = 2;
-    for (const BufferBudget& buffer : budgets_) {
-      uint64_t bytes = 0;
-      for (size_t x = 0; x < 3; ++x) bytes += buffer.holds[x] ? blocks[x] : 0;
-      if (bytes == 0) continue;
-      headroom = std::min(headroom, buffer.capacity_bytes / bytes);
-      if (headroom == 0) return 0;
-    }
-    return headroom;
-  }
-
   void offer(const GemmMapping& mapping, const MappingCost& cost) {
     ++considered_;
     const auto key = rank(options_.objective, cost);
@@ -203,22 +187,7 @@ class Search {
     if (best_.size() > keep_) best_.pop_back();
   }
 
-  struct BufferBudget {
-    std::array<bool, 3> holds;  // by Operand
-    uint64_t capacity_bytes;
-  };
-  static std::vector<BufferBudget> budgets_of(const arch::SystolicSpec& spec) {
-    std::vector<BufferBudget> budgets;
-    for (const arch::BufferSpec& buffer : spec.buffers) {
-      BufferBudget budget{{}, buffer.capacity_bytes};
-      for (Operand operand : buffer.holds) budget.holds[static_cast<size_t>(operand)] = true;
-      budgets.push_back(budget);
-    }
-    return budgets;
-  }
-
   const arch::SystolicSpec& spec_;
-  std::vector<BufferBudget> budgets_ = budgets_of(spec_);
   Extents gemm_;
   MapperOptions options_;
   size_t keep_;

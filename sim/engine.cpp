@@ -25,10 +25,6 @@ struct Accelerator {
 
 std::string indexed(const char* base, size_t i) { return base + std::to_string(i); }
 
-}  // namespace
-
-namespace {
-
 bool same_work(const arch::TileWork& a, const arch::TileWork& b) {
   return a.folds == b.folds && a.compute_cycles == b.compute_cycles && a.pe_slots == b.pe_slots &&
          a.run.continues == b.run.continues && a.run.continued == b.run.continued &&
