@@ -113,7 +113,8 @@ void apply_preset(const std::string& preset, QuantRecipe& recipe) {
       throw InputError("--quant " + recipe.name + ": '" + preset + "' sets the activation sparsity again");
     }
     if (predicted) {
-      sparsity.outputs = {"mlp.gate_up_proj", "mlp.up_proj"};  // the dense MLP's, which the predictor serves
+      // The dense MLP's and each expert's, which their predictors serve.
+      sparsity.outputs = {"mlp.gate_up_proj", "mlp.up_proj", "moe.*.gate_up_proj"};
       sparsity.predictor_rank = number(2);
     }
     recipe.activation_sparsity = sparsity;
@@ -379,6 +380,10 @@ uint64_t WeightSparsity::metadata_bytes(uint64_t elements, uint64_t k) const {
   return arch::ceil_div(kept_elements(elements) * index_bits, 8);
 }
 
+bool ActivationSparsity::predicts(const std::string& op_name) const {
+  return predictor_rank > 0 && kept(outputs, op_name);
+}
+
 std::string ActivationSparsity::text() const {
   const auto joined = [](const std::vector<std::string>& globs) {
     std::string text;
@@ -454,7 +459,8 @@ std::string quant_presets_text() {
          "(unstructured, P% kept, with a bitmask, CSR or run-length codes), prune-heads-P, prune-mlp-P (P% of the "
          "attention heads or MLP channels removed), act-sparse-dP (P% of each token's down-projection inputs nonzero, "
          "as a ReLU MLP's; the rows of the rest skipped), neuron-sparse-dP-rR (the same, and the up and gate projections "
-         "compute only the P% of neurons a rank-R predictor picks, as Deja Vu and PowerInfer do)";
+         "compute only the P% of neurons a rank-R predictor picks, one a layer and one an expert, as Deja Vu and "
+         "PowerInfer do)";
 }
 
 void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_dim) {
@@ -482,7 +488,7 @@ void apply_quant(std::vector<Op>& ops, const QuantRecipe& recipe, uint64_t head_
     if (kv && reads_cache(op)) op.kv_storage = kv;
     const std::optional<ActivationSparsity>& inputs = recipe.activation_sparsity;
     if (inputs && op.kind == OpKind::Linear && kept(inputs->ops, op.name)) op.input_density = inputs->density;
-    if (inputs && op.kind == OpKind::Linear && kept(inputs->outputs, op.name)) op.output_density = inputs->density;
+    if (inputs && op.kind == OpKind::Linear && inputs->predicts(op.name)) op.output_density = inputs->density;
     // The activation of the predicted neurons runs over the columns their linear computed.
     if (previous && previous->kind == OpKind::Linear && previous->output_density && activates(op.kind)) {
       op.output_density = previous->output_density;

@@ -104,6 +104,8 @@ struct ActivationSparsity {
 
   // "inputs of *down_proj 10% nonzero; outputs of *gate_up_proj predicted (a rank 1024 predictor)"
   std::string text() const;
+  // Whether a predictor picks the output neurons of the linear `op_name`.
+  bool predicts(const std::string& op_name) const;
 };
 
 // A linear's weight of `elements` (k along its reduction) as stored: its kept values in

@@ -219,7 +219,7 @@ class LayerBuilder {
     const uint64_t intermediate = config_.intermediate_size;
     const bool bias = config_.linear_bias;
     const std::optional<ActivationSparsity>& sparsity = config_.quant.activation_sparsity;
-    if (sparsity && sparsity->predictor_rank > 0) {
+    if (sparsity && (sparsity->predicts("mlp.gate_up_proj") || sparsity->predicts("mlp.up_proj"))) {
       // Deja Vu's and PowerInfer's predictor: a low-rank MLP scoring each neuron from the MLP's
       // input, run before the projections whose outputs it picks.
       add_linear("mlp.predictor_in", sparsity->predictor_rank, hidden, TensorSplit::Whole, false);
@@ -292,6 +292,16 @@ class LayerBuilder {
   void add_expert_mlp(const std::string& name, uint64_t tokens, uint64_t groups, uint64_t held, uint64_t width = 1) {
     const uint64_t hidden = config_.hidden_size;
     const uint64_t columns = width * config_.expert_intermediate_size;
+    const std::optional<ActivationSparsity>& sparsity = config_.quant.activation_sparsity;
+    if (sparsity && sparsity->predicts(name + ".gate_up_proj")) {
+      // A predictor for each expert, as Turbo Sparse and PowerInfer-2 give Mixtral's: it scores
+      // the expert's neurons from the tokens routed to it, so it runs on the expert's tokens.
+      const uint64_t rank = sparsity->predictor_rank;
+      ops_.emplace_back(name + ".predictor_in", OpKind::Linear,
+                        LinearShape{tokens, rank, hidden, false, WeightRole::Own, groups, held, TensorSplit::Whole});
+      ops_.emplace_back(name + ".predictor_out", OpKind::Linear,
+                        LinearShape{tokens, columns, rank, false, WeightRole::Own, groups, held, TensorSplit::Column});
+    }
     ops_.emplace_back(
         name + ".gate_up_proj", OpKind::Linear,
         LinearShape{tokens, 2 * columns, hidden, false, WeightRole::Own, groups, held, TensorSplit::Column});
