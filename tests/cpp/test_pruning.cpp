@@ -154,15 +154,19 @@ TEST(ActivationSparsity, TheGatheredKIsTheUnionOfTheTokensNonzeroInputs) {
   EXPECT_FALSE(down_proj(1, "w8a16").input_density);
 }
 
+// `model_name` under the precision recipe `quant` (none when empty) on the A100, timing only.
+sim::RunResult run_on_a100(const std::string& model_name, const std::string& quant, const sim::ModelRequest& request) {
+  static const arch::ArchSpec a100 = arch::load_arch(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml");
+  const ModelConfig model = quant.empty() ? workloads::model_preset(model_name) : pruned(model_name, quant);
+  return testing::run_model(a100, model, request, testing::timing_only(arch::DType::Fp16));
+}
+
 // A decode step reads a tenth of the down projections' weights: the step's DRAM bytes fall by
 // 90% of theirs (the gathered rows at the same bytes each; 1% for the rounding of 1,101 rows and
 // the activations' bytes), its time falls, and a long prefill is untouched.
 TEST(ActivationSparsity, DecodeReadsOnlyTheNonzeroInputsRows) {
-  const arch::ArchSpec a100 = arch::load_arch(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml");
-  const auto run = [&](const std::string& quant, const sim::ModelRequest& request) {
-    ModelConfig model = workloads::model_preset("llama2-7b");
-    if (!quant.empty()) model = workloads::with_recipe(model, workloads::parse_quant(quant));
-    return testing::run_model(a100, model, request, testing::timing_only(arch::DType::Fp16));
+  const auto run = [](const std::string& quant, const sim::ModelRequest& request) {
+    return run_on_a100("llama2-7b", quant, request);
   };
   const sim::RunResult dense = run("", testing::decode_request(1, 64));
   const sim::RunResult sparse = run("act-sparse-d10", testing::decode_request(1, 64));
@@ -244,11 +248,8 @@ TEST(ActivationSparsity, TheActivationOfPredictedNeuronsRunsOverTheirColumns) {
 // the rounding of the gathered columns and the activations), and the step is faster. The
 // predictor's weights are held beside the model's.
 TEST(ActivationSparsity, PredictedNeuronsSkipTheirWeightsAndPayForThePredictor) {
-  const arch::ArchSpec a100 = arch::load_arch(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml");
-  const auto run = [&](const std::string& quant) {
-    ModelConfig model = workloads::model_preset("llama2-7b");
-    if (!quant.empty()) model = workloads::with_recipe(model, workloads::parse_quant(quant));
-    return testing::run_model(a100, model, testing::decode_request(1, 64), testing::timing_only(arch::DType::Fp16));
+  const auto run = [](const std::string& quant) {
+    return run_on_a100("llama2-7b", quant, testing::decode_request(1, 64));
   };
   const sim::RunResult dense = run("");
   const sim::RunResult sparse = run("neuron-sparse-d10-r512");
@@ -268,8 +269,7 @@ TEST(ActivationSparsity, PredictedNeuronsSkipTheirWeightsAndPayForThePredictor) 
 // in turn, cost what the gathered columns save).
 TEST(ActivationSparsity, EachExpertGetsItsOwnPredictor) {
   const auto graph = [](const std::string& quant) {
-    ModelConfig model = workloads::model_preset("mixtral-8x7b");
-    if (!quant.empty()) model = workloads::with_recipe(model, workloads::parse_quant(quant));
+    const ModelConfig model = quant.empty() ? workloads::model_preset("mixtral-8x7b") : pruned("mixtral-8x7b", quant);
     return workloads::build_model(model, workloads::Phase::decode(1, 64), workloads::AttentionImpl::Fused);
   };
   const workloads::OpGraph dense = graph("");
@@ -301,14 +301,9 @@ TEST(ActivationSparsity, EachExpertGetsItsOwnPredictor) {
   EXPECT_EQ(graph(file).total_parameters(), dense.total_parameters());
   std::filesystem::remove_all(dir);
 
-  const arch::ArchSpec a100 = arch::load_arch(std::string(TESSEL_SOURCE_DIR) + "/configs/arch/a100_sxm.yaml");
-  const auto run = [&](const std::string& quant) {
-    ModelConfig model = workloads::model_preset("deepseek-moe-16b");
-    if (!quant.empty()) model = workloads::with_recipe(model, workloads::parse_quant(quant));
-    return testing::run_model(a100, model, testing::decode_request(1, 64), testing::timing_only(arch::DType::Fp16));
-  };
-  const sim::RunResult dense_run = run("");
-  const sim::RunResult sparse_run = run("neuron-sparse-d10-r128");
+  const sim::ModelRequest step = testing::decode_request(1, 64);
+  const sim::RunResult dense_run = run_on_a100("deepseek-moe-16b", "", step);
+  const sim::RunResult sparse_run = run_on_a100("deepseek-moe-16b", "neuron-sparse-d10-r128", step);
   EXPECT_LT(sparse_run.steps.front().activity.dram_read_bytes, dense_run.steps.front().activity.dram_read_bytes);
 }
 
