@@ -9,6 +9,7 @@
 #include "arch/config_error.h"
 #include "arch/load_arch.h"
 #include "run_helpers.h"
+#include "test_files.h"
 #include "workloads/hf_config.h"
 #include "workloads/input_error.h"
 #include "workloads/model_config.h"
@@ -161,6 +162,11 @@ sim::RunResult run_on_a100(const std::string& model_name, const std::string& qua
   return testing::run_model(a100, model, request, testing::timing_only(arch::DType::Fp16));
 }
 
+// The bytes a run's first step reads from DRAM.
+double first_step_dram(const sim::RunResult& run) {
+  return static_cast<double>(run.steps.front().activity.dram_read_bytes);
+}
+
 // A decode step reads a tenth of the down projections' weights: the step's DRAM bytes fall by
 // 90% of theirs (the gathered rows at the same bytes each; 1% for the rounding of 1,101 rows and
 // the activations' bytes), its time falls, and a long prefill is untouched.
@@ -171,8 +177,7 @@ TEST(ActivationSparsity, DecodeReadsOnlyTheNonzeroInputsRows) {
   const sim::RunResult dense = run("", testing::decode_request(1, 64));
   const sim::RunResult sparse = run("act-sparse-d10", testing::decode_request(1, 64));
   const double down_proj_bytes = 32.0 * 4096 * 11008 * 2;
-  const auto dram = [](const sim::RunResult& r) { return static_cast<double>(r.steps.front().activity.dram_read_bytes); };
-  EXPECT_NEAR(dram(dense) - dram(sparse), 0.9 * down_proj_bytes, 0.01 * down_proj_bytes);
+  EXPECT_NEAR(first_step_dram(dense) - first_step_dram(sparse), 0.9 * down_proj_bytes, 0.01 * down_proj_bytes);
   EXPECT_LT(sparse.seconds(), 0.9 * dense.seconds());
   EXPECT_EQ(sparse.weight_bytes, dense.weight_bytes);  // every weight is still held
   EXPECT_EQ(run("act-sparse-d10", testing::prefill_request(1, 512)).cycles(),
@@ -255,8 +260,7 @@ TEST(ActivationSparsity, PredictedNeuronsSkipTheirWeightsAndPayForThePredictor) 
   const sim::RunResult sparse = run("neuron-sparse-d10-r512");
   const double mlp_bytes = 32.0 * 3 * 4096 * 11008 * 2;
   const double predictor_bytes = 32.0 * (4096 * 512 + 512 * 11008) * 2;
-  const auto dram = [](const sim::RunResult& r) { return static_cast<double>(r.steps.front().activity.dram_read_bytes); };
-  EXPECT_NEAR(dram(dense) - dram(sparse), 0.9 * mlp_bytes - predictor_bytes, 0.01 * mlp_bytes);
+  EXPECT_NEAR(first_step_dram(dense) - first_step_dram(sparse), 0.9 * mlp_bytes - predictor_bytes, 0.01 * mlp_bytes);
   EXPECT_LT(sparse.seconds(), 0.75 * dense.seconds());
   EXPECT_NEAR(static_cast<double>(sparse.weight_bytes - dense.weight_bytes), predictor_bytes, 1e-9 * predictor_bytes);
 }
@@ -293,39 +297,30 @@ TEST(ActivationSparsity, EachExpertGetsItsOwnPredictor) {
   EXPECT_EQ(silu_mul->output_density, 0.1);
   EXPECT_FALSE(find("mlp.predictor_in"));
   // A recipe whose outputs name only the dense MLP's projection gives the experts no predictor.
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tessel_expert_predictors";
-  std::filesystem::create_directories(dir);
-  const std::string file = (dir / "dense_only.yaml").string();
-  std::ofstream(file) << "name: dense_only\nactivation_sparsity: {density: 0.1, outputs: [mlp.gate_up_proj], "
-                         "predictor_rank: 256}\n";
-  EXPECT_EQ(graph(file).total_parameters(), dense.total_parameters());
-  std::filesystem::remove_all(dir);
+  const testing::TempFile dense_only(
+      "dense_only.yaml",
+      "name: dense_only\nactivation_sparsity: {density: 0.1, outputs: [mlp.gate_up_proj], predictor_rank: 256}\n");
+  EXPECT_EQ(graph(dense_only.path).total_parameters(), dense.total_parameters());
 
   const sim::ModelRequest step = testing::decode_request(1, 64);
   const sim::RunResult dense_run = run_on_a100("deepseek-moe-16b", "", step);
   const sim::RunResult sparse_run = run_on_a100("deepseek-moe-16b", "neuron-sparse-d10-r128", step);
-  EXPECT_LT(sparse_run.steps.front().activity.dram_read_bytes, dense_run.steps.front().activity.dram_read_bytes);
+  EXPECT_LT(first_step_dram(sparse_run), first_step_dram(dense_run));
 }
 
 // In a recipe file the predicted outputs need the predictor's rank, and a rank needs outputs.
 TEST(ActivationSparsity, FilesPairPredictedOutputsWithTheirPredictor) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tessel_predicted_neurons";
-  std::filesystem::create_directories(dir);
-  const std::string file = (dir / "dejavu.yaml").string();
-  std::ofstream(file) << "name: dejavu\nactivation_sparsity:\n  density: 0.2\n  outputs: [mlp.gate_up_proj]\n"
-                         "  predictor_rank: 256\n";
-  const workloads::QuantRecipe recipe = workloads::parse_quant(file);
+  const testing::TempFile file("dejavu_good.yaml",
+                               "name: dejavu\nactivation_sparsity:\n  density: 0.2\n  outputs: [mlp.gate_up_proj]\n"
+                               "  predictor_rank: 256\n");
+  const workloads::QuantRecipe recipe = workloads::parse_quant(file.path);
   ASSERT_TRUE(recipe.activation_sparsity);
   EXPECT_EQ(recipe.activation_sparsity->outputs, std::vector<std::string>{"mlp.gate_up_proj"});
   EXPECT_EQ(recipe.activation_sparsity->predictor_rank, 256u);
-  const auto error_of = [&](const std::string& text) {
-    std::ofstream(file) << text;
-    try {
-      workloads::parse_quant(file);
-    } catch (const arch::ConfigError& error) {
-      return std::string(error.what());
-    }
-    return std::string("accepted");
+  const auto error_of = [](const std::string& text) {
+    const testing::TempFile bad("dejavu.yaml", text);
+    return testing::error_message<arch::ConfigError>([&] { workloads::parse_quant(bad.path); },
+                                                     "a predictor rank without outputs, or outputs without one");
   };
   const std::string no_rank = error_of("name: d\nactivation_sparsity:\n  density: 0.2\n  outputs: [mlp.up_proj]\n");
   EXPECT_NE(no_rank.find("dejavu.yaml:2: key 'activation_sparsity.predictor_rank': missing"), std::string::npos)
@@ -333,7 +328,6 @@ TEST(ActivationSparsity, FilesPairPredictedOutputsWithTheirPredictor) {
   const std::string no_outputs = error_of("name: d\nactivation_sparsity:\n  density: 0.2\n  predictor_rank: 8\n");
   EXPECT_NE(no_outputs.find("dejavu.yaml:4: key 'activation_sparsity.predictor_rank'"), std::string::npos)
       << no_outputs;
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
